@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libioas — client library for ioasd, the IOMMU address space broker.
+ *
+ * One struct ioas_client is one connection to the daemon. Every call is a
+ * synchronous request/response on that connection; a client is not
+ * thread-safe (use one per thread, or lock around it).
+ *
+ * Conventions:
+ *   - Every function returning int returns 0 (or a documented non-negative
+ *     value) on success and a negative errno on failure. When the daemon
+ *     refused the request, that is exactly the errno it answered with (the
+ *     errno the kernel's iommufd would give for the same input); the
+ *     daemon's reason is then available from ioas_client_last_error().
+ *   - Output parameters are named ret_* and are left untouched on failure,
+ *     except where stated otherwise.
+ *   - Handles (IOAS, memory) are small numbers local to the connection.
+ *     They are meaningless on any other connection, and everything a
+ *     connection owns is released by the daemon when it closes.
+ *   - The library never logs, never installs signal handlers (it sends with
+ *     MSG_NOSIGNAL) and keeps no global state. Every fd it creates is
+ *     close-on-exec.
+ *   - After a transport or protocol error (connection lost, malformed or
+ *     mismatched reply) the client is marked broken: every later request
+ *     fails with -ENOTCONN. Free it and connect again.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define IOAS_EXPORT __attribute__((visibility("default")))
+#else
+#define IOAS_EXPORT
+#endif
+
+/* Where the daemon listens unless told otherwise. */
+#define IOAS_DEFAULT_SOCKET "/run/ioasd/ioasd.sock"
+
+/* Protocol version this library speaks. */
+#define IOAS_PROTOCOL_VERSION 1u
+
+/* Map and copy flags: the kernel's IOMMU_IOAS_MAP_* bits. */
+#define IOAS_MAP_FIXED_IOVA (1u << 0) /* use *iova as given */
+#define IOAS_MAP_WRITEABLE (1u << 1)  /* device may write */
+#define IOAS_MAP_READABLE (1u << 2)   /* device may read */
+
+/* Capability bits reported by the daemon at connect. */
+#define IOAS_CAP_MAP_FILE (1u << 0)   /* memfds mapped by fd (no daemon mmap) */
+#define IOAS_CAP_HUGE_PAGES (1u << 1) /* ioas_huge_pages_set() is supported */
+
+/* IOMMU_OPTION ops and ids, for ioas_option(). */
+#define IOAS_OPTION_OP_SET 0u
+#define IOAS_OPTION_OP_GET 1u
+#define IOAS_OPTION_HUGE_PAGES 1u
+
+/* unmap-all: the kernel's "iova 0, length UINT64_MAX" convention. */
+#define IOAS_UNMAP_ALL_LENGTH UINT64_MAX
+
+struct ioas_client;
+
+/* One allowed IOVA range; last is inclusive. */
+struct ioas_iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+/* What the daemon made of a registered memory region. */
+struct ioas_memory_info {
+	uint32_t memory;     /* handle */
+	uint64_t length;     /* bytes */
+	char kind[32];       /* e.g. "memfd", "memfd-hugetlb" */
+	uint64_t page_size;  /* of the backing file */
+	bool writable;       /* false: read-only fd or write-sealed */
+};
+
+/* Counters from the daemon; "total_*" and connections are daemon-wide,
+ * the rest are this connection's. */
+struct ioas_stats {
+	char backend[32];
+	uint32_t connections;
+	uint32_t ioas;
+	uint32_t memory_regions;
+	uint32_t mappings;
+	uint64_t mapped_bytes;
+	uint64_t pinned_bytes;
+	uint32_t total_ioas;
+	uint64_t total_pinned_bytes;
+};
+
+/* ------------------------------------------------------------ connection */
+
+/*
+ * Connect to the daemon at socket_path (NULL: IOAS_DEFAULT_SOCKET) and say
+ * Hello (protocol version 1). client_name (may be NULL) is free text the
+ * daemon uses in logs and audit records only.
+ *
+ * On failure, when errbuf is not NULL, a sentence saying why (the daemon's
+ * own reason when it refused the Hello) is written to errbuf (errlen bytes,
+ * always NUL-terminated). Returns 0 and *ret, or:
+ *   -ENOENT, -ECONNREFUSED, -EACCES   from socket()/connect()
+ *   -EPROTONOSUPPORT                  the daemon speaks another version
+ *   -EPROTO                           malformed or unexpected reply
+ *   other                             the daemon's errno for the Hello
+ */
+IOAS_EXPORT int ioas_client_connect(const char *socket_path,
+				    const char *client_name,
+				    struct ioas_client **ret, char *errbuf,
+				    size_t errlen);
+
+/* Close the connection and free the client. NULL-safe; returns NULL. */
+IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c);
+
+/*
+ * Bound how long one request may wait for the daemon, in milliseconds
+ * (0 = wait forever, the default). A request that times out fails with
+ * -ETIMEDOUT and breaks the client (the reply may still arrive later).
+ */
+IOAS_EXPORT int ioas_client_set_timeout(struct ioas_client *c,
+					unsigned int timeout_ms);
+
+/*
+ * The daemon's reason for the last failed call on c ("" when the last call
+ * succeeded). For local failures (transport, protocol) a sentence made by
+ * the library. Valid until the next call on c.
+ */
+IOAS_EXPORT const char *ioas_client_last_error(const struct ioas_client *c);
+
+/* What the daemon said in its HelloReply. Strings live as long as c. */
+IOAS_EXPORT const char *ioas_client_backend(const struct ioas_client *c); /* "kernel" or "sim" */
+IOAS_EXPORT const char *ioas_client_server(const struct ioas_client *c);  /* e.g. "ioasd 0.1.0", "" if not sent */
+IOAS_EXPORT uint32_t ioas_client_version(const struct ioas_client *c);
+IOAS_EXPORT uint64_t ioas_client_caps(const struct ioas_client *c);       /* IOAS_CAP_* bits */
+IOAS_EXPORT uint32_t ioas_client_max_datagram(const struct ioas_client *c);
+IOAS_EXPORT uint32_t ioas_client_max_fds(const struct ioas_client *c);
+
+/*
+ * True once a transport or protocol failure (connection lost, timeout,
+ * malformed reply) made c unusable; a refusal by the daemon does not.
+ */
+IOAS_EXPORT bool ioas_client_broken(const struct ioas_client *c);
+
+/* The connected socket (for poll() or diagnostics); owned by c. */
+IOAS_EXPORT int ioas_client_fd(const struct ioas_client *c);
+
+/* ------------------------------------------------------------ IOAS */
+
+/* Allocate an IOAS (IOMMU_IOAS_ALLOC). Returns 0 and *ret_ioas. */
+IOAS_EXPORT int ioas_alloc(struct ioas_client *c, uint32_t *ret_ioas);
+
+/* Destroy an IOAS and every mapping in it (IOMMU_DESTROY).
+ * -ENOENT unknown handle, -EBUSY while a device is attached. */
+IOAS_EXPORT int ioas_destroy(struct ioas_client *c, uint32_t ioas);
+
+/*
+ * IOMMU_IOAS_IOVA_RANGES. In: *num is how many entries ranges has room for
+ * (ranges may be NULL when *num is 0). Out: *num is how many ranges the IOAS
+ * has. When that is more than the room, returns -EMSGSIZE and sets only
+ * *num (like the kernel). ret_alignment (may be NULL) receives the IOVA
+ * alignment every map must respect.
+ */
+IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
+				 struct ioas_iova_range *ranges, uint32_t *num,
+				 uint64_t *ret_alignment);
+
+/*
+ * The same, sizing itself: allocates an array of exactly the right size
+ * (retrying if the ranges change meanwhile). *ret_ranges must be freed with
+ * free(); it is NULL when *ret_num is 0.
+ */
+IOAS_EXPORT int ioas_iova_ranges_all(struct ioas_client *c, uint32_t ioas,
+				     struct ioas_iova_range **ret_ranges,
+				     uint32_t *ret_num,
+				     uint64_t *ret_alignment);
+
+/*
+ * IOMMU_IOAS_ALLOW_IOVAS: replace the list of ranges that automatic IOVA
+ * allocation may use (num == 0 clears it). -EINVAL for start >= last or
+ * overlapping ranges; -EADDRINUSE when a range covers a reserved region.
+ * -EMSGSIZE when the list does not fit in one request.
+ */
+IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
+				 const struct ioas_iova_range *ranges,
+				 uint32_t num);
+
+/* ------------------------------------------------------------ memory */
+
+/*
+ * Register [offset, offset + length) of fd (a memfd, hugetlbfs or tmpfs file
+ * sealed with F_SEAL_SHRINK) as memory the daemon may map. The library sends
+ * a copy of fd; the caller keeps (and eventually closes) its own. Both offset
+ * and length must be page aligned. ret_info (may be NULL) receives what the
+ * daemon made of it. Returns 0 and *ret_memory, or e.g.:
+ *   -EPERM     not sealed against shrinking
+ *   -EINVAL    not a memfd/regular file, misaligned, past end of file
+ *   -EFBIG     larger than the daemon allows
+ */
+IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
+				     uint64_t offset, uint64_t length,
+				     uint32_t *ret_memory,
+				     struct ioas_memory_info *ret_info);
+
+/* Forget a registered region; the daemon closes its fd. -ENOENT unknown,
+ * -EBUSY while it is still mapped. */
+IOAS_EXPORT int ioas_memory_unregister(struct ioas_client *c, uint32_t memory);
+
+/*
+ * Create an anonymous memfd of size bytes (MFD_CLOEXEC|MFD_ALLOW_SEALING),
+ * sealed with F_SEAL_SHRINK|F_SEAL_GROW, ready for ioas_memory_register().
+ * name (may be NULL) shows up in /proc/<pid>/fd. Returns 0 and *ret_fd
+ * (the caller owns it), or -errno.
+ */
+IOAS_EXPORT int ioas_memfd_create(const char *name, uint64_t size,
+				  int *ret_fd);
+
+/* ------------------------------------------------------------ mappings */
+
+/*
+ * IOMMU_IOAS_MAP of [offset, offset + length) of a registered memory region.
+ * flags: IOAS_MAP_* (at least one of READABLE/WRITEABLE). With
+ * IOAS_MAP_FIXED_IOVA, *iova is the IOVA to use; otherwise the daemon picks
+ * one. On success *iova is the IOVA of the mapping. Errors like the kernel:
+ *   -EOPNOTSUPP unknown flag bits, -EINVAL no access bits or misaligned,
+ *   -EEXIST fixed IOVA overlaps a mapping, -ENOSPC no room for an
+ *   automatic IOVA, -ENOENT unknown IOAS or memory handle, -EPERM write
+ *   access to read-only memory.
+ */
+IOAS_EXPORT int ioas_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
+			 uint64_t offset, uint64_t length, uint32_t flags,
+			 uint64_t *iova);
+
+/*
+ * IOMMU_IOAS_UNMAP of [iova, iova + length): must cover whole mappings;
+ * -ENOENT when it would split one or nothing is mapped there. ret_unmapped
+ * (may be NULL) receives the number of bytes unmapped.
+ */
+IOAS_EXPORT int ioas_unmap(struct ioas_client *c, uint32_t ioas, uint64_t iova,
+			   uint64_t length, uint64_t *ret_unmapped);
+
+/* Unmap everything in an IOAS (succeeds with 0 bytes when it is empty). */
+IOAS_EXPORT int ioas_unmap_all(struct ioas_client *c, uint32_t ioas,
+			       uint64_t *ret_unmapped);
+
+/*
+ * IOMMU_IOAS_COPY: map the pages already mapped at [src_iova, src_iova +
+ * length) of src_ioas into dst_ioas, without pinning them again. flags and
+ * *dst_iova as for ioas_map(). -ENOENT when the source range is not fully
+ * covered by mappings.
+ */
+IOAS_EXPORT int ioas_copy(struct ioas_client *c, uint32_t dst_ioas,
+			  uint32_t src_ioas, uint32_t flags, uint64_t src_iova,
+			  uint64_t length, uint64_t *dst_iova);
+
+/* ------------------------------------------------------------ options */
+
+/*
+ * IOMMU_OPTION on an IOAS. op: IOAS_OPTION_OP_SET (*val in) or
+ * IOAS_OPTION_OP_GET (*val out); option: IOAS_OPTION_HUGE_PAGES.
+ */
+IOAS_EXPORT int ioas_option(struct ioas_client *c, uint32_t op,
+			    uint32_t option, uint32_t ioas, uint64_t *val);
+
+/* Huge pages for an IOAS: true = combine contiguous pages (the default). */
+IOAS_EXPORT int ioas_huge_pages_get(struct ioas_client *c, uint32_t ioas,
+				    bool *ret_enabled);
+IOAS_EXPORT int ioas_huge_pages_set(struct ioas_client *c, uint32_t ioas,
+				    bool enabled);
+
+/* ------------------------------------------------------------ stats */
+
+/* Counters for this connection and the daemon. */
+IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libioas: one synchronous request/response at a time over a SOCK_SEQPACKET
+ * connection to ioasd. See ioas.h for the contract.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ioas.h"
+#include "ioasd.pb-c.h"
+#include "proto/wire.h"
+
+/* errno values above this are not errno values: the reply is malformed. */
+#define IOAS_ERRNO_MAX 4095
+
+struct ioas_client {
+	int fd;
+	uint64_t next_id;
+	bool broken;
+	unsigned int timeout_ms;
+
+	/* From the HelloReply. */
+	uint32_t version;
+	uint64_t caps;
+	uint32_t max_datagram;
+	uint32_t max_fds;
+	char *backend;
+	char *server;
+
+	char last_error[256];
+	uint8_t buf[IOASD_MAX_DATAGRAM];
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct ioas_client *c,
+						      int neg_errno,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+	va_end(ap);
+	return neg_errno;
+}
+
+/* A transport or protocol failure: the connection cannot be trusted any more. */
+__attribute__((format(printf, 3, 4))) static int broken(struct ioas_client *c,
+							int neg_errno,
+							const char *fmt, ...)
+{
+	va_list ap;
+
+	c->broken = true;
+	va_start(ap, fmt);
+	vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+	va_end(ap);
+	return neg_errno;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * Send req (with send_fd attached when >= 0) and wait for its Response.
+ * Returns:
+ *   0        success; *ret is the Response, result_case == expect (unless
+ *            expect is RESULT__NOT_SET, meaning "no result expected")
+ *   -errno   refused by the daemon; *ret is still set (EMSGSIZE replies
+ *            carry data), last_error is the daemon's message
+ *   -errno   local/transport/protocol failure; *ret is NULL
+ * The caller frees *ret with ioasd__response__free_unpacked().
+ */
+static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
+		    Ioasd__Response__ResultCase expect, Ioasd__Response **ret)
+{
+	Ioasd__Response *resp;
+	size_t len, nfds = 0;
+	int fds[IOASD_MAX_FDS];
+	uint32_t limit;
+	ssize_t n;
+	int r;
+
+	*ret = NULL;
+	if (c->broken)
+		return fail(c, -ENOTCONN,
+			    "connection to ioasd is broken; reconnect");
+
+	req->id = c->next_id++;
+	if (c->next_id == 0) /* id 0 is reserved for notifications */
+		c->next_id = 1;
+
+	len = ioasd__request__get_packed_size(req);
+	limit = c->max_datagram ? c->max_datagram : IOASD_MAX_DATAGRAM;
+	if (limit > sizeof(c->buf))
+		limit = sizeof(c->buf);
+	if (len > limit)
+		return fail(c, -EMSGSIZE,
+			    "request of %zu bytes exceeds the daemon's limit of %u",
+			    len, limit);
+	ioasd__request__pack(req, c->buf);
+
+	r = wire_send(c->fd, c->buf, len, send_fd >= 0 ? &send_fd : NULL,
+		      send_fd >= 0 ? 1 : 0);
+	if (r == -EAGAIN)
+		return broken(c, -ETIMEDOUT, "timed out sending to ioasd");
+	if (r < 0)
+		return broken(c, r, "sending to ioasd: %s", strerror(-r));
+
+	for (;;) {
+		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds,
+			      IOASD_MAX_FDS, &nfds, 0);
+		if (n == -EINTR)
+			continue;
+		if (n == -EAGAIN)
+			return broken(c, -ETIMEDOUT,
+				      "timed out waiting for ioasd");
+		if (n < 0)
+			return broken(c, (int)n, "receiving from ioasd: %s",
+				      strerror((int)-n));
+		if (n == 0)
+			return broken(c, -ECONNRESET,
+				      "ioasd closed the connection");
+		if (nfds > 0) {
+			close_fds(fds, nfds);
+			return broken(c, -EPROTO,
+				      "ioasd sent %zu unexpected fd(s)", nfds);
+		}
+
+		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
+		if (!resp)
+			return broken(c, -EPROTO,
+				      "malformed reply from ioasd (%zd bytes)",
+				      n);
+		if (resp->id == 0) {
+			/* A notification; none is defined in version 1. */
+			ioasd__response__free_unpacked(resp, NULL);
+			continue;
+		}
+		break;
+	}
+
+	if (resp->id != req->id) {
+		r = broken(c, -EPROTO,
+			   "reply id %llu does not match request id %llu",
+			   (unsigned long long)resp->id,
+			   (unsigned long long)req->id);
+		ioasd__response__free_unpacked(resp, NULL);
+		return r;
+	}
+	if (resp->error < 0 || resp->error > IOAS_ERRNO_MAX) {
+		r = broken(c, -EPROTO, "reply carries invalid error %d",
+			   resp->error);
+		ioasd__response__free_unpacked(resp, NULL);
+		return r;
+	}
+	if (resp->error != 0) {
+		*ret = resp;
+		return fail(c, -resp->error, "%s",
+			    resp->message && resp->message[0] ?
+				    resp->message :
+				    strerror(resp->error));
+	}
+	if (expect != IOASD__RESPONSE__RESULT__NOT_SET &&
+	    resp->result_case != expect) {
+		r = broken(c, -EPROTO,
+			   "reply carries result %d, expected %d",
+			   (int)resp->result_case, (int)expect);
+		ioasd__response__free_unpacked(resp, NULL);
+		return r;
+	}
+	c->last_error[0] = '\0';
+	*ret = resp;
+	return 0;
+}
+
+/* For requests whose reply carries nothing but success or an errno. */
+static int transact_simple(struct ioas_client *c, Ioasd__Request *req)
+{
+	Ioasd__Response *resp;
+	int r;
+
+	r = transact(c, req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+/* ------------------------------------------------------------ connection */
+
+static int say_hello(struct ioas_client *c, const char *client_name)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Hello hello = IOASD__HELLO__INIT;
+	Ioasd__HelloReply *h;
+	Ioasd__Response *resp;
+	int r;
+
+	hello.version = IOAS_PROTOCOL_VERSION;
+	hello.client_name = (char *)client_name;
+	req.op_case = IOASD__REQUEST__OP_HELLO;
+	req.hello = &hello;
+
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_HELLO, &resp);
+	if (r < 0) {
+		if (resp)
+			ioasd__response__free_unpacked(resp, NULL);
+		return r;
+	}
+
+	h = resp->hello;
+	if (h->version != IOAS_PROTOCOL_VERSION) {
+		r = broken(c, -EPROTONOSUPPORT,
+			   "ioasd speaks protocol version %u, this library %u",
+			   h->version, IOAS_PROTOCOL_VERSION);
+		goto out;
+	}
+	c->version = h->version;
+	c->caps = h->caps;
+	c->max_datagram = h->max_datagram;
+	c->max_fds = h->max_fds;
+	c->backend = strdup(h->backend ? h->backend : "");
+	c->server = strdup(h->server ? h->server : "");
+	if (!c->backend || !c->server)
+		r = fail(c, -ENOMEM, "out of memory");
+out:
+	ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_client_connect(const char *socket_path,
+				    const char *client_name,
+				    struct ioas_client **ret, char *errbuf,
+				    size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ioas_client *c;
+	int r;
+
+	if (!socket_path)
+		socket_path = IOAS_DEFAULT_SOCKET;
+	if (!ret)
+		return -EINVAL;
+	if (strlen(socket_path) >= sizeof(sa.sun_path)) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "socket path too long: %s",
+				 socket_path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->next_id = 1;
+
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		r = fail(c, -errno, "socket: %s", strerror(errno));
+		goto err;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = fail(c, -errno, "connect: %s",
+			 strerror(errno));
+		goto err;
+	}
+
+	r = say_hello(c, client_name);
+	if (r < 0)
+		goto err;
+
+	c->last_error[0] = '\0';
+	*ret = c;
+	return 0;
+err:
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", c->last_error);
+	ioas_client_free(c);
+	return r;
+}
+
+IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
+{
+	if (!c)
+		return NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->backend);
+	free(c->server);
+	free(c);
+	return NULL;
+}
+
+IOAS_EXPORT int ioas_client_set_timeout(struct ioas_client *c,
+					unsigned int timeout_ms)
+{
+	struct timeval tv = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_usec = (timeout_ms % 1000) * 1000,
+	};
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return fail(c, -errno, "setsockopt: %s", strerror(errno));
+	c->timeout_ms = timeout_ms;
+	return 0;
+}
+
+IOAS_EXPORT const char *ioas_client_last_error(const struct ioas_client *c)
+{
+	return c->last_error;
+}
+
+IOAS_EXPORT const char *ioas_client_backend(const struct ioas_client *c)
+{
+	return c->backend;
+}
+
+IOAS_EXPORT const char *ioas_client_server(const struct ioas_client *c)
+{
+	return c->server;
+}
+
+IOAS_EXPORT uint32_t ioas_client_version(const struct ioas_client *c)
+{
+	return c->version;
+}
+
+IOAS_EXPORT uint64_t ioas_client_caps(const struct ioas_client *c)
+{
+	return c->caps;
+}
+
+IOAS_EXPORT uint32_t ioas_client_max_datagram(const struct ioas_client *c)
+{
+	return c->max_datagram;
+}
+
+IOAS_EXPORT uint32_t ioas_client_max_fds(const struct ioas_client *c)
+{
+	return c->max_fds;
+}
+
+IOAS_EXPORT bool ioas_client_broken(const struct ioas_client *c)
+{
+	return c->broken;
+}
+
+IOAS_EXPORT int ioas_client_fd(const struct ioas_client *c)
+{
+	return c->fd;
+}
+
+/* ------------------------------------------------------------ IOAS */
+
+IOAS_EXPORT int ioas_alloc(struct ioas_client *c, uint32_t *ret_ioas)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__IoasAlloc op = IOASD__IOAS_ALLOC__INIT;
+	Ioasd__Response *resp;
+	int r;
+
+	req.op_case = IOASD__REQUEST__OP_IOAS_ALLOC;
+	req.ioas_alloc = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOAS_ALLOC, &resp);
+	if (r == 0 && ret_ioas)
+		*ret_ioas = resp->ioas_alloc->ioas;
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_destroy(struct ioas_client *c, uint32_t ioas)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__IoasDestroy op = IOASD__IOAS_DESTROY__INIT;
+
+	op.ioas = ioas;
+	req.op_case = IOASD__REQUEST__OP_IOAS_DESTROY;
+	req.ioas_destroy = &op;
+	return transact_simple(c, &req);
+}
+
+IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
+				 struct ioas_iova_range *ranges, uint32_t *num,
+				 uint64_t *ret_alignment)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__IovaRanges op = IOASD__IOVA_RANGES__INIT;
+	Ioasd__IovaRangesReply *rr;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!num || (*num && !ranges))
+		return fail(c, -EINVAL, "no room given for the ranges");
+
+	op.ioas = ioas;
+	op.capacity = *num;
+	req.op_case = IOASD__REQUEST__OP_IOVA_RANGES;
+	req.iova_ranges = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOVA_RANGES, &resp);
+	if (r == -EMSGSIZE && resp) {
+		/* Kernel semantics: only the needed count comes back. */
+		if (resp->result_case == IOASD__RESPONSE__RESULT_IOVA_RANGES)
+			*num = resp->iova_ranges->num_iovas;
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+
+	rr = resp->iova_ranges;
+	if (rr->n_ranges != rr->num_iovas || rr->n_ranges > *num) {
+		r = broken(c, -EPROTO,
+			   "ioasd sent %zu ranges for num_iovas %u and room for %u",
+			   rr->n_ranges, rr->num_iovas, *num);
+		goto out;
+	}
+	for (size_t i = 0; i < rr->n_ranges; i++) {
+		ranges[i].start = rr->ranges[i]->start;
+		ranges[i].last = rr->ranges[i]->last;
+	}
+	*num = rr->num_iovas;
+	if (ret_alignment)
+		*ret_alignment = rr->iova_alignment;
+out:
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_iova_ranges_all(struct ioas_client *c, uint32_t ioas,
+				     struct ioas_iova_range **ret_ranges,
+				     uint32_t *ret_num,
+				     uint64_t *ret_alignment)
+{
+	struct ioas_iova_range *ranges = NULL;
+	uint32_t room = 8, num;
+	uint64_t align;
+	int r;
+
+	/* The count can change between two calls (a device attaches):
+	 * retry a few times, then give up rather than loop forever. */
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct ioas_iova_range *n;
+
+		n = realloc(ranges, (room ? room : 1) * sizeof(*ranges));
+		if (!n) {
+			free(ranges);
+			return fail(c, -ENOMEM, "out of memory");
+		}
+		ranges = n;
+		num = room;
+		r = ioas_iova_ranges(c, ioas, ranges, &num, &align);
+		if (r == -EMSGSIZE && num > room) {
+			room = num;
+			continue;
+		}
+		if (r < 0) {
+			free(ranges);
+			return r;
+		}
+		if (num == 0) {
+			free(ranges);
+			ranges = NULL;
+		}
+		*ret_ranges = ranges;
+		*ret_num = num;
+		if (ret_alignment)
+			*ret_alignment = align;
+		return 0;
+	}
+	free(ranges);
+	return fail(c, -EAGAIN, "IOVA ranges kept changing");
+}
+
+IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
+				 const struct ioas_iova_range *ranges,
+				 uint32_t num)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__AllowIovas op = IOASD__ALLOW_IOVAS__INIT;
+	Ioasd__IovaRange *items = NULL, **ptrs = NULL;
+	int r;
+
+	if (num && !ranges)
+		return fail(c, -EINVAL, "no ranges given");
+	/* A bound before allocating: more than fits a datagram is refused
+	 * by the size check anyway (each range takes at least 6 bytes). */
+	if (num > IOASD_MAX_DATAGRAM / 4)
+		return fail(c, -EMSGSIZE, "%u ranges do not fit one request",
+			    num);
+	if (num) {
+		items = calloc(num, sizeof(*items));
+		ptrs = calloc(num, sizeof(*ptrs));
+		if (!items || !ptrs) {
+			free(items);
+			free(ptrs);
+			return fail(c, -ENOMEM, "out of memory");
+		}
+	}
+	for (uint32_t i = 0; i < num; i++) {
+		ioasd__iova_range__init(&items[i]);
+		items[i].start = ranges[i].start;
+		items[i].last = ranges[i].last;
+		ptrs[i] = &items[i];
+	}
+	op.ioas = ioas;
+	op.n_ranges = num;
+	op.ranges = ptrs;
+	req.op_case = IOASD__REQUEST__OP_ALLOW_IOVAS;
+	req.allow_iovas = &op;
+	r = transact_simple(c, &req);
+	free(items);
+	free(ptrs);
+	return r;
+}
+
+/* ------------------------------------------------------------ memory */
+
+IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
+				     uint64_t offset, uint64_t length,
+				     uint32_t *ret_memory,
+				     struct ioas_memory_info *ret_info)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__RegisterMemory op = IOASD__REGISTER_MEMORY__INIT;
+	Ioasd__RegisterMemoryReply *m;
+	Ioasd__Response *resp;
+	int r;
+
+	if (fd < 0)
+		return fail(c, -EBADF, "invalid fd %d", fd);
+
+	op.offset = offset;
+	op.length = length;
+	req.op_case = IOASD__REQUEST__OP_REGISTER_MEMORY;
+	req.register_memory = &op;
+	r = transact(c, &req, fd, IOASD__RESPONSE__RESULT_REGISTER_MEMORY,
+		     &resp);
+	if (r < 0)
+		goto out;
+
+	m = resp->register_memory;
+	if (ret_memory)
+		*ret_memory = m->memory;
+	if (ret_info) {
+		ret_info->memory = m->memory;
+		ret_info->length = m->length;
+		snprintf(ret_info->kind, sizeof(ret_info->kind), "%s",
+			 m->kind ? m->kind : "");
+		ret_info->page_size = m->page_size;
+		ret_info->writable = m->writable;
+	}
+out:
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_memory_unregister(struct ioas_client *c, uint32_t memory)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__UnregisterMemory op = IOASD__UNREGISTER_MEMORY__INIT;
+
+	op.memory = memory;
+	req.op_case = IOASD__REQUEST__OP_UNREGISTER_MEMORY;
+	req.unregister_memory = &op;
+	return transact_simple(c, &req);
+}
+
+IOAS_EXPORT int ioas_memfd_create(const char *name, uint64_t size,
+				  int *ret_fd)
+{
+	int fd;
+
+	if (!ret_fd || size == 0)
+		return -EINVAL;
+	if (size > (uint64_t)INT64_MAX)
+		return -EFBIG;
+
+	fd = memfd_create(name ? name : "ioas", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* ------------------------------------------------------------ mappings */
+
+IOAS_EXPORT int ioas_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
+			 uint64_t offset, uint64_t length, uint32_t flags,
+			 uint64_t *iova)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Map op = IOASD__MAP__INIT;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!iova)
+		return fail(c, -EINVAL, "no place for the IOVA");
+
+	op.ioas = ioas;
+	op.memory = memory;
+	op.offset = offset;
+	op.length = length;
+	op.flags = flags;
+	if (flags & IOAS_MAP_FIXED_IOVA) {
+		op.has_iova = true;
+		op.iova = *iova;
+	}
+	req.op_case = IOASD__REQUEST__OP_MAP;
+	req.map = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_MAP, &resp);
+	if (r == 0)
+		*iova = resp->map->iova;
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_unmap(struct ioas_client *c, uint32_t ioas, uint64_t iova,
+			   uint64_t length, uint64_t *ret_unmapped)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Unmap op = IOASD__UNMAP__INIT;
+	Ioasd__Response *resp;
+	int r;
+
+	op.ioas = ioas;
+	op.iova = iova;
+	op.length = length;
+	req.op_case = IOASD__REQUEST__OP_UNMAP;
+	req.unmap = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_UNMAP, &resp);
+	if (r == 0 && ret_unmapped)
+		*ret_unmapped = resp->unmap->unmapped;
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_unmap_all(struct ioas_client *c, uint32_t ioas,
+			       uint64_t *ret_unmapped)
+{
+	return ioas_unmap(c, ioas, 0, IOAS_UNMAP_ALL_LENGTH, ret_unmapped);
+}
+
+IOAS_EXPORT int ioas_copy(struct ioas_client *c, uint32_t dst_ioas,
+			  uint32_t src_ioas, uint32_t flags, uint64_t src_iova,
+			  uint64_t length, uint64_t *dst_iova)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Copy op = IOASD__COPY__INIT;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!dst_iova)
+		return fail(c, -EINVAL, "no place for the destination IOVA");
+
+	op.src_ioas = src_ioas;
+	op.src_iova = src_iova;
+	op.length = length;
+	op.dst_ioas = dst_ioas;
+	op.flags = flags;
+	if (flags & IOAS_MAP_FIXED_IOVA) {
+		op.has_dst_iova = true;
+		op.dst_iova = *dst_iova;
+	}
+	req.op_case = IOASD__REQUEST__OP_COPY;
+	req.copy = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_COPY, &resp);
+	if (r == 0)
+		*dst_iova = resp->copy->dst_iova;
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+/* ------------------------------------------------------------ options */
+
+IOAS_EXPORT int ioas_option(struct ioas_client *c, uint32_t op_code,
+			    uint32_t option, uint32_t ioas, uint64_t *val)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Option op = IOASD__OPTION__INIT;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!val)
+		return fail(c, -EINVAL, "no place for the option value");
+
+	op.op = (Ioasd__OptionOp)op_code;
+	op.option = (Ioasd__OptionId)option;
+	op.ioas = ioas;
+	if (op_code == IOAS_OPTION_OP_SET) {
+		op.has_value = true;
+		op.value = *val;
+	}
+	req.op_case = IOASD__REQUEST__OP_OPTION;
+	req.option = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
+	if (r == 0 && op_code == IOAS_OPTION_OP_GET) {
+		if (resp->result_case != IOASD__RESPONSE__RESULT_OPTION)
+			r = broken(c, -EPROTO,
+				   "option reply carries no value");
+		else
+			*val = resp->option->value;
+	}
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_huge_pages_get(struct ioas_client *c, uint32_t ioas,
+				    bool *ret_enabled)
+{
+	uint64_t v = 0;
+	int r;
+
+	r = ioas_option(c, IOAS_OPTION_OP_GET, IOAS_OPTION_HUGE_PAGES, ioas,
+			&v);
+	if (r == 0 && ret_enabled)
+		*ret_enabled = v != 0;
+	return r;
+}
+
+IOAS_EXPORT int ioas_huge_pages_set(struct ioas_client *c, uint32_t ioas,
+				    bool enabled)
+{
+	uint64_t v = enabled ? 1 : 0;
+
+	return ioas_option(c, IOAS_OPTION_OP_SET, IOAS_OPTION_HUGE_PAGES, ioas,
+			   &v);
+}
+
+/* ------------------------------------------------------------ stats */
+
+IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Stats op = IOASD__STATS__INIT;
+	Ioasd__StatsReply *s;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!ret)
+		return fail(c, -EINVAL, "no place for the stats");
+
+	req.op_case = IOASD__REQUEST__OP_STATS;
+	req.stats = &op;
+	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_STATS, &resp);
+	if (r == 0) {
+		s = resp->stats;
+		memset(ret, 0, sizeof(*ret));
+		snprintf(ret->backend, sizeof(ret->backend), "%s",
+			 s->backend ? s->backend : "");
+		ret->connections = s->connections;
+		ret->ioas = s->ioas;
+		ret->memory_regions = s->memory_regions;
+		ret->mappings = s->mappings;
+		ret->mapped_bytes = s->mapped_bytes;
+		ret->pinned_bytes = s->pinned_bytes;
+		ret->total_ioas = s->total_ioas;
+		ret->total_pinned_bytes = s->total_pinned_bytes;
+	}
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}

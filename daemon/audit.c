@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-journal.h>
+#endif
+
+#include "audit.h"
+#include "log.h"
+#include "util.h"
+
+/* Fixed per record kind, so `journalctl MESSAGE_ID=...` finds them all. */
+static const char *const message_ids[_AUDIT_KIND_MAX] = {
+	[AUDIT_DECISION] = "1ac031628bf542de824206a43134593b",
+	[AUDIT_CONNECT] = "8f25f3382b904200bb258cbccf25c1e7",
+	[AUDIT_RELEASE] = "d759d759162b4ac3ab428959fdf50993",
+	[AUDIT_POLICY] = "739d1294ec1441e7b2de5947bde7ddfd",
+	[AUDIT_NOTIFY] = "4e918ff36bb04d6cbe851ab3c42ad0c6",
+};
+
+static const char *const kind_names[_AUDIT_KIND_MAX] = {
+	[AUDIT_DECISION] = "decision",
+	[AUDIT_CONNECT] = "connect",
+	[AUDIT_RELEASE] = "release",
+	[AUDIT_POLICY] = "policy",
+	[AUDIT_NOTIFY] = "notify",
+};
+
+struct audit {
+	int fd;               /* JSON lines, O_APPEND, or -1 */
+	char *path;
+	bool journal;
+	enum audit_failure_mode mode;
+	bool file_broken;
+	bool journal_broken;
+};
+
+int audit_open(const char *jsonl_path, bool use_journal,
+	       enum audit_failure_mode mode, struct audit **ret)
+{
+	struct audit *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->fd = -1;
+	a->mode = mode;
+	if (jsonl_path) {
+		a->path = strdup(jsonl_path);
+		a->fd = open(jsonl_path,
+			     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+			     0640);
+		if (!a->path || a->fd < 0) {
+			int r = a->path ? -errno : -ENOMEM;
+
+			audit_close(a);
+			return r;
+		}
+	}
+#ifdef HAVE_SYSTEMD
+	/* Only when journald is actually there: a daemon started by hand in a
+	 * container without it should not fail every record. */
+	if (use_journal && access("/run/systemd/journal/socket", F_OK) == 0)
+		a->journal = true;
+#else
+	(void)use_journal;
+#endif
+	*ret = a;
+	return 0;
+}
+
+struct audit *audit_close(struct audit *a)
+{
+	if (!a)
+		return NULL;
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a);
+	return NULL;
+}
+
+bool audit_healthy(const struct audit *a)
+{
+	if (!a || a->mode != AUDIT_FAILURE_REFUSE)
+		return true;
+	return !a->file_broken && !a->journal_broken;
+}
+
+struct sbuf {
+	char *buf;
+	size_t size, len;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(s->len < s->size ? s->buf + s->len : NULL,
+		      s->len < s->size ? s->size - s->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->len += (size_t)n;
+}
+
+static void sb_json_string(struct sbuf *s, const char *str)
+{
+	sb_printf(s, "\"");
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(s, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			sb_printf(s, "\\u%04x", *p);
+		else
+			sb_printf(s, "%c", *p);
+	}
+	sb_printf(s, "\"");
+}
+
+static const char *errno_name(int e)
+{
+	static const struct { int e; const char *n; } names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
+		{ EBADF, "EBADF" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },
+		{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { EINVAL, "EINVAL" },
+		{ ENOSPC, "ENOSPC" }, { E2BIG, "E2BIG" }, { EFBIG, "EFBIG" },
+		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EMSGSIZE, "EMSGSIZE" }, { EBADMSG, "EBADMSG" }, { EPROTO, "EPROTO" },
+		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { EDQUOT, "EDQUOT" },
+		{ EUSERS, "EUSERS" }, { EALREADY, "EALREADY" }, { ENODEV, "ENODEV" },
+		{ ENOTTY, "ENOTTY" }, { ERANGE, "ERANGE" }, { ENXIO, "ENXIO" },
+		{ EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].e == e)
+			return names[i].n;
+	return NULL;
+}
+
+size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
+{
+	struct sbuf s = { .buf = buf, .size = size };
+	struct timespec ts;
+	struct tm tm;
+	const char *en;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	sb_printf(&s, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
+		  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		  tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	sb_printf(&s, ",\"kind\":\"%s\",\"message_id\":\"%s\"",
+		  kind_names[r->kind], message_ids[r->kind]);
+	sb_printf(&s, ",\"op\":");
+	sb_json_string(&s, r->op ? r->op : "");
+	sb_printf(&s, ",\"result\":\"%s\",\"errno\":%d", r->allowed ? "allowed" : "refused",
+		  r->errnum);
+	en = errno_name(r->errnum);
+	if (r->errnum && en)
+		sb_printf(&s, ",\"error\":\"%s\"", en);
+	if (r->reason) {
+		sb_printf(&s, ",\"reason\":");
+		sb_json_string(&s, r->reason);
+	}
+	if (r->tenant) {
+		sb_printf(&s, ",\"tenant\":");
+		sb_json_string(&s, r->tenant);
+	}
+	sb_printf(&s, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", (unsigned)r->uid,
+		  (unsigned)r->gid, (int)r->pid);
+	if (r->conn)
+		sb_printf(&s, ",\"conn\":%" PRIu64, r->conn);
+	if (r->policy_file) {
+		sb_printf(&s, ",\"policy\":");
+		char where[512];
+
+		snprintf(where, sizeof(where), "%s:%u", r->policy_file, r->policy_line);
+		sb_json_string(&s, where);
+	}
+	if (r->has_handle)
+		sb_printf(&s, ",\"handle\":%" PRIu32, r->handle);
+	if (r->has_handle2)
+		sb_printf(&s, ",\"handle2\":%" PRIu32, r->handle2);
+	if (r->has_iova)
+		sb_printf(&s, ",\"iova\":\"0x%" PRIx64 "\"", r->iova);
+	if (r->has_length)
+		sb_printf(&s, ",\"length\":\"0x%" PRIx64 "\"", r->length);
+	if (r->has_iova2)
+		sb_printf(&s, ",\"iova2\":\"0x%" PRIx64 "\"", r->iova2);
+	sb_printf(&s, "}");
+	return s.len;
+}
+
+static void sink_state(struct audit *a, bool *broken, const char *sink, int r)
+{
+	if (r < 0 && !*broken) {
+		*broken = true;
+		log_err("AUDIT FAILURE: cannot write audit records to %s: %s%s",
+			sink, strerror(-r),
+			a->mode == AUDIT_FAILURE_REFUSE ?
+				"; refusing operations until it recovers" :
+				"; continuing (AuditFailure=continue)");
+	} else if (r >= 0 && *broken) {
+		*broken = false;
+		log_notice("audit sink %s recovered", sink);
+	}
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int audit_emit(struct audit *a, const struct audit_record *r)
+{
+	char line[2048];
+	size_t len;
+	int ret = 0;
+
+	if (!a)
+		return 0;
+	len = audit_format_json(r, line, sizeof(line) - 1);
+	if (len >= sizeof(line) - 1) {
+		/* Never truncate silently: the reason is what grows. */
+		struct audit_record shorter = *r;
+
+		shorter.reason = "(reason too long for the audit record)";
+		len = audit_format_json(&shorter, line, sizeof(line) - 1);
+		if (len >= sizeof(line) - 1)
+			len = sizeof(line) - 2;
+	}
+	line[len++] = '\n';
+
+	if (a->fd >= 0) {
+		int w = write_all(a->fd, line, len);
+
+		sink_state(a, &a->file_broken, a->path, w);
+		if (w < 0)
+			ret = w;
+	}
+#ifdef HAVE_SYSTEMD
+	if (a->journal) {
+		char where[512] = "";
+		int j;
+
+		if (r->policy_file)
+			snprintf(where, sizeof(where), "%s:%u", r->policy_file,
+				 r->policy_line);
+		line[len - 1] = '\0';
+		j = sd_journal_send("MESSAGE=ioasd %s %s %s%s%s", kind_names[r->kind],
+				    r->op ? r->op : "", r->allowed ? "allowed" : "refused",
+				    r->reason ? ": " : "", r->reason ? r->reason : "",
+				    "MESSAGE_ID=%s", message_ids[r->kind],
+				    "PRIORITY=%d", r->allowed ? LOG_INFO : LOG_NOTICE,
+				    "IOASD_OP=%s", r->op ? r->op : "",
+				    "IOASD_RESULT=%s", r->allowed ? "allowed" : "refused",
+				    "IOASD_ERRNO=%d", r->errnum,
+				    "IOASD_TENANT=%s", r->tenant ? r->tenant : "",
+				    "IOASD_UID=%u", (unsigned)r->uid,
+				    "IOASD_GID=%u", (unsigned)r->gid,
+				    "IOASD_PID=%d", (int)r->pid,
+				    "IOASD_CONN=%" PRIu64, r->conn,
+				    "IOASD_POLICY=%s", where,
+				    "IOASD_RECORD=%s", line,
+				    NULL);
+		sink_state(a, &a->journal_broken, "the journal", j);
+		if (j < 0)
+			ret = j;
+	}
+#endif
+	return ret;
+}

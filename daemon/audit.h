@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The audit trail: one structured record per decision (allowed or refused),
+ * per connection accepted or refused, per tenant released and per policy
+ * reload. Records go to the journal (sd_journal_send, a fixed MESSAGE_ID per
+ * kind) when a journal is present, and to a JSON-lines file when configured.
+ *
+ * A sink that fails is reported loudly (once per failure episode) and
+ * retried on every record; audit_healthy() tells callers whether to refuse
+ * work under AuditFailure=refuse.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum audit_kind {
+	AUDIT_DECISION = 0,   /* an operation allowed or refused */
+	AUDIT_CONNECT,        /* a connection accepted or refused */
+	AUDIT_RELEASE,        /* a tenant's objects released */
+	AUDIT_POLICY,         /* policy loaded / reloaded / reload failed */
+	AUDIT_NOTIFY,         /* something done to a tenant on another's behalf */
+	_AUDIT_KIND_MAX,
+};
+
+enum audit_failure_mode {
+	AUDIT_FAILURE_CONTINUE = 0, /* keep serving, keep shouting */
+	AUDIT_FAILURE_REFUSE,       /* refuse operations while a sink is broken */
+};
+
+struct audit_record {
+	enum audit_kind kind;
+	const char *op;        /* "Map", "connect", ... */
+	bool allowed;
+	int errnum;            /* 0 when allowed */
+	const char *reason;    /* why (refusals), or a note */
+	const char *tenant;    /* NULL when none resolved */
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	uint64_t conn;         /* connection serial, 0 = none */
+	const char *policy_file;
+	unsigned policy_line;
+	/* Optional numbers: printed only when has_* is set. */
+	bool has_handle, has_handle2, has_iova, has_length, has_iova2;
+	uint32_t handle;       /* IOAS or memory handle */
+	uint32_t handle2;      /* second handle (copy dst, map memory) */
+	uint64_t iova;
+	uint64_t length;
+	uint64_t iova2;        /* result IOVA / dst IOVA */
+};
+
+struct audit;
+
+/* jsonl_path may be NULL; journal: "auto" behaviour (use it when present). */
+int audit_open(const char *jsonl_path, bool use_journal,
+	       enum audit_failure_mode mode, struct audit **ret);
+struct audit *audit_close(struct audit *a); /* NULL-safe */
+
+/* Emit one record. 0, or -errno when some sink failed (already logged). */
+int audit_emit(struct audit *a, const struct audit_record *r);
+
+/* False while a sink is failing and the mode is AUDIT_FAILURE_REFUSE. */
+bool audit_healthy(const struct audit *a);
+
+/* Format one record as a JSON object (no newline) into buf. Returns the
+ * length that was needed (like snprintf). Exposed for tests. */
+size_t audit_format_json(const struct audit_record *r, char *buf, size_t size);

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel backend: every operation is one ioctl on a /dev/iommu context,
+ * and its result is the kernel's, errno unchanged. Nothing here second-guesses
+ * the kernel; policy lives above the backend.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "backend-kernel.h"
+#include "iommufd-uapi.h"
+#include "util.h"
+
+#define DEFAULT_DEV_PATH "/dev/iommu"
+
+/* backend_iova_range is handed to the kernel as its iova range array. */
+_Static_assert(sizeof(struct backend_iova_range) ==
+		       sizeof(struct iofd_iova_range),
+	       "backend_iova_range matches the kernel's iova range");
+_Static_assert(offsetof(struct backend_iova_range, last) ==
+		       offsetof(struct iofd_iova_range, last),
+	       "backend_iova_range.last matches");
+_Static_assert(BACKEND_MAP_FIXED_IOVA == IOFD_MAP_FIXED_IOVA &&
+		       BACKEND_MAP_WRITEABLE == IOFD_MAP_WRITEABLE &&
+		       BACKEND_MAP_READABLE == IOFD_MAP_READABLE,
+	       "backend map flags are the kernel's");
+_Static_assert(BACKEND_OPTION_OP_SET == IOFD_OPTION_OP_SET &&
+		       BACKEND_OPTION_OP_GET == IOFD_OPTION_OP_GET &&
+		       BACKEND_OPTION_RLIMIT_MODE == IOFD_OPTION_RLIMIT_MODE &&
+		       BACKEND_OPTION_HUGE_PAGES == IOFD_OPTION_HUGE_PAGES,
+	       "backend option numbers are the kernel's");
+
+struct kernel_backend {
+	struct backend base;
+	int fd;
+};
+
+static const struct backend_ops kernel_ops;
+
+static struct kernel_backend *to_kernel(struct backend *b)
+{
+	return (struct kernel_backend *)b;
+}
+
+/* ioctl returning 0 or -errno. */
+static int xioctl(int fd, unsigned long request, void *arg)
+{
+	if (ioctl(fd, request, arg) < 0)
+		return -errno;
+	return 0;
+}
+
+static int kernel_ioas_alloc(struct backend *b, uint32_t *ret_id)
+{
+	struct iofd_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_IOAS_ALLOC, &cmd);
+	if (r < 0)
+		return r;
+	*ret_id = cmd.out_ioas_id;
+	return 0;
+}
+
+static int kernel_destroy(struct backend *b, uint32_t id)
+{
+	struct iofd_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return xioctl(to_kernel(b)->fd, IOFD_DESTROY, &cmd);
+}
+
+/*
+ * The kernel fills as many ranges as fit, sets num_iovas to the total and
+ * fails with EMSGSIZE when the total did not fit; the caller then retries
+ * with a bigger array. We hand the caller's array straight to the kernel.
+ */
+static int kernel_iova_ranges(struct backend *b, uint32_t ioas,
+			      struct backend_iova_range *ranges, uint32_t *num,
+			      uint64_t *ret_alignment)
+{
+	struct iofd_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = *num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_IOAS_IOVA_RANGES, &cmd);
+	if (r == -EMSGSIZE) {
+		*num = cmd.num_iovas;
+		return r;
+	}
+	if (r < 0)
+		return r;
+	*num = cmd.num_iovas;
+	if (ret_alignment)
+		*ret_alignment = cmd.out_iova_alignment;
+	return 0;
+}
+
+static int kernel_allow_iovas(struct backend *b, uint32_t ioas,
+			      const struct backend_iova_range *ranges,
+			      uint32_t num)
+{
+	struct iofd_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+
+	return xioctl(to_kernel(b)->fd, IOFD_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+static int kernel_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
+			   void *va, uint64_t length, uint64_t *iova)
+{
+	struct iofd_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = length,
+		.iova = *iova,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_IOAS_MAP, &cmd);
+	if (r < 0)
+		return r;
+	*iova = cmd.iova;
+	return 0;
+}
+
+static int do_map_file(int ctx_fd, uint32_t ioas, uint32_t flags, int fd,
+		       uint64_t start, uint64_t length, uint64_t *iova)
+{
+	struct iofd_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas,
+		.fd = fd,
+		.start = start,
+		.length = length,
+		.iova = *iova,
+	};
+	int r;
+
+	r = xioctl(ctx_fd, IOFD_IOAS_MAP_FILE, &cmd);
+	if (r < 0)
+		return r;
+	*iova = cmd.iova;
+	return 0;
+}
+
+static int kernel_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
+			   int fd, uint64_t start, uint64_t length,
+			   uint64_t *iova)
+{
+	if (!b->has_map_file)
+		return -EOPNOTSUPP;
+	return do_map_file(to_kernel(b)->fd, ioas, flags, fd, start, length,
+			   iova);
+}
+
+static int kernel_copy(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
+		       uint32_t flags, uint64_t src_iova, uint64_t length,
+		       uint64_t *dst_iova)
+{
+	struct iofd_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst_ioas,
+		.src_ioas_id = src_ioas,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_IOAS_COPY, &cmd);
+	if (r < 0)
+		return r;
+	*dst_iova = cmd.dst_iova;
+	return 0;
+}
+
+static int kernel_unmap(struct backend *b, uint32_t ioas, uint64_t iova,
+			uint64_t length, uint64_t *ret_unmapped)
+{
+	struct iofd_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = length,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_IOAS_UNMAP, &cmd);
+	if (r < 0)
+		return r;
+	if (ret_unmapped)
+		*ret_unmapped = cmd.length;
+	return 0;
+}
+
+static int kernel_option(struct backend *b, uint32_t op, uint32_t option_id,
+			 uint32_t object_id, uint64_t *val)
+{
+	struct iofd_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = option_id,
+		.op = (uint16_t)op,
+		.object_id = object_id,
+		.val64 = op == BACKEND_OPTION_OP_SET ? *val : 0,
+	};
+	int r;
+
+	/* op is 16 bits in the ABI; a wider value must not alias a valid op. */
+	if (op > UINT16_MAX)
+		return -EOPNOTSUPP;
+	r = xioctl(to_kernel(b)->fd, IOFD_OPTION, &cmd);
+	if (r < 0)
+		return r;
+	if (op == BACKEND_OPTION_OP_GET)
+		*val = cmd.val64;
+	return 0;
+}
+
+static void kernel_close(struct backend *b)
+{
+	struct kernel_backend *k = to_kernel(b);
+
+	if (!k)
+		return;
+	safe_close(k->fd);
+	free(k);
+}
+
+static const struct backend_ops kernel_ops = {
+	.name = "kernel",
+	.close = kernel_close,
+	.ioas_alloc = kernel_ioas_alloc,
+	.destroy = kernel_destroy,
+	.iova_ranges = kernel_iova_ranges,
+	.allow_iovas = kernel_allow_iovas,
+	.map_user = kernel_map_user,
+	.map_file = kernel_map_file,
+	.copy = kernel_copy,
+	.unmap = kernel_unmap,
+	.option = kernel_option,
+};
+
+/*
+ * Does IOMMU_IOAS_MAP_FILE work here? Map one page of a fresh memfd into a
+ * scratch IOAS. ENOTTY (the kernel does not know the ioctl number) means
+ * "no"; success means "yes"; anything else is a real failure of this
+ * context and is returned. The scratch IOAS is destroyed either way, so the
+ * context is empty again afterwards (IOMMU_OPTION_RLIMIT_MODE can still be
+ * set).
+ */
+static int probe_map_file(int ctx_fd, bool *ret_has)
+{
+	struct iofd_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iofd_destroy destroy = { .size = sizeof(destroy) };
+	_cleanup_close_ int mfd = -1;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t iova = 0;
+	int r;
+
+	if (page <= 0)
+		page = 4096;
+	mfd = memfd_create("ioasd-map-file-probe", MFD_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	if (ftruncate(mfd, page) < 0)
+		return -errno;
+
+	r = xioctl(ctx_fd, IOFD_IOAS_ALLOC, &alloc);
+	if (r < 0)
+		return r;
+	r = do_map_file(ctx_fd, alloc.out_ioas_id, IOFD_MAP_READABLE, mfd, 0,
+			(uint64_t)page, &iova);
+	destroy.id = alloc.out_ioas_id;
+	(void)xioctl(ctx_fd, IOFD_DESTROY, &destroy); /* also unmaps */
+	if (r == -ENOTTY) {
+		*ret_has = false;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*ret_has = true;
+	return 0;
+}
+
+int backend_kernel_open(const char *dev_path, struct backend **ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct kernel_backend *k;
+	bool has_map_file = false;
+	int r;
+
+	fd = open(dev_path ? dev_path : DEFAULT_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	r = probe_map_file(fd, &has_map_file);
+	if (r < 0)
+		return r;
+
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->base.ops = &kernel_ops;
+	k->base.has_map_file = has_map_file;
+	k->fd = TAKE_FD(fd);
+	*ret = &k->base;
+	return 0;
+}
+
+int backend_kernel_fd(struct backend *b)
+{
+	if (!b || b->ops != &kernel_ops)
+		return -EINVAL;
+	return to_kernel(b)->fd;
+}

@@ -1,0 +1,1103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sim backend: an in-process model of ONE iommufd context (one open() of
+ * /dev/iommu), with the kernel's semantics and errno, rule by rule. Nothing is
+ * pinned, no user VA is ever dereferenced, no fd content is ever touched.
+ *
+ * Modelled kernel: drivers/iommu/iommufd as of v6.12 plus the fixes that were
+ * sent to stable (so also what 6.13 .. 6.18 do); where newer kernels differ
+ * the difference is stated below. Constants model x86-64 with THP, the target
+ * of the VM suite: PAGE_SIZE 4 KiB, HPAGE_SIZE 2 MiB.
+ *
+ * Rule                                  mirrors (kernel function)
+ * ------------------------------------  -----------------------------------
+ * Object ids: one id space per context; _iommufd_object_alloc: xa_alloc with
+ *   the lowest free id >= 1 is taken     XA_FLAGS_ALLOC1 and xa_limit_31b,
+ *   (freed ids are reused, lowest       so ids are 1..INT_MAX, lowest free
+ *   first); full -> EBUSY.              first.
+ * DESTROY: unknown id -> ENOENT; an     iommufd_destroy ->
+ *   IOAS pinned by an attached device   iommufd_object_remove
+ *   -> EBUSY; otherwise every area is   (refcount_dec_if_one), iommufd_ioas_
+ *   dropped and the id freed.           destroy -> iopt_unmap_all.
+ * Ops naming an id that is not an IOAS  iommufd_get_ioas -> iommufd_get_object.
+ *   -> ENOENT (sim only has IOASes).
+ * IOVA_RANGES: reports the holes        iommufd_ioas_iova_ranges
+ *   between RESERVED ranges over        (interval_tree_for_each_span over
+ *   [0, UINT64_MAX] (not the allowed    reserved_itree); out_iova_alignment =
+ *   list); too small an array ->        iopt->iova_alignment.
+ *   -EMSGSIZE with *num = needed.
+ * ALLOW_IOVAS: each range start >= last iommufd_ioas_load_iovas,
+ *   -> EINVAL (a one-byte range is      iopt_set_allow_iova.
+ *   refused); a range overlapping an
+ *   earlier one -> EINVAL (adjacent is
+ *   fine); a range intersecting a
+ *   reserved range -> EADDRINUSE;
+ *   num = 0 clears. Existing mappings
+ *   are NOT checked against the list.
+ * MAP / MAP_FILE / COPY argument        iommufd_ioas_map, _map_file, _copy:
+ *   checks, in kernel order: unknown     flags, ">= ULONG_MAX", then
+ *   flag -> EOPNOTSUPP; iova or length   "neither READ nor WRITE" come before
+ *   (copy: also src/dst iova) ==         the IOAS lookup.
+ *   UINT64_MAX -> EOVERFLOW (the input
+ *   iova is checked even without
+ *   FIXED_IOVA); neither READABLE nor
+ *   WRITEABLE -> EINVAL; unknown IOAS
+ *   -> ENOENT.
+ * map_user: va + length overflows ->    iopt_alloc_user_pages,
+ *   EOVERFLOW; length 0 or > SIZE_MAX -  iopt_alloc_pages.
+ *   PAGE_SIZE -> EINVAL.
+ * map_file: bad fd -> EBADF (after the  iommufd_ioas_map_file (fget),
+ *   IOAS lookup); start + length - 1    iopt_alloc_file_pages.
+ *   overflows -> EOVERFLOW; then as
+ *   map_user with start in the role of
+ *   the VA.
+ * Area creation (shared by all three):  iopt_alloc_area_pages,
+ *   length not a multiple of            iopt_check_iova (fixed),
+ *   iova_alignment -> EINVAL. Fixed:     iopt_alloc_iova (auto),
+ *   iova misaligned -> EINVAL, iova +    iopt_insert_area.
+ *   length - 1 overflows -> EOVERFLOW,
+ *   intersects a reserved range ->
+ *   EINVAL, intersects an area ->
+ *   EEXIST; the allowed list is NOT
+ *   consulted for a fixed IOVA. Auto:
+ *   see below. Then per piece: WRITE
+ *   requested on pages mapped without
+ *   WRITE -> EPERM; VA page offset not
+ *   a multiple of iova_alignment ->
+ *   EINVAL. All or nothing.
+ * Automatic IOVA: length >= 2^63 - 1   iopt_alloc_iova,
+ *   -> EOVERFLOW; alignment =            __alloc_iova_check_range.
+ *   roundup_pow_of_two(length), or the
+ *   smaller of that and the lowest set
+ *   bit of the VA (file offset, source
+ *   VA for COPY) when it is non-zero,
+ *   capped at HPAGE_SIZE; below
+ *   iova_alignment -> EINVAL. Search,
+ *   first fit, ascending: the allowed
+ *   ranges (adjacent ones merged), or
+ *   [PAGE_SIZE, UINT64_MAX - PAGE_SIZE]
+ *   when there are none, clipped to
+ *   that window; in each, the first
+ *   aligned start is taken, then the
+ *   holes between reserved ranges and
+ *   areas are tried in order, each at
+ *   its first start of the form
+ *   ALIGN_UP(start, alignment) | (VA %
+ *   PAGE_SIZE); a hole fits when that
+ *   start is < the hole's last byte and
+ *   the length fits. Nothing -> ENOSPC.
+ * COPY: the source range must be        iopt_get_pages (length 0 -> EINVAL,
+ *   covered by contiguous areas, else   overflow -> EOVERFLOW, hole ->
+ *   ENOENT; the destination gets one    ENOENT) then iopt_map_pages on the
+ *   area per source piece, so later     destination. Source looked up
+ *   unmaps see the source boundaries;   before destination. Same IOAS as
+ *   src == dst is allowed.              source and destination is allowed.
+ * UNMAP: unknown IOAS -> ENOENT first;  iommufd_ioas_unmap, iopt_unmap_iova,
+ *   iova 0 + length UINT64_MAX = unmap  iopt_unmap_iova_range,
+ *   all (success when empty); else      iopt_unmap_all.
+ *   iova or length == UINT64_MAX ->
+ *   EOVERFLOW, length 0 -> EINVAL,
+ *   iova + length - 1 overflows ->
+ *   EOVERFLOW. Areas are visited in
+ *   ascending order: an area sticking
+ *   out of the range -> ENOENT, and the
+ *   areas before it that WERE inside
+ *   stay unmapped (no rollback).
+ *   Nothing unmapped -> ENOENT.
+ * OPTION: unknown option -> EOPNOTSUPP. iommufd_option,
+ *   RLIMIT_MODE: object_id != 0 ->      iommufd_option_rlimit_mode,
+ *   EOPNOTSUPP; SET with any object in  iommufd_ioas_option,
+ *   the context -> EBUSY, value not 0/1 iopt_disable_large_pages,
+ *   -> EINVAL; other op -> EOPNOTSUPP.  iopt_enable_large_pages,
+ *   HUGE_PAGES: unknown IOAS -> ENOENT  iopt_calculate_iova_alignment,
+ *   (checked before the op); SET 0 with iopt_check_iova_alignment.
+ *   a device attached and areas ->
+ *   EINVAL; SET 0 raises iova_alignment
+ *   to PAGE_SIZE, an area not aligned
+ *   to it -> EADDRINUSE; SET 1 lowers it
+ *   back; value not 0/1 -> EINVAL; other
+ *   op -> EOPNOTSUPP.
+ * backend_sim_attach_reserved: a device iopt_table_add_domain (alignment,
+ *   attach. alignment > PAGE_SIZE ->    EINVAL above PAGE_SIZE, existing
+ *   EINVAL; an area not aligned to the  areas -> EADDRINUSE) and
+ *   new alignment -> EADDRINUSE; a      iopt_table_enforce_dev_resv_regions
+ *   reserved range intersecting an area / iopt_reserve_iova (intersects an
+ *   or an allowed range -> EADDRINUSE.  area or an allowed range ->
+ *   All or nothing. While attached, the EADDRINUSE).
+ *   IOAS cannot be destroyed (EBUSY).
+ *
+ * Deliberate differences (the sim cannot or need not do these):
+ * - RLIMIT_MODE SET: the kernel first needs CAP_SYS_RESOURCE (EPERM); the
+ *   sim behaves as a daemon that kept it.
+ * - A device attach in the kernel also creates objects (device, hw_pagetable)
+ *   that take ids; the sim's attach creates none, and has no detach.
+ * - Nothing is pinned: with a device attached the kernel pins on MAP and can
+ *   fail with EFAULT/ENOMEM (bad VA, rlimit); the sim cannot. Without a device
+ *   the kernel does not pin either, so this only matters after an attach.
+ * - map_file: the sim checks only that fd is open (EBADF), not what it is.
+ * - No in-kernel accesses (mdev), so no EBUSY/EDEADLOCK from them in UNMAP.
+ * - Argument checks that live in the ioctl layer (size, __reserved) have no
+ *   inputs here.
+ *
+ * Version notes (kernels that differ from what the sim does):
+ * - Before the stable fix "iommufd: Protect against overflow of ALIGN()
+ *   during iova allocation" (8f6887349b2f, 6.11; in 6.10.y/6.6.y stable) the
+ *   automatic alignment was not capped at HPAGE_SIZE.
+ * - Before "iommufd: Prevent ALIGN() overflow" (b42497e3c0e7, 2025; stable) a
+ *   hole was accepted when its aligned start EQUALS the hole's last byte
+ *   (only matters for length 1) and ALIGN could wrap near UINT64_MAX.
+ * - 6.12 has no IOMMU_IOAS_MAP_FILE (ENOTTY); and its iopt_alloc_pages checks
+ *   "length > SIZE_MAX - PAGE_SIZE" (EINVAL) before "va + length overflows"
+ *   (EOVERFLOW); newer ones check the overflow first. Only lengths within one
+ *   page of UINT64_MAX can tell.
+ * - Since late 2025 iopt_unmap_iova_range returns 0 when nothing is mapped;
+ *   iommufd_ioas_unmap turns "0 bytes" into ENOENT itself, so the ioctl
+ *   result is unchanged. Newer kernels also have area "locks" (EBUSY).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * libbsd's tree.h marks the generated static functions __unused, which its
+ * own cdefs.h leaves undefined on Linux; give it its meaning for this file.
+ */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+#include <bsd/sys/tree.h>
+
+#include "backend.h"
+#include "util.h"
+
+#define SIM_PAGE_SIZE UINT64_C(4096)
+#define SIM_HPAGE_SIZE (UINT64_C(2) << 20)
+#define SIM_ID_MAX UINT32_C(0x7fffffff) /* xa_limit_31b */
+#define SIM_ACCOUNT_USER 0
+#define SIM_ACCOUNT_MM 1
+
+struct sim_area {
+	RB_ENTRY(sim_area) node;
+	uint64_t iova;
+	uint64_t last; /* inclusive */
+	uint64_t addr; /* VA (or file offset) backing iova */
+	bool pages_writable;
+};
+
+static int sim_area_cmp(const struct sim_area *a, const struct sim_area *b)
+{
+	return a->iova < b->iova ? -1 : a->iova > b->iova;
+}
+
+RB_HEAD(sim_area_tree, sim_area);
+RB_GENERATE_STATIC(sim_area_tree, sim_area, node, sim_area_cmp)
+
+struct sim_ioas {
+	RB_ENTRY(sim_ioas) node;
+	uint32_t id;
+	struct sim_area_tree areas;
+	/* sorted by start, never overlapping (validated on ALLOW_IOVAS) */
+	struct backend_iova_range *allowed;
+	size_t n_allowed;
+	/* sorted by start, may overlap (several devices) */
+	struct backend_iova_range *reserved;
+	size_t n_reserved;
+	uint64_t iova_alignment;
+	uint64_t domain_alignment; /* max over attached devices, 1 if none */
+	unsigned int n_domains;
+	bool disable_large_pages;
+};
+
+static int sim_ioas_cmp(const struct sim_ioas *a, const struct sim_ioas *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+RB_HEAD(sim_ioas_tree, sim_ioas);
+RB_GENERATE_STATIC(sim_ioas_tree, sim_ioas, node, sim_ioas_cmp)
+
+struct sim {
+	struct backend b;
+	struct sim_ioas_tree objects;
+	size_t n_objects;
+	unsigned int account_mode;
+};
+
+/* One slice of pages to become one area: what iopt_pages_list holds. */
+struct sim_piece {
+	uint64_t addr;
+	uint64_t length;
+	bool pages_writable;
+};
+
+static const struct backend_ops sim_ops;
+
+static struct sim *to_sim(struct backend *b)
+{
+	return (struct sim *)b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t roundup_pow_of_two(uint64_t v)
+{
+	/* v in [1, 2^63] */
+	if (v <= 1)
+		return 1;
+	return UINT64_C(1) << (64 - __builtin_clzll(v - 1));
+}
+
+/* ------------------------------------------------------------ objects */
+
+static struct sim_ioas *sim_get_ioas(struct sim *s, uint32_t id)
+{
+	struct sim_ioas key = { .id = id };
+
+	return RB_FIND(sim_ioas_tree, &s->objects, &key);
+}
+
+/* xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): lowest free id >= 1. */
+static int sim_alloc_id(struct sim *s, uint32_t *ret_id)
+{
+	struct sim_ioas *o;
+	uint32_t want = 1;
+
+	RB_FOREACH(o, sim_ioas_tree, &s->objects) {
+		if (o->id != want)
+			break;
+		if (want == SIM_ID_MAX)
+			return -EBUSY;
+		want++;
+	}
+	*ret_id = want;
+	return 0;
+}
+
+static void sim_ioas_free_areas(struct sim_ioas *io)
+{
+	struct sim_area *a, *next;
+
+	RB_FOREACH_SAFE(a, sim_area_tree, &io->areas, next) {
+		RB_REMOVE(sim_area_tree, &io->areas, a);
+		free(a);
+	}
+}
+
+static void sim_ioas_free(struct sim_ioas *io)
+{
+	if (!io)
+		return;
+	sim_ioas_free_areas(io);
+	free(io->allowed);
+	free(io->reserved);
+	free(io);
+}
+
+/* ------------------------------------------------------------ area lookup */
+
+/* The lowest area intersecting [first, last] (iopt_area_iter_first). */
+static struct sim_area *sim_area_first(struct sim_ioas *io, uint64_t first,
+				       uint64_t last)
+{
+	struct sim_area key = { .iova = first };
+	struct sim_area *n, *p;
+
+	n = RB_NFIND(sim_area_tree, &io->areas, &key);
+	p = n ? RB_PREV(sim_area_tree, &io->areas, n) :
+		RB_MAX(sim_area_tree, &io->areas);
+	if (p && p->last >= first)
+		return p;
+	if (n && n->iova <= last)
+		return n;
+	return NULL;
+}
+
+static bool ranges_intersect(const struct backend_iova_range *r, size_t n,
+			     uint64_t first, uint64_t last)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].start > last)
+			break; /* sorted by start */
+		if (r[i].last >= first)
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ iova alloc */
+
+/* __alloc_iova_check_range: the first usable start in [*start, last]. */
+static bool sim_check_range(uint64_t *start, uint64_t last, uint64_t length,
+			    uint64_t align, uint64_t page_offset)
+{
+	uint64_t a;
+
+	if (add_overflow(*start, align - 1, &a))
+		return false;
+	a &= ~(align - 1);
+	a |= page_offset;
+	if (a >= last || last - a < length - 1)
+		return false;
+	*start = a;
+	return true;
+}
+
+/*
+ * interval_tree_for_each_double_span(reserved, areas, first, last): try each
+ * hole, in ascending order, with __alloc_iova_check_hole.
+ */
+static bool sim_find_hole(struct sim_ioas *io, uint64_t first, uint64_t last,
+			  uint64_t length, uint64_t align,
+			  uint64_t page_offset, uint64_t *ret_iova)
+{
+	struct sim_area *a = sim_area_first(io, first, last);
+	uint64_t cur = first;
+	size_t r = 0;
+
+	for (;;) {
+		uint64_t used_start, used_last, hole;
+		bool take_area;
+
+		while (a && a->last < cur)
+			a = RB_NEXT(sim_area_tree, &io->areas, a);
+		while (r < io->n_reserved && io->reserved[r].last < cur)
+			r++;
+		if (a && a->iova > last)
+			a = NULL;
+		if (r < io->n_reserved && io->reserved[r].start > last)
+			r = io->n_reserved;
+
+		if (!a && r == io->n_reserved) {
+			hole = cur;
+			if (sim_check_range(&hole, last, length, align,
+					    page_offset)) {
+				*ret_iova = hole;
+				return true;
+			}
+			return false;
+		}
+
+		take_area = a && (r == io->n_reserved ||
+				  a->iova <= io->reserved[r].start);
+		used_start = take_area ? a->iova : io->reserved[r].start;
+		used_last = take_area ? a->last : io->reserved[r].last;
+
+		if (used_start > cur) {
+			hole = cur;
+			if (sim_check_range(&hole, used_start - 1, length,
+					    align, page_offset)) {
+				*ret_iova = hole;
+				return true;
+			}
+		}
+		if (used_last >= last)
+			return false;
+		cur = max_u64(cur, used_last + 1);
+		if (take_area)
+			a = RB_NEXT(sim_area_tree, &io->areas, a);
+		else
+			r++;
+	}
+}
+
+/* iopt_alloc_iova */
+static int sim_alloc_iova(struct sim_ioas *io, uint64_t addr, uint64_t length,
+			  uint64_t *ret_iova)
+{
+	const uint64_t win_first = SIM_PAGE_SIZE;
+	const uint64_t win_last = UINT64_MAX - SIM_PAGE_SIZE;
+	uint64_t page_offset = addr % SIM_PAGE_SIZE;
+	uint64_t align;
+	size_t i;
+
+	if (length == 0 || length >= UINT64_MAX / 2)
+		return -EOVERFLOW;
+
+	align = roundup_pow_of_two(length);
+	if (addr)
+		align = min_u64(align, UINT64_C(1) << __builtin_ctzll(addr));
+	if (align >= SIM_HPAGE_SIZE)
+		align = SIM_HPAGE_SIZE;
+	if (align < io->iova_alignment)
+		return -EINVAL;
+
+	if (io->n_allowed == 0) {
+		uint64_t start = win_first;
+
+		if (sim_check_range(&start, win_last, length, align,
+				    page_offset) &&
+		    sim_find_hole(io, start, win_last, length, align,
+				  page_offset, ret_iova))
+			return 0;
+		return -ENOSPC;
+	}
+
+	i = 0;
+	while (i < io->n_allowed) {
+		uint64_t start = io->allowed[i].start;
+		uint64_t last = io->allowed[i].last;
+
+		/* interval_tree_span_iter merges touching ranges */
+		for (i++; i < io->n_allowed && last != UINT64_MAX &&
+			  io->allowed[i].start == last + 1;
+		     i++)
+			last = io->allowed[i].last;
+
+		if (last < win_first || start > win_last)
+			continue;
+		start = max_u64(start, win_first);
+		last = min_u64(last, win_last);
+		if (!sim_check_range(&start, last, length, align, page_offset))
+			continue;
+		if (sim_find_hole(io, start, last, length, align, page_offset,
+				  ret_iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+/* iopt_check_iova */
+static int sim_check_iova(struct sim_ioas *io, uint64_t iova, uint64_t length)
+{
+	uint64_t last;
+
+	if (iova & (io->iova_alignment - 1))
+		return -EINVAL;
+	if (add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (ranges_intersect(io->reserved, io->n_reserved, iova, last))
+		return -EINVAL;
+	if (sim_area_first(io, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/*
+ * iopt_map_pages: place the pieces back to back at a fixed or allocated IOVA.
+ * All checks happen before anything is inserted, so failure changes nothing
+ * (the kernel aborts the areas it inserted; same outcome).
+ */
+static int sim_map_pieces(struct sim_ioas *io, const struct sim_piece *pieces,
+			  size_t n, uint64_t length, uint32_t flags,
+			  uint64_t *iova)
+{
+	struct sim_area **areas;
+	uint64_t at;
+	int r;
+
+	if ((length & (io->iova_alignment - 1)) || !length)
+		return -EINVAL;
+
+	if (flags & BACKEND_MAP_FIXED_IOVA) {
+		at = *iova;
+		r = sim_check_iova(io, at, length);
+	} else {
+		r = sim_alloc_iova(io, pieces[0].addr, length, &at);
+	}
+	if (r < 0)
+		return r;
+
+	/* iopt_insert_area, per piece */
+	for (size_t i = 0; i < n; i++) {
+		if ((flags & BACKEND_MAP_WRITEABLE) && !pieces[i].pages_writable)
+			return -EPERM;
+		if ((pieces[i].addr % SIM_PAGE_SIZE) & (io->iova_alignment - 1))
+			return -EINVAL;
+	}
+
+	areas = calloc(n, sizeof(*areas));
+	if (!areas)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		areas[i] = calloc(1, sizeof(*areas[i]));
+		if (!areas[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(areas[j]);
+			free(areas);
+			return -ENOMEM;
+		}
+	}
+
+	*iova = at;
+	for (size_t i = 0; i < n; i++) {
+		areas[i]->iova = at;
+		areas[i]->last = at + pieces[i].length - 1;
+		areas[i]->addr = pieces[i].addr;
+		areas[i]->pages_writable = pieces[i].pages_writable;
+		RB_INSERT(sim_area_tree, &io->areas, areas[i]);
+		at += pieces[i].length;
+	}
+	free(areas);
+	return 0;
+}
+
+/* ------------------------------------------------------------ alignment */
+
+/* iopt_check_iova_alignment */
+static int sim_check_alignment(struct sim_ioas *io, uint64_t align)
+{
+	uint64_t mask = align - 1;
+	struct sim_area *a;
+
+	RB_FOREACH(a, sim_area_tree, &io->areas) {
+		if ((a->iova & mask) || ((a->last - a->iova + 1) & mask) ||
+		    ((a->addr % SIM_PAGE_SIZE) & mask))
+			return -EADDRINUSE;
+	}
+	return 0;
+}
+
+/* iopt_calculate_iova_alignment */
+static int sim_recalc_alignment(struct sim_ioas *io)
+{
+	uint64_t align = io->disable_large_pages ? SIM_PAGE_SIZE : 1;
+	int r;
+
+	align = max_u64(align, io->domain_alignment);
+	if (align > io->iova_alignment) {
+		r = sim_check_alignment(io, align);
+		if (r < 0)
+			return r;
+	}
+	io->iova_alignment = align;
+	return 0;
+}
+
+/* ------------------------------------------------------------ ops */
+
+static void sim_close(struct backend *b)
+{
+	struct sim *s;
+	struct sim_ioas *io, *next;
+
+	if (!b)
+		return;
+	s = to_sim(b);
+	RB_FOREACH_SAFE(io, sim_ioas_tree, &s->objects, next) {
+		RB_REMOVE(sim_ioas_tree, &s->objects, io);
+		sim_ioas_free(io);
+	}
+	free(s);
+}
+
+static int sim_ioas_alloc(struct backend *b, uint32_t *ret_id)
+{
+	struct sim *s = to_sim(b);
+	struct sim_ioas *io;
+	uint32_t id;
+	int r;
+
+	r = sim_alloc_id(s, &id);
+	if (r < 0)
+		return r;
+	io = calloc(1, sizeof(*io));
+	if (!io)
+		return -ENOMEM;
+	io->id = id;
+	RB_INIT(&io->areas);
+	io->iova_alignment = 1; /* iopt_init_table */
+	io->domain_alignment = 1;
+	RB_INSERT(sim_ioas_tree, &s->objects, io);
+	s->n_objects++;
+	*ret_id = id;
+	return 0;
+}
+
+static int sim_destroy(struct backend *b, uint32_t id)
+{
+	struct sim *s = to_sim(b);
+	struct sim_ioas *io = sim_get_ioas(s, id);
+
+	if (!io)
+		return -ENOENT;
+	if (io->n_domains)
+		return -EBUSY;
+	RB_REMOVE(sim_ioas_tree, &s->objects, io);
+	s->n_objects--;
+	sim_ioas_free(io);
+	return 0;
+}
+
+static int sim_iova_ranges(struct backend *b, uint32_t ioas,
+			   struct backend_iova_range *ranges, uint32_t *num,
+			   uint64_t *ret_alignment)
+{
+	struct sim_ioas *io = sim_get_ioas(to_sim(b), ioas);
+	uint32_t room = *num, count = 0, pass;
+
+	if (!io)
+		return -ENOENT;
+
+	/* Pass 0 counts; pass 1 fills (only when everything fits). */
+	for (pass = 0; pass < 2; pass++) {
+		uint64_t cur = 0;
+		bool end = false;
+
+		count = 0;
+		for (size_t i = 0; i < io->n_reserved && !end; i++) {
+			const struct backend_iova_range *rv = &io->reserved[i];
+
+			if (rv->last < cur)
+				continue;
+			if (rv->start > cur) {
+				if (pass)
+					ranges[count] = (struct backend_iova_range){
+						.start = cur, .last = rv->start - 1
+					};
+				count++;
+			}
+			if (rv->last == UINT64_MAX)
+				end = true;
+			else
+				cur = max_u64(cur, rv->last + 1);
+		}
+		if (!end) {
+			if (pass)
+				ranges[count] = (struct backend_iova_range){
+					.start = cur, .last = UINT64_MAX
+				};
+			count++;
+		}
+		if (count > room) {
+			*num = count;
+			return -EMSGSIZE;
+		}
+	}
+	*num = count;
+	if (ret_alignment)
+		*ret_alignment = io->iova_alignment;
+	return 0;
+}
+
+static int range_start_cmp(const void *x, const void *y)
+{
+	const struct backend_iova_range *a = x, *b = y;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->last < b->last ? -1 : a->last > b->last;
+}
+
+static int sim_allow_iovas(struct backend *b, uint32_t ioas,
+			   const struct backend_iova_range *ranges,
+			   uint32_t num)
+{
+	struct sim_ioas *io = sim_get_ioas(to_sim(b), ioas);
+	_cleanup_free_ struct backend_iova_range *sorted = NULL;
+
+	if (!io)
+		return -ENOENT;
+
+	/* iommufd_ioas_load_iovas: both refusals are EINVAL, order is moot */
+	for (uint32_t i = 0; i < num; i++)
+		if (ranges[i].start >= ranges[i].last)
+			return -EINVAL;
+	if (num) {
+		sorted = calloc(num, sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		memcpy(sorted, ranges, num * sizeof(*sorted));
+		qsort(sorted, num, sizeof(*sorted), range_start_cmp);
+		for (uint32_t i = 1; i < num; i++)
+			if (sorted[i].start <= sorted[i - 1].last)
+				return -EINVAL;
+	}
+
+	/* iopt_set_allow_iova */
+	for (uint32_t i = 0; i < num; i++)
+		if (ranges_intersect(io->reserved, io->n_reserved,
+				     sorted[i].start, sorted[i].last))
+			return -EADDRINUSE;
+
+	free(io->allowed);
+	io->allowed = TAKE_PTR(sorted);
+	io->n_allowed = num;
+	return 0;
+}
+
+/* The ioctl-level checks shared by MAP, MAP_FILE (and COPY's first three). */
+static int sim_check_map_args(uint32_t flags, uint64_t iova, uint64_t length)
+{
+	if (flags & ~BACKEND_MAP_ALL_FLAGS)
+		return -EOPNOTSUPP;
+	if (iova >= UINT64_MAX || length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (BACKEND_MAP_WRITEABLE | BACKEND_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
+static int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
+			void *va, uint64_t length, uint64_t *iova)
+{
+	struct sim_ioas *io;
+	struct sim_piece piece;
+	uint64_t uptr = (uint64_t)(uintptr_t)va, end;
+	int r;
+
+	r = sim_check_map_args(flags, *iova, length);
+	if (r < 0)
+		return r;
+	io = sim_get_ioas(to_sim(b), ioas);
+	if (!io)
+		return -ENOENT;
+
+	/* iopt_alloc_user_pages / iopt_alloc_pages */
+	if (add_overflow(uptr, length, &end))
+		return -EOVERFLOW;
+	if (length > SIZE_MAX - SIM_PAGE_SIZE || length == 0)
+		return -EINVAL;
+
+	piece = (struct sim_piece){
+		.addr = uptr,
+		.length = length,
+		.pages_writable = flags & BACKEND_MAP_WRITEABLE,
+	};
+	return sim_map_pieces(io, &piece, 1, length, flags, iova);
+}
+
+static int sim_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
+			int fd, uint64_t start, uint64_t length,
+			uint64_t *iova)
+{
+	struct sim_ioas *io;
+	struct sim_piece piece;
+	uint64_t end;
+	int r;
+
+	if (!b->has_map_file)
+		return -EOPNOTSUPP;
+	r = sim_check_map_args(flags, *iova, length);
+	if (r < 0)
+		return r;
+	io = sim_get_ioas(to_sim(b), ioas);
+	if (!io)
+		return -ENOENT;
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -EBADF; /* fget */
+
+	/* iopt_alloc_file_pages / iopt_alloc_pages */
+	if (length && add_overflow(start, length - 1, &end))
+		return -EOVERFLOW;
+	if (length > SIZE_MAX - SIM_PAGE_SIZE || length == 0)
+		return -EINVAL;
+
+	piece = (struct sim_piece){
+		.addr = start,
+		.length = length,
+		.pages_writable = flags & BACKEND_MAP_WRITEABLE,
+	};
+	return sim_map_pieces(io, &piece, 1, length, flags, iova);
+}
+
+/* iopt_get_pages: the contiguous pieces covering [iova, iova + length). */
+static int sim_get_pieces(struct sim_ioas *io, uint64_t iova, uint64_t length,
+			  struct sim_piece **ret_pieces, size_t *ret_n)
+{
+	_cleanup_free_ struct sim_piece *pieces = NULL;
+	struct sim_area *a, *first;
+	uint64_t last, cur;
+	size_t n = 0, i = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	/* iopt_area_contig_init / _next: each area must start at cur */
+	first = sim_area_first(io, iova, iova);
+	cur = iova;
+	for (a = first; a; a = RB_NEXT(sim_area_tree, &io->areas, a)) {
+		if (a->iova > cur && a != first)
+			return -ENOENT;
+		n++;
+		if (a->last >= last)
+			break;
+		cur = a->last + 1;
+	}
+	if (!a)
+		return -ENOENT;
+
+	pieces = calloc(n, sizeof(*pieces));
+	if (!pieces)
+		return -ENOMEM;
+	cur = iova;
+	for (a = first; i < n; a = RB_NEXT(sim_area_tree, &io->areas, a), i++) {
+		uint64_t piece_last = min_u64(last, a->last);
+
+		pieces[i] = (struct sim_piece){
+			.addr = a->addr + (cur - a->iova),
+			.length = piece_last - cur + 1,
+			.pages_writable = a->pages_writable,
+		};
+		cur = piece_last + 1;
+	}
+	*ret_pieces = TAKE_PTR(pieces);
+	*ret_n = n;
+	return 0;
+}
+
+static int sim_copy(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
+		    uint32_t flags, uint64_t src_iova, uint64_t length,
+		    uint64_t *dst_iova)
+{
+	struct sim *s = to_sim(b);
+	_cleanup_free_ struct sim_piece *pieces = NULL;
+	struct sim_ioas *src, *dst;
+	size_t n = 0;
+	int r;
+
+	if (flags & ~BACKEND_MAP_ALL_FLAGS)
+		return -EOPNOTSUPP;
+	if (length >= UINT64_MAX || src_iova >= UINT64_MAX ||
+	    *dst_iova >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (BACKEND_MAP_WRITEABLE | BACKEND_MAP_READABLE)))
+		return -EINVAL;
+
+	src = sim_get_ioas(s, src_ioas);
+	if (!src)
+		return -ENOENT;
+	r = sim_get_pieces(src, src_iova, length, &pieces, &n);
+	if (r < 0)
+		return r;
+
+	dst = sim_get_ioas(s, dst_ioas);
+	if (!dst)
+		return -ENOENT;
+	return sim_map_pieces(dst, pieces, n, length, flags, dst_iova);
+}
+
+/* iopt_unmap_iova_range */
+static int sim_unmap_range(struct sim_ioas *io, uint64_t first, uint64_t last,
+			   uint64_t *ret_unmapped)
+{
+	uint64_t unmapped = 0;
+	struct sim_area *a;
+	int r = 0;
+
+	while ((a = sim_area_first(io, first, last))) {
+		if (a->iova < first || a->last > last) {
+			r = -ENOENT;
+			break;
+		}
+		unmapped += a->last - a->iova + 1;
+		RB_REMOVE(sim_area_tree, &io->areas, a);
+		free(a);
+	}
+	*ret_unmapped = unmapped;
+	return r;
+}
+
+static int sim_unmap(struct backend *b, uint32_t ioas, uint64_t iova,
+		     uint64_t length, uint64_t *ret_unmapped)
+{
+	struct sim_ioas *io = sim_get_ioas(to_sim(b), ioas);
+	uint64_t unmapped, last;
+	int r;
+
+	if (!io)
+		return -ENOENT;
+
+	if (iova == 0 && length == UINT64_MAX) {
+		/* iopt_unmap_all: empty is success */
+		r = sim_unmap_range(io, 0, UINT64_MAX, &unmapped);
+		if (r < 0)
+			return r;
+	} else {
+		if (iova >= UINT64_MAX || length >= UINT64_MAX)
+			return -EOVERFLOW;
+		if (!length)
+			return -EINVAL;
+		if (add_overflow(iova, length - 1, &last))
+			return -EOVERFLOW;
+		r = sim_unmap_range(io, iova, last, &unmapped);
+		if (r < 0)
+			return r;
+		if (!unmapped)
+			return -ENOENT;
+	}
+	if (ret_unmapped)
+		*ret_unmapped = unmapped;
+	return 0;
+}
+
+static int sim_option_rlimit_mode(struct sim *s, uint32_t op,
+				  uint32_t object_id, uint64_t *val)
+{
+	if (object_id)
+		return -EOPNOTSUPP;
+	if (op == BACKEND_OPTION_OP_GET) {
+		*val = s->account_mode == SIM_ACCOUNT_MM;
+		return 0;
+	}
+	if (op == BACKEND_OPTION_OP_SET) {
+		/* the kernel checks CAP_SYS_RESOURCE (EPERM) first */
+		if (s->n_objects)
+			return -EBUSY;
+		if (*val == 0)
+			s->account_mode = SIM_ACCOUNT_USER;
+		else if (*val == 1)
+			s->account_mode = SIM_ACCOUNT_MM;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int sim_option_huge_pages(struct sim *s, uint32_t op,
+				 uint32_t object_id, uint64_t *val)
+{
+	struct sim_ioas *io = sim_get_ioas(s, object_id);
+	int r;
+
+	if (!io)
+		return -ENOENT;
+	if (op == BACKEND_OPTION_OP_GET) {
+		*val = !io->disable_large_pages;
+		return 0;
+	}
+	if (op != BACKEND_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+
+	if (*val == 0) {
+		/* iopt_disable_large_pages */
+		if (io->disable_large_pages)
+			return 0;
+		if (io->n_domains && !RB_EMPTY(&io->areas))
+			return -EINVAL;
+		io->disable_large_pages = true;
+		r = sim_recalc_alignment(io);
+		if (r < 0)
+			io->disable_large_pages = false;
+		return r;
+	}
+	if (*val == 1) {
+		/* iopt_enable_large_pages: lowering never fails */
+		io->disable_large_pages = false;
+		return sim_recalc_alignment(io);
+	}
+	return -EINVAL;
+}
+
+static int sim_option(struct backend *b, uint32_t op, uint32_t option_id,
+		      uint32_t object_id, uint64_t *val)
+{
+	struct sim *s = to_sim(b);
+
+	switch (option_id) {
+	case BACKEND_OPTION_RLIMIT_MODE:
+		return sim_option_rlimit_mode(s, op, object_id, val);
+	case BACKEND_OPTION_HUGE_PAGES:
+		return sim_option_huge_pages(s, op, object_id, val);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static const struct backend_ops sim_ops = {
+	.name = "sim",
+	.close = sim_close,
+	.ioas_alloc = sim_ioas_alloc,
+	.destroy = sim_destroy,
+	.iova_ranges = sim_iova_ranges,
+	.allow_iovas = sim_allow_iovas,
+	.map_user = sim_map_user,
+	.map_file = sim_map_file,
+	.copy = sim_copy,
+	.unmap = sim_unmap,
+	.option = sim_option,
+};
+
+/* ------------------------------------------------------------ public */
+
+int backend_sim_open(struct backend **ret)
+{
+	struct sim *s;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->b.ops = &sim_ops;
+	s->b.has_map_file = true; /* models a kernel with IOMMU_IOAS_MAP_FILE */
+	RB_INIT(&s->objects);
+	s->account_mode = SIM_ACCOUNT_USER; /* iommufd_fops_open on /dev/iommu */
+	*ret = &s->b;
+	return 0;
+}
+
+void backend_sim_set_map_file(struct backend *b, bool has_map_file)
+{
+	if (b && b->ops == &sim_ops)
+		b->has_map_file = has_map_file;
+}
+
+int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
+				const struct backend_iova_range *reserved,
+				uint32_t num, uint64_t alignment)
+{
+	struct backend_iova_range *merged;
+	struct sim_ioas *io;
+	uint64_t new_align;
+	size_t total;
+	int r;
+
+	if (!b || b->ops != &sim_ops)
+		return -EINVAL;
+	io = sim_get_ioas(to_sim(b), ioas);
+	if (!io)
+		return -ENOENT;
+	if (alignment == 0)
+		alignment = 1;
+	if (alignment & (alignment - 1))
+		return -EINVAL; /* 1 << __ffs(pgsize_bitmap) is a power of 2 */
+
+	/* iopt_table_add_domain */
+	new_align = max_u64(alignment, io->iova_alignment);
+	if (new_align > SIM_PAGE_SIZE)
+		return -EINVAL;
+	if (new_align != io->iova_alignment) {
+		r = sim_check_alignment(io, new_align);
+		if (r < 0)
+			return r;
+	}
+
+	/* iopt_table_enforce_dev_resv_regions -> iopt_reserve_iova */
+	for (uint32_t i = 0; i < num; i++) {
+		if (reserved[i].start > reserved[i].last)
+			return -EINVAL;
+		if (sim_area_first(io, reserved[i].start, reserved[i].last) ||
+		    ranges_intersect(io->allowed, io->n_allowed,
+				     reserved[i].start, reserved[i].last))
+			return -EADDRINUSE;
+	}
+
+	total = io->n_reserved + num;
+	if (total) {
+		merged = reallocarray(io->reserved, total, sizeof(*merged));
+		if (!merged)
+			return -ENOMEM;
+		if (num)
+			memcpy(merged + io->n_reserved, reserved,
+			       num * sizeof(*merged));
+		qsort(merged, total, sizeof(*merged), range_start_cmp);
+		io->reserved = merged;
+		io->n_reserved = total;
+	}
+	io->n_domains++;
+	io->domain_alignment = max_u64(io->domain_alignment, alignment);
+	io->iova_alignment = new_align;
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stddef.h>
+
+#include "backend.h"
+
+int backend_open(enum backend_kind kind, const char *dev_path,
+		 struct backend **ret, bool *ret_fell_back)
+{
+	int r;
+
+	if (ret_fell_back)
+		*ret_fell_back = false;
+	switch (kind) {
+	case BACKEND_KERNEL:
+		return backend_kernel_open(dev_path, ret);
+	case BACKEND_SIM:
+		return backend_sim_open(ret);
+	case BACKEND_AUTO:
+		r = backend_kernel_open(dev_path, ret);
+		if (r >= 0)
+			return r;
+		r = backend_sim_open(ret);
+		if (r >= 0 && ret_fell_back)
+			*ret_fell_back = true;
+		return r;
+	}
+	return -EINVAL;
+}
+
+struct backend *backend_close(struct backend *b)
+{
+	if (b)
+		b->ops->close(b);
+	return NULL;
+}

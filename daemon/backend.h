@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one interface between the broker and an iommufd implementation.
+ *
+ *   kernel  real ioctls on /dev/iommu (backend-kernel.c)
+ *   sim     an in-process model with the kernel's semantics and errno
+ *           (backend-sim.c)
+ *
+ * Every function returns 0 or a negative errno, exactly the errno the kernel
+ * ioctl it stands for would return for the same input. Output parameters are
+ * named ret_* and are left untouched on failure unless stated otherwise
+ * (iova_ranges reports the needed count with -EMSGSIZE, like the kernel).
+ *
+ * Object ids are the backend's (the kernel's) ids. They never leave the daemon.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Kernel-compatible flag bits of IOMMU_IOAS_MAP / IOMMU_IOAS_COPY. */
+#define BACKEND_MAP_FIXED_IOVA (1u << 0)
+#define BACKEND_MAP_WRITEABLE (1u << 1)
+#define BACKEND_MAP_READABLE (1u << 2)
+#define BACKEND_MAP_ALL_FLAGS \
+	(BACKEND_MAP_FIXED_IOVA | BACKEND_MAP_WRITEABLE | BACKEND_MAP_READABLE)
+
+/* IOMMU_OPTION ops and option ids (kernel values). */
+#define BACKEND_OPTION_OP_SET 0
+#define BACKEND_OPTION_OP_GET 1
+#define BACKEND_OPTION_RLIMIT_MODE 0
+#define BACKEND_OPTION_HUGE_PAGES 1
+
+struct backend_iova_range {
+	uint64_t start;
+	uint64_t last; /* inclusive */
+};
+
+enum backend_kind {
+	BACKEND_AUTO = 0, /* kernel if /dev/iommu opens, else sim */
+	BACKEND_KERNEL,
+	BACKEND_SIM,
+};
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	void (*close)(struct backend *b);
+	int (*ioas_alloc)(struct backend *b, uint32_t *ret_id);
+	int (*destroy)(struct backend *b, uint32_t id);
+	int (*iova_ranges)(struct backend *b, uint32_t ioas,
+			   struct backend_iova_range *ranges, uint32_t *num,
+			   uint64_t *ret_alignment);
+	int (*allow_iovas)(struct backend *b, uint32_t ioas,
+			   const struct backend_iova_range *ranges,
+			   uint32_t num);
+	int (*map_user)(struct backend *b, uint32_t ioas, uint32_t flags,
+			void *va, uint64_t length, uint64_t *iova);
+	int (*map_file)(struct backend *b, uint32_t ioas, uint32_t flags,
+			int fd, uint64_t start, uint64_t length,
+			uint64_t *iova);
+	int (*copy)(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
+		    uint32_t flags, uint64_t src_iova, uint64_t length,
+		    uint64_t *dst_iova);
+	int (*unmap)(struct backend *b, uint32_t ioas, uint64_t iova,
+		     uint64_t length, uint64_t *ret_unmapped);
+	int (*option)(struct backend *b, uint32_t op, uint32_t option_id,
+		      uint32_t object_id, uint64_t *val);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	bool has_map_file; /* IOMMU_IOAS_MAP_FILE works (probed once) */
+};
+
+/*
+ * Open a backend. BACKEND_AUTO tries the kernel and falls back to sim; then
+ * *ret_fell_back (if not NULL) is set so that the caller can say so loudly.
+ * -ENOENT/-EACCES/... from open("/dev/iommu") are returned for BACKEND_KERNEL.
+ */
+int backend_open(enum backend_kind kind, const char *dev_path,
+		 struct backend **ret, bool *ret_fell_back);
+struct backend *backend_close(struct backend *b); /* NULL-safe, returns NULL */
+
+int backend_kernel_open(const char *dev_path, struct backend **ret);
+int backend_sim_open(struct backend **ret);
+
+/*
+ * Sim knobs for tests: which MAP_FILE capability to claim, and reserved
+ * ranges / alignment as a device attach would impose them (the kernel narrows
+ * IOVA_RANGES when a device attaches; the sim models that with this call).
+ */
+void backend_sim_set_map_file(struct backend *b, bool has_map_file);
+int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
+				const struct backend_iova_range *reserved,
+				uint32_t num, uint64_t alignment);
+
+/*
+ * In: ranges has room for *num entries. Out: *num is the number of ranges
+ * the IOAS has; when that is more than the room, -EMSGSIZE and only *num is
+ * set (kernel semantics).
+ */
+static inline int backend_iova_ranges(struct backend *b, uint32_t ioas,
+				      struct backend_iova_range *ranges,
+				      uint32_t *num, uint64_t *ret_alignment)
+{
+	return b->ops->iova_ranges(b, ioas, ranges, num, ret_alignment);
+}
+
+static inline int backend_ioas_alloc(struct backend *b, uint32_t *ret_id)
+{
+	return b->ops->ioas_alloc(b, ret_id);
+}
+
+static inline int backend_destroy(struct backend *b, uint32_t id)
+{
+	return b->ops->destroy(b, id);
+}
+
+static inline int backend_allow_iovas(struct backend *b, uint32_t ioas,
+				      const struct backend_iova_range *ranges,
+				      uint32_t num)
+{
+	return b->ops->allow_iovas(b, ioas, ranges, num);
+}
+
+/* *iova is the fixed IOVA in (with BACKEND_MAP_FIXED_IOVA) and the IOVA out. */
+static inline int backend_map_user(struct backend *b, uint32_t ioas,
+				   uint32_t flags, void *va, uint64_t length,
+				   uint64_t *iova)
+{
+	return b->ops->map_user(b, ioas, flags, va, length, iova);
+}
+
+/* -EOPNOTSUPP when !b->has_map_file. */
+static inline int backend_map_file(struct backend *b, uint32_t ioas,
+				   uint32_t flags, int fd, uint64_t start,
+				   uint64_t length, uint64_t *iova)
+{
+	return b->ops->map_file(b, ioas, flags, fd, start, length, iova);
+}
+
+static inline int backend_copy(struct backend *b, uint32_t dst_ioas,
+			       uint32_t src_ioas, uint32_t flags,
+			       uint64_t src_iova, uint64_t length,
+			       uint64_t *dst_iova)
+{
+	return b->ops->copy(b, dst_ioas, src_ioas, flags, src_iova, length,
+			    dst_iova);
+}
+
+static inline int backend_unmap(struct backend *b, uint32_t ioas,
+				uint64_t iova, uint64_t length,
+				uint64_t *ret_unmapped)
+{
+	return b->ops->unmap(b, ioas, iova, length, ret_unmapped);
+}
+
+/* *val in for SET, out for GET. object_id is 0 for global options. */
+static inline int backend_option(struct backend *b, uint32_t op,
+				 uint32_t option_id, uint32_t object_id,
+				 uint64_t *val)
+{
+	return b->ops->option(b, op, option_id, object_id, val);
+}
+
+static inline const char *backend_name(const struct backend *b)
+{
+	return b->ops->name;
+}

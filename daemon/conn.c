@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "rpc.h"
+#include "server.h"
+#include "tenant.h"
+#include "util.h"
+#include "wire.h"
+
+/* Datagrams handled per readable wakeup before yielding to other peers. */
+#define CONN_BATCH 16
+
+static void conn_maybe_finish(struct conn *c);
+
+static void conn_update_events(struct conn *c)
+{
+	bool want_read = !c->closing && !c->read_paused;
+
+	if (want_read)
+		event_add(c->ev_read, NULL);
+	else
+		event_del(c->ev_read);
+	/* EV_WRITE only while output is queued. */
+	if (!TAILQ_EMPTY(&c->outq))
+		event_add(c->ev_write, NULL);
+	else
+		event_del(c->ev_write);
+}
+
+/* Send as much of the queue as the socket takes. 0, or -errno on a dead peer. */
+static int conn_flush(struct conn *c)
+{
+	struct outmsg *m;
+
+	while ((m = TAILQ_FIRST(&c->outq))) {
+		int r = wire_send(c->fd, m->data, m->len, NULL, 0);
+
+		if (r == -EAGAIN)
+			break;
+		if (r < 0)
+			return r;
+		TAILQ_REMOVE(&c->outq, m, link);
+		c->outq_bytes -= m->len;
+		free(m);
+	}
+	/* Resume reading once below the low watermark (half the high one). */
+	if (c->read_paused &&
+	    c->outq_bytes <= c->server->cfg.max_outq_bytes / 2)
+		c->read_paused = false;
+	return 0;
+}
+
+int conn_send(struct conn *c, const void *buf, size_t len)
+{
+	struct outmsg *m;
+
+	m = malloc(sizeof(*m) + len);
+	if (!m) {
+		conn_close_after_flush(c);
+		return -ENOMEM;
+	}
+	m->len = len;
+	memcpy(m->data, buf, len);
+	TAILQ_INSERT_TAIL(&c->outq, m, link);
+	c->outq_bytes += len;
+	/* Each request yields one reply, so pausing reads bounds the queue:
+	 * a client that does not read its replies stops being read. */
+	if (c->outq_bytes > c->server->cfg.max_outq_bytes)
+		c->read_paused = true;
+	return 0;
+}
+
+void conn_close_after_flush(struct conn *c)
+{
+	c->closing = true;
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	conn_update_events(c);
+	conn_maybe_finish(c);
+}
+
+static void conn_protocol_error(struct conn *c, int errnum, const char *why)
+{
+	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
+		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
+	rpc_send_error(c, 0, errnum, why);
+	conn_close_after_flush(c);
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	static uint8_t buf[IOASD_MAX_DATAGRAM];
+
+	for (int i = 0; i < CONN_BATCH && !c->closing && !c->read_paused; i++) {
+		int fds[IOASD_MAX_FDS];
+		size_t nfds = 0;
+		ssize_t n;
+
+		n = wire_recv(c->fd, buf, sizeof(buf), fds, IOASD_MAX_FDS,
+			      &nfds, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			break;
+		if (n == 0 || n == -ECONNRESET) {
+			log_debug("connection %" PRIu64 " closed by peer",
+				  c->serial);
+			conn_free(c);
+			return;
+		}
+		if (n == -EMSGSIZE) {
+			char why[128];
+
+			snprintf(why, sizeof(why),
+				 "datagram larger than %u bytes refused",
+				 IOASD_MAX_DATAGRAM);
+			conn_protocol_error(c, EMSGSIZE, why);
+			break;
+		}
+		if (n == -EBADMSG) {
+			char why[128];
+
+			snprintf(why, sizeof(why),
+				 "more than %u fds or a foreign control message on one datagram",
+				 IOASD_MAX_FDS);
+			conn_protocol_error(c, EBADMSG, why);
+			break;
+		}
+		if (n < 0) {
+			log_warn("connection %" PRIu64 ": recvmsg: %s",
+				 c->serial, strerror((int)-n));
+			conn_free(c);
+			return;
+		}
+		c->requests++;
+		rpc_handle_datagram(c, buf, (size_t)n, fds, nfds);
+	}
+	if (conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	conn_update_events(c);
+	conn_maybe_finish(c);
+}
+
+static void conn_maybe_finish(struct conn *c)
+{
+	if (c->closing && TAILQ_EMPTY(&c->outq))
+		conn_free(c);
+}
+
+int conn_new(struct server *s, int fd, struct conn **ret)
+{
+	struct conn *c;
+	socklen_t len = sizeof(c->cred);
+	char name[64];
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->server = s;
+	c->fd = fd;
+	c->serial = ++s->next_serial;
+	TAILQ_INIT(&c->outq);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+		int r = -errno;
+
+		close(fd);
+		free(c);
+		return r;
+	}
+	snprintf(name, sizeof(name), "uid%u-conn%" PRIu64,
+		 (unsigned)c->cred.uid, c->serial);
+	c->tenant = tenant_new(s->backend, name, &s->cfg.limits);
+	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+	if (!c->tenant || !c->ev_read || !c->ev_write) {
+		conn_free(c);
+		return -ENOMEM;
+	}
+	TAILQ_INSERT_TAIL(&s->conns, c, link);
+	s->nconns++;
+	c->listed = true;
+	event_add(c->ev_read, NULL);
+	*ret = c;
+	return 0;
+}
+
+struct conn *conn_free(struct conn *c)
+{
+	struct outmsg *m;
+
+	if (!c)
+		return NULL;
+	if (c->ev_read)
+		event_free(c->ev_read);
+	if (c->ev_write)
+		event_free(c->ev_write);
+	/* A connection's IOASes are unmapped and destroyed, its memory fds
+	 * closed: nothing outlives its owner. */
+	tenant_free(c->tenant);
+	while ((m = TAILQ_FIRST(&c->outq))) {
+		TAILQ_REMOVE(&c->outq, m, link);
+		free(m);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->listed)
+		server_conn_gone(c->server, c);
+	free(c);
+	return NULL;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One client connection: its kernel-supplied credentials, its receive path
+ * (one datagram per request, fds via SCM_RIGHTS) and its bounded output
+ * queue. A connection is freed only from its own event callbacks or by
+ * server_stop, never from inside request handling.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+struct server;
+struct tenant;
+struct event;
+
+struct outmsg {
+	TAILQ_ENTRY(outmsg) link;
+	size_t len;
+	uint8_t data[];
+};
+
+struct conn {
+	TAILQ_ENTRY(conn) link;
+	struct server *server;
+	uint64_t serial;           /* for logs */
+	int fd;
+	struct ucred cred;         /* SO_PEERCRED at accept: never the client's claim */
+	struct event *ev_read;
+	struct event *ev_write;
+	bool hello_done;
+	bool closing;              /* refuse further input; free once flushed */
+	bool read_paused;          /* output queue above its high watermark */
+	bool listed;               /* in server->conns and counted */
+	struct tenant *tenant;
+	TAILQ_HEAD(, outmsg) outq;
+	size_t outq_bytes;
+	uint64_t requests;
+};
+
+/* Takes fd (closes it on failure). */
+int conn_new(struct server *s, int fd, struct conn **ret);
+/* Release everything the connection owns. NULL-safe, returns NULL. */
+struct conn *conn_free(struct conn *c);
+
+/* Queue one datagram for the client. -ENOBUFS if the queue is over its hard
+ * limit (the connection is then closed). */
+int conn_send(struct conn *c, const void *buf, size_t len);
+/* Stop reading; free the connection once its queued replies are sent. */
+void conn_close_after_flush(struct conn *c);

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The part of the Linux iommufd uAPI (and of the VFIO cdev uAPI) that ioasd
+ * uses, written down here from the documented ABI because build machines do
+ * not all carry <linux/iommufd.h>. Names carry our own IOFD_ / iofd_ prefix so
+ * that this header can sit next to the kernel's if one is ever included.
+ *
+ * ABI rules these structs follow (they are the kernel's, restated):
+ *  - every iommufd ioctl is _IO(';', 0x80 + n) and takes a pointer to a
+ *    struct whose first u32 is its own size; the kernel accepts any size
+ *    from the oldest layout up, and requires unknown trailing bytes to be 0;
+ *  - 64-bit fields are 8-byte aligned on every architecture (hence the
+ *    explicit alignment below, which matters on 32-bit x86);
+ *  - a flags bit or a reserved field the kernel does not know is refused
+ *    with EOPNOTSUPP; an unknown ioctl number fails with ENOTTY.
+ *
+ * Every size and offset is pinned with a _Static_assert: a wrong layout is a
+ * build failure, never a silent corruption of an ioctl argument.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+typedef uint64_t iofd_u64 __attribute__((aligned(8)));
+
+#define IOFD_ASSERT_SIZE(type, n) \
+	_Static_assert(sizeof(struct type) == (n), "size of " #type)
+#define IOFD_ASSERT_OFF(type, field, n)                       \
+	_Static_assert(offsetof(struct type, field) == (n), \
+		       "offset of " #type "." #field)
+
+/* ------------------------------------------------------------ iommufd */
+
+#define IOFD_IOCTL_TYPE ';'
+#define IOFD_CMD(n) _IO(IOFD_IOCTL_TYPE, 0x80 + (n))
+
+/* Command numbers (0x80 + n); fixed forever once a kernel shipped them. */
+#define IOFD_NR_DESTROY 0x00
+#define IOFD_NR_IOAS_ALLOC 0x01
+#define IOFD_NR_IOAS_ALLOW_IOVAS 0x02
+#define IOFD_NR_IOAS_COPY 0x03
+#define IOFD_NR_IOAS_IOVA_RANGES 0x04
+#define IOFD_NR_IOAS_MAP 0x05
+#define IOFD_NR_IOAS_UNMAP 0x06
+#define IOFD_NR_OPTION 0x07
+#define IOFD_NR_IOAS_MAP_FILE 0x0f /* Linux 6.13 and later */
+#define IOFD_NR_TEST 0x20 /* only with CONFIG_IOMMUFD_TEST */
+
+#define IOFD_DESTROY IOFD_CMD(IOFD_NR_DESTROY)
+#define IOFD_IOAS_ALLOC IOFD_CMD(IOFD_NR_IOAS_ALLOC)
+#define IOFD_IOAS_ALLOW_IOVAS IOFD_CMD(IOFD_NR_IOAS_ALLOW_IOVAS)
+#define IOFD_IOAS_COPY IOFD_CMD(IOFD_NR_IOAS_COPY)
+#define IOFD_IOAS_IOVA_RANGES IOFD_CMD(IOFD_NR_IOAS_IOVA_RANGES)
+#define IOFD_IOAS_MAP IOFD_CMD(IOFD_NR_IOAS_MAP)
+#define IOFD_IOAS_UNMAP IOFD_CMD(IOFD_NR_IOAS_UNMAP)
+#define IOFD_OPTION IOFD_CMD(IOFD_NR_OPTION)
+#define IOFD_IOAS_MAP_FILE IOFD_CMD(IOFD_NR_IOAS_MAP_FILE)
+#define IOFD_TEST_CMD IOFD_CMD(IOFD_NR_TEST)
+
+_Static_assert(IOFD_DESTROY == 0x3b80, "IOMMU_DESTROY number");
+_Static_assert(IOFD_IOAS_MAP == 0x3b85, "IOMMU_IOAS_MAP number");
+_Static_assert(IOFD_IOAS_MAP_FILE == 0x3b8f, "IOMMU_IOAS_MAP_FILE number");
+_Static_assert(IOFD_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD number");
+
+/* Map / copy flags. */
+#define IOFD_MAP_FIXED_IOVA (1u << 0)
+#define IOFD_MAP_WRITEABLE (1u << 1)
+#define IOFD_MAP_READABLE (1u << 2)
+
+/* IOMMU_OPTION option ids and ops. */
+#define IOFD_OPTION_RLIMIT_MODE 0
+#define IOFD_OPTION_HUGE_PAGES 1
+#define IOFD_OPTION_OP_SET 0
+#define IOFD_OPTION_OP_GET 1
+
+/* Destroy any object of the context by id. */
+struct iofd_destroy {
+	uint32_t size;
+	uint32_t id;
+};
+IOFD_ASSERT_SIZE(iofd_destroy, 8);
+IOFD_ASSERT_OFF(iofd_destroy, id, 4);
+
+/* New, empty IOAS; flags must be 0. */
+struct iofd_ioas_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t out_ioas_id;
+};
+IOFD_ASSERT_SIZE(iofd_ioas_alloc, 12);
+IOFD_ASSERT_OFF(iofd_ioas_alloc, flags, 4);
+IOFD_ASSERT_OFF(iofd_ioas_alloc, out_ioas_id, 8);
+
+/* One IOVA interval, last inclusive. */
+struct iofd_iova_range {
+	iofd_u64 start;
+	iofd_u64 last;
+};
+IOFD_ASSERT_SIZE(iofd_iova_range, 16);
+IOFD_ASSERT_OFF(iofd_iova_range, last, 8);
+
+/*
+ * Read the usable IOVA intervals of an IOAS. num_iovas: in, room in the
+ * array at allowed_iovas; out, how many intervals exist (EMSGSIZE when that
+ * is more than the room; the array then holds the first ones that fitted).
+ */
+struct iofd_ioas_iova_ranges {
+	uint32_t size;
+	uint32_t ioas_id;
+	uint32_t num_iovas;
+	uint32_t reserved;
+	iofd_u64 allowed_iovas; /* user pointer to struct iofd_iova_range[] */
+	iofd_u64 out_iova_alignment;
+};
+IOFD_ASSERT_SIZE(iofd_ioas_iova_ranges, 32);
+IOFD_ASSERT_OFF(iofd_ioas_iova_ranges, ioas_id, 4);
+IOFD_ASSERT_OFF(iofd_ioas_iova_ranges, num_iovas, 8);
+IOFD_ASSERT_OFF(iofd_ioas_iova_ranges, reserved, 12);
+IOFD_ASSERT_OFF(iofd_ioas_iova_ranges, allowed_iovas, 16);
+IOFD_ASSERT_OFF(iofd_ioas_iova_ranges, out_iova_alignment, 24);
+
+/* Replace the list of IOVA intervals that automatic allocation may use. */
+struct iofd_ioas_allow_iovas {
+	uint32_t size;
+	uint32_t ioas_id;
+	uint32_t num_iovas;
+	uint32_t reserved;
+	iofd_u64 allowed_iovas; /* user pointer to struct iofd_iova_range[] */
+};
+IOFD_ASSERT_SIZE(iofd_ioas_allow_iovas, 24);
+IOFD_ASSERT_OFF(iofd_ioas_allow_iovas, ioas_id, 4);
+IOFD_ASSERT_OFF(iofd_ioas_allow_iovas, num_iovas, 8);
+IOFD_ASSERT_OFF(iofd_ioas_allow_iovas, reserved, 12);
+IOFD_ASSERT_OFF(iofd_ioas_allow_iovas, allowed_iovas, 16);
+
+/* Map [user_va, user_va + length) at iova (in with FIXED_IOVA, else out). */
+struct iofd_ioas_map {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	uint32_t reserved;
+	iofd_u64 user_va;
+	iofd_u64 length;
+	iofd_u64 iova;
+};
+IOFD_ASSERT_SIZE(iofd_ioas_map, 40);
+IOFD_ASSERT_OFF(iofd_ioas_map, flags, 4);
+IOFD_ASSERT_OFF(iofd_ioas_map, ioas_id, 8);
+IOFD_ASSERT_OFF(iofd_ioas_map, reserved, 12);
+IOFD_ASSERT_OFF(iofd_ioas_map, user_va, 16);
+IOFD_ASSERT_OFF(iofd_ioas_map, length, 24);
+IOFD_ASSERT_OFF(iofd_ioas_map, iova, 32);
+
+/* Like iofd_ioas_map, but the memory is [start, start + length) of file fd. */
+struct iofd_ioas_map_file {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	int32_t fd;
+	iofd_u64 start;
+	iofd_u64 length;
+	iofd_u64 iova;
+};
+IOFD_ASSERT_SIZE(iofd_ioas_map_file, 40);
+IOFD_ASSERT_OFF(iofd_ioas_map_file, flags, 4);
+IOFD_ASSERT_OFF(iofd_ioas_map_file, ioas_id, 8);
+IOFD_ASSERT_OFF(iofd_ioas_map_file, fd, 12);
+IOFD_ASSERT_OFF(iofd_ioas_map_file, start, 16);
+IOFD_ASSERT_OFF(iofd_ioas_map_file, length, 24);
+IOFD_ASSERT_OFF(iofd_ioas_map_file, iova, 32);
+
+/* Map the pages behind [src_iova, +length) of src into dst. */
+struct iofd_ioas_copy {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dst_ioas_id;
+	uint32_t src_ioas_id;
+	iofd_u64 length;
+	iofd_u64 dst_iova;
+	iofd_u64 src_iova;
+};
+IOFD_ASSERT_SIZE(iofd_ioas_copy, 40);
+IOFD_ASSERT_OFF(iofd_ioas_copy, flags, 4);
+IOFD_ASSERT_OFF(iofd_ioas_copy, dst_ioas_id, 8);
+IOFD_ASSERT_OFF(iofd_ioas_copy, src_ioas_id, 12);
+IOFD_ASSERT_OFF(iofd_ioas_copy, length, 16);
+IOFD_ASSERT_OFF(iofd_ioas_copy, dst_iova, 24);
+IOFD_ASSERT_OFF(iofd_ioas_copy, src_iova, 32);
+
+/* Unmap whole mappings inside [iova, +length); length out = bytes unmapped. */
+struct iofd_ioas_unmap {
+	uint32_t size;
+	uint32_t ioas_id;
+	iofd_u64 iova;
+	iofd_u64 length;
+};
+IOFD_ASSERT_SIZE(iofd_ioas_unmap, 24);
+IOFD_ASSERT_OFF(iofd_ioas_unmap, ioas_id, 4);
+IOFD_ASSERT_OFF(iofd_ioas_unmap, iova, 8);
+IOFD_ASSERT_OFF(iofd_ioas_unmap, length, 16);
+
+/* Get or set one option; object_id is 0 for global options. */
+struct iofd_option {
+	uint32_t size;
+	uint32_t option_id;
+	uint16_t op;
+	uint16_t reserved;
+	uint32_t object_id;
+	iofd_u64 val64;
+};
+IOFD_ASSERT_SIZE(iofd_option, 24);
+IOFD_ASSERT_OFF(iofd_option, option_id, 4);
+IOFD_ASSERT_OFF(iofd_option, op, 8);
+IOFD_ASSERT_OFF(iofd_option, reserved, 10);
+IOFD_ASSERT_OFF(iofd_option, object_id, 12);
+IOFD_ASSERT_OFF(iofd_option, val64, 16);
+
+/* ------------------------------------------- iommufd self-test (debug) */
+/*
+ * Present only in kernels built with CONFIG_IOMMUFD_TEST: a software "mock"
+ * IOMMU domain and device that can be attached to an IOAS, and a check that
+ * the mock domain translates an IOVA range to given user memory.
+ */
+#define IOFD_TEST_OP_MOCK_DOMAIN 2
+#define IOFD_TEST_OP_MD_CHECK_MAP 3
+
+struct iofd_test_cmd {
+	uint32_t size;
+	uint32_t op;
+	uint32_t id; /* IOAS for MOCK_DOMAIN, domain (hwpt) for MD_CHECK_MAP */
+	uint32_t reserved;
+	union {
+		struct {
+			uint32_t out_stdev_id;
+			uint32_t out_hwpt_id;
+			uint32_t out_idev_id;
+		} mock_domain;
+		struct {
+			iofd_u64 iova;
+			iofd_u64 length;
+			iofd_u64 uptr;
+		} check_map;
+		/* the largest member of the kernel's union is 48 bytes */
+		uint8_t union_room[48];
+	};
+	uint32_t last; /* unused; marks the end the kernel requires */
+};
+IOFD_ASSERT_SIZE(iofd_test_cmd, 72);
+IOFD_ASSERT_OFF(iofd_test_cmd, op, 4);
+IOFD_ASSERT_OFF(iofd_test_cmd, id, 8);
+IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain.out_stdev_id, 16);
+IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain.out_hwpt_id, 20);
+IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain.out_idev_id, 24);
+IOFD_ASSERT_OFF(iofd_test_cmd, check_map.iova, 16);
+IOFD_ASSERT_OFF(iofd_test_cmd, check_map.length, 24);
+IOFD_ASSERT_OFF(iofd_test_cmd, check_map.uptr, 32);
+IOFD_ASSERT_OFF(iofd_test_cmd, last, 64);
+
+/* ------------------------------------------------------------ VFIO cdev */
+/*
+ * VFIO uses the same ioctl type character with its own base (100). These
+ * are issued on a /dev/vfio/devices/vfioN fd; their first field is argsz.
+ */
+#define IOFD_VFIO_BASE 100
+#define IOFD_VFIO_DEVICE_BIND_IOMMUFD _IO(IOFD_IOCTL_TYPE, IOFD_VFIO_BASE + 18)
+#define IOFD_VFIO_DEVICE_ATTACH_IOMMUFD_PT \
+	_IO(IOFD_IOCTL_TYPE, IOFD_VFIO_BASE + 19)
+#define IOFD_VFIO_DEVICE_DETACH_IOMMUFD_PT \
+	_IO(IOFD_IOCTL_TYPE, IOFD_VFIO_BASE + 20)
+
+_Static_assert(IOFD_VFIO_DEVICE_BIND_IOMMUFD == 0x3b76, "VFIO bind number");
+
+/* Bind a device fd to an iommufd context; out_devid is its object id. */
+struct iofd_vfio_bind_iommufd {
+	uint32_t argsz;
+	uint32_t flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+};
+IOFD_ASSERT_SIZE(iofd_vfio_bind_iommufd, 16);
+IOFD_ASSERT_OFF(iofd_vfio_bind_iommufd, flags, 4);
+IOFD_ASSERT_OFF(iofd_vfio_bind_iommufd, iommufd, 8);
+IOFD_ASSERT_OFF(iofd_vfio_bind_iommufd, out_devid, 12);
+
+/*
+ * Attach a bound device to an IOAS or HWPT; pt_id out is the HWPT actually
+ * used. Newer kernels added pasid, read only with their PASID flag; older
+ * ones read the first 12 bytes and ignore the rest of argsz.
+ */
+struct iofd_vfio_attach_pt {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t pt_id;
+	uint32_t pasid;
+};
+IOFD_ASSERT_SIZE(iofd_vfio_attach_pt, 16);
+IOFD_ASSERT_OFF(iofd_vfio_attach_pt, flags, 4);
+IOFD_ASSERT_OFF(iofd_vfio_attach_pt, pt_id, 8);
+IOFD_ASSERT_OFF(iofd_vfio_attach_pt, pasid, 12);
+
+struct iofd_vfio_detach_pt {
+	uint32_t argsz;
+	uint32_t flags;
+};
+IOFD_ASSERT_SIZE(iofd_vfio_detach_pt, 8);
+IOFD_ASSERT_OFF(iofd_vfio_detach_pt, flags, 4);

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Request decoding and dispatch.
+ *
+ * Order of checks for every datagram:
+ *   1. decode (protobuf-c; missing required fields fail here) -> EBADMSG
+ *   2. Hello first; anything else before it -> EPROTO and the peer is dropped
+ *   3. known operation, else EOPNOTSUPP (the peer stays)
+ *   4. fds: exactly the number the operation takes, else EBADMSG
+ *   5. the handler (tenant.c), whose refusals carry errno + reason
+ * Every fd that arrived and was not taken by a handler is closed here.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/ioasd.pb-c.h"
+
+#include "backend.h"
+#include "conn.h"
+#include "log.h"
+#include "rpc.h"
+#include "server.h"
+#include "tenant.h"
+#include "util.h"
+#include "wire.h"
+
+/* Most IOVA ranges one reply carries (16 bytes each on the wire). */
+#define RPC_MAX_RANGES 2048u
+
+struct rpc_ctx {
+	struct conn *c;
+	const Ioasd__Request *req;
+	Ioasd__Response *resp;
+	int *fds;
+	size_t nfds;
+	struct err err;
+	/* Storage for the reply bodies, alive until the reply is packed. */
+	union {
+		Ioasd__HelloReply hello;
+		Ioasd__IoasAllocReply ioas_alloc;
+		Ioasd__IovaRangesReply iova_ranges;
+		Ioasd__RegisterMemoryReply register_memory;
+		Ioasd__MapReply map;
+		Ioasd__UnmapReply unmap;
+		Ioasd__CopyReply copy;
+		Ioasd__OptionReply option;
+		Ioasd__StatsReply stats;
+	} body;
+	Ioasd__IovaRange *ranges;
+	Ioasd__IovaRange **range_ptrs;
+};
+
+typedef int (*rpc_handler)(struct rpc_ctx *x);
+
+static uint8_t out_buf[IOASD_MAX_DATAGRAM];
+
+static int pack_and_queue(struct conn *c, Ioasd__Response *resp)
+{
+	size_t len = ioasd__response__get_packed_size(resp);
+
+	if (len > sizeof(out_buf)) {
+		Ioasd__Response small = IOASD__RESPONSE__INIT;
+
+		small.id = resp->id;
+		small.error = E2BIG;
+		small.message = (char *)"reply would exceed the datagram limit";
+		len = ioasd__response__pack(&small, out_buf);
+		return conn_send(c, out_buf, len);
+	}
+	len = ioasd__response__pack(resp, out_buf);
+	return conn_send(c, out_buf, len);
+}
+
+void rpc_send_error(struct conn *c, uint64_t id, int errnum, const char *msg)
+{
+	Ioasd__Response resp = IOASD__RESPONSE__INIT;
+
+	resp.id = id;
+	resp.error = errnum;
+	resp.message = (char *)msg;
+	(void)pack_and_queue(c, &resp);
+}
+
+void rpc_send_refusal(int fd, int errnum, const char *msg)
+{
+	Ioasd__Response resp = IOASD__RESPONSE__INIT;
+	size_t len;
+
+	resp.error = errnum;
+	resp.message = (char *)msg;
+	len = ioasd__response__pack(&resp, out_buf);
+	(void)wire_send(fd, out_buf, len, NULL, 0);
+}
+
+static struct tenant *T(struct rpc_ctx *x)
+{
+	return x->c->tenant;
+}
+
+/* ------------------------------------------------------------ handlers */
+
+static int h_hello(struct rpc_ctx *x)
+{
+	const Ioasd__Hello *m = x->req->hello;
+	struct backend *b = x->c->server->backend;
+	Ioasd__HelloReply *r = &x->body.hello;
+
+	if (x->c->hello_done)
+		return err_set(&x->err, EALREADY, "Hello was already received");
+	if (m->version != IOASD_PROTOCOL_VERSION) {
+		/* Answer once, then drop the peer. */
+		conn_close_after_flush(x->c);
+		return err_set(&x->err, EPROTONOSUPPORT,
+			       "protocol version %" PRIu32
+			       " not supported; this daemon speaks %u",
+			       m->version, IOASD_PROTOCOL_VERSION);
+	}
+	ioasd__hello_reply__init(r);
+	r->version = IOASD_PROTOCOL_VERSION;
+	r->caps = IOASD__CAPABILITY__CAPABILITY_HUGE_PAGES |
+		  (b->has_map_file ? IOASD__CAPABILITY__CAPABILITY_MAP_FILE : 0);
+	r->backend = (char *)backend_name(b);
+	r->max_datagram = IOASD_MAX_DATAGRAM;
+	r->max_fds = IOASD_MAX_FDS;
+	r->server = (char *)PACKAGE_NAME " " PACKAGE_VERSION;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_HELLO;
+	x->resp->hello = r;
+	x->c->hello_done = true;
+	if (m->client_name)
+		log_debug("connection %" PRIu64 ": hello from \"%.64s\"",
+			  x->c->serial, m->client_name);
+	return 0;
+}
+
+static int h_ioas_alloc(struct rpc_ctx *x)
+{
+	Ioasd__IoasAllocReply *r = &x->body.ioas_alloc;
+	uint32_t h;
+	int ret;
+
+	ret = tenant_ioas_alloc(T(x), &h, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__ioas_alloc_reply__init(r);
+	r->ioas = h;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_IOAS_ALLOC;
+	x->resp->ioas_alloc = r;
+	return 0;
+}
+
+static int h_ioas_destroy(struct rpc_ctx *x)
+{
+	return tenant_ioas_destroy(T(x), x->req->ioas_destroy->ioas, &x->err);
+}
+
+static int h_iova_ranges(struct rpc_ctx *x)
+{
+	const Ioasd__IovaRanges *m = x->req->iova_ranges;
+	Ioasd__IovaRangesReply *r = &x->body.iova_ranges;
+	struct backend_iova_range *ranges;
+	uint32_t room = m->capacity < RPC_MAX_RANGES ? m->capacity : RPC_MAX_RANGES;
+	uint32_t num = room;
+	uint64_t align = 0;
+	int ret;
+
+	ioasd__iova_ranges_reply__init(r);
+	ranges = calloc(room ? room : 1, sizeof(*ranges));
+	if (!ranges)
+		return err_set(&x->err, ENOMEM, "out of memory");
+	ret = tenant_iova_ranges(T(x), m->ioas, ranges, &num, &align, &x->err);
+	if (ret == -EMSGSIZE && num <= m->capacity) {
+		/* The caller has room but we capped it: say so plainly. */
+		free(ranges);
+		return err_set(&x->err, E2BIG,
+			       "IOAS has %" PRIu32 " ranges, more than the %u one reply can carry",
+			       num, RPC_MAX_RANGES);
+	}
+	if (ret == -EMSGSIZE) {
+		/* Kernel protocol: the error carries the required count. */
+		r->num_iovas = num;
+		x->resp->result_case = IOASD__RESPONSE__RESULT_IOVA_RANGES;
+		x->resp->iova_ranges = r;
+		free(ranges);
+		return ret;
+	}
+	if (ret < 0) {
+		free(ranges);
+		return ret;
+	}
+	x->ranges = calloc(num ? num : 1, sizeof(*x->ranges));
+	x->range_ptrs = calloc(num ? num : 1, sizeof(*x->range_ptrs));
+	if (!x->ranges || !x->range_ptrs) {
+		free(ranges);
+		return err_set(&x->err, ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < num; i++) {
+		ioasd__iova_range__init(&x->ranges[i]);
+		x->ranges[i].start = ranges[i].start;
+		x->ranges[i].last = ranges[i].last;
+		x->range_ptrs[i] = &x->ranges[i];
+	}
+	free(ranges);
+	r->num_iovas = num;
+	r->n_ranges = num;
+	r->ranges = x->range_ptrs;
+	r->iova_alignment = align;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_IOVA_RANGES;
+	x->resp->iova_ranges = r;
+	return 0;
+}
+
+static int h_allow_iovas(struct rpc_ctx *x)
+{
+	const Ioasd__AllowIovas *m = x->req->allow_iovas;
+	_cleanup_free_ struct backend_iova_range *ranges = NULL;
+
+	if (m->n_ranges > RPC_MAX_RANGES)
+		return err_set(&x->err, E2BIG, "at most %u allowed ranges",
+			       RPC_MAX_RANGES);
+	ranges = calloc(m->n_ranges ? m->n_ranges : 1, sizeof(*ranges));
+	if (!ranges)
+		return err_set(&x->err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->n_ranges; i++) {
+		ranges[i].start = m->ranges[i]->start;
+		ranges[i].last = m->ranges[i]->last;
+	}
+	return tenant_allow_iovas(T(x), m->ioas, ranges, (uint32_t)m->n_ranges,
+				  &x->err);
+}
+
+static int h_register_memory(struct rpc_ctx *x)
+{
+	const Ioasd__RegisterMemory *m = x->req->register_memory;
+	Ioasd__RegisterMemoryReply *r = &x->body.register_memory;
+	const struct memory_region *region;
+	uint32_t h;
+	int ret;
+
+	/* On success the tenant takes fds[0] (it becomes -1 here). */
+	ret = tenant_memory_register(T(x), &x->fds[0], m->offset, m->length, &h,
+				     &region, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__register_memory_reply__init(r);
+	r->memory = h;
+	r->length = region->length;
+	r->kind = (char *)region->kind;
+	r->page_size = region->page_size;
+	r->writable = region->writable;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_REGISTER_MEMORY;
+	x->resp->register_memory = r;
+	return 0;
+}
+
+static int h_unregister_memory(struct rpc_ctx *x)
+{
+	return tenant_memory_unregister(T(x), x->req->unregister_memory->memory,
+					&x->err);
+}
+
+static int h_map(struct rpc_ctx *x)
+{
+	const Ioasd__Map *m = x->req->map;
+	Ioasd__MapReply *r = &x->body.map;
+	uint64_t iova = 0;
+	int ret;
+
+	if (m->flags & BACKEND_MAP_FIXED_IOVA) {
+		if (!m->has_iova)
+			return err_set(&x->err, EINVAL,
+				       "FIXED_IOVA set but no iova given");
+		iova = m->iova;
+	}
+	ret = tenant_map(T(x), m->ioas, m->memory, m->offset, m->length,
+			 m->flags, &iova, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__map_reply__init(r);
+	r->iova = iova;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_MAP;
+	x->resp->map = r;
+	return 0;
+}
+
+static int h_unmap(struct rpc_ctx *x)
+{
+	const Ioasd__Unmap *m = x->req->unmap;
+	Ioasd__UnmapReply *r = &x->body.unmap;
+	uint64_t unmapped = 0;
+	int ret;
+
+	ret = tenant_unmap(T(x), m->ioas, m->iova, m->length, &unmapped,
+			   &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__unmap_reply__init(r);
+	r->unmapped = unmapped;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_UNMAP;
+	x->resp->unmap = r;
+	return 0;
+}
+
+static int h_copy(struct rpc_ctx *x)
+{
+	const Ioasd__Copy *m = x->req->copy;
+	Ioasd__CopyReply *r = &x->body.copy;
+	uint64_t iova = 0;
+	int ret;
+
+	if (m->flags & BACKEND_MAP_FIXED_IOVA) {
+		if (!m->has_dst_iova)
+			return err_set(&x->err, EINVAL,
+				       "FIXED_IOVA set but no dst_iova given");
+		iova = m->dst_iova;
+	}
+	ret = tenant_copy(T(x), m->src_ioas, m->src_iova, m->length,
+			  m->dst_ioas, m->flags, &iova, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__copy_reply__init(r);
+	r->dst_iova = iova;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_COPY;
+	x->resp->copy = r;
+	return 0;
+}
+
+static int h_option(struct rpc_ctx *x)
+{
+	const Ioasd__Option *m = x->req->option;
+	Ioasd__OptionReply *r = &x->body.option;
+	uint64_t val = 0;
+	int ret;
+
+	if (m->op == IOASD__OPTION_OP__OPTION_OP_SET) {
+		if (!m->has_value)
+			return err_set(&x->err, EINVAL, "option set without a value");
+		val = m->value;
+	}
+	ret = tenant_option(T(x), (uint32_t)m->op, (uint32_t)m->option, m->ioas,
+			    &val, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__option_reply__init(r);
+	r->value = val;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_OPTION;
+	x->resp->option = r;
+	return 0;
+}
+
+static int h_stats(struct rpc_ctx *x)
+{
+	Ioasd__StatsReply *r = &x->body.stats;
+	struct tenant_usage u;
+	struct tenant_totals tot;
+
+	tenant_get_usage(T(x), &u);
+	tenant_get_totals(&tot);
+	ioasd__stats_reply__init(r);
+	r->backend = (char *)backend_name(x->c->server->backend);
+	r->connections = x->c->server->nconns;
+	r->ioas = u.ioas;
+	r->memory_regions = u.memory_regions;
+	r->mappings = u.mappings;
+	r->mapped_bytes = u.mapped_bytes;
+	r->pinned_bytes = u.pinned_bytes;
+	r->total_ioas = tot.ioas;
+	r->total_pinned_bytes = tot.pinned_bytes;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_STATS;
+	x->resp->stats = r;
+	return 0;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+struct rpc_op {
+	const char *name;
+	rpc_handler handler;
+	unsigned nfds; /* exactly this many fds */
+};
+
+static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
+{
+	static const struct rpc_op ops[] = {
+		[IOASD__REQUEST__OP_HELLO] = { "Hello", h_hello, 0 },
+		[IOASD__REQUEST__OP_IOAS_ALLOC] = { "IoasAlloc", h_ioas_alloc, 0 },
+		[IOASD__REQUEST__OP_IOAS_DESTROY] = { "IoasDestroy", h_ioas_destroy, 0 },
+		[IOASD__REQUEST__OP_IOVA_RANGES] = { "IovaRanges", h_iova_ranges, 0 },
+		[IOASD__REQUEST__OP_ALLOW_IOVAS] = { "AllowIovas", h_allow_iovas, 0 },
+		[IOASD__REQUEST__OP_REGISTER_MEMORY] = { "RegisterMemory", h_register_memory, 1 },
+		[IOASD__REQUEST__OP_UNREGISTER_MEMORY] = { "UnregisterMemory", h_unregister_memory, 0 },
+		[IOASD__REQUEST__OP_MAP] = { "Map", h_map, 0 },
+		[IOASD__REQUEST__OP_UNMAP] = { "Unmap", h_unmap, 0 },
+		[IOASD__REQUEST__OP_COPY] = { "Copy", h_copy, 0 },
+		[IOASD__REQUEST__OP_OPTION] = { "Option", h_option, 0 },
+		[IOASD__REQUEST__OP_STATS] = { "Stats", h_stats, 0 },
+	};
+
+	if ((size_t)op >= ARRAY_SIZE(ops) || !ops[op].handler)
+		return NULL;
+	return &ops[op];
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fds[i] = safe_close(fds[i]);
+}
+
+void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
+			 int *fds, size_t nfds)
+{
+	Ioasd__Response resp = IOASD__RESPONSE__INIT;
+	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds };
+	const struct rpc_op *op;
+	Ioasd__Request *req;
+	int r;
+
+	req = ioasd__request__unpack(NULL, len, buf);
+	if (!req) {
+		close_fds(fds, nfds);
+		rpc_send_error(c, 0, EBADMSG,
+			       "request could not be decoded (not a valid ioasd Request)");
+		if (!c->hello_done)
+			conn_close_after_flush(c);
+		return;
+	}
+	x.req = req;
+	resp.id = req->id;
+
+	op = rpc_lookup(req->op_case);
+	if (!c->hello_done && req->op_case != IOASD__REQUEST__OP_HELLO) {
+		close_fds(fds, nfds);
+		rpc_send_error(c, req->id, EPROTO,
+			       "the first request on a connection must be Hello");
+		conn_close_after_flush(c);
+		goto out;
+	}
+	if (!op) {
+		r = err_set(&x.err, EOPNOTSUPP,
+			    "unknown operation (field %d); this daemon speaks protocol %u",
+			    (int)req->op_case, IOASD_PROTOCOL_VERSION);
+	} else if (nfds != op->nfds) {
+		r = err_set(&x.err, EBADMSG, "%s takes %u fd(s), %zu attached",
+			    op->name, op->nfds, nfds);
+	} else {
+		r = op->handler(&x);
+	}
+	close_fds(fds, nfds);
+
+	if (r < 0) {
+		resp.error = x.err.errnum ? x.err.errnum : -r;
+		resp.message = x.err.errnum ? x.err.msg : (char *)"failed";
+		/* Only EMSGSIZE (IovaRanges) keeps a result body. */
+		if (r != -EMSGSIZE)
+			resp.result_case = IOASD__RESPONSE__RESULT__NOT_SET;
+		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
+			  c->serial, op ? op->name : "?", resp.message,
+			  strerror(resp.error));
+	}
+	(void)pack_and_queue(c, &resp);
+out:
+	free(x.ranges);
+	free(x.range_ptrs);
+	ioasd__request__free_unpacked(req, NULL);
+}

@@ -1,0 +1,824 @@
+/* SPDX-License-Identifier: MIT */
+#include "rbtree.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tenant.h"
+
+/* ------------------------------------------------------------ pin segments
+ * For each memory region, the byte ranges that are mapped somewhere, with a
+ * count of how many mappings cover each. Bytes whose count goes 0 -> 1 are
+ * newly pinned and charged once to the region's owner; 1 -> 0 are released.
+ * Segments are disjoint and cover only counted bytes.
+ */
+struct pin_seg {
+	RB_ENTRY(pin_seg) node;
+	uint64_t start, end; /* [start, end) in region offsets */
+	uint32_t count;
+};
+RB_HEAD(pin_tree, pin_seg);
+static int pin_cmp(const struct pin_seg *a, const struct pin_seg *b)
+{
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+RB_GENERATE_STATIC(pin_tree, pin_seg, node, pin_cmp)
+
+struct mem_obj {
+	RB_ENTRY(mem_obj) node;
+	uint32_t handle;
+	struct memory_region *region;
+	uint32_t nmappings;
+	uint64_t pinned; /* bytes of this region with count > 0 */
+	struct pin_tree pins;
+};
+RB_HEAD(mem_tree, mem_obj);
+static int mem_cmp(const struct mem_obj *a, const struct mem_obj *b)
+{
+	return a->handle < b->handle ? -1 : a->handle > b->handle;
+}
+RB_GENERATE_STATIC(mem_tree, mem_obj, node, mem_cmp)
+
+struct mapping {
+	RB_ENTRY(mapping) node;
+	uint64_t iova, length;
+	struct mem_obj *mem;
+	uint64_t mem_offset;
+	uint32_t flags;
+};
+RB_HEAD(mapping_tree, mapping);
+static int mapping_cmp(const struct mapping *a, const struct mapping *b)
+{
+	return a->iova < b->iova ? -1 : a->iova > b->iova;
+}
+RB_GENERATE_STATIC(mapping_tree, mapping, node, mapping_cmp)
+
+struct ioas_obj {
+	RB_ENTRY(ioas_obj) node;
+	uint32_t handle;
+	uint32_t id; /* backend object id */
+	struct mapping_tree mappings;
+	uint32_t nmappings;
+};
+RB_HEAD(ioas_tree, ioas_obj);
+static int ioas_cmp(const struct ioas_obj *a, const struct ioas_obj *b)
+{
+	return a->handle < b->handle ? -1 : a->handle > b->handle;
+}
+RB_GENERATE_STATIC(ioas_tree, ioas_obj, node, ioas_cmp)
+
+struct tenant {
+	struct backend *backend;
+	char *name;
+	struct tenant_limits limits;
+	struct tenant_usage usage;
+	struct ioas_tree ioases;
+	struct mem_tree mems;
+	uint32_t next_ioas_handle;
+	uint32_t next_mem_handle;
+};
+
+static struct tenant_totals totals;
+
+static struct pin_seg *pin_find_le(struct pin_tree *tree, uint64_t x)
+{
+	struct pin_seg key = { .start = x };
+	struct pin_seg *s = RB_NFIND(pin_tree, tree, &key);
+
+	if (s && s->start == x)
+		return s;
+	return s ? RB_PREV(pin_tree, tree, s) : RB_MAX(pin_tree, tree);
+}
+
+/* Make x a segment boundary if it falls strictly inside a segment. */
+static int pin_split(struct pin_tree *tree, uint64_t x)
+{
+	struct pin_seg *s = pin_find_le(tree, x), *n;
+
+	if (!s || s->start == x || s->end <= x)
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->start = x;
+	n->end = s->end;
+	n->count = s->count;
+	s->end = x;
+	RB_INSERT(pin_tree, tree, n);
+	return 0;
+}
+
+/* Bytes of [start, end) not yet covered by any segment. */
+static uint64_t pin_uncovered(struct pin_tree *tree, uint64_t start,
+			      uint64_t end)
+{
+	uint64_t covered = 0;
+	struct pin_seg *s = pin_find_le(tree, start);
+
+	if (!s)
+		s = RB_MIN(pin_tree, tree);
+	for (; s && s->start < end; s = RB_NEXT(pin_tree, tree, s)) {
+		uint64_t a = s->start > start ? s->start : start;
+		uint64_t z = s->end < end ? s->end : end;
+
+		if (z > a)
+			covered += z - a;
+	}
+	return (end - start) - covered;
+}
+
+/* Count [start, end) once more; returns newly pinned bytes or -ENOMEM. */
+static int64_t pin_add(struct pin_tree *tree, uint64_t start, uint64_t end)
+{
+	uint64_t pos = start, added = 0;
+	struct pin_seg *s;
+	int r;
+
+	r = pin_split(tree, start);
+	if (r == 0)
+		r = pin_split(tree, end);
+	if (r < 0)
+		return r;
+	/* Pre-allocate nothing: gaps are filled as they are met. */
+	s = pin_find_le(tree, start);
+	if (!s || s->end <= start)
+		s = s ? RB_NEXT(pin_tree, tree, s) : RB_MIN(pin_tree, tree);
+	while (pos < end) {
+		if (s && s->start <= pos) {
+			s->count++;
+			pos = s->end;
+			s = RB_NEXT(pin_tree, tree, s);
+			continue;
+		}
+		/* A gap [pos, min(end, s->start)). */
+		uint64_t gap_end = (s && s->start < end) ? s->start : end;
+		struct pin_seg *n = calloc(1, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM; /* counts so far stay; caller frees region state on teardown */
+		n->start = pos;
+		n->end = gap_end;
+		n->count = 1;
+		RB_INSERT(pin_tree, tree, n);
+		added += gap_end - pos;
+		pos = gap_end;
+	}
+	return (int64_t)added;
+}
+
+/* Count [start, end) once less; returns bytes no longer pinned. */
+static uint64_t pin_del(struct pin_tree *tree, uint64_t start, uint64_t end)
+{
+	uint64_t removed = 0;
+	struct pin_seg *s, *next;
+
+	/* Splits cannot fail here in practice, but stay correct if they do:
+	 * a failed split leaves a wider segment, which we then leave counted. */
+	if (pin_split(tree, start) < 0 || pin_split(tree, end) < 0)
+		return 0;
+	s = pin_find_le(tree, start);
+	if (!s || s->end <= start)
+		s = s ? RB_NEXT(pin_tree, tree, s) : RB_MIN(pin_tree, tree);
+	for (; s && s->start < end; s = next) {
+		next = RB_NEXT(pin_tree, tree, s);
+		if (--s->count == 0) {
+			removed += s->end - s->start;
+			RB_REMOVE(pin_tree, tree, s);
+			free(s);
+		}
+	}
+	return removed;
+}
+
+/* ------------------------------------------------------------ lookups */
+
+static struct ioas_obj *ioas_get(struct tenant *t, uint32_t handle,
+				 struct err *e)
+{
+	struct ioas_obj key = { .handle = handle };
+	struct ioas_obj *o = RB_FIND(ioas_tree, &t->ioases, &key);
+
+	if (!o)
+		err_set(e, ENOENT, "no IOAS with handle %" PRIu32, handle);
+	return o;
+}
+
+static struct mem_obj *mem_get(struct tenant *t, uint32_t handle,
+			       struct err *e)
+{
+	struct mem_obj key = { .handle = handle };
+	struct mem_obj *m = RB_FIND(mem_tree, &t->mems, &key);
+
+	if (!m)
+		err_set(e, ENOENT, "no memory region with handle %" PRIu32,
+			handle);
+	return m;
+}
+
+/* The first mapping that overlaps [start, last], or NULL. */
+static struct mapping *mapping_first_overlap(struct ioas_obj *o,
+					     uint64_t start, uint64_t last)
+{
+	struct mapping key = { .iova = start };
+	struct mapping *m = RB_NFIND(mapping_tree, &o->mappings, &key);
+	struct mapping *p;
+
+	p = m ? RB_PREV(mapping_tree, &o->mappings, m)
+	      : RB_MAX(mapping_tree, &o->mappings);
+	if (p && p->iova + (p->length - 1) >= start)
+		return p;
+	if (m && m->iova <= last)
+		return m;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+struct tenant *tenant_new(struct backend *b, const char *name,
+			  const struct tenant_limits *limits)
+{
+	struct tenant *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->name = strdup(name ? name : "");
+	if (!t->name) {
+		free(t);
+		return NULL;
+	}
+	t->backend = b;
+	t->limits = *limits;
+	RB_INIT(&t->ioases);
+	RB_INIT(&t->mems);
+	t->next_ioas_handle = 1;
+	t->next_mem_handle = 1;
+	totals.tenants++;
+	return t;
+}
+
+static void mapping_release(struct tenant *t, struct ioas_obj *o,
+			    struct mapping *m)
+{
+	uint64_t freed;
+
+	RB_REMOVE(mapping_tree, &o->mappings, m);
+	o->nmappings--;
+	t->usage.mappings--;
+	totals.mappings--;
+	t->usage.mapped_bytes -= m->length;
+	m->mem->nmappings--;
+	freed = pin_del(&m->mem->pins, m->mem_offset,
+			m->mem_offset + m->length);
+	m->mem->pinned -= freed;
+	t->usage.pinned_bytes -= freed;
+	totals.pinned_bytes -= freed;
+	free(m);
+}
+
+static void ioas_release_mappings(struct tenant *t, struct ioas_obj *o)
+{
+	struct mapping *m;
+
+	while ((m = RB_MIN(mapping_tree, &o->mappings)))
+		mapping_release(t, o, m);
+}
+
+static void ioas_free(struct tenant *t, struct ioas_obj *o)
+{
+	ioas_release_mappings(t, o);
+	RB_REMOVE(ioas_tree, &t->ioases, o);
+	t->usage.ioas--;
+	totals.ioas--;
+	free(o);
+}
+
+static void mem_free(struct tenant *t, struct mem_obj *m)
+{
+	struct pin_seg *s;
+
+	while ((s = RB_MIN(pin_tree, &m->pins))) {
+		RB_REMOVE(pin_tree, &m->pins, s);
+		free(s);
+	}
+	RB_REMOVE(mem_tree, &t->mems, m);
+	memory_region_free(m->region);
+	t->usage.memory_regions--;
+	free(m);
+}
+
+struct tenant *tenant_free(struct tenant *t)
+{
+	struct ioas_obj *o;
+	struct mem_obj *m;
+
+	if (!t)
+		return NULL;
+	while ((o = RB_MIN(ioas_tree, &t->ioases))) {
+		uint64_t unmapped;
+
+		/* Unmap first so the pages are unpinned even if destroy is
+		 * refused (a device still attached); destroy then frees the
+		 * kernel object. Failures here cannot be reported to anyone
+		 * but the log, which the caller owns; the mappings are gone
+		 * from our tables either way. */
+		(void)backend_unmap(t->backend, o->id, 0, UINT64_MAX,
+				    &unmapped);
+		(void)backend_destroy(t->backend, o->id);
+		ioas_free(t, o);
+	}
+	while ((m = RB_MIN(mem_tree, &t->mems)))
+		mem_free(t, m);
+	totals.tenants--;
+	free(t->name);
+	free(t);
+	return NULL;
+}
+
+const char *tenant_name(const struct tenant *t)
+{
+	return t->name;
+}
+
+void tenant_get_usage(const struct tenant *t, struct tenant_usage *ret)
+{
+	*ret = t->usage;
+}
+
+void tenant_get_totals(struct tenant_totals *ret)
+{
+	*ret = totals;
+}
+
+/* ------------------------------------------------------------ IOAS */
+
+int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
+{
+	struct ioas_obj *o;
+	uint32_t id;
+	int r;
+
+	if (t->usage.ioas >= t->limits.max_ioas)
+		return err_set(e, ENOSPC,
+			       "IOAS limit reached: %" PRIu32 " of %" PRIu32
+			       " in use",
+			       t->usage.ioas, t->limits.max_ioas);
+	if (t->next_ioas_handle == 0)
+		return err_set(e, ENOSPC, "IOAS handle space exhausted");
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return err_set(e, ENOMEM, "out of memory");
+	r = backend_ioas_alloc(t->backend, &id);
+	if (r < 0) {
+		free(o);
+		return err_errno(e, r, "IOMMU_IOAS_ALLOC failed");
+	}
+	o->id = id;
+	o->handle = t->next_ioas_handle++;
+	RB_INIT(&o->mappings);
+	RB_INSERT(ioas_tree, &t->ioases, o);
+	t->usage.ioas++;
+	totals.ioas++;
+	*ret_handle = o->handle;
+	return 0;
+}
+
+int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, handle, e);
+	int r;
+
+	if (!o)
+		return -ENOENT;
+	r = backend_destroy(t->backend, o->id);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_DESTROY of IOAS %" PRIu32,
+				 handle);
+	/* The kernel unmapped everything with the object. */
+	ioas_free(t, o);
+	return 0;
+}
+
+int tenant_iova_ranges(struct tenant *t, uint32_t handle,
+		       struct backend_iova_range *ranges, uint32_t *num,
+		       uint64_t *ret_alignment, struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, handle, e);
+	uint32_t room = *num;
+	int r;
+
+	if (!o)
+		return -ENOENT;
+	r = backend_iova_ranges(t->backend, o->id, ranges, num, ret_alignment);
+	if (r == -EMSGSIZE)
+		return err_set(e, EMSGSIZE,
+			       "IOAS %" PRIu32 " has %" PRIu32
+			       " IOVA ranges, room for %" PRIu32 " given",
+			       handle, *num, room);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_IOAS_IOVA_RANGES");
+	return 0;
+}
+
+int tenant_allow_iovas(struct tenant *t, uint32_t handle,
+		       const struct backend_iova_range *ranges, uint32_t num,
+		       struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, handle, e);
+	int r;
+
+	if (!o)
+		return -ENOENT;
+	for (uint32_t i = 0; i < num; i++)
+		if (ranges[i].start >= ranges[i].last)
+			return err_set(e, EINVAL,
+				       "allowed range %" PRIu32
+				       " [0x%" PRIx64 ", 0x%" PRIx64
+				       "]: start must be below last",
+				       i, ranges[i].start, ranges[i].last);
+	r = backend_allow_iovas(t->backend, o->id, ranges, num);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_IOAS_ALLOW_IOVAS refused");
+	return 0;
+}
+
+/* ------------------------------------------------------------ memory */
+
+int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
+			   uint64_t length, uint32_t *ret_handle,
+			   const struct memory_region **ret_region,
+			   struct err *e)
+{
+	struct memory_region *region;
+	struct mem_obj *m;
+	int r;
+
+	if (t->usage.memory_regions >= t->limits.max_memory_regions)
+		return err_set(e, ENOSPC,
+			       "memory region limit reached: %" PRIu32
+			       " of %" PRIu32 " in use",
+			       t->usage.memory_regions,
+			       t->limits.max_memory_regions);
+	if (t->next_mem_handle == 0)
+		return err_set(e, ENOSPC, "memory handle space exhausted");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return err_set(e, ENOMEM, "out of memory");
+	r = memory_region_new(fd, offset, length, t->limits.max_region_size,
+			      !t->backend->has_map_file, &region, e);
+	if (r < 0) {
+		free(m);
+		return r;
+	}
+	m->region = region;
+	m->handle = t->next_mem_handle++;
+	RB_INIT(&m->pins);
+	RB_INSERT(mem_tree, &t->mems, m);
+	t->usage.memory_regions++;
+	*ret_handle = m->handle;
+	if (ret_region)
+		*ret_region = region;
+	return 0;
+}
+
+int tenant_memory_unregister(struct tenant *t, uint32_t handle, struct err *e)
+{
+	struct mem_obj *m = mem_get(t, handle, e);
+
+	if (!m)
+		return -ENOENT;
+	if (m->nmappings > 0)
+		return err_set(e, EBUSY,
+			       "memory region %" PRIu32 " is still mapped by %" PRIu32
+			       " mapping(s); unmap them first",
+			       handle, m->nmappings);
+	mem_free(t, m);
+	return 0;
+}
+
+/* ------------------------------------------------------------ mappings */
+
+static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
+		       uint64_t length, struct mem_obj *mem,
+		       uint64_t mem_offset, uint32_t flags)
+{
+	struct mapping *m = calloc(1, sizeof(*m));
+	int64_t added;
+
+	if (!m)
+		return -ENOMEM;
+	added = pin_add(&mem->pins, mem_offset, mem_offset + length);
+	if (added < 0) {
+		free(m);
+		return (int)added;
+	}
+	m->iova = iova;
+	m->length = length;
+	m->mem = mem;
+	m->mem_offset = mem_offset;
+	m->flags = flags;
+	RB_INSERT(mapping_tree, &o->mappings, m);
+	o->nmappings++;
+	mem->nmappings++;
+	mem->pinned += (uint64_t)added;
+	t->usage.mappings++;
+	t->usage.mapped_bytes += length;
+	t->usage.pinned_bytes += (uint64_t)added;
+	totals.mappings++;
+	totals.pinned_bytes += (uint64_t)added;
+	return 0;
+}
+
+static int check_flags(uint32_t flags, struct err *e)
+{
+	if (flags & ~BACKEND_MAP_ALL_FLAGS)
+		return err_set(e, EOPNOTSUPP,
+			       "unknown map flags 0x%" PRIx32,
+			       flags & ~BACKEND_MAP_ALL_FLAGS);
+	return 0;
+}
+
+int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
+	       uint64_t offset, uint64_t length, uint32_t flags,
+	       uint64_t *iova, struct err *e)
+{
+	struct ioas_obj *o;
+	struct mem_obj *mem;
+	uint64_t end, newly, out = *iova;
+	int r;
+
+	o = ioas_get(t, ioas, e);
+	if (!o)
+		return -ENOENT;
+	mem = mem_get(t, memory, e);
+	if (!mem)
+		return -ENOENT;
+	r = check_flags(flags, e);
+	if (r < 0)
+		return r;
+	if (length == 0)
+		return err_set(e, EINVAL, "map length is 0");
+	if (add_overflow(offset, length, &end))
+		return err_set(e, EOVERFLOW,
+			       "offset 0x%" PRIx64 " + length 0x%" PRIx64
+			       " overflows",
+			       offset, length);
+	if (end > mem->region->length)
+		return err_set(e, EINVAL,
+			       "range [0x%" PRIx64 ", 0x%" PRIx64
+			       ") exceeds memory region %" PRIu32
+			       " of 0x%" PRIx64 " bytes",
+			       offset, end, memory, mem->region->length);
+	if ((flags & BACKEND_MAP_WRITEABLE) && !mem->region->writable)
+		return err_set(e, EPERM,
+			       "memory region %" PRIu32
+			       " is read-only (opened O_RDONLY or sealed against writes); "
+			       "map it without write access",
+			       memory);
+	if (t->usage.mappings >= t->limits.max_mappings)
+		return err_set(e, ENOSPC,
+			       "mapping limit reached: %" PRIu32 " of %" PRIu32
+			       " in use",
+			       t->usage.mappings, t->limits.max_mappings);
+	newly = pin_uncovered(&mem->pins, offset, end);
+	if (t->usage.pinned_bytes + newly > t->limits.max_pinned_bytes)
+		return err_set(e, EDQUOT,
+			       "pinned-bytes quota: 0x%" PRIx64
+			       " pinned + 0x%" PRIx64 " new > limit 0x%" PRIx64,
+			       t->usage.pinned_bytes, newly,
+			       t->limits.max_pinned_bytes);
+
+	if (t->backend->has_map_file)
+		r = backend_map_file(t->backend, o->id, flags, mem->region->fd,
+				     mem->region->offset + offset, length, &out);
+	else
+		r = backend_map_user(t->backend, o->id, flags,
+				     (char *)mem->region->va + offset, length,
+				     &out);
+	if (r < 0)
+		return err_errno(e, r, "%s refused",
+				 t->backend->has_map_file ?
+					 "IOMMU_IOAS_MAP_FILE" :
+					 "IOMMU_IOAS_MAP");
+	r = mapping_add(t, o, out, length, mem, offset, flags);
+	if (r < 0) {
+		uint64_t unmapped;
+
+		/* Do not leave a mapping we cannot account for. */
+		(void)backend_unmap(t->backend, o->id, out, length, &unmapped);
+		return err_set(e, ENOMEM, "out of memory tracking the mapping");
+	}
+	*iova = out;
+	return 0;
+}
+
+int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
+		 uint64_t length, uint64_t *ret_unmapped, struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, ioas, e);
+	struct mapping *m, *next;
+	uint64_t last = 0, unmapped = 0, expect = 0;
+	bool all = iova == 0 && length == UINT64_MAX;
+	int r;
+
+	if (!o)
+		return -ENOENT;
+	if (!all && length != 0 && !add_overflow(iova, length - 1, &last)) {
+		/*
+		 * The kernel unmaps whole areas in ascending order and fails
+		 * with ENOENT at the first one that sticks out of the range,
+		 * keeping the ones it already removed. Refuse up front with
+		 * the same errno so that a refused unmap changes nothing.
+		 */
+		m = mapping_first_overlap(o, iova, last);
+		if (!m)
+			return err_set(e, ENOENT,
+				       "nothing is mapped in [0x%" PRIx64
+				       ", 0x%" PRIx64 "]",
+				       iova, last);
+		for (; m && m->iova <= last;
+		     m = RB_NEXT(mapping_tree, &o->mappings, m)) {
+			if (m->iova < iova || m->iova + (m->length - 1) > last)
+				return err_set(e, ENOENT,
+					       "unmap of [0x%" PRIx64
+					       ", 0x%" PRIx64
+					       "] would split the mapping [0x%" PRIx64
+					       ", 0x%" PRIx64 "]",
+					       iova, last, m->iova,
+					       m->iova + (m->length - 1));
+			expect += m->length;
+		}
+	}
+	r = backend_unmap(t->backend, o->id, iova, length, &unmapped);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_IOAS_UNMAP refused");
+	if (all) {
+		for (m = RB_MIN(mapping_tree, &o->mappings); m; m = next) {
+			next = RB_NEXT(mapping_tree, &o->mappings, m);
+			expect += m->length;
+			mapping_release(t, o, m);
+		}
+	} else {
+		for (m = mapping_first_overlap(o, iova, last);
+		     m && m->iova <= last; m = next) {
+			next = RB_NEXT(mapping_tree, &o->mappings, m);
+			mapping_release(t, o, m);
+		}
+	}
+	if (unmapped != expect)
+		fprintf(stderr,
+			"ioasd: BUG: tenant %s IOAS %" PRIu32
+			": backend unmapped 0x%" PRIx64 " bytes, tables had 0x%" PRIx64 "\n",
+			t->name, ioas, unmapped, expect);
+	*ret_unmapped = unmapped;
+	return 0;
+}
+
+int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
+		uint64_t length, uint32_t dst_ioas, uint32_t flags,
+		uint64_t *dst_iova, struct err *e)
+{
+	struct ioas_obj *src, *dst;
+	struct mapping *m;
+	uint64_t last, pos, out = *dst_iova;
+	uint32_t pieces = 0;
+	int r;
+
+	src = ioas_get(t, src_ioas, e);
+	if (!src)
+		return -ENOENT;
+	dst = ioas_get(t, dst_ioas, e);
+	if (!dst)
+		return -ENOENT;
+	r = check_flags(flags, e);
+	if (r < 0)
+		return r;
+	if (length == 0)
+		return err_set(e, EINVAL, "copy length is 0");
+	if (add_overflow(src_iova, length - 1, &last))
+		return err_set(e, EOVERFLOW,
+			       "source iova 0x%" PRIx64 " + length 0x%" PRIx64
+			       " overflows",
+			       src_iova, length);
+	/* The source range must be covered by mappings without a hole. */
+	pos = src_iova;
+	for (m = mapping_first_overlap(src, src_iova, last);
+	     m && m->iova <= last; m = RB_NEXT(mapping_tree, &src->mappings, m)) {
+		if (m->iova > pos)
+			break;
+		pieces++;
+		pos = m->iova + (m->length - 1);
+		if (pos >= last)
+			break;
+		pos++;
+	}
+	if (pieces == 0 || pos < last)
+		return err_set(e, ENOENT,
+			       "source range [0x%" PRIx64 ", 0x%" PRIx64
+			       "] of IOAS %" PRIu32 " is not fully mapped",
+			       src_iova, last, src_ioas);
+	if (t->usage.mappings + pieces > t->limits.max_mappings)
+		return err_set(e, ENOSPC,
+			       "mapping limit: %" PRIu32 " in use + %" PRIu32
+			       " new > limit %" PRIu32,
+			       t->usage.mappings, pieces, t->limits.max_mappings);
+
+	r = backend_copy(t->backend, dst->id, src->id, flags, src_iova, length,
+			 &out);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_IOAS_COPY refused");
+
+	/* The kernel creates one area in dst per source area piece. */
+	for (m = mapping_first_overlap(src, src_iova, last);
+	     m && m->iova <= last; m = RB_NEXT(mapping_tree, &src->mappings, m)) {
+		uint64_t a = m->iova > src_iova ? m->iova : src_iova;
+		uint64_t m_last = m->iova + (m->length - 1);
+		uint64_t z = m_last < last ? m_last : last;
+
+		r = mapping_add(t, dst, out + (a - src_iova), z - a + 1, m->mem,
+				m->mem_offset + (a - m->iova), flags);
+		if (r < 0) {
+			uint64_t unmapped;
+			struct mapping *d, *next;
+
+			/* Undo the whole copy; drop what we recorded of it. */
+			(void)backend_unmap(t->backend, dst->id, out, length,
+					    &unmapped);
+			for (d = mapping_first_overlap(dst, out,
+						       out + (length - 1));
+			     d && d->iova <= out + (length - 1); d = next) {
+				next = RB_NEXT(mapping_tree, &dst->mappings, d);
+				mapping_release(t, dst, d);
+			}
+			return err_set(e, ENOMEM,
+				       "out of memory tracking the copy");
+		}
+	}
+	*dst_iova = out;
+	return 0;
+}
+
+int tenant_option(struct tenant *t, uint32_t op, uint32_t option_id,
+		  uint32_t ioas, uint64_t *val, struct err *e)
+{
+	struct ioas_obj *o;
+	int r;
+
+	if (op != BACKEND_OPTION_OP_SET && op != BACKEND_OPTION_OP_GET)
+		return err_set(e, EOPNOTSUPP, "unknown option op %" PRIu32, op);
+	if (option_id == BACKEND_OPTION_RLIMIT_MODE)
+		return err_set(e, EPERM,
+			       "IOMMU_OPTION_RLIMIT_MODE is the daemon's own setting, not a tenant's");
+	if (option_id != BACKEND_OPTION_HUGE_PAGES)
+		return err_set(e, EOPNOTSUPP, "unknown option %" PRIu32,
+			       option_id);
+	o = ioas_get(t, ioas, e);
+	if (!o)
+		return -ENOENT;
+	r = backend_option(t->backend, op, option_id, o->id, val);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_OPTION_HUGE_PAGES %s refused",
+				 op == BACKEND_OPTION_OP_SET ? "set" : "get");
+	return 0;
+}
+
+int tenant_check(const struct tenant *t, struct err *e)
+{
+	struct ioas_obj *o;
+	uint64_t pinned = 0;
+	uint32_t mappings = 0;
+	struct mem_obj *mem;
+
+	RB_FOREACH(o, ioas_tree, (struct ioas_tree *)&t->ioases) {
+		struct mapping *m, *prev = NULL;
+		uint32_t n = 0;
+
+		RB_FOREACH(m, mapping_tree, &o->mappings) {
+			if (prev && prev->iova + prev->length > m->iova)
+				return err_set(e, EIO,
+					       "IOAS %" PRIu32 ": mappings overlap at 0x%" PRIx64,
+					       o->handle, m->iova);
+			n++;
+			prev = m;
+		}
+		if (n != o->nmappings)
+			return err_set(e, EIO, "IOAS %" PRIu32 ": count %" PRIu32
+				       " != %" PRIu32, o->handle, n, o->nmappings);
+		mappings += n;
+	}
+	RB_FOREACH(mem, mem_tree, (struct mem_tree *)&t->mems) {
+		struct pin_seg *s;
+		uint64_t sum = 0;
+
+		RB_FOREACH(s, pin_tree, &mem->pins)
+			sum += s->end - s->start;
+		if (sum != mem->pinned)
+			return err_set(e, EIO, "memory %" PRIu32 ": pinned %" PRIu64
+				       " != segments %" PRIu64, mem->handle,
+				       mem->pinned, sum);
+		pinned += sum;
+	}
+	if (mappings != t->usage.mappings || pinned != t->usage.pinned_bytes)
+		return err_set(e, EIO, "usage counters disagree with tables");
+	return 0;
+}

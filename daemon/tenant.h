@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tenant state: the IOASes, memory regions and mappings one client owns, the
+ * handles it names them by, and its usage counters.
+ *
+ * Handles are small numbers local to the tenant, allocated increasing and
+ * never reused while the tenant lives, so a stale handle cannot silently
+ * reach a newer object. Kernel object ids never leave the daemon.
+ *
+ * The daemon keeps its own copy of every mapping (iova, length, which memory
+ * region at which offset) mirroring the kernel's areas: it is what lets the
+ * daemon refuse an unmap that would split a mapping before the kernel could
+ * half-apply it, charge pinned bytes to the owner of the memory, and release
+ * everything when the tenant goes away.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "memory.h"
+#include "util.h"
+
+struct tenant;
+
+struct tenant_limits {
+	uint32_t max_ioas;
+	uint32_t max_memory_regions;
+	uint32_t max_mappings;
+	uint64_t max_region_size;
+	uint64_t max_pinned_bytes;
+};
+
+struct tenant_usage {
+	uint32_t ioas;
+	uint32_t memory_regions;
+	uint32_t mappings;
+	uint64_t mapped_bytes; /* sum of mapping lengths, copies counted again */
+	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
+};
+
+struct tenant *tenant_new(struct backend *b, const char *name,
+			  const struct tenant_limits *limits);
+/* Unmap and destroy every IOAS, close every memory fd, free. NULL-safe. */
+struct tenant *tenant_free(struct tenant *t);
+
+const char *tenant_name(const struct tenant *t);
+void tenant_get_usage(const struct tenant *t, struct tenant_usage *ret);
+
+/* Every operation returns 0 or -errno with e filled in (why). */
+int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e);
+int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e);
+int tenant_iova_ranges(struct tenant *t, uint32_t handle,
+		       struct backend_iova_range *ranges, uint32_t *num,
+		       uint64_t *ret_alignment, struct err *e);
+int tenant_allow_iovas(struct tenant *t, uint32_t handle,
+		       const struct backend_iova_range *ranges, uint32_t num,
+		       struct err *e);
+
+/* Takes *fd on success (sets it to -1). */
+int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
+			   uint64_t length, uint32_t *ret_handle,
+			   const struct memory_region **ret_region,
+			   struct err *e);
+int tenant_memory_unregister(struct tenant *t, uint32_t handle, struct err *e);
+
+/* *iova: in with BACKEND_MAP_FIXED_IOVA, out always. */
+int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
+	       uint64_t offset, uint64_t length, uint32_t flags,
+	       uint64_t *iova, struct err *e);
+int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
+		 uint64_t length, uint64_t *ret_unmapped, struct err *e);
+int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
+		uint64_t length, uint32_t dst_ioas, uint32_t flags,
+		uint64_t *dst_iova, struct err *e);
+int tenant_option(struct tenant *t, uint32_t op, uint32_t option_id,
+		  uint32_t ioas, uint64_t *val, struct err *e);
+
+/*
+ * Consistency check for tests: every tracked mapping against the backend
+ * (walks the tenant's tables; returns 0 or -EIO with e saying what differs).
+ */
+int tenant_check(const struct tenant *t, struct err *e);
+
+/* Daemon-wide totals, summed over all live tenants. */
+struct tenant_totals {
+	uint32_t tenants;
+	uint32_t ioas;
+	uint64_t pinned_bytes;
+	uint32_t mappings;
+};
+void tenant_get_totals(struct tenant_totals *ret);

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One datagram = one message, fds as SCM_RIGHTS. The receive side is the only
+ * place fds enter the process: it uses a control buffer sized for exactly
+ * IOASD_MAX_FDS, MSG_CMSG_CLOEXEC, and closes everything it got whenever the
+ * datagram is refused, so no error path can leak a peer's fd.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+/* Linux >= 6.5: a pidfd the kernel installs when the receiver set
+ * SO_PASSPIDFD. Older libc headers lack the name. */
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+
+int wire_send(int sock, const void *buf, size_t len, const int *fds,
+	      size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * IOASD_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (len > IOASD_MAX_DATAGRAM || nfds > IOASD_MAX_FDS)
+		return -EMSGSIZE;
+	if (nfds > 0) {
+		struct cmsghdr *cmsg;
+
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
+	}
+	do {
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO; /* SEQPACKET sends whole datagrams or fails */
+	return 0;
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds,
+		  size_t *ret_nfds, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * IOASD_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+	};
+	struct cmsghdr *cmsg;
+	size_t nfds = 0;
+	bool bad = false;
+	ssize_t n;
+
+	*ret_nfds = 0;
+	if (max_fds > IOASD_MAX_FDS)
+		max_fds = IOASD_MAX_FDS;
+	/*
+	 * Room for max_fds: fds beyond the buffer are dropped by the kernel
+	 * with MSG_CTRUNC. CMSG_SPACE pads to 8 bytes, so for odd max_fds the
+	 * kernel may install one fd more than max_fds without MSG_CTRUNC; the
+	 * loop below closes it and refuses the datagram.
+	 */
+	msg.msg_controllen = max_fds ? CMSG_SPACE(sizeof(int) * max_fds) : 0;
+	if (max_fds == 0)
+		msg.msg_control = NULL;
+
+	do {
+		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+
+	/* Collect every fd that arrived before judging the datagram. */
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level == SOL_SOCKET &&
+		    cmsg->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int *data = (int *)CMSG_DATA(cmsg);
+
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, data + i, sizeof(fd));
+				if (nfds < max_fds)
+					fds[nfds++] = fd;
+				else {
+					close(fd);
+					bad = true;
+				}
+			}
+		} else if (cmsg->cmsg_level == SOL_SOCKET &&
+			   cmsg->cmsg_type == SCM_PIDFD) {
+			/* Not ours to keep, but already in our fd table. */
+			size_t k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int *data = (int *)CMSG_DATA(cmsg);
+
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, data + i, sizeof(fd));
+				close(fd);
+			}
+			bad = true;
+		} else {
+			bad = true;
+		}
+	}
+
+	if (msg.msg_flags & MSG_CTRUNC)
+		bad = true;
+	if (bad) {
+		close_all(fds, nfds);
+		return -EBADMSG;
+	}
+	if (msg.msg_flags & MSG_TRUNC) {
+		close_all(fds, nfds);
+		return -EMSGSIZE;
+	}
+	if (n == 0) {
+		close_all(fds, nfds);
+		return 0;
+	}
+	*ret_nfds = nfds;
+	return n;
+}

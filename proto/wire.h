@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Datagram transport shared by the daemon and libioas: one SOCK_SEQPACKET
+ * datagram is one message; fds ride on it as SCM_RIGHTS. Library code: no
+ * logging, negative errno returns.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Largest datagram either side accepts; larger ones are refused. */
+#define IOASD_MAX_DATAGRAM (64u * 1024u)
+/* Most fds one datagram may carry. */
+#define IOASD_MAX_FDS 4u
+
+/*
+ * Send one datagram with nfds fds attached (nfds may be 0). MSG_NOSIGNAL.
+ * Returns 0, or -errno (-EAGAIN on a non-blocking socket that is full,
+ * -EMSGSIZE when len > IOASD_MAX_DATAGRAM or nfds > IOASD_MAX_FDS).
+ */
+int wire_send(int sock, const void *buf, size_t len, const int *fds,
+	      size_t nfds);
+
+/*
+ * Receive one datagram into buf (cap bytes) and up to max_fds fds
+ * (max_fds <= IOASD_MAX_FDS), with MSG_CMSG_CLOEXEC. flags are extra recvmsg
+ * flags (MSG_DONTWAIT).
+ *
+ * Returns the datagram length (> 0) with fds[0..*ret_nfds) now owned by the
+ * caller; 0 on end of stream (a zero-length datagram reads the same and is
+ * treated as a close); or -errno:
+ *   -EMSGSIZE  the datagram was larger than cap (MSG_TRUNC)
+ *   -EBADMSG   more fds than max_fds, or a control message that is not
+ *              SCM_RIGHTS (MSG_CTRUNC or unexpected cmsg)
+ *   other      from recvmsg (-EAGAIN, -ECONNRESET, ...)
+ * On every error return, every fd that arrived has been closed and
+ * *ret_nfds is 0.
+ */
+ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds,
+		  size_t *ret_nfds, int flags);

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The conformance scenarios and the transcript printer (see conformance.h).
+ *
+ * Scenarios are data: a name, a sentence, and a list of steps. A step is one
+ * backend call; its arguments are written out literally so that the same
+ * list runs unchanged on the kernel and on the sim. Everything a scenario
+ * allocates is destroyed after it (silently), so scenarios are independent.
+ *
+ * User memory: one 1 MiB memfd, mmap()ed MAP_SHARED at an address aligned
+ * to 4 MiB, so that the low bits of every user address a step passes are
+ * exactly the offset written in the step ("mem+0x1000" is aligned to 4 KiB
+ * and no more). The kernel derives the alignment of an automatically chosen
+ * IOVA from those bits and from the length, capped at PAGE_SIZE (or at the
+ * THP size on kernels with transparent huge pages); the scenarios keep every
+ * such alignment at or below 4 KiB so that the transcript does not depend on
+ * the kernel's THP configuration.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "conformance.h"
+#include "util.h"
+
+#define MEM_SIZE (1ull << 20)
+#define MEM_ALIGN (4ull << 20)
+#define U64_MAX UINT64_MAX
+
+/* An id that names no object of any context (kernel ids are 31-bit, from 1). */
+#define BOGUS_ID 0x7ffffff0u
+
+enum op {
+	OP_END = 0,
+	OP_ALLOC,
+	OP_DESTROY,
+	OP_RANGES,
+	OP_ALLOW,
+	OP_MAP,
+	OP_MAP_FILE,
+	OP_COPY,
+	OP_UNMAP,
+	OP_OPTION,
+};
+
+/* Object operands: 'A'..'H' are the scenario's IOASes; these are not. */
+#define OBJ_ZERO '0'  /* id 0 */
+#define OBJ_BOGUS '?' /* BOGUS_ID */
+
+enum fd_kind {
+	FD_MEM = 0, /* the scenario memfd */
+	FD_BAD,     /* -1 */
+};
+
+struct step {
+	enum op op;
+	char obj;          /* IOAS (dst for copy), object to destroy/option */
+	char src;          /* copy source IOAS */
+	uint32_t flags;    /* map/copy flags; option op */
+	uint32_t option;   /* option id */
+	bool va_null;      /* map_user: pass NULL instead of mem + off */
+	uint64_t off;      /* map_user: mem + off; map_file: start; copy: src iova */
+	uint64_t len;
+	uint64_t iova;     /* FIXED_IOVA in; unmap start */
+	enum fd_kind fd;   /* map_file */
+	uint64_t val;      /* option SET value */
+	uint32_t room;     /* iova_ranges: entries the array has room for */
+	uint32_t n;        /* allow_iovas: entries */
+	struct backend_iova_range r[3];
+};
+
+struct scenario {
+	const char *name;
+	const char *what;
+	const struct step *steps;
+};
+
+#define R BACKEND_MAP_READABLE
+#define W BACKEND_MAP_WRITEABLE
+#define RW (BACKEND_MAP_READABLE | BACKEND_MAP_WRITEABLE)
+#define FIXED BACKEND_MAP_FIXED_IOVA
+#define UNKNOWN_FLAG (1u << 3)
+
+#define GET BACKEND_OPTION_OP_GET
+#define SET BACKEND_OPTION_OP_SET
+#define RLIMIT BACKEND_OPTION_RLIMIT_MODE
+#define HUGE BACKEND_OPTION_HUGE_PAGES
+
+#define END { .op = OP_END }
+#define ALLOC(x) { .op = OP_ALLOC, .obj = (x) }
+#define DESTROY(x) { .op = OP_DESTROY, .obj = (x) }
+#define RANGES(x, nroom) { .op = OP_RANGES, .obj = (x), .room = (nroom) }
+#define ALLOW0(x) { .op = OP_ALLOW, .obj = (x), .n = 0 }
+#define ALLOW1(x, s, l) \
+	{ .op = OP_ALLOW, .obj = (x), .n = 1, .r = { { (s), (l) } } }
+#define ALLOW2(x, s1, l1, s2, l2)                       \
+	{ .op = OP_ALLOW, .obj = (x), .n = 2,           \
+	  .r = { { (s1), (l1) }, { (s2), (l2) } } }
+/* Automatic IOVA / fixed IOVA map of mem + o. */
+#define MAP(x, fl, o, l) \
+	{ .op = OP_MAP, .obj = (x), .flags = (fl), .off = (o), .len = (l) }
+#define MAPF(x, fl, o, l, i)                                            \
+	{ .op = OP_MAP, .obj = (x), .flags = (fl) | FIXED, .off = (o), \
+	  .len = (l), .iova = (i) }
+#define MAP_NULL(x, fl, l, i)                                        \
+	{ .op = OP_MAP, .obj = (x), .flags = (fl) | FIXED, .va_null = true, \
+	  .len = (l), .iova = (i) }
+#define MAPFILE(x, fl, f, s, l)                                             \
+	{ .op = OP_MAP_FILE, .obj = (x), .flags = (fl), .fd = (f), .off = (s), \
+	  .len = (l) }
+#define MAPFILEF(x, fl, f, s, l, i)                                  \
+	{ .op = OP_MAP_FILE, .obj = (x), .flags = (fl) | FIXED, .fd = (f), \
+	  .off = (s), .len = (l), .iova = (i) }
+#define COPY(d, s, fl, si, l)                                          \
+	{ .op = OP_COPY, .obj = (d), .src = (s), .flags = (fl), .off = (si), \
+	  .len = (l) }
+#define COPYF(d, s, fl, si, l, di)                                      \
+	{ .op = OP_COPY, .obj = (d), .src = (s), .flags = (fl) | FIXED,    \
+	  .off = (si), .len = (l), .iova = (di) }
+#define UNMAP(x, i, l) { .op = OP_UNMAP, .obj = (x), .iova = (i), .len = (l) }
+#define UNMAP_ALL(x) UNMAP(x, 0, U64_MAX)
+#define OPTION(o, id, x, v) \
+	{ .op = OP_OPTION, .flags = (o), .option = (id), .obj = (x), .val = (v) }
+
+/* ------------------------------------------------------------ scenarios */
+
+/*
+ * Global RLIMIT_MODE first: it can only be set while the context holds no
+ * object at all, and a freshly opened backend holds none.
+ */
+static const struct step s_rlimit[] = {
+	OPTION(GET, RLIMIT, 0, 0),
+	OPTION(SET, RLIMIT, 0, 1),
+	OPTION(GET, RLIMIT, 0, 0),
+	OPTION(SET, RLIMIT, 0, 2),
+	OPTION(SET, RLIMIT, 0, 0),
+	OPTION(GET, RLIMIT, 0, 0),
+	OPTION(GET, RLIMIT, OBJ_BOGUS, 0),
+	ALLOC('A'),
+	OPTION(SET, RLIMIT, 0, 1),
+	OPTION(GET, RLIMIT, 0, 0),
+	OPTION(GET, RLIMIT, 'A', 0),
+	DESTROY('A'),
+	END,
+};
+
+static const struct step s_objects[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	DESTROY('B'),
+	DESTROY('B'),
+	DESTROY(OBJ_ZERO),
+	DESTROY(OBJ_BOGUS),
+	RANGES('B', 4),
+	RANGES(OBJ_BOGUS, 4),
+	RANGES('A', 4),
+	DESTROY('A'),
+	END,
+};
+
+static const struct step s_ranges[] = {
+	ALLOC('A'),
+	RANGES('A', 0),
+	RANGES('A', 1),
+	MAPF('A', RW, 0x1000, 0x1000, 0x100000),
+	RANGES('A', 2),
+	END,
+};
+
+static const struct step s_allow[] = {
+	ALLOC('A'),
+	ALLOW1('A', 0x10000, 0x1ffff),
+	RANGES('A', 4),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x1000, 0x10000),
+	MAP('A', RW, 0x1000, 0xf000),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAPF('A', RW, 0x1000, 0x1000, 0x100000),
+	ALLOW1('A', 0x5000, 0x5000),
+	ALLOW1('A', 0x6000, 0x5000),
+	ALLOW2('A', 0x10000, 0x1ffff, 0x18000, 0x2ffff),
+	ALLOW2('A', 0x40000, 0x4ffff, 0x3f000, 0x40000),
+	ALLOW1(OBJ_BOGUS, 0x10000, 0x1ffff),
+	ALLOW0('A'),
+	MAP('A', RW, 0x1000, 0x1000),
+	ALLOW1('A', 0x40000, 0x4ffff),
+	MAP('A', RW, 0x1000, 0x1000),
+	ALLOW1('A', 0, 0xfff),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x800, 0x800),
+	ALLOW1('A', 0, 0x2fff),
+	MAP('A', RW, 0x1000, 0x1000),
+	UNMAP_ALL('A'),
+	ALLOW2('A', 0x200000, 0x20ffff, 0x210000, 0x21ffff),
+	MAP('A', RW, 0x1000, 0x20000),
+	ALLOW2('A', 0x300000, 0x300fff, 0x302000, 0x302fff),
+	MAP('A', RW, 0x1000, 0x2000),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x1000, 0x1000),
+	END,
+};
+
+static const struct step s_auto[] = {
+	ALLOC('A'),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x1000, 0x3000),
+	MAP('A', RW, 0x0, 0x100),
+	MAP('A', RW, 0x800, 0x800),
+	MAP('A', RW, 0x100, 0x10),
+	MAP('A', RW, 0x1000, 0x2000),
+	MAP('A', R, 0x3000, 0x1000),
+	MAP('A', W, 0x5000, 0x1000),
+	MAP('A', RW, 0x1000, 0),
+	MAP('A', RW, 0x1000, U64_MAX),
+	MAP('A', RW, 0x1000, 1ull << 63),
+	MAP('A', 0, 0x1000, 0x1000),
+	MAP('A', RW | UNKNOWN_FLAG, 0x1000, 0x1000),
+	MAP(OBJ_BOGUS, RW, 0x1000, 0x1000),
+	MAP(OBJ_ZERO, RW, 0x1000, 0x1000),
+	UNMAP('A', 0x1000, 0x1000),
+	MAP('A', RW, 0x1000, 0x1000),
+	END,
+};
+
+static const struct step s_fixed[] = {
+	ALLOC('A'),
+	MAPF('A', RW, 0x1000, 0x2000, 0x100000),
+	MAPF('A', RW, 0x1000, 0x2000, 0x100000),
+	MAPF('A', RW, 0x1000, 0x2000, 0x101000),
+	MAPF('A', RW, 0x1000, 0x2000, 0xff000),
+	MAPF('A', RW, 0x1000, 0x4000, 0xff000),
+	MAPF('A', RW, 0x1000, 0x1000, 0xff000),
+	MAPF('A', RW, 0x1000, 0x1000, 0x102000),
+	MAPF('A', RW, 0x1000, 0x1000, 0x200001),
+	MAPF('A', RW, 0x1000, 0x1001, 0x300000),
+	MAPF('A', RW, 0x1000, 0x1000, 0),
+	MAPF('A', RW, 0x1000, 0x1000, 0xfffffffffffff000ull),
+	MAPF('A', RW, 0x1000, 0x2000, 0xffffffffffffe001ull),
+	MAPF('A', RW, 0x1000, 0x1000, U64_MAX),
+	MAPF('A', RW, 0x1000, 0, 0x400000),
+	MAPF('A', 0, 0x1000, 0x1000, 0x400000),
+	MAP_NULL('A', RW, 0x1000, 0x500000),
+	UNMAP_ALL('A'),
+	END,
+};
+
+static const struct step s_unmap[] = {
+	ALLOC('A'),
+	UNMAP_ALL('A'),
+	MAPF('A', RW, 0x1000, 0x2000, 0x10000),
+	MAPF('A', RW, 0x3000, 0x1000, 0x20000),
+	MAPF('A', RW, 0x4000, 0x3000, 0x30000),
+	UNMAP('A', 0x50000, 0x1000),
+	UNMAP('A', 0x10000, 0x1000),
+	UNMAP('A', 0x11000, 0x1000),
+	UNMAP('A', 0xf000, 0x2000),
+	UNMAP('A', 0x10000, 0x2000),
+	UNMAP('A', 0x10000, 0x2000),
+	MAPF('A', RW, 0x1000, 0x2000, 0x10000),
+	UNMAP('A', 0xf000, 0x13000),
+	MAPF('A', RW, 0x1000, 0x2000, 0x10000),
+	MAPF('A', RW, 0x3000, 0x1000, 0x20000),
+	UNMAP('A', 0x10000, 0x21000),
+	UNMAP('A', 0x10000, 0x2000),
+	UNMAP('A', 0x20000, 0x1000),
+	UNMAP('A', 0x30000, 0x3000),
+	UNMAP('A', 0x10000, 0),
+	UNMAP('A', 0x1000, U64_MAX),
+	UNMAP('A', U64_MAX, 1),
+	UNMAP('A', 0xfffffffffffff000ull, 0x2000),
+	UNMAP(OBJ_BOGUS, 0x10000, 0x1000),
+	MAPF('A', RW, 0x1000, 0x2000, 0x10000),
+	MAPF('A', RW, 0x1000, 0x800, 0x40000),
+	UNMAP('A', 0, U64_MAX - 1),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('A'),
+	UNMAP_ALL(OBJ_BOGUS),
+	END,
+};
+
+static const struct step s_copy[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPF('A', RW, 0x1000, 0x4000, 0x100000),
+	COPY('B', 'A', RW, 0x100000, 0x4000),
+	COPYF('B', 'A', RW, 0x101000, 0x1000, 0x200000),
+	COPYF('B', 'A', R, 0x101800, 0x800, 0x210000),
+	COPY('B', 'A', RW, 0x104000, 0x1000),
+	COPY('B', 'A', RW, 0x103000, 0x2000),
+	MAPF('A', RW, 0x5000, 0x1000, 0x104000),
+	COPYF('B', 'A', RW, 0x103000, 0x2000, 0x300000),
+	COPY('A', 'A', RW, 0x100000, 0x1000),
+	COPYF('B', 'A', RW, 0x100000, 0x1000, 0x200000),
+	COPYF('B', 'A', RW, 0x100000, 0x1000, 0x1fff000),
+	COPY('B', 'A', 0, 0x100000, 0x1000),
+	COPY('B', 'A', RW | UNKNOWN_FLAG, 0x100000, 0x1000),
+	COPY('B', OBJ_BOGUS, RW, 0x100000, 0x1000),
+	COPY(OBJ_BOGUS, 'A', RW, 0x100000, 0x1000),
+	COPY('B', 'A', RW, 0x100000, 0),
+	COPY('B', 'A', RW, U64_MAX, 0x1000),
+	COPY('B', 'A', RW, 0xfffffffffffff000ull, 0x2000),
+	MAPF('A', R, 0x6000, 0x1000, 0x400000),
+	COPY('B', 'A', RW, 0x400000, 0x1000),
+	COPY('B', 'A', R, 0x400000, 0x1000),
+	UNMAP('B', 0x200000, 0x1000),
+	UNMAP('B', 0x1000, 0x1000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	UNMAP_ALL('B'),
+	END,
+};
+
+static const struct step s_huge[] = {
+	ALLOC('A'),
+	OPTION(GET, HUGE, 'A', 0),
+	OPTION(SET, HUGE, 'A', 0),
+	OPTION(GET, HUGE, 'A', 0),
+	RANGES('A', 1),
+	MAPF('A', RW, 0x1000, 0x1000, 0x200001),
+	MAPF('A', RW, 0x1000, 0x800, 0x200000),
+	MAP('A', RW, 0x0, 0x100),
+	MAP('A', RW, 0x1000, 0x1000),
+	OPTION(SET, HUGE, 'A', 1),
+	OPTION(GET, HUGE, 'A', 0),
+	RANGES('A', 1),
+	MAPF('A', RW, 0x1000, 0x1000, 0x200001),
+	OPTION(SET, HUGE, 'A', 0),
+	UNMAP('A', 0x200001, 0x1000),
+	OPTION(SET, HUGE, 'A', 0),
+	OPTION(SET, HUGE, 'A', 0),
+	OPTION(SET, HUGE, 'A', 2),
+	OPTION(GET, HUGE, OBJ_BOGUS, 0),
+	OPTION(SET, HUGE, OBJ_ZERO, 1),
+	OPTION(2, HUGE, 'A', 0),
+	OPTION(GET, 7, 'A', 0),
+	OPTION(GET, 7, 0, 0),
+	UNMAP_ALL('A'),
+	END,
+};
+
+static const struct step s_lifetime[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPF('A', RW, 0x1000, 0x2000, 0x100000),
+	COPYF('B', 'A', RW, 0x100000, 0x2000, 0x100000),
+	DESTROY('A'),
+	UNMAP('A', 0x100000, 0x2000),
+	UNMAP('B', 0x100000, 0x2000),
+	ALLOC('C'),
+	MAPF('C', RW, 0x1000, 0x2000, 0x100000),
+	DESTROY('C'),
+	DESTROY('B'),
+	END,
+};
+
+static const struct step s_map_file[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPFILE('A', RW, FD_MEM, 0x1000, 0x2000),
+	MAPFILE('A', RW, FD_MEM, 0x3000, 0x1000),
+	MAPFILE('A', R, FD_MEM, 0x800, 0x800),
+	MAPFILEF('A', RW, FD_MEM, 0x1000, 0x2000, 0x100000),
+	MAPFILEF('A', RW, FD_MEM, 0x1000, 0x2000, 0x101000),
+	MAPFILE('A', RW, FD_BAD, 0x1000, 0x1000),
+	MAPFILE('A', RW, FD_MEM, 0x1000, 0),
+	MAPFILE('A', RW, FD_MEM, U64_MAX - 0xfff, 0x2000),
+	MAPFILE('A', RW, FD_MEM, 0x1000, U64_MAX),
+	MAPFILE('A', 0, FD_MEM, 0x1000, 0x1000),
+	MAPFILE('A', RW | UNKNOWN_FLAG, FD_MEM, 0x1000, 0x1000),
+	MAPFILE(OBJ_BOGUS, RW, FD_MEM, 0x1000, 0x1000),
+	COPYF('B', 'A', RW, 0x100000, 0x2000, 0x100000),
+	UNMAP('A', 0x100000, 0x1000),
+	UNMAP('A', 0x100000, 0x2000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	END,
+};
+
+static const struct scenario scenarios[] = {
+	{ "rlimit", "global RLIMIT_MODE: set only on an empty context", s_rlimit },
+	{ "objects", "alloc and destroy; unknown and destroyed ids", s_objects },
+	{ "ranges", "IOVA_RANGES: EMSGSIZE with the needed count", s_ranges },
+	{ "allow", "ALLOW_IOVAS and automatic allocation inside it", s_allow },
+	{ "auto", "automatic IOVA: alignment, bad lengths and flags", s_auto },
+	{ "fixed", "FIXED_IOVA: EEXIST, alignment, overflow", s_fixed },
+	{ "unmap", "UNMAP: supersets only, partial progress, unmap all", s_unmap },
+	{ "copy", "COPY: sub-ranges, holes, permissions", s_copy },
+	{ "huge", "HUGE_PAGES option and the alignment it imposes", s_huge },
+	{ "lifetime", "destroy with mappings; copies outlive the source", s_lifetime },
+};
+
+static const struct scenario map_file_scenario = {
+	"map-file", "MAP_FILE of a memfd (only when the backend has it)",
+	s_map_file,
+};
+
+/* ------------------------------------------------------------ printing */
+
+static const char *errno_name(int e)
+{
+	static char buf[16];
+
+	switch (e) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EBADF: return "EBADF";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case EINVAL: return "EINVAL";
+	case ENOTTY: return "ENOTTY";
+	case EFBIG: return "EFBIG";
+	case ENOSPC: return "ENOSPC";
+	case E2BIG: return "E2BIG";
+	case ERANGE: return "ERANGE";
+	case EDEADLK: return "EDEADLK";
+	case EMSGSIZE: return "EMSGSIZE";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EOVERFLOW: return "EOVERFLOW";
+	case ENXIO: return "ENXIO";
+	}
+	snprintf(buf, sizeof(buf), "E#%d", e);
+	return buf;
+}
+
+static void print_flags(FILE *out, uint32_t flags)
+{
+	uint32_t rest = flags & ~BACKEND_MAP_ALL_FLAGS;
+
+	fputs(flags & FIXED ? "F" : "", out);
+	fputs(flags & R ? "R" : "", out);
+	fputs(flags & W ? "W" : "", out);
+	if (!(flags & BACKEND_MAP_ALL_FLAGS))
+		fputs("-", out);
+	if (rest)
+		fprintf(out, "+0x%" PRIx32, rest);
+}
+
+static void print_obj(FILE *out, char obj)
+{
+	if (obj == OBJ_ZERO)
+		fputs("id0", out);
+	else if (obj == OBJ_BOGUS)
+		fputs("unknown", out);
+	else if (obj == 0)
+		fputs("none", out);
+	else
+		fputc(obj, out);
+}
+
+/* ------------------------------------------------------------ running */
+
+struct run {
+	struct backend *b;
+	FILE *out;
+	uint8_t *mem;
+	int memfd;
+	uint32_t id[26];
+	bool allocated[26];
+	bool alive[26];
+};
+
+static uint32_t obj_id(const struct run *r, char obj)
+{
+	if (obj >= 'A' && obj <= 'Z' && r->allocated[obj - 'A'])
+		return r->id[obj - 'A'];
+	if (obj == OBJ_ZERO || obj == 0)
+		return 0;
+	return BOGUS_ID;
+}
+
+static const char *option_name(uint32_t option)
+{
+	switch (option) {
+	case RLIMIT: return "rlimit_mode";
+	case HUGE: return "huge_pages";
+	}
+	return NULL;
+}
+
+static void run_step(struct run *r, const char *scenario, unsigned n,
+		     const struct step *s)
+{
+	FILE *out = r->out;
+	uint64_t iova = s->iova, u64 = 0;
+	struct backend_iova_range ranges[8];
+	uint32_t num, id = 0;
+	int ret = 0;
+
+	fprintf(out, "%s.%u ", scenario, n);
+	switch (s->op) {
+	case OP_ALLOC:
+		fputs("alloc", out);
+		ret = backend_ioas_alloc(r->b, &id);
+		break;
+	case OP_DESTROY:
+		fputs("destroy ", out);
+		print_obj(out, s->obj);
+		ret = backend_destroy(r->b, obj_id(r, s->obj));
+		break;
+	case OP_RANGES:
+		fputs("iova_ranges ", out);
+		print_obj(out, s->obj);
+		fprintf(out, " room=%" PRIu32, s->room);
+		num = s->room;
+		memset(ranges, 0, sizeof(ranges));
+		ret = backend_iova_ranges(r->b, obj_id(r, s->obj),
+					  s->room ? ranges : NULL, &num, &u64);
+		break;
+	case OP_ALLOW:
+		fputs("allow_iovas ", out);
+		print_obj(out, s->obj);
+		fprintf(out, " n=%" PRIu32, s->n);
+		for (uint32_t i = 0; i < s->n; i++)
+			fprintf(out, " [0x%" PRIx64 "..0x%" PRIx64 "]",
+				s->r[i].start, s->r[i].last);
+		ret = backend_allow_iovas(r->b, obj_id(r, s->obj),
+					  s->n ? s->r : NULL, s->n);
+		break;
+	case OP_MAP:
+		fputs("map_user ", out);
+		print_obj(out, s->obj);
+		fputs(" flags=", out);
+		print_flags(out, s->flags);
+		if (s->va_null)
+			fputs(" va=NULL", out);
+		else
+			fprintf(out, " va=mem+0x%" PRIx64, s->off);
+		fprintf(out, " len=0x%" PRIx64, s->len);
+		if (s->flags & FIXED)
+			fprintf(out, " iova=0x%" PRIx64, s->iova);
+		ret = backend_map_user(r->b, obj_id(r, s->obj), s->flags,
+				       s->va_null ? NULL : r->mem + s->off,
+				       s->len, &iova);
+		break;
+	case OP_MAP_FILE:
+		fputs("map_file ", out);
+		print_obj(out, s->obj);
+		fputs(" flags=", out);
+		print_flags(out, s->flags);
+		fprintf(out, " fd=%s start=0x%" PRIx64 " len=0x%" PRIx64,
+			s->fd == FD_MEM ? "mem" : "-1", s->off, s->len);
+		if (s->flags & FIXED)
+			fprintf(out, " iova=0x%" PRIx64, s->iova);
+		ret = backend_map_file(r->b, obj_id(r, s->obj), s->flags,
+				       s->fd == FD_MEM ? r->memfd : -1, s->off,
+				       s->len, &iova);
+		break;
+	case OP_COPY:
+		fputs("copy ", out);
+		print_obj(out, s->obj);
+		fputs(" <- ", out);
+		print_obj(out, s->src);
+		fputs(" flags=", out);
+		print_flags(out, s->flags);
+		fprintf(out, " src_iova=0x%" PRIx64 " len=0x%" PRIx64, s->off,
+			s->len);
+		if (s->flags & FIXED)
+			fprintf(out, " dst_iova=0x%" PRIx64, s->iova);
+		ret = backend_copy(r->b, obj_id(r, s->obj), obj_id(r, s->src),
+				   s->flags, s->off, s->len, &iova);
+		break;
+	case OP_UNMAP:
+		fputs("unmap ", out);
+		print_obj(out, s->obj);
+		fprintf(out, " iova=0x%" PRIx64 " len=0x%" PRIx64, s->iova,
+			s->len);
+		ret = backend_unmap(r->b, obj_id(r, s->obj), s->iova, s->len,
+				    &u64);
+		break;
+	case OP_OPTION: {
+		const char *name = option_name(s->option);
+
+		fputs("option ", out);
+		if (s->flags == GET)
+			fputs("get", out);
+		else if (s->flags == SET)
+			fputs("set", out);
+		else
+			fprintf(out, "op%" PRIu32, s->flags);
+		if (name)
+			fprintf(out, " %s", name);
+		else
+			fprintf(out, " option%" PRIu32, s->option);
+		fputs(" obj=", out);
+		print_obj(out, s->obj);
+		if (s->flags == SET)
+			fprintf(out, " val=%" PRIu64, s->val);
+		u64 = s->val;
+		ret = backend_option(r->b, s->flags, s->option,
+				     obj_id(r, s->obj), &u64);
+		break;
+	}
+	case OP_END:
+		return;
+	}
+
+	fprintf(out, " -> %s", errno_name(-ret));
+	if (ret == -EMSGSIZE && s->op == OP_RANGES)
+		fprintf(out, " n=%" PRIu32, num);
+	if (ret < 0) {
+		fputc('\n', out);
+		return;
+	}
+
+	switch (s->op) {
+	case OP_ALLOC:
+		r->id[s->obj - 'A'] = id;
+		r->allocated[s->obj - 'A'] = true;
+		r->alive[s->obj - 'A'] = true;
+		fprintf(out, " %c", s->obj);
+		break;
+	case OP_DESTROY:
+		if (s->obj >= 'A' && s->obj <= 'Z')
+			r->alive[s->obj - 'A'] = false;
+		break;
+	case OP_RANGES:
+		fprintf(out, " n=%" PRIu32, num);
+		for (uint32_t i = 0; i < num && i < s->room && i < 8; i++)
+			fprintf(out, " [0x%" PRIx64 "..0x%" PRIx64 "]",
+				ranges[i].start, ranges[i].last);
+		fprintf(out, " align=0x%" PRIx64, u64);
+		break;
+	case OP_MAP:
+	case OP_MAP_FILE:
+	case OP_COPY:
+		fprintf(out, " iova=0x%" PRIx64, iova);
+		break;
+	case OP_UNMAP:
+		fprintf(out, " unmapped=0x%" PRIx64, u64);
+		break;
+	case OP_OPTION:
+		if (s->flags == GET)
+			fprintf(out, " val=%" PRIu64, u64);
+		break;
+	default:
+		break;
+	}
+	fputc('\n', out);
+}
+
+static void run_scenario(struct run *r, const struct scenario *sc)
+{
+	unsigned n = 1;
+
+	fprintf(r->out, "== %s: %s\n", sc->name, sc->what);
+	memset(r->allocated, 0, sizeof(r->allocated));
+	memset(r->alive, 0, sizeof(r->alive));
+	for (const struct step *s = sc->steps; s->op != OP_END; s++)
+		run_step(r, sc->name, n++, s);
+
+	/* Leave the backend as we found it: no objects. */
+	for (unsigned i = 0; i < ARRAY_SIZE(r->alive); i++)
+		if (r->alive[i])
+			(void)backend_destroy(r->b, r->id[i]);
+}
+
+/* mmap the memfd at an address aligned to MEM_ALIGN (and no more known). */
+static int map_memory(int memfd, uint8_t **ret)
+{
+	uint8_t *area, *aligned;
+	size_t span = MEM_ALIGN * 2;
+
+	area = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return -errno;
+	aligned = (uint8_t *)(((uintptr_t)area + MEM_ALIGN - 1) &
+			      ~(uintptr_t)(MEM_ALIGN - 1));
+	if (mmap(aligned, MEM_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, memfd, 0) == MAP_FAILED) {
+		int r = -errno;
+
+		munmap(area, span);
+		return r;
+	}
+	/* Give back the reservation around the memory. */
+	if (aligned > area)
+		munmap(area, aligned - area);
+	munmap(aligned + MEM_SIZE, area + span - (aligned + MEM_SIZE));
+	*ret = aligned;
+	return 0;
+}
+
+int conformance_run(struct backend *b, FILE *out)
+{
+	struct run r = { .b = b, .out = out, .memfd = -1 };
+	int ret;
+
+	r.memfd = memfd_create("ioasd-conformance", MFD_CLOEXEC);
+	if (r.memfd < 0)
+		return -errno;
+	if (ftruncate(r.memfd, MEM_SIZE) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = map_memory(r.memfd, &r.mem);
+	if (ret < 0)
+		goto out;
+	memset(r.mem, 0x5a, MEM_SIZE); /* real, populated pages */
+
+	fputs("# ioasd backend conformance transcript v1\n", out);
+	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
+		run_scenario(&r, &scenarios[i]);
+	if (b->has_map_file)
+		run_scenario(&r, &map_file_scenario);
+	fflush(out);
+	munmap(r.mem, MEM_SIZE);
+	ret = 0;
+out:
+	safe_close(r.memfd);
+	return ret;
+}

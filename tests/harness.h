@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test harness: run a real ioasd on a private socket and drive it.
+ *
+ *   harness_daemon_start()  $IOASD_BIN --socket <fresh dir>/ioasd.sock
+ *                           --socket-mode 0666 <extra args>, waits (bounded)
+ *                           until the socket accepts. With IOASD_VALGRIND=1
+ *                           the daemon runs under valgrind, which turns any
+ *                           memory error or definite leak into a non-zero
+ *                           exit status that harness_daemon_stop() reports.
+ *   harness_daemon_stop()   SIGTERM, bounded wait, exit status must be 0.
+ *   harness_fd_count()      entries in /proc/<pid>/fd.
+ *   harness_run_client()    run a function in a forked child that drops to
+ *                           uid/gid 65534 when the test runs as root, and
+ *                           hand back its int result.
+ *
+ * The daemon's stderr is the test's stderr, so it lands in the test log.
+ * Functions return 0 or a negative errno and say why on stderr.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The uid/gid clients run as when the tests run as root ("nobody"). */
+#define HARNESS_CLIENT_UID 65534
+#define HARNESS_CLIENT_GID 65534
+
+struct harness_daemon {
+	pid_t pid;              /* 0 when not running */
+	bool valgrind;          /* running under valgrind */
+	char dir[PATH_MAX];     /* private directory, mode 0755 */
+	char socket[PATH_MAX];  /* <dir>/ioasd.sock */
+};
+
+/*
+ * Start ioasd. extra_args is a NULL-terminated list appended to the command
+ * line (may be NULL), e.g. { "--backend", "sim", NULL }. Returns 0 once the
+ * socket accepts connections; -ENOENT when IOASD_BIN is not set or not
+ * executable; -ETIMEDOUT when it did not come up in time (it is killed);
+ * -ECHILD when it exited during start-up.
+ */
+int harness_daemon_start(struct harness_daemon *d,
+			 const char *const *extra_args);
+
+/*
+ * SIGTERM the daemon and wait for it (bounded). Returns 0 when it exited
+ * with status 0; -ETIMEDOUT when it had to be killed; -EPROTO when it exited
+ * non-zero or died from a signal. Removes the private directory. Safe to
+ * call when the daemon is not running (returns 0).
+ */
+int harness_daemon_stop(struct harness_daemon *d);
+
+/* Number of open fds of process pid (entries of /proc/<pid>/fd), or -errno. */
+int harness_fd_count(pid_t pid);
+
+/*
+ * Poll harness_fd_count(pid) until it equals want or timeout_ms passes.
+ * Returns the last count seen (== want on success), or -errno.
+ */
+int harness_wait_fd_count(pid_t pid, int want, int timeout_ms);
+
+/*
+ * The fd count once it has stopped changing (the daemon handles closes
+ * asynchronously), for a baseline. Returns the count or -errno.
+ */
+int harness_fd_count_settled(pid_t pid, int timeout_ms);
+
+/*
+ * Run fn(arg) in a forked child. When the caller is root, the child first
+ * drops to HARNESS_CLIENT_UID/GID with no supplementary groups, so the code
+ * under test is an unprivileged client. fn's int result comes back through
+ * a pipe. Returns fn's result; -ECHILD when the child died without one or
+ * exited non-zero (e.g. valgrind found an error in the child).
+ */
+int harness_run_client(int (*fn)(void *arg), void *arg);
+
+/* A bare connected SOCK_SEQPACKET socket to the daemon (CLOEXEC), or -errno.
+ * Nothing is sent: for tests that speak the wire protocol by hand. */
+int harness_raw_connect(const struct harness_daemon *d);

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sim against the real kernel: run the conformance scenarios
+ * (tests/conformance.c) on the sim and compare the transcript with
+ * tests/conformance.golden, which is the transcript the real kernel printed
+ * in the QEMU guest (make check-vm). Every differing line is printed.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "conformance.h"
+#include "util.h"
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The golden transcript, cut before the MAP_FILE section if !with_map_file. */
+static char *golden(bool with_map_file)
+{
+	const char *srcdir = getenv("IOASD_SRCDIR");
+	char path[4096];
+	char *text, *cut;
+
+	snprintf(path, sizeof(path), "%s/tests/conformance.golden",
+		 srcdir ? srcdir : ".");
+	text = read_file(path);
+	ck_assert_msg(text, "cannot read %s (set IOASD_SRCDIR)", path);
+	if (!with_map_file) {
+		cut = strstr(text, "\n" CONFORMANCE_MAP_FILE_MARK);
+		if (cut)
+			cut[1] = '\0';
+	}
+	return text;
+}
+
+static char *sim_transcript(bool has_map_file)
+{
+	struct backend *b = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+	int r;
+
+	r = backend_sim_open(&b);
+	ck_assert_int_eq(r, 0);
+	backend_sim_set_map_file(b, has_map_file);
+	out = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(out);
+	r = conformance_run(b, out);
+	ck_assert_int_eq(r, 0);
+	fclose(out);
+	b->ops->close(b);
+	return text;
+}
+
+/* Compare line by line (every step prints exactly one line); report all. */
+static int compare(const char *want, const char *got)
+{
+	int line = 1, bad = 0;
+
+	while (*want || *got) {
+		size_t wl = strcspn(want, "\n"), gl = strcspn(got, "\n");
+
+		if (wl != gl || memcmp(want, got, wl) != 0) {
+			if (bad++ < 100)
+				fprintf(stderr,
+					"line %d differs\n  kernel: %.*s\n  sim:    %.*s\n",
+					line, (int)wl, want, (int)gl, got);
+		}
+		want += wl + (want[wl] == '\n');
+		got += gl + (got[gl] == '\n');
+		line++;
+	}
+	if (bad)
+		fprintf(stderr, "%d line(s) differ from tests/conformance.golden\n",
+			bad);
+	return bad;
+}
+
+/* Rule: every backend call on the sim gives the kernel's result and output
+ * (golden transcript from the real kernel, MAP_FILE section included). */
+START_TEST(test_sim_matches_kernel_with_map_file)
+{
+	_cleanup_free_ char *want = golden(true);
+	_cleanup_free_ char *got = sim_transcript(true);
+
+	ck_assert_int_eq(compare(want, got), 0);
+}
+END_TEST
+
+/* Rule: a backend without MAP_FILE (Linux 6.12) gives the same transcript
+ * minus the MAP_FILE section. */
+START_TEST(test_sim_matches_kernel_without_map_file)
+{
+	_cleanup_free_ char *want = golden(false);
+	_cleanup_free_ char *got = sim_transcript(false);
+
+	ck_assert_int_eq(compare(want, got), 0);
+}
+END_TEST
+
+/* Rule: the transcript is a function of the scenarios only (no addresses,
+ * no ids, no state carried between runs). */
+START_TEST(test_transcript_is_deterministic)
+{
+	_cleanup_free_ char *one = sim_transcript(true);
+	_cleanup_free_ char *two = sim_transcript(true);
+
+	ck_assert_str_eq(one, two);
+	ck_assert_ptr_nonnull(strstr(one, "\n" CONFORMANCE_MAP_FILE_MARK));
+}
+END_TEST
+
+/* Rule: backend_map_file on a backend without MAP_FILE is EOPNOTSUPP, and
+ * the harness then leaves the MAP_FILE section out. */
+START_TEST(test_no_map_file_section_without_map_file)
+{
+	_cleanup_free_ char *text = sim_transcript(false);
+
+	ck_assert_ptr_null(strstr(text, "\n" CONFORMANCE_MAP_FILE_MARK));
+}
+END_TEST
+
+static Suite *conformance_suite(void)
+{
+	Suite *s = suite_create("conformance");
+	TCase *tc = tcase_create("sim-vs-kernel");
+
+	tcase_add_test(tc, test_sim_matches_kernel_with_map_file);
+	tcase_add_test(tc, test_sim_matches_kernel_without_map_file);
+	tcase_add_test(tc, test_transcript_is_deterministic);
+	tcase_add_test(tc, test_no_map_file_section_without_map_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(conformance_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

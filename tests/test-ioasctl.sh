@@ -1,0 +1,258 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# ioasctl against a real ioasd (sim backend): hello, demo, --json demo (each
+# line must be a JSON object), batch (one connection, $variables, stop at the
+# first error, -k), and the exit status and message of each error class.
+#
+# Needs IOASD_BIN and IOASCTL_BIN (set by 'make check'); exit 77 (skip)
+# without them. Output is TAP-like; the exit status is what counts.
+set -u
+
+IOASD=${IOASD_BIN:-}
+IOASCTL=${IOASCTL_BIN:-}
+if [ -z "$IOASD" ] || [ -z "$IOASCTL" ] || [ ! -x "$IOASD" ] || [ ! -x "$IOASCTL" ]; then
+	echo "# IOASD_BIN / IOASCTL_BIN not set or not executable: skipping"
+	exit 77
+fi
+# libtool wrapper scripts run the real binary; that is fine for us.
+
+have_python=false
+if command -v python3 >/dev/null 2>&1; then
+	have_python=true
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/ioasctl-test.XXXXXX")
+chmod 0755 "$dir"
+sock=$dir/ioasd.sock
+daemon_pid=
+failures=0
+n=0
+
+cleanup() {
+	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -KILL "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failures=$((failures + 1))
+	echo "not ok $n - $1"
+	shift
+	for f in "$@"; do
+		if [ -f "$f" ]; then
+			echo "# --- $f"
+			sed 's/^/# /' "$f"
+		fi
+	done
+}
+
+# run NAME EXPECTED_STATUS ARGS...: run ioasctl, keep stdout/stderr in
+# $dir/NAME.out / .err, check the exit status.
+run() {
+	local name=$1 want=$2 got
+	shift 2
+	"$IOASCTL" --socket "$sock" "$@" >"$dir/$name.out" 2>"$dir/$name.err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		return 0
+	fi
+	echo "# $name: exit status $got, expected $want"
+	return 1
+}
+
+# check NAME DESCRIPTION COMMAND...: a TAP line from a shell condition.
+check() {
+	local name=$1 desc=$2
+	shift 2
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc" "$dir/$name.out" "$dir/$name.err"
+	fi
+}
+
+grep_q() { grep -q -- "$1" "$2"; }
+
+# Every line of a file is a JSON object; extra python assertions in $2
+# run with "lines" bound to the parsed list.
+json_lines() {
+	local file=$1 expr=${2:-True}
+	$have_python || return 0
+	python3 - "$file" "$expr" <<'EOF'
+import json, sys
+lines = []
+with open(sys.argv[1]) as f:
+    for i, line in enumerate(f, 1):
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            sys.exit("line %d is not JSON: %s: %r" % (i, e, line))
+        if not isinstance(obj, dict):
+            sys.exit("line %d is not a JSON object" % i)
+        lines.append(obj)
+if not lines:
+    sys.exit("no output")
+if not eval(sys.argv[2], {"lines": lines}):
+    sys.exit("assertion failed: " + sys.argv[2])
+EOF
+}
+
+# ---------------------------------------------------------------- daemon
+echo "# starting $IOASD on $sock"
+"$IOASD" --socket "$sock" --backend sim --socket-mode 0666 -v 2>"$dir/daemon.log" &
+daemon_pid=$!
+ready=false
+for _ in $(seq 1 500); do
+	if "$IOASCTL" --socket "$sock" hello >/dev/null 2>&1; then
+		ready=true
+		break
+	fi
+	kill -0 "$daemon_pid" 2>/dev/null || break
+	sleep 0.02
+done
+if ! $ready; then
+	echo "not ok 1 - daemon did not come up"
+	sed 's/^/# /' "$dir/daemon.log"
+	exit 1
+fi
+
+# ---------------------------------------------------------------- hello
+check hello "hello exits 0" run hello 0 hello
+check hello "hello reports the sim backend" grep_q "^backend  *sim$" "$dir/hello.out"
+
+check hello-json "hello --json exits 0" run hello-json 0 --json hello
+check hello-json "hello --json" json_lines "$dir/hello-json.out" \
+	'lines[0]["backend"] == "sim" and lines[0]["version"] == 1 and lines[0]["max_fds"] >= 1'
+
+# IOASD_SOCKET overrides the default socket.
+IOASD_SOCKET=$sock "$IOASCTL" hello >"$dir/env.out" 2>"$dir/env.err"
+check env "IOASD_SOCKET selects the socket" test $? -eq 0
+
+# ---------------------------------------------------------------- demo
+if run demo 0 demo; then
+	check demo "demo runs every step" test "$(wc -l <"$dir/demo.out")" -eq 16
+	for op in hello ioas-alloc memfd register map copy iova-ranges stats unmap unmap-all ioas-destroy unregister; do
+		grep -q " $op " "$dir/demo.out" || { not_ok "demo shows $op" "$dir/demo.out"; continue; }
+	done
+	check demo "demo shows the daemon-chosen and the fixed IOVA" \
+		grep_q "chosen_by=daemon" "$dir/demo.out"
+else
+	not_ok "demo exits 0" "$dir/demo.out" "$dir/demo.err"
+fi
+
+if run demo-json 0 --json demo; then
+	check demo-json "demo --json is JSON lines, steps in order" json_lines "$dir/demo-json.out" \
+		'[l["step"] for l in lines] == list(range(1, 17)) and [l["op"] for l in lines] == ["hello", "ioas-alloc", "ioas-alloc", "memfd", "register", "map", "map", "copy", "iova-ranges", "stats", "unmap", "unmap-all", "unmap-all", "ioas-destroy", "ioas-destroy", "unregister"] and lines[9]["mappings"] == 3 and lines[10]["unmapped"] == lines[6]["length"]'
+else
+	not_ok "demo --json exits 0" "$dir/demo-json.out" "$dir/demo-json.err"
+fi
+
+# ---------------------------------------------------------------- batch
+cat >"$dir/batch.txt" <<'EOF'
+# two IOASes, one region, map (fixed and automatic), copy, unmap
+ioas-alloc
+ioas-alloc
+memfd 1M
+map 1 $mem --iova 0x1000000 --length 64K
+map 1 1 --offset 64K --length 64K --read
+copy 1 0x1000000 64K 2
+iova-ranges 1
+huge-pages 1 off
+huge-pages 1
+stats
+unmap 1 0x1000000 64K
+unmap-all 2
+unmap 1 --all
+ioas-destroy 2
+unregister 1
+EOF
+if run batch 0 --json batch "$dir/batch.txt"; then
+	check batch "batch runs on one connection" json_lines "$dir/batch.out" \
+		'len(lines) == 15 and lines[1]["ioas"] == 2 and lines[2]["memory"] == 1 and lines[3]["iova"] == 0x1000000 and lines[4]["flags"] == 4 and lines[5]["dst_ioas"] == 2 and lines[8]["huge_pages"] is False and lines[9]["mappings"] == 3 and lines[9]["pinned_bytes"] == 128 * 1024 and lines[10]["unmapped"] == 65536 and lines[11]["unmapped"] == 65536 and lines[12]["unmapped"] == 65536'
+else
+	not_ok "batch exits 0" "$dir/batch.out" "$dir/batch.err"
+fi
+
+# Batch from stdin, text output.
+printf 'ioas-alloc\nioas-alloc\nstats\n' | "$IOASCTL" --socket "$sock" batch - >"$dir/stdin.out" 2>"$dir/stdin.err"
+check stdin "batch - reads stdin" test $? -eq 0
+check stdin "batch - keeps handles across lines" grep_q "^ioas 2$" "$dir/stdin.out"
+
+# ---------------------------------------------------------------- errors
+# A refused request: exit 1, errno name and the daemon's reason on stderr.
+check enoent "refusal: exit status 1" run enoent 1 ioas-destroy 5
+check enoent "refusal names the errno" grep_q "ENOENT" "$dir/enoent.err"
+check enoent "refusal carries the daemon's reason" grep_q "handle 5" "$dir/enoent.err"
+
+check enoent-json "refusal --json: exit status 1" run enoent-json 1 --json ioas-destroy 5
+check enoent-json "refusal --json: an error object on stdout" json_lines "$dir/enoent-json.out" \
+	'lines[0]["error"] == "ENOENT" and lines[0]["errno"] == 2 and lines[0]["message"] != ""'
+
+# Stop at the first error: the fixed map overlaps (EEXIST); stats never runs.
+cat >"$dir/bad.txt" <<'EOF'
+ioas-alloc
+memfd 64K
+map 1 1 --iova 0x100000
+map 1 1 --iova 0x100000
+stats
+EOF
+check bad "batch stops at the first error (exit 1)" run bad 1 batch "$dir/bad.txt"
+check bad "batch error names line and errno" grep_q "line 4: map: .*EEXIST" "$dir/bad.err"
+check bad "batch did not run past the error" sh -c "! grep -q '^connections' '$dir/bad.out'"
+
+check bad-k "batch -k: exit status 1" run bad-k 1 -k batch "$dir/bad.txt"
+check bad-k "batch -k goes on after an error (still exit 1)" grep_q "^connections" "$dir/bad-k.out"
+
+# Unknown flag bits: EOPNOTSUPP passes through.
+printf 'ioas-alloc\nmemfd 64K\nmap 1 1 --flags 0xe\n' >"$dir/flags.txt"
+check flags "unknown map flags: exit status 1" run flags 1 batch "$dir/flags.txt"
+check flags "unknown map flags: EOPNOTSUPP" grep_q "EOPNOTSUPP" "$dir/flags.err"
+
+# Usage errors: exit 2.
+check usage1 "missing arguments: exit status 2" run usage1 2 map 1
+check usage2 "unknown command: exit status 2" run usage2 2 frobnicate
+check usage2 "unknown command: exit status 2" grep_q "unknown command" "$dir/usage2.err"
+check usage3 "bad size: exit status 2" run usage3 2 map 1 1 --length 12Q
+
+# Cannot connect: exit 3.
+"$IOASCTL" --socket "$dir/nonexistent.sock" hello >"$dir/noconn.out" 2>"$dir/noconn.err"
+check noconn "cannot connect: exit status 3" test $? -eq 3
+
+# Local failure: exit 5.
+check local "missing batch file: exit status 5" run local 5 batch "$dir/no-such-batch-file"
+
+# ---------------------------------------------------------------- unprivileged
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	setpriv --reuid 65534 --regid 65534 --clear-groups \
+		"$IOASCTL" --socket "$sock" demo >"$dir/nobody.out" 2>"$dir/nobody.err"
+	check nobody "demo as uid 65534" test $? -eq 0
+fi
+
+# ---------------------------------------------------------------- shutdown
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+status=$?
+daemon_pid=
+if [ "$status" -eq 0 ]; then
+	ok "daemon exits 0 on SIGTERM"
+else
+	not_ok "daemon exits 0 on SIGTERM (got $status)" "$dir/daemon.log"
+fi
+
+echo "1..$n"
+if [ "$failures" -ne 0 ]; then
+	echo "# $failures failure(s); daemon log:"
+	sed 's/^/# /' "$dir/daemon.log"
+	exit 1
+fi
+exit 0

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* Tenant tables on the sim backend: handles, mapping mirror, pinned-bytes
+ * accounting (once per page range of the owner's memory), limits, teardown. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "tenant.h"
+
+#define MiB (1ull << 20)
+
+static struct backend *b;
+
+static const struct tenant_limits big = {
+	.max_ioas = 16,
+	.max_memory_regions = 16,
+	.max_mappings = 1024,
+	.max_region_size = 1ull << 30,
+	.max_pinned_bytes = 1ull << 30,
+};
+
+static void setup(void)
+{
+	ck_assert_int_eq(backend_sim_open(&b), 0);
+}
+
+static void teardown(void)
+{
+	b = backend_close(b);
+}
+
+static int sealed_memfd(uint64_t size)
+{
+	int fd = memfd_create("test-tenant", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	return fd;
+}
+
+static uint32_t reg(struct tenant *t, uint64_t size)
+{
+	struct err e = { 0 };
+	uint32_t h;
+	int fd = sealed_memfd(size);
+
+	ck_assert_msg(tenant_memory_register(t, &fd, 0, size, &h, NULL, &e) == 0,
+		      "%s", e.msg);
+	ck_assert_int_eq(fd, -1); /* taken */
+	return h;
+}
+
+static uint32_t ioas(struct tenant *t)
+{
+	struct err e = { 0 };
+	uint32_t h;
+
+	ck_assert_msg(tenant_ioas_alloc(t, &h, &e) == 0, "%s", e.msg);
+	return h;
+}
+
+static uint64_t map_fixed(struct tenant *t, uint32_t io, uint32_t mem,
+			  uint64_t off, uint64_t len, uint64_t iova)
+{
+	struct err e = { 0 };
+	uint64_t v = iova;
+
+	ck_assert_msg(tenant_map(t, io, mem, off, len,
+				 BACKEND_MAP_FIXED_IOVA | BACKEND_MAP_READABLE |
+					 BACKEND_MAP_WRITEABLE,
+				 &v, &e) == 0,
+		      "%s", e.msg);
+	return v;
+}
+
+static void assert_consistent(struct tenant *t)
+{
+	struct err e = { 0 };
+
+	ck_assert_msg(tenant_check(t, &e) == 0, "%s", e.msg);
+}
+
+/* Handles are per tenant, start at 1 and are never reused. */
+START_TEST(handles_are_local_and_not_reused)
+{
+	struct tenant *a = tenant_new(b, "a", &big), *c = tenant_new(b, "c", &big);
+	struct err e = { 0 };
+	uint32_t h1 = ioas(a), h2;
+
+	ck_assert_uint_eq(h1, 1);
+	ck_assert_uint_eq(ioas(c), 1);
+	ck_assert_int_eq(tenant_ioas_destroy(a, h1, &e), 0);
+	h2 = ioas(a);
+	ck_assert_uint_eq(h2, 2);
+	ck_assert_int_eq(tenant_ioas_destroy(a, h1, &e), -ENOENT);
+	ck_assert_int_eq(e.errnum, ENOENT);
+	tenant_free(a);
+	tenant_free(c);
+}
+END_TEST
+
+/* The same memory mapped into two IOASes and copied into a third is charged
+ * once; it stays charged until the last mapping of each byte is gone. */
+START_TEST(pinned_once_per_range)
+{
+	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant_usage u;
+	struct err e = { 0 };
+	uint32_t mem = reg(t, 4 * MiB), i1 = ioas(t), i2 = ioas(t), i3 = ioas(t);
+	uint64_t dst = 0, n;
+
+	map_fixed(t, i1, mem, 0, 2 * MiB, 0x100000);
+	map_fixed(t, i2, mem, 1 * MiB, 2 * MiB, 0x100000);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.pinned_bytes, 3 * MiB);
+	ck_assert_uint_eq(u.mapped_bytes, 4 * MiB);
+	ck_assert_int_eq(tenant_copy(t, i1, 0x100000, 2 * MiB, i3,
+				     BACKEND_MAP_READABLE, &dst, &e), 0);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.pinned_bytes, 3 * MiB);
+	ck_assert_uint_eq(u.mappings, 3);
+	ck_assert_int_eq(tenant_unmap(t, i1, 0, UINT64_MAX, &n, &e), 0);
+	ck_assert_uint_eq(n, 2 * MiB);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.pinned_bytes, 3 * MiB); /* i3 still holds [0,2M) */
+	ck_assert_int_eq(tenant_unmap(t, i3, 0, UINT64_MAX, &n, &e), 0);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.pinned_bytes, 2 * MiB);
+	assert_consistent(t);
+	tenant_free(t);
+}
+END_TEST
+
+/* Kernel: UNMAP must cover whole areas (iopt_unmap_iova_range -> ENOENT).
+ * The daemon refuses before the kernel could remove earlier areas. */
+START_TEST(unmap_split_refused_without_effect)
+{
+	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant_usage u;
+	struct err e = { 0 };
+	uint32_t mem = reg(t, 4 * MiB), io = ioas(t);
+	uint64_t n = 0;
+
+	map_fixed(t, io, mem, 0, 1 * MiB, 0x100000);
+	map_fixed(t, io, mem, 1 * MiB, 1 * MiB, 0x200000);
+	/* Covers the first whole and half of the second. */
+	ck_assert_int_eq(tenant_unmap(t, io, 0x100000, 0x180000, &n, &e), -ENOENT);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.mappings, 2);
+	ck_assert_int_eq(tenant_unmap(t, io, 0x0, 0x100000, &n, &e), -ENOENT);
+	ck_assert_int_eq(tenant_unmap(t, io, 0x100000, 0x200000, &n, &e), 0);
+	ck_assert_uint_eq(n, 2 * MiB);
+	assert_consistent(t);
+	tenant_free(t);
+}
+END_TEST
+
+/* Kernel: a copy makes one destination area per source area it spans. */
+START_TEST(copy_keeps_source_area_boundaries)
+{
+	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant_usage u;
+	struct err e = { 0 };
+	uint32_t mem = reg(t, 4 * MiB), s = ioas(t), d = ioas(t);
+	uint64_t dst = 0x400000, n;
+
+	map_fixed(t, s, mem, 0, 1 * MiB, 0x100000);
+	map_fixed(t, s, mem, 1 * MiB, 1 * MiB, 0x200000);
+	ck_assert_int_eq(tenant_copy(t, s, 0x180000, 0x100000, d,
+				     BACKEND_MAP_FIXED_IOVA | BACKEND_MAP_READABLE,
+				     &dst, &e), 0);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.mappings, 4);
+	/* The two pieces can be unmapped one at a time. */
+	ck_assert_int_eq(tenant_unmap(t, d, 0x400000, 0x80000, &n, &e), 0);
+	ck_assert_uint_eq(n, 0x80000);
+	ck_assert_int_eq(tenant_unmap(t, d, 0x480000, 0x80000, &n, &e), 0);
+	/* A hole in the source: ENOENT, nothing recorded. */
+	dst = 0;
+	ck_assert_int_eq(tenant_copy(t, s, 0x0, 0x200000, d, BACKEND_MAP_READABLE,
+				     &dst, &e), -ENOENT);
+	assert_consistent(t);
+	tenant_free(t);
+}
+END_TEST
+
+START_TEST(unregister_busy_while_mapped)
+{
+	struct tenant *t = tenant_new(b, "t", &big);
+	struct err e = { 0 };
+	uint32_t mem = reg(t, 1 * MiB), io = ioas(t);
+	uint64_t n;
+
+	map_fixed(t, io, mem, 0, 1 * MiB, 0x100000);
+	ck_assert_int_eq(tenant_memory_unregister(t, mem, &e), -EBUSY);
+	ck_assert_int_eq(tenant_unmap(t, io, 0x100000, 1 * MiB, &n, &e), 0);
+	ck_assert_int_eq(tenant_memory_unregister(t, mem, &e), 0);
+	ck_assert_int_eq(tenant_memory_unregister(t, mem, &e), -ENOENT);
+	tenant_free(t);
+}
+END_TEST
+
+/* Each limit refuses exactly at its boundary with its own errno. */
+START_TEST(limits_at_boundary)
+{
+	struct tenant_limits l = {
+		.max_ioas = 2,
+		.max_memory_regions = 1,
+		.max_mappings = 2,
+		.max_region_size = 4 * MiB,
+		.max_pinned_bytes = 2 * MiB,
+	};
+	struct tenant *t = tenant_new(b, "t", &l);
+	struct err e = { 0 };
+	uint32_t h, io, mem;
+	uint64_t v;
+	int fd;
+
+	io = ioas(t);
+	ioas(t);
+	ck_assert_int_eq(tenant_ioas_alloc(t, &h, &e), -ENOSPC);
+	mem = reg(t, 4 * MiB);
+	fd = sealed_memfd(MiB);
+	ck_assert_int_eq(tenant_memory_register(t, &fd, 0, MiB, &h, NULL, &e), -ENOSPC);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	map_fixed(t, io, mem, 0, MiB, 0x100000);
+	map_fixed(t, io, mem, MiB, MiB, 0x200000); /* exactly 2 MiB pinned */
+	v = 0x300000;
+	ck_assert_int_eq(tenant_map(t, io, mem, 0, MiB,
+				    BACKEND_MAP_FIXED_IOVA | BACKEND_MAP_READABLE,
+				    &v, &e), -ENOSPC); /* mapping count first */
+	ck_assert_int_eq(tenant_unmap(t, io, 0x200000, MiB, &v, &e), 0);
+	v = 0x300000;
+	ck_assert_int_eq(tenant_map(t, io, mem, 2 * MiB, 2 * MiB,
+				    BACKEND_MAP_FIXED_IOVA | BACKEND_MAP_READABLE,
+				    &v, &e), -EDQUOT);
+	/* Re-mapping already pinned bytes costs nothing. */
+	map_fixed(t, io, mem, 0, MiB, 0x300000);
+	assert_consistent(t);
+	tenant_free(t);
+}
+END_TEST
+
+START_TEST(map_argument_checks)
+{
+	struct tenant *t = tenant_new(b, "t", &big);
+	struct err e = { 0 };
+	uint32_t mem = reg(t, MiB), io = ioas(t);
+	uint64_t v = 0;
+
+	ck_assert_int_eq(tenant_map(t, io, mem, 0, 0, BACKEND_MAP_READABLE, &v, &e), -EINVAL);
+	ck_assert_int_eq(tenant_map(t, io, mem, UINT64_MAX - 10, 4096, BACKEND_MAP_READABLE, &v, &e), -EOVERFLOW);
+	ck_assert_int_eq(tenant_map(t, io, mem, 0, 2 * MiB, BACKEND_MAP_READABLE, &v, &e), -EINVAL);
+	ck_assert_int_eq(tenant_map(t, io, mem, 0, MiB, 1u << 7, &v, &e), -EOPNOTSUPP);
+	ck_assert_int_eq(tenant_map(t, 99, mem, 0, MiB, BACKEND_MAP_READABLE, &v, &e), -ENOENT);
+	ck_assert_int_eq(tenant_map(t, io, 99, 0, MiB, BACKEND_MAP_READABLE, &v, &e), -ENOENT);
+	ck_assert_int_eq(tenant_map(t, io, mem, 0, MiB, BACKEND_MAP_READABLE, &v, &e), 0);
+	tenant_free(t);
+}
+END_TEST
+
+/* Freeing a tenant releases every IOAS, mapping and pinned byte. */
+START_TEST(free_releases_everything)
+{
+	struct tenant_totals before, after;
+	struct tenant *t;
+	uint32_t mem, io;
+
+	tenant_get_totals(&before);
+	t = tenant_new(b, "t", &big);
+	mem = reg(t, 2 * MiB);
+	io = ioas(t);
+	map_fixed(t, io, mem, 0, 2 * MiB, 0x100000);
+	ioas(t);
+	tenant_free(t);
+	tenant_get_totals(&after);
+	ck_assert_uint_eq(after.tenants, before.tenants);
+	ck_assert_uint_eq(after.ioas, before.ioas);
+	ck_assert_uint_eq(after.pinned_bytes, before.pinned_bytes);
+	ck_assert_uint_eq(after.mappings, before.mappings);
+}
+END_TEST
+
+/* Random map/copy/unmap sequences keep the tables consistent. */
+START_TEST(random_sequences_stay_consistent)
+{
+	struct tenant *t = tenant_new(b, "t", &big);
+	uint32_t mem = reg(t, 16 * MiB), io[3] = { ioas(t), ioas(t), ioas(t) };
+	unsigned seed = 12345;
+
+	for (int i = 0; i < 3000; i++) {
+		struct err e = { 0 };
+		uint32_t k = (uint32_t)rand_r(&seed) % 3;
+		uint64_t page = 0x10000, v;
+		uint64_t off = ((uint64_t)rand_r(&seed) % 256) * page;
+		uint64_t len = (1 + (uint64_t)rand_r(&seed) % 8) * page;
+		uint64_t iova = ((uint64_t)rand_r(&seed) % 512) * page;
+
+		if (off + len > 16 * MiB)
+			len = 16 * MiB - off;
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			v = iova;
+			(void)tenant_map(t, io[k], mem, off, len,
+					 BACKEND_MAP_FIXED_IOVA | BACKEND_MAP_READABLE, &v, &e);
+			break;
+		case 1:
+			(void)tenant_unmap(t, io[k], iova, len, &v, &e);
+			break;
+		case 2:
+			v = 0;
+			(void)tenant_copy(t, io[k], iova, len, io[(k + 1) % 3],
+					  BACKEND_MAP_READABLE, &v, &e);
+			break;
+		case 3:
+			if (rand_r(&seed) % 50 == 0)
+				(void)tenant_unmap(t, io[k], 0, UINT64_MAX, &v, &e);
+			break;
+		}
+		assert_consistent(t);
+	}
+	tenant_free(t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tenant");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, handles_are_local_and_not_reused);
+	tcase_add_test(tc, pinned_once_per_range);
+	tcase_add_test(tc, unmap_split_refused_without_effect);
+	tcase_add_test(tc, copy_keeps_source_area_boundaries);
+	tcase_add_test(tc, unregister_busy_while_mapped);
+	tcase_add_test(tc, limits_at_boundary);
+	tcase_add_test(tc, map_argument_checks);
+	tcase_add_test(tc, free_releases_everything);
+	tcase_add_test(tc, random_sequences_stay_consistent);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

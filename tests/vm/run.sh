@@ -1,0 +1,250 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The real-kernel suite: boot small Linux kernels (6.12, without
+# IOMMU_IOAS_MAP_FILE, and 7.2, with it) in QEMU under TCG with an emulated
+# Intel VT-d and QEMU's edu PCI device, run the guest tests of
+# tests/vm/guest/ in them, and compare the conformance transcript of each
+# kernel with tests/conformance.golden.
+#
+#   make check-vm                        (from a configured build directory)
+#   IOASD_SRCDIR=/path/to/src bash tests/vm/run.sh
+#
+# Environment:
+#   IOASD_VM_KERNEL_612, IOASD_VM_KERNEL_72   use these bzImages (kernel.sh)
+#   IOASD_VM_CACHE      kernel cache (default ${XDG_CACHE_HOME:-~/.cache}/ioasd-vm)
+#   IOASD_VM_SHARED     prebuilt kernels (default $IOASD_SRCDIR/../shared/vm)
+#   IOASD_VM_WORKDIR    scratch + logs (default ./vm-work)
+#   IOASD_VM_KERNELS    which kernels to run (default "6.12 7.2")
+#   IOASD_VM_TIMEOUT    seconds per guest boot (default 300)
+#
+# Run as root on a fresh Debian 12 machine, it installs what it lacks. It
+# never skips: a missing QEMU, kernel or static build is a failure.
+set -euo pipefail
+
+die() { echo "check-vm: ERROR: $*" >&2; exit 1; }
+note() { echo "check-vm: $*" >&2; }
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+srcdir=${IOASD_SRCDIR:-$(cd "$here/../.." && pwd)}
+srcdir=$(cd "$srcdir" && pwd)
+work=${IOASD_VM_WORKDIR:-$PWD/vm-work}
+kernels=${IOASD_VM_KERNELS:-"6.12 7.2"}
+boot_timeout=${IOASD_VM_TIMEOUT:-300}
+t0=$(date +%s)
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+# ------------------------------------------------------------- host tools
+# Debian packages the rig itself needs: QEMU, busybox-static, cpio, and
+# what a static build of the project needs.
+pkgs=(qemu-system-x86 busybox-static cpio gzip gcc make autoconf automake
+	libtool pkg-config protobuf-c-compiler libprotobuf-c-dev libevent-dev
+	libcap-dev libinih-dev libbsd-dev libmd-dev check diffutils)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root to install them)"
+	note "installing ${missing[*]}"
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox not found (busybox-static)"
+if ldd "$busybox" >/dev/null 2>&1; then
+	die "$busybox is dynamically linked; install busybox-static"
+fi
+"$qemu" -device help 2>/dev/null | grep -q '"intel-iommu"' || die "QEMU lacks intel-iommu"
+"$qemu" -device help 2>/dev/null | grep -q '"edu"' || die "QEMU lacks the edu device"
+
+# ------------------------------------------------------------- kernels
+declare -A kimg
+for v in $kernels; do
+	kimg[$v]=$(IOASD_SRCDIR=$srcdir bash "$here/kernel.sh" "$v") ||
+		die "cannot prepare the $v kernel"
+done
+t_kernels=$(date +%s)
+
+# ------------------------------------------------------------- static build
+# An out-of-tree static build of the project for the guest. The guest
+# programs are built from the project's own objects; the daemon and client
+# are included whenever their sources are in the tree (then they must build).
+build=$work/build-static
+mkdir -p "$build"
+if [ ! -f "$srcdir/configure" ]; then
+	(cd "$srcdir" && autoreconf -fi) >"$work/autoreconf.log" 2>&1 ||
+		{ cat "$work/autoreconf.log" >&2; die "autoreconf failed"; }
+fi
+# pkg-config --static: a static link needs the libraries' own dependencies
+# (libbsd needs libmd).
+conf=(--without-systemd --disable-shared --enable-static "PKG_CONFIG=pkg-config --static")
+if [ ! -f "$build/Makefile" ] || [ "$(cat "$build/.ioasd-vm-conf" 2>/dev/null)" != "${conf[*]}" ]; then
+	rm -rf "$build"
+	mkdir -p "$build"
+	(cd "$build" && "$srcdir/configure" -q "${conf[@]}") >"$work/configure.log" 2>&1 ||
+		{ tail -n 30 "$work/configure.log" >&2; die "configure of the static build failed"; }
+	echo "${conf[*]}" >"$build/.ioasd-vm-conf"
+fi
+# The guest programs must build. The daemon and the client are put in the
+# initramfs when they build; when their sources exist but do not build
+# statically, that is reported and counted as a failure (their guest tests
+# then fail too), but the rest of the suite still runs.
+targets=(tests/vm/vm-conformance tests/vm/vm-selftest)
+# Generated sources first (a named target does not pull BUILT_SOURCES).
+make -C "$build" proto/ioasd.pb-c.h proto/ioasd.pb-c.c >"$work/make-proto.log" 2>&1 ||
+	note "NOTE: generating proto/ioasd.pb-c.[ch] failed (log: $work/make-proto.log)"
+make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "${targets[@]}" >"$work/make.log" 2>&1 ||
+	{ tail -n 40 "$work/make.log" >&2; die "static build of ${targets[*]} failed (log: $work/make.log)"; }
+build_fail=0
+for t in daemon/ioasd client/ioasctl; do
+	case $t in
+	daemon/ioasd) [ -f "$srcdir/daemon/main.c" ] || { note "NOTE: no daemon/main.c yet; no ioasd in the guest"; continue; } ;;
+	client/ioasctl) [ -f "$srcdir/client/ioasctl.c" ] || { note "NOTE: no client/ioasctl.c yet; no ioasctl in the guest"; continue; } ;;
+	esac
+	if make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "$t" >"$work/make-${t##*/}.log" 2>&1; then
+		targets+=("$t")
+	else
+		note "FAIL static build of $t (log: $work/make-${t##*/}.log):"
+		tail -n 15 "$work/make-${t##*/}.log" >&2
+		build_fail=$((build_fail + 1))
+	fi
+done
+for t in "${targets[@]}"; do
+	if ldd "$build/$t" >/dev/null 2>&1; then
+		die "$t is not statically linked"
+	fi
+done
+t_build=$(date +%s)
+
+# ------------------------------------------------------------- initramfs
+root=$work/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,tests}
+cp "$busybox" "$root/bin/busybox"
+for t in "${targets[@]}"; do
+	cp "$build/$t" "$root/bin/"
+done
+cp "$here/guest/init" "$root/init"
+cp "$here"/guest/[0-9]*.sh "$here/guest/lib.sh" "$root/tests/"
+chmod 755 "$root/init" "$root"/tests/*.sh
+printf 'root:x:0:0:root:/:/bin/sh\nioasuser:x:1000:1000:unprivileged tests:/tmp:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nioasuser:x:1000:\n' >"$root/etc/group"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$work/initramfs.cpio.gz"
+
+# ------------------------------------------------------------- boot
+# mode "main": VT-d + edu (the device tests, the conformance transcript);
+# mode "mock": no VT-d, for the iommufd self-test mock domain (on 6.12 the
+# mock device is claimed by the Intel driver when VT-d is present).
+boot() { # version mode
+	local v=$1 mode=$2 dir=$work/$1-$2 rc=0
+	local iommu=(-device intel-iommu,intremap=on) append="intel_iommu=on iommu=nopt"
+	if [ "$mode" = mock ]; then
+		iommu=()
+		append="intel_iommu=off"
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	timeout --kill-after=10 "$boot_timeout" "$qemu" \
+		-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 1G -smp 1 \
+		"${iommu[@]}" -device edu \
+		-vga none -nic none -nographic -no-reboot -monitor none \
+		-serial stdio -serial "file:$dir/results.txt" \
+		-kernel "${kimg[$v]}" -initrd "$work/initramfs.cpio.gz" \
+		-append "console=ttyS0 $append panic=-1 quiet loglevel=4 ioasd_vm.mode=$mode" \
+		</dev/null >"$dir/console.log" 2>&1 || rc=$?
+	echo "$rc" >"$dir/qemu.rc"
+}
+
+boots=()
+for v in $kernels; do
+	boots+=("$v main" "$v mock")
+done
+# Two guests at a time (one per core).
+i=0
+while [ $i -lt ${#boots[@]} ]; do
+	boot ${boots[$i]} &
+	p1=$!
+	p2=
+	if [ $((i + 1)) -lt ${#boots[@]} ]; then
+		boot ${boots[$((i + 1))]} &
+		p2=$!
+	fi
+	wait $p1
+	[ -n "$p2" ] && wait "$p2"
+	i=$((i + 2))
+done
+t_boot=$(date +%s)
+
+# ------------------------------------------------------------- results
+# results.txt (the guest's second serial port) holds the files the guest
+# tests left, each between "@@ioasd-vm-file NAME" and "@@ioasd-vm-end",
+# then the guest's result line.
+extract() { # results.txt name
+	tr -d '\r' <"$1" | awk -v want="$2" '
+		$0 == "@@ioasd-vm-file " want { on = 1; next }
+		$0 == "@@ioasd-vm-end" { on = 0; next }
+		on { print }'
+}
+
+pass=0
+fail=$build_fail
+golden=$srcdir/tests/conformance.golden
+for b in "${boots[@]}"; do
+	set -- $b
+	v=$1 mode=$2 dir=$work/$1-$2
+	res=$dir/results.txt
+	line=$(grep -a '^IOASD-VM-RESULT ' "$res" 2>/dev/null | tr -d '\r' | tail -n1 || true)
+	if [ -z "$line" ]; then
+		note "FAIL $v/$mode: no result line (qemu exit $(cat "$dir/qemu.rc")); console:"
+		tail -n 40 "$dir/console.log" >&2
+		fail=$((fail + 1))
+		continue
+	fi
+	# Per-test lines from the guest.
+	grep -a '^guest: ' "$res" | tr -d '\r' | sed "s|^guest: |check-vm: $v/$mode: |" >&2 || true
+	gfail=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
+	gpass=$(sed -n 's/.* passed=\([0-9]*\).*/\1/p' <<<"$line")
+	note "$v/$mode: $line"
+	if [ "${gfail:-1}" != 0 ] || [ "${gpass:-0}" = 0 ]; then
+		fail=$((fail + 1))
+		for f in $(grep -a '^@@ioasd-vm-file .*\.log$' "$res" | tr -d '\r' | cut -d' ' -f2); do
+			if grep -aq "^guest: ${f%.log}: FAIL" "$res"; then
+				note "---- $v/$mode $f"
+				extract "$res" "$f" | tail -n 40 >&2
+			fi
+		done
+	else
+		pass=$((pass + 1))
+	fi
+
+	# The conformance transcript against the golden file.
+	[ "$mode" = main ] || continue
+	extract "$res" conformance.txt >"$dir/conformance.txt"
+	if [ ! -s "$dir/conformance.txt" ]; then
+		note "FAIL $v: no conformance transcript"
+		fail=$((fail + 1))
+		continue
+	fi
+	if grep -q '^== map-file' "$dir/conformance.txt"; then
+		cp "$golden" "$dir/golden.txt"
+	else
+		sed '/^== map-file/,$d' "$golden" >"$dir/golden.txt"
+	fi
+	if diff -u "$dir/golden.txt" "$dir/conformance.txt" >"$dir/conformance.diff"; then
+		note "PASS $v: conformance transcript equals tests/conformance.golden"
+		pass=$((pass + 1))
+	else
+		note "FAIL $v: conformance transcript differs from tests/conformance.golden:"
+		cat "$dir/conformance.diff" >&2
+		fail=$((fail + 1))
+	fi
+done
+
+t_end=$(date +%s)
+note "times: kernels $((t_kernels - t0)) s, static build $((t_build - t_kernels)) s, boots $((t_boot - t_build)) s, total $((t_end - t0)) s"
+note "logs and transcripts: $work"
+echo "check-vm: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioasd-bench: what does brokering cost? Latency percentiles and rate of
+ * map+unmap pairs for 4 KiB and 2 MiB regions, through the socket (libioas
+ * against an ioasd this tool starts on a private socket) and by direct
+ * backend calls in this process (same backend kind), in the same run, and
+ * the ratio socket/direct. It prints figures; it is not a test.
+ *
+ *   ioasd-bench --daemon PATH [--backend auto|kernel|sim] [--device PATH]
+ *               [--iterations N] [--max-seconds S] [--json]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "ioas.h"
+
+#define WARMUP 20
+#define DEFAULT_ITERATIONS 2000
+#define DEFAULT_MAX_SECONDS 1.0 /* per series; 4 series */
+
+struct series {
+	const char *path;   /* "socket" or "direct" */
+	uint64_t size;
+	size_t n;           /* pairs measured */
+	double seconds;     /* wall time of the measured pairs */
+	uint64_t p50, p90, p99, max; /* ns */
+	int error;          /* 0 or -errno: the series could not run */
+};
+
+struct bench {
+	const char *daemon;
+	const char *backend_arg;
+	enum backend_kind kind;
+	const char *device;
+	size_t iterations;
+	double max_seconds;
+	bool json;
+
+	char dir[256];
+	char socket[300];
+	pid_t pid;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summarize(struct series *s, uint64_t *lat, size_t n,
+		      uint64_t total_ns)
+{
+	s->n = n;
+	s->seconds = (double)total_ns / 1e9;
+	if (n == 0)
+		return;
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	s->p50 = lat[(n - 1) * 50 / 100];
+	s->p90 = lat[(n - 1) * 90 / 100];
+	s->p99 = lat[(n - 1) * 99 / 100];
+	s->max = lat[n - 1];
+}
+
+/* ------------------------------------------------------------ daemon */
+
+static int start_daemon(struct bench *b)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *argv[16];
+	size_t n = 0;
+	uint64_t deadline;
+
+	snprintf(b->dir, sizeof(b->dir), "%s/ioasd-bench.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b->dir))
+		return -errno;
+	snprintf(b->socket, sizeof(b->socket), "%s/ioasd.sock", b->dir);
+
+	argv[n++] = b->daemon;
+	argv[n++] = "--socket";
+	argv[n++] = b->socket;
+	argv[n++] = "--backend";
+	argv[n++] = b->backend_arg;
+	if (b->device) {
+		argv[n++] = "--device";
+		argv[n++] = b->device;
+	}
+	argv[n] = NULL;
+
+	fflush(stdout);
+	fflush(stderr);
+	b->pid = fork();
+	if (b->pid < 0)
+		return -errno;
+	if (b->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "ioasd-bench: exec %s: %m\n", argv[0]);
+		_exit(127);
+	}
+
+	deadline = now_ns() + 10ull * 1000000000ull;
+	for (;;) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		int status;
+
+		if (fd < 0)
+			return -errno;
+		if (strlen(b->socket) >= sizeof(sa.sun_path)) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(sa.sun_path, b->socket, strlen(b->socket) + 1);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return 0;
+		}
+		close(fd);
+		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+			b->pid = 0;
+			return -ECHILD;
+		}
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+}
+
+static int stop_daemon(struct bench *b)
+{
+	int status = 0, r = 0;
+
+	if (b->pid > 0) {
+		kill(b->pid, SIGTERM);
+		for (int i = 0; i < 1000; i++) {
+			pid_t p = waitpid(b->pid, &status, WNOHANG);
+
+			if (p == b->pid)
+				break;
+			if (i == 999) {
+				kill(b->pid, SIGKILL);
+				waitpid(b->pid, &status, 0);
+				r = -ETIMEDOUT;
+			}
+			usleep(10000);
+		}
+		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			r = -EPROTO;
+		b->pid = 0;
+	}
+	if (b->socket[0])
+		unlink(b->socket);
+	if (b->dir[0])
+		rmdir(b->dir);
+	return r;
+}
+
+/* ------------------------------------------------------------ series */
+
+static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
+		       struct series *s)
+{
+	const uint32_t rw = IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE;
+	uint64_t *lat = calloc(b->iterations, sizeof(*lat));
+	uint64_t t0, start, budget = (uint64_t)(b->max_seconds * 1e9), un;
+	uint32_t ioas = 0, mem = 0;
+	size_t n = 0;
+	int fd = -1, r;
+
+	memset(s, 0, sizeof(*s));
+	s->path = "socket";
+	s->size = size;
+	if (!lat) {
+		s->error = -ENOMEM;
+		return;
+	}
+	r = ioas_alloc(c, &ioas);
+	if (r == 0)
+		r = ioas_memfd_create("bench", size, &fd);
+	if (r == 0)
+		r = ioas_memory_register(c, fd, 0, size, &mem, NULL);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; r == 0 && i < WARMUP; i++) {
+		uint64_t iova = 0;
+
+		r = ioas_map(c, ioas, mem, 0, size, rw, &iova);
+		if (r == 0)
+			r = ioas_unmap(c, ioas, iova, size, &un);
+	}
+	start = now_ns();
+	while (r == 0 && n < b->iterations && now_ns() - start < budget) {
+		uint64_t iova = 0;
+
+		t0 = now_ns();
+		r = ioas_map(c, ioas, mem, 0, size, rw, &iova);
+		if (r == 0)
+			r = ioas_unmap(c, ioas, iova, size, &un);
+		lat[n++] = now_ns() - t0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "ioasd-bench: socket %" PRIu64 " bytes: %s: %s\n",
+			size, strerror(-r), ioas_client_last_error(c));
+		s->error = r;
+	} else {
+		summarize(s, lat, n, now_ns() - start);
+	}
+	if (mem)
+		(void)ioas_memory_unregister(c, mem);
+	if (ioas)
+		(void)ioas_destroy(c, ioas);
+	free(lat);
+}
+
+/* The daemon's choice, done here: MAP_FILE when the backend has it, else
+ * mmap the memfd and map by address. */
+static int direct_map(struct backend *be, uint32_t ioas, int fd, void *va,
+		      uint64_t size, uint64_t *iova)
+{
+	const uint32_t rw = BACKEND_MAP_READABLE | BACKEND_MAP_WRITEABLE;
+
+	if (be->has_map_file)
+		return backend_map_file(be, ioas, rw, fd, 0, size, iova);
+	return backend_map_user(be, ioas, rw, va, size, iova);
+}
+
+static void run_direct(struct bench *b, struct backend *be, uint64_t size,
+		       struct series *s)
+{
+	uint64_t *lat = calloc(b->iterations, sizeof(*lat));
+	uint64_t t0, start, budget = (uint64_t)(b->max_seconds * 1e9), un;
+	void *va = MAP_FAILED;
+	uint32_t ioas = 0;
+	bool have_ioas = false;
+	size_t n = 0;
+	int fd = -1, r;
+
+	memset(s, 0, sizeof(*s));
+	s->path = "direct";
+	s->size = size;
+	if (!lat) {
+		s->error = -ENOMEM;
+		return;
+	}
+	r = backend_ioas_alloc(be, &ioas);
+	have_ioas = r == 0;
+	if (r == 0)
+		r = ioas_memfd_create("bench-direct", size, &fd);
+	if (r == 0 && !be->has_map_file) {
+		va = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (va == MAP_FAILED)
+			r = -errno;
+	}
+	for (int i = 0; r == 0 && i < WARMUP; i++) {
+		uint64_t iova = 0;
+
+		r = direct_map(be, ioas, fd, va, size, &iova);
+		if (r == 0)
+			r = backend_unmap(be, ioas, iova, size, &un);
+	}
+	start = now_ns();
+	while (r == 0 && n < b->iterations && now_ns() - start < budget) {
+		uint64_t iova = 0;
+
+		t0 = now_ns();
+		r = direct_map(be, ioas, fd, va, size, &iova);
+		if (r == 0)
+			r = backend_unmap(be, ioas, iova, size, &un);
+		lat[n++] = now_ns() - t0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "ioasd-bench: direct %" PRIu64 " bytes: %s\n",
+			size, strerror(-r));
+		s->error = r;
+	} else {
+		summarize(s, lat, n, now_ns() - start);
+	}
+	if (have_ioas)
+		(void)backend_destroy(be, ioas);
+	if (va != MAP_FAILED)
+		munmap(va, size);
+	if (fd >= 0)
+		close(fd);
+	free(lat);
+}
+
+/* ------------------------------------------------------------ output */
+
+static double ops(const struct series *s)
+{
+	return s->seconds > 0 ? (double)s->n / s->seconds : 0;
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+static void print_text(const struct bench *b, const char *sock_backend,
+		       const char *direct_backend, const struct series *s,
+		       size_t ns)
+{
+	printf("ioasd-bench: map+unmap pairs; socket backend %s, direct backend %s\n",
+	       sock_backend, direct_backend);
+	printf("%-8s %-7s %8s %12s %10s %10s %10s %10s\n", "size", "path",
+	       "pairs", "pairs/s", "p50 us", "p90 us", "p99 us", "max us");
+	for (size_t i = 0; i < ns; i++) {
+		const struct series *x = &s[i];
+		char size[32];
+
+		snprintf(size, sizeof(size), "%" PRIu64 " %s",
+			 x->size >= (1u << 20) ? x->size >> 20 : x->size >> 10,
+			 x->size >= (1u << 20) ? "MiB" : "KiB");
+		if (x->error) {
+			printf("%-8s %-7s failed: %s\n", size, x->path,
+			       strerror(-x->error));
+			continue;
+		}
+		printf("%-8s %-7s %8zu %12.0f %10.2f %10.2f %10.2f %10.2f\n",
+		       size, x->path, x->n, ops(x), x->p50 / 1e3, x->p90 / 1e3,
+		       x->p99 / 1e3, x->max / 1e3);
+		if (i % 2 == 1 && !s[i - 1].error) {
+			const struct series *so = &s[i - 1];
+
+			printf("%-8s %-7s %8s %12.2f %10.2f %10.2f %10.2f %10.2f\n",
+			       size, "ratio", "", ops(x) ? ops(so) / ops(x) : 0,
+			       ratio(so->p50, x->p50), ratio(so->p90, x->p90),
+			       ratio(so->p99, x->p99), ratio(so->max, x->max));
+		}
+	}
+	printf("ratio = socket / direct (pairs/s: below 1 means the socket is slower;"
+	       " latency: above 1)\n");
+	(void)b;
+}
+
+static void print_json(const char *sock_backend, const char *direct_backend,
+		       const struct series *s, size_t ns)
+{
+	printf("{\"socket_backend\":\"%s\",\"direct_backend\":\"%s\",\"results\":[",
+	       sock_backend, direct_backend);
+	for (size_t i = 0; i < ns; i++) {
+		const struct series *x = &s[i];
+
+		printf("%s{\"size\":%" PRIu64 ",\"path\":\"%s\"", i ? "," : "",
+		       x->size, x->path);
+		if (x->error)
+			printf(",\"error\":\"%s\"}", strerror(-x->error));
+		else
+			printf(",\"pairs\":%zu,\"pairs_per_s\":%.1f,\"p50_ns\":%" PRIu64
+			       ",\"p90_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
+			       ",\"max_ns\":%" PRIu64 "}",
+			       x->n, ops(x), x->p50, x->p90, x->p99, x->max);
+	}
+	printf("],\"ratios\":[");
+	for (size_t i = 1, k = 0; i < ns; i += 2) {
+		const struct series *so = &s[i - 1], *d = &s[i];
+
+		if (so->error || d->error)
+			continue;
+		printf("%s{\"size\":%" PRIu64 ",\"pairs_per_s\":%.3f,\"p50\":%.3f,"
+		       "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+		       k++ ? "," : "", so->size, ops(d) ? ops(so) / ops(d) : 0,
+		       ratio(so->p50, d->p50), ratio(so->p90, d->p90),
+		       ratio(so->p99, d->p99), ratio(so->max, d->max));
+	}
+	printf("]}\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ioasd-bench --daemon PATH [OPTIONS]\n"
+		"Map+unmap latency and rate through ioasd's socket versus direct backend calls.\n\n"
+		"  --daemon PATH              the ioasd binary to start on a private socket\n"
+		"  --backend auto|kernel|sim  backend for both paths (default auto)\n"
+		"  --device PATH              iommufd device (default /dev/iommu)\n"
+		"  --iterations N             pairs per series (default %d)\n"
+		"  --max-seconds S            time budget per series (default %.1f)\n"
+		"  --json                     one JSON object\n"
+		"  -h, --help                 this text\n",
+		DEFAULT_ITERATIONS, DEFAULT_MAX_SECONDS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "daemon", required_argument, NULL, 'd' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "max-seconds", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static const uint64_t sizes[] = { 4096, 2u << 20 };
+	struct bench b = {
+		.backend_arg = "auto",
+		.kind = BACKEND_AUTO,
+		.iterations = DEFAULT_ITERATIONS,
+		.max_seconds = DEFAULT_MAX_SECONDS,
+	};
+	struct series s[4];
+	struct ioas_client *c = NULL;
+	struct backend *be = NULL;
+	char err[256] = "", direct_name[32], sock_name[32];
+	bool fell_back = false;
+	int opt, r, status = 0;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			b.daemon = optarg;
+			break;
+		case 'b':
+			b.backend_arg = optarg;
+			if (!strcmp(optarg, "auto"))
+				b.kind = BACKEND_AUTO;
+			else if (!strcmp(optarg, "kernel"))
+				b.kind = BACKEND_KERNEL;
+			else if (!strcmp(optarg, "sim"))
+				b.kind = BACKEND_SIM;
+			else {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'D':
+			b.device = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			b.iterations = strtoul(optarg, &end, 10);
+			if (errno || *end || b.iterations == 0 ||
+			    b.iterations > 10000000) {
+				fprintf(stderr, "ioasd-bench: bad --iterations\n");
+				return 2;
+			}
+			break;
+		case 's':
+			b.max_seconds = strtod(optarg, &end);
+			if (*end || !(b.max_seconds > 0) || b.max_seconds > 600) {
+				fprintf(stderr, "ioasd-bench: bad --max-seconds\n");
+				return 2;
+			}
+			break;
+		case 'j':
+			b.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!b.daemon || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	r = backend_open(b.kind, b.device ? b.device : "/dev/iommu", &be,
+			 &fell_back);
+	if (r < 0) {
+		fprintf(stderr, "ioasd-bench: cannot open the %s backend: %s\n",
+			b.backend_arg, strerror(-r));
+		return 1;
+	}
+	snprintf(direct_name, sizeof(direct_name), "%s%s", backend_name(be),
+		 be->has_map_file ? "" : " (no MAP_FILE)");
+
+	r = start_daemon(&b);
+	if (r < 0) {
+		fprintf(stderr, "ioasd-bench: cannot start %s: %s\n", b.daemon,
+			strerror(-r));
+		stop_daemon(&b);
+		backend_close(be);
+		return 1;
+	}
+	r = ioas_client_connect(b.socket, "ioasd-bench", &c, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "ioasd-bench: connect: %s\n", err);
+		stop_daemon(&b);
+		backend_close(be);
+		return 1;
+	}
+	snprintf(sock_name, sizeof(sock_name), "%s%s", ioas_client_backend(c),
+		 ioas_client_caps(c) & IOAS_CAP_MAP_FILE ? "" : " (no MAP_FILE)");
+	if (strcmp(sock_name, direct_name))
+		fprintf(stderr,
+			"ioasd-bench: warning: the daemon uses %s, this process %s; "
+			"the ratio compares different backends\n",
+			sock_name, direct_name);
+
+	for (size_t i = 0; i < 2; i++) {
+		run_socket(&b, c, sizes[i], &s[2 * i]);
+		run_direct(&b, be, sizes[i], &s[2 * i + 1]);
+		if (s[2 * i].error || s[2 * i + 1].error)
+			status = 1;
+	}
+
+	if (b.json)
+		print_json(sock_name, direct_name, s, 4);
+	else
+		print_text(&b, sock_name, direct_name, s, 4);
+
+	ioas_client_free(c);
+	if (stop_daemon(&b) < 0) {
+		fprintf(stderr, "ioasd-bench: the daemon did not exit cleanly\n");
+		status = 1;
+	}
+	backend_close(be);
+	return status;
+}
