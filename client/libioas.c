@@ -117,6 +117,28 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		      send_fd >= 0 ? 1 : 0);
 	if (r == -EAGAIN)
 		return broken(c, -ETIMEDOUT, "timed out sending to ioasd");
+	if (r == -EPIPE || r == -ECONNRESET) {
+		/* A refused connection gets one error datagram (id 0) before
+		 * the daemon closes it: report that reason when it is there. */
+		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
+			      &nfds, MSG_DONTWAIT);
+		if (n > 0) {
+			close_fds(fds, nfds);
+			resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
+			if (resp && resp->error > 0 &&
+			    resp->error <= IOAS_ERRNO_MAX) {
+				r = broken(c, -resp->error, "%s",
+					   resp->message ? resp->message :
+							   strerror(resp->error));
+				ioasd__response__free_unpacked(resp, NULL);
+				return r;
+			}
+			if (resp)
+				ioasd__response__free_unpacked(resp, NULL);
+		}
+		return broken(c, r,
+			      "ioasd closed the connection (its log says why)");
+	}
 	if (r < 0)
 		return broken(c, r, "sending to ioasd: %s", strerror(-r));
 
@@ -145,6 +167,16 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 			return broken(c, -EPROTO,
 				      "malformed reply from ioasd (%zd bytes)",
 				      n);
+		if (resp->id == 0 && resp->error > 0 &&
+		    resp->error <= IOAS_ERRNO_MAX) {
+			/* The daemon refused the datagram itself (or the
+			 * connection) and closes: say why. */
+			r = broken(c, -resp->error, "%s",
+				   resp->message ? resp->message :
+						   strerror(resp->error));
+			ioasd__response__free_unpacked(resp, NULL);
+			return r;
+		}
 		if (resp->id == 0) {
 			/* A notification; none is defined in version 1. */
 			ioasd__response__free_unpacked(resp, NULL);

@@ -288,7 +288,7 @@ int harness_fd_count_settled(pid_t pid, int timeout_ms)
 	long long deadline = now_ms() + timeout_ms;
 	int prev = -1, n, same = 0;
 
-	/* Stable for 5 polls 20 ms apart (closes are processed asynchronously). */
+	/* Stable for 5 polls 30 ms apart (closes are processed asynchronously). */
 	for (;;) {
 		n = harness_fd_count(pid);
 		if (n < 0)
@@ -297,7 +297,7 @@ int harness_fd_count_settled(pid_t pid, int timeout_ms)
 		prev = n;
 		if (same >= 5 || now_ms() > deadline)
 			return n;
-		sleep_ms(20);
+		sleep_ms(30);
 	}
 }
 
