@@ -547,15 +547,23 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	uint64_t end, newly, out = *iova;
 	int r;
 
+	/* The kernel's order (iommufd_ioas_map): flags, overflow, access
+	 * bits, then the object. Ours is the same so that the errno is. */
+	r = check_flags(flags, e);
+	if (r < 0)
+		return r;
+	if (length == UINT64_MAX ||
+	    ((flags & BACKEND_MAP_FIXED_IOVA) && *iova == UINT64_MAX))
+		return err_set(e, EOVERFLOW, "iova or length is UINT64_MAX");
+	if (!(flags & (BACKEND_MAP_READABLE | BACKEND_MAP_WRITEABLE)))
+		return err_set(e, EINVAL,
+			       "a mapping must be readable, writeable or both");
 	o = ioas_get(t, ioas, e);
 	if (!o)
 		return -ENOENT;
 	mem = mem_get(t, memory, e);
 	if (!mem)
 		return -ENOENT;
-	r = check_flags(flags, e);
-	if (r < 0)
-		return r;
 	if (length == 0)
 		return err_set(e, EINVAL, "map length is 0");
 	if (add_overflow(offset, length, &end))
@@ -684,15 +692,17 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 	uint32_t pieces = 0;
 	int r;
 
-	src = ioas_get(t, src_ioas, e);
-	if (!src)
-		return -ENOENT;
-	dst = ioas_get(t, dst_ioas, e);
-	if (!dst)
-		return -ENOENT;
+	/* The kernel's order (iommufd_ioas_copy): flags, overflow, source
+	 * IOAS, the source range (length, wrap, holes), destination IOAS. */
 	r = check_flags(flags, e);
 	if (r < 0)
 		return r;
+	if (length == UINT64_MAX || src_iova == UINT64_MAX ||
+	    ((flags & BACKEND_MAP_FIXED_IOVA) && *dst_iova == UINT64_MAX))
+		return err_set(e, EOVERFLOW, "iova or length is UINT64_MAX");
+	src = ioas_get(t, src_ioas, e);
+	if (!src)
+		return -ENOENT;
 	if (length == 0)
 		return err_set(e, EINVAL, "copy length is 0");
 	if (add_overflow(src_iova, length - 1, &last))
@@ -717,6 +727,9 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 			       "source range [0x%" PRIx64 ", 0x%" PRIx64
 			       "] of IOAS %" PRIu32 " is not fully mapped",
 			       src_iova, last, src_ioas);
+	dst = ioas_get(t, dst_ioas, e);
+	if (!dst)
+		return -ENOENT;
 	if (t->usage.mappings + pieces > t->limits.max_mappings)
 		return err_set(e, ENOSPC,
 			       "mapping limit: %" PRIu32 " in use + %" PRIu32

@@ -260,6 +260,12 @@ START_TEST(map_argument_checks)
 	ck_assert_int_eq(tenant_map(t, io, mem, 0, MiB, 1u << 7, &v, &e), -EOPNOTSUPP);
 	ck_assert_int_eq(tenant_map(t, 99, mem, 0, MiB, BACKEND_MAP_READABLE, &v, &e), -ENOENT);
 	ck_assert_int_eq(tenant_map(t, io, 99, 0, MiB, BACKEND_MAP_READABLE, &v, &e), -ENOENT);
+	/* Kernel order: flags before the object, access bits before the object. */
+	ck_assert_int_eq(tenant_map(t, 99, mem, 0, MiB, 1u << 3 | BACKEND_MAP_READABLE, &v, &e), -EOPNOTSUPP);
+	ck_assert_int_eq(tenant_map(t, 99, mem, 0, MiB, 0, &v, &e), -EINVAL);
+	ck_assert_int_eq(tenant_map(t, 99, mem, 0, UINT64_MAX, BACKEND_MAP_READABLE, &v, &e), -EOVERFLOW);
+	ck_assert_int_eq(tenant_copy(t, 99, 0, MiB, 98, 1u << 3, &v, &e), -EOPNOTSUPP);
+	ck_assert_int_eq(tenant_copy(t, 99, 0, MiB, 98, BACKEND_MAP_READABLE, &v, &e), -ENOENT);
 	ck_assert_int_eq(tenant_map(t, io, mem, 0, MiB, BACKEND_MAP_READABLE, &v, &e), 0);
 	tenant_free(t);
 }
