@@ -32,6 +32,8 @@ work=${IOASD_VM_WORKDIR:-$PWD/vm-work}
 kernels=${IOASD_VM_KERNELS:-"6.12 7.2"}
 boot_timeout=${IOASD_VM_TIMEOUT:-300}
 t0=$(date +%s)
+golden=$srcdir/tests/conformance.golden
+[ -f "$golden" ] || die "missing $golden"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
@@ -92,7 +94,7 @@ fi
 # initramfs when they build; when their sources exist but do not build
 # statically, that is reported and counted as a failure (their guest tests
 # then fail too), but the rest of the suite still runs.
-targets=(tests/vm/vm-conformance tests/vm/vm-selftest)
+targets=(tests/vm/vm-conformance tests/vm/vm-selftest tests/vm/vm-runas)
 # Generated sources first (a named target does not pull BUILT_SOURCES).
 make -C "$build" proto/ioasd.pb-c.h proto/ioasd.pb-c.c >"$work/make-proto.log" 2>&1 ||
 	note "NOTE: generating proto/ioasd.pb-c.[ch] failed (log: $work/make-proto.log)"
@@ -191,7 +193,6 @@ extract() { # results.txt name
 
 pass=0
 fail=$build_fail
-golden=$srcdir/tests/conformance.golden
 for b in "${boots[@]}"; do
 	set -- $b
 	v=$1 mode=$2 dir=$work/$1-$2

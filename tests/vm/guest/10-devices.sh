@@ -8,6 +8,7 @@
 ok "/dev/iommu: $(ls -l /dev/iommu)"
 
 # /dev/iommu is root-only: an unprivileged open must be refused.
+[ "$(as_user id -u)" = $TEST_UID ] || fail "as_user does not run as uid $TEST_UID"
 if as_user sh -c 'exec 3<>/dev/iommu' 2>/dev/null; then
 	fail "uid $TEST_UID opened /dev/iommu"
 fi

@@ -5,9 +5,10 @@
 TEST_UID=1000
 TEST_GID=1000
 
-# Run a command as the unprivileged test user, no supplementary groups.
+# Run a command as the unprivileged test user, no supplementary groups
+# (busybox's setpriv cannot change uids; vm-runas is ours).
 as_user() {
-	setpriv --reuid=$TEST_UID --regid=$TEST_GID --clear-groups -- "$@"
+	vm-runas $TEST_UID $TEST_GID "$@"
 }
 
 fail() {
