@@ -92,6 +92,39 @@ struct ioas_stats {
 	uint64_t pinned_bytes;
 	uint32_t total_ioas;
 	uint64_t total_pinned_bytes;
+	uint32_t tenants;         /* live tenants, daemon-wide */
+	uint32_t pool_size;       /* IOAS pool target (0: no pool) */
+	uint32_t pool_idle;       /* IOASes ready in the pool */
+};
+
+/* Most allowed IOVA ranges struct ioas_whoami carries. */
+#define IOAS_WHOAMI_MAX_RANGES 32
+
+/* Who the daemon thinks the caller is (its tenant, from the kernel's
+ * credentials and the policy), what it may do and what it uses. Limits and
+ * usage are the tenant's, shared by all of its connections. */
+struct ioas_whoami {
+	char tenant[72];
+	char policy_source[320];  /* "FILE:LINE" of its policy section, "" without a policy */
+	char peer[256];           /* uid, gid, groups, unit, cgroup as the daemon saw them */
+	uint32_t max_ioas;
+	uint64_t max_pinned_bytes;
+	uint32_t max_mappings;
+	uint32_t max_memory_regions;
+	uint32_t max_connections;
+	uint64_t max_region_size;
+	uint32_t n_allowed_iova;  /* 0: not restricted by policy */
+	struct ioas_iova_range allowed_iova[IOAS_WHOAMI_MAX_RANGES];
+	bool huge_pages;          /* policy allows huge pages */
+	bool writeable;           /* policy allows writeable maps */
+	char rlimit_mode[16];     /* "user" or "process" */
+	uint32_t ioas;
+	uint32_t memory_regions;
+	uint32_t mappings;
+	uint64_t mapped_bytes;
+	uint64_t pinned_bytes;
+	uint32_t connections;
+	bool orphaned;            /* its policy section was removed at a reload */
 };
 
 /* ------------------------------------------------------------ connection */
@@ -276,6 +309,11 @@ IOAS_EXPORT int ioas_huge_pages_set(struct ioas_client *c, uint32_t ioas,
 
 /* Counters for this connection and the daemon. */
 IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret);
+
+/* The caller's tenant, policy, limits and usage (see struct ioas_whoami).
+ * More than IOAS_WHOAMI_MAX_RANGES allowed ranges: the first ones, and
+ * n_allowed_iova says how many there are. */
+IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret);
 
 #ifdef __cplusplus
 }

@@ -1076,6 +1076,9 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 		ju64(ctl, "pinned_bytes", s->pinned_bytes);
 		ju64(ctl, "total_ioas", s->total_ioas);
 		ju64(ctl, "total_pinned_bytes", s->total_pinned_bytes);
+		ju64(ctl, "tenants", s->tenants);
+		ju64(ctl, "pool_size", s->pool_size);
+		ju64(ctl, "pool_idle", s->pool_idle);
 		jclose();
 		return;
 	}
@@ -1089,6 +1092,74 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 	printf("total-ioas          %u (daemon-wide)\n", s->total_ioas);
 	printf("total-pinned        %s (daemon-wide)\n",
 	       fmt_size(s->total_pinned_bytes, t, sizeof(t)));
+	printf("tenants             %u (daemon-wide)\n", s->tenants);
+	printf("ioas-pool           %u of %u ready\n", s->pool_idle, s->pool_size);
+}
+
+static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
+{
+	struct ioas_whoami w;
+	char a[32], b[32], c[32], d[32];
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, NULL, 0, 0, &npos);
+	if (r)
+		return r;
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = ioas_whoami(ctl->client, &w);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", argv[0]);
+		jstr(ctl, "tenant", w.tenant);
+		jstr(ctl, "policy", w.policy_source);
+		jstr(ctl, "peer", w.peer);
+		ju64(ctl, "max_ioas", w.max_ioas);
+		ju64(ctl, "max_pinned_bytes", w.max_pinned_bytes);
+		ju64(ctl, "max_mappings", w.max_mappings);
+		ju64(ctl, "max_memory_regions", w.max_memory_regions);
+		ju64(ctl, "max_connections", w.max_connections);
+		ju64(ctl, "max_region_size", w.max_region_size);
+		ju64(ctl, "allowed_iova_ranges", w.n_allowed_iova);
+		jbool(ctl, "huge_pages", w.huge_pages);
+		jbool(ctl, "writeable", w.writeable);
+		jstr(ctl, "rlimit_mode", w.rlimit_mode);
+		ju64(ctl, "ioas", w.ioas);
+		ju64(ctl, "memory_regions", w.memory_regions);
+		ju64(ctl, "mappings", w.mappings);
+		ju64(ctl, "mapped_bytes", w.mapped_bytes);
+		ju64(ctl, "pinned_bytes", w.pinned_bytes);
+		ju64(ctl, "connections", w.connections);
+		jbool(ctl, "orphaned", w.orphaned);
+		jclose();
+		return 0;
+	}
+	printf("tenant              %s%s\n", w.tenant,
+	       w.orphaned ? " (removed from the policy: may only release)" : "");
+	printf("policy              %s\n",
+	       w.policy_source[0] ? w.policy_source : "(none: --no-policy)");
+	printf("peer                %s\n", w.peer);
+	printf("ioas                %u of %u\n", w.ioas, w.max_ioas);
+	printf("pinned              %s of %s\n", fmt_size(w.pinned_bytes, a, sizeof(a)),
+	       fmt_size(w.max_pinned_bytes, b, sizeof(b)));
+	printf("mappings            %u of %u (%s mapped)\n", w.mappings, w.max_mappings,
+	       fmt_size(w.mapped_bytes, c, sizeof(c)));
+	printf("memory-regions      %u of %u (each at most %s)\n", w.memory_regions,
+	       w.max_memory_regions, fmt_size(w.max_region_size, d, sizeof(d)));
+	printf("connections         %u of %u\n", w.connections, w.max_connections);
+	if (w.n_allowed_iova == 0)
+		printf("allowed-iova        any (not restricted by policy)\n");
+	for (uint32_t i = 0; i < w.n_allowed_iova && i < IOAS_WHOAMI_MAX_RANGES; i++)
+		printf("allowed-iova        0x%" PRIx64 "-0x%" PRIx64 "\n",
+		       w.allowed_iova[i].start, w.allowed_iova[i].last);
+	printf("huge-pages          %s\n", w.huge_pages ? "allowed" : "off by policy");
+	printf("access              %s\n", w.writeable ? "read-write" : "read-only");
+	printf("rlimit-mode         %s\n", w.rlimit_mode);
+	return 0;
 }
 
 static int cmd_stats(struct ctl *ctl, int argc, char **argv)
@@ -1477,6 +1548,7 @@ static const struct command commands[] = {
 	  "map an existing mapping into another IOAS" },
 	{ "huge-pages", cmd_huge_pages, "IOAS [on|off]", "get or set IOMMU_OPTION_HUGE_PAGES" },
 	{ "stats", cmd_stats, "", "connection and daemon counters" },
+	{ "whoami", cmd_whoami, "", "your tenant, its policy, limits and usage" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[FILE|-]", "run commands, one per line, on one connection" },
 };

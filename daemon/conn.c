@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "policy/policy.h"
 #include "log.h"
 #include "rpc.h"
 #include "server.h"
@@ -100,6 +101,7 @@ static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 {
 	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
 		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
+	rpc_audit(c, "datagram", NULL, NULL, errnum, why);
 	rpc_send_error(c, 0, errnum, why);
 	conn_close_after_flush(c);
 }
@@ -165,11 +167,34 @@ static void conn_maybe_finish(struct conn *c)
 		conn_free(c);
 }
 
+static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
+{
+	socklen_t len = 16 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 8; tries++) {
+		gid_t *g = malloc(len ? len : sizeof(gid_t));
+
+		if (!g)
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			*ret = g;
+			*ret_n = len / sizeof(gid_t);
+			return 0;
+		}
+		free(g);
+		if (errno != ERANGE)
+			return -errno;
+		/* len now holds the size needed. */
+	}
+	return -ERANGE;
+}
+
 int conn_new(struct server *s, int fd, struct conn **ret)
 {
+	struct policy_peer peer;
 	struct conn *c;
-	socklen_t len = sizeof(c->cred);
-	char name[64];
+	socklen_t len;
+	int r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -180,28 +205,54 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 	c->fd = fd;
 	c->serial = ++s->next_serial;
 	TAILQ_INIT(&c->outq);
+	len = sizeof(c->cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-		int r = -errno;
-
-		close(fd);
-		free(c);
+		r = -errno;
+		conn_free(c);
 		return r;
 	}
-	snprintf(name, sizeof(name), "uid%u-conn%" PRIu64,
-		 (unsigned)c->cred.uid, c->serial);
-	c->tenant = tenant_new(s->backend, name, &s->cfg.limits);
+	r = peer_groups(fd, &c->groups, &c->n_groups);
+	if (r < 0) {
+		conn_free(c);
+		return r;
+	}
+	/* Unit and cgroup from the pid the kernel recorded at connect(). A
+	 * process that exits right away may be unresolvable: that is not an
+	 * error, it just cannot match MatchUnit/MatchCgroup. */
+	(void)policy_peer_from_pid(c->cred.pid, &c->unit, &c->cgroup);
+	conn_get_peer(c, &peer);
+	(void)policy_peer_describe(&peer, c->peer_desc, sizeof(c->peer_desc));
 	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-	if (!c->tenant || !c->ev_read || !c->ev_write) {
+	if (!c->ev_read || !c->ev_write) {
 		conn_free(c);
 		return -ENOMEM;
 	}
+	*ret = c;
+	return 0;
+}
+
+void conn_get_peer(const struct conn *c, struct policy_peer *ret)
+{
+	ret->uid = c->cred.uid;
+	ret->gid = c->cred.gid;
+	ret->pid = c->cred.pid;
+	ret->groups = c->groups;
+	ret->n_groups = c->n_groups;
+	ret->unit = c->unit;
+	ret->cgroup = c->cgroup;
+}
+
+void conn_start(struct conn *c, struct tenant *t)
+{
+	struct server *s = c->server;
+
+	c->tenant = t;
+	tenant_conn_attach(t);
 	TAILQ_INSERT_TAIL(&s->conns, c, link);
 	s->nconns++;
 	c->listed = true;
 	event_add(c->ev_read, NULL);
-	*ret = c;
-	return 0;
 }
 
 struct conn *conn_free(struct conn *c)
@@ -214,9 +265,6 @@ struct conn *conn_free(struct conn *c)
 		event_free(c->ev_read);
 	if (c->ev_write)
 		event_free(c->ev_write);
-	/* A connection's IOASes are unmapped and destroyed, its memory fds
-	 * closed: nothing outlives its owner. */
-	tenant_free(c->tenant);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
 		free(m);
@@ -225,6 +273,13 @@ struct conn *conn_free(struct conn *c)
 		close(c->fd);
 	if (c->listed)
 		server_conn_gone(c->server, c);
+	/* The tenant's objects go when its last connection does (or when its
+	 * lease runs out): nothing outlives its owner. */
+	if (c->tenant)
+		server_tenant_detach(c->server, c->tenant);
+	free(c->groups);
+	free(c->unit);
+	free(c->cgroup);
 	free(c);
 	return NULL;
 }

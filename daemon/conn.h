@@ -29,6 +29,11 @@ struct conn {
 	uint64_t serial;           /* for logs */
 	int fd;
 	struct ucred cred;         /* SO_PEERCRED at accept: never the client's claim */
+	gid_t *groups;             /* SO_PEERGROUPS */
+	size_t n_groups;
+	char *unit;                /* systemd unit of cred.pid at accept, or NULL */
+	char *cgroup;              /* cgroup of cred.pid at accept, or NULL */
+	char peer_desc[256];       /* for refusals, logs and whoami */
 	struct event *ev_read;
 	struct event *ev_write;
 	bool hello_done;
@@ -41,8 +46,15 @@ struct conn {
 	uint64_t requests;
 };
 
-/* Takes fd (closes it on failure). */
+/* Takes fd (closes it on failure). Reads the peer's identity from the
+ * kernel; the connection has no tenant and is not listed yet. */
 int conn_new(struct server *s, int fd, struct conn **ret);
+/* Attach to a tenant and start serving. */
+void conn_start(struct conn *c, struct tenant *t);
+struct policy_peer;
+/* The peer as policy matching sees it (pointers into c). */
+void conn_get_peer(const struct conn *c, struct policy_peer *ret);
+
 /* Release everything the connection owns. NULL-safe, returns NULL. */
 struct conn *conn_free(struct conn *c);
 

@@ -14,19 +14,32 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "audit.h"
 #include "backend.h"
 #include "log.h"
+#include "policy/policy.h"
+#include "pool.h"
 #include "server.h"
 #include "util.h"
 
 #define DEFAULT_SOCKET "/run/ioasd/ioasd.sock"
 #define DEFAULT_DEVICE "/dev/iommu"
+#define DEFAULT_POLICY_DIR "/etc/ioasd/policy.d"
+#define DEFAULT_POOL_SIZE 8
 
 struct options {
 	struct server_config cfg;
 	enum backend_kind backend;
 	const char *device;
 	bool sim_no_map_file;
+	const char *policy_dir;
+	bool no_policy;
+	bool check_policy;
+	const char *audit_log;       /* NULL: from [daemon] AuditLog= or none */
+	int audit_failure;           /* -1: from policy, else enum audit_failure_mode */
+	bool no_journal;
+	int64_t pool_size;           /* -1: from policy or DEFAULT_POOL_SIZE */
+	int rlimit_mode;             /* -1: leave the kernel's default */
 };
 
 static void usage(FILE *f)
@@ -41,6 +54,7 @@ static void usage(FILE *f)
 		"  --device PATH              iommufd device (default " DEFAULT_DEVICE ")\n"
 		"  --sim-no-map-file          sim: behave like a kernel without\n"
 		"                             IOMMU_IOAS_MAP_FILE (mmap + IOMMU_IOAS_MAP path)\n"
+		"Limits (daemon-wide, or per connection with --no-policy):\n"
 		"  --max-connections N        daemon-wide connection limit (default 256)\n"
 		"  --max-connections-per-uid N  (default 64)\n"
 		"  --max-ioas N               per connection (default 64)\n"
@@ -48,6 +62,17 @@ static void usage(FILE *f)
 		"  --max-mappings N           per connection (default 65536)\n"
 		"  --max-region-size SIZE     largest memory region (default 64G)\n"
 		"  --max-pinned-bytes SIZE    per connection (default 16G)\n"
+		"  --policy-dir DIR           tenant policy files (default " DEFAULT_POLICY_DIR ")\n"
+		"  --no-policy                development mode: every connection is its own\n"
+		"                             tenant with the --max-* limits below\n"
+		"  --check-policy             validate the policy, print the effective policy\n"
+		"                             of every tenant, and exit (1 on errors)\n"
+		"  --audit-log PATH           append one JSON line per decision to PATH\n"
+		"  --audit-failure refuse|continue  refuse operations while the audit trail\n"
+		"                             cannot be written (default continue)\n"
+		"  --no-journal               do not send audit records to the journal\n"
+		"  --pool-size N              pre-allocated IOASes (default 8)\n"
+		"  --rlimit-mode user|process IOMMU_OPTION_RLIMIT_MODE of the daemon's context\n"
 		"  -v, --verbose              log each refusal (debug level)\n"
 		"  -h, --help                 this text\n"
 		"  -V, --version              print the version\n"
@@ -95,6 +120,8 @@ enum {
 	OPT_SOCKET = 256, OPT_SOCKET_MODE, OPT_BACKEND, OPT_DEVICE,
 	OPT_SIM_NO_MAP_FILE, OPT_MAX_CONN, OPT_MAX_CONN_UID, OPT_MAX_IOAS,
 	OPT_MAX_MEM, OPT_MAX_MAPPINGS, OPT_MAX_REGION, OPT_MAX_PINNED,
+	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
+	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -112,6 +139,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "max-mappings", required_argument, NULL, OPT_MAX_MAPPINGS },
 		{ "max-region-size", required_argument, NULL, OPT_MAX_REGION },
 		{ "max-pinned-bytes", required_argument, NULL, OPT_MAX_PINNED },
+		{ "policy-dir", required_argument, NULL, OPT_POLICY_DIR },
+		{ "no-policy", no_argument, NULL, OPT_NO_POLICY },
+		{ "check-policy", no_argument, NULL, OPT_CHECK_POLICY },
+		{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+		{ "audit-failure", required_argument, NULL, OPT_AUDIT_FAILURE },
+		{ "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
+		{ "pool-size", required_argument, NULL, OPT_POOL_SIZE },
+		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -186,6 +221,48 @@ static int parse_args(int argc, char **argv, struct options *o)
 			else
 				o->cfg.limits.max_pinned_bytes = v;
 			break;
+		case OPT_POLICY_DIR:
+			o->policy_dir = optarg;
+			break;
+		case OPT_NO_POLICY:
+			o->no_policy = true;
+			break;
+		case OPT_CHECK_POLICY:
+			o->check_policy = true;
+			break;
+		case OPT_AUDIT_LOG:
+			o->audit_log = optarg;
+			break;
+		case OPT_AUDIT_FAILURE:
+			if (!strcmp(optarg, "refuse"))
+				o->audit_failure = AUDIT_FAILURE_REFUSE;
+			else if (!strcmp(optarg, "continue"))
+				o->audit_failure = AUDIT_FAILURE_CONTINUE;
+			else {
+				fprintf(stderr, "ioasd: --audit-failure: '%s' is not refuse or continue\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NO_JOURNAL:
+			o->no_journal = true;
+			break;
+		case OPT_POOL_SIZE:
+			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_POOL_SIZE) {
+				fprintf(stderr, "ioasd: --pool-size: '%s' is not 0..%u\n", optarg, POLICY_MAX_POOL_SIZE);
+				return -EINVAL;
+			}
+			o->pool_size = u;
+			break;
+		case OPT_RLIMIT_MODE:
+			if (!strcmp(optarg, "user"))
+				o->rlimit_mode = POLICY_RLIMIT_USER;
+			else if (!strcmp(optarg, "process"))
+				o->rlimit_mode = POLICY_RLIMIT_PROCESS;
+			else {
+				fprintf(stderr, "ioasd: --rlimit-mode: '%s' is not user or process\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
@@ -204,6 +281,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "ioasd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (o->no_policy && (o->policy_dir || o->check_policy)) {
+		fprintf(stderr, "ioasd: --no-policy cannot be combined with --policy-dir or --check-policy\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -217,7 +298,24 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	log_info("SIGHUP received: nothing to reload (no policy configured)");
+	struct server *srv = arg;
+	struct err e = { 0 };
+
+	if (!srv->cfg.policy_dir) {
+		log_info("SIGHUP: running with --no-policy, nothing to reload");
+		return;
+	}
+#ifdef HAVE_SYSTEMD
+	(void)sd_notify(0, "RELOADING=1");
+#endif
+	if (server_reload_policy(srv, &e) < 0)
+		log_err("policy reload failed, keeping the old policy: %s", e.msg);
+	else
+		log_info("policy reloaded from %s (%zu tenant sections)",
+			 srv->cfg.policy_dir, policy_n_tenants(srv->policy));
+#ifdef HAVE_SYSTEMD
+	(void)sd_notify(0, "READY=1");
+#endif
 }
 
 static int open_backend(const struct options *o, struct backend **ret)
@@ -273,35 +371,117 @@ int main(int argc, char **argv)
 		},
 		.backend = BACKEND_AUTO,
 		.device = DEFAULT_DEVICE,
+		.audit_failure = -1,
+		.pool_size = -1,
+		.rlimit_mode = -1,
 	};
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	struct event_base *base = NULL;
 	struct backend *b = NULL;
+	struct policy *policy = NULL;
+	struct audit *audit = NULL;
+	struct pool *pool = NULL;
 	struct server srv = { .listen_fd = -1 };
+	const struct policy_daemon *pd = NULL;
+	const char *audit_log;
+	enum audit_failure_mode audit_mode;
+	uint32_t pool_size;
 	bool started = false;
+	struct err e = { 0 };
 	int r, ret = EXIT_FAILURE;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
+	if (!o.policy_dir)
+		o.policy_dir = DEFAULT_POLICY_DIR;
+	if (o.check_policy)
+		return policy_check_main(o.policy_dir, stdout, stderr);
 	signal(SIGPIPE, SIG_IGN);
+
+	if (!o.no_policy) {
+		r = policy_load_dir(o.policy_dir, &policy, &e);
+		if (r < 0) {
+			log_err("cannot load the policy: %s", e.msg);
+			if (r == -ENOENT && !strcmp(o.policy_dir, DEFAULT_POLICY_DIR))
+				log_err("create %s (see ioasd(8)), pass --policy-dir DIR, "
+					"or --no-policy for development", DEFAULT_POLICY_DIR);
+			goto out;
+		}
+		pd = policy_daemon(policy);
+		o.cfg.policy_dir = o.policy_dir;
+		log_info("policy from %s: %zu tenant section(s)", o.policy_dir,
+			 policy_n_tenants(policy));
+	} else {
+		log_warn("NOTICE: --no-policy: every connection is its own tenant; "
+			 "no one is refused for who they are");
+	}
+
+	/* Command line first, then the [daemon] section, then defaults. */
+	audit_log = o.audit_log ? o.audit_log :
+		    (pd && pd->audit_log_set ? pd->audit_log : NULL);
+	audit_mode = o.audit_failure >= 0 ? (enum audit_failure_mode)o.audit_failure :
+		     (pd && pd->audit_failure_set &&
+		      pd->audit_failure == POLICY_AUDIT_FAILURE_REFUSE) ?
+			     AUDIT_FAILURE_REFUSE : AUDIT_FAILURE_CONTINUE;
+	pool_size = o.pool_size >= 0 ? (uint32_t)o.pool_size :
+		    (pd && pd->pool_size_set ? pd->pool_size : DEFAULT_POOL_SIZE);
+	if (o.rlimit_mode < 0 && pd && pd->rlimit_mode_set)
+		o.rlimit_mode = (int)pd->rlimit_mode;
+
+	r = audit_open(audit_log, !o.no_journal, audit_mode, &audit);
+	if (r < 0) {
+		log_err("cannot open the audit log %s: %s", audit_log, strerror(-r));
+		goto out;
+	}
 
 	r = open_backend(&o, &b);
 	if (r < 0)
 		goto out;
+	if (o.rlimit_mode >= 0) {
+		/* Must happen before any object exists in the context. */
+		uint64_t v = (uint64_t)o.rlimit_mode;
+
+		r = backend_option(b, BACKEND_OPTION_OP_SET,
+				   BACKEND_OPTION_RLIMIT_MODE, 0, &v);
+		if (r < 0) {
+			log_err("cannot set IOMMU_OPTION_RLIMIT_MODE=%s: %s%s",
+				o.rlimit_mode ? "process" : "user", strerror(-r),
+				r == -EPERM ? " (needs CAP_SYS_RESOURCE)" : "");
+			goto out;
+		}
+		log_info("pinned-page accounting of the daemon's context: %s-based",
+			 o.rlimit_mode ? "process" : "user");
+	}
 	base = event_base_new();
 	if (!base) {
 		log_err("cannot create the event loop");
 		goto out;
 	}
-	r = server_start(&srv, base, b, &o.cfg, -1);
+	r = pool_new(b, base, pool_size, &pool);
 	if (r < 0) {
+		log_err("cannot create the IOAS pool: %s", strerror(-r));
+		goto out;
+	}
+	r = server_start(&srv, base, b, &o.cfg, -1, TAKE_PTR(policy), audit, pool);
+	if (r < 0) {
+		srv.policy = policy_unref(srv.policy);
 		log_err("cannot listen on %s: %s", o.cfg.socket_path, strerror(-r));
 		goto out;
 	}
 	started = true;
+	{
+		struct audit_record ar = {
+			.kind = AUDIT_POLICY,
+			.op = "start",
+			.allowed = true,
+			.reason = o.no_policy ? "--no-policy" : o.policy_dir,
+		};
+
+		(void)audit_emit(audit, &ar);
+	}
 	ev_term = evsignal_new(base, SIGTERM, on_stop_signal, base);
 	ev_int = evsignal_new(base, SIGINT, on_stop_signal, base);
-	ev_hup = evsignal_new(base, SIGHUP, on_hup, base);
+	ev_hup = evsignal_new(base, SIGHUP, on_hup, &srv);
 	if (!ev_term || !ev_int || !ev_hup) {
 		log_err("cannot install signal handlers");
 		goto out;
@@ -310,7 +490,8 @@ int main(int argc, char **argv)
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 
-	log_info("serving on %s (backend %s)", o.cfg.socket_path, backend_name(b));
+	log_info("serving on %s (backend %s, pool of %" PRIu32 " IOAS)",
+		 o.cfg.socket_path, backend_name(b), pool_size);
 #ifdef HAVE_SYSTEMD
 	(void)sd_notifyf(0, "READY=1\nSTATUS=serving on %s (backend %s)",
 			 o.cfg.socket_path, backend_name(b));
@@ -332,8 +513,11 @@ out:
 		event_free(ev_int);
 	if (ev_hup)
 		event_free(ev_hup);
+	pool_free(pool);
 	if (base)
 		event_base_free(base);
+	policy_unref(policy);
 	backend_close(b);
+	audit_close(audit);
 	return ret;
 }

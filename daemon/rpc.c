@@ -18,8 +18,11 @@
 
 #include "proto/ioasd.pb-c.h"
 
+#include "audit.h"
 #include "backend.h"
 #include "conn.h"
+#include "policy/policy.h"
+#include "pool.h"
 #include "log.h"
 #include "rpc.h"
 #include "server.h"
@@ -48,6 +51,7 @@ struct rpc_ctx {
 		Ioasd__CopyReply copy;
 		Ioasd__OptionReply option;
 		Ioasd__StatsReply stats;
+		Ioasd__WhoamiReply whoami;
 	} body;
 	Ioasd__IovaRange *ranges;
 	Ioasd__IovaRange **range_ptrs;
@@ -368,9 +372,194 @@ static int h_stats(struct rpc_ctx *x)
 	r->pinned_bytes = u.pinned_bytes;
 	r->total_ioas = tot.ioas;
 	r->total_pinned_bytes = tot.pinned_bytes;
+	r->has_tenants = true;
+	r->tenants = tot.tenants;
+	if (x->c->server->pool) {
+		struct pool_stats ps;
+
+		pool_get_stats(x->c->server->pool, &ps);
+		r->has_pool_size = r->has_pool_idle = true;
+		r->pool_size = ps.size;
+		r->pool_idle = ps.idle;
+	}
 	x->resp->result_case = IOASD__RESPONSE__RESULT_STATS;
 	x->resp->stats = r;
 	return 0;
+}
+
+static int h_whoami(struct rpc_ctx *x)
+{
+	Ioasd__WhoamiReply *r = &x->body.whoami;
+	struct tenant *t = T(x);
+	const struct policy_tenant *pt = tenant_policy(t);
+	static char source[320];
+	struct tenant_limits l;
+	struct tenant_usage u;
+
+	tenant_get_limits(t, &l);
+	tenant_get_usage(t, &u);
+	ioasd__whoami_reply__init(r);
+	r->tenant = (char *)tenant_name(t);
+	if (pt) {
+		snprintf(source, sizeof(source), "%s:%u", pt->file, pt->line);
+		r->policy_source = source;
+	}
+	r->peer = x->c->peer_desc;
+	r->max_ioas = l.max_ioas;
+	r->max_pinned_bytes = l.max_pinned_bytes;
+	r->max_mappings = l.max_mappings;
+	r->max_memory_regions = l.max_memory_regions;
+	r->max_connections = pt ? pt->max_connections : 1;
+	r->max_region_size = l.max_region_size;
+	if (pt && pt->n_allowed_iova > 0) {
+		size_t n = pt->n_allowed_iova;
+
+		x->ranges = calloc(n, sizeof(*x->ranges));
+		x->range_ptrs = calloc(n, sizeof(*x->range_ptrs));
+		if (!x->ranges || !x->range_ptrs)
+			return err_set(&x->err, ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			ioasd__iova_range__init(&x->ranges[i]);
+			x->ranges[i].start = pt->allowed_iova[i].start;
+			x->ranges[i].last = pt->allowed_iova[i].last;
+			x->range_ptrs[i] = &x->ranges[i];
+		}
+		r->n_allowed_iova = n;
+		r->allowed_iova = x->range_ptrs;
+	}
+	r->huge_pages = pt ? pt->huge_pages : true;
+	r->writeable = pt ? pt->access == POLICY_ACCESS_READWRITE : true;
+	r->rlimit_mode = (char *)(pt && pt->rlimit_mode == POLICY_RLIMIT_PROCESS ?
+					  "process" : "user");
+	r->ioas = u.ioas;
+	r->memory_regions = u.memory_regions;
+	r->mappings = u.mappings;
+	r->mapped_bytes = u.mapped_bytes;
+	r->pinned_bytes = u.pinned_bytes;
+	r->connections = tenant_conns(t);
+	r->orphaned = tenant_orphaned(t);
+	x->resp->result_case = IOASD__RESPONSE__RESULT_WHOAMI;
+	x->resp->whoami = r;
+	return 0;
+}
+
+/* ------------------------------------------------------------ audit */
+
+/* The numbers of a request worth recording: handles, IOVA, length. */
+static void audit_fill(struct audit_record *a, const Ioasd__Request *req,
+		       const Ioasd__Response *resp)
+{
+	switch (req->op_case) {
+	case IOASD__REQUEST__OP_IOAS_DESTROY:
+		a->has_handle = true;
+		a->handle = req->ioas_destroy->ioas;
+		break;
+	case IOASD__REQUEST__OP_IOVA_RANGES:
+		a->has_handle = true;
+		a->handle = req->iova_ranges->ioas;
+		break;
+	case IOASD__REQUEST__OP_ALLOW_IOVAS:
+		a->has_handle = true;
+		a->handle = req->allow_iovas->ioas;
+		break;
+	case IOASD__REQUEST__OP_REGISTER_MEMORY:
+		a->has_length = true;
+		a->length = req->register_memory->length;
+		if (resp->result_case == IOASD__RESPONSE__RESULT_REGISTER_MEMORY) {
+			a->has_handle = true;
+			a->handle = resp->register_memory->memory;
+		}
+		break;
+	case IOASD__REQUEST__OP_UNREGISTER_MEMORY:
+		a->has_handle = true;
+		a->handle = req->unregister_memory->memory;
+		break;
+	case IOASD__REQUEST__OP_MAP:
+		a->has_handle = a->has_handle2 = a->has_length = true;
+		a->handle = req->map->ioas;
+		a->handle2 = req->map->memory;
+		a->length = req->map->length;
+		if (req->map->has_iova) {
+			a->has_iova = true;
+			a->iova = req->map->iova;
+		}
+		if (resp->result_case == IOASD__RESPONSE__RESULT_MAP) {
+			a->has_iova2 = true;
+			a->iova2 = resp->map->iova;
+		}
+		break;
+	case IOASD__REQUEST__OP_UNMAP:
+		a->has_handle = a->has_iova = a->has_length = true;
+		a->handle = req->unmap->ioas;
+		a->iova = req->unmap->iova;
+		a->length = req->unmap->length;
+		break;
+	case IOASD__REQUEST__OP_COPY:
+		a->has_handle = a->has_handle2 = a->has_iova = a->has_length = true;
+		a->handle = req->copy->src_ioas;
+		a->handle2 = req->copy->dst_ioas;
+		a->iova = req->copy->src_iova;
+		a->length = req->copy->length;
+		if (resp->result_case == IOASD__RESPONSE__RESULT_COPY) {
+			a->has_iova2 = true;
+			a->iova2 = resp->copy->dst_iova;
+		}
+		break;
+	case IOASD__REQUEST__OP_OPTION:
+		a->has_handle = true;
+		a->handle = req->option->ioas;
+		break;
+	case IOASD__REQUEST__OP_IOAS_ALLOC:
+		if (resp->result_case == IOASD__RESPONSE__RESULT_IOAS_ALLOC) {
+			a->has_handle = true;
+			a->handle = resp->ioas_alloc->ioas;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
+	       const Ioasd__Response *resp, int errnum, const char *reason)
+{
+	const struct policy_tenant *pt = c->tenant ? tenant_policy(c->tenant) : NULL;
+	struct audit_record a = {
+		.kind = AUDIT_DECISION,
+		.op = op,
+		.allowed = errnum == 0,
+		.errnum = errnum,
+		.reason = errnum ? reason : NULL,
+		.tenant = c->tenant ? tenant_name(c->tenant) : NULL,
+		.uid = c->cred.uid,
+		.gid = c->cred.gid,
+		.pid = c->cred.pid,
+		.conn = c->serial,
+		.policy_file = pt ? pt->file : NULL,
+		.policy_line = pt ? pt->line : 0,
+	};
+
+	if (req && resp)
+		audit_fill(&a, req, resp);
+	(void)audit_emit(c->server->audit, &a);
+}
+
+/* Operations that grant something; refused while auditing is broken under
+ * AuditFailure=refuse. Releasing and reading stay possible. */
+static bool op_grants(Ioasd__Request__OpCase op, const Ioasd__Request *req)
+{
+	switch (op) {
+	case IOASD__REQUEST__OP_IOAS_ALLOC:
+	case IOASD__REQUEST__OP_ALLOW_IOVAS:
+	case IOASD__REQUEST__OP_REGISTER_MEMORY:
+	case IOASD__REQUEST__OP_MAP:
+	case IOASD__REQUEST__OP_COPY:
+		return true;
+	case IOASD__REQUEST__OP_OPTION:
+		return req->option->op == IOASD__OPTION_OP__OPTION_OP_SET;
+	default:
+		return false;
+	}
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -396,6 +585,7 @@ static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		[IOASD__REQUEST__OP_COPY] = { "Copy", h_copy, 0 },
 		[IOASD__REQUEST__OP_OPTION] = { "Option", h_option, 0 },
 		[IOASD__REQUEST__OP_STATS] = { "Stats", h_stats, 0 },
+		[IOASD__REQUEST__OP_WHOAMI] = { "Whoami", h_whoami, 0 },
 	};
 
 	if ((size_t)op >= ARRAY_SIZE(ops) || !ops[op].handler)
@@ -421,6 +611,8 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	req = ioasd__request__unpack(NULL, len, buf);
 	if (!req) {
 		close_fds(fds, nfds);
+		rpc_audit(c, "decode", NULL, NULL, EBADMSG,
+			  "request could not be decoded");
 		rpc_send_error(c, 0, EBADMSG,
 			       "request could not be decoded (not a valid ioasd Request)");
 		if (!c->hello_done)
@@ -433,6 +625,8 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	op = rpc_lookup(req->op_case);
 	if (!c->hello_done && req->op_case != IOASD__REQUEST__OP_HELLO) {
 		close_fds(fds, nfds);
+		rpc_audit(c, op ? op->name : "unknown", NULL, NULL, EPROTO,
+			  "request before Hello");
 		rpc_send_error(c, req->id, EPROTO,
 			       "the first request on a connection must be Hello");
 		conn_close_after_flush(c);
@@ -445,6 +639,12 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	} else if (nfds != op->nfds) {
 		r = err_set(&x.err, EBADMSG, "%s takes %u fd(s), %zu attached",
 			    op->name, op->nfds, nfds);
+	} else if (op_grants(req->op_case, req) &&
+		   !audit_healthy(c->server->audit)) {
+		r = err_set(&x.err, EIO,
+			    "the audit trail cannot be written and AuditFailure=refuse: "
+			    "%s refused until it recovers",
+			    op->name);
 	} else {
 		r = op->handler(&x);
 	}
@@ -460,6 +660,12 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 			  c->serial, op ? op->name : "?", resp.message,
 			  strerror(resp.error));
 	}
+	/* Hello and Stats/Whoami reads are not decisions worth a record. */
+	if (req->op_case != IOASD__REQUEST__OP_STATS &&
+	    req->op_case != IOASD__REQUEST__OP_WHOAMI &&
+	    (req->op_case != IOASD__REQUEST__OP_HELLO || resp.error))
+		rpc_audit(c, op ? op->name : "unknown", req, &resp, resp.error,
+			  resp.message);
 	(void)pack_and_queue(c, &resp);
 out:
 	free(x.ranges);

@@ -9,11 +9,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conn.h"
 #include "log.h"
+#include "policy/policy.h"
 #include "rpc.h"
 #include "server.h"
 #include "util.h"
+
+/* A tenant kept alive after its last connection (Lease=). */
+struct lease {
+	TAILQ_ENTRY(lease) link;
+	struct server *server;
+	struct tenant *tenant;
+	struct event *ev;
+};
 
 static void server_on_accept(evutil_socket_t fd, short what, void *arg);
 
@@ -92,10 +102,233 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			log_warn("new connection: %s", strerror(-r));
 			continue;
 		}
-		log_debug("connection %" PRIu64 " from pid %d uid %u gid %u",
-			  c->serial, (int)c->cred.pid, (unsigned)c->cred.uid,
-			  (unsigned)c->cred.gid);
+		server_admit(s, c);
 	}
+}
+
+static void audit_connect(struct server *s, struct conn *c,
+			  const struct tenant *t, int errnum, const char *why)
+{
+	const struct policy_tenant *pt = t ? tenant_policy(t) : NULL;
+	struct audit_record r = {
+		.kind = AUDIT_CONNECT,
+		.op = "connect",
+		.allowed = errnum == 0,
+		.errnum = errnum,
+		.reason = why ? why : c->peer_desc,
+		.tenant = t ? tenant_name(t) : NULL,
+		.uid = c->cred.uid,
+		.gid = c->cred.gid,
+		.pid = c->cred.pid,
+		.conn = c->serial,
+		.policy_file = pt ? pt->file : NULL,
+		.policy_line = pt ? pt->line : 0,
+	};
+
+	(void)audit_emit(s->audit, &r);
+}
+
+static void limits_from_policy(const struct server *s,
+			       const struct policy_tenant *pt,
+			       struct tenant_limits *ret)
+{
+	ret->max_ioas = pt->max_ioas;
+	ret->max_memory_regions = pt->max_memory_regions;
+	ret->max_mappings = pt->max_mappings;
+	ret->max_pinned_bytes = pt->max_pinned_bytes;
+	ret->max_region_size = s->cfg.limits.max_region_size;
+}
+
+static struct lease *lease_of(struct server *s, struct tenant *t)
+{
+	struct lease *l;
+
+	TAILQ_FOREACH(l, &s->leases, link)
+		if (l->tenant == t)
+			return l;
+	return NULL;
+}
+
+static void lease_free(struct server *s, struct lease *l)
+{
+	TAILQ_REMOVE(&s->leases, l, link);
+	event_free(l->ev);
+	free(l);
+}
+
+/* Which tenant is this peer? Creates the tenant on its first connection. */
+static int server_resolve(struct server *s, struct conn *c,
+			  struct tenant **ret, struct err *e)
+{
+	const struct policy_tenant *pt;
+	struct policy_peer peer;
+	struct tenant_limits limits;
+	struct tenant *t;
+	struct lease *l;
+	char name[64], where[300];
+
+	if (!s->policy) {
+		/* --no-policy: each connection is its own tenant. */
+		snprintf(name, sizeof(name), "conn%" PRIu64 "-uid%u", c->serial,
+			 (unsigned)c->cred.uid);
+		t = tenant_new(s->backend, s->pool, name, &s->cfg.limits, NULL);
+		if (!t)
+			return err_set(e, ENOMEM, "out of memory");
+		*ret = t;
+		return 0;
+	}
+	conn_get_peer(c, &peer);
+	pt = policy_match(s->policy, &peer);
+	if (!pt)
+		return err_set(e, EACCES, "no policy tenant matches %s",
+			       c->peer_desc);
+	policy_tenant_source(pt, POLICY_KEY_MAX_CONNECTIONS, where, sizeof(where));
+	t = tenant_find(pt->name);
+	if ((t ? tenant_conns(t) : 0) >= pt->max_connections)
+		return err_set(e, EUSERS,
+			       "tenant %s: connection limit reached: %" PRIu32
+			       " of %" PRIu32 " in use (MaxConnections at %s)",
+			       pt->name, t ? tenant_conns(t) : 0,
+			       pt->max_connections, where);
+	if (!t) {
+		limits_from_policy(s, pt, &limits);
+		t = tenant_new(s->backend, s->pool, pt->name, &limits, pt);
+		if (!t)
+			return err_set(e, ENOMEM, "out of memory");
+	}
+	l = lease_of(s, t);
+	if (l) {
+		log_info("tenant %s is back within its lease", tenant_name(t));
+		lease_free(s, l);
+	}
+	*ret = t;
+	return 0;
+}
+
+void server_admit(struct server *s, struct conn *c)
+{
+	struct tenant *t = NULL;
+	struct err e = { 0 };
+
+	if (server_resolve(s, c, &t, &e) < 0) {
+		log_warn("refusing connection %" PRIu64 " (%s): %s", c->serial,
+			 c->peer_desc, e.msg);
+		audit_connect(s, c, NULL, e.errnum, e.msg);
+		rpc_send_refusal(c->fd, e.errnum, e.msg);
+		conn_free(c);
+		return;
+	}
+	conn_start(c, t);
+	audit_connect(s, c, t, 0, NULL);
+	log_debug("connection %" PRIu64 " from %s: tenant %s", c->serial,
+		  c->peer_desc, tenant_name(t));
+}
+
+static void server_release_tenant(struct server *s, struct tenant *t,
+				  const char *why)
+{
+	const struct policy_tenant *pt = tenant_policy(t);
+	struct tenant_usage u;
+	char reason[200];
+	struct audit_record r = {
+		.kind = AUDIT_RELEASE,
+		.op = "release",
+		.allowed = true,
+		.tenant = tenant_name(t),
+		.policy_file = pt ? pt->file : NULL,
+		.policy_line = pt ? pt->line : 0,
+	};
+
+	tenant_get_usage(t, &u);
+	snprintf(reason, sizeof(reason),
+		 "%s: %" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32
+		 " memory regions, 0x%" PRIx64 " pinned bytes released",
+		 why, u.ioas, u.mappings, u.memory_regions, u.pinned_bytes);
+	r.reason = reason;
+	(void)audit_emit(s->audit, &r);
+	log_debug("tenant %s released (%s)", tenant_name(t), reason);
+	tenant_free(t);
+}
+
+static void lease_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct lease *l = arg;
+	struct server *s = l->server;
+	struct tenant *t = l->tenant;
+
+	lease_free(s, l);
+	server_release_tenant(s, t, "lease expired");
+}
+
+void server_tenant_detach(struct server *s, struct tenant *t)
+{
+	const struct policy_tenant *pt = tenant_policy(t);
+	struct lease *l;
+
+	if (tenant_conn_detach(t) > 0)
+		return;
+	if (pt && pt->lease_sec > 0 && !tenant_orphaned(t) && s->base) {
+		struct timeval tv = { .tv_sec = pt->lease_sec };
+
+		l = calloc(1, sizeof(*l));
+		if (l) {
+			l->server = s;
+			l->tenant = t;
+			l->ev = evtimer_new(s->base, lease_expired, l);
+			if (l->ev && evtimer_add(l->ev, &tv) == 0) {
+				TAILQ_INSERT_TAIL(&s->leases, l, link);
+				log_info("tenant %s: last connection closed; objects kept for its %" PRIu32 " s lease",
+					 tenant_name(t), pt->lease_sec);
+				return;
+			}
+			if (l->ev)
+				event_free(l->ev);
+			free(l);
+		}
+	}
+	server_release_tenant(s, t, "last connection closed");
+}
+
+int server_reload_policy(struct server *s, struct err *e)
+{
+	struct policy *np = NULL;
+	struct audit_record ar = { .kind = AUDIT_POLICY, .op = "reload" };
+	struct tenant *t;
+	int r;
+
+	if (!s->cfg.policy_dir)
+		return err_set(e, EINVAL, "running with --no-policy: nothing to reload");
+	r = policy_load_dir(s->cfg.policy_dir, &np, e);
+	if (r < 0) {
+		ar.allowed = false;
+		ar.errnum = e->errnum;
+		ar.reason = e->msg;
+		(void)audit_emit(s->audit, &ar);
+		return r;
+	}
+	/* Live tenants get the entry of the same name for new work; one whose
+	 * section is gone may only release what it holds. */
+	for (t = tenant_next(NULL); t; t = tenant_next(t)) {
+		const struct policy_tenant *pt = policy_find_tenant(np, tenant_name(t));
+		struct tenant_limits limits;
+
+		if (!tenant_policy(t))
+			continue; /* --no-policy tenants cannot appear here */
+		if (pt) {
+			limits_from_policy(s, pt, &limits);
+			tenant_set_policy(t, pt, &limits);
+		} else {
+			log_warn("tenant %s is not in the new policy: it may only release what it holds",
+				 tenant_name(t));
+			tenant_set_policy(t, NULL, NULL);
+		}
+	}
+	policy_unref(s->policy);
+	s->policy = np;
+	ar.allowed = true;
+	ar.reason = s->cfg.policy_dir;
+	(void)audit_emit(s->audit, &ar);
+	return 0;
 }
 
 static int server_listen(const struct server_config *cfg, int *ret_fd)
@@ -137,16 +370,21 @@ static int server_listen(const struct server_config *cfg, int *ret_fd)
 
 int server_start(struct server *s, struct event_base *base,
 		 struct backend *b, const struct server_config *cfg,
-		 int listen_fd)
+		 int listen_fd, struct policy *policy, struct audit *audit,
+		 struct pool *pool)
 {
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->base = base;
 	s->backend = b;
+	s->policy = policy;
+	s->audit = audit;
+	s->pool = pool;
 	s->cfg = *cfg;
 	s->listen_fd = -1;
 	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->leases);
 	if (listen_fd >= 0) {
 		s->listen_fd = listen_fd;
 	} else {
@@ -169,9 +407,17 @@ int server_start(struct server *s, struct event_base *base,
 void server_stop(struct server *s)
 {
 	struct conn *c;
+	struct lease *l;
 
 	while ((c = TAILQ_FIRST(&s->conns)))
 		conn_free(c);
+	while ((l = TAILQ_FIRST(&s->leases))) {
+		struct tenant *t = l->tenant;
+
+		lease_free(s, l);
+		server_release_tenant(s, t, "daemon stopping");
+	}
+	s->policy = policy_unref(s->policy);
 	if (s->ev_accept)
 		event_free(s->ev_accept);
 	if (s->ev_retry)

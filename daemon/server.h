@@ -12,6 +12,10 @@
 struct event_base;
 struct backend;
 struct conn;
+struct policy;
+struct audit;
+struct pool;
+struct lease;
 
 struct server_config {
 	const char *socket_path;
@@ -19,13 +23,20 @@ struct server_config {
 	uint32_t max_connections;          /* daemon-wide */
 	uint32_t max_connections_per_uid;
 	size_t max_outq_bytes;             /* per connection, reading pauses above */
-	struct tenant_limits limits;       /* per connection, until policy exists */
+	/* Without a policy (--no-policy) every connection is its own tenant
+	 * with these limits; with one, max_region_size still applies. */
+	struct tenant_limits limits;
+	const char *policy_dir;            /* for reloads; NULL with --no-policy */
 };
 
 struct server {
 	struct event_base *base;
 	struct backend *backend;
+	struct policy *policy;             /* owned; NULL: --no-policy */
+	struct audit *audit;               /* not owned; may be NULL */
+	struct pool *pool;                 /* not owned; may be NULL */
 	struct server_config cfg;
+	TAILQ_HEAD(lease_list, lease) leases;
 	int listen_fd;
 	bool own_socket;                   /* we created (and will unlink) it */
 	struct event *ev_accept;
@@ -36,13 +47,25 @@ struct server {
 };
 
 /* Create (or adopt, when listen_fd >= 0) the listening socket and start
- * accepting. */
+ * accepting. Takes the reference to policy (may be NULL). */
 int server_start(struct server *s, struct event_base *base,
 		 struct backend *b, const struct server_config *cfg,
-		 int listen_fd);
+		 int listen_fd, struct policy *policy, struct audit *audit,
+		 struct pool *pool);
 /* Close every connection (releasing what they own) and the socket. */
 void server_stop(struct server *s);
 
+/* A new connection: resolve its tenant (policy), then serve it or refuse
+ * it with one error datagram saying why. Audited either way. */
+void server_admit(struct server *s, struct conn *c);
+
 /* Called by conn when it goes away. */
 void server_conn_gone(struct server *s, struct conn *c);
+/* A connection of t is gone: release t with its last connection (or when
+ * its lease runs out). */
+void server_tenant_detach(struct server *s, struct tenant *t);
+
+/* Re-read cfg.policy_dir and swap the policy in whole. A policy that does
+ * not load keeps the old one. Returns 0 or -errno (e says why). */
+int server_reload_policy(struct server *s, struct err *e);
 uint32_t server_conns_of_uid(const struct server *s, uid_t uid);

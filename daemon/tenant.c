@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
+#include "policy/policy.h"
+#include "pool.h"
 #include "tenant.h"
 
 /* ------------------------------------------------------------ pin segments
@@ -69,7 +72,12 @@ static int ioas_cmp(const struct ioas_obj *a, const struct ioas_obj *b)
 RB_GENERATE_STATIC(ioas_tree, ioas_obj, node, ioas_cmp)
 
 struct tenant {
+	LIST_ENTRY(tenant) link;    /* the registry */
 	struct backend *backend;
+	struct pool *pool;
+	const struct policy_tenant *pt;
+	bool orphaned;
+	uint32_t nconns;
 	char *name;
 	struct tenant_limits limits;
 	struct tenant_usage usage;
@@ -80,6 +88,34 @@ struct tenant {
 };
 
 static struct tenant_totals totals;
+static LIST_HEAD(, tenant) registry = LIST_HEAD_INITIALIZER(registry);
+
+/* " (MaxIOAS at file:line)" for refusals of a policy tenant, "" otherwise. */
+static const char *cite(const struct tenant *t, enum policy_key k, char *buf,
+		       size_t size)
+{
+	char where[300];
+
+	if (!t->pt) {
+		snprintf(buf, size, " (daemon option)");
+		return buf;
+	}
+	policy_tenant_source(t->pt, k, where, sizeof(where));
+	snprintf(buf, size, " (%s of tenant %s at %s)", policy_key_name(k),
+		 t->name, where);
+	return buf;
+}
+
+/* New work is refused for a tenant whose policy section was removed. */
+static int check_not_orphaned(const struct tenant *t, struct err *e)
+{
+	if (t->orphaned)
+		return err_set(e, EACCES,
+			       "tenant %s is no longer in the policy (removed at reload): "
+			       "only unmap, destroy and unregister are allowed",
+			       t->name);
+	return 0;
+}
 
 static struct pin_seg *pin_find_le(struct pin_tree *tree, uint64_t x)
 {
@@ -235,8 +271,9 @@ static struct mapping *mapping_first_overlap(struct ioas_obj *o,
 
 /* ------------------------------------------------------------ lifetime */
 
-struct tenant *tenant_new(struct backend *b, const char *name,
-			  const struct tenant_limits *limits)
+struct tenant *tenant_new(struct backend *b, struct pool *pool,
+			  const char *name, const struct tenant_limits *limits,
+			  const struct policy_tenant *pt)
 {
 	struct tenant *t = calloc(1, sizeof(*t));
 
@@ -248,13 +285,86 @@ struct tenant *tenant_new(struct backend *b, const char *name,
 		return NULL;
 	}
 	t->backend = b;
+	t->pool = pool;
+	t->pt = policy_tenant_ref(pt);
 	t->limits = *limits;
 	RB_INIT(&t->ioases);
 	RB_INIT(&t->mems);
 	t->next_ioas_handle = 1;
 	t->next_mem_handle = 1;
+	LIST_INSERT_HEAD(&registry, t, link);
 	totals.tenants++;
 	return t;
+}
+
+struct tenant *tenant_find(const char *name)
+{
+	struct tenant *t;
+
+	LIST_FOREACH(t, &registry, link)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+struct tenant *tenant_next(struct tenant *t)
+{
+	return t ? LIST_NEXT(t, link) : LIST_FIRST(&registry);
+}
+
+const struct policy_tenant *tenant_policy(const struct tenant *t)
+{
+	return t->pt;
+}
+
+void tenant_get_limits(const struct tenant *t, struct tenant_limits *ret)
+{
+	*ret = t->limits;
+}
+
+void tenant_set_policy(struct tenant *t, const struct policy_tenant *pt,
+		       const struct tenant_limits *limits)
+{
+	if (!pt) {
+		t->orphaned = true;
+		return;
+	}
+	policy_tenant_unref(t->pt);
+	t->pt = policy_tenant_ref(pt);
+	t->limits = *limits;
+	t->orphaned = false;
+}
+
+bool tenant_orphaned(const struct tenant *t)
+{
+	return t->orphaned;
+}
+
+uint32_t tenant_conns(const struct tenant *t)
+{
+	return t->nconns;
+}
+
+void tenant_conn_attach(struct tenant *t)
+{
+	t->nconns++;
+}
+
+uint32_t tenant_conn_detach(struct tenant *t)
+{
+	return --t->nconns;
+}
+
+/* Take an IOAS from the pool (or the kernel) and give it back. */
+static int ioas_get_backend(struct tenant *t, uint32_t *ret_id)
+{
+	return t->pool ? pool_take(t->pool, ret_id)
+		       : backend_ioas_alloc(t->backend, ret_id);
+}
+
+static int ioas_put_backend(struct tenant *t, uint32_t id)
+{
+	return t->pool ? pool_give(t->pool, id) : backend_destroy(t->backend, id);
 }
 
 static void mapping_release(struct tenant *t, struct ioas_obj *o,
@@ -317,19 +427,20 @@ struct tenant *tenant_free(struct tenant *t)
 	while ((o = RB_MIN(ioas_tree, &t->ioases))) {
 		uint64_t unmapped;
 
-		/* Unmap first so the pages are unpinned even if destroy is
-		 * refused (a device still attached); destroy then frees the
-		 * kernel object. Failures here cannot be reported to anyone
-		 * but the log, which the caller owns; the mappings are gone
-		 * from our tables either way. */
+		/* Unmap first so the pages are unpinned even if the IOAS
+		 * cannot be reset or destroyed; then it goes back to the pool
+		 * (reset) or is destroyed. The mappings are gone from our
+		 * tables either way. */
 		(void)backend_unmap(t->backend, o->id, 0, UINT64_MAX,
 				    &unmapped);
-		(void)backend_destroy(t->backend, o->id);
+		(void)ioas_put_backend(t, o->id);
 		ioas_free(t, o);
 	}
 	while ((m = RB_MIN(mem_tree, &t->mems)))
 		mem_free(t, m);
+	LIST_REMOVE(t, link);
 	totals.tenants--;
+	policy_tenant_unref(t->pt);
 	free(t->name);
 	free(t);
 	return NULL;
@@ -352,26 +463,74 @@ void tenant_get_totals(struct tenant_totals *ret)
 
 /* ------------------------------------------------------------ IOAS */
 
+/* Apply the tenant's policy to a fresh IOAS: AllowedIOVA, HugePages. */
+static int ioas_apply_policy(struct tenant *t, uint32_t id, struct err *e)
+{
+	char why[400];
+	int r;
+
+	if (!t->pt)
+		return 0;
+	if (t->pt->n_allowed_iova > 0) {
+		struct backend_iova_range *ranges;
+
+		ranges = calloc(t->pt->n_allowed_iova, sizeof(*ranges));
+		if (!ranges)
+			return err_set(e, ENOMEM, "out of memory");
+		for (size_t i = 0; i < t->pt->n_allowed_iova; i++) {
+			ranges[i].start = t->pt->allowed_iova[i].start;
+			ranges[i].last = t->pt->allowed_iova[i].last;
+		}
+		r = backend_allow_iovas(t->backend, id, ranges,
+					(uint32_t)t->pt->n_allowed_iova);
+		free(ranges);
+		if (r < 0)
+			return err_errno(e, r, "applying AllowedIOVA%s",
+					 cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
+	}
+	if (!t->pt->huge_pages) {
+		uint64_t off = 0;
+
+		r = backend_option(t->backend, BACKEND_OPTION_OP_SET,
+				   BACKEND_OPTION_HUGE_PAGES, id, &off);
+		if (r < 0)
+			return err_errno(e, r, "applying HugePages=no%s",
+					 cite(t, POLICY_KEY_HUGE_PAGES, why, sizeof(why)));
+	}
+	return 0;
+}
+
 int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 {
 	struct ioas_obj *o;
+	char why[400];
 	uint32_t id;
 	int r;
 
+	r = check_not_orphaned(t, e);
+	if (r < 0)
+		return r;
 	if (t->usage.ioas >= t->limits.max_ioas)
 		return err_set(e, ENOSPC,
 			       "IOAS limit reached: %" PRIu32 " of %" PRIu32
-			       " in use",
-			       t->usage.ioas, t->limits.max_ioas);
+			       " in use%s",
+			       t->usage.ioas, t->limits.max_ioas,
+			       cite(t, POLICY_KEY_MAX_IOAS, why, sizeof(why)));
 	if (t->next_ioas_handle == 0)
 		return err_set(e, ENOSPC, "IOAS handle space exhausted");
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return err_set(e, ENOMEM, "out of memory");
-	r = backend_ioas_alloc(t->backend, &id);
+	r = ioas_get_backend(t, &id);
 	if (r < 0) {
 		free(o);
 		return err_errno(e, r, "IOMMU_IOAS_ALLOC failed");
+	}
+	r = ioas_apply_policy(t, id, e);
+	if (r < 0) {
+		(void)ioas_put_backend(t, id);
+		free(o);
+		return r;
 	}
 	o->id = id;
 	o->handle = t->next_ioas_handle++;
@@ -390,6 +549,21 @@ int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
 
 	if (!o)
 		return -ENOENT;
+	if (t->pool) {
+		uint64_t unmapped;
+		/* What IOMMU_DESTROY would do to the mappings, then back to
+		 * the pool (reset) instead of destroyed. A device still
+		 * attached is what makes the kernel say EBUSY; devices are
+		 * not brokered yet, so nothing can hold the IOAS here. */
+		uint32_t id = o->id;
+
+		r = backend_unmap(t->backend, id, 0, UINT64_MAX, &unmapped);
+		if (r < 0)
+			return err_errno(e, r, "unmapping IOAS %" PRIu32, handle);
+		ioas_free(t, o);
+		(void)pool_give(t->pool, id);
+		return 0;
+	}
 	r = backend_destroy(t->backend, o->id);
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_DESTROY of IOAS %" PRIu32,
@@ -429,6 +603,25 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 
 	if (!o)
 		return -ENOENT;
+	if (t->pt && t->pt->n_allowed_iova > 0) {
+		char why[400];
+
+		/* Narrowing is the tenant's business; widening past policy,
+		 * or clearing the list (= everything), is not. */
+		if (num == 0)
+			return err_set(e, EPERM,
+				       "the allowed IOVA list cannot be cleared: policy restricts it%s",
+				       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
+		for (uint32_t i = 0; i < num; i++)
+			if (ranges[i].start < ranges[i].last &&
+			    !policy_tenant_iova_allowed(t->pt, ranges[i].start,
+							ranges[i].last - ranges[i].start + 1))
+				return err_set(e, EPERM,
+					       "allowed range [0x%" PRIx64 ", 0x%" PRIx64
+					       "] is outside the policy's AllowedIOVA%s",
+					       ranges[i].start, ranges[i].last,
+					       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
+	}
 	for (uint32_t i = 0; i < num; i++)
 		if (ranges[i].start >= ranges[i].last)
 			return err_set(e, EINVAL,
@@ -451,14 +644,19 @@ int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
 {
 	struct memory_region *region;
 	struct mem_obj *m;
+	char why[400];
 	int r;
 
+	r = check_not_orphaned(t, e);
+	if (r < 0)
+		return r;
 	if (t->usage.memory_regions >= t->limits.max_memory_regions)
 		return err_set(e, ENOSPC,
 			       "memory region limit reached: %" PRIu32
-			       " of %" PRIu32 " in use",
+			       " of %" PRIu32 " in use%s",
 			       t->usage.memory_regions,
-			       t->limits.max_memory_regions);
+			       t->limits.max_memory_regions,
+			       cite(t, POLICY_KEY_MAX_MEMORY_REGIONS, why, sizeof(why)));
 	if (t->next_mem_handle == 0)
 		return err_set(e, ENOSPC, "memory handle space exhausted");
 	m = calloc(1, sizeof(*m));
@@ -538,6 +736,34 @@ static int check_flags(uint32_t flags, struct err *e)
 	return 0;
 }
 
+/* Access= and AllowedIOVA= for a new mapping at [iova, iova + length). */
+static int check_map_policy(struct tenant *t, uint32_t flags, uint64_t iova,
+			    uint64_t length, struct err *e)
+{
+	char why[400];
+	int r;
+
+	r = check_not_orphaned(t, e);
+	if (r < 0)
+		return r;
+	if (!t->pt)
+		return 0;
+	if ((flags & BACKEND_MAP_WRITEABLE) && t->pt->access == POLICY_ACCESS_READ)
+		return err_set(e, EPERM,
+			       "writeable mappings are not allowed: Access=read%s",
+			       cite(t, POLICY_KEY_ACCESS, why, sizeof(why)));
+	/* The kernel applies ALLOW_IOVAS to the IOVAs it picks, not to fixed
+	 * ones: the daemon is what keeps a tenant inside its ranges. */
+	if ((flags & BACKEND_MAP_FIXED_IOVA) &&
+	    !policy_tenant_iova_allowed(t->pt, iova, length))
+		return err_set(e, EPERM,
+			       "IOVA range [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is outside AllowedIOVA%s",
+			       iova, length,
+			       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
+	return 0;
+}
+
 int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	       uint64_t offset, uint64_t length, uint32_t flags,
 	       uint64_t *iova, struct err *e)
@@ -545,6 +771,7 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	struct ioas_obj *o;
 	struct mem_obj *mem;
 	uint64_t end, newly, out = *iova;
+	char why[400];
 	int r;
 
 	/* The kernel's order (iommufd_ioas_map): flags, overflow, access
@@ -566,6 +793,9 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 		return -ENOENT;
 	if (length == 0)
 		return err_set(e, EINVAL, "map length is 0");
+	r = check_map_policy(t, flags, *iova, length, e);
+	if (r < 0)
+		return r;
 	if (add_overflow(offset, length, &end))
 		return err_set(e, EOVERFLOW,
 			       "offset 0x%" PRIx64 " + length 0x%" PRIx64
@@ -586,15 +816,17 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	if (t->usage.mappings >= t->limits.max_mappings)
 		return err_set(e, ENOSPC,
 			       "mapping limit reached: %" PRIu32 " of %" PRIu32
-			       " in use",
-			       t->usage.mappings, t->limits.max_mappings);
+			       " in use%s",
+			       t->usage.mappings, t->limits.max_mappings,
+			       cite(t, POLICY_KEY_MAX_MAPPINGS, why, sizeof(why)));
 	newly = pin_uncovered(&mem->pins, offset, end);
 	if (t->usage.pinned_bytes + newly > t->limits.max_pinned_bytes)
 		return err_set(e, EDQUOT,
-			       "pinned-bytes quota: 0x%" PRIx64
-			       " pinned + 0x%" PRIx64 " new > limit 0x%" PRIx64,
+			       "pinned-bytes limit: 0x%" PRIx64
+			       " pinned + 0x%" PRIx64 " new > 0x%" PRIx64 "%s",
 			       t->usage.pinned_bytes, newly,
-			       t->limits.max_pinned_bytes);
+			       t->limits.max_pinned_bytes,
+			       cite(t, POLICY_KEY_MAX_PINNED_BYTES, why, sizeof(why)));
 
 	if (t->backend->has_map_file)
 		r = backend_map_file(t->backend, o->id, flags, mem->region->fd,
@@ -688,6 +920,7 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 {
 	struct ioas_obj *src, *dst;
 	struct mapping *m;
+	char why[400];
 	uint64_t last, pos, out = *dst_iova;
 	uint32_t pieces = 0;
 	int r;
@@ -730,11 +963,15 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 	dst = ioas_get(t, dst_ioas, e);
 	if (!dst)
 		return -ENOENT;
+	r = check_map_policy(t, flags, *dst_iova, length, e);
+	if (r < 0)
+		return r;
 	if (t->usage.mappings + pieces > t->limits.max_mappings)
 		return err_set(e, ENOSPC,
 			       "mapping limit: %" PRIu32 " in use + %" PRIu32
-			       " new > limit %" PRIu32,
-			       t->usage.mappings, pieces, t->limits.max_mappings);
+			       " new > %" PRIu32 "%s",
+			       t->usage.mappings, pieces, t->limits.max_mappings,
+			       cite(t, POLICY_KEY_MAX_MAPPINGS, why, sizeof(why)));
 
 	r = backend_copy(t->backend, dst->id, src->id, flags, src_iova, length,
 			 &out);
@@ -788,6 +1025,19 @@ int tenant_option(struct tenant *t, uint32_t op, uint32_t option_id,
 	o = ioas_get(t, ioas, e);
 	if (!o)
 		return -ENOENT;
+	if (op == BACKEND_OPTION_OP_SET && *val == 1 && t->pt &&
+	    !t->pt->huge_pages) {
+		char why[400];
+
+		return err_set(e, EPERM, "huge pages are off for this tenant: HugePages=no%s",
+			       cite(t, POLICY_KEY_HUGE_PAGES, why, sizeof(why)));
+	}
+	if (op == BACKEND_OPTION_OP_SET) {
+		int r2 = check_not_orphaned(t, e);
+
+		if (r2 < 0)
+			return r2;
+	}
 	r = backend_option(t->backend, op, option_id, o->id, val);
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_OPTION_HUGE_PAGES %s refused",

@@ -23,6 +23,8 @@
 #include "util.h"
 
 struct tenant;
+struct pool;
+struct policy_tenant;
 
 struct tenant_limits {
 	uint32_t max_ioas;
@@ -40,13 +42,45 @@ struct tenant_usage {
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
 };
 
-struct tenant *tenant_new(struct backend *b, const char *name,
-			  const struct tenant_limits *limits);
-/* Unmap and destroy every IOAS, close every memory fd, free. NULL-safe. */
+/*
+ * A tenant, registered under its name until freed. pool may be NULL (IOASes
+ * are then allocated and destroyed directly). pt is the policy entry the
+ * tenant was resolved with (referenced; NULL without a policy): its
+ * AllowedIOVA, HugePages and Access are enforced, and its file:line is
+ * cited in refusals. limits are the numbers in force.
+ */
+struct tenant *tenant_new(struct backend *b, struct pool *pool,
+			  const char *name, const struct tenant_limits *limits,
+			  const struct policy_tenant *pt);
+/* Unmap every IOAS and return it to the pool (or destroy it), close every
+ * memory fd, unregister, free. NULL-safe. */
 struct tenant *tenant_free(struct tenant *t);
 
+/* The live tenant registered under name, or NULL. */
+struct tenant *tenant_find(const char *name);
+/* Iterate over live tenants: tenant_next(NULL) is the first. */
+struct tenant *tenant_next(struct tenant *t);
+
 const char *tenant_name(const struct tenant *t);
+const struct policy_tenant *tenant_policy(const struct tenant *t);
+void tenant_get_limits(const struct tenant *t, struct tenant_limits *ret);
 void tenant_get_usage(const struct tenant *t, struct tenant_usage *ret);
+
+/*
+ * Policy reload: new work is checked against the new entry and limits;
+ * nothing existing is torn down, even when now over a limit. With pt NULL
+ * the tenant is orphaned: its section is gone, so it may only release
+ * (unmap, destroy, unregister) until its last connection closes.
+ */
+void tenant_set_policy(struct tenant *t, const struct policy_tenant *pt,
+		       const struct tenant_limits *limits);
+bool tenant_orphaned(const struct tenant *t);
+
+/* Connections attached to the tenant. */
+uint32_t tenant_conns(const struct tenant *t);
+void tenant_conn_attach(struct tenant *t);
+/* Returns the number of connections left. */
+uint32_t tenant_conn_detach(struct tenant *t);
 
 /* Every operation returns 0 or -errno with e filled in (why). */
 int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e);

@@ -151,6 +151,20 @@ int harness_daemon_start(struct harness_daemon *d,
 	argv[n++] = d->socket;
 	argv[n++] = "--socket-mode";
 	argv[n++] = "0666";
+	/* Tests that do not bring a policy run the daemon in development
+	 * mode (each connection its own tenant), and never write to the
+	 * host's journal. */
+	{
+		bool has_policy = false;
+
+		for (size_t i = 0; extra_args && extra_args[i]; i++)
+			if (!strcmp(extra_args[i], "--policy-dir") ||
+			    !strcmp(extra_args[i], "--no-policy"))
+				has_policy = true;
+		if (!has_policy)
+			argv[n++] = "--no-policy";
+	}
+	argv[n++] = "--no-journal";
 	for (size_t i = 0; extra_args && extra_args[i]; i++) {
 		if (i >= MAX_EXTRA_ARGS) {
 			remove_dir(d);

@@ -109,7 +109,7 @@ EOF
 
 # ---------------------------------------------------------------- daemon
 echo "# starting $IOASD on $sock"
-"$IOASD" --socket "$sock" --backend sim --socket-mode 0666 -v 2>"$dir/daemon.log" &
+"$IOASD" --socket "$sock" --backend sim --socket-mode 0666 --no-policy --no-journal -v 2>"$dir/daemon.log" &
 daemon_pid=$!
 ready=false
 for _ in $(seq 1 500); do

@@ -88,7 +88,7 @@ static void assert_consistent(struct tenant *t)
 /* Handles are per tenant, start at 1 and are never reused. */
 START_TEST(handles_are_local_and_not_reused)
 {
-	struct tenant *a = tenant_new(b, "a", &big), *c = tenant_new(b, "c", &big);
+	struct tenant *a = tenant_new(b, NULL, "a", &big, NULL), *c = tenant_new(b, NULL, "c", &big, NULL);
 	struct err e = { 0 };
 	uint32_t h1 = ioas(a), h2;
 
@@ -108,7 +108,7 @@ END_TEST
  * once; it stays charged until the last mapping of each byte is gone. */
 START_TEST(pinned_once_per_range)
 {
-	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
 	struct tenant_usage u;
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 4 * MiB), i1 = ioas(t), i2 = ioas(t), i3 = ioas(t);
@@ -140,7 +140,7 @@ END_TEST
  * The daemon refuses before the kernel could remove earlier areas. */
 START_TEST(unmap_split_refused_without_effect)
 {
-	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
 	struct tenant_usage u;
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 4 * MiB), io = ioas(t);
@@ -163,7 +163,7 @@ END_TEST
 /* Kernel: a copy makes one destination area per source area it spans. */
 START_TEST(copy_keeps_source_area_boundaries)
 {
-	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
 	struct tenant_usage u;
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 4 * MiB), s = ioas(t), d = ioas(t);
@@ -191,7 +191,7 @@ END_TEST
 
 START_TEST(unregister_busy_while_mapped)
 {
-	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 1 * MiB), io = ioas(t);
 	uint64_t n;
@@ -215,7 +215,7 @@ START_TEST(limits_at_boundary)
 		.max_region_size = 4 * MiB,
 		.max_pinned_bytes = 2 * MiB,
 	};
-	struct tenant *t = tenant_new(b, "t", &l);
+	struct tenant *t = tenant_new(b, NULL, "t", &l, NULL);
 	struct err e = { 0 };
 	uint32_t h, io, mem;
 	uint64_t v;
@@ -249,7 +249,7 @@ END_TEST
 
 START_TEST(map_argument_checks)
 {
-	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
 	struct err e = { 0 };
 	uint32_t mem = reg(t, MiB), io = ioas(t);
 	uint64_t v = 0;
@@ -279,7 +279,7 @@ START_TEST(free_releases_everything)
 	uint32_t mem, io;
 
 	tenant_get_totals(&before);
-	t = tenant_new(b, "t", &big);
+	t = tenant_new(b, NULL, "t", &big, NULL);
 	mem = reg(t, 2 * MiB);
 	io = ioas(t);
 	map_fixed(t, io, mem, 0, 2 * MiB, 0x100000);
@@ -296,7 +296,7 @@ END_TEST
 /* Random map/copy/unmap sequences keep the tables consistent. */
 START_TEST(random_sequences_stay_consistent)
 {
-	struct tenant *t = tenant_new(b, "t", &big);
+	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
 	uint32_t mem = reg(t, 16 * MiB), io[3] = { ioas(t), ioas(t), ioas(t) };
 	unsigned seed = 12345;
 

@@ -105,6 +105,9 @@ static int start_daemon(struct bench *b)
 	argv[n++] = b->socket;
 	argv[n++] = "--backend";
 	argv[n++] = b->backend_arg;
+	/* Measure the broker, not policy matching or the journal. */
+	argv[n++] = "--no-policy";
+	argv[n++] = "--no-journal";
 	if (b->device) {
 		argv[n++] = "--device";
 		argv[n++] = b->device;

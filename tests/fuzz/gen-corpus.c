@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Write the seed corpora of the fuzz targets:
+ *   gen-corpus OUTDIR   ->  OUTDIR/request/*   one packed Request each
+ *                           OUTDIR/dispatch/*  programs for fuzz-dispatch
+ * (the policy seeds are plain files, kept by hand in corpus/policy).
+ * The dispatch encoding is the one documented in fuzz-dispatch.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "proto/ioasd.pb-c.h"
+
+static const char *outdir;
+
+static void write_file(const char *sub, const char *name, const void *buf,
+		       size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, sub);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, sub, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void request(const char *name, Ioasd__Request *req)
+{
+	uint8_t buf[4096];
+
+	write_file("request", name, buf, ioasd__request__pack(req, buf));
+}
+
+static void requests(void)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Hello hello = IOASD__HELLO__INIT;
+	Ioasd__IoasAlloc alloc = IOASD__IOAS_ALLOC__INIT;
+	Ioasd__IoasDestroy destroy = IOASD__IOAS_DESTROY__INIT;
+	Ioasd__IovaRanges ranges = IOASD__IOVA_RANGES__INIT;
+	Ioasd__AllowIovas allow = IOASD__ALLOW_IOVAS__INIT;
+	Ioasd__IovaRange r1 = IOASD__IOVA_RANGE__INIT, r2 = IOASD__IOVA_RANGE__INIT;
+	Ioasd__IovaRange *rps[] = { &r1, &r2 };
+	Ioasd__RegisterMemory reg = IOASD__REGISTER_MEMORY__INIT;
+	Ioasd__UnregisterMemory unreg = IOASD__UNREGISTER_MEMORY__INIT;
+	Ioasd__Map map = IOASD__MAP__INIT;
+	Ioasd__Unmap unmap = IOASD__UNMAP__INIT;
+	Ioasd__Copy copy = IOASD__COPY__INIT;
+	Ioasd__Option opt = IOASD__OPTION__INIT;
+	Ioasd__Stats stats = IOASD__STATS__INIT;
+	Ioasd__Whoami whoami = IOASD__WHOAMI__INIT;
+	static const uint8_t garbage[] = { 0x08, 0x01, 0x52, 0xff, 0xff, 0xff, 0xff, 0x0f };
+	static const uint8_t unknown_op[] = { 0x08, 0x07, 0xfa, 0x01, 0x00 }; /* field 31 */
+
+	req.id = 7;
+	hello.version = 1;
+	hello.client_name = (char *)"seed";
+	req.op_case = IOASD__REQUEST__OP_HELLO;
+	req.hello = &hello;
+	request("hello", &req);
+	hello.version = 2;
+	request("hello-v2", &req);
+
+	req.op_case = IOASD__REQUEST__OP_IOAS_ALLOC;
+	req.ioas_alloc = &alloc;
+	request("ioas-alloc", &req);
+
+	destroy.ioas = 1;
+	req.op_case = IOASD__REQUEST__OP_IOAS_DESTROY;
+	req.ioas_destroy = &destroy;
+	request("ioas-destroy", &req);
+
+	ranges.ioas = 1;
+	ranges.capacity = 4;
+	req.op_case = IOASD__REQUEST__OP_IOVA_RANGES;
+	req.iova_ranges = &ranges;
+	request("iova-ranges", &req);
+	ranges.capacity = UINT32_MAX;
+	request("iova-ranges-huge", &req);
+
+	r1.start = 0x10000;
+	r1.last = 0x1ffff;
+	r2.start = 1ull << 32;
+	r2.last = UINT64_MAX;
+	allow.ioas = 1;
+	allow.n_ranges = 2;
+	allow.ranges = rps;
+	req.op_case = IOASD__REQUEST__OP_ALLOW_IOVAS;
+	req.allow_iovas = &allow;
+	request("allow-iovas", &req);
+
+	reg.offset = 0;
+	reg.length = 8192;
+	req.op_case = IOASD__REQUEST__OP_REGISTER_MEMORY;
+	req.register_memory = &reg;
+	request("register", &req);
+
+	unreg.memory = 1;
+	req.op_case = IOASD__REQUEST__OP_UNREGISTER_MEMORY;
+	req.unregister_memory = &unreg;
+	request("unregister", &req);
+
+	map.ioas = 1;
+	map.memory = 1;
+	map.offset = 0;
+	map.length = 4096;
+	map.flags = 6;
+	req.op_case = IOASD__REQUEST__OP_MAP;
+	req.map = &map;
+	request("map-auto", &req);
+	map.flags = 7;
+	map.has_iova = 1;
+	map.iova = 0x100000;
+	request("map-fixed", &req);
+	map.flags = 1;
+	map.has_iova = 0;
+	request("map-fixed-no-iova", &req);
+
+	unmap.ioas = 1;
+	unmap.iova = 0x100000;
+	unmap.length = 4096;
+	req.op_case = IOASD__REQUEST__OP_UNMAP;
+	req.unmap = &unmap;
+	request("unmap", &req);
+	unmap.iova = 0;
+	unmap.length = UINT64_MAX;
+	request("unmap-all", &req);
+
+	copy.src_ioas = 1;
+	copy.dst_ioas = 2;
+	copy.src_iova = 0x100000;
+	copy.length = 4096;
+	copy.flags = 7;
+	copy.has_dst_iova = 1;
+	copy.dst_iova = 0x200000;
+	req.op_case = IOASD__REQUEST__OP_COPY;
+	req.copy = &copy;
+	request("copy", &req);
+
+	opt.op = IOASD__OPTION_OP__OPTION_OP_SET;
+	opt.option = IOASD__OPTION_ID__OPTION_ID_HUGE_PAGES;
+	opt.ioas = 1;
+	opt.has_value = 1;
+	opt.value = 0;
+	req.op_case = IOASD__REQUEST__OP_OPTION;
+	req.option = &opt;
+	request("option-set", &req);
+	opt.op = IOASD__OPTION_OP__OPTION_OP_GET;
+	opt.has_value = 0;
+	request("option-get", &req);
+
+	req.op_case = IOASD__REQUEST__OP_STATS;
+	req.stats = &stats;
+	request("stats", &req);
+
+	req.op_case = IOASD__REQUEST__OP_WHOAMI;
+	req.whoami = &whoami;
+	request("whoami", &req);
+
+	write_file("request", "empty", "", 0);
+	write_file("request", "garbage", garbage, sizeof(garbage));
+	write_file("request", "unknown-op", unknown_op, sizeof(unknown_op));
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+struct prog {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void emit(struct prog *p, int count, ...)
+{
+	va_list ap;
+
+	va_start(ap, count);
+	for (int i = 0; i < count; i++)
+		p->b[p->n++] = (uint8_t)va_arg(ap, int);
+	va_end(ap);
+}
+
+/* ctl fd kinds and op numbers of fuzz-dispatch.c. */
+enum { FD_NONE, FD_SEALED, FD_UNSEALED, FD_PIPE, FD_RDONLY, FD_WSEALED, FD_TWO, FD_FIVE };
+enum { RAW = 0x08, RECONNECT = 0x10, NO_HELLO = 0x20, PIPELINE = 0x40 };
+enum { OP_HELLO, OP_ALLOC, OP_DESTROY, OP_RANGES, OP_ALLOW, OP_REGISTER,
+       OP_UNREGISTER, OP_MAP, OP_UNMAP, OP_COPY, OP_OPTION, OP_STATS };
+
+/* Operands: handles as is, pages p (p*4 KiB), iova i (i*64 KiB). */
+static void alloc(struct prog *p, int ctl) { emit(p, 2, ctl, OP_ALLOC); }
+static void reg(struct prog *p, int ctl, int npages, int off, int len)
+{
+	emit(p, 5, ctl | FD_SEALED, npages - 1, OP_REGISTER, off, len);
+}
+static void map_auto(struct prog *p, int ctl, int ioas, int mem, int off, int len)
+{
+	emit(p, 8, ctl, OP_MAP, ioas, mem, off, len, 6, 0);
+}
+static void map_fixed(struct prog *p, int ctl, int ioas, int mem, int off,
+		      int len, int iova)
+{
+	emit(p, 8, ctl, OP_MAP, ioas, mem, off, len, 7, iova);
+}
+static void unmap(struct prog *p, int ctl, int ioas, int iova, int len)
+{
+	emit(p, 5, ctl, OP_UNMAP, ioas, iova, len);
+}
+static void copy_fixed(struct prog *p, int ctl, int src, int dst, int iova,
+		       int len, int dst_iova)
+{
+	emit(p, 8, ctl, OP_COPY, src, dst, iova, len, 7, dst_iova);
+}
+static void stats(struct prog *p, int ctl) { emit(p, 2, ctl, OP_STATS); }
+
+static void prog_write(const char *name, const struct prog *p)
+{
+	write_file("dispatch", name, p->b, p->n);
+}
+
+static void dispatch(void)
+{
+	struct prog p;
+
+	/* The demo: register, map (auto and fixed), copy, unmap, tear down. */
+	for (int mf = 0; mf < 2; mf++) {
+		memset(&p, 0, sizeof(p));
+		emit(&p, 1, mf);
+		alloc(&p, 0);
+		alloc(&p, 0);
+		reg(&p, 0, 8, 0, 8);
+		map_auto(&p, 0, 1, 1, 0, 4);
+		map_fixed(&p, 0, 1, 1, 4, 4, 0x20);
+		copy_fixed(&p, 0, 1, 2, 0x20, 4, 0x40);
+		unmap(&p, 0, 2, 0x40, 4);
+		stats(&p, 0);
+		emit(&p, 3, 0, OP_DESTROY, 1);
+		emit(&p, 3, 0, OP_UNREGISTER, 1);
+		emit(&p, 3, 0, OP_DESTROY, 2);
+		emit(&p, 3, 0, OP_UNREGISTER, 1);
+		prog_write(mf ? "demo-map-file" : "demo-mmap", &p);
+	}
+
+	/* Hang up with everything mapped, then again on a new connection. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 1);
+	alloc(&p, 0);
+	reg(&p, 0, 16, 0, 16);
+	map_fixed(&p, 0, 1, 1, 0, 16, 0x10);
+	alloc(&p, RECONNECT);
+	reg(&p, 0, 4, 0, 4);
+	map_auto(&p, 0, 1, 1, 0, 4);
+	prog_write("hangup-mapped", &p);
+
+	/* Pipelined requests. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 0);
+	alloc(&p, PIPELINE);
+	reg(&p, PIPELINE, 4, 0, 4);
+	map_auto(&p, PIPELINE, 1, 1, 0, 2);
+	map_auto(&p, PIPELINE, 1, 1, 2, 2);
+	unmap(&p, PIPELINE, 1, 0, 0xf8); /* iova 0, length UINT64_MAX */
+	stats(&p, 0);
+	prog_write("pipeline", &p);
+
+	/* Unmap that would split a mapping; overlapping fixed maps. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 1);
+	alloc(&p, 0);
+	reg(&p, 0, 8, 0, 8);
+	map_fixed(&p, 0, 1, 1, 0, 8, 0x10);
+	unmap(&p, 0, 1, 0x10, 4);
+	map_fixed(&p, 0, 1, 1, 0, 4, 0x10);
+	emit(&p, 3, 0, OP_UNREGISTER, 1);
+	prog_write("split-overlap", &p);
+
+	/* IOVA ranges and allowed ranges. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 1);
+	alloc(&p, 0);
+	emit(&p, 4, 0, OP_RANGES, 0, 1);
+	emit(&p, 4, 0, OP_RANGES, 4, 1);
+	emit(&p, 10, 0, OP_ALLOW, 1, 2, 0x01, 16, 0x10, 31);
+	reg(&p, 0, 4, 0, 4);
+	map_auto(&p, 0, 1, 1, 0, 4);
+	prog_write("ranges", &p);
+
+	/* Options. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 0);
+	alloc(&p, 0);
+	emit(&p, 5, 0, OP_OPTION, 0x4e, 1, 0); /* set huge pages 0 */
+	emit(&p, 5, 0, OP_OPTION, 0x10, 1, 0); /* get huge pages */
+	emit(&p, 5, 0, OP_OPTION, 0x54, 1, 1); /* set rlimit mode */
+	prog_write("options", &p);
+
+	/* Wrong fds: unsealed, pipe, read-only, write-sealed, two, five. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 1);
+	alloc(&p, 0);
+	emit(&p, 5, FD_UNSEALED, 3, OP_REGISTER, 0, 4);
+	emit(&p, 4, FD_PIPE, OP_REGISTER, 0, 1);
+	emit(&p, 5, FD_RDONLY, 3, OP_REGISTER, 0, 4);
+	map_auto(&p, 0, 1, 1, 0, 4);
+	emit(&p, 5, FD_WSEALED, 3, OP_REGISTER, 0, 4);
+	emit(&p, 5, FD_TWO, 3, OP_REGISTER, 0, 4);
+	emit(&p, 3, FD_SEALED, 0, OP_STATS);
+	emit(&p, 3, FD_FIVE, OP_STATS);
+	stats(&p, 0);
+	prog_write("wrong-fds", &p);
+
+	/* Transport abuse: raw garbage, oversized, zero-length with an fd. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 0);
+	emit(&p, 6, RAW, 4, 0x08, 0x01, 0x52, 0x00);
+	emit(&p, 2, RAW, 0xff);
+	emit(&p, 3, RAW | FD_SEALED, 0, 0xfe);
+	stats(&p, 0);
+	prog_write("transport", &p);
+
+	/* Before Hello; a Hello twice; a wrong version. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 2);
+	stats(&p, 0);
+	emit(&p, 3, RECONNECT | NO_HELLO, OP_HELLO, 1);
+	emit(&p, 3, 0, OP_HELLO, 1);
+	emit(&p, 3, RECONNECT | NO_HELLO, OP_HELLO, 0);
+	prog_write("hello", &p);
+
+	/* Limits: more regions and IOASes than allowed. */
+	memset(&p, 0, sizeof(p));
+	emit(&p, 1, 1);
+	for (int i = 0; i < 10; i++)
+		alloc(&p, PIPELINE);
+	for (int i = 0; i < 10; i++)
+		reg(&p, 0, 16, 0, 16);
+	for (int i = 1; i < 8; i++)
+		map_auto(&p, 0, 1, i, 0, 16);
+	prog_write("limits", &p);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+		return 2;
+	}
+	outdir = argv[1];
+	if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
+		perror(outdir);
+		return 1;
+	}
+	requests();
+	dispatch();
+	return 0;
+}
