@@ -84,6 +84,35 @@ static void close_fds(int *fds, size_t n)
  *   -errno   local/transport/protocol failure; *ret is NULL
  * The caller frees *ret with ioasd__response__free_unpacked().
  */
+/*
+ * A refused connection gets one error datagram (id 0) before the daemon
+ * closes it. After EPIPE/ECONNRESET, read it if it is there and mark the
+ * client broken with the daemon's errno and reason; else return 0.
+ */
+static int pending_refusal(struct ioas_client *c, int why)
+{
+	int fds[IOASD_MAX_FDS];
+	Ioasd__Response *resp;
+	size_t nfds = 0;
+	ssize_t n;
+	int r = 0;
+
+	(void)why;
+	n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
+		      &nfds, MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;
+	close_fds(fds, nfds);
+	resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
+	if (!resp)
+		return 0;
+	if (resp->id == 0 && resp->error > 0 && resp->error <= IOAS_ERRNO_MAX)
+		r = broken(c, -resp->error, "%s",
+			   resp->message ? resp->message : strerror(resp->error));
+	ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
 static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		    Ioasd__Response__ResultCase expect, Ioasd__Response **ret)
 {
@@ -92,7 +121,7 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	int fds[IOASD_MAX_FDS];
 	uint32_t limit;
 	ssize_t n;
-	int r;
+	int r, r2;
 
 	*ret = NULL;
 	if (c->broken)
@@ -118,26 +147,9 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	if (r == -EAGAIN)
 		return broken(c, -ETIMEDOUT, "timed out sending to ioasd");
 	if (r == -EPIPE || r == -ECONNRESET) {
-		/* A refused connection gets one error datagram (id 0) before
-		 * the daemon closes it: report that reason when it is there. */
-		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
-			      &nfds, MSG_DONTWAIT);
-		if (n > 0) {
-			close_fds(fds, nfds);
-			resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
-			if (resp && resp->error > 0 &&
-			    resp->error <= IOAS_ERRNO_MAX) {
-				r = broken(c, -resp->error, "%s",
-					   resp->message ? resp->message :
-							   strerror(resp->error));
-				ioasd__response__free_unpacked(resp, NULL);
-				return r;
-			}
-			if (resp)
-				ioasd__response__free_unpacked(resp, NULL);
-		}
-		return broken(c, r,
-			      "ioasd closed the connection (its log says why)");
+		r2 = pending_refusal(c, r);
+		return r2 < 0 ? r2 :
+			broken(c, r, "ioasd closed the connection (its log says why)");
 	}
 	if (r < 0)
 		return broken(c, r, "sending to ioasd: %s", strerror(-r));
@@ -150,6 +162,13 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		if (n == -EAGAIN)
 			return broken(c, -ETIMEDOUT,
 				      "timed out waiting for ioasd");
+		if (n == -ECONNRESET) {
+			/* The kernel reports the reset before the datagram
+			 * the daemon queued before closing: read that. */
+			r2 = pending_refusal(c, (int)n);
+			if (r2 < 0)
+				return r2;
+		}
 		if (n < 0)
 			return broken(c, (int)n, "receiving from ioasd: %s",
 				      strerror((int)-n));

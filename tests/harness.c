@@ -315,15 +315,13 @@ int harness_fd_count_settled(pid_t pid, int timeout_ms)
 	}
 }
 
-static int drop_privileges(void)
+static int drop_privileges(uid_t uid, gid_t gid)
 {
 	if (geteuid() != 0)
 		return 0;
 	if (setgroups(0, NULL) < 0 ||
-	    setresgid(HARNESS_CLIENT_GID, HARNESS_CLIENT_GID,
-		      HARNESS_CLIENT_GID) < 0 ||
-	    setresuid(HARNESS_CLIENT_UID, HARNESS_CLIENT_UID,
-		      HARNESS_CLIENT_UID) < 0)
+	    setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
 		return -errno;
 	/* Make sure it stuck. */
 	if (geteuid() == 0 || setuid(0) == 0)
@@ -332,6 +330,13 @@ static int drop_privileges(void)
 }
 
 int harness_run_client(int (*fn)(void *arg), void *arg)
+{
+	return harness_run_client_as(HARNESS_CLIENT_UID, HARNESS_CLIENT_GID, fn,
+				     arg);
+}
+
+int harness_run_client_as(uid_t uid, gid_t gid, int (*fn)(void *arg),
+			  void *arg)
 {
 	int p[2], result = 0, status, r;
 	ssize_t got;
@@ -350,10 +355,10 @@ int harness_run_client(int (*fn)(void *arg), void *arg)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		r = drop_privileges();
+		r = drop_privileges(uid, gid);
 		if (r < 0) {
 			fprintf(stderr, "harness: cannot drop to uid %d: %s\n",
-				HARNESS_CLIENT_UID, strerror(-r));
+				(int)uid, strerror(-r));
 			_exit(126);
 		}
 		result = fn(arg);

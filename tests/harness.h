@@ -75,6 +75,10 @@ int harness_fd_count_settled(pid_t pid, int timeout_ms);
  * exited non-zero (e.g. valgrind found an error in the child).
  */
 int harness_run_client(int (*fn)(void *arg), void *arg);
+/* The same with a chosen uid/gid (only when running as root; otherwise the
+ * child keeps the caller's ids). */
+int harness_run_client_as(uid_t uid, gid_t gid, int (*fn)(void *arg),
+			  void *arg);
 
 /* A bare connected SOCK_SEQPACKET socket to the daemon (CLOEXEC), or -errno.
  * Nothing is sent: for tests that speak the wire protocol by hand. */

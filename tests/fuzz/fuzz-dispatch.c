@@ -18,12 +18,12 @@
  *          bit 6     pipeline: do not wait for the reply before the next one
  *   [size] for memfd kinds, pages = 1 + size % 16
  *   raw:   len (0xff: one byte over the datagram limit, 0xfe: zero-length
- *          datagram, else len bytes follow)
+ *          datagram, which reads as a close, else len bytes follow)
  *   built: op byte, then operands drawn from the input (small handles,
  *          page-multiple offsets and lengths, and boundary values)
  *
- * Invariants, checked throughout: every datagram but a zero-length one gets
- * exactly one reply while the connection lives, every reply is a Response
+ * Invariants, checked throughout: every datagram but a zero-length one (a
+ * close) gets exactly one reply while the connection lives, every reply is a Response
  * with a reason for any refusal and the request's id, a fixed-IOVA map or
  * copy lands where asked, the tenant's tables stay consistent
  * (tenant_check); after the last hang-up no connection, tenant, IOAS,
@@ -434,7 +434,10 @@ static void send_hello(struct run *r)
 	req.op_case = IOASD__REQUEST__OP_HELLO;
 	req.hello = &h;
 	raw_send(r->client, buf, ioasd__request__pack(&req, buf), NULL, 0);
-	r->pending++;
+	memset(&r->exp[0], 0, sizeof(r->exp[0]));
+	r->exp[0].id = req.id;
+	r->exp_valid[0] = true;
+	r->pending = 1;
 	settle(r);
 	if (r->client < 0)
 		fuzz_fail("a good Hello dropped the connection");
@@ -444,6 +447,7 @@ static void connect_(struct run *r, bool say_hello)
 {
 	(void)fuzz_conn_new(&r->client);
 	r->pending = 0;
+	memset(r->exp_valid, 0, sizeof(r->exp_valid));
 	if (say_hello)
 		send_hello(r);
 }
@@ -455,6 +459,7 @@ static void hang_up(struct run *r)
 	close(r->client);
 	r->client = -1;
 	r->pending = 0;
+	memset(r->exp_valid, 0, sizeof(r->exp_valid));
 	fuzz_loop();
 	if (fuzz_only_conn())
 		fuzz_fail("connection not freed after the peer hung up");
@@ -496,7 +501,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				r.pending++;
 				ctl &= ~0x40; /* do not fill the socket buffer */
 			} else if (l == 0xfe) {
+				/* A close, unless it carries too many fds:
+				 * that is a violation, answered first. */
 				raw_send(r.client, NULL, 0, fds, nfds);
+				if (nfds > IOASD_MAX_FDS)
+					r.pending++;
 			} else {
 				len = l < in.n ? l : in.n;
 				raw_send(r.client, in.p, len, fds, nfds);

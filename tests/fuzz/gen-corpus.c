@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Write the seed corpora of the fuzz targets:
- *   gen-corpus OUTDIR   ->  OUTDIR/request/*   one packed Request each
- *                           OUTDIR/dispatch/*  programs for fuzz-dispatch
+ *   gen-corpus OUTDIR   ->  OUTDIR/request/    one packed Request each
+ *                           OUTDIR/dispatch/   programs for fuzz-dispatch
  * (the policy seeds are plain files, kept by hand in corpus/policy).
  * The dispatch encoding is the one documented in fuzz-dispatch.c.
  */
@@ -63,9 +63,9 @@ static void requests(void)
 	Ioasd__Copy copy = IOASD__COPY__INIT;
 	Ioasd__Option opt = IOASD__OPTION__INIT;
 	Ioasd__Stats stats = IOASD__STATS__INIT;
-	Ioasd__Whoami whoami = IOASD__WHOAMI__INIT;
 	static const uint8_t garbage[] = { 0x08, 0x01, 0x52, 0xff, 0xff, 0xff, 0xff, 0x0f };
 	static const uint8_t unknown_op[] = { 0x08, 0x07, 0xfa, 0x01, 0x00 }; /* field 31 */
+	static const uint8_t whoami[] = { 0x08, 0x07, 0xb2, 0x01, 0x00 };     /* field 22 */
 
 	req.id = 7;
 	hello.version = 1;
@@ -168,9 +168,7 @@ static void requests(void)
 	req.stats = &stats;
 	request("stats", &req);
 
-	req.op_case = IOASD__REQUEST__OP_WHOAMI;
-	req.whoami = &whoami;
-	request("whoami", &req);
+	write_file("request", "whoami", whoami, sizeof(whoami));
 
 	write_file("request", "empty", "", 0);
 	write_file("request", "garbage", garbage, sizeof(garbage));
