@@ -2,14 +2,18 @@
 /* ioasd: command line, backend selection, event loop, signals. */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
@@ -19,6 +23,7 @@
 #include "log.h"
 #include "policy/policy.h"
 #include "pool.h"
+#include "privs.h"
 #include "server.h"
 #include "util.h"
 
@@ -40,6 +45,8 @@ struct options {
 	bool no_journal;
 	int64_t pool_size;           /* -1: from policy or DEFAULT_POOL_SIZE */
 	int rlimit_mode;             /* -1: leave the kernel's default */
+	struct privs_config privs;
+	bool keep_privileges;        /* --no-drop-privileges (debugging only) */
 };
 
 static void usage(FILE *f)
@@ -73,6 +80,10 @@ static void usage(FILE *f)
 		"  --no-journal               do not send audit records to the journal\n"
 		"  --pool-size N              pre-allocated IOASes (default 8)\n"
 		"  --rlimit-mode user|process IOMMU_OPTION_RLIMIT_MODE of the daemon's context\n"
+		"  --socket-group GROUP       group of the socket file (with --socket-mode 0660)\n"
+		"  --user USER                run as USER after opening the device and socket\n"
+		"  --keep-ipc-lock            keep CAP_IPC_LOCK (pins then escape RLIMIT_MEMLOCK)\n"
+		"  --no-drop-privileges       keep every capability (debugging only)\n"
 		"  -v, --verbose              log each refusal (debug level)\n"
 		"  -h, --help                 this text\n"
 		"  -V, --version              print the version\n"
@@ -122,6 +133,7 @@ enum {
 	OPT_MAX_MEM, OPT_MAX_MAPPINGS, OPT_MAX_REGION, OPT_MAX_PINNED,
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
+	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -147,6 +159,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
 		{ "pool-size", required_argument, NULL, OPT_POOL_SIZE },
 		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
+		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "keep-ipc-lock", no_argument, NULL, OPT_KEEP_IPC_LOCK },
+		{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -263,6 +279,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			break;
+		case OPT_SOCKET_GROUP: {
+			struct group *g = getgrnam(optarg);
+
+			if (!g) {
+				fprintf(stderr, "ioasd: --socket-group: no group '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->cfg.socket_gid = g->gr_gid;
+			break;
+		}
+		case OPT_USER:
+			o->privs.user = optarg;
+			break;
+		case OPT_KEEP_IPC_LOCK:
+			o->privs.keep_ipc_lock = true;
+			break;
+		case OPT_NO_DROP:
+			o->keep_privileges = true;
+			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
@@ -296,6 +331,69 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(base, NULL);
 }
 
+/* STATUS= for systemd: what the daemon holds right now. */
+static void notify_status(const struct server *srv)
+{
+#ifdef HAVE_SYSTEMD
+	struct tenant_totals t;
+
+	tenant_get_totals(&t);
+	(void)sd_notifyf(0,
+			 "STATUS=%" PRIu32 " tenants, %" PRIu32 " connections, %" PRIu32
+			 " IOAS, %" PRIu32 " mappings, %" PRIu64 " bytes pinned (backend %s)",
+			 t.tenants, srv->nconns, t.ioas, t.mappings, t.pinned_bytes,
+			 backend_name(srv->backend));
+#else
+	(void)srv;
+#endif
+}
+
+/* Every half watchdog interval (or 5 s): WATCHDOG=1 when asked, STATUS=. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+#ifdef HAVE_SYSTEMD
+	uint64_t usec;
+
+	if (sd_watchdog_enabled(0, &usec) > 0)
+		(void)sd_notify(0, "WATCHDOG=1");
+#endif
+	notify_status(srv);
+}
+
+/* A listening socket passed by systemd (ListenSequentialPacket=), or -1.
+ * -errno when what was passed is not one SOCK_SEQPACKET unix socket. */
+static int listen_fd_from_systemd(void)
+{
+#ifdef HAVE_SYSTEMD
+	int n = sd_listen_fds(1);
+
+	if (n == 0)
+		return -1;
+	if (n < 0) {
+		log_err("cannot take the sockets systemd passed: %s", strerror(-n));
+		return n;
+	}
+	if (n > 1) {
+		log_err("systemd passed %d sockets; ioasd takes exactly one", n);
+		return -EINVAL;
+	}
+	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+		log_err("the socket systemd passed is not a listening SOCK_SEQPACKET unix socket "
+			"(use ListenSequentialPacket=)");
+		return -EINVAL;
+	}
+	if (fcntl(SD_LISTEN_FDS_START, F_SETFL,
+		  fcntl(SD_LISTEN_FDS_START, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	return SD_LISTEN_FDS_START;
+#else
+	return -1;
+#endif
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -306,7 +404,13 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 #ifdef HAVE_SYSTEMD
-	(void)sd_notify(0, "RELOADING=1");
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+				 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+	}
 #endif
 	if (server_reload_policy(srv, &e) < 0)
 		log_err("policy reload failed, keeping the old policy: %s", e.msg);
@@ -316,6 +420,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 #ifdef HAVE_SYSTEMD
 	(void)sd_notify(0, "READY=1");
 #endif
+	notify_status(srv);
 }
 
 static int open_backend(const struct options *o, struct backend **ret)
@@ -358,6 +463,7 @@ int main(int argc, char **argv)
 		.cfg = {
 			.socket_path = DEFAULT_SOCKET,
 			.socket_mode = 0666,
+			.socket_gid = (gid_t)-1,
 			.max_connections = 256,
 			.max_connections_per_uid = 64,
 			.max_outq_bytes = 1u << 20,
@@ -375,7 +481,8 @@ int main(int argc, char **argv)
 		.pool_size = -1,
 		.rlimit_mode = -1,
 	};
-	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_tick = NULL;
+	int listen_fd;
 	struct event_base *base = NULL;
 	struct backend *b = NULL;
 	struct policy *policy = NULL;
@@ -462,13 +569,35 @@ int main(int argc, char **argv)
 		log_err("cannot create the IOAS pool: %s", strerror(-r));
 		goto out;
 	}
-	r = server_start(&srv, base, b, &o.cfg, -1, TAKE_PTR(policy), audit, pool);
+	listen_fd = listen_fd_from_systemd();
+	if (listen_fd < -1)
+		goto out;
+	r = server_start(&srv, base, b, &o.cfg, listen_fd, TAKE_PTR(policy), audit, pool);
 	if (r < 0) {
 		srv.policy = policy_unref(srv.policy);
 		log_err("cannot listen on %s: %s", o.cfg.socket_path, strerror(-r));
 		goto out;
 	}
 	started = true;
+	if (listen_fd >= 0)
+		log_info("socket-activated: serving the socket systemd passed");
+
+	/* Everything privileged is done: the device, the socket, the rlimit
+	 * mode, the audit log. Hold nothing more from here on. */
+	if (!o.keep_privileges) {
+		char why[300], have[200];
+
+		r = privs_drop(&o.privs, why, sizeof(why));
+		if (r < 0) {
+			log_err("refusing to run with privileges it cannot drop: %s", why);
+			goto out;
+		}
+		privs_describe(have, sizeof(have));
+		log_info("privileges dropped%s%s: %s", o.privs.user ? ", running as " : "",
+			 o.privs.user ? o.privs.user : "", have);
+	} else {
+		log_warn("NOTICE: --no-drop-privileges: keeping every capability");
+	}
 	{
 		struct audit_record ar = {
 			.kind = AUDIT_POLICY,
@@ -489,13 +618,29 @@ int main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	{
+		struct timeval tv = { .tv_sec = 5 };
+#ifdef HAVE_SYSTEMD
+		uint64_t usec;
+
+		if (sd_watchdog_enabled(0, &usec) > 0) {
+			tv.tv_sec = (time_t)(usec / 2 / 1000000u);
+			tv.tv_usec = (suseconds_t)(usec / 2 % 1000000u);
+		}
+#endif
+		ev_tick = event_new(base, -1, EV_PERSIST, on_tick, &srv);
+		if (!ev_tick || event_add(ev_tick, &tv) < 0) {
+			log_err("cannot start the status timer");
+			goto out;
+		}
+	}
 
 	log_info("serving on %s (backend %s, pool of %" PRIu32 " IOAS)",
 		 o.cfg.socket_path, backend_name(b), pool_size);
 #ifdef HAVE_SYSTEMD
-	(void)sd_notifyf(0, "READY=1\nSTATUS=serving on %s (backend %s)",
-			 o.cfg.socket_path, backend_name(b));
+	(void)sd_notify(0, "READY=1");
 #endif
+	notify_status(&srv);
 	if (event_base_dispatch(base) < 0) {
 		log_err("event loop failed");
 		goto out;
@@ -513,6 +658,8 @@ out:
 		event_free(ev_int);
 	if (ev_hup)
 		event_free(ev_hup);
+	if (ev_tick)
+		event_free(ev_tick);
 	pool_free(pool);
 	if (base)
 		event_base_free(base);

@@ -352,7 +352,9 @@ static int server_listen(const struct server_config *cfg, int *ret_fd)
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	if (chmod(cfg->socket_path, cfg->socket_mode) < 0) {
+	if ((cfg->socket_gid != (gid_t)-1 &&
+	     chown(cfg->socket_path, (uid_t)-1, cfg->socket_gid) < 0) ||
+	    chmod(cfg->socket_path, cfg->socket_mode) < 0) {
 		int r = -errno;
 
 		unlink(cfg->socket_path);

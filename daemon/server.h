@@ -20,6 +20,7 @@ struct lease;
 struct server_config {
 	const char *socket_path;
 	mode_t socket_mode;
+	gid_t socket_gid;                  /* (gid_t)-1: leave the group alone */
 	uint32_t max_connections;          /* daemon-wide */
 	uint32_t max_connections_per_uid;
 	size_t max_outq_bytes;             /* per connection, reading pauses above */
