@@ -112,6 +112,8 @@ int privs_drop(const struct privs_config *cfg, char *why, size_t whylen)
 		}
 		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	}
+	if (!privileged && !pw)
+		goto no_new_privs; /* nothing to drop: no capset (it may be filtered) */
 	caps = cap_init(); /* all clear */
 	if (!caps) {
 		snprintf(why, whylen, "cap_init: %s", strerror(errno));
@@ -132,6 +134,7 @@ int privs_drop(const struct privs_config *cfg, char *why, size_t whylen)
 		return r;
 	}
 	cap_free(caps);
+no_new_privs:
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(why, whylen, "cannot set no_new_privs: %s", strerror(errno));
 		return -errno;
