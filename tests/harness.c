@@ -95,12 +95,24 @@ static int wait_exit(pid_t pid, int timeout_ms, int *status)
 	}
 }
 
+const char *harness_backend(void)
+{
+	const char *b = getenv("IOASD_TEST_BACKEND");
+
+	return b && *b ? b : "sim";
+}
+
+bool harness_backend_is_sim(void)
+{
+	return !strcmp(harness_backend(), "sim");
+}
+
 int harness_daemon_start(struct harness_daemon *d,
 			 const char *const *extra_args)
 {
 	const char *bin = getenv("IOASD_BIN");
 	const char *vg = getenv("IOASD_VALGRIND");
-	const char *argv[16 + MAX_EXTRA_ARGS];
+	const char *argv[18 + MAX_EXTRA_ARGS];
 	const char *tmp = getenv("TMPDIR");
 	long long deadline;
 	size_t n = 0;
@@ -165,12 +177,36 @@ int harness_daemon_start(struct harness_daemon *d,
 			argv[n++] = "--no-policy";
 	}
 	argv[n++] = "--no-journal";
-	for (size_t i = 0; extra_args && extra_args[i]; i++) {
-		if (i >= MAX_EXTRA_ARGS) {
-			remove_dir(d);
-			return -E2BIG;
+	{
+		const char *backend = harness_backend();
+		bool has_backend = false;
+
+		for (size_t i = 0; extra_args && extra_args[i]; i++) {
+			if (i >= MAX_EXTRA_ARGS) {
+				remove_dir(d);
+				return -E2BIG;
+			}
+			if (!harness_backend_is_sim() &&
+			    !strncmp(extra_args[i], "--sim-", 6)) {
+				fprintf(stderr,
+					"harness: %s is a sim-only option; the backend is %s\n",
+					extra_args[i], backend);
+				remove_dir(d);
+				return -EINVAL;
+			}
+			argv[n++] = extra_args[i];
+			/* The test's backend is replaced by the one under test. */
+			if (!strcmp(extra_args[i], "--backend") &&
+			    extra_args[i + 1]) {
+				argv[n++] = backend;
+				has_backend = true;
+				i++;
+			}
 		}
-		argv[n++] = extra_args[i];
+		if (!has_backend) {
+			argv[n++] = "--backend";
+			argv[n++] = backend;
+		}
 	}
 	argv[n] = NULL;
 

@@ -8,6 +8,8 @@
  *                           the daemon runs under valgrind, which turns any
  *                           memory error or definite leak into a non-zero
  *                           exit status that harness_daemon_stop() reports.
+ *                           The backend is $IOASD_TEST_BACKEND (see
+ *                           harness_backend()).
  *   harness_daemon_stop()   SIGTERM, bounded wait, exit status must be 0.
  *   harness_fd_count()      entries in /proc/<pid>/fd.
  *   harness_run_client()    run a function in a forked child that drops to
@@ -23,6 +25,19 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/*
+ * The backend the daemon-level tests run on: $IOASD_TEST_BACKEND, default
+ * "sim". Tests write "--backend", "sim" in their extra args;
+ * harness_daemon_start() replaces that value with this one (and adds
+ * "--backend <this>" when a test gives none), so the same test checks the
+ * same results and errno on the real kernel: IOASD_TEST_BACKEND=kernel, as
+ * root on a machine with /dev/iommu (tests/vm/guest/50-daemon-tests.sh).
+ * Sim-only daemon options ("--sim-*") are refused with -EINVAL on any other
+ * backend: a test that needs one must skip that case and say why.
+ */
+const char *harness_backend(void);
+bool harness_backend_is_sim(void);
+
 /* The uid/gid clients run as when the tests run as root ("nobody"). */
 #define HARNESS_CLIENT_UID 65534
 #define HARNESS_CLIENT_GID 65534
@@ -36,10 +51,12 @@ struct harness_daemon {
 
 /*
  * Start ioasd. extra_args is a NULL-terminated list appended to the command
- * line (may be NULL), e.g. { "--backend", "sim", NULL }. Returns 0 once the
- * socket accepts connections; -ENOENT when IOASD_BIN is not set or not
- * executable; -ETIMEDOUT when it did not come up in time (it is killed);
- * -ECHILD when it exited during start-up.
+ * line (may be NULL), e.g. { "--backend", "sim", NULL }, with the backend
+ * replaced by harness_backend(). Returns 0 once the socket accepts
+ * connections; -ENOENT when IOASD_BIN is not set or not executable;
+ * -EINVAL for a sim-only option on another backend; -ETIMEDOUT when it did
+ * not come up in time (it is killed); -ECHILD when it exited during
+ * start-up.
  */
 int harness_daemon_start(struct harness_daemon *d,
 			 const char *const *extra_args);

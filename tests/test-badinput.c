@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hostile input at the socket of a real ioasd (sim backend): every bad
+ * Hostile input at the socket of a real ioasd (sim backend, or the one
+ * IOASD_TEST_BACKEND names: see tests/harness.h): every bad
  * datagram is refused with its errno, every fd that came with it is closed
  * (the daemon's /proc/<pid>/fd count returns to its baseline), and the daemon
  * keeps serving a well-behaved client connected throughout.
@@ -172,7 +173,7 @@ START_TEST(oversized_datagram_drops_peer_and_its_fds)
 	union {
 		char b[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
-	} ctl;
+	} ctl = { .b = { 0 } }; /* no uninitialised padding on the wire */
 	struct cmsghdr *cm;
 
 	/* wire_send refuses to build it; do it by hand. */
@@ -206,7 +207,7 @@ START_TEST(too_many_fds_drops_peer_and_closes_all)
 	union {
 		char b[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
-	} ctl;
+	} ctl = { .b = { 0 } }; /* no uninitialised padding on the wire */
 	struct cmsghdr *cm;
 
 	for (size_t i = 0; i < IOASD_MAX_FDS + 1; i++)

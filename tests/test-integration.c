@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Integration tests: libioas against a real ioasd on the sim backend, run
- * twice: with the default sim (IOMMU_IOAS_MAP_FILE path) and with
- * --sim-no-map-file (mmap + IOMMU_IOAS_MAP path).
+ * Integration tests: libioas against a real ioasd. On the sim backend (the
+ * default) every case runs twice: with the default sim (IOMMU_IOAS_MAP_FILE
+ * path) and with --sim-no-map-file (mmap + IOMMU_IOAS_MAP path). With
+ * IOASD_TEST_BACKEND=kernel (the real-kernel suite, tests/vm) every case
+ * runs once, on whichever path the running kernel offers (mmap on 6.12,
+ * MAP_FILE from 6.13 on): --sim-no-map-file is a sim knob. There,
+ * IOASD_TEST_MAP_FILE=0|1, when set, is whether the kernel must have
+ * IOMMU_IOAS_MAP_FILE.
  *
  * Each test starts its own daemon, runs the client side in a child that
  * drops to uid 65534 (when run as root), and afterwards checks that the
@@ -33,14 +38,39 @@
 
 struct ctx {
 	const char *socket;
-	bool map_file; /* the daemon uses IOMMU_IOAS_MAP_FILE */
+	int map_file; /* the daemon must use IOMMU_IOAS_MAP_FILE: 1/0, -1 unknown */
 };
 
+/* The sim's variants; on another backend only the first runs (with the
+ * backend replaced by the harness). */
 static const char *const variant_args[2][4] = {
 	{ "--backend", "sim", NULL },
 	{ "--backend", "sim", "--sim-no-map-file", NULL },
 };
-static const char *const variant_name[2] = { "sim/map-file", "sim/mmap" };
+
+static int n_variants(void)
+{
+	return harness_backend_is_sim() ? 2 : 1;
+}
+
+static const char *variant_name(int variant)
+{
+	static const char *const sim_name[2] = { "sim/map-file", "sim/mmap" };
+
+	return harness_backend_is_sim() ? sim_name[variant] : harness_backend();
+}
+
+/* Whether the daemon of this variant must report IOAS_CAP_MAP_FILE. */
+static int variant_map_file(int variant)
+{
+	const char *e = getenv("IOASD_TEST_MAP_FILE");
+
+	if (harness_backend_is_sim())
+		return variant == 0;
+	if (e && (!strcmp(e, "0") || !strcmp(e, "1")))
+		return e[0] == '1';
+	return -1;
+}
 
 static const char *errname(int r)
 {
@@ -183,12 +213,12 @@ static void run_case(int variant, const char *const *extra,
 	ck_assert_int_gt(base, 0);
 
 	x.socket = d.socket;
-	x.map_file = variant == 0;
+	x.map_file = variant_map_file(variant);
 	r = harness_run_client(body, &x);
 	ck_assert_msg(r == 0, "[%s] client body failed at line %d",
-		      variant_name[variant], r);
+		      variant_name(variant), r);
 
-	check_released(&d, base, variant_name[variant]);
+	check_released(&d, base, variant_name(variant));
 
 	/* Rule: the daemon exits 0 on SIGTERM. */
 	ck_assert_int_eq(harness_daemon_stop(&d), 0);
@@ -204,9 +234,11 @@ static int body_hello(void *arg)
 	int ret = 0;
 
 	EXPECT(open_client(x, &c) == 0);
-	EXPECT(!strcmp(ioas_client_backend(c), "sim"));
+	EXPECT(!strcmp(ioas_client_backend(c), harness_backend()));
 	EXPECT(ioas_client_version(c) == IOAS_PROTOCOL_VERSION);
-	EXPECT(!!(ioas_client_caps(c) & IOAS_CAP_MAP_FILE) == x->map_file);
+	if (x->map_file >= 0)
+		EXPECT(!!(ioas_client_caps(c) & IOAS_CAP_MAP_FILE) ==
+		       x->map_file);
 	EXPECT(ioas_client_max_datagram(c) >= 4096);
 	EXPECT(ioas_client_max_fds(c) >= 1);
 	EXPECT(ioas_client_last_error(c)[0] == '\0');
@@ -233,7 +265,7 @@ static int body_full_cycle(void *arg)
 
 	EXPECT(open_client(x, &c) == 0);
 	EXPECT_RC(c, ioas_stats(c, &st), 0);
-	EXPECT(!strcmp(st.backend, "sim"));
+	EXPECT(!strcmp(st.backend, harness_backend()));
 	EXPECT_U64(st.ioas, 0);
 	EXPECT_U64(st.connections, 1);
 
@@ -979,7 +1011,7 @@ START_TEST(test_release_on_disconnect)
 	}
 	ck_assert_int_eq(harness_fd_count_settled(d.pid, 5000), base + 1 + 3);
 	c = ioas_client_free(c);
-	check_released(&d, base, variant_name[_i]);
+	check_released(&d, base, variant_name(_i));
 	ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
@@ -995,7 +1027,7 @@ START_TEST(test_crash_releases)
 	ck_assert_int_eq(harness_daemon_start(&d, variant_args[_i]), 0);
 	base = harness_fd_count_settled(d.pid, 5000);
 	x.socket = d.socket;
-	x.map_file = _i == 0;
+	x.map_file = variant_map_file(_i);
 	fflush(stderr);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -1005,7 +1037,7 @@ START_TEST(test_crash_releases)
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		      "client did not get as far as killing itself (status 0x%x)",
 		      status);
-	check_released(&d, base, variant_name[_i]);
+	check_released(&d, base, variant_name(_i));
 	ck_assert_int_eq(harness_daemon_stop(&d), 0);
 }
 END_TEST
@@ -1045,25 +1077,27 @@ END_TEST
 static Suite *integration_suite(void)
 {
 	Suite *s = suite_create("integration");
-	TCase *tc = tcase_create("sim");
+	TCase *tc = tcase_create(harness_backend());
 	TCase *local = tcase_create("local");
+	int nv = n_variants();
 
-	/* _i = 0: default sim (MAP_FILE), 1: --sim-no-map-file (mmap). */
-	tcase_add_loop_test(tc, test_hello, 0, 2);
-	tcase_add_loop_test(tc, test_full_cycle, 0, 2);
-	tcase_add_loop_test(tc, test_alloc_destroy, 0, 2);
-	tcase_add_loop_test(tc, test_iova_ranges, 0, 2);
-	tcase_add_loop_test(tc, test_allow_iovas, 0, 2);
-	tcase_add_loop_test(tc, test_register, 0, 2);
-	tcase_add_loop_test(tc, test_region_limit, 0, 2);
-	tcase_add_loop_test(tc, test_map, 0, 2);
-	tcase_add_loop_test(tc, test_unmap, 0, 2);
-	tcase_add_loop_test(tc, test_copy, 0, 2);
-	tcase_add_loop_test(tc, test_huge_pages, 0, 2);
-	tcase_add_loop_test(tc, test_connection_local, 0, 2);
-	tcase_add_loop_test(tc, test_two_clients, 0, 2);
-	tcase_add_loop_test(tc, test_release_on_disconnect, 0, 2);
-	tcase_add_loop_test(tc, test_crash_releases, 0, 2);
+	/* sim: _i = 0 default (MAP_FILE), 1 --sim-no-map-file (mmap);
+	 * another backend: _i = 0 only, the path that backend offers. */
+	tcase_add_loop_test(tc, test_hello, 0, nv);
+	tcase_add_loop_test(tc, test_full_cycle, 0, nv);
+	tcase_add_loop_test(tc, test_alloc_destroy, 0, nv);
+	tcase_add_loop_test(tc, test_iova_ranges, 0, nv);
+	tcase_add_loop_test(tc, test_allow_iovas, 0, nv);
+	tcase_add_loop_test(tc, test_register, 0, nv);
+	tcase_add_loop_test(tc, test_region_limit, 0, nv);
+	tcase_add_loop_test(tc, test_map, 0, nv);
+	tcase_add_loop_test(tc, test_unmap, 0, nv);
+	tcase_add_loop_test(tc, test_copy, 0, nv);
+	tcase_add_loop_test(tc, test_huge_pages, 0, nv);
+	tcase_add_loop_test(tc, test_connection_local, 0, nv);
+	tcase_add_loop_test(tc, test_two_clients, 0, nv);
+	tcase_add_loop_test(tc, test_release_on_disconnect, 0, nv);
+	tcase_add_loop_test(tc, test_crash_releases, 0, nv);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 
@@ -1082,6 +1116,14 @@ int main(void)
 		fprintf(stderr, "IOASD_BIN is not set; run through 'make check'\n");
 		srunner_free(sr);
 		return 77;
+	}
+	if (!harness_backend_is_sim()) {
+		int mf = variant_map_file(0);
+
+		printf("backend %s: one variant per case (--sim-no-map-file is a sim knob); "
+		       "IOMMU_IOAS_MAP_FILE %s\n", harness_backend(),
+		       mf < 0 ? "not checked (IOASD_TEST_MAP_FILE is not 0 or 1)" :
+		       mf ? "required" : "must be absent");
 	}
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tenants and policy through a real daemon (sim backend): resolution from
+ * Tenants and policy through a real daemon (sim backend, or the one
+ * IOASD_TEST_BACKEND names: see tests/harness.h): resolution from
  * kernel credentials, every limit at its boundary, AllowedIOVA enforced on
  * fixed maps (which the kernel would accept), HugePages and Access, two
  * tenants side by side, reload good and bad, the audit trail, and

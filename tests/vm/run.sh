@@ -100,11 +100,15 @@ make -C "$build" proto/ioasd.pb-c.h proto/ioasd.pb-c.c >"$work/make-proto.log" 2
 	note "NOTE: generating proto/ioasd.pb-c.[ch] failed (log: $work/make-proto.log)"
 make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "${targets[@]}" >"$work/make.log" 2>&1 ||
 	{ tail -n 40 "$work/make.log" >&2; die "static build of ${targets[*]} failed (log: $work/make.log)"; }
+# So are the daemon-level tests (run in the guest with
+# IOASD_TEST_BACKEND=kernel) and the bench tool.
 build_fail=0
-for t in daemon/ioasd client/ioasctl; do
+for t in daemon/ioasd client/ioasctl tests/test-integration tests/test-tenants \
+	tests/test-badinput tools/ioasd-bench; do
 	case $t in
 	daemon/ioasd) [ -f "$srcdir/daemon/main.c" ] || { note "NOTE: no daemon/main.c yet; no ioasd in the guest"; continue; } ;;
 	client/ioasctl) [ -f "$srcdir/client/ioasctl.c" ] || { note "NOTE: no client/ioasctl.c yet; no ioasctl in the guest"; continue; } ;;
+	*) [ -f "$srcdir/$t.c" ] || { note "NOTE: no $t.c; not in the guest"; continue; } ;;
 	esac
 	if make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "$t" >"$work/make-${t##*/}.log" 2>&1; then
 		targets+=("$t")
@@ -131,9 +135,26 @@ for t in "${targets[@]}"; do
 done
 cp "$here/guest/init" "$root/init"
 cp "$here"/guest/[0-9]*.sh "$here/guest/lib.sh" "$root/tests/"
+# ioasctl's test script, run by busybox sh in 50-daemon-tests.sh.
+cp "$srcdir/tests/test-ioasctl.sh" "$root/tests/"
 chmod 755 "$root/init" "$root"/tests/*.sh
-printf 'root:x:0:0:root:/:/bin/sh\nioasuser:x:1000:1000:unprivileged tests:/tmp:/bin/sh\n' >"$root/etc/passwd"
-printf 'root:x:0:\nioasuser:x:1000:\n' >"$root/etc/group"
+# The daemon-level tests run clients as nobody (65534) and as daemon (1)
+# and bin (2); the daemon and the policy print names (getpwuid from a
+# static binary: glibc's built-in "files" NSS, no module needed).
+cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/:/bin/sh
+daemon:x:1:1:daemon:/:/bin/false
+bin:x:2:2:bin:/:/bin/false
+ioasuser:x:1000:1000:unprivileged tests:/tmp:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$root/etc/group" <<'EOF'
+root:x:0:
+daemon:x:1:
+bin:x:2:
+ioasuser:x:1000:
+nogroup:x:65534:
+EOF
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$work/initramfs.cpio.gz"
 
 # ------------------------------------------------------------- boot
@@ -206,6 +227,11 @@ for b in "${boots[@]}"; do
 	fi
 	# Per-test lines from the guest.
 	grep -a '^guest: ' "$res" | tr -d '\r' | sed "s|^guest: |check-vm: $v/$mode: |" >&2 || true
+	# Summaries the guest tests left for the host output (bench figures,
+	# per-program results of the daemon-level tests).
+	for f in $(grep -a '^@@ioasd-vm-file .*\.summary$' "$res" | tr -d '\r' | cut -d' ' -f2); do
+		extract "$res" "$f" | sed "s|^|check-vm: $v/$mode: ${f%.summary}: |" >&2
+	done
 	gfail=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
 	gpass=$(sed -n 's/.* passed=\([0-9]*\).*/\1/p' <<<"$line")
 	note "$v/$mode: $line"
