@@ -215,6 +215,49 @@ static int check_range(uint64_t offset, uint64_t length, uint64_t max_length,
 	return 0;
 }
 
+/*
+ * mmap(MAP_SHARED) of [offset, offset + length) at an address aligned to
+ * 2 MiB (or the page size when larger). The kernel derives the alignment of
+ * an automatic IOVA from the low bits of the address it maps: placing the
+ * region where the file offset would be makes the IOVAs of the mmap path
+ * the same from run to run, and the same as the IOMMU_IOAS_MAP_FILE path's
+ * (which uses the file offset). Reserve, place, trim.
+ */
+static void *map_aligned(int fd, uint64_t offset, uint64_t length, int prot,
+			 uint64_t page_size)
+{
+	uint64_t align = page_size > (UINT64_C(2) << 20) ? page_size : (UINT64_C(2) << 20);
+	uint64_t span, base, start;
+	void *res, *va;
+
+	if (add_overflow(length, align, &span))
+		return mmap(NULL, length, prot, MAP_SHARED, fd, (off_t)offset);
+	res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (res == MAP_FAILED)
+		return mmap(NULL, length, prot, MAP_SHARED, fd, (off_t)offset);
+	base = (uint64_t)(uintptr_t)res;
+	start = (base + align - 1) & ~(align - 1);
+	/* Keep the 2 MiB phase of the file offset, as MAP_FILE would. */
+	start += offset & (align - 1) & ~(page_size - 1);
+	if (start + length > base + span)
+		start -= align;
+	va = mmap((void *)(uintptr_t)start, length, prot, MAP_SHARED | MAP_FIXED,
+		  fd, (off_t)offset);
+	if (va == MAP_FAILED) {
+		int saved = errno;
+
+		munmap(res, span);
+		errno = saved;
+		return MAP_FAILED;
+	}
+	if (start > base)
+		munmap(res, start - base);
+	if (base + span > start + length)
+		munmap((void *)(uintptr_t)(start + length), base + span - (start + length));
+	return va;
+}
+
 int memory_region_new(int *fd, uint64_t offset, uint64_t length,
 		      uint64_t max_length, bool want_mmap,
 		      struct memory_region **ret, struct err *e)
@@ -244,7 +287,7 @@ int memory_region_new(int *fd, uint64_t offset, uint64_t length,
 		 */
 		int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 
-		va = mmap(NULL, length, prot, MAP_SHARED, *fd, (off_t)offset);
+		va = map_aligned(*fd, offset, length, prot, page_size);
 		if (va == MAP_FAILED)
 			return err_errno(e, -errno,
 					 "mmap of [0x%" PRIx64 ", 0x%" PRIx64 ")",

@@ -608,6 +608,13 @@ START_TEST(mmap_exact_range)
 	ck_assert_uint_eq(off, 2 * page());
 	ck_assert_str_eq(perms, "rw-s");
 	ck_assert_msg(strstr(path, "/memfd:test-memory"), "%s", path);
+	/* Placed where the file offset would be modulo 2 MiB, so automatic
+	 * IOVAs on this path do not depend on where mmap happened to land. */
+	ck_assert_uint_eq((uintptr_t)va & ((2u << 20) - 1), 2 * page());
+	/* Nothing of the PROT_NONE reservation is left right after it. */
+	ck_assert(!find_mapping((char *)va + 4 * page(), &end, perms, &off, path,
+				sizeof(path)) ||
+		  strcmp(perms, "---p") != 0);
 	ck_assert_int_eq(mincore(va, 4 * page(), vec), 0);
 
 	/* It is the client's memory at that offset: a byte the client writes
