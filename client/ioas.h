@@ -315,6 +315,82 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret);
  * n_allowed_iova says how many there are. */
 IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret);
 
+/* ------------------------------------------------------------ sharing
+ * A tenant exports a mapped range of one of its IOASes; another tenant that
+ * policy allows (ExportTo= / ImportFrom=) imports it with the token into one
+ * of its own IOASes. Pages are pinned once, charged to the exporter. See
+ * "Sharing" in README.md for the errno of every refusal.
+ */
+#define IOAS_SHARE_TOKEN_LEN 32 /* hex digits */
+
+IOAS_EXPORT int ioas_share_export(struct ioas_client *c, uint32_t ioas,
+				  uint64_t iova, uint64_t length, bool writeable,
+				  uint32_t *ret_share,
+				  char ret_token[IOAS_SHARE_TOKEN_LEN + 1]);
+/* flags: IOAS_MAP_WRITEABLE and/or IOAS_MAP_FIXED_IOVA (then *iova is used);
+ * [offset, offset + length) of the share, length 0 meaning "the rest".
+ * *iova is the IOVA in the caller's IOAS on return. */
+IOAS_EXPORT int ioas_share_import(struct ioas_client *c, const char *token,
+				  uint32_t ioas, uint32_t flags,
+				  uint64_t offset, uint64_t length,
+				  uint64_t *iova, uint32_t *ret_import,
+				  uint64_t *ret_length);
+IOAS_EXPORT int ioas_share_revoke(struct ioas_client *c, uint32_t share);
+
+struct ioas_share_info {
+	uint32_t share, ioas;
+	uint64_t iova, length;
+	bool writeable;
+	char token[IOAS_SHARE_TOKEN_LEN + 1];
+	uint32_t n_importers;
+};
+struct ioas_importer_info {
+	uint32_t share;           /* the caller's share it imports */
+	char tenant[72];
+	uint32_t import;          /* the importer's handle */
+	uint64_t offset, length;
+	bool writeable;
+};
+struct ioas_import_info {
+	uint32_t import;
+	char exporter[72];
+	uint32_t share;           /* the exporter's handle */
+	uint32_t ioas;
+	uint64_t iova, offset, length;
+	bool writeable;
+};
+struct ioas_share_list {
+	uint32_t n_shares;
+	struct ioas_share_info *shares;
+	uint32_t n_importers;
+	struct ioas_importer_info *importers;
+	uint32_t n_imports;
+	struct ioas_import_info *imports;
+};
+/* The caller tenant's shares (with who imports them) and its imports. */
+IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
+				struct ioas_share_list **ret);
+IOAS_EXPORT struct ioas_share_list *ioas_share_list_free(struct ioas_share_list *l);
+
+/* Notifications: the daemon may send them at any time; the library keeps
+ * the last IOAS_NOTIFY_QUEUE received (while waiting for replies, or in
+ * ioas_next_notification) and counts the ones it had to drop. */
+#define IOAS_NOTIFY_QUEUE 64
+#define IOAS_NOTIFY_SHARE_REVOKED 1u
+struct ioas_notification {
+	uint32_t kind;            /* IOAS_NOTIFY_* */
+	uint32_t import, ioas;
+	uint64_t iova, length;
+	char reason[32];          /* "revoked", "source-unmapped", "source-destroyed", "exporter-gone" */
+	char exporter[72];
+};
+/* 0 and the oldest queued notification, or -EAGAIN when none is queued
+ * (after reading whatever the socket holds, without blocking). */
+IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
+				       struct ioas_notification *ret);
+/* Notifications dropped because the queue was full. */
+IOAS_EXPORT uint64_t ioas_notifications_dropped(const struct ioas_client *c);
+
 #ifdef __cplusplus
 }
 #endif

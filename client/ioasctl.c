@@ -61,6 +61,9 @@ struct ctl {
 	bool have_ioas, have_mem, have_iova;
 	uint32_t last_ioas, last_mem;
 	uint64_t last_iova;
+	char last_token[IOAS_SHARE_TOKEN_LEN + 1]; /* $token: the last export */
+	uint32_t last_share;                       /* $share */
+	bool have_share;
 
 	bool jfirst;
 };
@@ -277,6 +280,8 @@ static int parse_u64(struct ctl *ctl, const char *s, uint64_t *ret)
 			*ret = ctl->last_mem;
 		else if (!strcmp(s, "$iova") && ctl->have_iova)
 			*ret = ctl->last_iova;
+		else if (!strcmp(s, "$share") && ctl->have_share)
+			*ret = ctl->last_share;
 		else
 			return -ENOENT;
 		return 0;
@@ -1517,6 +1522,273 @@ static int cmd_demo(struct ctl *ctl, int argc, char **argv)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* ------------------------------------------------------------ sharing */
+
+static int cmd_export(struct ctl *ctl, int argc, char **argv)
+{
+	struct opt opts[] = { { "write", false } };
+	char token[IOAS_SHARE_TOKEN_LEN + 1], *pos[3], sbuf[32];
+	uint64_t iova, length;
+	uint32_t ioas, share;
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, opts, 1, pos, 3, 3, &npos);
+	if (r)
+		return r;
+	if (parse_u32(ctl, pos[0], &ioas) < 0)
+		return bad_value(ctl, argv[0], "ioas", pos[0]);
+	if (parse_size(ctl, pos[1], &iova) < 0)
+		return bad_value(ctl, argv[0], "iova", pos[1]);
+	if (parse_size(ctl, pos[2], &length) < 0)
+		return bad_value(ctl, argv[0], "length", pos[2]);
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = ioas_share_export(ctl->client, ioas, iova, length, opts[0].set,
+			      &share, token);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	memcpy(ctl->last_token, token, sizeof(token));
+	ctl->last_share = share;
+	ctl->have_share = true;
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", argv[0]);
+		ju64(ctl, "share", share);
+		jstr(ctl, "token", token);
+		ju64(ctl, "ioas", ioas);
+		ju64(ctl, "iova", iova);
+		ju64(ctl, "length", length);
+		jbool(ctl, "writeable", opts[0].set);
+		jclose();
+	} else {
+		printf("share %u token %s (%s of ioas %u at 0x%" PRIx64 ", %s)\n",
+		       share, token, fmt_size(length, sbuf, sizeof(sbuf)), ioas,
+		       iova, opts[0].set ? "writeable" : "read-only");
+	}
+	return 0;
+}
+
+static int cmd_import(struct ctl *ctl, int argc, char **argv)
+{
+	struct opt opts[] = { { "write", false }, { "iova", true },
+			      { "offset", true }, { "length", true } };
+	uint64_t iova = 0, offset = 0, length = 0, got;
+	uint32_t ioas, imp, flags = 0;
+	char *pos[2], sbuf[32];
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, opts, 4, pos, 2, 2, &npos);
+	if (r)
+		return r;
+	if (parse_u32(ctl, pos[1], &ioas) < 0)
+		return bad_value(ctl, argv[0], "ioas", pos[1]);
+	if (opts[0].set)
+		flags |= IOAS_MAP_WRITEABLE;
+	if (opts[1].set) {
+		if (parse_size(ctl, opts[1].val, &iova) < 0)
+			return bad_value(ctl, argv[0], "iova", opts[1].val);
+		flags |= IOAS_MAP_FIXED_IOVA;
+	}
+	if (opts[2].set && parse_size(ctl, opts[2].val, &offset) < 0)
+		return bad_value(ctl, argv[0], "offset", opts[2].val);
+	if (opts[3].set && (parse_size(ctl, opts[3].val, &length) < 0 || length == 0))
+		return bad_value(ctl, argv[0], "length", opts[3].val);
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	if (!strcmp(pos[0], "$token")) {
+		if (!ctl->have_share)
+			return bad_value(ctl, argv[0], "token", pos[0]);
+		pos[0] = ctl->last_token;
+	}
+	r = ioas_share_import(ctl->client, pos[0], ioas, flags, offset, length,
+			      &iova, &imp, &got);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	ctl->have_iova = true;
+	ctl->last_iova = iova;
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", argv[0]);
+		ju64(ctl, "import", imp);
+		ju64(ctl, "ioas", ioas);
+		ju64(ctl, "iova", iova);
+		ju64(ctl, "offset", offset);
+		ju64(ctl, "length", got);
+		jbool(ctl, "writeable", opts[0].set);
+		jclose();
+	} else {
+		printf("import %u: ioas %u iova 0x%" PRIx64 " (%s)\n", imp, ioas,
+		       iova, fmt_size(got, sbuf, sizeof(sbuf)));
+	}
+	return 0;
+}
+
+static int cmd_revoke(struct ctl *ctl, int argc, char **argv)
+{
+	char *pos[1];
+	uint32_t share;
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
+	if (r)
+		return r;
+	if (parse_u32(ctl, pos[0], &share) < 0)
+		return bad_value(ctl, argv[0], "share", pos[0]);
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = ioas_share_revoke(ctl->client, share);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", argv[0]);
+		ju64(ctl, "share", share);
+		jclose();
+	} else {
+		printf("revoked share %u\n", share);
+	}
+	return 0;
+}
+
+static int cmd_shares(struct ctl *ctl, int argc, char **argv)
+{
+	struct ioas_share_list *l = NULL;
+	char *pos[1], sbuf[32];
+	uint32_t k = 0;
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, pos, 0, 0, &npos);
+	if (r)
+		return r;
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = ioas_share_list(ctl->client, &l);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", argv[0]);
+		ju64(ctl, "shares", l->n_shares);
+		ju64(ctl, "importers", l->n_importers);
+		ju64(ctl, "imports", l->n_imports);
+		jclose();
+	}
+	for (uint32_t i = 0; i < l->n_shares; i++) {
+		const struct ioas_share_info *s = &l->shares[i];
+
+		if (ctl->json) {
+			jopen(ctl);
+			jstr(ctl, "cmd", "share");
+			ju64(ctl, "share", s->share);
+			ju64(ctl, "ioas", s->ioas);
+			ju64(ctl, "iova", s->iova);
+			ju64(ctl, "length", s->length);
+			jbool(ctl, "writeable", s->writeable);
+			jstr(ctl, "token", s->token);
+			ju64(ctl, "importers", s->n_importers);
+			jclose();
+		} else {
+			printf("share %u: ioas %u iova 0x%" PRIx64 " %s %s token %s, %u importer(s)\n",
+			       s->share, s->ioas, s->iova,
+			       fmt_size(s->length, sbuf, sizeof(sbuf)),
+			       s->writeable ? "rw" : "ro", s->token, s->n_importers);
+		}
+		for (uint32_t j = 0; j < s->n_importers; j++, k++) {
+			const struct ioas_importer_info *p = &l->importers[k];
+
+			if (ctl->json) {
+				jopen(ctl);
+				jstr(ctl, "cmd", "importer");
+				ju64(ctl, "share", p->share);
+				jstr(ctl, "tenant", p->tenant);
+				ju64(ctl, "import", p->import);
+				ju64(ctl, "offset", p->offset);
+				ju64(ctl, "length", p->length);
+				jbool(ctl, "writeable", p->writeable);
+				jclose();
+			} else {
+				printf("  imported by %s (import %u): offset 0x%" PRIx64 " %s %s\n",
+				       p->tenant, p->import, p->offset,
+				       fmt_size(p->length, sbuf, sizeof(sbuf)),
+				       p->writeable ? "rw" : "ro");
+			}
+		}
+	}
+	for (uint32_t i = 0; i < l->n_imports; i++) {
+		const struct ioas_import_info *p = &l->imports[i];
+
+		if (ctl->json) {
+			jopen(ctl);
+			jstr(ctl, "cmd", "import");
+			ju64(ctl, "import", p->import);
+			jstr(ctl, "exporter", p->exporter);
+			ju64(ctl, "share", p->share);
+			ju64(ctl, "ioas", p->ioas);
+			ju64(ctl, "iova", p->iova);
+			ju64(ctl, "offset", p->offset);
+			ju64(ctl, "length", p->length);
+			jbool(ctl, "writeable", p->writeable);
+			jclose();
+		} else {
+			printf("import %u: from %s share %u offset 0x%" PRIx64
+			       " -> ioas %u iova 0x%" PRIx64 " %s %s\n",
+			       p->import, p->exporter, p->share, p->offset, p->ioas,
+			       p->iova, fmt_size(p->length, sbuf, sizeof(sbuf)),
+			       p->writeable ? "rw" : "ro");
+		}
+	}
+	if (!ctl->json && l->n_shares == 0 && l->n_imports == 0)
+		printf("no shares, no imports\n");
+	ioas_share_list_free(l);
+	return 0;
+}
+
+static int cmd_notifications(struct ctl *ctl, int argc, char **argv)
+{
+	struct ioas_notification n;
+	char *pos[1], sbuf[32];
+	size_t npos;
+	int r, count = 0;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, pos, 0, 0, &npos);
+	if (r)
+		return r;
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	while (ioas_next_notification(ctl->client, &n) == 0) {
+		count++;
+		if (ctl->json) {
+			jopen(ctl);
+			jstr(ctl, "cmd", "share-revoked");
+			ju64(ctl, "import", n.import);
+			ju64(ctl, "ioas", n.ioas);
+			ju64(ctl, "iova", n.iova);
+			ju64(ctl, "length", n.length);
+			jstr(ctl, "reason", n.reason);
+			jstr(ctl, "exporter", n.exporter);
+			jclose();
+		} else {
+			printf("share revoked: import %u (ioas %u iova 0x%" PRIx64
+			       " %s) from %s: %s\n",
+			       n.import, n.ioas, n.iova,
+			       fmt_size(n.length, sbuf, sizeof(sbuf)), n.exporter,
+			       n.reason);
+		}
+	}
+	if (!ctl->json && count == 0)
+		printf("no notifications\n");
+	return 0;
+}
+
 static int cmd_batch(struct ctl *ctl, int argc, char **argv);
 
 struct command {
@@ -1549,6 +1821,14 @@ static const struct command commands[] = {
 	{ "huge-pages", cmd_huge_pages, "IOAS [on|off]", "get or set IOMMU_OPTION_HUGE_PAGES" },
 	{ "stats", cmd_stats, "", "connection and daemon counters" },
 	{ "whoami", cmd_whoami, "", "your tenant, its policy, limits and usage" },
+	{ "export", cmd_export, "IOAS IOVA LENGTH [--write]",
+	  "export a mapped range as a share; prints its handle and token" },
+	{ "import", cmd_import,
+	  "TOKEN IOAS [--write] [--iova IOVA] [--offset OFF] [--length LEN]",
+	  "import a share into an IOAS (IOMMU_IOAS_COPY, pinned once)" },
+	{ "revoke", cmd_revoke, "SHARE", "revoke a share: unmaps every import of it" },
+	{ "shares", cmd_shares, "", "your shares, who imports them, and your imports" },
+	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[FILE|-]", "run commands, one per line, on one connection" },
 };
@@ -1590,7 +1870,8 @@ static void usage(FILE *f)
 		"\n"
 		"Numbers are decimal or 0x-hex; sizes take K, M, G, T suffixes (2M).\n"
 		"In a batch, $ioas, $mem and $iova stand for the last IOAS allocated,\n"
-		"memory registered and IOVA mapped; '#' starts a comment.\n"
+		"memory registered and IOVA mapped, $share and $token for the last\n"
+		"share exported; '#' starts a comment.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "proto/ioasd.pb-c.h"
 
 #include "audit.h"
@@ -52,11 +54,18 @@ struct rpc_ctx {
 		Ioasd__OptionReply option;
 		Ioasd__StatsReply stats;
 		Ioasd__WhoamiReply whoami;
+		Ioasd__ShareExportReply share_export;
+		Ioasd__ShareImportReply share_import;
+		Ioasd__ShareListReply share_list;
 	} body;
+	char token[TENANT_SHARE_TOKEN_LEN + 1];
+	/* ShareList storage, freed with the context. */
+	struct list_mem *list_mem;
 	Ioasd__IovaRange *ranges;
 	Ioasd__IovaRange **range_ptrs;
 };
 
+struct list_mem;
 typedef int (*rpc_handler)(struct rpc_ctx *x);
 
 static uint8_t out_buf[IOASD_MAX_DATAGRAM];
@@ -443,6 +452,233 @@ static int h_whoami(struct rpc_ctx *x)
 	return 0;
 }
 
+/* ------------------------------------------------------------ sharing */
+
+static int h_share_export(struct rpc_ctx *x)
+{
+	const Ioasd__ShareExport *m = x->req->share_export;
+	Ioasd__ShareExportReply *r = &x->body.share_export;
+	uint32_t h;
+	int ret;
+
+	ret = tenant_share_export(T(x), m->ioas, m->iova, m->length,
+				  m->writeable, &h, x->token, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__share_export_reply__init(r);
+	r->share = h;
+	r->token = x->token;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_SHARE_EXPORT;
+	x->resp->share_export = r;
+	return 0;
+}
+
+static int h_share_import(struct rpc_ctx *x)
+{
+	const Ioasd__ShareImport *m = x->req->share_import;
+	Ioasd__ShareImportReply *r = &x->body.share_import;
+	struct tenant_import_req q = {
+		.token = m->token,
+		.ioas = m->ioas,
+		.writeable = m->writeable,
+		.fixed_iova = m->has_iova,
+		.iova = m->iova,
+		.offset = m->has_offset ? m->offset : 0,
+		.has_length = m->has_length,
+		.length = m->length,
+	};
+	struct tenant_import_result res;
+	int ret;
+
+	ret = tenant_share_import(T(x), &q, &res, &x->err);
+	if (ret < 0)
+		return ret;
+	ioasd__share_import_reply__init(r);
+	r->import = res.import;
+	r->iova = res.iova;
+	r->length = res.length;
+	r->exporter = (char *)res.exporter;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_SHARE_IMPORT;
+	x->resp->share_import = r;
+	return 0;
+}
+
+static int h_share_revoke(struct rpc_ctx *x)
+{
+	return tenant_share_revoke(T(x), x->req->share_revoke->share, &x->err);
+}
+
+struct list_mem {
+	Ioasd__ShareInfo *shares;
+	Ioasd__ShareInfo **share_ptrs;
+	Ioasd__ShareImporterInfo *importers;
+	Ioasd__ShareImporterInfo **importer_ptrs;
+	Ioasd__ImportInfo *imports;
+	Ioasd__ImportInfo **import_ptrs;
+};
+
+/* Most entries one ShareList reply carries: shares, importers, imports. */
+#define RPC_MAX_LIST 512u
+
+static int h_share_list(struct rpc_ctx *x)
+{
+	Ioasd__ShareListReply *r = &x->body.share_list;
+	const struct tenant_share *s = NULL;
+	const struct tenant_import *imp = NULL;
+	struct tenant_share_info si;
+	struct tenant_import_info ii;
+	size_t nshares = 0, nentries = 0, nimports = 0, k = 0, n;
+	struct list_mem *mem;
+
+	while ((s = tenant_share_next(T(x), s, &si))) {
+		nshares++;
+		for (imp = NULL; (imp = tenant_share_importer_next(s, imp, &ii));)
+			nentries++;
+	}
+	for (imp = NULL; (imp = tenant_import_next(T(x), imp, &ii));)
+		nimports++;
+	if (nshares + nentries + nimports > RPC_MAX_LIST)
+		return err_set(&x->err, E2BIG,
+			       "%zu shares, importers and imports: more than the %u one reply carries",
+			       nshares + nentries + nimports, RPC_MAX_LIST);
+	mem = calloc(1, sizeof(*mem));
+	if (!mem)
+		return err_set(&x->err, ENOMEM, "out of memory");
+	x->list_mem = mem;
+	mem->shares = calloc(nshares + 1, sizeof(*mem->shares));
+	mem->share_ptrs = calloc(nshares + 1, sizeof(*mem->share_ptrs));
+	mem->importers = calloc(nentries + 1, sizeof(*mem->importers));
+	mem->importer_ptrs = calloc(nentries + 1, sizeof(*mem->importer_ptrs));
+	mem->imports = calloc(nimports + 1, sizeof(*mem->imports));
+	mem->import_ptrs = calloc(nimports + 1, sizeof(*mem->import_ptrs));
+	if (!mem->shares || !mem->share_ptrs || !mem->importers ||
+	    !mem->importer_ptrs || !mem->imports || !mem->import_ptrs)
+		return err_set(&x->err, ENOMEM, "out of memory");
+	ioasd__share_list_reply__init(r);
+	n = 0;
+	for (s = NULL; (s = tenant_share_next(T(x), s, &si)); n++) {
+		Ioasd__ShareInfo *o = &mem->shares[n];
+
+		ioasd__share_info__init(o);
+		o->share = si.share;
+		o->ioas = si.ioas;
+		o->iova = si.iova;
+		o->length = si.length;
+		o->writeable = si.writeable;
+		o->token = (char *)si.token;
+		o->importers = &mem->importer_ptrs[k];
+		for (imp = NULL; (imp = tenant_share_importer_next(s, imp, &ii)); k++) {
+			Ioasd__ShareImporterInfo *p = &mem->importers[k];
+
+			ioasd__share_importer_info__init(p);
+			p->tenant = (char *)ii.tenant;
+			p->import = ii.import;
+			p->offset = ii.offset;
+			p->length = ii.length;
+			p->writeable = ii.writeable;
+			mem->importer_ptrs[k] = p;
+			o->n_importers++;
+		}
+		mem->share_ptrs[n] = o;
+	}
+	r->n_shares = nshares;
+	r->shares = mem->share_ptrs;
+	n = 0;
+	for (imp = NULL; (imp = tenant_import_next(T(x), imp, &ii)); n++) {
+		Ioasd__ImportInfo *p = &mem->imports[n];
+
+		ioasd__import_info__init(p);
+		p->import = ii.import;
+		p->exporter = (char *)ii.tenant;
+		p->share = ii.share;
+		p->ioas = ii.ioas;
+		p->iova = ii.iova;
+		p->offset = ii.offset;
+		p->length = ii.length;
+		p->writeable = ii.writeable;
+		mem->import_ptrs[n] = p;
+	}
+	r->n_imports = nimports;
+	r->imports = mem->import_ptrs;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_SHARE_LIST;
+	x->resp->share_list = r;
+	return 0;
+}
+
+static void free_list_mem(struct list_mem *mem)
+{
+	if (!mem)
+		return;
+	free(mem->shares);
+	free(mem->share_ptrs);
+	free(mem->importers);
+	free(mem->importer_ptrs);
+	free(mem->imports);
+	free(mem->import_ptrs);
+	free(mem);
+}
+
+/*
+ * An import was taken away from a tenant: tell every connection of that
+ * tenant (Response id 0, result ShareRevoked) and audit it. Installed as
+ * the tenant layer's revoke hook (see rpc_handle_datagram).
+ */
+struct tenant_revoke_event;
+static void rpc_share_revoked(void *userdata, const struct tenant_revoke_event *ev);
+
+void rpc_install_hooks(struct server *s)
+{
+	tenant_set_revoke_hook(rpc_share_revoked, s);
+}
+
+static void rpc_share_revoked(void *userdata, const struct tenant_revoke_event *ev)
+{
+	struct server *s = userdata;
+	Ioasd__Response resp = IOASD__RESPONSE__INIT;
+	Ioasd__ShareRevoked n = IOASD__SHARE_REVOKED__INIT;
+	const struct policy_tenant *pt = tenant_policy(ev->importer);
+	char reason[200];
+	struct audit_record a = {
+		.kind = AUDIT_NOTIFY,
+		.op = "ShareRevoked",
+		.allowed = true,
+		.reason = reason,
+		.tenant = tenant_name(ev->importer),
+		.policy_file = pt ? pt->file : NULL,
+		.policy_line = pt ? pt->line : 0,
+		.has_handle = true,
+		.handle = ev->ioas,
+		.has_handle2 = true,
+		.handle2 = ev->import,
+		.has_iova = true,
+		.iova = ev->iova,
+		.has_length = true,
+		.length = ev->length,
+	};
+	struct conn *c;
+
+	snprintf(reason, sizeof(reason), "import %" PRIu32 " from tenant %s unmapped: %s",
+		 ev->import, ev->exporter, ev->reason);
+	(void)audit_emit(s->audit, &a);
+	n.import = ev->import;
+	n.ioas = ev->ioas;
+	n.iova = ev->iova;
+	n.length = ev->length;
+	n.reason = (char *)ev->reason;
+	n.exporter = (char *)ev->exporter;
+	resp.id = 0;
+	resp.result_case = IOASD__RESPONSE__RESULT_SHARE_REVOKED;
+	resp.share_revoked = &n;
+	TAILQ_FOREACH(c, &s->conns, link) {
+		if (c->tenant != ev->importer || c->closing)
+			continue;
+		/* Replies are flushed by the connection's own callbacks: arm
+		 * its write event, since this is not its turn to run. */
+		if (pack_and_queue(c, &resp) == 0 && c->ev_write)
+			event_add(c->ev_write, NULL);
+	}
+}
+
 /* ------------------------------------------------------------ audit */
 
 /* The numbers of a request worth recording: handles, IOVA, length. */
@@ -555,6 +791,9 @@ static bool op_grants(Ioasd__Request__OpCase op, const Ioasd__Request *req)
 	case IOASD__REQUEST__OP_MAP:
 	case IOASD__REQUEST__OP_COPY:
 		return true;
+	case IOASD__REQUEST__OP_SHARE_EXPORT:
+	case IOASD__REQUEST__OP_SHARE_IMPORT:
+		return true;
 	case IOASD__REQUEST__OP_OPTION:
 		return req->option->op == IOASD__OPTION_OP__OPTION_OP_SET;
 	default:
@@ -586,6 +825,10 @@ static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		[IOASD__REQUEST__OP_OPTION] = { "Option", h_option, 0 },
 		[IOASD__REQUEST__OP_STATS] = { "Stats", h_stats, 0 },
 		[IOASD__REQUEST__OP_WHOAMI] = { "Whoami", h_whoami, 0 },
+		[IOASD__REQUEST__OP_SHARE_EXPORT] = { "ShareExport", h_share_export, 0 },
+		[IOASD__REQUEST__OP_SHARE_IMPORT] = { "ShareImport", h_share_import, 0 },
+		[IOASD__REQUEST__OP_SHARE_REVOKE] = { "ShareRevoke", h_share_revoke, 0 },
+		[IOASD__REQUEST__OP_SHARE_LIST] = { "ShareList", h_share_list, 0 },
 	};
 
 	if ((size_t)op >= ARRAY_SIZE(ops) || !ops[op].handler)
@@ -663,6 +906,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	/* Hello and Stats/Whoami reads are not decisions worth a record. */
 	if (req->op_case != IOASD__REQUEST__OP_STATS &&
 	    req->op_case != IOASD__REQUEST__OP_WHOAMI &&
+	    req->op_case != IOASD__REQUEST__OP_SHARE_LIST &&
 	    (req->op_case != IOASD__REQUEST__OP_HELLO || resp.error))
 		rpc_audit(c, op ? op->name : "unknown", req, &resp, resp.error,
 			  resp.message);
@@ -670,5 +914,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 out:
 	free(x.ranges);
 	free(x.range_ptrs);
+	free_list_mem(x.list_mem);
+	explicit_bzero(x.token, sizeof(x.token));
 	ioasd__request__free_unpacked(req, NULL);
 }

@@ -11,6 +11,10 @@ struct conn;
 
 #define IOASD_PROTOCOL_VERSION 1u
 
+struct server;
+/* Let the tenant layer reach connections (share revocation notices). */
+void rpc_install_hooks(struct server *s);
+
 void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds);
 

@@ -387,6 +387,7 @@ int server_start(struct server *s, struct event_base *base,
 	s->listen_fd = -1;
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->leases);
+	rpc_install_hooks(s);
 	if (listen_fd >= 0) {
 		s->listen_fd = listen_fd;
 	} else {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 
 #include "policy/policy.h"
 #include "pool.h"
@@ -30,6 +31,7 @@ RB_GENERATE_STATIC(pin_tree, pin_seg, node, pin_cmp)
 
 struct mem_obj {
 	RB_ENTRY(mem_obj) node;
+	struct tenant *owner; /* charged for the pinned bytes, whoever maps */
 	uint32_t handle;
 	struct memory_region *region;
 	uint32_t nmappings;
@@ -49,6 +51,7 @@ struct mapping {
 	struct mem_obj *mem;
 	uint64_t mem_offset;
 	uint32_t flags;
+	struct tenant_import *imp; /* a piece of this import, or NULL */
 };
 RB_HEAD(mapping_tree, mapping);
 static int mapping_cmp(const struct mapping *a, const struct mapping *b)
@@ -71,6 +74,30 @@ static int ioas_cmp(const struct ioas_obj *a, const struct ioas_obj *b)
 }
 RB_GENERATE_STATIC(ioas_tree, ioas_obj, node, ioas_cmp)
 
+struct tenant_share {
+	LIST_ENTRY(tenant_share) link;      /* owner's list */
+	LIST_ENTRY(tenant_share) all_link;  /* every share, for token lookup */
+	struct tenant *owner;
+	struct ioas_obj *ioas;
+	uint32_t handle;
+	uint64_t iova, length;
+	bool writeable;
+	char token[TENANT_SHARE_TOKEN_LEN + 1];
+	LIST_HEAD(, tenant_import) imports;
+};
+
+struct tenant_import {
+	LIST_ENTRY(tenant_import) share_link;
+	LIST_ENTRY(tenant_import) tenant_link;
+	struct tenant_share *share;
+	struct tenant *t;           /* the importer */
+	struct ioas_obj *ioas;      /* the importer's */
+	uint32_t handle;
+	uint64_t iova, offset, length;
+	uint32_t flags;
+	uint32_t npieces;           /* its mappings still present */
+};
+
 struct tenant {
 	LIST_ENTRY(tenant) link;    /* the registry */
 	struct backend *backend;
@@ -85,10 +112,20 @@ struct tenant {
 	struct mem_tree mems;
 	uint32_t next_ioas_handle;
 	uint32_t next_mem_handle;
+	LIST_HEAD(, tenant_share) shares;
+	LIST_HEAD(, tenant_import) imports;
+	uint32_t nshares;
+	uint32_t next_share_handle;
+	uint32_t next_import_handle;
 };
 
 static struct tenant_totals totals;
 static LIST_HEAD(, tenant) registry = LIST_HEAD_INITIALIZER(registry);
+static LIST_HEAD(, tenant_share) all_shares = LIST_HEAD_INITIALIZER(all_shares);
+static tenant_revoke_fn revoke_hook;
+static void *revoke_hook_data;
+
+static void share_free(struct tenant_share *s, const char *reason);
 
 /* " (MaxIOAS at file:line)" for refusals of a policy tenant, "" otherwise. */
 static const char *cite(const struct tenant *t, enum policy_key k, char *buf,
@@ -269,6 +306,41 @@ static struct mapping *mapping_first_overlap(struct ioas_obj *o,
 	return NULL;
 }
 
+/*
+ * Imported pages may not travel further (Copy, or a share of a share):
+ * revoking a share must reach every mapping made from it.
+ */
+static int check_no_imports(struct ioas_obj *o, uint64_t start, uint64_t last,
+			    const char *what, struct err *e)
+{
+	struct mapping *m;
+
+	for (m = mapping_first_overlap(o, start, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &o->mappings, m))
+		if (m->imp)
+			return err_set(e, EPERM,
+				       "[0x%" PRIx64 ", +0x%" PRIx64 ") of IOAS %" PRIu32
+				       " is imported (import %" PRIu32
+				       "): imported pages cannot be %s",
+				       m->iova, m->length, o->handle,
+				       m->imp->handle, what);
+	return 0;
+}
+
+/* Revoke every share of t on IOAS o that overlaps [start, last]. */
+static void revoke_shares_in(struct tenant *t, struct ioas_obj *o,
+			     uint64_t start, uint64_t last, const char *reason)
+{
+	struct tenant_share *s, *next;
+
+	for (s = LIST_FIRST(&t->shares); s; s = next) {
+		next = LIST_NEXT(s, link);
+		if (s->ioas == o && s->iova <= last &&
+		    s->iova + (s->length - 1) >= start)
+			share_free(s, reason);
+	}
+}
+
 /* ------------------------------------------------------------ lifetime */
 
 struct tenant *tenant_new(struct backend *b, struct pool *pool,
@@ -292,6 +364,10 @@ struct tenant *tenant_new(struct backend *b, struct pool *pool,
 	RB_INIT(&t->mems);
 	t->next_ioas_handle = 1;
 	t->next_mem_handle = 1;
+	t->next_share_handle = 1;
+	t->next_import_handle = 1;
+	LIST_INIT(&t->shares);
+	LIST_INIT(&t->imports);
 	LIST_INSERT_HEAD(&registry, t, link);
 	totals.tenants++;
 	return t;
@@ -370,6 +446,7 @@ static int ioas_put_backend(struct tenant *t, uint32_t id)
 static void mapping_release(struct tenant *t, struct ioas_obj *o,
 			    struct mapping *m)
 {
+	struct tenant_import *imp = m->imp;
 	uint64_t freed;
 
 	RB_REMOVE(mapping_tree, &o->mappings, m);
@@ -381,9 +458,17 @@ static void mapping_release(struct tenant *t, struct ioas_obj *o,
 	freed = pin_del(&m->mem->pins, m->mem_offset,
 			m->mem_offset + m->length);
 	m->mem->pinned -= freed;
-	t->usage.pinned_bytes -= freed;
+	/* Pinned bytes belong to the memory's owner, not the mapper. */
+	m->mem->owner->usage.pinned_bytes -= freed;
 	totals.pinned_bytes -= freed;
 	free(m);
+	/* The last piece of an import gone (unmapped by the importer, its
+	 * IOAS destroyed or released, or revoked): the import is gone. */
+	if (imp && --imp->npieces == 0) {
+		LIST_REMOVE(imp, share_link);
+		LIST_REMOVE(imp, tenant_link);
+		free(imp);
+	}
 }
 
 static void ioas_release_mappings(struct tenant *t, struct ioas_obj *o)
@@ -424,6 +509,10 @@ struct tenant *tenant_free(struct tenant *t)
 
 	if (!t)
 		return NULL;
+	/* Importers lose what they imported from t first (while t's memory
+	 * still exists); t's own imports go with its IOASes below. */
+	while (!LIST_EMPTY(&t->shares))
+		share_free(LIST_FIRST(&t->shares), "exporter-gone");
 	while ((o = RB_MIN(ioas_tree, &t->ioases))) {
 		uint64_t unmapped;
 
@@ -549,6 +638,7 @@ int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
 
 	if (!o)
 		return -ENOENT;
+	revoke_shares_in(t, o, 0, UINT64_MAX, "source-destroyed");
 	if (t->pool) {
 		uint64_t unmapped;
 		/* What IOMMU_DESTROY would do to the mappings, then back to
@@ -669,6 +759,7 @@ int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
 		return r;
 	}
 	m->region = region;
+	m->owner = t;
 	m->handle = t->next_mem_handle++;
 	RB_INIT(&m->pins);
 	RB_INSERT(mem_tree, &t->mems, m);
@@ -698,7 +789,8 @@ int tenant_memory_unregister(struct tenant *t, uint32_t handle, struct err *e)
 
 static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 		       uint64_t length, struct mem_obj *mem,
-		       uint64_t mem_offset, uint32_t flags)
+		       uint64_t mem_offset, uint32_t flags,
+		       struct tenant_import *imp)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
 	int64_t added;
@@ -715,13 +807,16 @@ static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 	m->mem = mem;
 	m->mem_offset = mem_offset;
 	m->flags = flags;
+	m->imp = imp;
+	if (imp)
+		imp->npieces++;
 	RB_INSERT(mapping_tree, &o->mappings, m);
 	o->nmappings++;
 	mem->nmappings++;
 	mem->pinned += (uint64_t)added;
 	t->usage.mappings++;
 	t->usage.mapped_bytes += length;
-	t->usage.pinned_bytes += (uint64_t)added;
+	mem->owner->usage.pinned_bytes += (uint64_t)added;
 	totals.mappings++;
 	totals.pinned_bytes += (uint64_t)added;
 	return 0;
@@ -840,7 +935,7 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 				 t->backend->has_map_file ?
 					 "IOMMU_IOAS_MAP_FILE" :
 					 "IOMMU_IOAS_MAP");
-	r = mapping_add(t, o, out, length, mem, offset, flags);
+	r = mapping_add(t, o, out, length, mem, offset, flags, NULL);
 	if (r < 0) {
 		uint64_t unmapped;
 
@@ -886,9 +981,27 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 					       ", 0x%" PRIx64 "]",
 					       iova, last, m->iova,
 					       m->iova + (m->length - 1));
-			expect += m->length;
+			/* An import is one unit for its importer: all of
+			 * it or none of it (its pieces are the kernel's). */
+			if (m->imp && (m->imp->iova < iova ||
+				       m->imp->iova + (m->imp->length - 1) > last))
+				return err_set(e, ENOENT,
+					       "unmap of [0x%" PRIx64 ", 0x%" PRIx64
+					       "] would split import %" PRIu32
+					       " at [0x%" PRIx64 ", +0x%" PRIx64 ")",
+					       iova, last, m->imp->handle,
+					       m->imp->iova, m->imp->length);
 		}
 	}
+	/* Shares whose source loses pages are revoked first, so no importer
+	 * keeps a mapping of memory its exporter no longer maps. */
+	revoke_shares_in(t, o, all ? 0 : iova, all ? UINT64_MAX : last,
+			 "source-unmapped");
+	if (!all && length != 0 && last >= iova)
+		for (m = mapping_first_overlap(o, iova, last);
+		     m && m->iova <= last;
+		     m = RB_NEXT(mapping_tree, &o->mappings, m))
+			expect += m->length;
 	r = backend_unmap(t->backend, o->id, iova, length, &unmapped);
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_IOAS_UNMAP refused");
@@ -960,6 +1073,9 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 			       "source range [0x%" PRIx64 ", 0x%" PRIx64
 			       "] of IOAS %" PRIu32 " is not fully mapped",
 			       src_iova, last, src_ioas);
+	r = check_no_imports(src, src_iova, last, "copied", e);
+	if (r < 0)
+		return r;
 	dst = ioas_get(t, dst_ioas, e);
 	if (!dst)
 		return -ENOENT;
@@ -986,7 +1102,7 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 		uint64_t z = m_last < last ? m_last : last;
 
 		r = mapping_add(t, dst, out + (a - src_iova), z - a + 1, m->mem,
-				m->mem_offset + (a - m->iova), flags);
+				m->mem_offset + (a - m->iova), flags, NULL);
 		if (r < 0) {
 			uint64_t unmapped;
 			struct mapping *d, *next;
@@ -1083,5 +1199,408 @@ int tenant_check(const struct tenant *t, struct err *e)
 	}
 	if (mappings != t->usage.mappings || pinned != t->usage.pinned_bytes)
 		return err_set(e, EIO, "usage counters disagree with tables");
+	/* Every import has exactly its pieces, inside its range, and is
+	 * listed by its share; every share's source is still mapped. */
+	{
+		const struct tenant_import *imp;
+		const struct tenant_share *sh;
+
+		LIST_FOREACH(imp, &t->imports, tenant_link) {
+			struct mapping *m;
+			uint64_t last = imp->iova + (imp->length - 1), sum = 0;
+			uint32_t n = 0;
+
+			RB_FOREACH(m, mapping_tree, &imp->ioas->mappings) {
+				if (m->imp != imp)
+					continue;
+				if (m->iova < imp->iova || m->iova + (m->length - 1) > last)
+					return err_set(e, EIO, "import %" PRIu32
+						       ": a piece lies outside its range",
+						       imp->handle);
+				n++;
+				sum += m->length;
+			}
+			if (n != imp->npieces || sum != imp->length)
+				return err_set(e, EIO, "import %" PRIu32 ": %" PRIu32
+					       " pieces of 0x%" PRIx64 " bytes, expected %" PRIu32
+					       " of 0x%" PRIx64, imp->handle, n, sum,
+					       imp->npieces, imp->length);
+		}
+		LIST_FOREACH(sh, &t->shares, link) {
+			const struct tenant_import *i2;
+			bool found_share = false;
+			const struct tenant_share *x;
+
+			LIST_FOREACH(x, &all_shares, all_link)
+				if (x == sh)
+					found_share = true;
+			if (!found_share || sh->owner != t)
+				return err_set(e, EIO, "share %" PRIu32 " is not registered",
+					       sh->handle);
+			LIST_FOREACH(i2, &sh->imports, share_link)
+				if (i2->share != sh)
+					return err_set(e, EIO, "share %" PRIu32
+						       ": import list corrupt", sh->handle);
+			if (mapping_first_overlap(sh->ioas, sh->iova,
+						  sh->iova + (sh->length - 1)) == NULL)
+				return err_set(e, EIO, "share %" PRIu32
+					       ": source no longer mapped", sh->handle);
+		}
+	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ sharing */
+
+void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata)
+{
+	revoke_hook = fn;
+	revoke_hook_data = userdata;
+}
+
+/*
+ * Take an import away from its importer: unmap exactly its range from the
+ * importer's IOAS, drop its mappings (the last one frees imp), and tell the
+ * importer why.
+ */
+static void import_revoke(struct tenant_import *imp, const char *reason)
+{
+	struct tenant_revoke_event ev = {
+		.importer = imp->t,
+		.exporter = imp->share->owner->name,
+		.import = imp->handle,
+		.ioas = imp->ioas->handle,
+		.iova = imp->iova,
+		.length = imp->length,
+		.reason = reason,
+	};
+	struct tenant *ti = imp->t;
+	struct ioas_obj *o = imp->ioas;
+	uint64_t last = imp->iova + (imp->length - 1), unmapped;
+	struct mapping *m, *next;
+
+	(void)backend_unmap(ti->backend, o->id, imp->iova, imp->length,
+			    &unmapped);
+	/* imp is freed with its last piece: do not touch it after. */
+	for (m = mapping_first_overlap(o, ev.iova, last); m && m->iova <= last;
+	     m = next) {
+		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		mapping_release(ti, o, m);
+	}
+	if (revoke_hook)
+		revoke_hook(revoke_hook_data, &ev);
+}
+
+static void share_free(struct tenant_share *s, const char *reason)
+{
+	while (!LIST_EMPTY(&s->imports))
+		import_revoke(LIST_FIRST(&s->imports), reason);
+	LIST_REMOVE(s, link);
+	LIST_REMOVE(s, all_link);
+	s->owner->nshares--;
+	explicit_bzero(s->token, sizeof(s->token));
+	free(s);
+}
+
+static struct tenant_share *share_by_token(const char *token)
+{
+	struct tenant_share *s;
+
+	if (!token || strlen(token) != TENANT_SHARE_TOKEN_LEN)
+		return NULL;
+	LIST_FOREACH(s, &all_shares, all_link) {
+		unsigned char diff = 0;
+
+		/* No early exit: the time taken says nothing of the token. */
+		for (size_t i = 0; i < TENANT_SHARE_TOKEN_LEN; i++)
+			diff |= (unsigned char)(s->token[i] ^ token[i]);
+		if (diff == 0)
+			return s;
+	}
+	return NULL;
+}
+
+int tenant_share_export(struct tenant *t, uint32_t ioas, uint64_t iova,
+			uint64_t length, bool writeable, uint32_t *ret_share,
+			char ret_token[TENANT_SHARE_TOKEN_LEN + 1],
+			struct err *e)
+{
+	struct tenant_share *s;
+	struct ioas_obj *o;
+	struct mapping *m;
+	uint64_t last, pos;
+	uint8_t rnd[TENANT_SHARE_TOKEN_LEN / 2];
+	char why[400];
+	bool covered = false;
+	ssize_t n;
+	int r;
+
+	r = check_not_orphaned(t, e);
+	if (r < 0)
+		return r;
+	if (!t->pt || t->pt->n_export_to == 0)
+		return err_set(e, EPERM,
+			       "this tenant may not export: ExportTo= is empty%s",
+			       cite(t, POLICY_KEY_EXPORT_TO, why, sizeof(why)));
+	if (writeable && !t->pt->share_write)
+		return err_set(e, EPERM,
+			       "writeable shares are not allowed: ShareWrite=no%s",
+			       cite(t, POLICY_KEY_SHARE_WRITE, why, sizeof(why)));
+	o = ioas_get(t, ioas, e);
+	if (!o)
+		return -ENOENT;
+	if (length == 0)
+		return err_set(e, EINVAL, "share length is 0");
+	if (add_overflow(iova, length - 1, &last))
+		return err_set(e, EOVERFLOW,
+			       "iova 0x%" PRIx64 " + length 0x%" PRIx64 " overflows",
+			       iova, length);
+	/* Covered by the exporter's own mappings, without a hole. */
+	pos = iova;
+	for (m = mapping_first_overlap(o, iova, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &o->mappings, m)) {
+		if (m->iova > pos)
+			break;
+		if (m->imp)
+			return err_set(e, EPERM,
+				       "[0x%" PRIx64 ", +0x%" PRIx64
+				       ") is imported (import %" PRIu32
+				       "): imported pages cannot be exported again",
+				       m->iova, m->length, m->imp->handle);
+		if (writeable && !(m->flags & BACKEND_MAP_WRITEABLE))
+			return err_set(e, EPERM,
+				       "mapping [0x%" PRIx64 ", +0x%" PRIx64
+				       ") is read-only: a writeable share needs writeable mappings",
+				       m->iova, m->length);
+		pos = m->iova + (m->length - 1);
+		if (pos >= last) {
+			covered = true;
+			break;
+		}
+		pos++;
+	}
+	if (!covered)
+		return err_set(e, ENOENT,
+			       "range [0x%" PRIx64 ", 0x%" PRIx64 "] of IOAS %" PRIu32
+			       " is not fully mapped",
+			       iova, last, ioas);
+	if (t->nshares >= TENANT_MAX_SHARES)
+		return err_set(e, ENOSPC, "share limit reached: %u per tenant",
+			       TENANT_MAX_SHARES);
+	if (t->next_share_handle == 0)
+		return err_set(e, ENOSPC, "share handle space exhausted");
+	n = getrandom(rnd, sizeof(rnd), 0);
+	if (n != (ssize_t)sizeof(rnd))
+		return err_errno(e, n < 0 ? -errno : -EIO, "getrandom for a share token");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, ENOMEM, "out of memory");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(s->token + 2 * i, 3, "%02x", rnd[i]);
+	explicit_bzero(rnd, sizeof(rnd));
+	s->owner = t;
+	s->ioas = o;
+	s->handle = t->next_share_handle++;
+	s->iova = iova;
+	s->length = length;
+	s->writeable = writeable;
+	LIST_INIT(&s->imports);
+	LIST_INSERT_HEAD(&t->shares, s, link);
+	LIST_INSERT_HEAD(&all_shares, s, all_link);
+	t->nshares++;
+	*ret_share = s->handle;
+	memcpy(ret_token, s->token, TENANT_SHARE_TOKEN_LEN + 1);
+	return 0;
+}
+
+int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
+			struct tenant_import_result *ret, struct err *e)
+{
+	struct tenant_share *s = share_by_token(req->token);
+	struct tenant_import *imp;
+	struct ioas_obj *dst, *src;
+	struct mapping *m;
+	uint64_t src_iova, length, last, end, out = req->iova;
+	uint32_t flags, pieces = 0;
+	char why[400], why2[400];
+	int r;
+
+	if (!s)
+		return err_set(e, EKEYREJECTED, "no share has this token");
+	if (s->owner->orphaned)
+		return err_set(e, EACCES,
+			       "tenant %s, the exporter, is no longer in the policy (removed at reload)",
+			       s->owner->name);
+	/* Importing one's own share is a Copy the tenant could do anyway. */
+	if (s->owner != t &&
+	    (!t->pt || !policy_share_allowed(s->owner->pt, t->pt)))
+		return err_set(e, EACCES,
+			       "tenant %s may not import from tenant %s: both ExportTo%s "
+			       "and ImportFrom%s must name the other",
+			       t->name, s->owner->name,
+			       cite(s->owner, POLICY_KEY_EXPORT_TO, why, sizeof(why)),
+			       t->pt ? cite(t, POLICY_KEY_IMPORT_FROM, why2, sizeof(why2)) :
+				       " (no policy for the importer)");
+	r = check_not_orphaned(t, e);
+	if (r < 0)
+		return r;
+	dst = ioas_get(t, req->ioas, e);
+	if (!dst)
+		return -ENOENT;
+	if (req->writeable && !s->writeable)
+		return err_set(e, EPERM,
+			       "share %" PRIu32 " of tenant %s is read-only: import it without write access",
+			       s->handle, s->owner->name);
+	length = req->has_length ? req->length : (req->offset <= s->length ?
+						  s->length - req->offset : 0);
+	if (length == 0 || add_overflow(req->offset, length, &end) ||
+	    end > s->length)
+		return err_set(e, ERANGE,
+			       "[0x%" PRIx64 ", +0x%" PRIx64 ") is outside the share of 0x%" PRIx64
+			       " bytes",
+			       req->offset, length, s->length);
+	flags = BACKEND_MAP_READABLE |
+		(req->writeable ? BACKEND_MAP_WRITEABLE : 0) |
+		(req->fixed_iova ? BACKEND_MAP_FIXED_IOVA : 0);
+	if (req->fixed_iova && req->iova == UINT64_MAX)
+		return err_set(e, EOVERFLOW, "iova is UINT64_MAX");
+	r = check_map_policy(t, flags, req->iova, length, e);
+	if (r < 0)
+		return r;
+	src = s->ioas;
+	src_iova = s->iova + req->offset;
+	last = src_iova + (length - 1);
+	for (m = mapping_first_overlap(src, src_iova, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &src->mappings, m))
+		pieces++;
+	if (t->usage.mappings + pieces > t->limits.max_mappings)
+		return err_set(e, ENOSPC,
+			       "mapping limit: %" PRIu32 " in use + %" PRIu32
+			       " new > %" PRIu32 "%s",
+			       t->usage.mappings, pieces, t->limits.max_mappings,
+			       cite(t, POLICY_KEY_MAX_MAPPINGS, why, sizeof(why)));
+	if (t->next_import_handle == 0)
+		return err_set(e, ENOSPC, "import handle space exhausted");
+	imp = calloc(1, sizeof(*imp));
+	if (!imp)
+		return err_set(e, ENOMEM, "out of memory");
+	/* Both IOASes live in the daemon's one iommufd context. */
+	r = backend_copy(t->backend, dst->id, src->id, flags, src_iova, length,
+			 &out);
+	if (r < 0) {
+		free(imp);
+		return err_errno(e, r, "IOMMU_IOAS_COPY refused");
+	}
+	imp->share = s;
+	imp->t = t;
+	imp->ioas = dst;
+	imp->handle = t->next_import_handle++;
+	imp->iova = out;
+	imp->offset = req->offset;
+	imp->length = length;
+	imp->flags = flags;
+	LIST_INSERT_HEAD(&s->imports, imp, share_link);
+	LIST_INSERT_HEAD(&t->imports, imp, tenant_link);
+	for (m = mapping_first_overlap(src, src_iova, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &src->mappings, m)) {
+		uint64_t a = m->iova > src_iova ? m->iova : src_iova;
+		uint64_t m_last = m->iova + (m->length - 1);
+		uint64_t z = m_last < last ? m_last : last;
+
+		r = mapping_add(t, dst, out + (a - src_iova), z - a + 1, m->mem,
+				m->mem_offset + (a - m->iova), flags & ~BACKEND_MAP_FIXED_IOVA,
+				imp);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		uint64_t unmapped, ilast = out + (length - 1);
+		struct mapping *d, *next;
+
+		(void)backend_unmap(t->backend, dst->id, out, length, &unmapped);
+		if (imp->npieces == 0) {
+			LIST_REMOVE(imp, share_link);
+			LIST_REMOVE(imp, tenant_link);
+			free(imp);
+		}
+		/* Releasing the last piece frees imp. */
+		for (d = mapping_first_overlap(dst, out, ilast);
+		     d && d->iova <= ilast; d = next) {
+			next = RB_NEXT(mapping_tree, &dst->mappings, d);
+			mapping_release(t, dst, d);
+		}
+		return err_set(e, ENOMEM, "out of memory tracking the import");
+	}
+	ret->import = imp->handle;
+	ret->iova = out;
+	ret->length = length;
+	ret->exporter = s->owner->name;
+	return 0;
+}
+
+int tenant_share_revoke(struct tenant *t, uint32_t share, struct err *e)
+{
+	struct tenant_share *s;
+
+	LIST_FOREACH(s, &t->shares, link)
+		if (s->handle == share) {
+			share_free(s, "revoked");
+			return 0;
+		}
+	return err_set(e, ENOENT, "no share with handle %" PRIu32, share);
+}
+
+const struct tenant_share *tenant_share_next(const struct tenant *t,
+					     const struct tenant_share *prev,
+					     struct tenant_share_info *ret)
+{
+	const struct tenant_share *s = prev ? LIST_NEXT(prev, link) :
+					      LIST_FIRST(&t->shares);
+
+	if (!s)
+		return NULL;
+	ret->share = s->handle;
+	ret->ioas = s->ioas->handle;
+	ret->iova = s->iova;
+	ret->length = s->length;
+	ret->writeable = s->writeable;
+	ret->token = s->token;
+	return s;
+}
+
+static void import_info(const struct tenant_import *imp, const char *who,
+			struct tenant_import_info *ret)
+{
+	ret->import = imp->handle;
+	ret->tenant = who;
+	ret->share = imp->share->handle;
+	ret->ioas = imp->ioas->handle;
+	ret->iova = imp->iova;
+	ret->offset = imp->offset;
+	ret->length = imp->length;
+	ret->writeable = imp->flags & BACKEND_MAP_WRITEABLE;
+}
+
+const struct tenant_import *tenant_share_importer_next(const struct tenant_share *s,
+						       const struct tenant_import *prev,
+						       struct tenant_import_info *ret)
+{
+	const struct tenant_import *imp = prev ? LIST_NEXT(prev, share_link) :
+						 LIST_FIRST(&s->imports);
+
+	if (imp)
+		import_info(imp, imp->t->name, ret);
+	return imp;
+}
+
+const struct tenant_import *tenant_import_next(const struct tenant *t,
+					       const struct tenant_import *prev,
+					       struct tenant_import_info *ret)
+{
+	const struct tenant_import *imp = prev ? LIST_NEXT(prev, tenant_link) :
+						 LIST_FIRST(&t->imports);
+
+	if (imp)
+		import_info(imp, imp->share->owner->name, ret);
+	return imp;
 }

@@ -125,3 +125,83 @@ struct tenant_totals {
 	uint32_t mappings;
 };
 void tenant_get_totals(struct tenant_totals *ret);
+
+/* ------------------------------------------------------------ sharing
+ *
+ * A share is a range of one of the exporter's IOASes, named by a tenant-local
+ * handle and by a random token that the exporter hands to importers out of
+ * band. An import is IOMMU_IOAS_COPY of (part of) that range into one of the
+ * importer's IOASes: the pages stay pinned once and charged to the tenant
+ * that registered the memory. Revoking a share (explicitly, or because its
+ * source range is unmapped, its IOAS destroyed or its tenant released)
+ * unmaps every import of it and reports each through the revoke hook.
+ * See "Sharing" in README.md.
+ */
+#define TENANT_SHARE_TOKEN_LEN 32u /* hex digits: 128 random bits */
+#define TENANT_MAX_SHARES 256u     /* exports per tenant */
+
+struct tenant_share;
+struct tenant_import;
+
+int tenant_share_export(struct tenant *t, uint32_t ioas, uint64_t iova,
+			uint64_t length, bool writeable, uint32_t *ret_share,
+			char ret_token[TENANT_SHARE_TOKEN_LEN + 1],
+			struct err *e);
+
+struct tenant_import_req {
+	const char *token;
+	uint32_t ioas;
+	bool writeable;
+	bool fixed_iova;
+	uint64_t iova;       /* with fixed_iova */
+	uint64_t offset;     /* into the share */
+	bool has_length;
+	uint64_t length;     /* without has_length: the rest of the share */
+};
+struct tenant_import_result {
+	uint32_t import;
+	uint64_t iova, length;
+	const char *exporter; /* valid while the exporter lives */
+};
+int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
+			struct tenant_import_result *ret, struct err *e);
+int tenant_share_revoke(struct tenant *t, uint32_t share, struct err *e);
+
+/* What ShareList shows. */
+struct tenant_share_info {
+	uint32_t share, ioas;
+	uint64_t iova, length;
+	bool writeable;
+	const char *token;
+};
+struct tenant_import_info {
+	uint32_t import;
+	const char *tenant;  /* the importer (share side) or exporter (import side) */
+	uint32_t share;      /* the exporter's handle */
+	uint32_t ioas;       /* the importer's IOAS handle */
+	uint64_t iova, offset, length;
+	bool writeable;
+};
+/* Iterate: pass NULL for the first; returns NULL after the last. */
+const struct tenant_share *tenant_share_next(const struct tenant *t,
+					     const struct tenant_share *prev,
+					     struct tenant_share_info *ret);
+const struct tenant_import *tenant_share_importer_next(const struct tenant_share *s,
+						       const struct tenant_import *prev,
+						       struct tenant_import_info *ret);
+const struct tenant_import *tenant_import_next(const struct tenant *t,
+					       const struct tenant_import *prev,
+					       struct tenant_import_info *ret);
+
+/* An import taken away from importer (not by its own doing). */
+struct tenant_revoke_event {
+	struct tenant *importer;
+	const char *exporter;
+	uint32_t import, ioas;
+	uint64_t iova, length;
+	const char *reason; /* "revoked", "source-unmapped", "source-destroyed", "exporter-gone" */
+};
+typedef void (*tenant_revoke_fn)(void *userdata,
+				 const struct tenant_revoke_event *ev);
+/* One daemon-wide hook (the RPC layer's notifier); fn may be NULL. */
+void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata);

@@ -8,7 +8,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include "backend.h"
+#include "policy/policy.h"
 #include "tenant.h"
 
 #define MiB (1ull << 20)
@@ -335,6 +338,203 @@ START_TEST(random_sequences_stay_consistent)
 }
 END_TEST
 
+/* ------------------------------------------------------------ sharing */
+
+static struct {
+	int n;
+	struct tenant_revoke_event last;
+	char reason[32];
+} events;
+
+static void on_revoke(void *userdata, const struct tenant_revoke_event *ev)
+{
+	(void)userdata;
+	events.n++;
+	events.last = *ev;
+	snprintf(events.reason, sizeof(events.reason), "%s", ev->reason);
+	events.last.reason = events.reason;
+	events.last.exporter = NULL; /* may be freed with its tenant */
+}
+
+static struct policy *share_policy(void)
+{
+	struct policy *p = NULL;
+	struct err e = { 0 };
+
+	ck_assert_msg(policy_parse_string("test",
+					  "[tenant a]\nMatchUser=1000\nExportTo=b\nShareWrite=yes\n\n"
+					  "[tenant b]\nMatchUser=1001\nImportFrom=a\n\n"
+					  "[tenant c]\nMatchUser=1002\nImportFrom=a\n",
+					  &p, &e) == 0, "%s", e.msg);
+	memset(&events, 0, sizeof(events));
+	tenant_set_revoke_hook(on_revoke, NULL);
+	return p;
+}
+
+static struct tenant *policy_tenant(struct policy *p, const char *name)
+{
+	struct tenant *t = tenant_new(b, NULL, name, &big,
+				      policy_find_tenant(p, name));
+
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* Rule: pinned bytes are charged once, to the memory's owner; the importer
+ * is charged its mappings; revoking unmaps the import and reports it. */
+START_TEST(share_pins_once_and_revokes)
+{
+	struct policy *p = share_policy();
+	struct tenant *a = policy_tenant(p, "a"), *bt = policy_tenant(p, "b");
+	uint32_t ia = ioas(a), ib = ioas(bt), mem = reg(a, 4 * MiB), share;
+	char token[TENANT_SHARE_TOKEN_LEN + 1];
+	struct tenant_import_req q = { .token = token, .ioas = ib };
+	struct tenant_import_result res;
+	struct tenant_usage ua, ub;
+	struct tenant_totals tot;
+	struct err e = { 0 };
+
+	/* Two source mappings: the import has two pieces. */
+	map_fixed(a, ia, mem, 0, 2 * MiB, 0x100000);
+	map_fixed(a, ia, mem, 2 * MiB, 2 * MiB, 0x300000);
+	ck_assert_msg(tenant_share_export(a, ia, 0x100000, 4 * MiB, false, &share,
+					  token, &e) == 0, "%s", e.msg);
+	ck_assert_msg(tenant_share_import(bt, &q, &res, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(res.length, 4 * MiB);
+	tenant_get_usage(a, &ua);
+	tenant_get_usage(bt, &ub);
+	tenant_get_totals(&tot);
+	ck_assert_uint_eq(ua.pinned_bytes, 4 * MiB);
+	ck_assert_uint_eq(ub.pinned_bytes, 0);
+	ck_assert_uint_eq(ub.mappings, 2);
+	ck_assert_uint_eq(tot.pinned_bytes, 4 * MiB);
+	assert_consistent(a);
+	assert_consistent(bt);
+	/* The importer cannot split its import, nor copy it on. */
+	{
+		uint64_t v = 0;
+
+		ck_assert_int_eq(tenant_unmap(bt, ib, res.iova, 2 * MiB, &v, &e), -ENOENT);
+		ck_assert_int_eq(tenant_copy(bt, ib, res.iova, MiB, ib, BACKEND_MAP_READABLE,
+					     &v, &e), -EPERM);
+	}
+	ck_assert_int_eq(tenant_share_revoke(a, share, &e), 0);
+	ck_assert_int_eq(events.n, 1);
+	ck_assert_str_eq(events.reason, "revoked");
+	ck_assert_uint_eq(events.last.import, res.import);
+	ck_assert_uint_eq(events.last.iova, res.iova);
+	tenant_get_usage(bt, &ub);
+	ck_assert_uint_eq(ub.mappings, 0);
+	tenant_get_usage(a, &ua);
+	ck_assert_uint_eq(ua.pinned_bytes, 4 * MiB);
+	assert_consistent(a);
+	assert_consistent(bt);
+	tenant_free(bt);
+	tenant_free(a);
+	tenant_set_revoke_hook(NULL, NULL);
+	policy_unref(p);
+}
+END_TEST
+
+/* Rule: each refusal has its errno. */
+START_TEST(share_refusals)
+{
+	struct policy *p = share_policy();
+	struct tenant *a = policy_tenant(p, "a"), *bt = policy_tenant(p, "b"),
+		      *c = policy_tenant(p, "c");
+	uint32_t ia = ioas(a), ib = ioas(bt), ic = ioas(c), mem = reg(a, 2 * MiB);
+	uint32_t share, bmem = reg(bt, 2 * MiB), bi2 = ioas(bt);
+	char token[TENANT_SHARE_TOKEN_LEN + 1], t2[TENANT_SHARE_TOKEN_LEN + 1];
+	struct tenant_import_req q = { .token = token, .ioas = ib };
+	struct tenant_import_result res;
+	struct err e = { 0 };
+	uint64_t v = 0x100000;
+
+	map_fixed(a, ia, mem, 0, 2 * MiB, 0x100000);
+	ck_assert_int_eq(tenant_share_export(a, ia, 0x100000, 4 * MiB, false, &share, token, &e), -ENOENT);
+	ck_assert_int_eq(tenant_share_export(a, ia, 0x100000, 2 * MiB, false, &share, token, &e), 0);
+	/* b's ExportTo is empty. */
+	map_fixed(bt, bi2, bmem, 0, 2 * MiB, 0x100000);
+	ck_assert_int_eq(tenant_share_export(bt, bi2, 0x100000, 2 * MiB, false, &share, t2, &e), -EPERM);
+	ck_assert_ptr_nonnull(strstr(e.msg, "ExportTo"));
+	q.token = "ffffffffffffffffffffffffffffffff";
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), -EKEYREJECTED);
+	q.token = token;
+	q.ioas = ic;
+	ck_assert_int_eq(tenant_share_import(c, &q, &res, &e), -EACCES);
+	ck_assert_ptr_nonnull(strstr(e.msg, "tenant c"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "tenant a"));
+	q.ioas = ib;
+	q.writeable = true;
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), -EPERM);
+	q.writeable = false;
+	q.offset = MiB;
+	q.has_length = true;
+	q.length = 2 * MiB;
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), -ERANGE);
+	q.length = MiB;
+	q.fixed_iova = true;
+	q.iova = 0x800000;
+	ck_assert_msg(tenant_share_import(bt, &q, &res, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(res.iova, 0x800000);
+	assert_consistent(bt);
+	/* The importer unmapping everything drops its import, quietly. */
+	ck_assert_int_eq(tenant_unmap(bt, ib, 0, UINT64_MAX, &v, &e), 0);
+	ck_assert_int_eq(events.n, 0);
+	assert_consistent(bt);
+	tenant_free(c);
+	tenant_free(bt);
+	tenant_free(a);
+	tenant_set_revoke_hook(NULL, NULL);
+	policy_unref(p);
+}
+END_TEST
+
+/* Rule: the exporter unmapping its source, destroying its IOAS or going
+ * away revokes the imports, each with its reason. */
+START_TEST(share_lifetime_follows_source)
+{
+	struct policy *p = share_policy();
+	struct tenant *a = policy_tenant(p, "a"), *bt = policy_tenant(p, "b");
+	uint32_t ia = ioas(a), ia2 = ioas(a), ib = ioas(bt), mem = reg(a, 2 * MiB), share;
+	char token[TENANT_SHARE_TOKEN_LEN + 1];
+	struct tenant_import_req q = { .token = token, .ioas = ib };
+	struct tenant_import_result res;
+	struct tenant_totals tot;
+	struct err e = { 0 };
+	uint64_t v;
+
+	map_fixed(a, ia, mem, 0, 2 * MiB, 0x100000);
+	ck_assert_int_eq(tenant_share_export(a, ia, 0x100000, 2 * MiB, true, &share, token, &e), 0);
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), 0);
+	ck_assert_int_eq(tenant_unmap(a, ia, 0x100000, 2 * MiB, &v, &e), 0);
+	ck_assert_int_eq(events.n, 1);
+	ck_assert_str_eq(events.reason, "source-unmapped");
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), -EKEYREJECTED);
+
+	map_fixed(a, ia2, mem, 0, 2 * MiB, 0x100000);
+	ck_assert_int_eq(tenant_share_export(a, ia2, 0x100000, 2 * MiB, true, &share, token, &e), 0);
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), 0);
+	ck_assert_int_eq(tenant_ioas_destroy(a, ia2, &e), 0);
+	ck_assert_int_eq(events.n, 2);
+	ck_assert_str_eq(events.reason, "source-destroyed");
+
+	map_fixed(a, ia, mem, 0, 2 * MiB, 0x100000);
+	ck_assert_int_eq(tenant_share_export(a, ia, 0x100000, 2 * MiB, true, &share, token, &e), 0);
+	ck_assert_int_eq(tenant_share_import(bt, &q, &res, &e), 0);
+	tenant_free(a);
+	ck_assert_int_eq(events.n, 3);
+	ck_assert_str_eq(events.reason, "exporter-gone");
+	assert_consistent(bt);
+	tenant_get_totals(&tot);
+	ck_assert_uint_eq(tot.pinned_bytes, 0);
+	ck_assert_uint_eq(tot.mappings, 0);
+	tenant_free(bt);
+	tenant_set_revoke_hook(NULL, NULL);
+	policy_unref(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tenant");
@@ -350,6 +550,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, map_argument_checks);
 	tcase_add_test(tc, free_releases_everything);
 	tcase_add_test(tc, random_sequences_stay_consistent);
+	tcase_add_test(tc, share_pins_once_and_revokes);
+	tcase_add_test(tc, share_refusals);
+	tcase_add_test(tc, share_lifetime_follows_source);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioasd-share-bench: what does sharing by COPY buy? One region (1 GiB by
+ * default) is put into N IOASes (64 by default) two ways, through an ioasd
+ * this tool starts on a private socket with a policy of its own:
+ *   copy: mapped once, exported, and imported into each IOAS
+ *         (IOMMU_IOAS_COPY: the pages are pinned once);
+ *   map:  mapped separately into each IOAS (IOMMU_IOAS_MAP every time).
+ * It prints the wall time of each, their ratio, and the daemon's VmPin
+ * (/proc/PID/status) after each. On the sim backend nothing is pinned by
+ * the kernel, so VmPin is 0 there: the figure is printed as read. It prints
+ * figures; it is not a test.
+ *
+ *   ioasd-share-bench --daemon PATH [--backend auto|kernel|sim]
+ *                     [--size SIZE_MIB] [--count N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ioas.h"
+
+#define MiB (UINT64_C(1) << 20)
+#define MAX_COUNT 1024
+
+struct bench {
+	const char *daemon;
+	const char *backend;
+	uint64_t size;
+	unsigned count;
+	char dir[256];
+	char socket[300];
+	pid_t pid;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* VmPin of pid in KiB, or -1 when it cannot be read. */
+static long vm_pin_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static int write_policy(struct bench *b, const char *pdir)
+{
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bench.conf", pdir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"[tenant bench]\nMatchUser=%u\nExportTo=bench\nImportFrom=bench\n"
+		"MaxIOAS=%u\nMaxMappings=%u\nMaxPinnedBytes=%" PRIu64 "M\n",
+		(unsigned)getuid(), 2 * b->count + 2, 4 * b->count + 4,
+		b->size / MiB + 1);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int start_daemon(struct bench *b)
+{
+	const char *tmp = getenv("TMPDIR");
+	char pdir[300];
+	const char *argv[16];
+	size_t n = 0;
+	double deadline;
+	int r;
+
+	snprintf(b->dir, sizeof(b->dir), "%s/ioasd-share-bench.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b->dir))
+		return -errno;
+	snprintf(b->socket, sizeof(b->socket), "%s/ioasd.sock", b->dir);
+	snprintf(pdir, sizeof(pdir), "%s/policy.d", b->dir);
+	if (mkdir(pdir, 0700) < 0)
+		return -errno;
+	r = write_policy(b, pdir);
+	if (r < 0)
+		return r;
+	argv[n++] = b->daemon;
+	argv[n++] = "--socket";
+	argv[n++] = b->socket;
+	argv[n++] = "--backend";
+	argv[n++] = b->backend;
+	argv[n++] = "--policy-dir";
+	argv[n++] = pdir;
+	argv[n++] = "--no-journal";
+	argv[n++] = "--max-region-size";
+	argv[n++] = "1T";
+	argv[n] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	b->pid = fork();
+	if (b->pid < 0)
+		return -errno;
+	if (b->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "ioasd-share-bench: exec %s: %m\n", argv[0]);
+		_exit(127);
+	}
+	deadline = now_s() + 10;
+	for (;;) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		int status;
+
+		if (fd < 0)
+			return -errno;
+		if (strlen(b->socket) >= sizeof(sa.sun_path)) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(sa.sun_path, b->socket, strlen(b->socket) + 1);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return 0;
+		}
+		close(fd);
+		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+			b->pid = 0;
+			return -ECHILD;
+		}
+		if (now_s() > deadline)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+}
+
+static void stop_daemon(struct bench *b)
+{
+	char path[400];
+
+	if (b->pid > 0) {
+		int status;
+
+		kill(b->pid, SIGTERM);
+		waitpid(b->pid, &status, 0);
+		b->pid = 0;
+	}
+	snprintf(path, sizeof(path), "%s/policy.d/bench.conf", b->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/policy.d", b->dir);
+	rmdir(path);
+	unlink(b->socket);
+	rmdir(b->dir);
+}
+
+#define CHECK(expr)                                                          \
+	do {                                                                 \
+		int r_ = (expr);                                             \
+		if (r_ < 0) {                                                \
+			fprintf(stderr, "ioasd-share-bench: %s: %s (%s)\n",  \
+				#expr, strerror(-r_),                        \
+				ioas_client_last_error(c));                  \
+			return r_;                                           \
+		}                                                            \
+	} while (0)
+
+static int run(struct bench *b, struct ioas_client *c)
+{
+	char token[IOAS_SHARE_TOKEN_LEN + 1];
+	uint32_t src, mem, share, imp, ioas[MAX_COUNT];
+	uint64_t iova = 0, len;
+	double t0, t_copy, t_map;
+	long pin_copy, pin_map;
+	int fd = -1;
+
+	CHECK(ioas_memfd_create("share-bench", b->size, &fd));
+	{
+		int r = ioas_memory_register(c, fd, 0, b->size, &mem, NULL);
+
+		close(fd);
+		CHECK(r);
+	}
+	/* copy: map once, export, import N times. */
+	CHECK(ioas_alloc(c, &src));
+	for (unsigned i = 0; i < b->count; i++)
+		CHECK(ioas_alloc(c, &ioas[i]));
+	t0 = now_s();
+	CHECK(ioas_map(c, src, mem, 0, b->size, IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE, &iova));
+	CHECK(ioas_share_export(c, src, iova, b->size, false, &share, token));
+	for (unsigned i = 0; i < b->count; i++) {
+		uint64_t v = 0;
+
+		CHECK(ioas_share_import(c, token, ioas[i], 0, 0, 0, &v, &imp, &len));
+	}
+	t_copy = now_s() - t0;
+	pin_copy = vm_pin_kib(b->pid);
+	CHECK(ioas_share_revoke(c, share));
+	CHECK(ioas_unmap_all(c, src, &len));
+	/* map: N separate maps of the same memory. */
+	t0 = now_s();
+	for (unsigned i = 0; i < b->count; i++) {
+		uint64_t v = 0;
+
+		CHECK(ioas_map(c, ioas[i], mem, 0, b->size, IOAS_MAP_READABLE, &v));
+	}
+	t_map = now_s() - t0;
+	pin_map = vm_pin_kib(b->pid);
+	for (unsigned i = 0; i < b->count; i++)
+		CHECK(ioas_unmap_all(c, ioas[i], &len));
+
+	printf("ioasd-share-bench: %" PRIu64 " MiB into %u IOASes, backend %s\n",
+	       b->size / MiB, b->count, ioas_client_backend(c));
+	printf("  copy (1 map + export + %u imports): %10.6f s  daemon VmPin %ld kB\n",
+	       b->count, t_copy, pin_copy);
+	printf("  map  (%u separate maps):           %10.6f s  daemon VmPin %ld kB\n",
+	       b->count, t_map, pin_map);
+	printf("  ratio map/copy: %.2f\n", t_copy > 0 ? t_map / t_copy : 0.0);
+	if (!strcmp(ioas_client_backend(c), "sim"))
+		printf("  (sim backend: the kernel pins nothing, so VmPin is 0 either way)\n");
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ioasd-share-bench --daemon PATH [OPTIONS]\n"
+		"Put one region into N IOASes by share/COPY and by N MAPs; compare.\n\n"
+		"  --daemon PATH     the ioasd binary to start on a private socket\n"
+		"  --backend NAME    auto, kernel or sim (default auto)\n"
+		"  --size MIB        region size in MiB (default 1024)\n"
+		"  --count N         IOASes (default 64, at most %d)\n",
+		MAX_COUNT);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "daemon", required_argument, NULL, 'd' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "size", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct bench b = { .backend = "auto", .size = 1024 * MiB, .count = 64 };
+	struct ioas_client *c = NULL;
+	char err[256];
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			b.daemon = optarg;
+			break;
+		case 'b':
+			b.backend = optarg;
+			break;
+		case 's':
+			b.size = strtoull(optarg, NULL, 0) * MiB;
+			break;
+		case 'n':
+			b.count = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!b.daemon || b.size == 0 || b.count == 0 || b.count > MAX_COUNT) {
+		usage(stderr);
+		return 2;
+	}
+	r = start_daemon(&b);
+	if (r < 0) {
+		fprintf(stderr, "ioasd-share-bench: starting %s: %s\n", b.daemon,
+			strerror(-r));
+		stop_daemon(&b);
+		return 1;
+	}
+	r = ioas_client_connect(b.socket, "ioasd-share-bench", &c, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "ioasd-share-bench: connect: %s\n", err);
+	else
+		r = run(&b, c);
+	ioas_client_free(c);
+	stop_daemon(&b);
+	return r < 0 ? 1 : 0;
+}
