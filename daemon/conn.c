@@ -26,6 +26,17 @@ static void conn_update_events(struct conn *c)
 {
 	bool want_read = !c->closing && !c->read_paused;
 
+	/* A client that does not read its replies is throttled (we stop
+	 * reading it) and, if it stays that way, dropped: its queued replies
+	 * cannot hold the daemon's memory forever. */
+	if (c->read_paused && !evtimer_pending(c->ev_slow, NULL)) {
+		struct timeval tv = { .tv_sec = c->server->cfg.slow_client_sec };
+
+		evtimer_add(c->ev_slow, &tv);
+	} else if (!c->read_paused) {
+		evtimer_del(c->ev_slow);
+	}
+
 	if (want_read)
 		event_add(c->ev_read, NULL);
 	else
@@ -95,6 +106,20 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 	}
 	conn_update_events(c);
 	conn_maybe_finish(c);
+}
+
+static void conn_on_slow(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char why[160];
+
+	snprintf(why, sizeof(why),
+		 "did not read its replies for %u s (%zu bytes queued)",
+		 c->server->cfg.slow_client_sec, c->outq_bytes);
+	log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
+		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
+	rpc_audit(c, "slow-client", NULL, NULL, ETIMEDOUT, why);
+	conn_free(c);
 }
 
 static void conn_protocol_error(struct conn *c, int errnum, const char *why)
@@ -224,7 +249,8 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 	(void)policy_peer_describe(&peer, c->peer_desc, sizeof(c->peer_desc));
 	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-	if (!c->ev_read || !c->ev_write) {
+	c->ev_slow = evtimer_new(s->base, conn_on_slow, c);
+	if (!c->ev_read || !c->ev_write || !c->ev_slow) {
 		conn_free(c);
 		return -ENOMEM;
 	}
@@ -265,6 +291,8 @@ struct conn *conn_free(struct conn *c)
 		event_free(c->ev_read);
 	if (c->ev_write)
 		event_free(c->ev_write);
+	if (c->ev_slow)
+		event_free(c->ev_slow);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
 		free(m);

@@ -39,6 +39,7 @@ struct conn {
 	bool hello_done;
 	bool closing;              /* refuse further input; free once flushed */
 	bool read_paused;          /* output queue above its high watermark */
+	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	bool listed;               /* in server->conns and counted */
 	struct tenant *tenant;
 	TAILQ_HEAD(, outmsg) outq;

@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"  --max-mappings N           per connection (default 65536)\n"
 		"  --max-region-size SIZE     largest memory region (default 64G)\n"
 		"  --max-pinned-bytes SIZE    per connection (default 16G)\n"
+		"  --slow-client-timeout SEC  drop a client that leaves 1 MiB of replies\n"
+		"                             unread for SEC seconds (default 10)\n"
 		"  --policy-dir DIR           tenant policy files (default " DEFAULT_POLICY_DIR ")\n"
 		"  --no-policy                development mode: every connection is its own\n"
 		"                             tenant with the --max-* limits below\n"
@@ -134,6 +136,7 @@ enum {
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
+	OPT_SLOW_CLIENT,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -160,6 +163,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pool-size", required_argument, NULL, OPT_POOL_SIZE },
 		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "slow-client-timeout", required_argument, NULL, OPT_SLOW_CLIENT },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "keep-ipc-lock", no_argument, NULL, OPT_KEEP_IPC_LOCK },
 		{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
@@ -291,6 +295,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		case OPT_USER:
 			o->privs.user = optarg;
+			break;
+		case OPT_SLOW_CLIENT:
+			if (parse_u32(optarg, &u) < 0 || u == 0 || u > 3600) {
+				fprintf(stderr, "ioasd: --slow-client-timeout: '%s' is not 1..3600 seconds\n", optarg);
+				return -EINVAL;
+			}
+			o->cfg.slow_client_sec = u;
 			break;
 		case OPT_KEEP_IPC_LOCK:
 			o->privs.keep_ipc_lock = true;
@@ -467,6 +478,7 @@ int main(int argc, char **argv)
 			.max_connections = 256,
 			.max_connections_per_uid = 64,
 			.max_outq_bytes = 1u << 20,
+			.slow_client_sec = 10,
 			.limits = {
 				.max_ioas = 64,
 				.max_memory_regions = 256,

@@ -24,6 +24,7 @@ struct server_config {
 	uint32_t max_connections;          /* daemon-wide */
 	uint32_t max_connections_per_uid;
 	size_t max_outq_bytes;             /* per connection, reading pauses above */
+	unsigned slow_client_sec;          /* a peer paused this long is dropped */
 	/* Without a policy (--no-policy) every connection is its own tenant
 	 * with these limits; with one, max_region_size still applies. */
 	struct tenant_limits limits;
