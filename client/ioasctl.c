@@ -1933,6 +1933,10 @@ static int cmd_batch(struct ctl *ctl, int argc, char **argv)
 		else
 			r = run_command(ctl, n, args);
 		ctl->line = 0;
+		/* A batch fed by a pipe or a FIFO is often a conversation: each
+		 * command's answer goes out before the next line is read. */
+		fflush(stdout);
+		fflush(stderr);
 		if (r != EXIT_OK && status == EXIT_OK)
 			status = r;
 		if (r != EXIT_OK &&

@@ -330,3 +330,21 @@ int backend_kernel_fd(struct backend *b)
 		return -EINVAL;
 	return to_kernel(b)->fd;
 }
+
+int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
+				    uint32_t *ret_stdev)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_MOCK_DOMAIN,
+		.id = ioas,
+	};
+	int fd = backend_kernel_fd(b);
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, IOFD_TEST_CMD, &cmd) < 0)
+		return -errno;
+	*ret_stdev = cmd.mock_domain.out_stdev_id;
+	return 0;
+}

@@ -13,3 +13,12 @@
  * (do not close it). -EINVAL when b is not a kernel backend.
  */
 int backend_kernel_fd(struct backend *b);
+
+/*
+ * Test builds only (--enable-test-hooks): attach the kernel's self-test
+ * mock domain (IOMMU_TEST_OP_MOCK_DOMAIN, CONFIG_IOMMUFD_TEST) to an IOAS,
+ * so that mapped pages really get pinned and land in an IO page table.
+ * *ret_stdev is the mock device's id: IOMMU_DESTROY of it detaches.
+ */
+int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
+				    uint32_t *ret_stdev);

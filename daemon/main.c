@@ -25,6 +25,7 @@
 #include "pool.h"
 #include "privs.h"
 #include "server.h"
+#include "tenant.h"
 #include "util.h"
 
 #define DEFAULT_SOCKET "/run/ioasd/ioasd.sock"
@@ -136,7 +137,7 @@ enum {
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
-	OPT_SLOW_CLIENT,
+	OPT_SLOW_CLIENT, OPT_TEST_MOCK_DOMAINS,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -164,6 +165,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "slow-client-timeout", required_argument, NULL, OPT_SLOW_CLIENT },
+		{ "test-mock-domains", no_argument, NULL, OPT_TEST_MOCK_DOMAINS },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "keep-ipc-lock", no_argument, NULL, OPT_KEEP_IPC_LOCK },
 		{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
@@ -296,6 +298,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_USER:
 			o->privs.user = optarg;
 			break;
+		case OPT_TEST_MOCK_DOMAINS:
+#ifdef IOASD_TEST_HOOKS
+			tenant_set_test_mock_domains(true);
+			break;
+#else
+			fprintf(stderr, "ioasd: --test-mock-domains: this build has no test hooks "
+				"(configure --enable-test-hooks)\n");
+			return -EINVAL;
+#endif
 		case OPT_SLOW_CLIENT:
 			if (parse_u32(optarg, &u) < 0 || u == 0 || u > 3600) {
 				fprintf(stderr, "ioasd: --slow-client-timeout: '%s' is not 1..3600 seconds\n", optarg);

@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/random.h>
 
+#include "backend-kernel.h"
 #include "policy/policy.h"
 #include "pool.h"
 #include "tenant.h"
@@ -64,6 +65,7 @@ struct ioas_obj {
 	RB_ENTRY(ioas_obj) node;
 	uint32_t handle;
 	uint32_t id; /* backend object id */
+	uint32_t mock_stdev; /* test builds: mock device attached, or 0 */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 };
@@ -438,8 +440,19 @@ static int ioas_get_backend(struct tenant *t, uint32_t *ret_id)
 		       : backend_ioas_alloc(t->backend, ret_id);
 }
 
-static int ioas_put_backend(struct tenant *t, uint32_t id)
+static bool test_mock_domains;
+
+void tenant_set_test_mock_domains(bool on)
 {
+	test_mock_domains = on;
+}
+
+/* Give an IOAS back: detach a test mock device first (it would hold the
+ * IOAS: EBUSY), then to the pool or destroyed. */
+static int ioas_put_backend(struct tenant *t, uint32_t id, uint32_t mock_stdev)
+{
+	if (mock_stdev)
+		(void)backend_destroy(t->backend, mock_stdev);
 	return t->pool ? pool_give(t->pool, id) : backend_destroy(t->backend, id);
 }
 
@@ -522,7 +535,7 @@ struct tenant *tenant_free(struct tenant *t)
 		 * tables either way. */
 		(void)backend_unmap(t->backend, o->id, 0, UINT64_MAX,
 				    &unmapped);
-		(void)ioas_put_backend(t, o->id);
+		(void)ioas_put_backend(t, o->id, o->mock_stdev);
 		ioas_free(t, o);
 	}
 	while ((m = RB_MIN(mem_tree, &t->mems)))
@@ -617,9 +630,18 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 	}
 	r = ioas_apply_policy(t, id, e);
 	if (r < 0) {
-		(void)ioas_put_backend(t, id);
+		(void)ioas_put_backend(t, id, 0);
 		free(o);
 		return r;
+	}
+	if (test_mock_domains) {
+		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev);
+		if (r < 0) {
+			(void)ioas_put_backend(t, id, 0);
+			free(o);
+			return err_errno(e, r, "test hook: attaching the mock domain "
+					 "(needs CONFIG_IOMMUFD_TEST)");
+		}
 	}
 	o->id = id;
 	o->handle = t->next_ioas_handle++;
@@ -639,6 +661,10 @@ int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
 	if (!o)
 		return -ENOENT;
 	revoke_shares_in(t, o, 0, UINT64_MAX, "source-destroyed");
+	if (o->mock_stdev) {
+		(void)backend_destroy(t->backend, o->mock_stdev);
+		o->mock_stdev = 0;
+	}
 	if (t->pool) {
 		uint64_t unmapped;
 		/* What IOMMU_DESTROY would do to the mappings, then back to

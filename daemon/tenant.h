@@ -205,3 +205,11 @@ typedef void (*tenant_revoke_fn)(void *userdata,
 				 const struct tenant_revoke_event *ev);
 /* One daemon-wide hook (the RPC layer's notifier); fn may be NULL. */
 void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata);
+
+/*
+ * Test builds only (--enable-test-hooks, ioasd --test-mock-domains): every
+ * IOAS handed out gets the kernel's self-test mock domain attached, and
+ * detached before it is released, so that the real-kernel suite can see
+ * pages pinned (VmPin) through the broker without a VFIO device.
+ */
+void tenant_set_test_mock_domains(bool on);

@@ -174,6 +174,13 @@ START_TEST(accept_pauses_on_emfile_and_recovers)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
 	start(args);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	if (d.valgrind) {
+		/* valgrind keeps its own fd table and limit for the program it
+		 * runs: RLIMIT_NOFILE does not bind the daemon the same way. */
+		printf("NOTICE: daemon under valgrind: the EMFILE case is checked only without it\n");
+		stop();
+		return;
+	}
 	base = harness_fd_count_settled(d.pid, 2000);
 	ck_assert_int_lt(base, 48);
 	for (n = 0; n < 80; n++) {

@@ -82,7 +82,7 @@ if [ ! -f "$srcdir/configure" ]; then
 fi
 # pkg-config --static: a static link needs the libraries' own dependencies
 # (libbsd needs libmd).
-conf=(--without-systemd --disable-shared --enable-static "PKG_CONFIG=pkg-config --static")
+conf=(--without-systemd --disable-shared --enable-static --enable-test-hooks "PKG_CONFIG=pkg-config --static")
 if [ ! -f "$build/Makefile" ] || [ "$(cat "$build/.ioasd-vm-conf" 2>/dev/null)" != "${conf[*]}" ]; then
 	rm -rf "$build"
 	mkdir -p "$build"
