@@ -12,7 +12,7 @@ IOASD_DEPS=(
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev
 	libcap-dev check libinih-dev libbsd-dev
-	valgrind python3 systemd
+	valgrind python3 systemd clang libclang-rt-dev
 	qemu-system-x86 busybox-static cpio xz-utils
 )
 

@@ -1,7 +1,10 @@
 #!/bin/bash
 # Set up, build and run the whole test suite: unit and integration tests
-# (make check), the distribution check (make distcheck) and the real-kernel
-# suite in QEMU guests (make check-vm). Any failure fails the run.
+# (make check), the same under valgrind (make check-valgrind), again in an
+# ASan+UBSan build, a short run of every fuzz target (make fuzz-smoke, clang),
+# the distribution check (make distcheck) and the real-kernel suite in QEMU
+# guests (make check-vm). Any failure fails the run; each step says how long
+# it took.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
 ioasd_install_deps
@@ -10,16 +13,43 @@ ioasd_build
 cd "$IOASD_BUILD"
 status=0
 step() {
+	local t0=$SECONDS
 	echo "=== $*"
 	if ! "$@"; then
-		echo "=== FAILED: $*" >&2
+		echo "=== FAILED: $* ($((SECONDS - t0)) s)" >&2
 		status=1
+		return 1
 	fi
+	echo "=== done: $* ($((SECONDS - t0)) s)"
 }
-step make -j"$(nproc)" check || true
-if [ $status -ne 0 ]; then
+show_logs() {
 	for f in tests/*.log; do echo "--- $f"; tail -50 "$f"; done
-fi
-step make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror
-step make check-vm
+}
+# A second build tree next to ./build, configured with extra flags.
+build_in() {
+	local dir=$1; shift
+	mkdir -p "$dir" && cd "$dir" &&
+	{ [ -f Makefile ] || "$IOASD_TOP/configure" -q --enable-werror "$@"; } &&
+	make -j"$(nproc)"
+}
+# Every test and the daemons they start under ASan+UBSan. LeakSanitizer
+# checks each daemon at exit: a leak is a non-zero exit status, which the
+# harness reports as a failure.
+asan_check() (
+	build_in "${IOASD_ASAN_BUILD:-$IOASD_TOP/build-asan}" --enable-asan &&
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		make -j"$(nproc)" check || { show_logs; false; }
+)
+fuzz_smoke() (
+	mkdir -p "${IOASD_FUZZ_BUILD:-$IOASD_TOP/build-fuzz}" &&
+	cd "${IOASD_FUZZ_BUILD:-$IOASD_TOP/build-fuzz}" &&
+	{ [ -f Makefile ] || "$IOASD_TOP/configure" -q --enable-werror --enable-fuzzing CC=clang; } &&
+	make -j"$(nproc)" fuzz-smoke
+)
+step make -j"$(nproc)" check || show_logs
+step make check-valgrind || show_logs
+step asan_check || true
+step fuzz_smoke || true
+step make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror || true
+step make check-vm || true
 exit $status

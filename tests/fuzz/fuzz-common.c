@@ -12,20 +12,31 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<sanitizer/common_interface_defs.h>)
+#include <sanitizer/common_interface_defs.h>
+#define HAVE_SANITIZER_SYMBOLIZE 1
+#endif
+#endif
+
 #include "backend.h"
 #include "conn.h"
 #include "fuzz-common.h"
 #include "log.h"
+#include "pool.h"
 #include "server.h"
 #include "tenant.h"
 #include "util.h"
 
 static struct event_base *base;
 static struct backend *backend;
+static struct pool *pool;
 static struct server server;
 static char dir[64];
 static char sock_path[96];
 static int baseline_fds = -1;
+
+#define FUZZ_POOL_SIZE 2u
 
 void fuzz_fail(const char *fmt, ...)
 {
@@ -55,9 +66,31 @@ int fuzz_fd_count(void)
 	return n - 1; /* the directory's own fd */
 }
 
+/* What is open, for the report of an fd leak. */
+static void print_fds(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+
+	while (d && (de = readdir(d))) {
+		char path[300], target[256];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		fprintf(stderr, "  fd %s -> %s\n", de->d_name, target);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void cleanup(void)
 {
 	server_stop(&server);
+	pool_free(pool);
 	if (base)
 		event_base_free(base);
 	backend_close(backend);
@@ -69,6 +102,7 @@ void fuzz_env_init(void)
 {
 	struct server_config cfg = {
 		.socket_mode = 0600,
+		.socket_gid = (gid_t)-1,
 		.max_connections = 16,
 		.max_connections_per_uid = 16,
 		.max_outq_bytes = 1u << 20,
@@ -101,10 +135,26 @@ void fuzz_env_init(void)
 	base = event_base_new();
 	if (!base)
 		fuzz_fail("event_base_new");
-	r = server_start(&server, base, backend, &cfg, -1);
+	/* A small pool, so that IOASes are both reused and freshly made. */
+	r = pool_new(backend, base, FUZZ_POOL_SIZE, &pool);
+	if (r < 0)
+		fuzz_fail("pool_new: %s", strerror(-r));
+	/* No policy (--no-policy): each connection is its own tenant. */
+	r = server_start(&server, base, backend, &cfg, -1, NULL, NULL, pool);
 	if (r < 0)
 		fuzz_fail("server_start: %s", strerror(-r));
 	atexit(cleanup);
+#ifdef HAVE_SANITIZER_SYMBOLIZE
+	{
+		/* The sanitizer runtime starts llvm-symbolizer on first use (a
+		 * NEW_FUNC line) and keeps two pipes to it: start it now, so
+		 * that they are part of the baseline. */
+		char buf[256];
+
+		__sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F",
+					 buf, sizeof(buf));
+	}
+#endif
 	baseline_fds = fuzz_fd_count();
 }
 
@@ -129,6 +179,11 @@ struct conn *fuzz_conn_new(int *ret_client)
 	r = conn_new(&server, sv[1], &c);
 	if (r < 0)
 		fuzz_fail("conn_new: %s", strerror(-r));
+	/* As after accept(): resolve the tenant and start serving. */
+	server_admit(&server, c);
+	c = fuzz_only_conn();
+	if (!c)
+		fuzz_fail("the server refused a connection without a policy");
 	*ret_client = sv[0];
 	return c;
 }
@@ -176,6 +231,7 @@ void fuzz_check_conn(struct conn *c)
 void fuzz_check_idle(void)
 {
 	struct tenant_totals t;
+	struct pool_stats ps;
 	int n;
 
 	if (server.nconns || !TAILQ_EMPTY(&server.conns))
@@ -185,7 +241,15 @@ void fuzz_check_idle(void)
 		fuzz_fail("left behind: %u tenants, %u IOASes, %u mappings, %llu pinned bytes",
 			  t.tenants, t.ioas, t.mappings,
 			  (unsigned long long)t.pinned_bytes);
+	if (!TAILQ_EMPTY(&server.leases))
+		fuzz_fail("a lease outlives its tenant without a policy");
+	pool_get_stats(pool, &ps);
+	if (ps.idle > FUZZ_POOL_SIZE)
+		fuzz_fail("pool holds %u IOASes, target %u", ps.idle,
+			  FUZZ_POOL_SIZE);
 	n = fuzz_fd_count();
-	if (n != baseline_fds)
+	if (n != baseline_fds) {
+		print_fds();
 		fuzz_fail("fd leak: %d open, baseline %d", n, baseline_fds);
+	}
 }

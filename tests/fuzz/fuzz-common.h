@@ -2,7 +2,8 @@
 /*
  * Shared set-up of the daemon fuzz targets: one real struct server on the
  * sim backend with its own event loop, connections made with conn_new() over
- * a socketpair (the daemon end is exactly what accept() would give it), and
+ * a socketpair and admitted with server_admit() (the daemon end is exactly
+ * what accept() would give it; no policy, so each is its own tenant), and
  * the invariants every input must leave intact.
  *
  * Any broken invariant calls fuzz_fail(), which prints why and aborts, so

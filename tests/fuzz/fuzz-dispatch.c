@@ -454,6 +454,8 @@ static void connect_(struct run *r, bool say_hello)
 
 static void hang_up(struct run *r)
 {
+	struct conn *c;
+
 	if (r->client < 0)
 		return;
 	close(r->client);
@@ -461,8 +463,13 @@ static void hang_up(struct run *r)
 	r->pending = 0;
 	memset(r->exp_valid, 0, sizeof(r->exp_valid));
 	fuzz_loop();
-	if (fuzz_only_conn())
-		fuzz_fail("connection not freed after the peer hung up");
+	c = fuzz_only_conn();
+	if (c)
+		fuzz_fail("connection not freed after the peer hung up "
+			  "(closing %d, read_paused %d, hello %d, %zu bytes queued, "
+			  "%llu requests)", c->closing, c->read_paused,
+			  c->hello_done, c->outq_bytes,
+			  (unsigned long long)c->requests);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
