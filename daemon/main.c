@@ -592,6 +592,18 @@ int main(int argc, char **argv)
 		log_err("cannot create the IOAS pool: %s", strerror(-r));
 		goto out;
 	}
+	/* Signals first: once the socket accepts, a SIGTERM must already
+	 * mean a clean shutdown. */
+	ev_term = evsignal_new(base, SIGTERM, on_stop_signal, base);
+	ev_int = evsignal_new(base, SIGINT, on_stop_signal, base);
+	ev_hup = evsignal_new(base, SIGHUP, on_hup, &srv);
+	if (!ev_term || !ev_int || !ev_hup) {
+		log_err("cannot install signal handlers");
+		goto out;
+	}
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
 	listen_fd = listen_fd_from_systemd();
 	if (listen_fd < -1)
 		goto out;
@@ -631,16 +643,6 @@ int main(int argc, char **argv)
 
 		(void)audit_emit(audit, &ar);
 	}
-	ev_term = evsignal_new(base, SIGTERM, on_stop_signal, base);
-	ev_int = evsignal_new(base, SIGINT, on_stop_signal, base);
-	ev_hup = evsignal_new(base, SIGHUP, on_hup, &srv);
-	if (!ev_term || !ev_int || !ev_hup) {
-		log_err("cannot install signal handlers");
-		goto out;
-	}
-	event_add(ev_term, NULL);
-	event_add(ev_int, NULL);
-	event_add(ev_hup, NULL);
 	{
 		struct timeval tv = { .tv_sec = 5 };
 #ifdef HAVE_SYSTEMD

@@ -167,6 +167,12 @@ START_TEST(accept_pauses_on_emfile_and_recovers)
 	struct rlimit old, lim;
 	int socks[80], n = 0, base;
 
+	if (getenv("IOASD_VALGRIND") && strcmp(getenv("IOASD_VALGRIND"), "0")) {
+		/* valgrind keeps its own fd table and limit for the program it
+		 * runs: RLIMIT_NOFILE does not bind the daemon the same way. */
+		printf("NOTICE: daemon under valgrind: the EMFILE case is checked only without it\n");
+		return;
+	}
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
 	lim = old;
 	lim.rlim_cur = 48; /* the soft limit only: it can be raised back */
@@ -174,13 +180,7 @@ START_TEST(accept_pauses_on_emfile_and_recovers)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
 	start(args);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
-	if (d.valgrind) {
-		/* valgrind keeps its own fd table and limit for the program it
-		 * runs: RLIMIT_NOFILE does not bind the daemon the same way. */
-		printf("NOTICE: daemon under valgrind: the EMFILE case is checked only without it\n");
-		stop();
-		return;
-	}
+
 	base = harness_fd_count_settled(d.pid, 2000);
 	ck_assert_int_lt(base, 48);
 	for (n = 0; n < 80; n++) {
