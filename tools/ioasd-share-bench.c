@@ -12,7 +12,10 @@
  * figures; it is not a test.
  *
  *   ioasd-share-bench --daemon PATH [--backend auto|kernel|sim]
- *                     [--size SIZE_MIB] [--count N]
+ *                     [--size SIZE_MIB] [--count N] [--daemon-arg ARG]
+ *
+ * --daemon-arg passes one more argument to ioasd: the real-kernel suite
+ * uses --test-mock-domains so that maps really pin pages.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +42,7 @@ struct bench {
 	const char *backend;
 	uint64_t size;
 	unsigned count;
+	const char *daemon_arg;  /* one extra daemon argument, e.g. --test-mock-domains */
 	char dir[256];
 	char socket[300];
 	pid_t pid;
@@ -117,6 +121,8 @@ static int start_daemon(struct bench *b)
 	argv[n++] = "--no-journal";
 	argv[n++] = "--max-region-size";
 	argv[n++] = "1T";
+	if (b->daemon_arg)
+		argv[n++] = b->daemon_arg;
 	argv[n] = NULL;
 	fflush(stdout);
 	fflush(stderr);
@@ -251,7 +257,8 @@ static void usage(FILE *f)
 		"  --daemon PATH     the ioasd binary to start on a private socket\n"
 		"  --backend NAME    auto, kernel or sim (default auto)\n"
 		"  --size MIB        region size in MiB (default 1024)\n"
-		"  --count N         IOASes (default 64, at most %d)\n",
+		"  --count N         IOASes (default 64, at most %d)\n"
+		"  --daemon-arg ARG  one more argument for ioasd (e.g. --test-mock-domains)\n",
 		MAX_COUNT);
 }
 
@@ -262,6 +269,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "daemon-arg", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -283,6 +291,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			b.count = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'a':
+			b.daemon_arg = optarg;
 			break;
 		case 'h':
 			usage(stdout);
