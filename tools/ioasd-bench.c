@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "tests/harness.h"
 #include "ioas.h"
 
 #define WARMUP 20
@@ -51,8 +52,8 @@ struct bench {
 	double max_seconds;
 	bool json;
 
-	char dir[256];
-	char socket[300];
+	struct harness_daemon d;
+	char socket[PATH_MAX];
 	pid_t pid;
 };
 
@@ -87,100 +88,28 @@ static void summarize(struct series *s, uint64_t *lat, size_t n,
 
 /* ------------------------------------------------------------ daemon */
 
+/* The daemon under test, started the way the test suite starts it
+ * (tests/harness.c): private socket, no policy, no journal. */
 static int start_daemon(struct bench *b)
 {
-	const char *tmp = getenv("TMPDIR");
-	const char *argv[16];
-	size_t n = 0;
-	uint64_t deadline;
+	const char *args[] = { "--backend", b->backend_arg,
+			       b->device ? "--device" : NULL, b->device, NULL };
+	int r;
 
-	snprintf(b->dir, sizeof(b->dir), "%s/ioasd-bench.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(b->dir))
+	if (setenv("IOASD_BIN", b->daemon, 1) < 0)
 		return -errno;
-	snprintf(b->socket, sizeof(b->socket), "%s/ioasd.sock", b->dir);
-
-	argv[n++] = b->daemon;
-	argv[n++] = "--socket";
-	argv[n++] = b->socket;
-	argv[n++] = "--backend";
-	argv[n++] = b->backend_arg;
-	/* Measure the broker, not policy matching or the journal. */
-	argv[n++] = "--no-policy";
-	argv[n++] = "--no-journal";
-	if (b->device) {
-		argv[n++] = "--device";
-		argv[n++] = b->device;
-	}
-	argv[n] = NULL;
-
-	fflush(stdout);
-	fflush(stderr);
-	b->pid = fork();
-	if (b->pid < 0)
-		return -errno;
-	if (b->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], (char *const *)argv);
-		fprintf(stderr, "ioasd-bench: exec %s: %m\n", argv[0]);
-		_exit(127);
-	}
-
-	deadline = now_ns() + 10ull * 1000000000ull;
-	for (;;) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		int status;
-
-		if (fd < 0)
-			return -errno;
-		if (strlen(b->socket) >= sizeof(sa.sun_path)) {
-			close(fd);
-			return -ENAMETOOLONG;
-		}
-		memcpy(sa.sun_path, b->socket, strlen(b->socket) + 1);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return 0;
-		}
-		close(fd);
-		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
-			b->pid = 0;
-			return -ECHILD;
-		}
-		if (now_ns() > deadline)
-			return -ETIMEDOUT;
-		usleep(5000);
-	}
+	r = harness_daemon_start(&b->d, args);
+	if (r < 0)
+		return r;
+	b->pid = b->d.pid;
+	snprintf(b->socket, sizeof(b->socket), "%s", b->d.socket);
+	return 0;
 }
 
 static int stop_daemon(struct bench *b)
 {
-	int status = 0, r = 0;
-
-	if (b->pid > 0) {
-		kill(b->pid, SIGTERM);
-		for (int i = 0; i < 1000; i++) {
-			pid_t p = waitpid(b->pid, &status, WNOHANG);
-
-			if (p == b->pid)
-				break;
-			if (i == 999) {
-				kill(b->pid, SIGKILL);
-				waitpid(b->pid, &status, 0);
-				r = -ETIMEDOUT;
-			}
-			usleep(10000);
-		}
-		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-			r = -EPROTO;
-		b->pid = 0;
-	}
-	if (b->socket[0])
-		unlink(b->socket);
-	if (b->dir[0])
-		rmdir(b->dir);
-	return r;
+	b->pid = 0;
+	return harness_daemon_stop(&b->d);
 }
 
 /* ------------------------------------------------------------ series */

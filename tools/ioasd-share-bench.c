@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "ioas.h"
+#include "tests/harness.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define MAX_COUNT 1024
@@ -45,7 +46,9 @@ struct bench {
 	unsigned count;
 	const char *daemon_arg;  /* one extra daemon argument, e.g. --test-mock-domains */
 	char dir[256];
-	char socket[300];
+	char pdir[300];
+	struct harness_daemon d;
+	char socket[PATH_MAX];
 	pid_t pid;
 };
 
@@ -92,94 +95,44 @@ static int write_policy(struct bench *b, const char *pdir)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* The daemon under test, started the way the test suite starts it
+ * (tests/harness.c), with a policy of our own in b->dir. */
 static int start_daemon(struct bench *b)
 {
 	const char *tmp = getenv("TMPDIR");
-	char pdir[300];
-	const char *argv[16];
-	size_t n = 0;
-	double deadline;
+	const char *args[] = { "--backend", b->backend, "--policy-dir", b->pdir,
+			       "--max-region-size", "1T", b->daemon_arg, NULL };
 	int r;
 
 	snprintf(b->dir, sizeof(b->dir), "%s/ioasd-share-bench.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(b->dir))
 		return -errno;
-	snprintf(b->socket, sizeof(b->socket), "%s/ioasd.sock", b->dir);
-	snprintf(pdir, sizeof(pdir), "%s/policy.d", b->dir);
-	if (mkdir(pdir, 0700) < 0)
+	snprintf(b->pdir, sizeof(b->pdir), "%s/policy.d", b->dir);
+	if (chmod(b->dir, 0755) < 0 || mkdir(b->pdir, 0755) < 0)
 		return -errno;
-	r = write_policy(b, pdir);
+	r = write_policy(b, b->pdir);
 	if (r < 0)
 		return r;
-	argv[n++] = b->daemon;
-	argv[n++] = "--socket";
-	argv[n++] = b->socket;
-	argv[n++] = "--backend";
-	argv[n++] = b->backend;
-	argv[n++] = "--policy-dir";
-	argv[n++] = pdir;
-	argv[n++] = "--no-journal";
-	argv[n++] = "--max-region-size";
-	argv[n++] = "1T";
-	if (b->daemon_arg)
-		argv[n++] = b->daemon_arg;
-	argv[n] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	b->pid = fork();
-	if (b->pid < 0)
+	if (setenv("IOASD_BIN", b->daemon, 1) < 0)
 		return -errno;
-	if (b->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], (char *const *)argv);
-		fprintf(stderr, "ioasd-share-bench: exec %s: %m\n", argv[0]);
-		_exit(127);
-	}
-	deadline = now_s() + 10;
-	for (;;) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		int status;
-
-		if (fd < 0)
-			return -errno;
-		if (strlen(b->socket) >= sizeof(sa.sun_path)) {
-			close(fd);
-			return -ENAMETOOLONG;
-		}
-		memcpy(sa.sun_path, b->socket, strlen(b->socket) + 1);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return 0;
-		}
-		close(fd);
-		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
-			b->pid = 0;
-			return -ECHILD;
-		}
-		if (now_s() > deadline)
-			return -ETIMEDOUT;
-		usleep(5000);
-	}
+	r = harness_daemon_start(&b->d, args);
+	if (r < 0)
+		return r;
+	b->pid = b->d.pid;
+	snprintf(b->socket, sizeof(b->socket), "%s", b->d.socket);
+	return 0;
 }
 
 static void stop_daemon(struct bench *b)
 {
-	char path[400];
+	char path[PATH_MAX + 32];
 
-	if (b->pid > 0) {
-		int status;
-
-		kill(b->pid, SIGTERM);
-		waitpid(b->pid, &status, 0);
-		b->pid = 0;
-	}
-	snprintf(path, sizeof(path), "%s/policy.d/bench.conf", b->dir);
+	(void)harness_daemon_stop(&b->d);
+	b->pid = 0;
+	snprintf(path, sizeof(path), "%s/bench.conf", b->pdir);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/policy.d", b->dir);
-	rmdir(path);
-	unlink(b->socket);
+	rmdir(b->pdir);
 	rmdir(b->dir);
 }
 
