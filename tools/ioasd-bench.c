@@ -96,7 +96,10 @@ static int start_daemon(struct bench *b)
 			       b->device ? "--device" : NULL, b->device, NULL };
 	int r;
 
-	if (setenv("IOASD_BIN", b->daemon, 1) < 0)
+	/* The harness starts the backend named by IOASD_TEST_BACKEND (it
+	 * is the test suite's switch): name ours. */
+	if (setenv("IOASD_BIN", b->daemon, 1) < 0 ||
+	    setenv("IOASD_TEST_BACKEND", b->backend_arg, 1) < 0)
 		return -errno;
 	r = harness_daemon_start(&b->d, args);
 	if (r < 0)
