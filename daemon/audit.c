@@ -176,8 +176,11 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 		sb_printf(&s, ",\"tenant\":");
 		sb_json_string(&s, r->tenant);
 	}
-	sb_printf(&s, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", (unsigned)r->uid,
-		  (unsigned)r->gid, (int)r->pid);
+	/* A peer only when the record is about one (a release or a policy
+	 * load has none: no made-up uid 0). */
+	if (r->conn || r->pid)
+		sb_printf(&s, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", (unsigned)r->uid,
+			  (unsigned)r->gid, (int)r->pid);
 	if (r->conn)
 		sb_printf(&s, ",\"conn\":%" PRIu64, r->conn);
 	if (r->policy_file) {

@@ -145,7 +145,21 @@ START_TEST(audit_json_lines)
 	ck_assert_ptr_nonnull(strstr(line, "\"policy\":\"/etc/ioasd/policy.d/50.conf:3\""));
 	ck_assert_ptr_nonnull(strstr(line, "\"handle\":2,\"iova\":\"0x1000\",\"length\":\"0x2000\""));
 	ck_assert_ptr_nonnull(strstr(line, "\"message_id\":\"1ac031628bf542de824206a43134593b\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"uid\":1000,\"gid\":100,\"pid\":42"));
 	ck_assert_int_eq(line[strlen(line) - 1], '\n');
+}
+END_TEST
+
+/* A record about no peer (a release, a policy load) names none. */
+START_TEST(audit_without_peer)
+{
+	struct audit_record r = { .kind = AUDIT_RELEASE, .op = "release", .allowed = true,
+				  .tenant = "alpha" };
+	char line[1024];
+
+	audit_format_json(&r, line, sizeof(line));
+	ck_assert_ptr_null(strstr(line, "\"uid\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"tenant\":\"alpha\""));
 }
 END_TEST
 
@@ -181,6 +195,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pool_refills_from_the_loop);
 	tcase_add_test(tc, audit_json_lines);
 	tcase_add_test(tc, audit_failure_modes);
+	tcase_add_test(tc, audit_without_peer);
 	suite_add_tcase(s, tc);
 	return s;
 }
