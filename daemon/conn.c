@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conn.h"
 #include "policy/policy.h"
 #include "log.h"
@@ -267,6 +268,20 @@ void conn_get_peer(const struct conn *c, struct policy_peer *ret)
 	ret->n_groups = c->n_groups;
 	ret->unit = c->unit;
 	ret->cgroup = c->cgroup;
+}
+
+void conn_audit_subject(const struct conn *c, const struct tenant *t,
+			struct audit_record *r)
+{
+	const struct policy_tenant *pt = t ? tenant_policy(t) : NULL;
+
+	r->tenant = t ? tenant_name(t) : NULL;
+	r->uid = c->cred.uid;
+	r->gid = c->cred.gid;
+	r->pid = c->cred.pid;
+	r->conn = c->serial;
+	r->policy_file = pt ? pt->file : NULL;
+	r->policy_line = pt ? pt->line : 0;
 }
 
 void conn_start(struct conn *c, struct tenant *t)

@@ -56,6 +56,12 @@ struct policy_peer;
 /* The peer as policy matching sees it (pointers into c). */
 void conn_get_peer(const struct conn *c, struct policy_peer *ret);
 
+struct audit_record;
+/* Who an audit record about connection c is about: the peer as the kernel
+ * reported it, tenant t (may be NULL) and its policy section. */
+void conn_audit_subject(const struct conn *c, const struct tenant *t,
+			struct audit_record *r);
+
 /* Release everything the connection owns. NULL-safe, returns NULL. */
 struct conn *conn_free(struct conn *c);
 

@@ -169,6 +169,21 @@ static int h_ioas_destroy(struct rpc_ctx *x)
 	return tenant_ioas_destroy(T(x), x->req->ioas_destroy->ioas, &x->err);
 }
 
+/* Room for n IovaRange messages in the reply (x->ranges, filled by the
+ * caller), alive until the reply is packed. */
+static int reply_ranges_alloc(struct rpc_ctx *x, size_t n)
+{
+	x->ranges = calloc(n ? n : 1, sizeof(*x->ranges));
+	x->range_ptrs = calloc(n ? n : 1, sizeof(*x->range_ptrs));
+	if (!x->ranges || !x->range_ptrs)
+		return err_set(&x->err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		ioasd__iova_range__init(&x->ranges[i]);
+		x->range_ptrs[i] = &x->ranges[i];
+	}
+	return 0;
+}
+
 static int h_iova_ranges(struct rpc_ctx *x)
 {
 	const Ioasd__IovaRanges *m = x->req->iova_ranges;
@@ -203,17 +218,14 @@ static int h_iova_ranges(struct rpc_ctx *x)
 		free(ranges);
 		return ret;
 	}
-	x->ranges = calloc(num ? num : 1, sizeof(*x->ranges));
-	x->range_ptrs = calloc(num ? num : 1, sizeof(*x->range_ptrs));
-	if (!x->ranges || !x->range_ptrs) {
+	ret = reply_ranges_alloc(x, num);
+	if (ret < 0) {
 		free(ranges);
-		return err_set(&x->err, ENOMEM, "out of memory");
+		return ret;
 	}
 	for (uint32_t i = 0; i < num; i++) {
-		ioasd__iova_range__init(&x->ranges[i]);
 		x->ranges[i].start = ranges[i].start;
 		x->ranges[i].last = ranges[i].last;
-		x->range_ptrs[i] = &x->ranges[i];
 	}
 	free(ranges);
 	r->num_iovas = num;
@@ -422,16 +434,13 @@ static int h_whoami(struct rpc_ctx *x)
 	r->max_region_size = l.max_region_size;
 	if (pt && pt->n_allowed_iova > 0) {
 		size_t n = pt->n_allowed_iova;
+		int ret = reply_ranges_alloc(x, n);
 
-		x->ranges = calloc(n, sizeof(*x->ranges));
-		x->range_ptrs = calloc(n, sizeof(*x->range_ptrs));
-		if (!x->ranges || !x->range_ptrs)
-			return err_set(&x->err, ENOMEM, "out of memory");
+		if (ret < 0)
+			return ret;
 		for (size_t i = 0; i < n; i++) {
-			ioasd__iova_range__init(&x->ranges[i]);
 			x->ranges[i].start = pt->allowed_iova[i].start;
 			x->ranges[i].last = pt->allowed_iova[i].last;
-			x->range_ptrs[i] = &x->ranges[i];
 		}
 		r->n_allowed_iova = n;
 		r->allowed_iova = x->range_ptrs;
@@ -759,22 +768,15 @@ static void audit_fill(struct audit_record *a, const Ioasd__Request *req,
 void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
 	       const Ioasd__Response *resp, int errnum, const char *reason)
 {
-	const struct policy_tenant *pt = c->tenant ? tenant_policy(c->tenant) : NULL;
 	struct audit_record a = {
 		.kind = AUDIT_DECISION,
 		.op = op,
 		.allowed = errnum == 0,
 		.errnum = errnum,
 		.reason = errnum ? reason : NULL,
-		.tenant = c->tenant ? tenant_name(c->tenant) : NULL,
-		.uid = c->cred.uid,
-		.gid = c->cred.gid,
-		.pid = c->cred.pid,
-		.conn = c->serial,
-		.policy_file = pt ? pt->file : NULL,
-		.policy_line = pt ? pt->line : 0,
 	};
 
+	conn_audit_subject(c, c->tenant, &a);
 	if (req && resp)
 		audit_fill(&a, req, resp);
 	(void)audit_emit(c->server->audit, &a);

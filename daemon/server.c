@@ -109,22 +109,15 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 static void audit_connect(struct server *s, struct conn *c,
 			  const struct tenant *t, int errnum, const char *why)
 {
-	const struct policy_tenant *pt = t ? tenant_policy(t) : NULL;
 	struct audit_record r = {
 		.kind = AUDIT_CONNECT,
 		.op = "connect",
 		.allowed = errnum == 0,
 		.errnum = errnum,
 		.reason = why ? why : c->peer_desc,
-		.tenant = t ? tenant_name(t) : NULL,
-		.uid = c->cred.uid,
-		.gid = c->cred.gid,
-		.pid = c->cred.pid,
-		.conn = c->serial,
-		.policy_file = pt ? pt->file : NULL,
-		.policy_line = pt ? pt->line : 0,
 	};
 
+	conn_audit_subject(c, t, &r);
 	(void)audit_emit(s->audit, &r);
 }
 
