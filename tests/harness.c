@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ioas.h"
 
 #define START_TIMEOUT_MS 10000
 #define START_TIMEOUT_VALGRIND_MS 90000
@@ -427,4 +428,15 @@ int harness_run_client_as(uid_t uid, gid_t gid, int (*fn)(void *arg),
 		return -ECHILD;
 	}
 	return result;
+}
+
+int harness_connect(const struct harness_daemon *d, const char *name,
+		    struct ioas_client **ret)
+{
+	char err[256] = "";
+	int r = ioas_client_connect(d->socket, name, ret, err, sizeof(err));
+
+	if (r < 0)
+		fprintf(stderr, "harness: connect to %s: %s\n", d->socket, err);
+	return r;
 }

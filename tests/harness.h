@@ -22,6 +22,7 @@
 #pragma once
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -100,3 +101,22 @@ int harness_run_client_as(uid_t uid, gid_t gid, int (*fn)(void *arg),
 /* A bare connected SOCK_SEQPACKET socket to the daemon (CLOEXEC), or -errno.
  * Nothing is sent: for tests that speak the wire protocol by hand. */
 int harness_raw_connect(const struct harness_daemon *d);
+
+/*
+ * In a client function run by harness_run_client*(): fail with the line
+ * number (a negative result) and say which condition did not hold.
+ */
+#define HARNESS_REQUIRE(cond)                                                \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n",       \
+				__FILE__, __LINE__, #cond);                  \
+			return -__LINE__;                                    \
+		}                                                            \
+	} while (0)
+
+struct ioas_client;
+/* ioas_client_connect() to d's socket; on failure the daemon's reason goes
+ * to stderr. Returns 0 or the negative errno. */
+int harness_connect(const struct harness_daemon *d, const char *name,
+		    struct ioas_client **ret);

@@ -31,14 +31,7 @@ static struct harness_daemon d;
 static char dir[PATH_MAX];
 static bool root;
 
-#define REQUIRE(cond)                                                        \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n",       \
-				__FILE__, __LINE__, #cond);                  \
-			return -__LINE__;                                    \
-		}                                                            \
-	} while (0)
+#define REQUIRE(cond) HARNESS_REQUIRE(cond)
 
 static void setup(void)
 {
@@ -81,12 +74,7 @@ static void teardown(void)
 
 static int connect_client(struct ioas_client **c)
 {
-	char err[256];
-	int r = ioas_client_connect(d.socket, "test-shares", c, err, sizeof(err));
-
-	if (r < 0)
-		fprintf(stderr, "connect: %s\n", err);
-	return r;
+	return harness_connect(&d, "test-shares", c);
 }
 
 /* One IOAS with [0, 2 MiB) of a fresh memfd mapped writeable at *iova. */

@@ -36,14 +36,7 @@ static char policy_dir[PATH_MAX], audit_path[PATH_MAX];
 static bool root;
 
 /* In a client child: fail with the line number. */
-#define REQUIRE(cond)                                                        \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n",       \
-				__FILE__, __LINE__, #cond);                  \
-			return -__LINE__;                                    \
-		}                                                            \
-	} while (0)
+#define REQUIRE(cond) HARNESS_REQUIRE(cond)
 
 static uid_t alpha_uid(void)
 {
@@ -119,12 +112,7 @@ static void teardown(void)
 
 static int connect_client(struct ioas_client **c)
 {
-	char err[256];
-	int r = ioas_client_connect(d.socket, "test-tenants", c, err, sizeof(err));
-
-	if (r < 0)
-		fprintf(stderr, "connect: %s\n", err);
-	return r;
+	return harness_connect(&d, "test-tenants", c);
 }
 
 static int sealed(uint64_t size)
