@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "backend-kernel.h"
@@ -38,6 +42,7 @@ _Static_assert(BACKEND_OPTION_OP_SET == IOFD_OPTION_OP_SET &&
 struct kernel_backend {
 	struct backend base;
 	int fd;
+	char *dev_path; /* to open more contexts (device tenants) */
 };
 
 static const struct backend_ops kernel_ops;
@@ -240,7 +245,141 @@ static void kernel_close(struct backend *b)
 	if (!k)
 		return;
 	safe_close(k->fd);
+	free(k->dev_path);
 	free(k);
+}
+
+static int kernel_context_open(struct backend *b, struct backend **ret)
+{
+	return backend_kernel_open(to_kernel(b)->dev_path, ret);
+}
+
+/* Read a sysfs attribute holding one hex number ("0x1234\n"). */
+static int read_hex_attr(const char *dir, const char *attr, uint16_t *ret)
+{
+	char path[PATH_MAX], buf[32], *end;
+	_cleanup_close_ int fd = -1;
+	unsigned long v;
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, attr) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoul(buf, &end, 16);
+	if (errno || end == buf || v > UINT16_MAX)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * A VFIO cdev is /sys/dev/char/MAJ:MIN -> .../<pci address>/vfio-dev/vfioN.
+ * The identity comes from the fd's st_rdev, which the client cannot choose;
+ * a file that is not that device fails the bind anyway.
+ */
+static int kernel_device_identify(struct backend *b, int fd,
+				  struct backend_device_info *ret)
+{
+	char link[PATH_MAX], target[PATH_MAX], dir[PATH_MAX];
+	struct backend_device_info d = { 0 };
+	const char *name, *pci, *vd;
+	unsigned dom, bus, slot, fn;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	(void)b;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == ENOENT ? -ENOTTY : -errno;
+	target[n] = '\0';
+	/* .../<pci>/vfio-dev/vfioN */
+	name = strrchr(target, '/');
+	if (!name || name == target)
+		return -ENOTTY;
+	vd = name - strlen("/vfio-dev");
+	if (vd < target || strncmp(vd, "/vfio-dev", strlen("/vfio-dev")) != 0)
+		return -ENOTTY;
+	name++;
+	if (strlen(name) >= sizeof(d.name))
+		return -ENOTTY;
+	strcpy(d.name, name);
+	pci = vd;
+	while (pci > target && pci[-1] != '/')
+		pci--;
+	if (sscanf(pci, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    dom > 0xffff || bus > 0xff || slot > 0x1f || fn > 7)
+		return -ENODEV; /* a VFIO device, not a PCI one */
+	d.domain = (uint16_t)dom;
+	d.bus = (uint8_t)bus;
+	d.slot = (uint8_t)slot;
+	d.function = (uint8_t)fn;
+	/* The PCI device's sysfs directory, resolved from the link. */
+	if (snprintf(dir, sizeof(dir), "/sys/dev/char/%u:%u/../..",
+		     major(st.st_rdev), minor(st.st_rdev)) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	r = read_hex_attr(dir, "vendor", &d.vendor);
+	if (r < 0)
+		return r == -ENOENT ? -ENODEV : r;
+	r = read_hex_attr(dir, "device", &d.device);
+	if (r < 0)
+		return r == -ENOENT ? -ENODEV : r;
+	*ret = d;
+	return 0;
+}
+
+static int kernel_device_bind(struct backend *b, int fd, uint32_t *ret_dev_id)
+{
+	struct iofd_vfio_bind_iommufd cmd = {
+		.argsz = sizeof(cmd),
+		.iommufd = to_kernel(b)->fd,
+	};
+	int r;
+
+	r = xioctl(fd, IOFD_VFIO_DEVICE_BIND_IOMMUFD, &cmd);
+	if (r < 0)
+		return r;
+	*ret_dev_id = cmd.out_devid;
+	return 0;
+}
+
+static int kernel_device_attach(struct backend *b, int fd, uint32_t pt_id,
+				uint32_t *ret_hwpt)
+{
+	/* argsz covers pt_id only: no PASID flag, as old kernels expect. */
+	struct iofd_vfio_attach_pt cmd = {
+		.argsz = offsetof(struct iofd_vfio_attach_pt, pasid),
+		.pt_id = pt_id,
+	};
+	int r;
+
+	(void)b;
+	r = xioctl(fd, IOFD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
+	if (r < 0)
+		return r;
+	*ret_hwpt = cmd.pt_id;
+	return 0;
+}
+
+static int kernel_device_detach(struct backend *b, int fd)
+{
+	struct iofd_vfio_detach_pt cmd = { .argsz = sizeof(cmd) };
+
+	(void)b;
+	return xioctl(fd, IOFD_VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 }
 
 static const struct backend_ops kernel_ops = {
@@ -255,6 +394,11 @@ static const struct backend_ops kernel_ops = {
 	.copy = kernel_copy,
 	.unmap = kernel_unmap,
 	.option = kernel_option,
+	.context_open = kernel_context_open,
+	.device_identify = kernel_device_identify,
+	.device_bind = kernel_device_bind,
+	.device_attach = kernel_device_attach,
+	.device_detach = kernel_device_detach,
 };
 
 /*
@@ -319,6 +463,11 @@ int backend_kernel_open(const char *dev_path, struct backend **ret)
 		return -ENOMEM;
 	k->base.ops = &kernel_ops;
 	k->base.has_map_file = has_map_file;
+	k->dev_path = strdup(dev_path ? dev_path : DEFAULT_DEV_PATH);
+	if (!k->dev_path) {
+		free(k);
+		return -ENOMEM;
+	}
 	k->fd = TAKE_FD(fd);
 	*ret = &k->base;
 	return 0;

@@ -129,8 +129,9 @@
  * Deliberate differences (the sim cannot or need not do these):
  * - RLIMIT_MODE SET: the kernel first needs CAP_SYS_RESOURCE (EPERM); the
  *   sim behaves as a daemon that kept it.
- * - A device attach in the kernel also creates objects (device, hw_pagetable)
- *   that take ids; the sim's attach creates none, and has no detach.
+ * - A device bind and attach in the kernel also create objects (device,
+ *   hw_pagetable) that take ids; the sim's create none (ids never leave the
+ *   daemon, and the conformance transcript names objects by letter).
  * - Nothing is pinned: with a device attached the kernel pins on MAP and can
  *   fail with EFAULT/ENOMEM (bad VA, rlimit); the sim cannot. Without a device
  *   the kernel does not pin either, so this only matters after an attach.
@@ -159,7 +160,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * libbsd's tree.h marks the generated static functions __unused, which its
@@ -195,9 +200,20 @@ static int sim_area_cmp(const struct sim_area *a, const struct sim_area *b)
 RB_HEAD(sim_area_tree, sim_area);
 RB_GENERATE_STATIC(sim_area_tree, sim_area, node, sim_area_cmp)
 
+/* One attached domain: a device (owner = its binding) or a test knob's
+ * (owner NULL, never detached). */
+struct sim_domain {
+	LIST_ENTRY(sim_domain) link;
+	const void *owner;
+	uint64_t alignment;
+	struct backend_iova_range *reserved;
+	size_t n_reserved;
+};
+
 struct sim_ioas {
 	RB_ENTRY(sim_ioas) node;
 	uint32_t id;
+	LIST_HEAD(, sim_domain) domains;
 	struct sim_area_tree areas;
 	/* sorted by start, never overlapping (validated on ALLOW_IOVAS) */
 	struct backend_iova_range *allowed;
@@ -296,8 +312,15 @@ static void sim_ioas_free_areas(struct sim_ioas *io)
 
 static void sim_ioas_free(struct sim_ioas *io)
 {
+	struct sim_domain *d;
+
 	if (!io)
 		return;
+	while ((d = LIST_FIRST(&io->domains))) {
+		LIST_REMOVE(d, link);
+		free(d->reserved);
+		free(d);
+	}
 	sim_ioas_free_areas(io);
 	free(io->allowed);
 	free(io->reserved);
@@ -576,6 +599,35 @@ static int sim_recalc_alignment(struct sim_ioas *io)
 
 /* ------------------------------------------------------------ ops */
 
+struct sim_binding {
+	LIST_ENTRY(sim_binding) link;
+	dev_t dev;
+	ino_t ino;
+	struct sim *ctx;   /* NULL once that context is closed */
+	uint32_t ioas;     /* attached to, 0 if not */
+};
+static LIST_HEAD(, sim_binding) sim_bindings = LIST_HEAD_INITIALIZER(sim_bindings);
+static unsigned int sim_contexts; /* open sims: the table goes with the last */
+
+/* A context is gone: its bindings stay (the files are still bound, to a
+ * dead context); with the last context the whole table goes. */
+static void sim_bindings_put(const struct sim *s)
+{
+	struct sim_binding *bd, *next;
+
+	sim_contexts--;
+	for (bd = LIST_FIRST(&sim_bindings); bd; bd = next) {
+		next = LIST_NEXT(bd, link);
+		if (sim_contexts == 0) {
+			LIST_REMOVE(bd, link);
+			free(bd);
+		} else if (bd->ctx == s) {
+			bd->ctx = NULL;
+			bd->ioas = 0;
+		}
+	}
+}
+
 static void sim_close(struct backend *b)
 {
 	struct sim *s;
@@ -588,6 +640,7 @@ static void sim_close(struct backend *b)
 		RB_REMOVE(sim_ioas_tree, &s->objects, io);
 		sim_ioas_free(io);
 	}
+	sim_bindings_put(s);
 	free(s);
 }
 
@@ -606,6 +659,7 @@ static int sim_ioas_alloc(struct backend *b, uint32_t *ret_id)
 		return -ENOMEM;
 	io->id = id;
 	RB_INIT(&io->areas);
+	LIST_INIT(&io->domains);
 	io->iova_alignment = 1; /* iopt_init_table */
 	io->domain_alignment = 1;
 	RB_INSERT(sim_ioas_tree, &s->objects, io);
@@ -1007,6 +1061,304 @@ static int sim_option(struct backend *b, uint32_t op, uint32_t option_id,
 	}
 }
 
+/* Rebuild the IOAS's merged reserved list and domain alignment from its
+ * domains (after a detach: iopt_table_remove_domain, iopt_remove_reserved_iova). */
+static int sim_domains_rebuild(struct sim_ioas *io)
+{
+	struct backend_iova_range *merged = NULL;
+	struct sim_domain *d;
+	size_t total = 0, at = 0;
+
+	LIST_FOREACH(d, &io->domains, link)
+		total += d->n_reserved;
+	if (total) {
+		merged = calloc(total, sizeof(*merged));
+		if (!merged)
+			return -ENOMEM;
+		LIST_FOREACH(d, &io->domains, link) {
+			if (d->n_reserved)
+				memcpy(merged + at, d->reserved,
+				       d->n_reserved * sizeof(*merged));
+			at += d->n_reserved;
+		}
+		qsort(merged, total, sizeof(*merged), range_start_cmp);
+	}
+	free(io->reserved);
+	io->reserved = merged;
+	io->n_reserved = total;
+	io->n_domains = 0;
+	io->domain_alignment = 1;
+	LIST_FOREACH(d, &io->domains, link) {
+		io->n_domains++;
+		io->domain_alignment = max_u64(io->domain_alignment, d->alignment);
+	}
+	return 0;
+}
+
+/* iopt_table_add_domain + iopt_table_enforce_dev_resv_regions, all or nothing. */
+static int sim_domain_add(struct sim_ioas *io, const void *owner,
+			  const struct backend_iova_range *reserved,
+			  uint32_t num, uint64_t alignment)
+{
+	struct sim_domain *d;
+	uint64_t new_align;
+	int r;
+
+	if (alignment == 0)
+		alignment = 1;
+	if (alignment & (alignment - 1))
+		return -EINVAL; /* 1 << __ffs(pgsize_bitmap) is a power of 2 */
+
+	new_align = max_u64(alignment, io->iova_alignment);
+	if (new_align > SIM_PAGE_SIZE)
+		return -EINVAL;
+	if (new_align != io->iova_alignment) {
+		r = sim_check_alignment(io, new_align);
+		if (r < 0)
+			return r;
+	}
+	for (uint32_t i = 0; i < num; i++) {
+		if (reserved[i].start > reserved[i].last)
+			return -EINVAL;
+		if (sim_area_first(io, reserved[i].start, reserved[i].last) ||
+		    ranges_intersect(io->allowed, io->n_allowed,
+				     reserved[i].start, reserved[i].last))
+			return -EADDRINUSE;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (num) {
+		d->reserved = calloc(num, sizeof(*d->reserved));
+		if (!d->reserved) {
+			free(d);
+			return -ENOMEM;
+		}
+		memcpy(d->reserved, reserved, num * sizeof(*reserved));
+	}
+	d->n_reserved = num;
+	d->owner = owner;
+	d->alignment = alignment;
+	LIST_INSERT_HEAD(&io->domains, d, link);
+	r = sim_domains_rebuild(io);
+	if (r < 0) {
+		LIST_REMOVE(d, link);
+		free(d->reserved);
+		free(d);
+		return r;
+	}
+	io->iova_alignment = new_align;
+	return 0;
+}
+
+/* Lowering the alignment never fails (iopt_calculate_iova_alignment). */
+static void sim_domain_remove(struct sim_ioas *io, const void *owner)
+{
+	struct sim_domain *d;
+
+	LIST_FOREACH(d, &io->domains, link)
+		if (d->owner == owner)
+			break;
+	if (!d)
+		return;
+	LIST_REMOVE(d, link);
+	free(d->reserved);
+	free(d);
+	if (sim_domains_rebuild(io) < 0) {
+		/* Out of memory merging what is left: keep the old merged list
+		 * (a superset), which only refuses more than the kernel would. */
+		return;
+	}
+	(void)sim_recalc_alignment(io);
+}
+
+/* ------------------------------------------------------------ devices
+ *
+ * The sim has no VFIO. A sim device is a memfd named
+ * "ioasd-sim-device:VVVV:DDDD@DDDD:BB:SS.F" (ioas_sim_device_create); any
+ * other fd is "not a VFIO device" (ENOTTY, what a VFIO ioctl on it says).
+ * Like a VFIO cdev file it is bound at most once in its life (a second bind
+ * -> EINVAL, even after a detach: only closing the file unbinds, and the
+ * client keeps its copy), so bindings live in a process-wide table keyed by
+ * the file's inode and outlive the context they name.
+ *   bind: bound already -> EINVAL.                vfio_df_ioctl_bind_iommufd
+ *   attach: not bound -> EINVAL; pt_id not an     vfio_iommufd_physical_attach_ioas,
+ *     IOAS of the bound context -> ENOENT; then    iommufd_device_attach/replace,
+ *     the VT-d domain of the test rig: alignment   intel-iommu aperture and
+ *     4 KiB, reserved [0xfee00000, 0xfeefffff]    IOAPIC/MSI region
+ *     (interrupts) and everything above the
+ *     39-bit aperture (like backend_sim_attach_reserved's rules). Attached
+ *     elsewhere already: replaced, the old IOAS released only on success.
+ *   detach: not bound -> EINVAL; not attached -> 0.
+ */
+#define SIM_DEVICE_PREFIX "ioasd-sim-device:"
+#define SIM_DEVICE_ALIGN SIM_PAGE_SIZE
+#define SIM_DEVICE_APERTURE_LAST UINT64_C(0x7fffffffff)
+
+static const struct backend_iova_range sim_device_reserved[] = {
+	{ UINT64_C(0xfee00000), UINT64_C(0xfeefffff) },
+	{ SIM_DEVICE_APERTURE_LAST + 1, UINT64_MAX },
+};
+
+/* The text after SIM_DEVICE_PREFIX in fd's memfd name, or -ENOTTY. */
+static int sim_device_name(int fd, char *buf, size_t size, struct stat *st)
+{
+	char link[64], target[256];
+	const char *want = "/memfd:" SIM_DEVICE_PREFIX;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, st) < 0)
+		return -EBADF;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -ENOTTY;
+	target[n] = '\0';
+	if (strncmp(target, want, strlen(want)) != 0)
+		return -ENOTTY;
+	/* A memfd's link reads "/memfd:NAME (deleted)". */
+	if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
+		target[n - 10] = '\0';
+	if (strlen(target + strlen(want)) >= size)
+		return -ENODEV;
+	memcpy(buf, target + strlen(want), strlen(target + strlen(want)) + 1);
+	return 0;
+}
+
+static int sim_device_binding(int fd, struct sim_binding **ret)
+{
+	struct sim_binding *bd;
+	struct stat st;
+	char name[200];
+	int r;
+
+	r = sim_device_name(fd, name, sizeof(name), &st);
+	if (r < 0)
+		return r;
+	LIST_FOREACH(bd, &sim_bindings, link)
+		if (bd->dev == st.st_dev && bd->ino == st.st_ino)
+			break;
+	*ret = bd;
+	return 0;
+}
+
+static int sim_device_identify(struct backend *b, int fd,
+			       struct backend_device_info *ret)
+{
+	unsigned vendor, device, dom, bus, slot, fn;
+	struct backend_device_info d = { 0 };
+	struct stat st;
+	char name[200], tail;
+	int r;
+
+	(void)b;
+	r = sim_device_name(fd, name, sizeof(name), &st);
+	if (r < 0)
+		return r;
+	if (sscanf(name, "%4x:%4x@%4x:%2x:%2x.%1x%c", &vendor, &device, &dom,
+		   &bus, &slot, &fn, &tail) != 6 || slot > 0x1f || fn > 7)
+		return -ENODEV;
+	d.vendor = (uint16_t)vendor;
+	d.device = (uint16_t)device;
+	d.domain = (uint16_t)dom;
+	d.bus = (uint8_t)bus;
+	d.slot = (uint8_t)slot;
+	d.function = (uint8_t)fn;
+	snprintf(d.name, sizeof(d.name), "vfio-sim");
+	*ret = d;
+	return 0;
+}
+
+static int sim_device_bind(struct backend *b, int fd, uint32_t *ret_dev_id)
+{
+	struct sim_binding *bd;
+	struct stat st;
+	char name[200];
+	int r;
+
+	r = sim_device_binding(fd, &bd);
+	if (r < 0)
+		return r;
+	if (bd)
+		return -EINVAL; /* one device cannot be bound twice */
+	r = sim_device_name(fd, name, sizeof(name), &st);
+	if (r < 0)
+		return r;
+	bd = calloc(1, sizeof(*bd));
+	if (!bd)
+		return -ENOMEM;
+	bd->dev = st.st_dev;
+	bd->ino = st.st_ino;
+	bd->ctx = to_sim(b);
+	LIST_INSERT_HEAD(&sim_bindings, bd, link);
+	/* The sim gives devices no object ids (see "Deliberate differences"). */
+	*ret_dev_id = 0;
+	return 0;
+}
+
+static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
+			     uint32_t *ret_hwpt)
+{
+	struct sim_ioas *io, *old = NULL;
+	struct sim_binding *bd;
+	int r;
+
+	(void)b; /* the device acts in the context it is bound to */
+	r = sim_device_binding(fd, &bd);
+	if (r < 0)
+		return r;
+	if (!bd)
+		return -EINVAL; /* device ioctls before BIND_IOMMUFD */
+	io = bd->ctx ? sim_get_ioas(bd->ctx, pt_id) : NULL;
+	if (!io)
+		return -ENOENT;
+	if (bd->ioas == pt_id) {
+		*ret_hwpt = pt_id;
+		return 0;
+	}
+	if (bd->ioas)
+		old = sim_get_ioas(bd->ctx, bd->ioas);
+	r = sim_domain_add(io, bd, sim_device_reserved,
+			   ARRAY_SIZE(sim_device_reserved), SIM_DEVICE_ALIGN);
+	if (r < 0)
+		return r;
+	if (old)
+		sim_domain_remove(old, bd);
+	bd->ioas = pt_id;
+	*ret_hwpt = pt_id;
+	return 0;
+}
+
+static int sim_device_detach(struct backend *b, int fd)
+{
+	struct sim_binding *bd;
+	struct sim_ioas *io;
+	int r;
+
+	(void)b;
+	r = sim_device_binding(fd, &bd);
+	if (r < 0)
+		return r;
+	if (!bd)
+		return -EINVAL;
+	if (bd->ioas && bd->ctx) {
+		io = sim_get_ioas(bd->ctx, bd->ioas);
+		if (io)
+			sim_domain_remove(io, bd);
+	}
+	bd->ioas = 0;
+	return 0;
+}
+
+static int sim_context_open(struct backend *b, struct backend **ret)
+{
+	int r = backend_sim_open(ret);
+
+	if (r >= 0)
+		(*ret)->has_map_file = b->has_map_file;
+	return r;
+}
+
 static const struct backend_ops sim_ops = {
 	.name = "sim",
 	.close = sim_close,
@@ -1019,6 +1371,11 @@ static const struct backend_ops sim_ops = {
 	.copy = sim_copy,
 	.unmap = sim_unmap,
 	.option = sim_option,
+	.context_open = sim_context_open,
+	.device_identify = sim_device_identify,
+	.device_bind = sim_device_bind,
+	.device_attach = sim_device_attach,
+	.device_detach = sim_device_detach,
 };
 
 /* ------------------------------------------------------------ public */
@@ -1034,6 +1391,7 @@ int backend_sim_open(struct backend **ret)
 	s->b.has_map_file = true; /* models a kernel with IOMMU_IOAS_MAP_FILE */
 	RB_INIT(&s->objects);
 	s->account_mode = SIM_ACCOUNT_USER; /* iommufd_fops_open on /dev/iommu */
+	sim_contexts++;
 	*ret = &s->b;
 	return 0;
 }
@@ -1048,56 +1406,12 @@ int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
 				const struct backend_iova_range *reserved,
 				uint32_t num, uint64_t alignment)
 {
-	struct backend_iova_range *merged;
 	struct sim_ioas *io;
-	uint64_t new_align;
-	size_t total;
-	int r;
 
 	if (!b || b->ops != &sim_ops)
 		return -EINVAL;
 	io = sim_get_ioas(to_sim(b), ioas);
 	if (!io)
 		return -ENOENT;
-	if (alignment == 0)
-		alignment = 1;
-	if (alignment & (alignment - 1))
-		return -EINVAL; /* 1 << __ffs(pgsize_bitmap) is a power of 2 */
-
-	/* iopt_table_add_domain */
-	new_align = max_u64(alignment, io->iova_alignment);
-	if (new_align > SIM_PAGE_SIZE)
-		return -EINVAL;
-	if (new_align != io->iova_alignment) {
-		r = sim_check_alignment(io, new_align);
-		if (r < 0)
-			return r;
-	}
-
-	/* iopt_table_enforce_dev_resv_regions -> iopt_reserve_iova */
-	for (uint32_t i = 0; i < num; i++) {
-		if (reserved[i].start > reserved[i].last)
-			return -EINVAL;
-		if (sim_area_first(io, reserved[i].start, reserved[i].last) ||
-		    ranges_intersect(io->allowed, io->n_allowed,
-				     reserved[i].start, reserved[i].last))
-			return -EADDRINUSE;
-	}
-
-	total = io->n_reserved + num;
-	if (total) {
-		merged = reallocarray(io->reserved, total, sizeof(*merged));
-		if (!merged)
-			return -ENOMEM;
-		if (num)
-			memcpy(merged + io->n_reserved, reserved,
-			       num * sizeof(*merged));
-		qsort(merged, total, sizeof(*merged), range_start_cmp);
-		io->reserved = merged;
-		io->n_reserved = total;
-	}
-	io->n_domains++;
-	io->domain_alignment = max_u64(io->domain_alignment, alignment);
-	io->iova_alignment = new_align;
-	return 0;
+	return sim_domain_add(io, NULL, reserved, num, alignment);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "backend.h"
 
@@ -33,4 +34,11 @@ struct backend *backend_close(struct backend *b)
 	if (b)
 		b->ops->close(b);
 	return NULL;
+}
+
+void backend_device_format(const struct backend_device_info *d, char *buf,
+			   size_t size)
+{
+	snprintf(buf, size, "%04x:%02x:%02x.%x (%04x:%04x)", d->domain, d->bus,
+		 d->slot, d->function, d->vendor, d->device);
 }

@@ -45,6 +45,19 @@ enum backend_kind {
 
 struct backend;
 
+/*
+ * What a VFIO device cdev fd is, for policy (AllowDevice=) and audit. The
+ * kernel backend reads it from sysfs through the fd's st_rdev (the client
+ * cannot make it up); the sim backend from the name of a sim device memfd
+ * (ioas_sim_device_create).
+ */
+struct backend_device_info {
+	uint16_t vendor, device;                 /* PCI ids */
+	uint16_t domain;                         /* PCI address */
+	uint8_t bus, slot, function;
+	char name[32];                           /* "vfio0" */
+};
+
 struct backend_ops {
 	const char *name;
 	void (*close)(struct backend *b);
@@ -68,6 +81,18 @@ struct backend_ops {
 		     uint64_t length, uint64_t *ret_unmapped);
 	int (*option)(struct backend *b, uint32_t op, uint32_t option_id,
 		      uint32_t object_id, uint64_t *val);
+	/* Another, empty, context of the same kind (open /dev/iommu again). */
+	int (*context_open)(struct backend *b, struct backend **ret);
+	/* -ENOTTY: fd is not a VFIO device cdev; -ENODEV: not a PCI one. */
+	int (*device_identify)(struct backend *b, int fd,
+			       struct backend_device_info *ret);
+	/* VFIO_DEVICE_BIND_IOMMUFD of fd to this context. */
+	int (*device_bind)(struct backend *b, int fd, uint32_t *ret_dev_id);
+	/* VFIO_DEVICE_ATTACH_IOMMUFD_PT; *ret_hwpt is the HWPT it got. */
+	int (*device_attach)(struct backend *b, int fd, uint32_t pt_id,
+			     uint32_t *ret_hwpt);
+	/* VFIO_DEVICE_DETACH_IOMMUFD_PT (0 even when not attached). */
+	int (*device_detach)(struct backend *b, int fd);
 };
 
 struct backend {
@@ -165,6 +190,38 @@ static inline int backend_option(struct backend *b, uint32_t op,
 {
 	return b->ops->option(b, op, option_id, object_id, val);
 }
+
+static inline int backend_context_open(struct backend *b, struct backend **ret)
+{
+	return b->ops->context_open(b, ret);
+}
+
+static inline int backend_device_identify(struct backend *b, int fd,
+					  struct backend_device_info *ret)
+{
+	return b->ops->device_identify(b, fd, ret);
+}
+
+static inline int backend_device_bind(struct backend *b, int fd,
+				      uint32_t *ret_dev_id)
+{
+	return b->ops->device_bind(b, fd, ret_dev_id);
+}
+
+static inline int backend_device_attach(struct backend *b, int fd,
+					uint32_t pt_id, uint32_t *ret_hwpt)
+{
+	return b->ops->device_attach(b, fd, pt_id, ret_hwpt);
+}
+
+static inline int backend_device_detach(struct backend *b, int fd)
+{
+	return b->ops->device_detach(b, fd);
+}
+
+/* "0000:00:03.0 (1234:11e8)" */
+void backend_device_format(const struct backend_device_info *d, char *buf,
+			   size_t size);
 
 static inline const char *backend_name(const struct backend *b)
 {

@@ -46,6 +46,9 @@ enum op {
 	OP_COPY,
 	OP_UNMAP,
 	OP_OPTION,
+	OP_DEV_BIND,
+	OP_DEV_ATTACH,
+	OP_DEV_DETACH,
 };
 
 /* Object operands: 'A'..'H' are the scenario's IOASes; these are not. */
@@ -124,6 +127,10 @@ struct scenario {
 	  .off = (si), .len = (l), .iova = (di) }
 #define UNMAP(x, i, l) { .op = OP_UNMAP, .obj = (x), .iova = (i), .len = (l) }
 #define UNMAP_ALL(x) UNMAP(x, 0, U64_MAX)
+/* The scenario's device file (opened fresh for the scenario). */
+#define DEV_BIND { .op = OP_DEV_BIND }
+#define DEV_ATTACH(x) { .op = OP_DEV_ATTACH, .obj = (x) }
+#define DEV_DETACH { .op = OP_DEV_DETACH }
 #define OPTION(o, id, x, v) \
 	{ .op = OP_OPTION, .flags = (o), .option = (id), .obj = (x), .val = (v) }
 
@@ -381,6 +388,44 @@ static const struct step s_map_file[] = {
 	END,
 };
 
+/*
+ * A VFIO device (the guest's edu under VT-d; a sim device on the host):
+ * bind once, attach narrows the ranges and needs the mappings out of its
+ * reserved window and 4 KiB aligned, destroy is EBUSY while attached,
+ * attaching elsewhere replaces, detaching widens again.
+ */
+static const struct step s_device[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	DEV_ATTACH('A'),
+	DEV_DETACH,
+	DEV_BIND,
+	DEV_BIND,
+	MAPF('A', RW, 0x1000, 0x1000, 0xfee00000),
+	DEV_ATTACH('A'),
+	UNMAP('A', 0xfee00000, 0x1000),
+	MAPF('A', RW, 0x800, 0x800, 0x100800),
+	DEV_ATTACH('A'),
+	UNMAP_ALL('A'),
+	DEV_ATTACH(OBJ_BOGUS),
+	DEV_ATTACH('A'),
+	RANGES('A', 4),
+	MAPF('A', RW, 0x800, 0x800, 0x100800),
+	MAPF('A', RW, 0x1000, 0x1000, 0xfee00000),
+	MAPF('A', RW, 0x1000, 0x1000, 0x8000000000ull),
+	MAPF('A', RW, 0x1000, 0x2000, 0x100000),
+	DESTROY('A'),
+	DEV_ATTACH('B'),
+	RANGES('A', 4),
+	DESTROY('A'),
+	RANGES('B', 4),
+	DEV_DETACH,
+	DEV_DETACH,
+	RANGES('B', 4),
+	DESTROY('B'),
+	END,
+};
+
 static const struct scenario scenarios[] = {
 	{ "rlimit", "global RLIMIT_MODE: set only on an empty context", s_rlimit },
 	{ "objects", "alloc and destroy; unknown and destroyed ids", s_objects },
@@ -392,6 +437,7 @@ static const struct scenario scenarios[] = {
 	{ "copy", "COPY: sub-ranges, holes, permissions", s_copy },
 	{ "huge", "HUGE_PAGES option and the alignment it imposes", s_huge },
 	{ "lifetime", "destroy with mappings; copies outlive the source", s_lifetime },
+	{ "device", "a VFIO device: bind, attach, reserved ranges, replace, detach", s_device },
 };
 
 static const struct scenario map_file_scenario = {
@@ -462,6 +508,8 @@ static void print_obj(FILE *out, char obj)
 struct run {
 	struct backend *b;
 	FILE *out;
+	int (*open_device)(void);
+	int devfd;
 	uint8_t *mem;
 	int memfd;
 	uint32_t id[26];
@@ -600,6 +648,19 @@ static void run_step(struct run *r, const char *scenario, unsigned n,
 				     obj_id(r, s->obj), &u64);
 		break;
 	}
+	case OP_DEV_BIND:
+		fputs("device_bind", out);
+		ret = backend_device_bind(r->b, r->devfd, &id);
+		break;
+	case OP_DEV_ATTACH:
+		fputs("device_attach ", out);
+		print_obj(out, s->obj);
+		ret = backend_device_attach(r->b, r->devfd, obj_id(r, s->obj), &id);
+		break;
+	case OP_DEV_DETACH:
+		fputs("device_detach", out);
+		ret = backend_device_detach(r->b, r->devfd);
+		break;
 	case OP_END:
 		return;
 	}
@@ -655,8 +716,16 @@ static void run_scenario(struct run *r, const struct scenario *sc)
 	fprintf(r->out, "== %s: %s\n", sc->name, sc->what);
 	memset(r->allocated, 0, sizeof(r->allocated));
 	memset(r->alive, 0, sizeof(r->alive));
+	r->devfd = sc->steps == s_device ? r->open_device() : -1;
+	if (sc->steps == s_device && r->devfd < 0)
+		fprintf(r->out, "# cannot open the device: %s\n", strerror(-r->devfd));
 	for (const struct step *s = sc->steps; s->op != OP_END; s++)
 		run_step(r, sc->name, n++, s);
+	/* Detach before the IOASes go (EBUSY otherwise); closing the file
+	 * unbinds it. */
+	if (r->devfd >= 0)
+		(void)backend_device_detach(r->b, r->devfd);
+	r->devfd = safe_close(r->devfd);
 
 	/* Leave the backend as we found it: no objects. */
 	for (unsigned i = 0; i < ARRAY_SIZE(r->alive); i++)
@@ -690,9 +759,10 @@ static int map_memory(int memfd, uint8_t **ret)
 	return 0;
 }
 
-int conformance_run(struct backend *b, FILE *out)
+int conformance_run(struct backend *b, FILE *out, int (*open_device)(void))
 {
-	struct run r = { .b = b, .out = out, .memfd = -1 };
+	struct run r = { .b = b, .out = out, .memfd = -1,
+			 .open_device = open_device, .devfd = -1 };
 	int ret;
 
 	r.memfd = memfd_create("ioasd-conformance", MFD_CLOEXEC);

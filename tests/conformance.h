@@ -24,8 +24,10 @@
 
 /*
  * Run every scenario against b (freshly opened: the first scenario needs a
- * context with no objects) and print the transcript to out. Returns 0 when
- * every scenario ran, whatever the backend answered; a negative errno when
- * the harness itself could not set up its memory (memfd, mmap).
+ * context with no objects) and print the transcript to out. open_device
+ * gives a fresh fd of the VFIO device the "device" scenario uses (a sim
+ * device for the sim), or -errno. Returns 0 when every scenario ran,
+ * whatever the backend answered; a negative errno when the harness itself
+ * could not set up its memory (memfd, mmap).
  */
-int conformance_run(struct backend *b, FILE *out);
+int conformance_run(struct backend *b, FILE *out, int (*open_device)(void));

@@ -7,6 +7,8 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <sys/mman.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,14 @@ static char *golden(bool with_map_file)
 	return text;
 }
 
+/* The sim's stand-in for the guest's edu device (1234:11e8). */
+static int sim_device(void)
+{
+	int fd = memfd_create("ioasd-sim-device:1234:11e8@0000:00:03.0", MFD_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 static char *sim_transcript(bool has_map_file)
 {
 	struct backend *b = NULL;
@@ -63,7 +73,7 @@ static char *sim_transcript(bool has_map_file)
 	backend_sim_set_map_file(b, has_map_file);
 	out = open_memstream(&text, &len);
 	ck_assert_ptr_nonnull(out);
-	r = conformance_run(b, out);
+	r = conformance_run(b, out, sim_device);
 	ck_assert_int_eq(r, 0);
 	fclose(out);
 	b->ops->close(b);

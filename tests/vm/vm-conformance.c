@@ -5,11 +5,21 @@
  * the only argument) and print the transcript on stdout. The rig compares it
  * with tests/conformance.golden on the host.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "backend.h"
 #include "tests/conformance.h"
+
+/* The guest's edu device, bound to vfio-pci by the rig. */
+static int edu_device(void)
+{
+	int fd = open("/dev/vfio/devices/vfio0", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
 
 int main(int argc, char **argv)
 {
@@ -25,7 +35,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "vm-conformance: %s backend, has_map_file=%d\n",
 		backend_name(b), b->has_map_file);
-	r = conformance_run(b, stdout);
+	r = conformance_run(b, stdout, edu_device);
 	b->ops->close(b);
 	if (r < 0) {
 		fprintf(stderr, "vm-conformance: harness setup failed: %s\n",
