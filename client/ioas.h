@@ -125,6 +125,9 @@ struct ioas_whoami {
 	uint64_t pinned_bytes;
 	uint32_t connections;
 	bool orphaned;            /* its policy section was removed at a reload */
+	uint32_t devices;         /* attached VFIO devices */
+	bool own_context;         /* its IOASes live in an iommufd context of its own */
+	char allow_device[256];   /* AllowDevice= entries, space separated ("" = none) */
 };
 
 /* ------------------------------------------------------------ connection */
@@ -390,6 +393,36 @@ IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
 				       struct ioas_notification *ret);
 /* Notifications dropped because the queue was full. */
 IOAS_EXPORT uint64_t ioas_notifications_dropped(const struct ioas_client *c);
+
+/* ------------------------------------------------------------ devices
+ * A tenant whose policy has AllowDevice= sends a VFIO device cdev fd
+ * (/dev/vfio/devices/vfioN, opened by the caller) and the daemon binds it to
+ * the tenant's own iommufd context and attaches it to one of the tenant's
+ * IOASes; the caller keeps its fd and drives the device (regions, DMA) with
+ * it. The daemon keeps its copy until ioas_device_detach() or the tenant's
+ * release. See "Devices" in README.md for the errno of every refusal.
+ */
+struct ioas_device_info {
+	uint32_t device;          /* tenant-local handle */
+	uint32_t ioas;            /* the IOAS it is attached to */
+	uint16_t vendor, device_id; /* PCI ids */
+	char pci_address[16];     /* "0000:00:03.0" */
+	char name[32];            /* "vfio0" */
+};
+/* fd is not taken: the caller keeps (and may close) its own fd. */
+IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
+				   int fd, struct ioas_device_info *ret);
+IOAS_EXPORT int ioas_device_detach(struct ioas_client *c, uint32_t device);
+/* The caller tenant's attached devices; *ret is malloc'ed (free()), *n set. */
+IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
+				 struct ioas_device_info **ret, uint32_t *n);
+/*
+ * For tests against a daemon on the sim backend, which has no VFIO: an fd
+ * that the sim treats as a VFIO cdev of the given PCI identity ("1234:11e8",
+ * "0000:00:03.0"). A kernel-backend daemon refuses it (ENOTTY).
+ */
+IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
+				       const char *pci_address, int *ret_fd);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,8 @@ struct ctl {
 	char last_token[IOAS_SHARE_TOKEN_LEN + 1]; /* $token: the last export */
 	uint32_t last_share;                       /* $share */
 	bool have_share;
+	uint32_t last_device;                      /* $device */
+	bool have_device;
 
 	bool jfirst;
 };
@@ -282,6 +284,8 @@ static int parse_u64(struct ctl *ctl, const char *s, uint64_t *ret)
 			*ret = ctl->last_iova;
 		else if (!strcmp(s, "$share") && ctl->have_share)
 			*ret = ctl->last_share;
+		else if (!strcmp(s, "$device") && ctl->have_device)
+			*ret = ctl->last_device;
 		else
 			return -ENOENT;
 		return 0;
@@ -1140,6 +1144,9 @@ static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 		ju64(ctl, "pinned_bytes", w.pinned_bytes);
 		ju64(ctl, "connections", w.connections);
 		jbool(ctl, "orphaned", w.orphaned);
+		ju64(ctl, "devices", w.devices);
+		jstr(ctl, "allow_device", w.allow_device);
+		jbool(ctl, "own_context", w.own_context);
 		jclose();
 		return 0;
 	}
@@ -1164,6 +1171,10 @@ static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 	printf("huge-pages          %s\n", w.huge_pages ? "allowed" : "off by policy");
 	printf("access              %s\n", w.writeable ? "read-write" : "read-only");
 	printf("rlimit-mode         %s\n", w.rlimit_mode);
+	printf("devices             %u attached; allowed: %s\n", w.devices,
+	       w.allow_device[0] ? w.allow_device : "none");
+	printf("context             %s\n", w.own_context ?
+	       "its own (device tenant)" : "shared (pooled; COPY sharing)");
 	return 0;
 }
 
@@ -1522,6 +1533,136 @@ static int cmd_demo(struct ctl *ctl, int argc, char **argv)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* ------------------------------------------------------------ devices */
+
+/* PATH, or sim:VVVV:DDDD@DDDD:BB:SS.F for a daemon on the sim backend. */
+static int open_device(struct ctl *ctl, const char *cmd, const char *path,
+		       int *ret_fd)
+{
+	char vd[16];
+	const char *at;
+	int r;
+
+	if (strncmp(path, "sim:", 4) == 0) {
+		at = strchr(path + 4, '@');
+		if (!at || (size_t)(at - (path + 4)) >= sizeof(vd))
+			return bad_value(ctl, cmd, "device", path);
+		memcpy(vd, path + 4, (size_t)(at - (path + 4)));
+		vd[at - (path + 4)] = '\0';
+		r = ioas_sim_device_create(vd, at + 1, ret_fd);
+		if (r < 0)
+			return bad_value(ctl, cmd, "device", path);
+		return 0;
+	}
+	*ret_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (*ret_fd < 0)
+		return local_error(ctl, cmd, -errno, "%s", path);
+	return 0;
+}
+
+static void print_device(struct ctl *ctl, const char *cmd,
+			 const struct ioas_device_info *i)
+{
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", cmd);
+		ju64(ctl, "device", i->device);
+		ju64(ctl, "ioas", i->ioas);
+		jstr(ctl, "pci_address", i->pci_address);
+		ju64(ctl, "vendor", i->vendor);
+		ju64(ctl, "device_id", i->device_id);
+		jstr(ctl, "name", i->name);
+		jclose();
+	} else {
+		printf("device %u: %s %04x:%04x (%s) attached to ioas %u\n",
+		       i->device, i->pci_address, i->vendor, i->device_id,
+		       i->name, i->ioas);
+	}
+}
+
+static int cmd_attach_device(struct ctl *ctl, int argc, char **argv)
+{
+	struct ioas_device_info info;
+	char *pos[2];
+	uint32_t ioas;
+	size_t npos;
+	int fd = -1, r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, pos, 2, 2, &npos);
+	if (r)
+		return r;
+	if (parse_u32(ctl, pos[0], &ioas) < 0)
+		return bad_value(ctl, argv[0], "ioas", pos[0]);
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = open_device(ctl, argv[0], pos[1], &fd);
+	if (r)
+		return r;
+	/* The daemon keeps its own copy; ours is not needed after this. */
+	r = ioas_device_attach(ctl->client, ioas, fd, &info);
+	close(fd);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	ctl->last_device = info.device;
+	ctl->have_device = true;
+	print_device(ctl, argv[0], &info);
+	return 0;
+}
+
+static int cmd_detach_device(struct ctl *ctl, int argc, char **argv)
+{
+	uint32_t device;
+	char *pos[1];
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
+	if (r)
+		return r;
+	if (parse_u32(ctl, pos[0], &device) < 0)
+		return bad_value(ctl, argv[0], "device", pos[0]);
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = ioas_device_detach(ctl->client, device);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", argv[0]);
+		ju64(ctl, "device", device);
+		jclose();
+	} else {
+		printf("detached device %u\n", device);
+	}
+	return 0;
+}
+
+static int cmd_devices(struct ctl *ctl, int argc, char **argv)
+{
+	struct ioas_device_info *list = NULL;
+	uint32_t n = 0;
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, NULL, 0, 0, &npos);
+	if (r)
+		return r;
+	r = ensure_client(ctl);
+	if (r)
+		return r;
+	r = ioas_device_list(ctl->client, &list, &n);
+	if (r < 0)
+		return op_error(ctl, argv[0], r);
+	if (!ctl->json && n == 0)
+		printf("no devices attached\n");
+	for (uint32_t i = 0; i < n; i++)
+		print_device(ctl, "device", &list[i]);
+	free(list);
+	return 0;
+}
+
 /* ------------------------------------------------------------ sharing */
 
 static int cmd_export(struct ctl *ctl, int argc, char **argv)
@@ -1828,6 +1969,10 @@ static const struct command commands[] = {
 	  "import a share into an IOAS (IOMMU_IOAS_COPY, pinned once)" },
 	{ "revoke", cmd_revoke, "SHARE", "revoke a share: unmaps every import of it" },
 	{ "shares", cmd_shares, "", "your shares, who imports them, and your imports" },
+	{ "attach-device", cmd_attach_device, "IOAS PATH",
+	  "attach a VFIO device (/dev/vfio/devices/vfioN; sim:1234:11e8@0000:00:03.0 on sim)" },
+	{ "detach-device", cmd_detach_device, "DEVICE", "detach a device" },
+	{ "devices", cmd_devices, "", "your attached devices" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[FILE|-]", "run commands, one per line, on one connection" },
@@ -1871,7 +2016,8 @@ static void usage(FILE *f)
 		"Numbers are decimal or 0x-hex; sizes take K, M, G, T suffixes (2M).\n"
 		"In a batch, $ioas, $mem and $iova stand for the last IOAS allocated,\n"
 		"memory registered and IOVA mapped, $share and $token for the last\n"
-		"share exported; '#' starts a comment.\n"
+		"share exported, $device for the last device attached; '#' starts a\n"
+		"comment.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"

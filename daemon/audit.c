@@ -200,6 +200,10 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 		sb_printf(&s, ",\"length\":\"0x%" PRIx64 "\"", r->length);
 	if (r->has_iova2)
 		sb_printf(&s, ",\"iova2\":\"0x%" PRIx64 "\"", r->iova2);
+	if (r->device) {
+		sb_printf(&s, ",\"device\":");
+		sb_json_string(&s, r->device);
+	}
 	sb_printf(&s, "}");
 	return s.len;
 }

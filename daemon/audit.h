@@ -49,6 +49,7 @@ struct audit_record {
 	uint64_t iova;
 	uint64_t length;
 	uint64_t iova2;        /* result IOVA / dst IOVA */
+	const char *device;    /* "0000:00:03.0 (1234:11e8)", device ops */
 };
 
 struct audit;

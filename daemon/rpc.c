@@ -57,7 +57,18 @@ struct rpc_ctx {
 		Ioasd__ShareExportReply share_export;
 		Ioasd__ShareImportReply share_import;
 		Ioasd__ShareListReply share_list;
+		Ioasd__DeviceInfo attach_device;
+		Ioasd__DeviceListReply device_list;
 	} body;
+	/* Device storage: names, and the list reply's entries. */
+	char dev_pci[16], dev_name[32], dev_desc[64];
+	struct backend_device_info dev_info;
+	bool has_dev;
+	Ioasd__DeviceInfo *devs;
+	Ioasd__DeviceInfo **dev_ptrs;
+	char (*dev_strs)[2][32];
+	char **allow_strs;
+	size_t n_allow_strs;
 	char token[TENANT_SHARE_TOKEN_LEN + 1];
 	/* ShareList storage, freed with the context. */
 	struct list_mem *list_mem;
@@ -456,6 +467,25 @@ static int h_whoami(struct rpc_ctx *x)
 	r->pinned_bytes = u.pinned_bytes;
 	r->connections = tenant_conns(t);
 	r->orphaned = tenant_orphaned(t);
+	r->has_devices = r->has_own_context = true;
+	r->devices = u.devices;
+	r->own_context = tenant_has_own_context(t);
+	if (pt && pt->n_allow_device > 0) {
+		x->allow_strs = calloc(pt->n_allow_device, sizeof(*x->allow_strs));
+		if (!x->allow_strs)
+			return err_set(&x->err, ENOMEM, "out of memory");
+		for (size_t i = 0; i < pt->n_allow_device; i++) {
+			char buf[32];
+
+			policy_format_device(&pt->allow_device[i], buf, sizeof(buf));
+			x->allow_strs[i] = strdup(buf);
+			if (!x->allow_strs[i])
+				return err_set(&x->err, ENOMEM, "out of memory");
+			x->n_allow_strs++;
+		}
+		r->n_allow_device = x->n_allow_strs;
+		r->allow_device = x->allow_strs;
+	}
 	x->resp->result_case = IOASD__RESPONSE__RESULT_WHOAMI;
 	x->resp->whoami = r;
 	return 0;
@@ -515,6 +545,80 @@ static int h_share_import(struct rpc_ctx *x)
 static int h_share_revoke(struct rpc_ctx *x)
 {
 	return tenant_share_revoke(T(x), x->req->share_revoke->share, &x->err);
+}
+
+/* ------------------------------------------------------------ devices */
+
+static void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device,
+			     uint32_t ioas, const struct backend_device_info *d,
+			     char pci[16], char name[32])
+{
+	ioasd__device_info__init(o);
+	o->device = device;
+	o->ioas = ioas;
+	o->vendor = d->vendor;
+	o->device_id = d->device;
+	snprintf(pci, 16, "%04x:%02x:%02x.%x", d->domain, d->bus, d->slot,
+		 d->function);
+	snprintf(name, 32, "%s", d->name);
+	o->pci_address = pci;
+	o->name = name;
+}
+
+static int h_attach_device(struct rpc_ctx *x)
+{
+	Ioasd__DeviceInfo *r = &x->body.attach_device;
+	uint32_t h;
+	int ret;
+
+	/* The identity is audited whether or not the attach is allowed. */
+	if (backend_device_identify(tenant_backend(T(x)), x->fds[0],
+				    &x->dev_info) == 0) {
+		x->has_dev = true;
+		backend_device_format(&x->dev_info, x->dev_desc,
+				      sizeof(x->dev_desc));
+	}
+	ret = tenant_device_attach(T(x), x->fds[0], x->req->attach_device->ioas,
+				   &h, &x->dev_info, &x->err);
+	if (ret < 0)
+		return ret;
+	device_info_fill(r, h, x->req->attach_device->ioas, &x->dev_info,
+			 x->dev_pci, x->dev_name);
+	x->resp->result_case = IOASD__RESPONSE__RESULT_ATTACH_DEVICE;
+	x->resp->attach_device = r;
+	return 0;
+}
+
+static int h_detach_device(struct rpc_ctx *x)
+{
+	return tenant_device_detach(T(x), x->req->detach_device->device, &x->err);
+}
+
+static int h_device_list(struct rpc_ctx *x)
+{
+	Ioasd__DeviceListReply *r = &x->body.device_list;
+	const struct tenant_device *d = NULL;
+	struct tenant_device_list_info di;
+	size_t n = 0, i = 0;
+
+	while ((d = tenant_device_next(T(x), d, &di)))
+		n++;
+	x->devs = calloc(n + 1, sizeof(*x->devs));
+	x->dev_ptrs = calloc(n + 1, sizeof(*x->dev_ptrs));
+	x->dev_strs = calloc(n + 1, sizeof(*x->dev_strs));
+	if (!x->devs || !x->dev_ptrs || !x->dev_strs)
+		return err_set(&x->err, ENOMEM, "out of memory");
+	for (d = NULL; (d = tenant_device_next(T(x), d, &di)); i++) {
+		device_info_fill(&x->devs[i], di.device, di.ioas, &di.info,
+				 x->dev_strs[i][0], x->dev_strs[i][1]);
+		x->dev_ptrs[i] = &x->devs[i];
+	}
+	ioasd__device_list_reply__init(r);
+	r->n_devices = n;
+	r->devices = x->dev_ptrs;
+	x->resp->result_case = IOASD__RESPONSE__RESULT_DEVICE_LIST;
+	x->resp->device_list = r;
+	return 0;
 }
 
 struct list_mem {
@@ -754,6 +858,18 @@ static void audit_fill(struct audit_record *a, const Ioasd__Request *req,
 		a->has_handle = true;
 		a->handle = req->option->ioas;
 		break;
+	case IOASD__REQUEST__OP_ATTACH_DEVICE:
+		a->has_handle = true;
+		a->handle = req->attach_device->ioas;
+		if (resp->result_case == IOASD__RESPONSE__RESULT_ATTACH_DEVICE) {
+			a->has_handle2 = true;
+			a->handle2 = resp->attach_device->device;
+		}
+		break;
+	case IOASD__REQUEST__OP_DETACH_DEVICE:
+		a->has_handle = true;
+		a->handle = req->detach_device->device;
+		break;
 	case IOASD__REQUEST__OP_IOAS_ALLOC:
 		if (resp->result_case == IOASD__RESPONSE__RESULT_IOAS_ALLOC) {
 			a->has_handle = true;
@@ -765,8 +881,21 @@ static void audit_fill(struct audit_record *a, const Ioasd__Request *req,
 	}
 }
 
+static void rpc_audit_device(struct conn *c, const char *op,
+			     const Ioasd__Request *req,
+			     const Ioasd__Response *resp, int errnum,
+			     const char *reason, const char *device);
+
 void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
 	       const Ioasd__Response *resp, int errnum, const char *reason)
+{
+	rpc_audit_device(c, op, req, resp, errnum, reason, NULL);
+}
+
+static void rpc_audit_device(struct conn *c, const char *op,
+			     const Ioasd__Request *req,
+			     const Ioasd__Response *resp, int errnum,
+			     const char *reason, const char *device)
 {
 	struct audit_record a = {
 		.kind = AUDIT_DECISION,
@@ -774,6 +903,7 @@ void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
 		.allowed = errnum == 0,
 		.errnum = errnum,
 		.reason = errnum ? reason : NULL,
+		.device = device,
 	};
 
 	conn_audit_subject(c, c->tenant, &a);
@@ -795,6 +925,7 @@ static bool op_grants(Ioasd__Request__OpCase op, const Ioasd__Request *req)
 		return true;
 	case IOASD__REQUEST__OP_SHARE_EXPORT:
 	case IOASD__REQUEST__OP_SHARE_IMPORT:
+	case IOASD__REQUEST__OP_ATTACH_DEVICE:
 		return true;
 	case IOASD__REQUEST__OP_OPTION:
 		return req->option->op == IOASD__OPTION_OP__OPTION_OP_SET;
@@ -831,6 +962,9 @@ static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		[IOASD__REQUEST__OP_SHARE_IMPORT] = { "ShareImport", h_share_import, 0 },
 		[IOASD__REQUEST__OP_SHARE_REVOKE] = { "ShareRevoke", h_share_revoke, 0 },
 		[IOASD__REQUEST__OP_SHARE_LIST] = { "ShareList", h_share_list, 0 },
+		[IOASD__REQUEST__OP_ATTACH_DEVICE] = { "AttachDevice", h_attach_device, 1 },
+		[IOASD__REQUEST__OP_DETACH_DEVICE] = { "DetachDevice", h_detach_device, 0 },
+		[IOASD__REQUEST__OP_DEVICE_LIST] = { "DeviceList", h_device_list, 0 },
 	};
 
 	if ((size_t)op >= ARRAY_SIZE(ops) || !ops[op].handler)
@@ -909,14 +1043,22 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	if (req->op_case != IOASD__REQUEST__OP_STATS &&
 	    req->op_case != IOASD__REQUEST__OP_WHOAMI &&
 	    req->op_case != IOASD__REQUEST__OP_SHARE_LIST &&
+	    req->op_case != IOASD__REQUEST__OP_DEVICE_LIST &&
 	    (req->op_case != IOASD__REQUEST__OP_HELLO || resp.error))
-		rpc_audit(c, op ? op->name : "unknown", req, &resp, resp.error,
-			  resp.message);
+		rpc_audit_device(c, op ? op->name : "unknown", req, &resp,
+				 resp.error, resp.message,
+				 x.has_dev ? x.dev_desc : NULL);
 	(void)pack_and_queue(c, &resp);
 out:
 	free(x.ranges);
 	free(x.range_ptrs);
 	free_list_mem(x.list_mem);
+	free(x.devs);
+	free(x.dev_ptrs);
+	free(x.dev_strs);
+	for (size_t i = 0; i < x.n_allow_strs; i++)
+		free(x.allow_strs[i]);
+	free(x.allow_strs);
 	explicit_bzero(x.token, sizeof(x.token));
 	ioasd__request__free_unpacked(req, NULL);
 }

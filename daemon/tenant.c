@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/queue.h>
 #include <sys/random.h>
 
 #include "backend-kernel.h"
+#include "log.h"
 #include "policy/policy.h"
 #include "pool.h"
 #include "tenant.h"
@@ -68,6 +70,7 @@ struct ioas_obj {
 	uint32_t mock_stdev; /* test builds: mock device attached, or 0 */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
+	uint32_t ndevices;   /* brokered devices attached to it */
 };
 RB_HEAD(ioas_tree, ioas_obj);
 static int ioas_cmp(const struct ioas_obj *a, const struct ioas_obj *b)
@@ -100,9 +103,21 @@ struct tenant_import {
 	uint32_t npieces;           /* its mappings still present */
 };
 
+/* A VFIO device the daemon bound to the tenant's context and attached. */
+struct tenant_device {
+	LIST_ENTRY(tenant_device) link;
+	uint32_t handle;
+	int fd;                     /* the daemon's copy, owned */
+	struct ioas_obj *ioas;      /* attached to */
+	uint32_t dev_id, hwpt_id;   /* backend object ids */
+	struct backend_device_info info;
+};
+
 struct tenant {
 	LIST_ENTRY(tenant) link;    /* the registry */
-	struct backend *backend;
+	struct backend *backend;    /* the shared context, or own_ctx */
+	struct backend *own_ctx;    /* device tenants: their own context, owned */
+	bool device_ctx;            /* its IOASes live in a context of its own */
 	struct pool *pool;
 	const struct policy_tenant *pt;
 	bool orphaned;
@@ -119,6 +134,9 @@ struct tenant {
 	uint32_t nshares;
 	uint32_t next_share_handle;
 	uint32_t next_import_handle;
+	LIST_HEAD(, tenant_device) devices;
+	uint32_t ndevices;
+	uint32_t next_device_handle;
 };
 
 static struct tenant_totals totals;
@@ -368,8 +386,14 @@ struct tenant *tenant_new(struct backend *b, struct pool *pool,
 	t->next_mem_handle = 1;
 	t->next_share_handle = 1;
 	t->next_import_handle = 1;
+	t->next_device_handle = 1;
 	LIST_INIT(&t->shares);
 	LIST_INIT(&t->imports);
+	LIST_INIT(&t->devices);
+	/* A tenant that may attach devices gets a context of its own (opened
+	 * with its first IOAS): a VFIO device fd can attach to any IOAS of the
+	 * context it is bound to, and the client keeps its own copy of it. */
+	t->device_ctx = pt && pt->n_allow_device > 0;
 	LIST_INSERT_HEAD(&registry, t, link);
 	totals.tenants++;
 	return t;
@@ -411,6 +435,10 @@ void tenant_set_policy(struct tenant *t, const struct policy_tenant *pt,
 	t->pt = policy_tenant_ref(pt);
 	t->limits = *limits;
 	t->orphaned = false;
+	/* Given AllowDevice= by a reload: possible only while it has nothing in
+	 * the shared context (an IOAS cannot move between contexts). */
+	if (pt->n_allow_device > 0 && !t->device_ctx && t->usage.ioas == 0)
+		t->device_ctx = true;
 }
 
 bool tenant_orphaned(const struct tenant *t)
@@ -433,9 +461,20 @@ uint32_t tenant_conn_detach(struct tenant *t)
 	return --t->nconns;
 }
 
-/* Take an IOAS from the pool (or the kernel) and give it back. */
+/* Take an IOAS from the pool (or the kernel) and give it back. A device
+ * tenant's first IOAS opens its own context (never pooled). */
 static int ioas_get_backend(struct tenant *t, uint32_t *ret_id)
 {
+	if (t->device_ctx && !t->own_ctx) {
+		struct backend *ctx;
+		int r = backend_context_open(t->backend, &ctx);
+
+		if (r < 0)
+			return r;
+		t->own_ctx = ctx;
+		t->backend = ctx;
+		t->pool = NULL;
+	}
 	return t->pool ? pool_take(t->pool, ret_id)
 		       : backend_ioas_alloc(t->backend, ret_id);
 }
@@ -501,6 +540,24 @@ static void ioas_free(struct tenant *t, struct ioas_obj *o)
 	free(o);
 }
 
+/* Drop a device detached already, or (detach) detach it first: 0 even if the
+ * client detached it itself. */
+static void device_free(struct tenant *t, struct tenant_device *d, bool detach)
+{
+	int r = detach ? backend_device_detach(t->backend, d->fd) : 0;
+
+	if (r < 0)
+		log_warn("tenant %s: detaching device %" PRIu32 ": %s", t->name,
+			 d->handle, strerror(-r));
+	d->ioas->ndevices--;
+	LIST_REMOVE(d, link);
+	t->ndevices--;
+	t->usage.devices--;
+	totals.devices--;
+	safe_close(d->fd);
+	free(d);
+}
+
 static void mem_free(struct tenant *t, struct mem_obj *m)
 {
 	struct pin_seg *s;
@@ -526,20 +583,32 @@ struct tenant *tenant_free(struct tenant *t)
 	 * still exists); t's own imports go with its IOASes below. */
 	while (!LIST_EMPTY(&t->shares))
 		share_free(LIST_FIRST(&t->shares), "exporter-gone");
-	while ((o = RB_MIN(ioas_tree, &t->ioases))) {
+	/* Unmap everything first, so that the pages are unpinned and no device
+	 * reaches them even if an IOAS cannot be reset or destroyed (a client
+	 * that re-attached its own device file during this). */
+	RB_FOREACH(o, ioas_tree, &t->ioases) {
 		uint64_t unmapped;
 
-		/* Unmap first so the pages are unpinned even if the IOAS
-		 * cannot be reset or destroyed; then it goes back to the pool
-		 * (reset) or is destroyed. The mappings are gone from our
-		 * tables either way. */
 		(void)backend_unmap(t->backend, o->id, 0, UINT64_MAX,
 				    &unmapped);
-		(void)ioas_put_backend(t, o->id, o->mock_stdev);
+		ioas_release_mappings(t, o);
+	}
+	while (!LIST_EMPTY(&t->devices))
+		device_free(t, LIST_FIRST(&t->devices), true);
+	/* Then each IOAS goes back to the pool (reset) or is destroyed. */
+	while ((o = RB_MIN(ioas_tree, &t->ioases))) {
+		int r = ioas_put_backend(t, o->id, o->mock_stdev);
+
+		if (r < 0)
+			log_warn("tenant %s: IOAS %" PRIu32 " (id %" PRIu32
+				 ") not destroyed: %s (emptied; it goes with "
+				 "the context)", t->name, o->handle, o->id,
+				 strerror(-r));
 		ioas_free(t, o);
 	}
 	while ((m = RB_MIN(mem_tree, &t->mems)))
 		mem_free(t, m);
+	backend_close(t->own_ctx);
 	LIST_REMOVE(t, link);
 	totals.tenants--;
 	policy_tenant_unref(t->pt);
@@ -660,6 +729,20 @@ int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
 
 	if (!o)
 		return -ENOENT;
+	if (o->ndevices) {
+		struct tenant_device *d;
+		char dev[64] = "";
+
+		LIST_FOREACH(d, &t->devices, link)
+			if (d->ioas == o) {
+				backend_device_format(&d->info, dev, sizeof(dev));
+				break;
+			}
+		return err_set(e, EBUSY,
+			       "IOAS %" PRIu32 " has %" PRIu32
+			       " device(s) attached (device %" PRIu32 ": %s): detach first",
+			       handle, o->ndevices, d ? d->handle : 0, dev);
+	}
 	revoke_shares_in(t, o, 0, UINT64_MAX, "source-destroyed");
 	if (o->mock_stdev) {
 		(void)backend_destroy(t->backend, o->mock_stdev);
@@ -668,9 +751,8 @@ int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
 	if (t->pool) {
 		uint64_t unmapped;
 		/* What IOMMU_DESTROY would do to the mappings, then back to
-		 * the pool (reset) instead of destroyed. A device still
-		 * attached is what makes the kernel say EBUSY; devices are
-		 * not brokered yet, so nothing can hold the IOAS here. */
+		 * the pool (reset) instead of destroyed. Pooled IOASes are in
+		 * the shared context, where no device is ever bound. */
 		uint32_t id = o->id;
 
 		r = backend_unmap(t->backend, id, 0, UINT64_MAX, &unmapped);
@@ -848,6 +930,20 @@ static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 	return 0;
 }
 
+/* Map [offset, +length) of a memory region: by fd where the kernel can
+ * (MAP_FILE), else from the daemon's mmap of it. */
+static int mem_map(struct backend *b, uint32_t ioas_id, uint32_t flags,
+		   const struct mem_obj *mem, uint64_t offset, uint64_t length,
+		   uint64_t *iova)
+{
+	if (b->has_map_file)
+		return backend_map_file(b, ioas_id, flags, mem->region->fd,
+					mem->region->offset + offset, length,
+					iova);
+	return backend_map_user(b, ioas_id, flags,
+				(char *)mem->region->va + offset, length, iova);
+}
+
 static int check_flags(uint32_t flags, struct err *e)
 {
 	if (flags & ~BACKEND_MAP_ALL_FLAGS)
@@ -949,13 +1045,7 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 			       t->limits.max_pinned_bytes,
 			       cite(t, POLICY_KEY_MAX_PINNED_BYTES, why, sizeof(why)));
 
-	if (t->backend->has_map_file)
-		r = backend_map_file(t->backend, o->id, flags, mem->region->fd,
-				     mem->region->offset + offset, length, &out);
-	else
-		r = backend_map_user(t->backend, o->id, flags,
-				     (char *)mem->region->va + offset, length,
-				     &out);
+	r = mem_map(t->backend, o->id, flags, mem, offset, length, &out);
 	if (r < 0)
 		return err_errno(e, r, "%s refused",
 				 t->backend->has_map_file ?
@@ -1439,6 +1529,60 @@ int tenant_share_export(struct tenant *t, uint32_t ioas, uint64_t iova,
 	return 0;
 }
 
+/*
+ * An import between two contexts (a device tenant on either side): COPY
+ * cannot cross contexts, so each piece of the exporter's range is mapped
+ * from the exporter's memory, at consecutive IOVAs from the first one
+ * (which the kernel picks unless fixed). Same pages; the kernel pins them
+ * again for this context. All or nothing.
+ */
+static int import_map_across(struct tenant *t, struct ioas_obj *dst,
+			     struct ioas_obj *src, uint32_t flags,
+			     uint64_t src_iova, uint64_t length, uint64_t *iova,
+			     struct err *e)
+{
+	uint64_t last = src_iova + (length - 1), first_iova = *iova, done = 0;
+	struct mapping *m;
+	int r = 0;
+
+	for (m = mapping_first_overlap(src, src_iova, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &src->mappings, m)) {
+		uint64_t a = m->iova > src_iova ? m->iova : src_iova;
+		uint64_t m_last = m->iova + (m->length - 1);
+		uint64_t z = m_last < last ? m_last : last;
+		uint64_t at = first_iova + done;
+		uint32_t f = flags;
+
+		if (done)
+			f |= BACKEND_MAP_FIXED_IOVA;
+		r = mem_map(t->backend, dst->id, f, m->mem,
+			    m->mem_offset + (a - m->iova), z - a + 1, &at);
+		if (r < 0)
+			break;
+		if (!done)
+			first_iova = at;
+		done += z - a + 1;
+	}
+	if (r < 0) {
+		uint64_t unmapped;
+
+		if (done)
+			(void)backend_unmap(t->backend, dst->id, first_iova, done,
+					    &unmapped);
+		if (done)
+			return err_errno(e, r,
+					 "mapping the exporter's memory into this tenant's "
+					 "own context: the piece at 0x%" PRIx64
+					 " after the IOVA chosen for the first (0x%" PRIx64
+					 ") was refused; import at a fixed IOVA",
+					 first_iova + done, first_iova);
+		return err_errno(e, r, "%s of the exporter's memory into this tenant's own context refused",
+				 t->backend->has_map_file ? "IOMMU_IOAS_MAP_FILE" : "IOMMU_IOAS_MAP");
+	}
+	*iova = first_iova;
+	return 0;
+}
+
 int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 			struct tenant_import_result *ret, struct err *e)
 {
@@ -1510,12 +1654,21 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 	imp = calloc(1, sizeof(*imp));
 	if (!imp)
 		return err_set(e, ENOMEM, "out of memory");
-	/* Both IOASes live in the daemon's one iommufd context. */
-	r = backend_copy(t->backend, dst->id, src->id, flags, src_iova, length,
-			 &out);
-	if (r < 0) {
-		free(imp);
-		return err_errno(e, r, "IOMMU_IOAS_COPY refused");
+	if (s->owner->backend == t->backend) {
+		/* Both IOASes live in the same iommufd context. */
+		r = backend_copy(t->backend, dst->id, src->id, flags, src_iova,
+				 length, &out);
+		if (r < 0) {
+			free(imp);
+			return err_errno(e, r, "IOMMU_IOAS_COPY refused");
+		}
+	} else {
+		r = import_map_across(t, dst, src, flags, src_iova, length,
+				      &out, e);
+		if (r < 0) {
+			free(imp);
+			return r;
+		}
 	}
 	imp->share = s;
 	imp->t = t;
@@ -1629,4 +1782,139 @@ const struct tenant_import *tenant_import_next(const struct tenant *t,
 	if (imp)
 		import_info(imp, imp->share->owner->name, ret);
 	return imp;
+}
+
+/* ------------------------------------------------------------ devices */
+
+struct backend *tenant_backend(const struct tenant *t)
+{
+	return t->backend;
+}
+
+bool tenant_has_own_context(const struct tenant *t)
+{
+	return t->device_ctx;
+}
+
+int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
+			 uint32_t *ret_handle, struct backend_device_info *ret_info,
+			 struct err *e)
+{
+	struct backend_device_info info;
+	struct tenant_device *d;
+	char dev[64], bdf[16], why[400];
+	struct ioas_obj *o;
+	int r;
+
+	r = check_not_orphaned(t, e);
+	if (r < 0)
+		return r;
+	if (!t->pt)
+		return err_set(e, EPERM,
+			       "devices need a policy section with AllowDevice= "
+			       "(the daemon runs with --no-policy)");
+	o = ioas_get(t, ioas, e);
+	if (!o)
+		return -ENOENT;
+	r = backend_device_identify(t->backend, fd, &info);
+	if (r == -ENOTTY)
+		return err_set(e, ENOTTY,
+			       "the fd is not a VFIO device cdev (/dev/vfio/devices/vfioN)");
+	if (r == -ENODEV)
+		return err_set(e, ENODEV,
+			       "the VFIO device is not a PCI device (AllowDevice= names PCI devices)");
+	if (r < 0)
+		return err_errno(e, r, "identifying the device");
+	backend_device_format(&info, dev, sizeof(dev));
+	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", info.domain, info.bus,
+		 info.slot, info.function);
+	if (!policy_tenant_device_allowed(t->pt, info.vendor, info.device, bdf))
+		return err_set(e, EPERM, "device %s is not in AllowDevice=%s", dev,
+			       cite(t, POLICY_KEY_ALLOW_DEVICE, why, sizeof(why)));
+	if (!t->device_ctx || !t->own_ctx)
+		return err_set(e, EXDEV,
+			       "tenant %s was given AllowDevice= (by a reload) after it had "
+			       "IOASes in the shared context, where devices are never bound; "
+			       "it gets a context of its own once all its connections close",
+			       t->name);
+	if (t->ndevices >= TENANT_MAX_DEVICES)
+		return err_set(e, ENOSPC, "device limit reached: %u per tenant",
+			       TENANT_MAX_DEVICES);
+	if (t->next_device_handle == 0)
+		return err_set(e, ENOSPC, "device handle space exhausted");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_set(e, ENOMEM, "out of memory");
+	d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (d->fd < 0) {
+		r = -errno;
+		free(d);
+		return err_errno(e, r, "keeping a copy of the device fd");
+	}
+	r = backend_device_bind(t->backend, d->fd, &d->dev_id);
+	if (r < 0) {
+		safe_close(d->fd);
+		free(d);
+		if (r == -EINVAL)
+			return err_errno(e, r,
+					 "VFIO_DEVICE_BIND_IOMMUFD of %s refused: this open file of "
+					 "the device is bound already (a file binds once, for its "
+					 "whole life; open the device again)", dev);
+		return err_errno(e, r, "VFIO_DEVICE_BIND_IOMMUFD of %s refused", dev);
+	}
+	r = backend_device_attach(t->backend, d->fd, o->id, &d->hwpt_id);
+	if (r < 0) {
+		/* The file stays bound to this tenant's context until the
+		 * client closes its copy: nothing of another tenant's is in
+		 * reach, but the same file cannot be bound again. */
+		safe_close(d->fd);
+		free(d);
+		return err_errno(e, r,
+				 "VFIO_DEVICE_ATTACH_IOMMUFD_PT of %s to IOAS %" PRIu32
+				 " refused (the file stays bound to this tenant's context; "
+				 "to retry, open the device again)", dev, ioas);
+	}
+	d->handle = t->next_device_handle++;
+	d->ioas = o;
+	d->info = info;
+	o->ndevices++;
+	LIST_INSERT_HEAD(&t->devices, d, link);
+	t->ndevices++;
+	t->usage.devices++;
+	totals.devices++;
+	*ret_handle = d->handle;
+	*ret_info = info;
+	return 0;
+}
+
+int tenant_device_detach(struct tenant *t, uint32_t handle, struct err *e)
+{
+	struct tenant_device *d;
+	int r;
+
+	LIST_FOREACH(d, &t->devices, link)
+		if (d->handle == handle)
+			break;
+	if (!d)
+		return err_set(e, ENOENT, "no device with handle %" PRIu32, handle);
+	r = backend_device_detach(t->backend, d->fd);
+	if (r < 0)
+		return err_errno(e, r, "VFIO_DEVICE_DETACH_IOMMUFD_PT refused");
+	device_free(t, d, false);
+	return 0;
+}
+
+const struct tenant_device *tenant_device_next(const struct tenant *t,
+					       const struct tenant_device *prev,
+					       struct tenant_device_list_info *ret)
+{
+	const struct tenant_device *d = prev ? LIST_NEXT(prev, link) :
+					       LIST_FIRST(&t->devices);
+
+	if (d) {
+		ret->device = d->handle;
+		ret->ioas = d->ioas->handle;
+		ret->info = d->info;
+	}
+	return d;
 }

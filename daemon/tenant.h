@@ -40,6 +40,7 @@ struct tenant_usage {
 	uint32_t mappings;
 	uint64_t mapped_bytes; /* sum of mapping lengths, copies counted again */
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
+	uint32_t devices;      /* attached VFIO devices */
 };
 
 /*
@@ -123,6 +124,7 @@ struct tenant_totals {
 	uint32_t ioas;
 	uint64_t pinned_bytes;
 	uint32_t mappings;
+	uint32_t devices;
 };
 void tenant_get_totals(struct tenant_totals *ret);
 
@@ -205,6 +207,39 @@ typedef void (*tenant_revoke_fn)(void *userdata,
 				 const struct tenant_revoke_event *ev);
 /* One daemon-wide hook (the RPC layer's notifier); fn may be NULL. */
 void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata);
+
+/* ------------------------------------------------------------ devices
+ *
+ * A tenant whose policy has AllowDevice= keeps its IOASes in an iommufd
+ * context of its own (opened with its first IOAS, never pooled): the daemon
+ * binds the client's VFIO cdev to that context and attaches it to one of
+ * its IOASes, and the client keeps its copy of the file, with which the
+ * kernel would let it attach to any IOAS of the context — only its own are
+ * there. Shares cross contexts by mapping the exporter's memory (same
+ * pages, pinned again by the kernel, charged once here). See "Devices" in
+ * README.md.
+ */
+#define TENANT_MAX_DEVICES 32u /* attached devices per tenant */
+
+struct tenant_device;
+
+/* Does not take *fd: the daemon keeps a dup of it on success. */
+int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
+			 uint32_t *ret_handle, struct backend_device_info *ret_info,
+			 struct err *e);
+int tenant_device_detach(struct tenant *t, uint32_t handle, struct err *e);
+
+struct tenant_device_list_info {
+	uint32_t device, ioas;
+	struct backend_device_info info;
+};
+const struct tenant_device *tenant_device_next(const struct tenant *t,
+					       const struct tenant_device *prev,
+					       struct tenant_device_list_info *ret);
+/* The context the tenant's IOASes live in. */
+struct backend *tenant_backend(const struct tenant *t);
+/* Whether the tenant's IOASes live in a context of its own. */
+bool tenant_has_own_context(const struct tenant *t);
 
 /*
  * Test builds only (--enable-test-hooks, ioasd --test-mock-domains): every

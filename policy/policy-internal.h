@@ -20,6 +20,4 @@ struct policy *policy_new_empty(void);
 const char *policy_access_name(enum policy_access a);
 const char *policy_rlimit_mode_name(enum policy_rlimit_mode m);
 const char *policy_audit_failure_name(enum policy_audit_failure m);
-/* "1234:11e8" or "0000:00:03.0"; buf of at least 16 bytes. */
-void policy_format_device(const struct policy_device *d, char *buf, size_t size);
 int policy_device_compare(const struct policy_device *a, const struct policy_device *b);

@@ -284,6 +284,8 @@ void policy_print(const struct policy *p, FILE *f);
 
 /* Sizes: the largest of K/M/G/T that divides exactly, else bytes. */
 void policy_format_size(uint64_t v, char *buf, size_t size);
+/* An AllowDevice= entry: "1234:11e8" or "0000:00:03.0"; buf of 16 bytes or more. */
+void policy_format_device(const struct policy_device *d, char *buf, size_t size);
 
 /* ioasd --check-policy: every error to err, exit status 1; or the
  * normalized policy to out, 0. */

@@ -227,6 +227,14 @@ printf 'ioas-alloc\nmemfd 64K\nmap 1 1 --flags 0xe\n' >"$dir/flags.txt"
 check flags "unknown map flags: exit status 1" run flags 1 batch "$dir/flags.txt"
 check flags "unknown map flags: EOPNOTSUPP" grep_q "EOPNOTSUPP" "$dir/flags.err"
 
+# Devices: a --no-policy tenant may not attach one (EPERM, and why); a
+# malformed sim: device is a usage error.
+printf 'ioas-alloc\nattach-device $ioas sim:1234:11e8@0000:00:03.0\n' >"$dir/dev.txt"
+check dev "attach-device under --no-policy: exit status 1" run dev 1 batch "$dir/dev.txt"
+check dev "attach-device under --no-policy: EPERM, AllowDevice" grep_q "EPERM.*AllowDevice" "$dir/dev.err"
+check dev2 "attach-device with a bad sim device: exit status 2" run dev2 2 attach-device 1 sim:xyz
+check devs "devices: none attached" run devs 0 devices
+
 # Usage errors: exit 2.
 check usage1 "missing arguments: exit status 2" run usage1 2 map 1
 check usage2 "unknown command: exit status 2" run usage2 2 frobnicate

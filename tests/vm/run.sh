@@ -103,7 +103,7 @@ make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "${targets[@]}" >"$work/make.l
 # So are the daemon-level tests (run in the guest with
 # IOASD_TEST_BACKEND=kernel) and the bench tool.
 build_fail=0
-for t in daemon/ioasd client/ioasctl tests/test-integration tests/test-tenants tests/test-shares tests/test-exhaustion tools/ioasd-share-bench \
+for t in daemon/ioasd client/ioasctl tests/test-integration tests/test-tenants tests/test-shares tests/test-devices tests/test-exhaustion tools/ioasd-share-bench \
 	tests/test-badinput tools/ioasd-bench; do
 	case $t in
 	daemon/ioasd) [ -f "$srcdir/daemon/main.c" ] || { note "NOTE: no daemon/main.c yet; no ioasd in the guest"; continue; } ;;
