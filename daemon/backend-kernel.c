@@ -481,7 +481,7 @@ int backend_kernel_fd(struct backend *b)
 }
 
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
-				    uint32_t *ret_stdev)
+				    uint32_t *ret_stdev, uint32_t *ret_hwpt)
 {
 	struct iofd_test_cmd cmd = {
 		.size = sizeof(cmd),
@@ -495,5 +495,25 @@ int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 	if (ioctl(fd, IOFD_TEST_CMD, &cmd) < 0)
 		return -errno;
 	*ret_stdev = cmd.mock_domain.out_stdev_id;
+	if (ret_hwpt)
+		*ret_hwpt = cmd.mock_domain.out_hwpt_id;
 	return 0;
+}
+
+int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
+				  uint64_t iova, uint64_t length,
+				  const void *uptr)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt,
+		.check_map = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)uptr },
+	};
+	int fd = backend_kernel_fd(b);
+
+	if (fd < 0)
+		return fd;
+	return xioctl(fd, IOFD_TEST_CMD, &cmd);
 }

@@ -21,4 +21,13 @@ int backend_kernel_fd(struct backend *b);
  * *ret_stdev is the mock device's id: IOMMU_DESTROY of it detaches.
  */
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
-				    uint32_t *ret_stdev);
+				    uint32_t *ret_stdev, uint32_t *ret_hwpt);
+
+/*
+ * IOMMU_TEST_OP_MD_CHECK_MAP: does the mock domain hwpt translate
+ * [iova, +length) to the pages behind uptr (in this process)? 0, or
+ * -EINVAL when it does not, or the ioctl's errno.
+ */
+int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
+				  uint64_t iova, uint64_t length,
+				  const void *uptr);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/queue.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "backend-kernel.h"
@@ -68,6 +69,7 @@ struct ioas_obj {
 	uint32_t handle;
 	uint32_t id; /* backend object id */
 	uint32_t mock_stdev; /* test builds: mock device attached, or 0 */
+	uint32_t mock_hwpt;  /* ... and its domain, for MD_CHECK_MAP */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
@@ -704,7 +706,8 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 		return r;
 	}
 	if (test_mock_domains) {
-		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev);
+		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev,
+						    &o->mock_hwpt);
 		if (r < 0) {
 			(void)ioas_put_backend(t, id, 0);
 			free(o);
@@ -895,14 +898,72 @@ int tenant_memory_unregister(struct tenant *t, uint32_t handle, struct err *e)
 
 /* ------------------------------------------------------------ mappings */
 
+/*
+ * Test builds with mock domains: ask the kernel whether the IOAS's mock
+ * domain translates [iova, +length) to exactly the pages of the memory the
+ * daemon mapped there (IOMMU_TEST_OP_MD_CHECK_MAP, against the daemon's own
+ * mmap of that memory). -EIO, logged, when it does not.
+ */
+static int test_check_mapping(struct tenant *t, struct ioas_obj *o,
+			      uint64_t iova, uint64_t length,
+			      const struct mem_obj *mem, uint64_t mem_offset)
+{
+	const struct memory_region *rg = mem->region;
+	uint64_t page = 4096, file_off = rg->offset + mem_offset;
+	uint64_t skew = file_off % page;
+	void *va = NULL;
+	int r;
+
+	if (!test_mock_domains || !o->mock_hwpt)
+		return 0;
+	if (rg->va) {
+		r = backend_kernel_test_check_map(t->backend, o->mock_hwpt, iova,
+						  length, (char *)rg->va + mem_offset);
+	} else {
+		va = mmap(NULL, length + skew, PROT_READ, MAP_SHARED, rg->fd,
+			  (off_t)(file_off - skew));
+		if (va == MAP_FAILED)
+			return -errno;
+		r = backend_kernel_test_check_map(t->backend, o->mock_hwpt, iova,
+						  length, (char *)va + skew);
+		munmap(va, length + skew);
+	}
+	if (r < 0) {
+		log_err("test hook: IOMMU_TEST_OP_MD_CHECK_MAP of [0x%" PRIx64
+			", +0x%" PRIx64 ") in IOAS %" PRIu32 " of tenant %s: %s",
+			iova, length, o->handle, t->name, strerror(-r));
+		return -EIO;
+	}
+	log_debug("test hook: MD_CHECK_MAP [0x%" PRIx64 ", +0x%" PRIx64
+		  ") in IOAS %" PRIu32 ": the mock domain maps the registered pages",
+		  iova, length, o->handle);
+	return 0;
+}
+
+static int tracking_error(struct err *e, int r, const char *what)
+{
+	if (r == -EIO)
+		return err_set(e, EIO,
+			       "test hook: the kernel's mock domain does not translate the new %s "
+			       "to its memory (IOMMU_TEST_OP_MD_CHECK_MAP; see the daemon's log); undone",
+			       what);
+	return err_set(e, ENOMEM, "out of memory tracking the %s", what);
+}
+
+/* -ENOMEM, or -EIO from the test hook's check (nothing recorded then). */
 static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 		       uint64_t length, struct mem_obj *mem,
 		       uint64_t mem_offset, uint32_t flags,
 		       struct tenant_import *imp)
 {
-	struct mapping *m = calloc(1, sizeof(*m));
+	struct mapping *m;
 	int64_t added;
+	int r;
 
+	r = test_check_mapping(t, o, iova, length, mem, mem_offset);
+	if (r < 0)
+		return r;
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	added = pin_add(&mem->pins, mem_offset, mem_offset + length);
@@ -1057,7 +1118,7 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 
 		/* Do not leave a mapping we cannot account for. */
 		(void)backend_unmap(t->backend, o->id, out, length, &unmapped);
-		return err_set(e, ENOMEM, "out of memory tracking the mapping");
+		return tracking_error(e, r, "mapping");
 	}
 	*iova = out;
 	return 0;
@@ -1232,8 +1293,7 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 				next = RB_NEXT(mapping_tree, &dst->mappings, d);
 				mapping_release(t, dst, d);
 			}
-			return err_set(e, ENOMEM,
-				       "out of memory tracking the copy");
+			return tracking_error(e, r, "copy");
 		}
 	}
 	*dst_iova = out;
@@ -1708,7 +1768,7 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 			next = RB_NEXT(mapping_tree, &dst->mappings, d);
 			mapping_release(t, dst, d);
 		}
-		return err_set(e, ENOMEM, "out of memory tracking the import");
+		return tracking_error(e, r, "import");
 	}
 	ret->import = imp->handle;
 	ret->iova = out;

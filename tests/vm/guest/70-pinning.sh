@@ -9,7 +9,9 @@
 #   map the same memory again     -> +4 MiB: IOMMU_IOAS_MAP pins again
 #   another tenant imports a share of it (COPY) -> unchanged
 #   the exporter unmaps everything (revoking the import) -> back to the start
-# and the mock domain's narrowing of the IOVA ranges is what the client sees.
+# and the mock domain's narrowing of the IOVA ranges is what the client sees,
+# and every mapping is confirmed by the kernel (IOMMU_TEST_OP_MD_CHECK_MAP,
+# the daemon's test hook).
 . /tests/lib.sh
 
 [ -x /bin/ioasd ] || fail "ioasd is not in the initramfs"
@@ -29,7 +31,7 @@ ImportFrom=exporter
 CONF
 sock=$dir/ioasd.sock
 ioasd --backend kernel --socket $sock --socket-mode 0666 --policy-dir $dir/policy.d \
-	--test-mock-domains --pool-size 0 >$IOASD_VM_OUT/pinning-ioasd.log 2>&1 &
+	--test-mock-domains --pool-size 0 -v >$IOASD_VM_OUT/pinning-ioasd.log 2>&1 &
 pid=$!
 i=0
 while [ ! -S $sock ]; do
@@ -72,7 +74,7 @@ base=$(vmpin)
 [ -n "$base" ] || fail "no VmPin line for ioasd"
 step "ioas-alloc"
 step "ioas-alloc"
-grep -q "mock" $IOASD_VM_OUT/pinning-ioasd.log && fail "mock domain refused: $(tail -n 3 $IOASD_VM_OUT/pinning-ioasd.log)"
+grep -q "attaching the mock domain" $IOASD_VM_OUT/pinning-ioasd.log && fail "mock domain refused: $(tail -n 3 $IOASD_VM_OUT/pinning-ioasd.log)"
 step "memfd 4M"
 step 'map 1 $mem --length 4M'
 expect_pin $((base + 4096)) "map of 4 MiB pins 4 MiB"
@@ -95,6 +97,16 @@ printf 'ioas-alloc\nimport %s 1\nshares\n' "$token" >$dir/imp.in
 vm-runas 1 1 ioasctl -s $sock batch $dir/imp.in >$dir/imp.out 2>&1 ||
 	{ cat $dir/imp.out; fail "import failed"; }
 expect_pin $((base + 4096)) "another tenant's import of the share pins nothing more"
+
+# Every mapping the daemon made (map, copy, map, import) was checked by the
+# kernel itself: IOMMU_TEST_OP_MD_CHECK_MAP says the mock domain translates
+# it to exactly the registered memory's pages (the daemon's test hook
+# refuses with EIO and logs an error otherwise).
+log=$IOASD_VM_OUT/pinning-ioasd.log
+grep -q "IOMMU_TEST_OP_MD_CHECK_MAP of" $log && fail "a mapping failed the kernel's check: $(grep MD_CHECK_MAP $log | tail -n 3)"
+n=$(grep -c "MD_CHECK_MAP \[" $log)
+[ "$n" -ge 4 ] || fail "only $n mappings were checked with MD_CHECK_MAP (expected 4)"
+ok "the kernel's MD_CHECK_MAP confirms all $n mappings the daemon made (map, copy, map, import)"
 
 step "unmap-all 1"
 expect_pin $base "the exporter's unmap (revoking the import) unpins everything"
