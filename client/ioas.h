@@ -409,7 +409,8 @@ struct ioas_device_info {
 	char pci_address[16];     /* "0000:00:03.0" */
 	char name[32];            /* "vfio0" */
 };
-/* fd is not taken: the caller keeps (and may close) its own fd. */
+/* fd is not taken: the caller keeps (and may close) its own fd. ret may be
+ * NULL (but its device handle is what ioas_device_detach() takes). */
 IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
 				   int fd, struct ioas_device_info *ret);
 IOAS_EXPORT int ioas_device_detach(struct ioas_client *c, uint32_t device);

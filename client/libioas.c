@@ -1186,13 +1186,11 @@ IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
 
 	if (fd < 0)
 		return fail(c, -EBADF, "no device fd");
-	if (!ret)
-		return fail(c, -EINVAL, "no place for the device information");
 	op.ioas = ioas;
 	req.op_case = IOASD__REQUEST__OP_ATTACH_DEVICE;
 	req.attach_device = &op;
 	r = transact(c, &req, fd, IOASD__RESPONSE__RESULT_ATTACH_DEVICE, &resp);
-	if (r == 0)
+	if (r == 0 && ret)
 		device_info_copy(ret, resp->attach_device);
 	if (resp)
 		ioasd__response__free_unpacked(resp, NULL);
