@@ -348,3 +348,23 @@ int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 	*ret_stdev = cmd.mock_domain.out_stdev_id;
 	return 0;
 }
+
+int backend_kernel_adopt(int *fd, struct backend **ret)
+{
+	struct kernel_backend *k;
+	bool has_map_file = false;
+	int r;
+
+	/* Also proves that *fd is an iommufd context (ENOTTY otherwise). */
+	r = probe_map_file(*fd, &has_map_file);
+	if (r < 0)
+		return r;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->base.ops = &kernel_ops;
+	k->base.has_map_file = has_map_file;
+	k->fd = TAKE_FD(*fd);
+	*ret = &k->base;
+	return 0;
+}

@@ -22,3 +22,10 @@ int backend_kernel_fd(struct backend *b);
  */
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 				    uint32_t *ret_stdev);
+
+/*
+ * A kernel backend on an existing iommufd context (one kept across a daemon
+ * restart, with its IOASes and mappings). Takes *fd on success (sets it to
+ * -1); on failure *fd is untouched.
+ */
+int backend_kernel_adopt(int *fd, struct backend **ret);
