@@ -284,16 +284,17 @@ static int holder_call(struct fdstore *s, const char *cmd, int fd)
 
 int fdstore_open(const char *state_dir, struct fdstore **ret, struct err *e)
 {
-	struct fdstore *s = calloc(1, sizeof(*s));
 	char path[PATH_MAX], pid_path[PATH_MAX];
 	const char *env = getenv("FDSTORE");
-	int r;
+	struct fdstore *s;
+	int r, sock = -1;
 
-	if (!s)
-		return err_set(e, ENOMEM, "out of memory");
-	s->sock = -1;
 #ifdef HAVE_SYSTEMD
 	if (getenv("NOTIFY_SOCKET") && env && atoi(env) > 0) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return err_set(e, ENOMEM, "out of memory");
+		s->sock = -1;
 		s->systemd = true;
 		s->max = (unsigned)atoi(env);
 		snprintf(s->desc, sizeof(s->desc),
@@ -307,19 +308,22 @@ int fdstore_open(const char *state_dir, struct fdstore **ret, struct err *e)
 #endif
 	snprintf(path, sizeof(path), "%s/%s", state_dir, FDSTORE_HOLDER_SOCKET);
 	snprintf(pid_path, sizeof(pid_path), "%s/%s", state_dir, FDSTORE_HOLDER_PID);
-	r = holder_connect(path, &s->sock);
+	/* Before allocating anything: the holder is forked from here. */
+	r = holder_connect(path, &sock);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		r = holder_spawn(path, pid_path);
-		if (r < 0) {
-			free(s);
+		if (r < 0)
 			return err_errno(e, r, "cannot start the fd holder on %s", path);
-		}
-		r = holder_connect(path, &s->sock);
+		r = holder_connect(path, &sock);
 	}
-	if (r < 0) {
-		free(s);
+	if (r < 0)
 		return err_errno(e, r, "cannot reach the fd holder on %s", path);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		safe_close(sock);
+		return err_set(e, ENOMEM, "out of memory");
 	}
+	s->sock = sock;
 	snprintf(s->desc, sizeof(s->desc), "the fd holder on %s", path);
 	*ret = s;
 	return 0;
