@@ -150,6 +150,30 @@ IOAS_EXPORT int ioas_client_connect(const char *socket_path,
 				    struct ioas_client **ret, char *errbuf,
 				    size_t errlen);
 
+/*
+ * Restart without losing DMA (ioasd --state-dir): the daemon hands every
+ * tenant a reclaim token at Hello. After the daemon was killed and started
+ * again, connect with ioas_client_connect_reclaim() presenting that token:
+ * the tenant's IOASes, memory regions, mappings, shares and imports are
+ * there again under the same handles. The peer must still be the same
+ * tenant (policy resolves it from the credentials as always); the token is
+ * an additional proof. Until a restored tenant is reclaimed, a plain
+ * ioas_client_connect() for it fails with -EBUSY; a wrong token fails with
+ * -EKEYREJECTED, and with -EOPNOTSUPP when the daemon has no restart
+ * support. Restored tenants nobody reclaims are released after the
+ * daemon's grace period (--restart-grace).
+ */
+IOAS_EXPORT int ioas_client_connect_reclaim(const char *socket_path,
+					    const char *client_name,
+					    const char *reclaim_token,
+					    struct ioas_client **ret,
+					    char *errbuf, size_t errlen);
+/* The tenant's reclaim token (32 hex digits; keep it secret), or NULL when
+ * the daemon runs without restart support. Valid as long as c. */
+IOAS_EXPORT const char *ioas_client_reclaim_token(const struct ioas_client *c);
+/* This connection's Hello claimed objects restored after a restart. */
+IOAS_EXPORT bool ioas_client_reclaimed(const struct ioas_client *c);
+
 /* Close the connection and free the client. NULL-safe; returns NULL. */
 IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c);
 

@@ -50,6 +50,7 @@ struct ctl {
 	bool json;
 	bool keep_going;
 	unsigned int timeout_ms;
+	const char *reclaim;   /* --reclaim TOKEN */
 	struct ioas_client *client;
 
 	/* Batch context: line number for messages (0 = command line). */
@@ -421,8 +422,12 @@ static int ensure_client(struct ctl *ctl)
 
 	if (ctl->client)
 		return 0;
-	r = ioas_client_connect(ctl->socket, "ioasctl", &ctl->client, err,
-				sizeof(err));
+	if (ctl->reclaim)
+		r = ioas_client_connect_reclaim(ctl->socket, "ioasctl", ctl->reclaim,
+						&ctl->client, err, sizeof(err));
+	else
+		r = ioas_client_connect(ctl->socket, "ioasctl", &ctl->client, err,
+					sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ioasctl: %s: %s (%s)\n", ctl->socket,
 			err[0] ? err : strerror(-r), errname(-r));
@@ -516,6 +521,9 @@ static int cmd_hello(struct ctl *ctl, int argc, char **argv)
 		jbool(ctl, "huge_pages", ioas_client_caps(c) & IOAS_CAP_HUGE_PAGES);
 		ju64(ctl, "max_datagram", ioas_client_max_datagram(c));
 		ju64(ctl, "max_fds", ioas_client_max_fds(c));
+		if (ioas_client_reclaim_token(c))
+			jstr(ctl, "reclaim_token", ioas_client_reclaim_token(c));
+		jbool(ctl, "reclaimed", ioas_client_reclaimed(c));
 		jclose();
 		return 0;
 	}
@@ -527,6 +535,10 @@ static int cmd_hello(struct ctl *ctl, int argc, char **argv)
 	print_caps(ioas_client_caps(c));
 	printf("\nmax-datagram  %u\n", ioas_client_max_datagram(c));
 	printf("max-fds       %u\n", ioas_client_max_fds(c));
+	printf("reclaim-token %s\n", ioas_client_reclaim_token(c) ?
+		ioas_client_reclaim_token(c) : "(no restart support)");
+	if (ioas_client_reclaimed(c))
+		printf("reclaimed     yes: objects restored after a daemon restart\n");
 	return 0;
 }
 
@@ -2004,6 +2016,8 @@ static void usage(FILE *f)
 		"  -j, --json          one JSON object per line on stdout\n"
 		"  -k, --keep-going    batch: go on after a failed command\n"
 		"  -t, --timeout MS    give up on a reply after MS milliseconds\n"
+		"  -r, --reclaim TOKEN after a daemon restart: reclaim the tenant's\n"
+		"                      objects with the token 'hello' showed before\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"Commands:\n",
@@ -2107,6 +2121,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "reclaim", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -2118,7 +2133,7 @@ int main(int argc, char **argv)
 	env = getenv("IOASD_SOCKET");
 	ctl.socket = env && *env ? env : IOAS_DEFAULT_SOCKET;
 
-	while ((c = getopt_long(argc, argv, "+s:jkt:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jkt:r:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			ctl.socket = optarg;
@@ -2135,6 +2150,9 @@ int main(int argc, char **argv)
 						   "invalid timeout '%s'",
 						   optarg);
 			ctl.timeout_ms = (unsigned int)v;
+			break;
+		case 'r':
+			ctl.reclaim = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -36,6 +36,8 @@ struct ioas_client {
 	uint32_t max_fds;
 	char *backend;
 	char *server;
+	char *reclaim_token;  /* NULL: the daemon has no restart support */
+	bool reclaimed;
 
 	char last_error[256];
 
@@ -287,7 +289,8 @@ static int transact_simple(struct ioas_client *c, Ioasd__Request *req)
 
 /* ------------------------------------------------------------ connection */
 
-static int say_hello(struct ioas_client *c, const char *client_name)
+static int say_hello(struct ioas_client *c, const char *client_name,
+		     const char *reclaim_token)
 {
 	Ioasd__Request req = IOASD__REQUEST__INIT;
 	Ioasd__Hello hello = IOASD__HELLO__INIT;
@@ -297,6 +300,7 @@ static int say_hello(struct ioas_client *c, const char *client_name)
 
 	hello.version = IOAS_PROTOCOL_VERSION;
 	hello.client_name = (char *)client_name;
+	hello.reclaim_token = (char *)reclaim_token;
 	req.op_case = IOASD__REQUEST__OP_HELLO;
 	req.hello = &hello;
 
@@ -320,17 +324,56 @@ static int say_hello(struct ioas_client *c, const char *client_name)
 	c->max_fds = h->max_fds;
 	c->backend = strdup(h->backend ? h->backend : "");
 	c->server = strdup(h->server ? h->server : "");
-	if (!c->backend || !c->server)
+	c->reclaimed = h->has_reclaimed && h->reclaimed;
+	if (h->reclaim_token)
+		c->reclaim_token = strdup(h->reclaim_token);
+	if (!c->backend || !c->server || (h->reclaim_token && !c->reclaim_token))
 		r = fail(c, -ENOMEM, "out of memory");
 out:
 	ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }
 
+static int connect_hello(const char *socket_path, const char *client_name,
+			 const char *reclaim_token, struct ioas_client **ret,
+			 char *errbuf, size_t errlen);
+
 IOAS_EXPORT int ioas_client_connect(const char *socket_path,
 				    const char *client_name,
 				    struct ioas_client **ret, char *errbuf,
 				    size_t errlen)
+{
+	return connect_hello(socket_path, client_name, NULL, ret, errbuf, errlen);
+}
+
+IOAS_EXPORT int ioas_client_connect_reclaim(const char *socket_path,
+					    const char *client_name,
+					    const char *reclaim_token,
+					    struct ioas_client **ret,
+					    char *errbuf, size_t errlen)
+{
+	if (!reclaim_token || !*reclaim_token) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "no reclaim token given");
+		return -EINVAL;
+	}
+	return connect_hello(socket_path, client_name, reclaim_token, ret,
+			     errbuf, errlen);
+}
+
+IOAS_EXPORT const char *ioas_client_reclaim_token(const struct ioas_client *c)
+{
+	return c->reclaim_token;
+}
+
+IOAS_EXPORT bool ioas_client_reclaimed(const struct ioas_client *c)
+{
+	return c->reclaimed;
+}
+
+static int connect_hello(const char *socket_path, const char *client_name,
+			 const char *reclaim_token, struct ioas_client **ret,
+			 char *errbuf, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ioas_client *c;
@@ -367,7 +410,7 @@ IOAS_EXPORT int ioas_client_connect(const char *socket_path,
 		goto err;
 	}
 
-	r = say_hello(c, client_name);
+	r = say_hello(c, client_name, reclaim_token);
 	if (r < 0)
 		goto err;
 
@@ -389,6 +432,9 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 		close(c->fd);
 	free(c->backend);
 	free(c->server);
+	if (c->reclaim_token)
+		explicit_bzero(c->reclaim_token, strlen(c->reclaim_token));
+	free(c->reclaim_token);
 	free(c);
 	return NULL;
 }

@@ -24,6 +24,7 @@ static const char *const message_ids[_AUDIT_KIND_MAX] = {
 	[AUDIT_RELEASE] = "d759d759162b4ac3ab428959fdf50993",
 	[AUDIT_POLICY] = "739d1294ec1441e7b2de5947bde7ddfd",
 	[AUDIT_NOTIFY] = "4e918ff36bb04d6cbe851ab3c42ad0c6",
+	[AUDIT_RESTART] = "1aae4a1fb6884938afb9bfe620da1ce0",
 };
 
 static const char *const kind_names[_AUDIT_KIND_MAX] = {
@@ -32,6 +33,7 @@ static const char *const kind_names[_AUDIT_KIND_MAX] = {
 	[AUDIT_RELEASE] = "release",
 	[AUDIT_POLICY] = "policy",
 	[AUDIT_NOTIFY] = "notify",
+	[AUDIT_RESTART] = "restart",
 };
 
 struct audit {

@@ -21,6 +21,7 @@ enum audit_kind {
 	AUDIT_RELEASE,        /* a tenant's objects released */
 	AUDIT_POLICY,         /* policy loaded / reloaded / reload failed */
 	AUDIT_NOTIFY,         /* something done to a tenant on another's behalf */
+	AUDIT_RESTART,        /* tenants restored, reclaimed, or given up after a restart */
 	_AUDIT_KIND_MAX,
 };
 

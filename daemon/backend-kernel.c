@@ -517,3 +517,28 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 		return fd;
 	return xioctl(fd, IOFD_TEST_CMD, &cmd);
 }
+
+int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret)
+{
+	struct kernel_backend *k;
+	bool has_map_file = false;
+	int r;
+
+	/* Also proves that *fd is an iommufd context (ENOTTY otherwise). */
+	r = probe_map_file(*fd, &has_map_file);
+	if (r < 0)
+		return r;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->base.ops = &kernel_ops;
+	k->base.has_map_file = has_map_file;
+	k->dev_path = strdup(dev_path ? dev_path : DEFAULT_DEV_PATH);
+	if (!k->dev_path) {
+		free(k);
+		return -ENOMEM;
+	}
+	k->fd = TAKE_FD(*fd);
+	*ret = &k->base;
+	return 0;
+}

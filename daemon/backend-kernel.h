@@ -31,3 +31,11 @@ int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 				  uint64_t iova, uint64_t length,
 				  const void *uptr);
+
+/*
+ * A kernel backend on an existing iommufd context (one kept across a daemon
+ * restart, with its IOASes and mappings). Takes *fd on success (sets it to
+ * -1); on failure *fd is untouched. dev_path is what more contexts are
+ * opened from (device tenants).
+ */
+int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,6 +26,9 @@
 #include "pool.h"
 #include "privs.h"
 #include "server.h"
+#include "state.h"
+#include "backend-kernel.h"
+#include "fdstore.h"
 #include "tenant.h"
 #include "util.h"
 
@@ -48,6 +52,8 @@ struct options {
 	int rlimit_mode;             /* -1: leave the kernel's default */
 	struct privs_config privs;
 	bool keep_privileges;        /* --no-drop-privileges (debugging only) */
+	const char *state_dir;       /* restart support; NULL: off */
+	uint32_t restart_grace;      /* seconds */
 };
 
 static void usage(FILE *f)
@@ -82,6 +88,12 @@ static void usage(FILE *f)
 		"                             cannot be written (default continue)\n"
 		"  --no-journal               do not send audit records to the journal\n"
 		"  --pool-size N              pre-allocated IOASes (default 8)\n"
+		"  --state-dir DIR            restart support: keep the iommufd and memory fds\n"
+		"                             (systemd's fd store, else an fd holder) and the\n"
+		"                             tables in DIR (0700), so a killed daemon comes back\n"
+		"                             with every mapping (default: off)\n"
+		"  --restart-grace SEC        release restored tenants nobody reclaimed after\n"
+		"                             SEC seconds (default 60)\n"
 		"  --rlimit-mode user|process IOMMU_OPTION_RLIMIT_MODE of the daemon's context\n"
 		"  --socket-group GROUP       group of the socket file (with --socket-mode 0660)\n"
 		"  --user USER                run as USER after opening the device and socket\n"
@@ -137,7 +149,7 @@ enum {
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
-	OPT_SLOW_CLIENT, OPT_TEST_MOCK_DOMAINS,
+	OPT_SLOW_CLIENT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -166,6 +178,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "slow-client-timeout", required_argument, NULL, OPT_SLOW_CLIENT },
 		{ "test-mock-domains", no_argument, NULL, OPT_TEST_MOCK_DOMAINS },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "restart-grace", required_argument, NULL, OPT_RESTART_GRACE },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "keep-ipc-lock", no_argument, NULL, OPT_KEEP_IPC_LOCK },
 		{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
@@ -314,6 +328,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->cfg.slow_client_sec = u;
 			break;
+		case OPT_STATE_DIR:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "ioasd: --state-dir: '%s' is not an absolute path\n", optarg);
+				return -EINVAL;
+			}
+			o->state_dir = optarg;
+			break;
+		case OPT_RESTART_GRACE:
+			if (parse_u32(optarg, &u) < 0 || u == 0 || u > 86400) {
+				fprintf(stderr, "ioasd: --restart-grace: '%s' is not 1..86400 seconds\n", optarg);
+				return -EINVAL;
+			}
+			o->restart_grace = u;
+			break;
 		case OPT_KEEP_IPC_LOCK:
 			o->privs.keep_ipc_lock = true;
 			break;
@@ -381,6 +409,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		(void)sd_notify(0, "WATCHDOG=1");
 #endif
+	state_commit(); /* the pool refills between requests */
 	notify_status(srv);
 }
 
@@ -389,7 +418,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static int listen_fd_from_systemd(void)
 {
 #ifdef HAVE_SYSTEMD
-	int n = sd_listen_fds(1);
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+	int fd = -1, sockets = 0;
 
 	if (n == 0)
 		return -1;
@@ -397,20 +428,33 @@ static int listen_fd_from_systemd(void)
 		log_err("cannot take the sockets systemd passed: %s", strerror(-n));
 		return n;
 	}
-	if (n > 1) {
-		log_err("systemd passed %d sockets; ioasd takes exactly one", n);
+	/* The fd store's entries come in the same list (restart support
+	 * takes them, state.c); the socket is whatever is not one of ours. */
+	for (int i = 0; i < n; i++) {
+		if (names && names[i] &&
+		    !strncmp(names[i], FDSTORE_PREFIX, strlen(FDSTORE_PREFIX)))
+			continue;
+		fd = SD_LISTEN_FDS_START + i;
+		sockets++;
+	}
+	for (int i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+	if (sockets == 0)
+		return -1;
+	if (sockets > 1) {
+		log_err("systemd passed %d sockets; ioasd takes exactly one", sockets);
 		return -EINVAL;
 	}
-	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+	if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
 		log_err("the socket systemd passed is not a listening SOCK_SEQPACKET unix socket "
 			"(use ListenSequentialPacket=)");
 		return -EINVAL;
 	}
-	if (fcntl(SD_LISTEN_FDS_START, F_SETFL,
-		  fcntl(SD_LISTEN_FDS_START, F_GETFL) | O_NONBLOCK) < 0 ||
-	    fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0)
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
-	return SD_LISTEN_FDS_START;
+	return fd;
 #else
 	return -1;
 #endif
@@ -503,6 +547,7 @@ int main(int argc, char **argv)
 		.audit_failure = -1,
 		.pool_size = -1,
 		.rlimit_mode = -1,
+		.restart_grace = 60,
 	};
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_tick = NULL;
 	int listen_fd;
@@ -516,7 +561,8 @@ int main(int argc, char **argv)
 	const char *audit_log;
 	enum audit_failure_mode audit_mode;
 	uint32_t pool_size;
-	bool started = false;
+	bool started = false, clean = false, adopted = false;
+	struct state *st = NULL;
 	struct err e = { 0 };
 	int r, ret = EXIT_FAILURE;
 
@@ -564,10 +610,47 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = open_backend(&o, &b);
-	if (r < 0)
-		goto out;
-	if (o.rlimit_mode >= 0) {
+	if (o.state_dir) {
+		struct state_config sc = {
+			.dir = o.state_dir,
+			.grace_sec = o.restart_grace,
+			.dir_owner = (uid_t)-1,
+		};
+		int ifd;
+
+		if (o.privs.user) {
+			struct passwd *pw = getpwnam(o.privs.user);
+
+			if (pw)
+				sc.dir_owner = pw->pw_uid;
+		}
+		r = state_open(&sc, &st, &e);
+		if (r < 0) {
+			log_err("restart support: %s", e.msg);
+			goto out;
+		}
+		ifd = state_take_iommufd(st);
+		if (ifd >= 0 && o.backend != BACKEND_SIM) {
+			r = backend_kernel_adopt(o.device, &ifd, &b);
+			if (r < 0)
+				log_err("the iommufd context kept across the restart cannot be used: %s",
+					strerror(-r));
+			else
+				log_info("kernel backend on the iommufd context kept across the restart "
+					 "(IOMMU_IOAS_MAP_FILE %s)",
+					 b->has_map_file ? "available" : "absent");
+			adopted = r == 0;
+		}
+		safe_close(ifd);
+	}
+	if (!b) {
+		r = open_backend(&o, &b);
+		if (r < 0)
+			goto out;
+	}
+	if (o.rlimit_mode >= 0 && adopted) {
+		log_info("IOMMU_OPTION_RLIMIT_MODE: kept from the context's first run");
+	} else if (o.rlimit_mode >= 0) {
 		/* Must happen before any object exists in the context. */
 		uint64_t v = (uint64_t)o.rlimit_mode;
 
@@ -616,6 +699,13 @@ int main(int argc, char **argv)
 	started = true;
 	if (listen_fd >= 0)
 		log_info("socket-activated: serving the socket systemd passed");
+	if (st) {
+		r = state_attach(st, &srv, &e);
+		if (r < 0) {
+			log_err("restart support: %s", e.msg);
+			goto out;
+		}
+	}
 
 	/* Everything privileged is done: the device, the socket, the rlimit
 	 * mode, the audit log. Hold nothing more from here on. */
@@ -670,6 +760,7 @@ int main(int argc, char **argv)
 		log_err("event loop failed");
 		goto out;
 	}
+	clean = true;
 #ifdef HAVE_SYSTEMD
 	(void)sd_notify(0, "STOPPING=1");
 #endif
@@ -677,6 +768,9 @@ int main(int argc, char **argv)
 out:
 	if (started)
 		server_stop(&srv);
+	if (clean)
+		state_stop_clean(st);
+	state_free(st);
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

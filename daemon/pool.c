@@ -150,3 +150,9 @@ int pool_refill_now(struct pool *p)
 	}
 	return 0;
 }
+
+uint32_t pool_idle_ids(const struct pool *p, const uint32_t **ret)
+{
+	*ret = p->ids;
+	return p->idle;
+}

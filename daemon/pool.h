@@ -34,6 +34,8 @@ int pool_take(struct pool *p, uint32_t *ret_id);
  * the caller), else 0. */
 int pool_give(struct pool *p, uint32_t id);
 
+/* The idle IOAS ids (for the restart state); *ret valid until the pool changes. */
+uint32_t pool_idle_ids(const struct pool *p, const uint32_t **ret);
 void pool_get_stats(const struct pool *p, struct pool_stats *ret);
 /* Allocate up to the target now (tests, start-up). */
 int pool_refill_now(struct pool *p);

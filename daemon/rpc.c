@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "log.h"
 #include "rpc.h"
+#include "state.h"
 #include "server.h"
 #include "tenant.h"
 #include "util.h"
@@ -150,6 +151,20 @@ static int h_hello(struct rpc_ctx *x)
 	r->max_datagram = IOASD_MAX_DATAGRAM;
 	r->max_fds = IOASD_MAX_FDS;
 	r->server = (char *)PACKAGE_NAME " " PACKAGE_VERSION;
+	{
+		const char *token;
+		bool reclaimed;
+		int ret = state_hello(x->c, m->reclaim_token, &token, &reclaimed,
+				      &x->err);
+
+		if (ret < 0) {
+			conn_close_after_flush(x->c);
+			return ret;
+		}
+		r->reclaim_token = (char *)token;
+		r->has_reclaimed = token != NULL;
+		r->reclaimed = reclaimed;
+	}
 	x->resp->result_case = IOASD__RESPONSE__RESULT_HELLO;
 	x->resp->hello = r;
 	x->c->hello_done = true;
@@ -1048,6 +1063,9 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 		rpc_audit_device(c, op ? op->name : "unknown", req, &resp,
 				 resp.error, resp.message,
 				 x.has_dev ? x.dev_desc : NULL);
+	/* Restart support: the state file says what this reply reports
+	 * before the client can see it. */
+	state_commit();
 	(void)pack_and_queue(c, &resp);
 out:
 	free(x.ranges);

@@ -15,6 +15,7 @@
 #include "policy/policy.h"
 #include "rpc.h"
 #include "server.h"
+#include "state.h"
 #include "util.h"
 
 /* A tenant kept alive after its last connection (Lease=). */
@@ -241,6 +242,7 @@ static void server_release_tenant(struct server *s, struct tenant *t,
 	(void)audit_emit(s->audit, &r);
 	log_debug("tenant %s released (%s)", tenant_name(t), reason);
 	tenant_free(t);
+	state_commit();
 }
 
 static void lease_expired(evutil_socket_t fd, short what, void *arg)
@@ -259,6 +261,10 @@ void server_tenant_detach(struct server *s, struct tenant *t)
 	struct lease *l;
 
 	if (tenant_conn_detach(t) > 0)
+		return;
+	/* Restored after a restart and not reclaimed yet: the grace timer
+	 * decides (state.c). */
+	if (state_holds(t))
 		return;
 	if (pt && pt->lease_sec > 0 && !tenant_orphaned(t) && s->base) {
 		struct timeval tv = { .tv_sec = pt->lease_sec };

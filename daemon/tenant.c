@@ -38,6 +38,7 @@ struct mem_obj {
 	struct tenant *owner; /* charged for the pinned bytes, whoever maps */
 	uint32_t handle;
 	struct memory_region *region;
+	uint64_t store_id; /* kept in the restart fd store under this id, or 0 */
 	uint32_t nmappings;
 	uint64_t pinned; /* bytes of this region with count > 0 */
 	struct pin_tree pins;
@@ -139,6 +140,8 @@ struct tenant {
 	LIST_HEAD(, tenant_device) devices;
 	uint32_t ndevices;
 	uint32_t next_device_handle;
+	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
+	bool unclaimed; /* restored after a restart, not yet reclaimed */
 };
 
 static struct tenant_totals totals;
@@ -146,6 +149,9 @@ static LIST_HEAD(, tenant) registry = LIST_HEAD_INITIALIZER(registry);
 static LIST_HEAD(, tenant_share) all_shares = LIST_HEAD_INITIALIZER(all_shares);
 static tenant_revoke_fn revoke_hook;
 static void *revoke_hook_data;
+static tenant_mem_store_fn mem_store_hook;
+static tenant_mem_unstore_fn mem_unstore_hook;
+static void *mem_store_data;
 
 static void share_free(struct tenant_share *s, const char *reason);
 
@@ -365,6 +371,20 @@ static void revoke_shares_in(struct tenant *t, struct ioas_obj *o,
 
 /* ------------------------------------------------------------ lifetime */
 
+/* size - 1 hex digits of fresh randomness, NUL-terminated. */
+static int random_hex(char *buf, size_t size)
+{
+	uint8_t rnd[64];
+	size_t n = (size - 1) / 2;
+
+	if (n > sizeof(rnd) || getrandom(rnd, n, 0) != (ssize_t)n)
+		return -EIO;
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+	explicit_bzero(rnd, sizeof(rnd));
+	return 0;
+}
+
 struct tenant *tenant_new(struct backend *b, struct pool *pool,
 			  const char *name, const struct tenant_limits *limits,
 			  const struct policy_tenant *pt)
@@ -375,6 +395,11 @@ struct tenant *tenant_new(struct backend *b, struct pool *pool,
 		return NULL;
 	t->name = strdup(name ? name : "");
 	if (!t->name) {
+		free(t);
+		return NULL;
+	}
+	if (random_hex(t->reclaim_token, sizeof(t->reclaim_token)) < 0) {
+		free(t->name);
 		free(t);
 		return NULL;
 	}
@@ -569,6 +594,8 @@ static void mem_free(struct tenant *t, struct mem_obj *m)
 		free(s);
 	}
 	RB_REMOVE(mem_tree, &t->mems, m);
+	if (m->store_id && mem_unstore_hook)
+		mem_unstore_hook(mem_store_data, m->store_id);
 	memory_region_free(m->region);
 	t->usage.memory_regions--;
 	free(m);
@@ -614,6 +641,7 @@ struct tenant *tenant_free(struct tenant *t)
 	LIST_REMOVE(t, link);
 	totals.tenants--;
 	policy_tenant_unref(t->pt);
+	explicit_bzero(t->reclaim_token, sizeof(t->reclaim_token));
 	free(t->name);
 	free(t);
 	return NULL;
@@ -868,6 +896,15 @@ int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
 	if (r < 0) {
 		free(m);
 		return r;
+	}
+	if (mem_store_hook) {
+		r = mem_store_hook(mem_store_data, region, &m->store_id, e);
+		if (r < 0) {
+			/* The region took the fd: it is closed with it. */
+			memory_region_free(region);
+			free(m);
+			return r;
+		}
 	}
 	m->region = region;
 	m->owner = t;
@@ -1977,4 +2014,394 @@ const struct tenant_device *tenant_device_next(const struct tenant *t,
 		ret->info = d->info;
 	}
 	return d;
+}
+
+/* ------------------------------------------------------------ restart
+ * Dump the tables for the state file and rebuild them from it (state.c).
+ * Restoring never goes through the policy checks and limits: it rebuilds
+ * what already exists in the kernel.
+ */
+
+const char *tenant_reclaim_token(const struct tenant *t)
+{
+	return t->reclaim_token;
+}
+
+int tenant_set_reclaim_token(struct tenant *t, const char *token)
+{
+	if (!token || strlen(token) != TENANT_RECLAIM_TOKEN_LEN ||
+	    strspn(token, "0123456789abcdef") != TENANT_RECLAIM_TOKEN_LEN)
+		return -EINVAL;
+	memcpy(t->reclaim_token, token, sizeof(t->reclaim_token));
+	return 0;
+}
+
+bool tenant_reclaim_token_equal(const struct tenant *t, const char *token)
+{
+	unsigned char diff = 0;
+
+	if (!token || strlen(token) != TENANT_RECLAIM_TOKEN_LEN)
+		return false;
+	/* No early exit: the time taken says nothing of the token. */
+	for (size_t i = 0; i < TENANT_RECLAIM_TOKEN_LEN; i++)
+		diff |= (unsigned char)(t->reclaim_token[i] ^ token[i]);
+	return diff == 0;
+}
+
+bool tenant_unclaimed(const struct tenant *t)
+{
+	return t->unclaimed;
+}
+
+void tenant_set_unclaimed(struct tenant *t, bool unclaimed)
+{
+	t->unclaimed = unclaimed;
+}
+
+void tenant_set_memory_store(tenant_mem_store_fn store,
+			     tenant_mem_unstore_fn unstore, void *userdata)
+{
+	mem_store_hook = store;
+	mem_unstore_hook = unstore;
+	mem_store_data = userdata;
+}
+
+void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
+{
+	ret->ioas = t->next_ioas_handle;
+	ret->memory = t->next_mem_handle;
+	ret->share = t->next_share_handle;
+	ret->import = t->next_import_handle;
+}
+
+void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
+{
+	t->next_ioas_handle = h->ioas;
+	t->next_mem_handle = h->memory;
+	t->next_share_handle = h->share;
+	t->next_import_handle = h->import;
+}
+
+int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
+		void *userdata)
+{
+	struct ioas_obj *o;
+	struct mem_obj *mem;
+	int r;
+
+	RB_FOREACH(o, ioas_tree, (struct ioas_tree *)&t->ioases) {
+		struct tenant_ioas_info ii = {
+			.handle = o->handle, .id = o->id, .mock_stdev = o->mock_stdev,
+		};
+
+		r = ops->ioas(userdata, &ii);
+		if (r < 0)
+			return r;
+	}
+	RB_FOREACH(mem, mem_tree, (struct mem_tree *)&t->mems) {
+		struct tenant_memory_info mi = {
+			.handle = mem->handle, .store_id = mem->store_id,
+			.region = mem->region,
+		};
+
+		r = ops->memory(userdata, &mi);
+		if (r < 0)
+			return r;
+	}
+	RB_FOREACH(o, ioas_tree, (struct ioas_tree *)&t->ioases) {
+		struct mapping *m;
+
+		RB_FOREACH(m, mapping_tree, &o->mappings) {
+			struct tenant_mapping_info mi = {
+				.ioas = o->handle, .iova = m->iova,
+				.length = m->length, .mem_owner = m->mem->owner->name,
+				.memory = m->mem->handle, .mem_offset = m->mem_offset,
+				.flags = m->flags, .import = m->imp ? m->imp->handle : 0,
+			};
+
+			r = ops->mapping(userdata, &mi);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
+			bool replay, struct err *e)
+{
+	struct ioas_obj key = { .handle = i->handle }, *o;
+	uint32_t id = i->id;
+	int r;
+
+	if (i->handle == 0 || RB_FIND(ioas_tree, &t->ioases, &key))
+		return err_set(e, EEXIST, "IOAS handle %" PRIu32 " twice", i->handle);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return err_set(e, ENOMEM, "out of memory");
+	if (replay) {
+		/* A fresh context (sim): the IOAS is made again. */
+		r = ioas_get_backend(t, &id);
+		if (r < 0) {
+			free(o);
+			return err_errno(e, r, "IOMMU_IOAS_ALLOC failed");
+		}
+		r = ioas_apply_policy(t, id, e);
+		if (r < 0) {
+			(void)ioas_put_backend(t, id, 0);
+			free(o);
+			return r;
+		}
+	} else {
+		o->mock_stdev = i->mock_stdev;
+	}
+	o->id = id;
+	o->handle = i->handle;
+	RB_INIT(&o->mappings);
+	RB_INSERT(ioas_tree, &t->ioases, o);
+	t->usage.ioas++;
+	totals.ioas++;
+	return 0;
+}
+
+int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
+			  uint64_t offset, uint64_t length, uint64_t store_id,
+			  struct err *e)
+{
+	struct mem_obj key = { .handle = handle }, *m;
+	struct memory_region *region;
+	int r;
+
+	if (handle == 0 || RB_FIND(mem_tree, &t->mems, &key))
+		return err_set(e, EEXIST, "memory handle %" PRIu32 " twice", handle);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return err_set(e, ENOMEM, "out of memory");
+	/* Validated again: the stored fd is whatever the store gave back. */
+	r = memory_region_new(fd, offset, length, UINT64_MAX,
+			      !t->backend->has_map_file, &region, e);
+	if (r < 0) {
+		free(m);
+		return r;
+	}
+	m->region = region;
+	m->owner = t;
+	m->handle = handle;
+	m->store_id = store_id;
+	RB_INIT(&m->pins);
+	RB_INSERT(mem_tree, &t->mems, m);
+	t->usage.memory_regions++;
+	return 0;
+}
+
+int tenant_restore_share(struct tenant *t, const struct tenant_share_info *i,
+			 struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, i->ioas, e);
+	struct tenant_share *s;
+
+	if (!o)
+		return -ENOENT;
+	if (!i->token || strlen(i->token) != TENANT_SHARE_TOKEN_LEN || i->length == 0)
+		return err_set(e, EINVAL, "share %" PRIu32 ": bad token or length",
+			       i->share);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, ENOMEM, "out of memory");
+	memcpy(s->token, i->token, sizeof(s->token));
+	s->owner = t;
+	s->ioas = o;
+	s->handle = i->share;
+	s->iova = i->iova;
+	s->length = i->length;
+	s->writeable = i->writeable;
+	LIST_INIT(&s->imports);
+	LIST_INSERT_HEAD(&t->shares, s, link);
+	LIST_INSERT_HEAD(&all_shares, s, all_link);
+	t->nshares++;
+	return 0;
+}
+
+int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
+			  struct err *e)
+{
+	struct tenant *x = tenant_find(i->tenant);
+	struct tenant_import *imp;
+	struct tenant_share *s;
+	struct ioas_obj *o;
+
+	if (!x)
+		return err_set(e, ENOENT, "import %" PRIu32 ": no exporter %s",
+			       i->import, i->tenant);
+	LIST_FOREACH(s, &x->shares, link)
+		if (s->handle == i->share)
+			break;
+	if (!s)
+		return err_set(e, ENOENT, "import %" PRIu32 ": exporter %s has no share %" PRIu32,
+			       i->import, i->tenant, i->share);
+	o = ioas_get(t, i->ioas, e);
+	if (!o)
+		return -ENOENT;
+	imp = calloc(1, sizeof(*imp));
+	if (!imp)
+		return err_set(e, ENOMEM, "out of memory");
+	imp->share = s;
+	imp->t = t;
+	imp->ioas = o;
+	imp->handle = i->import;
+	imp->iova = i->iova;
+	imp->offset = i->offset;
+	imp->length = i->length;
+	imp->flags = BACKEND_MAP_READABLE | (i->writeable ? BACKEND_MAP_WRITEABLE : 0);
+	/* npieces counts up as its mappings are restored; one left without
+	 * any is dropped by tenant_restore_reconcile(). */
+	LIST_INSERT_HEAD(&s->imports, imp, share_link);
+	LIST_INSERT_HEAD(&t->imports, imp, tenant_link);
+	return 0;
+}
+
+int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *mi,
+			   bool replay, struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, mi->ioas, e);
+	struct tenant *owner = tenant_find(mi->mem_owner);
+	struct tenant_import *imp = NULL;
+	struct mem_obj *mem;
+	uint64_t end, iova = mi->iova;
+	int r;
+
+	if (!o)
+		return -ENOENT;
+	if (!owner || !(mem = mem_get(owner, mi->memory, e)))
+		return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no memory %" PRIu32
+			       " of tenant %s", mi->iova, mi->memory, mi->mem_owner);
+	if (mi->length == 0 || add_overflow(mi->mem_offset, mi->length, &end) ||
+	    end > mem->region->length)
+		return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is outside its memory",
+			       mi->iova);
+	if (mapping_first_overlap(o, mi->iova, mi->iova + (mi->length - 1)))
+		return err_set(e, EEXIST, "mapping at 0x%" PRIx64 " overlaps another",
+			       mi->iova);
+	if (mi->import) {
+		LIST_FOREACH(imp, &t->imports, tenant_link)
+			if (imp->handle == mi->import)
+				break;
+		if (!imp)
+			return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no import %" PRIu32,
+				       mi->iova, mi->import);
+	}
+	if (replay) {
+		uint32_t flags = (mi->flags & ~BACKEND_MAP_FIXED_IOVA) |
+				 BACKEND_MAP_FIXED_IOVA;
+
+		if (t->backend->has_map_file)
+			r = backend_map_file(t->backend, o->id, flags, mem->region->fd,
+					     mem->region->offset + mi->mem_offset,
+					     mi->length, &iova);
+		else
+			r = backend_map_user(t->backend, o->id, flags,
+					     (char *)mem->region->va + mi->mem_offset,
+					     mi->length, &iova);
+		if (r < 0)
+			return err_errno(e, r, "mapping again at 0x%" PRIx64, mi->iova);
+	}
+	r = mapping_add(t, o, mi->iova, mi->length, mem, mi->mem_offset,
+			mi->flags, imp);
+	if (r < 0) {
+		uint64_t unmapped;
+
+		if (replay)
+			(void)backend_unmap(t->backend, o->id, mi->iova, mi->length,
+					    &unmapped);
+		return err_set(e, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Unmap [start, last] of IOAS id in the backend; bytes removed. */
+static uint64_t unmap_gap(struct backend *b, uint32_t id, uint64_t start,
+			  uint64_t last)
+{
+	uint64_t unmapped = 0;
+	int r;
+
+	if (start > last)
+		return 0;
+	if (start == 0 && last == UINT64_MAX)
+		r = backend_unmap(b, id, 0, UINT64_MAX, &unmapped);
+	else
+		r = backend_unmap(b, id, start, last - start + 1, &unmapped);
+	return r < 0 ? 0 : unmapped;
+}
+
+int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
+			     uint64_t *ret_unknown, struct err *e)
+{
+	struct tenant_import *imp, *inext;
+	struct ioas_obj *o, *onext;
+	uint32_t scratch = 0, dropped = 0;
+	uint64_t unknown = 0;
+	int r;
+
+	r = backend_ioas_alloc(t->backend, &scratch);
+	if (r < 0)
+		return err_errno(e, r, "allocating a scratch IOAS to check mappings");
+	for (o = RB_MIN(ioas_tree, &t->ioases); o; o = onext) {
+		struct mapping *m, *mnext;
+		uint64_t align, pos = 0;
+		uint32_t num = 0;
+
+		onext = RB_NEXT(ioas_tree, &t->ioases, o);
+		r = backend_iova_ranges(t->backend, o->id, NULL, &num, &align);
+		if (r == -ENOENT) {
+			/* Destroyed just before the daemon died. */
+			revoke_shares_in(t, o, 0, UINT64_MAX, "source-destroyed");
+			dropped += o->nmappings + 1;
+			ioas_free(t, o);
+			continue;
+		}
+		/* A mapping the tables list but the kernel no longer has was
+		 * unmapped just before the daemon died: drop it. COPY into the
+		 * scratch IOAS succeeds exactly when the range is mapped. */
+		for (m = RB_MIN(mapping_tree, &o->mappings); m; m = mnext) {
+			uint64_t dst = 0, unmapped;
+
+			mnext = RB_NEXT(mapping_tree, &o->mappings, m);
+			r = backend_copy(t->backend, scratch, o->id,
+					 BACKEND_MAP_READABLE, m->iova, m->length, &dst);
+			if (r == 0) {
+				(void)backend_unmap(t->backend, scratch, 0, UINT64_MAX,
+						    &unmapped);
+				continue;
+			}
+			revoke_shares_in(t, o, m->iova, m->iova + (m->length - 1),
+					 "source-unmapped");
+			mnext = RB_NEXT(mapping_tree, &o->mappings, m);
+			mapping_release(t, o, m);
+			dropped++;
+		}
+		/* What the kernel has between them was mapped just before the
+		 * daemon died, and never acknowledged: unmap it. */
+		RB_FOREACH(m, mapping_tree, &o->mappings) {
+			if (m->iova > pos)
+				unknown += unmap_gap(t->backend, o->id, pos, m->iova - 1);
+			pos = m->iova + m->length;
+		}
+		if (pos != 0 || RB_EMPTY(&o->mappings))
+			unknown += unmap_gap(t->backend, o->id, pos, UINT64_MAX);
+	}
+	(void)backend_destroy(t->backend, scratch);
+	/* Imports none of whose pieces survived. */
+	for (imp = LIST_FIRST(&t->imports); imp; imp = inext) {
+		inext = LIST_NEXT(imp, tenant_link);
+		if (imp->npieces == 0) {
+			LIST_REMOVE(imp, share_link);
+			LIST_REMOVE(imp, tenant_link);
+			free(imp);
+			dropped++;
+		}
+	}
+	*ret_dropped = dropped;
+	*ret_unknown = unknown;
+	return 0;
 }

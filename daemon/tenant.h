@@ -140,6 +140,7 @@ void tenant_get_totals(struct tenant_totals *ret);
  * See "Sharing" in README.md.
  */
 #define TENANT_SHARE_TOKEN_LEN 32u /* hex digits: 128 random bits */
+#define TENANT_RECLAIM_TOKEN_LEN 32u /* hex digits: 128 random bits */
 #define TENANT_MAX_SHARES 256u     /* exports per tenant */
 
 struct tenant_share;
@@ -248,3 +249,91 @@ bool tenant_has_own_context(const struct tenant *t);
  * pages pinned (VmPin) through the broker without a VFIO device.
  */
 void tenant_set_test_mock_domains(bool on);
+
+/* ------------------------------------------------------------ restart
+ *
+ * What the restart state (state.c) needs from the tables: each tenant's
+ * reclaim token (random, made with the tenant), whether it was restored and
+ * not reclaimed yet, a hook that keeps every registered memory fd in the fd
+ * store, a walk over the tables for the state file, and functions that
+ * rebuild them from it. Restoring bypasses policy checks and limits: it
+ * rebuilds what exists. See "Restart without losing DMA" in README.md.
+ */
+const char *tenant_reclaim_token(const struct tenant *t);
+/* -EINVAL unless 32 lower-case hex digits. */
+int tenant_set_reclaim_token(struct tenant *t, const char *token);
+/* Constant-time comparison. */
+bool tenant_reclaim_token_equal(const struct tenant *t, const char *token);
+bool tenant_unclaimed(const struct tenant *t);
+void tenant_set_unclaimed(struct tenant *t, bool unclaimed);
+
+/* store: a new region is to be kept (refusing fails the registration, e
+ * says why); unstore: a region with that id is gone. One daemon-wide pair. */
+typedef int (*tenant_mem_store_fn)(void *userdata, const struct memory_region *r,
+				   uint64_t *ret_store_id, struct err *e);
+typedef void (*tenant_mem_unstore_fn)(void *userdata, uint64_t store_id);
+void tenant_set_memory_store(tenant_mem_store_fn store,
+			     tenant_mem_unstore_fn unstore, void *userdata);
+
+/* The next handle of each kind. */
+struct tenant_handles {
+	uint32_t ioas, memory, share, import;
+};
+void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
+void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
+
+struct tenant_ioas_info {
+	uint32_t handle, id, mock_stdev;
+};
+struct tenant_memory_info {
+	uint32_t handle;
+	uint64_t store_id;
+	const struct memory_region *region;
+};
+struct tenant_mapping_info {
+	uint32_t ioas;
+	uint64_t iova, length;
+	const char *mem_owner;   /* the tenant that registered the memory */
+	uint32_t memory;         /* its handle there */
+	uint64_t mem_offset;
+	uint32_t flags;
+	uint32_t import;         /* a piece of this import, or 0 */
+};
+struct tenant_dump_ops {
+	int (*ioas)(void *userdata, const struct tenant_ioas_info *i);
+	int (*memory)(void *userdata, const struct tenant_memory_info *i);
+	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
+};
+/* Walk IOASes, then memory regions, then every mapping; stops at the first
+ * negative return. Shares and imports: tenant_share_next/tenant_import_next. */
+int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
+		void *userdata);
+
+/*
+ * Rebuild, in this order: IOASes and memory of every tenant, then shares,
+ * then imports, then mappings, then reconcile. replay: the backend is a
+ * fresh context (sim) and the objects are made again in it; otherwise the
+ * kernel still has them and is not touched. Each returns 0 or -errno (e).
+ */
+int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
+			bool replay, struct err *e);
+/* Takes *fd on success. */
+int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
+			  uint64_t offset, uint64_t length, uint64_t store_id,
+			  struct err *e);
+int tenant_restore_share(struct tenant *t, const struct tenant_share_info *i,
+			 struct err *e);
+/* i->tenant names the exporter, i->share its share handle. */
+int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
+			  struct err *e);
+int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m,
+			   bool replay, struct err *e);
+/*
+ * Make the tables and the backend agree about what a kill between an ioctl
+ * and the state write left behind: IOASes and mappings the backend no longer
+ * has are dropped from the tables (they were destroyed or unmapped), ranges
+ * the backend has that the tables do not are unmapped (they were mapped and
+ * never acknowledged), imports without pieces are dropped.
+ */
+int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
+			     uint64_t *ret_unknown_bytes, struct err *e);

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "fdstore.h"
+#include "proto/wire.h"
+
+/*
+ * The holder's protocol: SOCK_SEQPACKET datagrams of text, each answered.
+ *   "P<name>" + 1 fd  keep a copy            -> "0" or "-<errno>"
+ *   "R<name>"         forget it               -> "0" or "-<errno>"
+ *   "G"               every fd: "F<name>" + fd each, then "E"
+ *   "Q"               forget everything and exit -> "0"
+ * Only peers with the holder's own uid are served (SO_PEERCRED); the socket
+ * lives in the 0700 state directory.
+ */
+
+struct fdstore {
+	bool systemd;
+	int sock;            /* connection to the holder, or -1 */
+	unsigned max;        /* systemd: $FDSTORE */
+	unsigned count;      /* systemd: names we stored */
+	char desc[PATH_MAX + 64];
+};
+
+bool fdstore_is_systemd(const struct fdstore *s)
+{
+	return s->systemd;
+}
+
+const char *fdstore_describe(const struct fdstore *s)
+{
+	return s->desc;
+}
+
+void fdstore_entries_free(struct fdstore_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		safe_close(v[i].fd);
+	free(v);
+}
+
+static bool name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* systemd refuses ':' and control characters in FDNAME=. */
+	if (n == 0 || n >= FDSTORE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] == ':' || name[i] > '~')
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------ the holder */
+
+struct held {
+	char name[FDSTORE_NAME_MAX + 2];
+	int fd;
+};
+
+static void holder_reply(int c, int r)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", r);
+	(void)wire_send(c, buf, strlen(buf), NULL, 0);
+}
+
+/* Serve one connection until it closes. Returns true on "Q". */
+static bool holder_serve(int c, struct held **v, size_t *n)
+{
+	char buf[FDSTORE_NAME_MAX + 2];
+
+	for (;;) {
+		size_t nfds = 0;
+		int fd = -1;
+		ssize_t len = wire_recv(c, buf, sizeof(buf) - 1, &fd, 1, &nfds, 0);
+
+		if (len <= 0)
+			return false;
+		buf[len] = '\0';
+		if (buf[0] == 'P' && nfds == 1 && name_ok(buf + 1)) {
+			size_t i;
+
+			for (i = 0; i < *n; i++)
+				if (!strcmp((*v)[i].name, buf + 1))
+					break;
+			if (i == *n) {
+				struct held *nv;
+
+				if (*n >= FDSTORE_HOLDER_MAX ||
+				    !(nv = realloc(*v, (*n + 1) * sizeof(**v)))) {
+					safe_close(fd);
+					holder_reply(c, -ENOSPC);
+					continue;
+				}
+				*v = nv;
+				(*n)++;
+			} else {
+				safe_close((*v)[i].fd);
+			}
+			snprintf((*v)[i].name, sizeof((*v)[i].name), "%s", buf + 1);
+			(*v)[i].fd = fd;
+			holder_reply(c, 0);
+		} else if (buf[0] == 'R' && nfds == 0) {
+			int r = -ENOENT;
+
+			for (size_t i = 0; i < *n; i++)
+				if (!strcmp((*v)[i].name, buf + 1)) {
+					safe_close((*v)[i].fd);
+					(*v)[i] = (*v)[--(*n)];
+					r = 0;
+					break;
+				}
+			holder_reply(c, r);
+		} else if (buf[0] == 'G' && nfds == 0) {
+			for (size_t i = 0; i < *n; i++) {
+				char m[FDSTORE_NAME_MAX + 1];
+
+				snprintf(m, sizeof(m), "F%s", (*v)[i].name);
+				if (wire_send(c, m, strlen(m), &(*v)[i].fd, 1) < 0)
+					return false;
+			}
+			(void)wire_send(c, "E", 1, NULL, 0);
+		} else if (buf[0] == 'Q' && nfds == 0) {
+			holder_reply(c, 0);
+			return true;
+		} else {
+			safe_close(fd);
+			holder_reply(c, -EBADMSG);
+		}
+	}
+}
+
+static __attribute__((noreturn)) void holder_main(int lfd)
+{
+	struct held *v = NULL;
+	size_t n = 0;
+	bool quit = false;
+	cap_t none = cap_init();
+
+	/* Nothing but keeping fds: no capabilities, no new privileges. */
+	if (none) {
+		(void)cap_set_proc(none);
+		cap_free(none);
+	}
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	while (!quit) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;
+		}
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    cred.uid != getuid()) {
+			holder_reply(c, -EPERM);
+			close(c);
+			continue;
+		}
+		quit = holder_serve(c, &v, &n);
+		close(c);
+	}
+	for (size_t i = 0; i < n; i++)
+		close(v[i].fd);
+	free(v);
+	_exit(0);
+}
+
+/* Start a holder listening on path; its pid goes to pid_path. */
+static int holder_spawn(const char *path, const char *pid_path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int lfd = -1;
+	pid_t pid;
+	int devnull;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -errno;
+	(void)unlink(path); /* a stale socket nobody answers on */
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(lfd, 4) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* Double fork: the holder is nobody's child to reap and sits in
+		 * its own session, so a terminal's ^C does not reach it. */
+		if (setsid() < 0 || fork() != 0)
+			_exit(0);
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
+		devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		if (lfd != 3 && dup2(lfd, 3) < 0)
+			_exit(1);
+		close_range(4, ~0u, 0);
+		{
+			FILE *f = fopen(pid_path, "we");
+
+			if (f) {
+				fprintf(f, "%d\n", (int)getpid());
+				fclose(f);
+			}
+		}
+		holder_main(3);
+	}
+	(void)waitpid(pid, NULL, 0);
+	return 0;
+}
+
+static int holder_connect(const char *path, int *ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+/* Send one command (with fd when >= 0) and read its "<int>" answer. */
+static int holder_call(struct fdstore *s, const char *cmd, int fd)
+{
+	char buf[32];
+	size_t nfds = 0;
+	ssize_t n;
+	int r;
+
+	if (s->sock < 0)
+		return -ENOTCONN;
+	r = wire_send(s->sock, cmd, strlen(cmd), fd >= 0 ? &fd : NULL, fd >= 0);
+	if (r < 0)
+		return r;
+	n = wire_recv(s->sock, buf, sizeof(buf) - 1, NULL, 0, &nfds, 0);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ECONNRESET;
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/* ------------------------------------------------------------ API */
+
+int fdstore_open(const char *state_dir, struct fdstore **ret, struct err *e)
+{
+	char path[PATH_MAX], pid_path[PATH_MAX];
+	const char *env = getenv("FDSTORE");
+	struct fdstore *s;
+	int r, sock = -1;
+
+#ifdef HAVE_SYSTEMD
+	if (getenv("NOTIFY_SOCKET") && env && atoi(env) > 0) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return err_set(e, ENOMEM, "out of memory");
+		s->sock = -1;
+		s->systemd = true;
+		s->max = (unsigned)atoi(env);
+		snprintf(s->desc, sizeof(s->desc),
+			 "systemd's file-descriptor store (FileDescriptorStoreMax=%u)",
+			 s->max);
+		*ret = s;
+		return 0;
+	}
+#else
+	(void)env;
+#endif
+	snprintf(path, sizeof(path), "%s/%s", state_dir, FDSTORE_HOLDER_SOCKET);
+	snprintf(pid_path, sizeof(pid_path), "%s/%s", state_dir, FDSTORE_HOLDER_PID);
+	/* Before allocating anything: the holder is forked from here. */
+	r = holder_connect(path, &sock);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		r = holder_spawn(path, pid_path);
+		if (r < 0)
+			return err_errno(e, r, "cannot start the fd holder on %s", path);
+		r = holder_connect(path, &sock);
+	}
+	if (r < 0)
+		return err_errno(e, r, "cannot reach the fd holder on %s", path);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		safe_close(sock);
+		return err_set(e, ENOMEM, "out of memory");
+	}
+	s->sock = sock;
+	snprintf(s->desc, sizeof(s->desc), "the fd holder on %s", path);
+	*ret = s;
+	return 0;
+}
+
+int fdstore_take(struct fdstore *s, struct fdstore_entry **ret, size_t *ret_n,
+		 struct err *e)
+{
+	struct fdstore_entry *v = NULL;
+	size_t n = 0;
+	int r;
+
+	if (s->systemd) {
+#ifdef HAVE_SYSTEMD
+		char **names = NULL;
+		int k = sd_listen_fds_with_names(0, &names);
+
+		if (k < 0)
+			return err_errno(e, k, "sd_listen_fds_with_names");
+		for (int i = 0; i < k; i++) {
+			int fd = SD_LISTEN_FDS_START + i;
+			const char *nm = names && names[i] ? names[i] : "";
+
+			if (strncmp(nm, FDSTORE_PREFIX, strlen(FDSTORE_PREFIX)) != 0)
+				continue; /* the listening socket, not ours */
+			struct fdstore_entry *nv = realloc(v, (n + 1) * sizeof(*v));
+
+			if (!nv) {
+				fdstore_entries_free(v, n);
+				for (int j = 0; names && names[j]; j++)
+					free(names[j]);
+				free(names);
+				return err_set(e, ENOMEM, "out of memory");
+			}
+			v = nv;
+			snprintf(v[n].name, sizeof(v[n].name), "%s", nm);
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+			v[n++].fd = fd;
+			s->count++;
+		}
+		for (int j = 0; names && names[j]; j++)
+			free(names[j]);
+		free(names);
+#endif
+		*ret = v;
+		*ret_n = n;
+		return 0;
+	}
+	r = wire_send(s->sock, "G", 1, NULL, 0);
+	if (r < 0)
+		return err_errno(e, r, "asking the fd holder for its fds");
+	for (;;) {
+		char buf[FDSTORE_NAME_MAX + 2];
+		size_t nfds = 0;
+		int fd = -1;
+		ssize_t len = wire_recv(s->sock, buf, sizeof(buf) - 1, &fd, 1, &nfds, 0);
+		struct fdstore_entry *nv;
+
+		if (len <= 0) {
+			fdstore_entries_free(v, n);
+			return err_errno(e, len < 0 ? (int)len : -ECONNRESET,
+					 "reading the fd holder's fds");
+		}
+		buf[len] = '\0';
+		if (buf[0] == 'E' && nfds == 0)
+			break;
+		if (buf[0] != 'F' || nfds != 1) {
+			safe_close(fd);
+			fdstore_entries_free(v, n);
+			return err_set(e, EBADMSG, "the fd holder sent a malformed answer");
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			safe_close(fd);
+			fdstore_entries_free(v, n);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		v = nv;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", buf + 1);
+		v[n++].fd = fd;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int fdstore_put(struct fdstore *s, const char *name, int fd, struct err *e)
+{
+	char cmd[FDSTORE_NAME_MAX + 32];
+	int r;
+
+	if (!name_ok(name))
+		return err_set(e, EINVAL, "bad fd store name \"%s\"", name);
+	if (s->systemd) {
+#ifdef HAVE_SYSTEMD
+		if (s->count >= s->max)
+			return err_set(e, ENOSPC,
+				       "systemd's fd store is full (FileDescriptorStoreMax=%u): "
+				       "the fd could not be kept for a restart",
+				       s->max);
+		snprintf(cmd, sizeof(cmd), "FDSTORE=1\nFDNAME=%s", name);
+		r = sd_pid_notify_with_fds(0, 0, cmd, &fd, 1);
+		if (r <= 0)
+			return err_errno(e, r < 0 ? r : -ENOTCONN,
+					 "FDSTORE=1 to systemd failed: the fd could not be kept for a restart");
+		s->count++;
+		return 0;
+#endif
+	}
+	snprintf(cmd, sizeof(cmd), "P%s", name);
+	r = holder_call(s, cmd, fd);
+	if (r < 0)
+		return err_errno(e, r, "the fd holder did not keep the fd");
+	return 0;
+}
+
+void fdstore_remove(struct fdstore *s, const char *name)
+{
+	char cmd[FDSTORE_NAME_MAX + 32];
+
+	if (s->systemd) {
+#ifdef HAVE_SYSTEMD
+		snprintf(cmd, sizeof(cmd), "FDSTOREREMOVE=1\nFDNAME=%s", name);
+		if (sd_notify(0, cmd) > 0 && s->count > 0)
+			s->count--;
+#endif
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "R%s", name);
+	(void)holder_call(s, cmd, -1);
+}
+
+void fdstore_clear(struct fdstore *s)
+{
+	if (s->systemd) {
+		/* Names are all that FDSTOREREMOVE takes: the caller removes
+		 * each one it stored (fdstore_remove). */
+		return;
+	}
+	(void)holder_call(s, "Q", -1);
+}
+
+struct fdstore *fdstore_free(struct fdstore *s)
+{
+	if (!s)
+		return NULL;
+	safe_close(s->sock);
+	free(s);
+	return NULL;
+}

@@ -1,0 +1,908 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "backend-kernel.h"
+#include "conn.h"
+#include "fdstore.h"
+#include "log.h"
+#include "policy/policy.h"
+#include "pool.h"
+#include "server.h"
+#include "state.h"
+#include "state.pb-c.h"
+#include "tenant.h"
+
+#define STATE_VERSION 1u
+#define STATE_MAX_BYTES (256u << 20)
+
+struct state {
+	char *dir;
+	int dir_fd;
+	unsigned grace_sec;
+	struct fdstore *store;
+	struct fdstore_entry *fds;     /* taken back from the store */
+	size_t nfds;
+	IoasdState__State *loaded;     /* the file found at start, or NULL */
+	int iommufd;                   /* stored context, until taken */
+	bool have_taken_ino;
+	dev_t taken_dev;
+	ino_t taken_ino;               /* of the stored context that was taken */
+	struct server *s;
+	uint64_t next_store_id;
+	uint8_t *last;                 /* the bytes last written */
+	size_t last_len;
+	bool write_failing;
+	struct event *ev_grace;
+	time_t grace_end;
+	bool grace_over;
+};
+
+static struct state *active;
+
+/* ------------------------------------------------------------ open */
+
+static int check_dir(const struct state_config *cfg, int *ret_fd, struct err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (mkdir(cfg->dir, 0700) < 0 && errno != EEXIST)
+		return err_errno(e, -errno, "cannot create the state directory %s", cfg->dir);
+	fd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_errno(e, -errno, "cannot open the state directory %s", cfg->dir);
+	if (cfg->dir_owner != (uid_t)-1 && fchown(fd, cfg->dir_owner, (gid_t)-1) < 0)
+		return err_errno(e, -errno, "cannot chown the state directory %s", cfg->dir);
+	if (fstat(fd, &st) < 0)
+		return err_errno(e, -errno, "fstat %s", cfg->dir);
+	if (st.st_uid != geteuid() &&
+	    !(cfg->dir_owner != (uid_t)-1 && st.st_uid == cfg->dir_owner))
+		return err_set(e, EPERM, "the state directory %s belongs to uid %u, not to the daemon",
+			       cfg->dir, (unsigned)st.st_uid);
+	if (st.st_mode & 077)
+		return err_set(e, EPERM,
+			       "the state directory %s has mode %04o: it holds tokens and "
+			       "the fd holder's socket, so it must be 0700",
+			       cfg->dir, (unsigned)(st.st_mode & 07777));
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int read_file(int dir_fd, const char *name, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	uint8_t *buf;
+	size_t off = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > STATE_MAX_BYTES)
+		return -EFBIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		off += (size_t)n;
+	}
+	*ret = buf;
+	*ret_len = off;
+	return 0;
+}
+
+int state_open(const struct state_config *cfg, struct state **ret, struct err *e)
+{
+	struct state *st = calloc(1, sizeof(*st));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!st)
+		return err_set(e, ENOMEM, "out of memory");
+	st->dir_fd = -1;
+	st->iommufd = -1;
+	st->grace_sec = cfg->grace_sec;
+	st->next_store_id = 1;
+	st->dir = strdup(cfg->dir);
+	if (!st->dir) {
+		state_free(st);
+		return err_set(e, ENOMEM, "out of memory");
+	}
+	r = check_dir(cfg, &st->dir_fd, e);
+	if (r < 0)
+		goto fail;
+	r = fdstore_open(cfg->dir, &st->store, e);
+	if (r < 0)
+		goto fail;
+	r = fdstore_take(st->store, &st->fds, &st->nfds, e);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < st->nfds; i++)
+		if (!strcmp(st->fds[i].name, STATE_IOMMUFD_NAME) && st->iommufd < 0)
+			st->iommufd = TAKE_FD(st->fds[i].fd);
+	r = read_file(st->dir_fd, STATE_FILE, &buf, &len);
+	if (r == 0) {
+		st->loaded = ioasd_state__state__unpack(NULL, len, buf);
+		free(buf);
+		if (!st->loaded || st->loaded->version != STATE_VERSION) {
+			log_err("state file %s/%s cannot be read (corrupt or another version): "
+				"starting without the previous run's tenants", cfg->dir, STATE_FILE);
+			if (st->loaded)
+				ioasd_state__state__free_unpacked(st->loaded, NULL);
+			st->loaded = NULL;
+		}
+	} else if (r != -ENOENT) {
+		log_err("state file %s/%s: %s: starting without the previous run's tenants",
+			cfg->dir, STATE_FILE, strerror(-r));
+	}
+	log_info("restart support: state in %s, fds kept by %s%s", cfg->dir,
+		 fdstore_describe(st->store),
+		 st->loaded ? "; restoring the previous run's tenants" : "");
+	*ret = st;
+	return 0;
+fail:
+	state_free(st);
+	return r;
+}
+
+int state_take_iommufd(struct state *st)
+{
+	struct stat sb;
+
+	if (st->iommufd >= 0 && fstat(st->iommufd, &sb) == 0) {
+		st->have_taken_ino = true;
+		st->taken_dev = sb.st_dev;
+		st->taken_ino = sb.st_ino;
+	}
+	return TAKE_FD(st->iommufd);
+}
+
+/* ------------------------------------------------------------ the file */
+
+/* Growable arrays of message pointers, freed with the message tree. */
+#define APPEND(arr, n, item)                                                \
+	({                                                                  \
+		__typeof__(arr) _nv = realloc(arr, ((n) + 1) * sizeof(*(arr))); \
+		int _r = -ENOMEM;                                           \
+		if (_nv) {                                                  \
+			(arr) = _nv;                                        \
+			(arr)[(n)++] = (item);                              \
+			_r = 0;                                             \
+		}                                                           \
+		_r;                                                         \
+	})
+
+static void tenant_msg_free(IoasdState__Tenant *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_ioases; i++)
+		free(m->ioases[i]);
+	for (size_t i = 0; i < m->n_memories; i++)
+		free(m->memories[i]);
+	for (size_t i = 0; i < m->n_shares; i++)
+		free(m->shares[i]);
+	for (size_t i = 0; i < m->n_imports; i++)
+		free(m->imports[i]);
+	for (size_t i = 0; i < m->n_mappings; i++)
+		free(m->mappings[i]);
+	free(m->ioases);
+	free(m->memories);
+	free(m->shares);
+	free(m->imports);
+	free(m->mappings);
+	free(m);
+}
+
+static int dump_ioas(void *ud, const struct tenant_ioas_info *i)
+{
+	IoasdState__Tenant *m = ud;
+	IoasdState__Ioas *x = malloc(sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	ioasd_state__ioas__init(x);
+	x->handle = i->handle;
+	x->id = i->id;
+	x->has_mock_stdev = i->mock_stdev != 0;
+	x->mock_stdev = i->mock_stdev;
+	if (APPEND(m->ioases, m->n_ioases, x) < 0) {
+		free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int dump_memory(void *ud, const struct tenant_memory_info *i)
+{
+	IoasdState__Tenant *m = ud;
+	IoasdState__Memory *x = malloc(sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	ioasd_state__memory__init(x);
+	x->handle = i->handle;
+	x->store_id = i->store_id;
+	x->offset = i->region->offset;
+	x->length = i->region->length;
+	if (APPEND(m->memories, m->n_memories, x) < 0) {
+		free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int dump_mapping(void *ud, const struct tenant_mapping_info *i)
+{
+	IoasdState__Tenant *m = ud;
+	IoasdState__Mapping *x = malloc(sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	ioasd_state__mapping__init(x);
+	x->ioas = i->ioas;
+	x->iova = i->iova;
+	x->length = i->length;
+	x->mem_owner = (char *)i->mem_owner;
+	x->memory = i->memory;
+	x->mem_offset = i->mem_offset;
+	x->flags = i->flags;
+	x->has_import = i->import != 0;
+	x->import = i->import;
+	if (APPEND(m->mappings, m->n_mappings, x) < 0) {
+		free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const struct tenant_dump_ops dump_ops = {
+	.ioas = dump_ioas, .memory = dump_memory, .mapping = dump_mapping,
+};
+
+static int dump_tenant(struct state *st, struct tenant *t, IoasdState__Tenant **ret)
+{
+	IoasdState__Tenant *m = calloc(1, sizeof(*m));
+	const struct tenant_share *sh = NULL;
+	const struct tenant_import *imp = NULL;
+	struct tenant_share_info si;
+	struct tenant_import_info ii;
+	struct tenant_handles h;
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	ioasd_state__tenant__init(m);
+	m->name = (char *)tenant_name(t);
+	m->reclaim_token = (char *)tenant_reclaim_token(t);
+	m->by_policy = st->s->policy != NULL;
+	tenant_get_next_handles(t, &h);
+	m->next_ioas = h.ioas;
+	m->next_memory = h.memory;
+	m->next_share = h.share;
+	m->next_import = h.import;
+	r = tenant_dump(t, &dump_ops, m);
+	while (r == 0 && (sh = tenant_share_next(t, sh, &si))) {
+		IoasdState__Share *x = malloc(sizeof(*x));
+
+		if (!x) {
+			r = -ENOMEM;
+			break;
+		}
+		ioasd_state__share__init(x);
+		x->handle = si.share;
+		x->ioas = si.ioas;
+		x->iova = si.iova;
+		x->length = si.length;
+		x->writeable = si.writeable;
+		x->token = (char *)si.token;
+		if ((r = APPEND(m->shares, m->n_shares, x)) < 0)
+			free(x);
+	}
+	while (r == 0 && (imp = tenant_import_next(t, imp, &ii))) {
+		IoasdState__Import *x = malloc(sizeof(*x));
+
+		if (!x) {
+			r = -ENOMEM;
+			break;
+		}
+		ioasd_state__import__init(x);
+		x->handle = ii.import;
+		x->exporter = (char *)ii.tenant;
+		x->share = ii.share;
+		x->ioas = ii.ioas;
+		x->iova = ii.iova;
+		x->offset = ii.offset;
+		x->length = ii.length;
+		x->flags = ii.writeable ? 6u : 4u; /* READABLE (| WRITEABLE) */
+		if ((r = APPEND(m->imports, m->n_imports, x)) < 0)
+			free(x);
+	}
+	if (r < 0) {
+		tenant_msg_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+static int write_file(struct state *st, const uint8_t *buf, size_t len)
+{
+	static const char tmp[] = STATE_FILE ".tmp";
+	_cleanup_close_ int fd = -1;
+	size_t off = 0;
+
+	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		return -errno;
+	if (renameat(st->dir_fd, tmp, st->dir_fd, STATE_FILE) < 0)
+		return -errno;
+	(void)fsync(st->dir_fd);
+	return 0;
+}
+
+static int state_pack(struct state *st, uint8_t **ret, size_t *ret_len)
+{
+	IoasdState__State m = IOASD_STATE__STATE__INIT;
+	const uint32_t *ids = NULL;
+	struct tenant *t;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r = 0;
+
+	m.version = STATE_VERSION;
+	m.backend = (char *)backend_name(st->s->backend);
+	m.next_store_id = st->next_store_id;
+	m.next_conn_serial = st->s->next_serial;
+	if (st->s->pool) {
+		m.n_pool_ids = pool_idle_ids(st->s->pool, &ids);
+		m.pool_ids = (uint32_t *)ids;
+	}
+	for (t = tenant_next(NULL); t && r == 0; t = tenant_next(t)) {
+		IoasdState__Tenant *x = NULL;
+
+		r = dump_tenant(st, t, &x);
+		if (r == 0 && (r = APPEND(m.tenants, m.n_tenants, x)) < 0)
+			tenant_msg_free(x);
+	}
+	if (r == 0) {
+		len = ioasd_state__state__get_packed_size(&m);
+		buf = malloc(len ? len : 1);
+		if (buf) {
+			ioasd_state__state__pack(&m, buf);
+			*ret = buf;
+			*ret_len = len;
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < m.n_tenants; i++)
+		tenant_msg_free(m.tenants[i]);
+	free(m.tenants);
+	return r;
+}
+
+void state_commit(void)
+{
+	struct state *st = active;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!st)
+		return;
+	r = state_pack(st, &buf, &len);
+	if (r == 0 && st->last && len == st->last_len && !memcmp(buf, st->last, len)) {
+		free(buf);
+		return;
+	}
+	if (r == 0)
+		r = write_file(st, buf, len);
+	if (r < 0) {
+		free(buf);
+		if (!st->write_failing)
+			log_err("cannot write the state file %s/%s: %s: a restart now would "
+				"lose what changed since the last write", st->dir, STATE_FILE,
+				strerror(-r));
+		st->write_failing = true;
+		return;
+	}
+	if (st->write_failing)
+		log_info("the state file %s/%s is written again", st->dir, STATE_FILE);
+	st->write_failing = false;
+	free(st->last);
+	st->last = buf;
+	st->last_len = len;
+}
+
+/* ------------------------------------------------------------ fd store hooks */
+
+static void mem_name(uint64_t id, char *buf, size_t size)
+{
+	snprintf(buf, size, FDSTORE_PREFIX "mem-%" PRIu64, id);
+}
+
+static int on_mem_store(void *ud, const struct memory_region *region,
+			uint64_t *ret_id, struct err *e)
+{
+	struct state *st = ud;
+	char name[FDSTORE_NAME_MAX];
+	int r;
+
+	mem_name(st->next_store_id, name, sizeof(name));
+	r = fdstore_put(st->store, name, region->fd, e);
+	if (r < 0)
+		return r;
+	*ret_id = st->next_store_id++;
+	return 0;
+}
+
+static void on_mem_unstore(void *ud, uint64_t id)
+{
+	struct state *st = ud;
+	char name[FDSTORE_NAME_MAX];
+
+	mem_name(id, name, sizeof(name));
+	fdstore_remove(st->store, name);
+}
+
+/* ------------------------------------------------------------ restore */
+
+static void audit_restart(struct state *st, const char *op, const char *tenant,
+			  bool allowed, int errnum, const char *why)
+{
+	struct audit_record r = {
+		.kind = AUDIT_RESTART,
+		.op = op,
+		.allowed = allowed,
+		.errnum = errnum,
+		.tenant = tenant,
+		.reason = why,
+	};
+
+	(void)audit_emit(st->s->audit, &r);
+}
+
+static int take_mem_fd(struct state *st, uint64_t id)
+{
+	char name[FDSTORE_NAME_MAX];
+
+	mem_name(id, name, sizeof(name));
+	for (size_t i = 0; i < st->nfds; i++)
+		if (st->fds[i].fd >= 0 && !strcmp(st->fds[i].name, name))
+			return TAKE_FD(st->fds[i].fd);
+	return -1;
+}
+
+static void limits_for(struct state *st, const struct policy_tenant *pt,
+		       struct tenant_limits *ret)
+{
+	*ret = st->s->cfg.limits;
+	if (pt) {
+		ret->max_ioas = pt->max_ioas;
+		ret->max_memory_regions = pt->max_memory_regions;
+		ret->max_mappings = pt->max_mappings;
+		ret->max_pinned_bytes = pt->max_pinned_bytes;
+	}
+}
+
+#define RLOG(tn, fmt, ...) log_err("restore of tenant %s: " fmt, (tn), ##__VA_ARGS__)
+
+static void restore_all(struct state *st, bool replay)
+{
+	IoasdState__State *m = st->loaded;
+	struct tenant **ts = calloc(m->n_tenants ? m->n_tenants : 1, sizeof(*ts));
+	struct err e = { 0 };
+
+	if (!ts) {
+		log_err("restore: out of memory");
+		return;
+	}
+	if (m->next_store_id > st->next_store_id)
+		st->next_store_id = m->next_store_id;
+	if (m->next_conn_serial > st->s->next_serial)
+		st->s->next_serial = m->next_conn_serial;
+	for (size_t i = 0; i < m->n_tenants; i++) {
+		IoasdState__Tenant *x = m->tenants[i];
+		const struct policy_tenant *pt = NULL;
+		struct tenant_limits limits;
+		struct tenant_handles h = {
+			.ioas = x->next_ioas, .memory = x->next_memory,
+			.share = x->next_share, .import = x->next_import,
+		};
+
+		if (tenant_find(x->name)) {
+			RLOG(x->name, "listed twice; the second is dropped");
+			continue;
+		}
+		if (x->by_policy && st->s->policy)
+			pt = policy_find_tenant(st->s->policy, x->name);
+		limits_for(st, pt, &limits);
+		ts[i] = tenant_new(st->s->backend, st->s->pool, x->name, &limits, pt);
+		if (!ts[i]) {
+			RLOG(x->name, "out of memory");
+			continue;
+		}
+		if (x->by_policy && !pt) {
+			log_warn("restored tenant %s is not in the policy any more: it may only release",
+				 x->name);
+			tenant_set_policy(ts[i], NULL, NULL);
+		}
+		if (tenant_set_reclaim_token(ts[i], x->reclaim_token) < 0)
+			RLOG(x->name, "bad reclaim token; it gets a new one (unclaimable)");
+		tenant_set_next_handles(ts[i], &h);
+		tenant_set_unclaimed(ts[i], true);
+		for (size_t j = 0; j < x->n_ioases; j++) {
+			struct tenant_ioas_info ii = {
+				.handle = x->ioases[j]->handle, .id = x->ioases[j]->id,
+				.mock_stdev = x->ioases[j]->has_mock_stdev ? x->ioases[j]->mock_stdev : 0,
+			};
+
+			if (tenant_restore_ioas(ts[i], &ii, replay, &e) < 0)
+				RLOG(x->name, "IOAS %" PRIu32 ": %s", ii.handle, e.msg);
+		}
+		for (size_t j = 0; j < x->n_memories; j++) {
+			IoasdState__Memory *y = x->memories[j];
+			int fd = take_mem_fd(st, y->store_id);
+
+			if (fd < 0) {
+				RLOG(x->name, "memory %" PRIu32 ": its fd was not in the store", y->handle);
+				continue;
+			}
+			if (tenant_restore_memory(ts[i], y->handle, &fd, y->offset, y->length,
+						  y->store_id, &e) < 0) {
+				char name[FDSTORE_NAME_MAX];
+
+				RLOG(x->name, "memory %" PRIu32 ": %s", y->handle, e.msg);
+				safe_close(fd);
+				mem_name(y->store_id, name, sizeof(name));
+				fdstore_remove(st->store, name);
+			}
+		}
+	}
+	for (size_t i = 0; i < m->n_tenants; i++)
+		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_shares; j++) {
+			IoasdState__Share *y = m->tenants[i]->shares[j];
+			struct tenant_share_info si = {
+				.share = y->handle, .ioas = y->ioas, .iova = y->iova,
+				.length = y->length, .writeable = y->writeable, .token = y->token,
+			};
+
+			if (tenant_restore_share(ts[i], &si, &e) < 0)
+				RLOG(m->tenants[i]->name, "share %" PRIu32 ": %s", y->handle, e.msg);
+		}
+	for (size_t i = 0; i < m->n_tenants; i++)
+		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_imports; j++) {
+			IoasdState__Import *y = m->tenants[i]->imports[j];
+			struct tenant_import_info ii = {
+				.import = y->handle, .tenant = y->exporter, .share = y->share,
+				.ioas = y->ioas, .iova = y->iova, .offset = y->offset,
+				.length = y->length, .writeable = y->flags & 2u,
+			};
+
+			if (tenant_restore_import(ts[i], &ii, &e) < 0)
+				RLOG(m->tenants[i]->name, "import %" PRIu32 ": %s", y->handle, e.msg);
+		}
+	for (size_t i = 0; i < m->n_tenants; i++)
+		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_mappings; j++) {
+			IoasdState__Mapping *y = m->tenants[i]->mappings[j];
+			struct tenant_mapping_info mi = {
+				.ioas = y->ioas, .iova = y->iova, .length = y->length,
+				.mem_owner = y->mem_owner, .memory = y->memory,
+				.mem_offset = y->mem_offset, .flags = y->flags,
+				.import = y->has_import ? y->import : 0,
+			};
+
+			if (tenant_restore_mapping(ts[i], &mi, replay, &e) < 0)
+				RLOG(m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", y->iova, e.msg);
+		}
+	for (size_t i = 0; i < m->n_tenants; i++) {
+		struct tenant_usage u;
+		uint64_t unknown = 0;
+		uint32_t dropped = 0;
+		char why[300];
+
+		if (!ts[i])
+			continue;
+		if (tenant_restore_reconcile(ts[i], &dropped, &unknown, &e) < 0)
+			RLOG(m->tenants[i]->name, "checking against the kernel: %s", e.msg);
+		if (dropped || unknown)
+			log_warn("tenant %s: %" PRIu32 " object(s) the kernel no longer had were dropped, "
+				 "0x%" PRIx64 " bytes it had but the state did not were unmapped "
+				 "(a change in flight when the daemon died)",
+				 m->tenants[i]->name, dropped, unknown);
+		tenant_get_usage(ts[i], &u);
+		snprintf(why, sizeof(why),
+			 "%" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32 " memory regions, "
+			 "0x%" PRIx64 " pinned bytes restored (%s); %" PRIu32 " dropped, "
+			 "0x%" PRIx64 " unknown bytes unmapped; awaiting reclaim for %u s",
+			 u.ioas, u.mappings, u.memory_regions, u.pinned_bytes,
+			 replay ? "replayed into a fresh sim" : "kernel state kept",
+			 dropped, unknown, st->grace_sec);
+		audit_restart(st, "restore", m->tenants[i]->name, true, 0, why);
+		log_info("tenant %s: %s", m->tenants[i]->name, why);
+	}
+	free(ts);
+}
+
+static void release_unclaimed(struct state *st, const char *op, const char *why)
+{
+	struct tenant *t, *next;
+
+	for (t = tenant_next(NULL); t; t = next) {
+		next = tenant_next(t);
+		if (!tenant_unclaimed(t) || tenant_conns(t) > 0)
+			continue;
+		audit_restart(st, op, tenant_name(t), true, 0, why);
+		log_info("tenant %s: %s", tenant_name(t), why);
+		tenant_free(t);
+	}
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct state *st = arg;
+	struct tenant *t;
+
+	st->grace_over = true;
+	release_unclaimed(st, "grace-expired",
+			  "not reclaimed within the restart grace period: released");
+	/* One with a connection that has not said Hello yet goes when that
+	 * connection closes (state_holds() no longer keeps it). */
+	for (t = tenant_next(NULL); t; t = tenant_next(t))
+		if (tenant_unclaimed(t))
+			log_info("tenant %s: grace period over; released with its last connection",
+				 tenant_name(t));
+	state_commit();
+}
+
+int state_attach(struct state *st, struct server *s, struct err *e)
+{
+	struct backend *b = s->backend;
+	bool kernel = backend_kernel_fd(b) >= 0;
+	bool adopted = false;
+	size_t restored = 0;
+
+	st->s = s;
+	active = st;
+	tenant_set_memory_store(on_mem_store, on_mem_unstore, st);
+	if (kernel && st->have_taken_ino) {
+		struct stat sb;
+
+		adopted = fstat(backend_kernel_fd(b), &sb) == 0 &&
+			  sb.st_dev == st->taken_dev && sb.st_ino == st->taken_ino;
+	}
+	if (st->loaded) {
+		const char *was = st->loaded->backend;
+
+		if (strcmp(was, backend_name(b)) != 0)
+			log_err("the state was written by the %s backend and this is %s: "
+				"not restored, its fds are released", was, backend_name(b));
+		else if (kernel && !adopted)
+			log_err("the state lists kernel objects but the iommufd context that "
+				"held them was not in the store (the store was lost): they are "
+				"gone; not restored");
+		else {
+			restore_all(st, !kernel);
+			restored = st->loaded->n_tenants;
+			if (adopted)
+				for (size_t i = 0; i < st->loaded->n_pool_ids; i++)
+					(void)backend_destroy(b, st->loaded->pool_ids[i]);
+		}
+	}
+	/* What nobody claimed of the store is released. */
+	for (size_t i = 0; i < st->nfds; i++) {
+		if (st->fds[i].fd < 0)
+			continue;
+		st->fds[i].fd = safe_close(st->fds[i].fd);
+		if (strcmp(st->fds[i].name, STATE_IOMMUFD_NAME) != 0)
+			fdstore_remove(st->store, st->fds[i].name);
+	}
+	if (!adopted) {
+		fdstore_remove(st->store, STATE_IOMMUFD_NAME);
+		if (kernel) {
+			int r = fdstore_put(st->store, STATE_IOMMUFD_NAME, backend_kernel_fd(b), e);
+
+			if (r < 0)
+				return r;
+		}
+	}
+	if (st->loaded) {
+		ioasd_state__state__free_unpacked(st->loaded, NULL);
+		st->loaded = NULL;
+	}
+	if (restored && s->base) {
+		struct timeval tv = { .tv_sec = st->grace_sec };
+
+		st->ev_grace = evtimer_new(s->base, on_grace, st);
+		if (!st->ev_grace || evtimer_add(st->ev_grace, &tv) < 0)
+			return err_set(e, ENOMEM, "cannot start the grace timer");
+		st->grace_end = time(NULL) + st->grace_sec;
+	}
+	state_commit();
+	if (st->write_failing)
+		return err_set(e, EIO, "cannot write the state file in %s", st->dir);
+	return 0;
+}
+
+/* ------------------------------------------------------------ reclaim */
+
+bool state_holds(const struct tenant *t)
+{
+	return active && !active->grace_over && tenant_unclaimed(t);
+}
+
+/* --no-policy tenants are named conn<serial>-uid<uid> by the server. */
+static bool name_has_uid(const char *name, uid_t uid)
+{
+	char suffix[32];
+	size_t n = strlen(name), k;
+
+	snprintf(suffix, sizeof(suffix), "-uid%u", (unsigned)uid);
+	k = strlen(suffix);
+	return n > k && !strcmp(name + n - k, suffix);
+}
+
+static void claim(struct state *st, struct conn *c, struct tenant *t)
+{
+	char why[400];
+
+	tenant_set_unclaimed(t, false);
+	snprintf(why, sizeof(why), "reclaimed by connection %" PRIu64 " (%s)",
+		 c->serial, c->peer_desc);
+	{
+		struct audit_record r = {
+			.kind = AUDIT_RESTART,
+			.op = "reclaim",
+			.allowed = true,
+			.reason = why,
+		};
+
+		conn_audit_subject(c, t, &r);
+		(void)audit_emit(st->s->audit, &r);
+	}
+	log_info("tenant %s %s", tenant_name(t), why);
+}
+
+int state_hello(struct conn *c, const char *token, const char **ret_token,
+		bool *ret_reclaimed, struct err *e)
+{
+	struct state *st = active;
+	struct tenant *t = c->tenant, *u;
+	long left;
+
+	*ret_token = NULL;
+	*ret_reclaimed = false;
+	if (token && !*token)
+		token = NULL;
+	if (!st) {
+		if (token)
+			return err_set(e, EOPNOTSUPP,
+				       "this daemon runs without restart support (no --state-dir): "
+				       "there is nothing to reclaim");
+		return 0;
+	}
+	left = st->grace_end - time(NULL);
+	if (left < 0)
+		left = 0;
+	if (!c->server->policy) {
+		/* Each connection is its own tenant: the token names the
+		 * restored one, which must belong to the same uid. */
+		if (token) {
+			for (u = tenant_next(NULL); u; u = tenant_next(u))
+				if (tenant_unclaimed(u) && tenant_reclaim_token_equal(u, token))
+					break;
+			if (!u)
+				return err_set(e, EKEYREJECTED,
+					       "no tenant restored after a restart has this reclaim "
+					       "token (wrong, already reclaimed, or released after "
+					       "the grace period)");
+			if (!name_has_uid(tenant_name(u), c->cred.uid))
+				return err_set(e, EKEYREJECTED,
+					       "this reclaim token belongs to a tenant of another uid");
+			tenant_conn_detach(t);
+			tenant_free(t);
+			c->tenant = t = u;
+			tenant_conn_attach(t);
+			claim(st, c, t);
+			*ret_reclaimed = true;
+		}
+		*ret_token = tenant_reclaim_token(t);
+		return 0;
+	}
+	if (tenant_unclaimed(t)) {
+		if (!token)
+			return err_set(e, EBUSY,
+				       "tenant %s was restored after a daemon restart and awaits "
+				       "its reclaim token (%ld s of the grace period left); "
+				       "connect presenting it, or wait until it is released",
+				       tenant_name(t), left);
+		if (!tenant_reclaim_token_equal(t, token))
+			return err_set(e, EKEYREJECTED,
+				       "this is not the reclaim token of tenant %s", tenant_name(t));
+		claim(st, c, t);
+		*ret_reclaimed = true;
+	} else if (token && !tenant_reclaim_token_equal(t, token)) {
+		return err_set(e, EKEYREJECTED,
+			       "this is not the reclaim token of tenant %s (it has no "
+			       "restored objects waiting)", tenant_name(t));
+	}
+	*ret_token = tenant_reclaim_token(t);
+	return 0;
+}
+
+/* ------------------------------------------------------------ stop */
+
+void state_stop_clean(struct state *st)
+{
+	struct tenant *t;
+
+	if (!st)
+		return;
+	/* Restored tenants nobody claimed have no connection to go with. */
+	if (st->s)
+		release_unclaimed(st, "stop", "daemon stopping: released");
+	while ((t = tenant_next(NULL)))
+		tenant_free(t);
+	fdstore_remove(st->store, STATE_IOMMUFD_NAME);
+	fdstore_clear(st->store);
+	(void)unlinkat(st->dir_fd, STATE_FILE, 0);
+	if (!fdstore_is_systemd(st->store)) {
+		(void)unlinkat(st->dir_fd, FDSTORE_HOLDER_SOCKET, 0);
+		(void)unlinkat(st->dir_fd, FDSTORE_HOLDER_PID, 0);
+	}
+	if (active == st)
+		active = NULL;
+}
+
+struct state *state_free(struct state *st)
+{
+	if (!st)
+		return NULL;
+	if (active == st) {
+		active = NULL;
+		tenant_set_memory_store(NULL, NULL, NULL);
+	}
+	if (st->ev_grace)
+		event_free(st->ev_grace);
+	fdstore_entries_free(st->fds, st->nfds);
+	if (st->loaded)
+		ioasd_state__state__free_unpacked(st->loaded, NULL);
+	safe_close(st->iommufd);
+	safe_close(st->dir_fd);
+	fdstore_free(st->store);
+	free(st->last);
+	free(st->dir);
+	free(st);
+	return NULL;
+}
