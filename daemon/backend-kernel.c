@@ -542,3 +542,10 @@ int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret)
 	*ret = &k->base;
 	return 0;
 }
+
+int backend_kernel_adopt_like(struct backend *like, int *fd, struct backend **ret)
+{
+	if (!like || like->ops != &kernel_ops)
+		return -EINVAL;
+	return backend_kernel_adopt(to_kernel(like)->dev_path, fd, ret);
+}

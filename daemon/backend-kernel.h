@@ -39,3 +39,5 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
  * opened from (device tenants).
  */
 int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret);
+/* The same, with like's device path (-EINVAL unless like is a kernel backend). */
+int backend_kernel_adopt_like(struct backend *like, int *fd, struct backend **ret);

@@ -204,6 +204,11 @@ static void tenant_msg_free(IoasdState__Tenant *m)
 		free(m->imports[i]);
 	for (size_t i = 0; i < m->n_mappings; i++)
 		free(m->mappings[i]);
+	for (size_t i = 0; i < m->n_devices; i++) {
+		free(m->devices[i]->name);
+		free(m->devices[i]);
+	}
+	free(m->devices);
 	free(m->ioases);
 	free(m->memories);
 	free(m->shares);
@@ -224,6 +229,8 @@ static int dump_ioas(void *ud, const struct tenant_ioas_info *i)
 	x->id = i->id;
 	x->has_mock_stdev = i->mock_stdev != 0;
 	x->mock_stdev = i->mock_stdev;
+	x->has_mock_hwpt = i->mock_hwpt != 0;
+	x->mock_hwpt = i->mock_hwpt;
 	if (APPEND(m->ioases, m->n_ioases, x) < 0) {
 		free(x);
 		return -ENOMEM;
@@ -274,8 +281,35 @@ static int dump_mapping(void *ud, const struct tenant_mapping_info *i)
 	return 0;
 }
 
+static int dump_device(void *ud, const struct tenant_device_info *i)
+{
+	IoasdState__Tenant *m = ud;
+	IoasdState__Device *x = malloc(sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	ioasd_state__device__init(x);
+	x->handle = i->handle;
+	x->ioas = i->ioas;
+	x->store_id = i->store_id;
+	x->vendor = i->info.vendor;
+	x->device = i->info.device;
+	x->domain = i->info.domain;
+	x->bus = i->info.bus;
+	x->slot = i->info.slot;
+	x->function = i->info.function;
+	x->name = strdup(i->info.name);
+	if (!x->name || APPEND(m->devices, m->n_devices, x) < 0) {
+		free(x->name);
+		free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static const struct tenant_dump_ops dump_ops = {
 	.ioas = dump_ioas, .memory = dump_memory, .mapping = dump_mapping,
+	.device = dump_device,
 };
 
 static int dump_tenant(struct state *st, struct tenant *t, IoasdState__Tenant **ret)
@@ -299,6 +333,11 @@ static int dump_tenant(struct state *st, struct tenant *t, IoasdState__Tenant **
 	m->next_memory = h.memory;
 	m->next_share = h.share;
 	m->next_import = h.import;
+	m->has_next_device = true;
+	m->next_device = h.device;
+	m->has_own_context = true;
+	m->own_context = tenant_context_stored(t, &m->context_store_id);
+	m->has_context_store_id = m->own_context && m->context_store_id != 0;
 	r = tenant_dump(t, &dump_ops, m);
 	while (r == 0 && (sh = tenant_share_next(t, sh, &si))) {
 		IoasdState__Share *x = malloc(sizeof(*x));
@@ -476,6 +515,37 @@ static void on_mem_unstore(void *ud, uint64_t id)
 	fdstore_remove(st->store, name);
 }
 
+/* A device tenant's context ("ctx") and device copies ("dev"): the same
+ * id space as memory, their own names. */
+static void fd_name(const char *kind, uint64_t id, char *buf, size_t size)
+{
+	snprintf(buf, size, FDSTORE_PREFIX "%s-%" PRIu64, kind, id);
+}
+
+static int on_fd_store(void *ud, const char *kind, int fd, uint64_t *ret_id,
+		       struct err *e)
+{
+	struct state *st = ud;
+	char name[FDSTORE_NAME_MAX];
+	int r;
+
+	fd_name(kind, st->next_store_id, name, sizeof(name));
+	r = fdstore_put(st->store, name, fd, e);
+	if (r < 0)
+		return r;
+	*ret_id = st->next_store_id++;
+	return 0;
+}
+
+static void on_fd_unstore(void *ud, const char *kind, uint64_t id)
+{
+	struct state *st = ud;
+	char name[FDSTORE_NAME_MAX];
+
+	fd_name(kind, id, name, sizeof(name));
+	fdstore_remove(st->store, name);
+}
+
 /* ------------------------------------------------------------ restore */
 
 static void audit_restart(struct state *st, const char *op, const char *tenant,
@@ -491,6 +561,14 @@ static void audit_restart(struct state *st, const char *op, const char *tenant,
 	};
 
 	(void)audit_emit(st->s->audit, &r);
+}
+
+static int take_named_fd(struct state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nfds; i++)
+		if (st->fds[i].fd >= 0 && !strcmp(st->fds[i].name, name))
+			return TAKE_FD(st->fds[i].fd);
+	return -1;
 }
 
 static int take_mem_fd(struct state *st, uint64_t id)
@@ -518,6 +596,73 @@ static void limits_for(struct state *st, const struct policy_tenant *pt,
 
 #define RLOG(tn, fmt, ...) log_err("restore of tenant %s: " fmt, (tn), ##__VA_ARGS__)
 
+/*
+ * A device tenant: adopt its own context from the store (kernel), or let the
+ * replay open a fresh one with its first IOAS (sim). -ENOENT when the
+ * kernel context is not in the store.
+ */
+static int restore_context(struct state *st, struct tenant *t,
+			   const IoasdState__Tenant *x, bool replay)
+{
+	char name[FDSTORE_NAME_MAX];
+	struct backend *ctx = NULL;
+	int fd, r;
+
+	if (replay) {
+		tenant_restore_context(t, NULL, 0);
+		return 0;
+	}
+	if (!x->has_context_store_id) {
+		tenant_restore_context(t, NULL, 0); /* no IOAS had opened it yet */
+		return 0;
+	}
+	fd_name("ctx", x->context_store_id, name, sizeof(name));
+	fd = take_named_fd(st, name);
+	if (fd < 0) {
+		RLOG(x->name, "its own iommufd context (%s) was not in the store: "
+		     "its IOASes and mappings are gone; not restored", name);
+		return -ENOENT;
+	}
+	r = backend_kernel_adopt_like(st->s->backend, &fd, &ctx);
+	if (r < 0) {
+		RLOG(x->name, "its own iommufd context cannot be used: %s", strerror(-r));
+		safe_close(fd);
+		fdstore_remove(st->store, name);
+		return r;
+	}
+	tenant_restore_context(t, ctx, x->context_store_id);
+	return 0;
+}
+
+static void restore_device(struct state *st, struct tenant *t,
+			   const IoasdState__Device *y, bool replay)
+{
+	struct tenant_device_info di = {
+		.handle = y->handle, .ioas = y->ioas, .store_id = y->store_id,
+		.info = {
+			.vendor = (uint16_t)y->vendor, .device = (uint16_t)y->device,
+			.domain = (uint16_t)y->domain, .bus = (uint8_t)y->bus,
+			.slot = (uint8_t)y->slot, .function = (uint8_t)y->function,
+		},
+	};
+	char name[FDSTORE_NAME_MAX];
+	struct err e = { 0 };
+	int fd;
+
+	snprintf(di.info.name, sizeof(di.info.name), "%s", y->name);
+	fd_name("dev", y->store_id, name, sizeof(name));
+	fd = take_named_fd(st, name);
+	if (fd < 0) {
+		RLOG(tenant_name(t), "device %" PRIu32 ": its fd was not in the store", y->handle);
+		return;
+	}
+	if (tenant_restore_device(t, &di, &fd, replay, &e) < 0) {
+		RLOG(tenant_name(t), "device %" PRIu32 ": %s", y->handle, e.msg);
+		safe_close(fd);
+		fdstore_remove(st->store, name);
+	}
+}
+
 static void restore_all(struct state *st, bool replay)
 {
 	IoasdState__State *m = st->loaded;
@@ -539,6 +684,7 @@ static void restore_all(struct state *st, bool replay)
 		struct tenant_handles h = {
 			.ioas = x->next_ioas, .memory = x->next_memory,
 			.share = x->next_share, .import = x->next_import,
+			.device = x->has_next_device ? x->next_device : 0,
 		};
 
 		if (tenant_find(x->name)) {
@@ -562,6 +708,12 @@ static void restore_all(struct state *st, bool replay)
 			RLOG(x->name, "bad reclaim token; it gets a new one (unclaimable)");
 		tenant_set_next_handles(ts[i], &h);
 		tenant_set_unclaimed(ts[i], true);
+		if (x->has_own_context && x->own_context &&
+		    restore_context(st, ts[i], x, replay) < 0) {
+			/* Its objects lived in a context that is gone. */
+			ts[i] = tenant_free(ts[i]);
+			continue;
+		}
 		for (size_t j = 0; j < x->n_ioases; j++) {
 			struct tenant_ioas_info ii = {
 				.handle = x->ioases[j]->handle, .id = x->ioases[j]->id,
@@ -626,6 +778,9 @@ static void restore_all(struct state *st, bool replay)
 			if (tenant_restore_mapping(ts[i], &mi, replay, &e) < 0)
 				RLOG(m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", y->iova, e.msg);
 		}
+	for (size_t i = 0; i < m->n_tenants; i++)
+		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
+			restore_device(st, ts[i], m->tenants[i]->devices[j], replay);
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		struct tenant_usage u;
 		uint64_t unknown = 0;
@@ -696,6 +851,7 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 	st->s = s;
 	active = st;
 	tenant_set_memory_store(on_mem_store, on_mem_unstore, st);
+	tenant_set_fd_store(on_fd_store, on_fd_unstore, st);
 	if (kernel && st->have_taken_ino) {
 		struct stat sb;
 
@@ -892,6 +1048,7 @@ struct state *state_free(struct state *st)
 	if (active == st) {
 		active = NULL;
 		tenant_set_memory_store(NULL, NULL, NULL);
+		tenant_set_fd_store(NULL, NULL, NULL);
 	}
 	if (st->ev_grace)
 		event_free(st->ev_grace);

@@ -114,6 +114,8 @@ struct tenant_device {
 	struct ioas_obj *ioas;      /* attached to */
 	uint32_t dev_id, hwpt_id;   /* backend object ids */
 	struct backend_device_info info;
+	bool stored;                /* in the restart fd store as store_id */
+	uint64_t store_id;
 };
 
 struct tenant {
@@ -121,6 +123,8 @@ struct tenant {
 	struct backend *backend;    /* the shared context, or own_ctx */
 	struct backend *own_ctx;    /* device tenants: their own context, owned */
 	bool device_ctx;            /* its IOASes live in a context of its own */
+	bool ctx_stored;            /* own_ctx is in the restart fd store */
+	uint64_t ctx_store_id;
 	struct pool *pool;
 	const struct policy_tenant *pt;
 	bool orphaned;
@@ -152,6 +156,9 @@ static void *revoke_hook_data;
 static tenant_mem_store_fn mem_store_hook;
 static tenant_mem_unstore_fn mem_unstore_hook;
 static void *mem_store_data;
+static tenant_fd_store_fn fd_store_hook;
+static tenant_fd_unstore_fn fd_unstore_hook;
+static void *fd_store_data;
 
 static void share_free(struct tenant_share *s, const char *reason);
 
@@ -488,20 +495,37 @@ uint32_t tenant_conn_detach(struct tenant *t)
 	return --t->nconns;
 }
 
-/* Take an IOAS from the pool (or the kernel) and give it back. A device
- * tenant's first IOAS opens its own context (never pooled). */
+/* A device tenant's first IOAS opens its own context (never pooled), kept
+ * in the restart fd store when there is one. */
+static int own_context_open(struct tenant *t, struct err *e)
+{
+	struct backend *ctx;
+	int r, fd;
+
+	if (!t->device_ctx || t->own_ctx)
+		return 0;
+	r = backend_context_open(t->backend, &ctx);
+	if (r < 0)
+		return err_errno(e, r, "opening the tenant's own iommufd context "
+				 "(a device tenant's IOASes live in one)");
+	fd = backend_kernel_fd(ctx);
+	if (fd_store_hook && fd >= 0) {
+		r = fd_store_hook(fd_store_data, "ctx", fd, &t->ctx_store_id, e);
+		if (r < 0) {
+			backend_close(ctx);
+			return r;
+		}
+		t->ctx_stored = true;
+	}
+	t->own_ctx = ctx;
+	t->backend = ctx;
+	t->pool = NULL;
+	return 0;
+}
+
+/* Take an IOAS from the pool (or the kernel) and give it back. */
 static int ioas_get_backend(struct tenant *t, uint32_t *ret_id)
 {
-	if (t->device_ctx && !t->own_ctx) {
-		struct backend *ctx;
-		int r = backend_context_open(t->backend, &ctx);
-
-		if (r < 0)
-			return r;
-		t->own_ctx = ctx;
-		t->backend = ctx;
-		t->pool = NULL;
-	}
 	return t->pool ? pool_take(t->pool, ret_id)
 		       : backend_ioas_alloc(t->backend, ret_id);
 }
@@ -577,6 +601,8 @@ static void device_free(struct tenant *t, struct tenant_device *d, bool detach)
 		log_warn("tenant %s: detaching device %" PRIu32 ": %s", t->name,
 			 d->handle, strerror(-r));
 	d->ioas->ndevices--;
+	if (d->stored && fd_unstore_hook)
+		fd_unstore_hook(fd_store_data, "dev", d->store_id);
 	LIST_REMOVE(d, link);
 	t->ndevices--;
 	t->usage.devices--;
@@ -638,6 +664,10 @@ struct tenant *tenant_free(struct tenant *t)
 	while ((m = RB_MIN(mem_tree, &t->mems)))
 		mem_free(t, m);
 	backend_close(t->own_ctx);
+	/* The stored copy would keep the context, and every page its IOASes
+	 * still pinned, alive. */
+	if (t->ctx_stored && fd_unstore_hook)
+		fd_unstore_hook(fd_store_data, "ctx", t->ctx_store_id);
 	LIST_REMOVE(t, link);
 	totals.tenants--;
 	policy_tenant_unref(t->pt);
@@ -719,6 +749,9 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 			       cite(t, POLICY_KEY_MAX_IOAS, why, sizeof(why)));
 	if (t->next_ioas_handle == 0)
 		return err_set(e, ENOSPC, "IOAS handle space exhausted");
+	r = own_context_open(t, e);
+	if (r < 0)
+		return r;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return err_set(e, ENOMEM, "out of memory");
@@ -1971,6 +2004,16 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 				 " refused (the file stays bound to this tenant's context; "
 				 "to retry, open the device again)", dev, ioas);
 	}
+	if (fd_store_hook) {
+		r = fd_store_hook(fd_store_data, "dev", d->fd, &d->store_id, e);
+		if (r < 0) {
+			(void)backend_device_detach(t->backend, d->fd);
+			safe_close(d->fd);
+			free(d);
+			return r;
+		}
+		d->stored = true;
+	}
 	d->handle = t->next_device_handle++;
 	d->ioas = o;
 	d->info = info;
@@ -2066,12 +2109,21 @@ void tenant_set_memory_store(tenant_mem_store_fn store,
 	mem_store_data = userdata;
 }
 
+void tenant_set_fd_store(tenant_fd_store_fn store, tenant_fd_unstore_fn unstore,
+			 void *userdata)
+{
+	fd_store_hook = store;
+	fd_unstore_hook = unstore;
+	fd_store_data = userdata;
+}
+
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
 {
 	ret->ioas = t->next_ioas_handle;
 	ret->memory = t->next_mem_handle;
 	ret->share = t->next_share_handle;
 	ret->import = t->next_import_handle;
+	ret->device = t->next_device_handle;
 }
 
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
@@ -2080,11 +2132,77 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
 	t->next_mem_handle = h->memory;
 	t->next_share_handle = h->share;
 	t->next_import_handle = h->import;
+	if (h->device)
+		t->next_device_handle = h->device;
+}
+
+bool tenant_context_stored(const struct tenant *t, uint64_t *ret_store_id)
+{
+	if (t->ctx_stored)
+		*ret_store_id = t->ctx_store_id;
+	return t->device_ctx;
+}
+
+void tenant_restore_context(struct tenant *t, struct backend *ctx,
+			    uint64_t store_id)
+{
+	t->device_ctx = true;
+	if (!ctx)
+		return;
+	t->own_ctx = ctx;
+	t->backend = ctx;
+	t->pool = NULL;
+	t->ctx_stored = true;
+	t->ctx_store_id = store_id;
+}
+
+int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
+			  int *fd, bool replay, struct err *e)
+{
+	struct ioas_obj key = { .handle = i->ioas }, *o;
+	struct tenant_device *d;
+	int r;
+
+	o = RB_FIND(ioas_tree, &t->ioases, &key);
+	if (!o)
+		return err_set(e, ENOENT, "its IOAS %" PRIu32 " was not restored", i->ioas);
+	LIST_FOREACH(d, &t->devices, link)
+		if (d->handle == i->handle)
+			return err_set(e, EEXIST, "device handle %" PRIu32 " twice", i->handle);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_set(e, ENOMEM, "out of memory");
+	if (replay) {
+		/* A fresh context (sim): bound and attached again. */
+		r = backend_device_bind(t->backend, *fd, &d->dev_id);
+		if (r == 0)
+			r = backend_device_attach(t->backend, *fd, o->id, &d->hwpt_id);
+		if (r < 0) {
+			free(d);
+			return err_errno(e, r, "binding and attaching it again");
+		}
+	}
+	d->fd = *fd;
+	*fd = -1;
+	d->handle = i->handle;
+	d->ioas = o;
+	d->info = i->info;
+	d->stored = true;
+	d->store_id = i->store_id;
+	o->ndevices++;
+	LIST_INSERT_HEAD(&t->devices, d, link);
+	t->ndevices++;
+	t->usage.devices++;
+	totals.devices++;
+	if (t->next_device_handle <= i->handle)
+		t->next_device_handle = i->handle + 1;
+	return 0;
 }
 
 int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		void *userdata)
 {
+	const struct tenant_device *d;
 	struct ioas_obj *o;
 	struct mem_obj *mem;
 	int r;
@@ -2092,6 +2210,7 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 	RB_FOREACH(o, ioas_tree, (struct ioas_tree *)&t->ioases) {
 		struct tenant_ioas_info ii = {
 			.handle = o->handle, .id = o->id, .mock_stdev = o->mock_stdev,
+			.mock_hwpt = o->mock_hwpt,
 		};
 
 		r = ops->ioas(userdata, &ii);
@@ -2124,6 +2243,18 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 				return r;
 		}
 	}
+	LIST_FOREACH(d, &t->devices, link) {
+		struct tenant_device_info di = {
+			.handle = d->handle, .ioas = d->ioas->handle,
+			.store_id = d->store_id, .info = d->info,
+		};
+
+		if (!d->stored)
+			continue; /* no store: nothing to restore it from */
+		r = ops->device(userdata, &di);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -2141,6 +2272,11 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 		return err_set(e, ENOMEM, "out of memory");
 	if (replay) {
 		/* A fresh context (sim): the IOAS is made again. */
+		r = own_context_open(t, e);
+		if (r < 0) {
+			free(o);
+			return r;
+		}
 		r = ioas_get_backend(t, &id);
 		if (r < 0) {
 			free(o);
@@ -2154,6 +2290,7 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 		}
 	} else {
 		o->mock_stdev = i->mock_stdev;
+		o->mock_hwpt = i->mock_hwpt;
 	}
 	o->id = id;
 	o->handle = i->handle;

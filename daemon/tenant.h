@@ -274,16 +274,30 @@ typedef int (*tenant_mem_store_fn)(void *userdata, const struct memory_region *r
 typedef void (*tenant_mem_unstore_fn)(void *userdata, uint64_t store_id);
 void tenant_set_memory_store(tenant_mem_store_fn store,
 			     tenant_mem_unstore_fn unstore, void *userdata);
+/* The other fds a restart needs: a device tenant's own context (kind "ctx",
+ * kernel backend only) and the daemon's copy of each device ("dev"). Same
+ * rules as for memory. */
+typedef int (*tenant_fd_store_fn)(void *userdata, const char *kind, int fd,
+				  uint64_t *ret_store_id, struct err *e);
+typedef void (*tenant_fd_unstore_fn)(void *userdata, const char *kind,
+				     uint64_t store_id);
+void tenant_set_fd_store(tenant_fd_store_fn store, tenant_fd_unstore_fn unstore,
+			 void *userdata);
 
 /* The next handle of each kind. */
 struct tenant_handles {
-	uint32_t ioas, memory, share, import;
+	uint32_t ioas, memory, share, import, device;
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
 
 struct tenant_ioas_info {
-	uint32_t handle, id, mock_stdev;
+	uint32_t handle, id, mock_stdev, mock_hwpt;
+};
+struct tenant_device_info {
+	uint32_t handle, ioas;
+	uint64_t store_id;
+	struct backend_device_info info;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -303,8 +317,12 @@ struct tenant_dump_ops {
 	int (*ioas)(void *userdata, const struct tenant_ioas_info *i);
 	int (*memory)(void *userdata, const struct tenant_memory_info *i);
 	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
+	int (*device)(void *userdata, const struct tenant_device_info *i);
 };
-/* Walk IOASes, then memory regions, then every mapping; stops at the first
+/* A device tenant's own context: true, and *ret_store_id when it is in the
+ * fd store (kernel backend). */
+bool tenant_context_stored(const struct tenant *t, uint64_t *ret_store_id);
+/* Walk IOASes, memory regions, every mapping, then devices; stops at the first
  * negative return. Shares and imports: tenant_share_next/tenant_import_next. */
 int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		void *userdata);
@@ -315,8 +333,16 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
  * fresh context (sim) and the objects are made again in it; otherwise the
  * kernel still has them and is not touched. Each returns 0 or -errno (e).
  */
+/* A device tenant, before its IOASes: ctx is its adopted context (kernel,
+ * stored as store_id), or NULL when replaying (opened with its first IOAS). */
+void tenant_restore_context(struct tenant *t, struct backend *ctx,
+			    uint64_t store_id);
 int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 			bool replay, struct err *e);
+/* After the mappings. Takes *fd (the stored copy) on success; replay binds
+ * and attaches it again in the fresh context. */
+int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
+			  int *fd, bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
 			  uint64_t offset, uint64_t length, uint64_t store_id,

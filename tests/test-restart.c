@@ -30,6 +30,7 @@
 #define ALPHA_UID 65534 /* exporter; keeps mapping while the daemon dies */
 #define BETA_UID 1      /* importer */
 #define GAMMA_UID 2     /* never reclaims: released after the grace period */
+#define DELTA_UID 3     /* a device tenant: its own context and a device */
 #define FIXED_IOVA UINT64_C(0x100000)
 #define LOAD_IOVA UINT64_C(0x10000000)
 #define GRACE "3"
@@ -85,8 +86,9 @@ static void setup(void)
 	snprintf(text, sizeof(text),
 		 "[tenant alpha]\nMatchUser=%u\nExportTo=beta\nLease=60\n\n"
 		 "[tenant beta]\nMatchUser=%u\nImportFrom=alpha\nLease=60\n\n"
-		 "[tenant gamma]\nMatchUser=%u\n",
-		 ALPHA_UID, BETA_UID, GAMMA_UID);
+		 "[tenant gamma]\nMatchUser=%u\n\n"
+		 "[tenant delta]\nMatchUser=%u\nAllowDevice=1234:11e8\nLease=60\n",
+		 ALPHA_UID, BETA_UID, GAMMA_UID, DELTA_UID);
 	snprintf(path, sizeof(path), "%s/50-restart.conf", pdir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -527,6 +529,105 @@ START_TEST(test_sigkill_under_load_reclaim)
 END_TEST
 
 /* Rule: the fd holder serves its own uid only. */
+/* --- a device tenant: its own context and its device come back ------ */
+
+struct device_life {
+	int result;
+	char token[64];
+	uint32_t ioas, mem, device;
+};
+
+static int delta_first(int wfd)
+{
+	struct device_life l = { 0 };
+	struct ioas_device_info info;
+	struct ioas_client *c = NULL;
+	uint64_t iova = FIXED_IOVA;
+	int fd = -1, dev = -1, r;
+	char err[256];
+
+	r = sock_connect(&c, NULL, err, sizeof(err));
+	if (r == 0)
+		snprintf(l.token, sizeof(l.token), "%s", ioas_client_reclaim_token(c));
+	if (r == 0)
+		r = ioas_memfd_create("restart-dev", 2 * MiB, &fd);
+	if (r == 0)
+		r = ioas_alloc(c, &l.ioas);
+	if (r == 0)
+		r = ioas_memory_register(c, fd, 0, 2 * MiB, &l.mem, NULL);
+	if (r == 0)
+		r = ioas_map(c, l.ioas, l.mem, 0, 2 * MiB,
+			     IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE,
+			     &iova);
+	if (r == 0)
+		r = ioas_sim_device_create("1234:11e8", "0000:00:03.0", &dev);
+	if (r == 0)
+		r = ioas_device_attach(c, l.ioas, dev, &info);
+	if (r == 0)
+		l.device = info.device;
+	if (r < 0)
+		fprintf(stderr, "delta: %s (%s)\n", strerror(-r),
+			c ? ioas_client_last_error(c) : err);
+	l.result = r;
+	if (fd >= 0)
+		close(fd);
+	if (dev >= 0)
+		close(dev); /* the daemon keeps its copy, in the store too */
+	ioas_client_free(c);
+	return write(wfd, &l, sizeof(l)) == (ssize_t)sizeof(l) ? r : -EIO;
+}
+
+static struct device_life delta_life;
+
+static int delta_second(int wfd)
+{
+	struct ioas_iova_range ranges[4];
+	struct ioas_device_info *list = NULL;
+	struct ioas_whoami w;
+	struct ioas_client *c = NULL;
+	uint32_t n = 0, nr = 4, again;
+	uint64_t align = 0, len = 0;
+	char err[256];
+
+	(void)wfd;
+	REQUIRE(sock_connect(&c, delta_life.token, err, sizeof(err)) == 0);
+	REQUIRE(ioas_whoami(c, &w) == 0);
+	REQUIRE(w.own_context && w.devices == 1 && w.mappings == 1);
+	REQUIRE(ioas_device_list(c, &list, &n) == 0);
+	REQUIRE(n == 1 && list[0].device == delta_life.device && list[0].ioas == delta_life.ioas);
+	REQUIRE(list[0].vendor == 0x1234 && strcmp(list[0].pci_address, "0000:00:03.0") == 0);
+	free(list);
+	/* Still attached: the domain's ranges, and the IOAS is held. */
+	REQUIRE(ioas_iova_ranges(c, delta_life.ioas, ranges, &nr, &align) == 0);
+	REQUIRE(nr == 2 && ranges[0].last == 0xfedfffff && align == 4096);
+	REQUIRE(ioas_destroy(c, delta_life.ioas) == -EBUSY);
+	REQUIRE(ioas_unmap(c, delta_life.ioas, FIXED_IOVA, 2 * MiB, &len) == 0);
+	REQUIRE(len == 2 * MiB);
+	REQUIRE(ioas_device_detach(c, delta_life.device) == 0);
+	REQUIRE(ioas_destroy(c, delta_life.ioas) == 0);
+	/* Handles go on from where they were. */
+	REQUIRE(ioas_alloc(c, &again) == 0);
+	REQUIRE(again == delta_life.ioas + 1);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(test_device_tenant_restarts)
+{
+	struct child ch;
+
+	ck_assert_int_eq(spawn_as(DELTA_UID, delta_first, &ch), 0);
+	ck_assert_int_eq(read(ch.rfd, &delta_life, sizeof(delta_life)), (ssize_t)sizeof(delta_life));
+	close(ch.rfd);
+	ck_assert_int_eq(wait_child(&ch), 0);
+	ck_assert_int_eq(delta_life.result, 0);
+	restart_daemon();
+	ck_assert_int_eq(spawn_as(DELTA_UID, delta_second, &ch), 0);
+	close(ch.rfd);
+	ck_assert_int_eq(wait_child(&ch), 0);
+}
+END_TEST
+
 START_TEST(test_holder_refuses_other_uid)
 {
 	pid_t pid;
@@ -562,6 +663,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sigkill_under_load_reclaim);
 	tcase_add_test(tc, test_holder_refuses_other_uid);
+	tcase_add_test(tc, test_device_tenant_restarts);
 	suite_add_tcase(s, tc);
 	return s;
 }
