@@ -571,8 +571,9 @@ static int cmd_ioas_alloc(struct ctl *ctl, int argc, char **argv)
 }
 
 /* Commands taking one handle and answering nothing but success. */
+/* COMMAND HANDLE: fn(handle), then "DONE WHAT HANDLE" (or JSON). */
 static int cmd_one_handle(struct ctl *ctl, int argc, char **argv,
-			  const char *what,
+			  const char *what, const char *done,
 			  int (*fn)(struct ioas_client *, uint32_t))
 {
 	char *pos[1];
@@ -597,22 +598,20 @@ static int cmd_one_handle(struct ctl *ctl, int argc, char **argv,
 		ju64(ctl, what, h);
 		jclose();
 	} else {
-		printf("%s %s %u\n",
-		       fn == ioas_destroy ? "destroyed" : "unregistered", what,
-		       h);
+		printf("%s %s %u\n", done, what, h);
 	}
 	return 0;
 }
 
 static int cmd_ioas_destroy(struct ctl *ctl, int argc, char **argv)
 {
-	return cmd_one_handle(ctl, argc, argv, "ioas", ioas_destroy);
+	return cmd_one_handle(ctl, argc, argv, "ioas", "destroyed", ioas_destroy);
 }
 
 static int cmd_unregister(struct ctl *ctl, int argc, char **argv)
 {
 	uint32_t h;
-	int r = cmd_one_handle(ctl, argc, argv, "memory",
+	int r = cmd_one_handle(ctl, argc, argv, "memory", "unregistered",
 			       ioas_memory_unregister);
 
 	if (r == 0 && argc > 1 && parse_u32(ctl, argv[1], &h) == 0)
@@ -1624,31 +1623,8 @@ static int cmd_attach_device(struct ctl *ctl, int argc, char **argv)
 
 static int cmd_detach_device(struct ctl *ctl, int argc, char **argv)
 {
-	uint32_t device;
-	char *pos[1];
-	size_t npos;
-	int r;
-
-	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
-	if (r)
-		return r;
-	if (parse_u32(ctl, pos[0], &device) < 0)
-		return bad_value(ctl, argv[0], "device", pos[0]);
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_device_detach(ctl->client, device);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	if (ctl->json) {
-		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "device", device);
-		jclose();
-	} else {
-		printf("detached device %u\n", device);
-	}
-	return 0;
+	return cmd_one_handle(ctl, argc, argv, "device", "detached",
+			      ioas_device_detach);
 }
 
 static int cmd_devices(struct ctl *ctl, int argc, char **argv)
@@ -1782,31 +1758,8 @@ static int cmd_import(struct ctl *ctl, int argc, char **argv)
 
 static int cmd_revoke(struct ctl *ctl, int argc, char **argv)
 {
-	char *pos[1];
-	uint32_t share;
-	size_t npos;
-	int r;
-
-	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
-	if (r)
-		return r;
-	if (parse_u32(ctl, pos[0], &share) < 0)
-		return bad_value(ctl, argv[0], "share", pos[0]);
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_share_revoke(ctl->client, share);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	if (ctl->json) {
-		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "share", share);
-		jclose();
-	} else {
-		printf("revoked share %u\n", share);
-	}
-	return 0;
+	return cmd_one_handle(ctl, argc, argv, "share", "revoked",
+			      ioas_share_revoke);
 }
 
 static int cmd_shares(struct ctl *ctl, int argc, char **argv)

@@ -446,31 +446,11 @@ static int probe_map_file(int ctx_fd, bool *ret_has)
 int backend_kernel_open(const char *dev_path, struct backend **ret)
 {
 	_cleanup_close_ int fd = -1;
-	struct kernel_backend *k;
-	bool has_map_file = false;
-	int r;
 
 	fd = open(dev_path ? dev_path : DEFAULT_DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-
-	r = probe_map_file(fd, &has_map_file);
-	if (r < 0)
-		return r;
-
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	k->base.ops = &kernel_ops;
-	k->base.has_map_file = has_map_file;
-	k->dev_path = strdup(dev_path ? dev_path : DEFAULT_DEV_PATH);
-	if (!k->dev_path) {
-		free(k);
-		return -ENOMEM;
-	}
-	k->fd = TAKE_FD(fd);
-	*ret = &k->base;
-	return 0;
+	return backend_kernel_adopt(dev_path, &fd, ret);
 }
 
 int backend_kernel_fd(struct backend *b)

@@ -731,6 +731,28 @@ static int ioas_apply_policy(struct tenant *t, uint32_t id, struct err *e)
 	return 0;
 }
 
+/* A backend IOAS for the tenant, its policy applied (and its own context
+ * opened first, for a device tenant). */
+static int ioas_new_backend(struct tenant *t, uint32_t *ret_id, struct err *e)
+{
+	uint32_t id;
+	int r;
+
+	r = own_context_open(t, e);
+	if (r < 0)
+		return r;
+	r = ioas_get_backend(t, &id);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_IOAS_ALLOC failed");
+	r = ioas_apply_policy(t, id, e);
+	if (r < 0) {
+		(void)ioas_put_backend(t, id, 0);
+		return r;
+	}
+	*ret_id = id;
+	return 0;
+}
+
 int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 {
 	struct ioas_obj *o;
@@ -749,20 +771,11 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 			       cite(t, POLICY_KEY_MAX_IOAS, why, sizeof(why)));
 	if (t->next_ioas_handle == 0)
 		return err_set(e, ENOSPC, "IOAS handle space exhausted");
-	r = own_context_open(t, e);
-	if (r < 0)
-		return r;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return err_set(e, ENOMEM, "out of memory");
-	r = ioas_get_backend(t, &id);
+	r = ioas_new_backend(t, &id, e);
 	if (r < 0) {
-		free(o);
-		return err_errno(e, r, "IOMMU_IOAS_ALLOC failed");
-	}
-	r = ioas_apply_policy(t, id, e);
-	if (r < 0) {
-		(void)ioas_put_backend(t, id, 0);
 		free(o);
 		return r;
 	}
@@ -2272,19 +2285,8 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 		return err_set(e, ENOMEM, "out of memory");
 	if (replay) {
 		/* A fresh context (sim): the IOAS is made again. */
-		r = own_context_open(t, e);
+		r = ioas_new_backend(t, &id, e);
 		if (r < 0) {
-			free(o);
-			return r;
-		}
-		r = ioas_get_backend(t, &id);
-		if (r < 0) {
-			free(o);
-			return err_errno(e, r, "IOMMU_IOAS_ALLOC failed");
-		}
-		r = ioas_apply_policy(t, id, e);
-		if (r < 0) {
-			(void)ioas_put_backend(t, id, 0);
 			free(o);
 			return r;
 		}

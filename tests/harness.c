@@ -440,3 +440,22 @@ int harness_connect(const struct harness_daemon *d, const char *name,
 		fprintf(stderr, "harness: connect to %s: %s\n", d->socket, err);
 	return r;
 }
+
+int harness_mapped_ioas(struct ioas_client *c, const char *name, uint64_t size,
+			uint32_t *ret_ioas, uint64_t *ret_iova)
+{
+	uint32_t mem;
+	int fd = -1, r;
+
+	r = ioas_memfd_create(name, size, &fd);
+	if (r < 0)
+		return r;
+	r = ioas_alloc(c, ret_ioas);
+	if (r == 0)
+		r = ioas_memory_register(c, fd, 0, size, &mem, NULL);
+	close(fd);
+	if (r == 0)
+		r = ioas_map(c, *ret_ioas, mem, 0, size,
+			     IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE, ret_iova);
+	return r;
+}

@@ -120,3 +120,8 @@ struct ioas_client;
  * to stderr. Returns 0 or the negative errno. */
 int harness_connect(const struct harness_daemon *d, const char *name,
 		    struct ioas_client **ret);
+
+/* A new IOAS with [0, size) of a fresh sealed memfd (named name) registered
+ * and mapped read-write at an IOVA the daemon picks. 0 or -errno. */
+int harness_mapped_ioas(struct ioas_client *c, const char *name, uint64_t size,
+			uint32_t *ret_ioas, uint64_t *ret_iova);

@@ -80,19 +80,7 @@ static int connect_client(struct ioas_client **c)
 /* One IOAS with [0, 2 MiB) of a fresh memfd mapped writeable at *iova. */
 static int mapped_ioas(struct ioas_client *c, uint32_t *ioas, uint64_t *iova)
 {
-	uint32_t mem;
-	int fd = -1, r;
-
-	if (ioas_memfd_create("shares", 2 * MiB, &fd) < 0)
-		return -1;
-	r = ioas_alloc(c, ioas);
-	if (r == 0)
-		r = ioas_memory_register(c, fd, 0, 2 * MiB, &mem, NULL);
-	close(fd);
-	if (r == 0)
-		r = ioas_map(c, *ioas, mem, 0, 2 * MiB,
-			     IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE, iova);
-	return r;
+	return harness_mapped_ioas(c, "shares", 2 * MiB, ioas, iova);
 }
 
 /* Wait (bounded) for a notification. */
