@@ -35,7 +35,11 @@ struct fdstore {
 	bool systemd;
 	int sock;            /* connection to the holder, or -1 */
 	unsigned max;        /* systemd: $FDSTORE */
-	unsigned count;      /* systemd: names we stored */
+	/* systemd: the names in its store. It refuses an fd beyond max without
+	 * telling the sender (the notification itself succeeds), so the count
+	 * must be exact: only names really stored are counted or removed. */
+	char (*names)[FDSTORE_NAME_MAX + 2];
+	size_t count;
 	char desc[PATH_MAX + 64];
 };
 
@@ -54,6 +58,35 @@ void fdstore_entries_free(struct fdstore_entry *v, size_t n)
 	for (size_t i = 0; v && i < n; i++)
 		safe_close(v[i].fd);
 	free(v);
+}
+
+static ssize_t name_index(const struct fdstore *s, const char *name)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (!strcmp(s->names[i], name))
+			return (ssize_t)i;
+	return -1;
+}
+
+static int name_add(struct fdstore *s, const char *name)
+{
+	char (*nv)[FDSTORE_NAME_MAX + 2];
+
+	if (name_index(s, name) >= 0)
+		return 0;
+	nv = realloc(s->names, (s->count + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	s->names = nv;
+	snprintf(s->names[s->count++], sizeof(*nv), "%s", name);
+	return 0;
+}
+
+static void name_del(struct fdstore *s, size_t i)
+{
+	if (i + 1 < s->count)
+		memcpy(s->names[i], s->names[s->count - 1], sizeof(*s->names));
+	s->count--;
 }
 
 static bool name_ok(const char *name)
@@ -362,7 +395,14 @@ int fdstore_take(struct fdstore *s, struct fdstore_entry **ret, size_t *ret_n,
 			snprintf(v[n].name, sizeof(v[n].name), "%s", nm);
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 			v[n++].fd = fd;
-			s->count++;
+			/* Still in systemd's store: taking is copying. */
+			if (name_add(s, nm) < 0) {
+				fdstore_entries_free(v, n);
+				for (int j = 0; names && names[j]; j++)
+					free(names[j]);
+				free(names);
+				return err_set(e, ENOMEM, "out of memory");
+			}
 		}
 		for (int j = 0; names && names[j]; j++)
 			free(names[j]);
@@ -419,17 +459,24 @@ int fdstore_put(struct fdstore *s, const char *name, int fd, struct err *e)
 		return err_set(e, EINVAL, "bad fd store name \"%s\"", name);
 	if (s->systemd) {
 #ifdef HAVE_SYSTEMD
+		/* systemd keeps every fd sent under a name: replacing is
+		 * removing first. */
+		if (name_index(s, name) >= 0)
+			fdstore_remove(s, name);
 		if (s->count >= s->max)
 			return err_set(e, ENOSPC,
 				       "systemd's fd store is full (FileDescriptorStoreMax=%u): "
 				       "the fd could not be kept for a restart",
 				       s->max);
+		if (name_add(s, name) < 0)
+			return err_set(e, ENOMEM, "out of memory");
 		snprintf(cmd, sizeof(cmd), "FDSTORE=1\nFDNAME=%s", name);
 		r = sd_pid_notify_with_fds(0, 0, cmd, &fd, 1);
-		if (r <= 0)
+		if (r <= 0) {
+			name_del(s, (size_t)name_index(s, name));
 			return err_errno(e, r < 0 ? r : -ENOTCONN,
 					 "FDSTORE=1 to systemd failed: the fd could not be kept for a restart");
-		s->count++;
+		}
 		return 0;
 #endif
 	}
@@ -446,9 +493,13 @@ void fdstore_remove(struct fdstore *s, const char *name)
 
 	if (s->systemd) {
 #ifdef HAVE_SYSTEMD
+		ssize_t i = name_index(s, name);
+
+		if (i < 0)
+			return; /* never stored: nothing to remove */
 		snprintf(cmd, sizeof(cmd), "FDSTOREREMOVE=1\nFDNAME=%s", name);
-		if (sd_notify(0, cmd) > 0 && s->count > 0)
-			s->count--;
+		(void)sd_notify(0, cmd);
+		name_del(s, (size_t)i);
 #endif
 		return;
 	}
@@ -471,6 +522,7 @@ struct fdstore *fdstore_free(struct fdstore *s)
 	if (!s)
 		return NULL;
 	safe_close(s->sock);
+	free(s->names);
 	free(s);
 	return NULL;
 }

@@ -751,7 +751,8 @@ int main(int argc, char **argv)
 	}
 
 	log_info("serving on %s (backend %s, pool of %" PRIu32 " IOAS)",
-		 o.cfg.socket_path, backend_name(b), pool_size);
+		 srv.own_socket ? o.cfg.socket_path : "the socket systemd passed",
+		 backend_name(b), pool_size);
 #ifdef HAVE_SYSTEMD
 	(void)sd_notify(0, "READY=1");
 #endif

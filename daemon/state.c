@@ -885,6 +885,8 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 			fdstore_remove(st->store, st->fds[i].name);
 	}
 	if (!adopted) {
+		/* A stored context that was not adopted goes (the store knows
+		 * whether it has one: a name never stored is not removed). */
 		fdstore_remove(st->store, STATE_IOMMUFD_NAME);
 		if (kernel) {
 			int r = fdstore_put(st->store, STATE_IOMMUFD_NAME, backend_kernel_fd(b), e);
