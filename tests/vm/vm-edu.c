@@ -9,6 +9,9 @@
  *                                    root: forks tenant A (exporter, uid
  *                                    UID_A, default 2) and becomes tenant B
  *                                    (importer with a device, default 1000)
+ *   vm-edu restart SOCKET [DEVICE]   one device tenant across a SIGKILL and
+ *                                    restart of ioasd --state-dir, in phases
+ *                                    driven by guest/95-restart.sh on stdin
  *
  * DEVICE defaults to /dev/vfio/devices/vfio0. One "ok: ..." line per check;
  * the first failed check prints "FAIL: ..." and exits 1.
@@ -1079,6 +1082,204 @@ static int mode_share(const char *sock, const char *devpath, uid_t uid_a, uid_t 
 	return 0;
 }
 
+/* ------------------------------------------------------------ restart mode */
+
+/*
+ * Phases driven by guest/95-restart.sh: after each phase we print
+ * "READY <phase>" and read one line from stdin before going on (EOF: the
+ * script went away, a failure). The script SIGKILLs the daemon after
+ * phase 1 and starts it again (same arguments, same --state-dir) after
+ * phase 2.
+ */
+static void phase_done(const char *phase)
+{
+	char line[64];
+
+	printf("READY %s\n", phase);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		fail("after phase %s: stdin closed (the test script went away)", phase);
+}
+
+/* The device copies a fresh pattern from IOVA_SRC to IOVA_DST: it lands. */
+static void copy_lands(const struct edu *e, struct mem *m, uint32_t seed, const char *what)
+{
+	mem_fill(m, 0, PAGE, seed);
+	mem_zero(m, PAGE, PAGE);
+	dma(e, IOVA_SRC, EDU_FROM_RAM);
+	dma(e, IOVA_DST, EDU_TO_RAM);
+	mem_expect_dma(m, PAGE, seed);
+	mem_check(m, what);
+}
+
+static struct ioas_client *connect_token(const char *sock, const char *token,
+					 int *ret_r, char *err, size_t errlen)
+{
+	struct ioas_client *c = NULL;
+
+	err[0] = '\0';
+	*ret_r = token ? ioas_client_connect_reclaim(sock, "vm-edu-restart", token, &c,
+						     err, errlen) :
+			 ioas_client_connect(sock, "vm-edu-restart", &c, err, errlen);
+	if (c)
+		ioas_client_set_timeout(c, 20000);
+	return c;
+}
+
+static int mode_restart(const char *sock, const char *devpath)
+{
+	struct ioas_device_info *list = NULL;
+	struct ioas_client *c;
+	struct ioas_stats st;
+	struct ioas_whoami w;
+	struct mem m = { 0 };
+	char token[64], bad[64], err[256];
+	uint32_t ioas, memory, device, n;
+	uint64_t len = 0;
+	int memfd, devfd, r;
+	struct edu e;
+
+	/* ---- phase 1: a device tenant's DMA through the first daemon */
+	who = "restart 1";
+	c = connect_or_die(sock, "vm-edu-restart");
+	if (!ioas_client_reclaim_token(c) || strlen(ioas_client_reclaim_token(c)) != 32)
+		fail("no 32-digit reclaim token at Hello (is --state-dir set?): %s",
+		     ioas_client_reclaim_token(c) ?: "(none)");
+	snprintf(token, sizeof(token), "%s", ioas_client_reclaim_token(c));
+	if (ioas_client_reclaimed(c))
+		fail("a first connection says it reclaimed restored objects");
+	MUST(c, ioas_whoami(c, &w));
+	ok("tenant %s, uid %u, reclaim token %.4s... (32 digits)", w.tenant,
+	   (unsigned)getuid(), token);
+	MUST(c, ioas_alloc(c, &ioas));
+	mem_memfd(c, &m, 4, &memfd, &memory);
+	map_fixed(c, ioas, memory, 0, IOVA_SRC, IOAS_MAP_READABLE);
+	map_fixed(c, ioas, memory, PAGE, IOVA_DST, IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE);
+	devfd = open(devpath, O_RDWR | O_CLOEXEC);
+	if (devfd < 0)
+		fail("open %s as uid %u: %s", devpath, (unsigned)getuid(), strerror(errno));
+	device = attach_or_die(c, ioas, devfd);
+	open_edu_or_die(devfd, &e);
+	copy_lands(&e, &m, 11, "RAM -> edu -> RAM through the first daemon lands exactly at the destination");
+	ok("handles: IOAS %u, memory %u, device %u", ioas, memory, device);
+	phase_done("1");
+
+	/* ---- phase 2: the daemon was SIGKILLed; nobody serves the socket */
+	who = "restart 2";
+	r = ioas_stats(c, &st);
+	if (r >= 0)
+		fail("ioas_stats succeeded after the daemon was killed");
+	ok("the old connection is dead: ioas_stats: %s", strerror(-r));
+	c = ioas_client_free(c);
+	copy_lands(&e, &m, 12, "with no daemon at all, DMA through the same IOVAs still lands exactly (context, mappings, attachment kept)");
+	copy_lands(&e, &m, 13, "... and again, with another pattern");
+	phase_done("2");
+
+	/* ---- phase 3: the daemon runs again on the same --state-dir */
+	who = "restart 3";
+	c = connect_token(sock, NULL, &r, err, sizeof(err));
+	if (r != -EBUSY)
+		fail("connect without the reclaim token before the reclaim: %s (%s), expected EBUSY",
+		     r ? strerror(-r) : "success", err);
+	ok("connect without the token before the reclaim: EBUSY (%s)", err);
+	snprintf(bad, sizeof(bad), "%s", token);
+	bad[0] = bad[0] == '0' ? '1' : '0';
+	c = connect_token(sock, bad, &r, err, sizeof(err));
+	if (r != -EKEYREJECTED)
+		fail("connect with a wrong reclaim token: %s (%s), expected EKEYREJECTED",
+		     r ? strerror(-r) : "success", err);
+	ok("connect with a wrong token: EKEYREJECTED (%s)", err);
+	c = connect_token(sock, token, &r, err, sizeof(err));
+	if (r < 0)
+		fail("ioas_client_connect_reclaim with our token: %s (%s)", strerror(-r), err);
+	if (!ioas_client_reclaimed(c))
+		fail("the reclaiming connection says it reclaimed nothing");
+	if (!ioas_client_reclaim_token(c) || strcmp(ioas_client_reclaim_token(c), token))
+		fail("the reclaim token changed across the restart");
+	ok("reclaimed with our token; the token is unchanged");
+
+	MUST(c, ioas_device_list(c, &list, &n));
+	if (n != 1 || list[0].device != device || list[0].ioas != ioas ||
+	    list[0].vendor != 0x1234 || list[0].device_id != 0x11e8)
+		fail("ioas_device_list: %u device(s), first handle %u on IOAS %u %04x:%04x; expected device %u on IOAS %u 1234:11e8",
+		     n, n ? list[0].device : 0, n ? list[0].ioas : 0,
+		     n ? list[0].vendor : 0, n ? list[0].device_id : 0, device, ioas);
+	ok("ioas_device_list: device %u (%s, %s) on IOAS %u, the same handles",
+	   list[0].device, list[0].pci_address, list[0].name, list[0].ioas);
+	free(list);
+	MUST(c, ioas_whoami(c, &w));
+	if (w.ioas != 1 || w.memory_regions != 1 || w.mappings != 2 || w.devices != 1 ||
+	    !w.own_context || w.mapped_bytes != 2 * PAGE)
+		fail("whoami after the reclaim: %u IOAS, %u memory regions, %u mappings (%" PRIu64
+		     " bytes), %u devices, own context %d; expected 1, 1, 2 (%u), 1, 1",
+		     w.ioas, w.memory_regions, w.mappings, w.mapped_bytes, w.devices,
+		     w.own_context, 2 * PAGE);
+	ok("whoami: 1 IOAS, 1 memory region, 2 mappings, 1 device, its own context");
+	/* The handles name the same objects: mapping over IOVA_DST again is
+	 * refused (it is there), and the memory handle still maps. */
+	{
+		uint64_t at = IOVA_DST;
+
+		r = ioas_map(c, ioas, memory, PAGE, PAGE,
+			     IOAS_MAP_READABLE | IOAS_MAP_FIXED_IOVA, &at);
+		if (r != -EEXIST)
+			fail("mapping over the restored IOVA %#x: %s, expected EEXIST",
+			     IOVA_DST, r ? strerror(-r) : "success");
+		ok("mapping over the restored IOVA %#x: EEXIST", IOVA_DST);
+	}
+	copy_lands(&e, &m, 14, "after the reclaim, DMA through the same IOVAs lands exactly");
+
+	/* The new daemon controls the adopted context: a new mapping ... */
+	map_fixed(c, ioas, memory, 3 * PAGE, IOVA_DST2, IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE);
+	mem_zero(&m, 3 * PAGE, PAGE);
+	dma(&e, IOVA_DST2, EDU_TO_RAM);
+	mem_expect_dma(&m, 3 * PAGE, 14);
+	mem_check(&m, "a mapping made by the new daemon is reached by the device");
+	/* ... and an unmap. */
+	MUST(c, ioas_unmap(c, ioas, IOVA_DST, PAGE, &len));
+	if (len != PAGE)
+		fail("ioas_unmap of the restored destination unmapped %" PRIu64 " bytes", len);
+	mem_fill(&m, 0, PAGE, 15);
+	dma(&e, IOVA_SRC, EDU_FROM_RAM);
+	dma(&e, IOVA_DST, EDU_TO_RAM);
+	mem_check(&m, "after ioas_unmap through the new daemon, DMA to the restored destination writes nothing");
+	dma(&e, IOVA_DST2, EDU_TO_RAM);
+	mem_expect_dma(&m, 3 * PAGE, 15);
+	mem_check(&m, "... while DMA to the still-mapped IOVA lands");
+
+	r = ioas_destroy(c, ioas);
+	if (r != -EBUSY)
+		fail("ioas_destroy of the restored IOAS with its device attached: %s, expected EBUSY",
+		     r ? strerror(-r) : "success");
+	ok("ioas_destroy of the restored IOAS with the device attached: EBUSY");
+	MUST(c, ioas_device_detach(c, device));
+	mem_zero(&m, 3 * PAGE, PAGE);
+	dma(&e, IOVA_DST2, EDU_TO_RAM);
+	mem_check(&m, "after ioas_device_detach of the restored device, DMA writes nothing");
+	MUST(c, ioas_destroy(c, ioas));
+	ok("ioas_destroy of the restored IOAS after the detach succeeds");
+
+	/* A later connection of the claimed tenant needs no token. */
+	{
+		struct ioas_client *c2 = connect_token(sock, NULL, &r, err, sizeof(err));
+
+		if (r < 0)
+			fail("a second connection without a token after the reclaim: %s (%s)",
+			     strerror(-r), err);
+		if (ioas_client_reclaimed(c2))
+			fail("a second connection says it reclaimed objects again");
+		ioas_client_free(c2);
+		ok("after the reclaim, a connection without the token is accepted");
+	}
+	edu_close(&e);
+	close(devfd);
+	ioas_client_free(c);
+	close(memfd);
+	munmap(m.p, m.len);
+	free(m.shadow);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -1092,9 +1293,12 @@ int main(int argc, char **argv)
 		return mode_share(argv[2], argc > 3 ? argv[3] : DEFAULT_DEVICE,
 				  argc == 6 ? (uid_t)parse_uid(argv[4]) : 2,
 				  argc == 6 ? (uid_t)parse_uid(argv[5]) : 1000);
+	if (!strcmp(mode, "restart") && argc >= 3 && argc <= 4)
+		return mode_restart(argv[2], argc > 3 ? argv[3] : DEFAULT_DEVICE);
 	fprintf(stderr,
 		"usage: vm-edu direct [DEVICE]\n"
 		"       vm-edu broker SOCKET [DEVICE]\n"
-		"       vm-edu share SOCKET [DEVICE [UID_A UID_B]]\n");
+		"       vm-edu share SOCKET [DEVICE [UID_A UID_B]]\n"
+		"       vm-edu restart SOCKET [DEVICE]\n");
 	return 2;
 }

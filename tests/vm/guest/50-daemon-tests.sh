@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # modes: main
 # The daemon-level tests of 'make check' (tests/test-integration, test-shares, test-devices, test-exhaustion,
-# tests/test-tenants, tests/test-badinput: static builds; and
+# tests/test-tenants, tests/test-badinput, tests/test-restart: static builds; and
 # tests/test-ioasctl.sh under busybox sh) against ioasd on the REAL kernel
 # backend, as root, with IOASD_TEST_BACKEND=kernel: the same cases, results
 # and errno that the host checks on the sim. Clients run as nobody (65534),
@@ -35,7 +35,7 @@ ok "kernel $kver: IOASD_TEST_MAP_FILE=$IOASD_TEST_MAP_FILE"
 summary=$IOASD_VM_OUT/daemon-tests.summary
 : >$summary
 failed=0
-for t in test-integration test-tenants test-shares test-devices test-exhaustion test-badinput test-ioasctl.sh; do
+for t in test-integration test-tenants test-shares test-devices test-exhaustion test-badinput test-restart test-ioasctl.sh; do
 	cmd=/bin/$t
 	case $t in
 	*.sh)
