@@ -166,7 +166,7 @@ static bool holder_serve(int c, struct held **v, size_t *n)
 			holder_reply(c, r);
 		} else if (buf[0] == 'G' && nfds == 0) {
 			for (size_t i = 0; i < *n; i++) {
-				char m[FDSTORE_NAME_MAX + 1];
+				char m[sizeof((*v)[i].name) + 1];
 
 				snprintf(m, sizeof(m), "F%s", (*v)[i].name);
 				if (wire_send(c, m, strlen(m), &(*v)[i].fd, 1) < 0)
