@@ -373,6 +373,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* SIGUSR2: stop for a restart, keeping every tenant (with --state-dir). */
+static bool stop_keeping;
+
+static void on_restart_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	(void)what;
+	log_info("%s received: stopping for a restart", strsignal((int)sig));
+	stop_keeping = true;
+	event_base_loopexit(base, NULL);
+}
+
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct event_base *base = arg;
@@ -550,6 +563,7 @@ int main(int argc, char **argv)
 		.restart_grace = 60,
 	};
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_tick = NULL;
+	struct event *ev_usr2 = NULL;
 	int listen_fd;
 	struct event_base *base = NULL;
 	struct backend *b = NULL;
@@ -680,13 +694,15 @@ int main(int argc, char **argv)
 	ev_term = evsignal_new(base, SIGTERM, on_stop_signal, base);
 	ev_int = evsignal_new(base, SIGINT, on_stop_signal, base);
 	ev_hup = evsignal_new(base, SIGHUP, on_hup, &srv);
-	if (!ev_term || !ev_int || !ev_hup) {
+	ev_usr2 = evsignal_new(base, SIGUSR2, on_restart_signal, base);
+	if (!ev_term || !ev_int || !ev_hup || !ev_usr2) {
 		log_err("cannot install signal handlers");
 		goto out;
 	}
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	event_add(ev_usr2, NULL);
 	listen_fd = listen_fd_from_systemd();
 	if (listen_fd < -1)
 		goto out;
@@ -766,6 +782,15 @@ int main(int argc, char **argv)
 	(void)sd_notify(0, "STOPPING=1");
 #endif
 	ret = EXIT_SUCCESS;
+	if (stop_keeping && st) {
+		/* Nothing is released: not the tenants, not the store, not the
+		 * kernel's objects. The process exit closes only our copies. */
+		state_stop_keep(st);
+		fflush(NULL);
+		_exit(EXIT_SUCCESS);
+	}
+	if (stop_keeping)
+		log_warn("SIGUSR2 without --state-dir: nothing can be kept; stopping cleanly");
 out:
 	if (started)
 		server_stop(&srv);
@@ -778,6 +803,8 @@ out:
 		event_free(ev_int);
 	if (ev_hup)
 		event_free(ev_hup);
+	if (ev_usr2)
+		event_free(ev_usr2);
 	if (ev_tick)
 		event_free(ev_tick);
 	pool_free(pool);

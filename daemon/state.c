@@ -841,6 +841,25 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	state_commit();
 }
 
+/*
+ * The previous run stopped for a restart and systemd then released its fd
+ * store (`systemctl stop`): the kernel let go of everything as the last
+ * copies closed. Say so for each tenant the state named: the audit trail
+ * gets the release the daemon could not record itself.
+ */
+static void store_released(struct state *st)
+{
+	IoasdState__State *m = st->loaded;
+
+	log_info("the previous run's %zu tenant(s) were released with systemd's fd store "
+		 "(a stop, not a restart): starting clean", m->n_tenants);
+	for (size_t i = 0; i < m->n_tenants; i++)
+		audit_restart(st, "store-released", m->tenants[i]->name, true, 0,
+			      "released while the daemon was stopped: the service manager "
+			      "dropped its fd store, so the kernel freed its IOASes, mappings, "
+			      "pins and devices");
+}
+
 int state_attach(struct state *st, struct server *s, struct err *e)
 {
 	struct backend *b = s->backend;
@@ -864,6 +883,8 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 		if (strcmp(was, backend_name(b)) != 0)
 			log_err("the state was written by the %s backend and this is %s: "
 				"not restored, its fds are released", was, backend_name(b));
+		else if (st->nfds == 0 && fdstore_is_systemd(st->store))
+			store_released(st);
 		else if (kernel && !adopted)
 			log_err("the state lists kernel objects but the iommufd context that "
 				"held them was not in the store (the store was lost): they are "
@@ -1041,6 +1062,26 @@ void state_stop_clean(struct state *st)
 	}
 	if (active == st)
 		active = NULL;
+}
+
+void state_stop_keep(struct state *st)
+{
+	struct tenant_totals tot;
+	char why[256];
+
+	if (!st)
+		return;
+	state_commit();
+	tenant_get_totals(&tot);
+	snprintf(why, sizeof(why),
+		 "stopping for a restart: %" PRIu32 " tenants, %" PRIu32 " IOAS, %" PRIu32
+		 " mappings, %" PRIu32 " devices kept in %s%s",
+		 tot.tenants, tot.ioas, tot.mappings, tot.devices,
+		 fdstore_describe(st->store),
+		 st->write_failing ? " (but the state file could not be written: "
+				     "the next daemon restores the last one written)" : "");
+	audit_restart(st, "stop-for-restart", NULL, true, 0, why);
+	log_info("%s", why);
 }
 
 struct state *state_free(struct state *st)

@@ -60,4 +60,13 @@ struct tenant;
 bool state_holds(const struct tenant *t);
 /* A clean stop: everything was released; empty the store, remove the file. */
 void state_stop_clean(struct state *st);
+/*
+ * A stop for a restart (SIGUSR2; the unit's KillSignal=): nothing is
+ * released. The state file is written one last time and the stop audited;
+ * the caller then exits at once, leaving every tenant to the fd store and
+ * the next daemon. Under systemd, `systemctl stop` then drops the store
+ * (the kernel releases everything as the last copies close) and the next
+ * start finds the state without its fds; `systemctl restart` keeps it.
+ */
+void state_stop_keep(struct state *st);
 struct state *state_free(struct state *st); /* NULL-safe */

@@ -25,10 +25,13 @@
  *   fd once it reports POLLHUP/POLLERR. fds sent without FDSTORE=1, and
  *   truncated messages, are dropped.
  * - SIGUSR1: SIGKILL the service and start it again with the store (what
- *   Restart= does with FileDescriptorStorePreserve=restart). SIGUSR2: write
- *   the store file now. SIGTERM/SIGINT: forward SIGTERM, wait (SIGKILL
- *   after --stop-timeout), release the store and exit with the service's
- *   status (128+signal when killed). A service that exits by itself is not
+ *   Restart= does with FileDescriptorStorePreserve=restart). SIGHUP: what
+ *   `systemctl restart` does: send --kill-signal (KillSignal=, default
+ *   SIGTERM), wait (SIGKILL after --stop-timeout), keep the store (a job is
+ *   queued) and start again. SIGUSR2: write the store file now.
+ *   SIGTERM/SIGINT: what `systemctl stop` does: send --kill-signal, wait,
+ *   release the store and exit with the service's status (128+signal when
+ *   killed). A service that exits by itself is not
  *   restarted (Restart=no): we report it and exit the same way.
  *
  * stdout: one line per event, for the test to grep:
@@ -91,10 +94,12 @@ static struct {
 	struct stored *store;
 	size_t n;
 	bool stopping;
+	bool restarting;  /* stopping for `systemctl restart`: start again */
 	struct timespec stop_deadline;
 	unsigned stop_timeout;
+	int kill_signal;  /* KillSignal= */
 } fs = { .listen_fd = -1, .notify_fd = -1, .sig_fd = -1, .max = 4096,
-	 .stop_timeout = 30 };
+	 .stop_timeout = 30, .kill_signal = SIGTERM };
 
 __attribute__((format(printf, 1, 2))) static void event(const char *fmt, ...)
 {
@@ -467,6 +472,12 @@ static void on_sigchld(void)
 		if (pid != fs.main_pid)
 			continue;
 		fs.main_pid = 0;
+		if (fs.restarting) {
+			event("exited %d", exit_status(wstatus));
+			fs.restarting = fs.stopping = false;
+			start("restarted");
+			continue;
+		}
 		finish(wstatus);
 	}
 }
@@ -493,14 +504,15 @@ static void restart(void)
 	start("restarted");
 }
 
-static void stop(void)
+static void stop(bool then_start)
 {
 	if (fs.stopping || fs.main_pid <= 0)
 		return;
 	fs.stopping = true;
+	fs.restarting = then_start;
 	clock_gettime(CLOCK_MONOTONIC, &fs.stop_deadline);
 	fs.stop_deadline.tv_sec += fs.stop_timeout;
-	(void)kill(fs.main_pid, SIGTERM);
+	(void)kill(fs.main_pid, fs.kill_signal);
 }
 
 static int poll_timeout(void)
@@ -541,9 +553,12 @@ static int make_socket(int type, const char *path)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: fake-systemd --listen SOCK --notify NOTIFY [--fdstore-max N]\n"
-		   "                    [--store-file FILE] [--stop-timeout SEC] -- COMMAND [ARG...]\n"
+		   "                    [--store-file FILE] [--stop-timeout SEC]\n"
+		   "                    [--kill-signal SIGTERM|SIGUSR2|N] -- COMMAND [ARG...]\n"
 		   "SIGUSR1: SIGKILL the service and start it again with the stored fds;\n"
-		   "SIGUSR2: write the store file; SIGTERM: stop the service and exit with its status.\n");
+		   "SIGHUP: restart it (kill signal, wait, start again with the stored fds);\n"
+		   "SIGUSR2: write the store file; SIGTERM: stop the service (kill signal),\n"
+		   "release the store and exit with the service's status.\n");
 }
 
 int main(int argc, char **argv)
@@ -554,6 +569,7 @@ int main(int argc, char **argv)
 		{ "fdstore-max", required_argument, NULL, 'm' },
 		{ "store-file", required_argument, NULL, 's' },
 		{ "stop-timeout", required_argument, NULL, 't' },
+		{ "kill-signal", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -561,7 +577,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int one = 1, c;
 
-	while ((c = getopt_long(argc, argv, "+l:n:m:s:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+l:n:m:s:t:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_path = optarg;
@@ -577,6 +593,15 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			fs.stop_timeout = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			fs.kill_signal = !strcmp(optarg, "SIGUSR2") ? SIGUSR2 :
+					 !strcmp(optarg, "SIGTERM") ? SIGTERM :
+					 atoi(optarg);
+			if (fs.kill_signal <= 0 || fs.kill_signal >= NSIG) {
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -605,6 +630,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, &fs.oldmask) < 0)
@@ -651,8 +677,11 @@ int main(int argc, char **argv)
 				write_store_file();
 				event("store %zu", fs.n);
 				break;
+			case SIGHUP:
+				stop(true);
+				break;
 			default:
-				stop();
+				stop(false);
 				break;
 			}
 		}

@@ -70,21 +70,27 @@ count_ge() { [ "$(grep -cx -- "$2" "$1")" -ge "$3" ]; }
 has() { grep -qx -- "$2" "$1"; }
 hasnt() { ! grep -qx -- "$2" "$1"; }
 
-# start NAME MAX: ioasd under fake-systemd with FileDescriptorStoreMax=MAX;
-# its events in $dir/NAME.events, its store in $dir/NAME.store.
+# start NAME MAX [KILLSIGNAL [STATEDIR]]: ioasd under fake-systemd with
+# FileDescriptorStoreMax=MAX (and KillSignal=, default SIGTERM); its events
+# in $dir/NAME.events, its store in $dir/NAME.store; a new state directory
+# unless STATEDIR names an existing one.
 start() {
-	local name=$1 max=$2
-	mkdir -m 0700 "$dir/$name.state"
+	local name=$1 max=$2 killsig=${3:-SIGTERM}
+	if [ -n "${4:-}" ]; then
+		state=$4
+	else
+		state=$dir/$name.state
+		mkdir -m 0700 "$state"
+	fi
 	mkdir -p "$dir/policy.d"
 	printf '[tenant t]\nMatchUser=%s\nLease=60\n' "$(id -u)" >"$dir/policy.d/50-t.conf"
 	sock=$dir/$name.sock
 	events=$dir/$name.events
 	store=$dir/$name.store
-	state=$dir/$name.state
 	dlog=$dir/$name.log
 	# shellcheck disable=SC2086 # VALGRIND is a command line
 	$VALGRIND "$FAKE" --listen "$sock" --notify "$dir/$name.notify" \
-		--fdstore-max "$max" --store-file "$store" -- \
+		--fdstore-max "$max" --store-file "$store" --kill-signal "$killsig" -- \
 		$VALGRIND "$IOASD" --backend "$backend" --policy-dir "$dir/policy.d" \
 		--state-dir "$state" --restart-grace 60 --no-journal --socket "$sock" \
 		>"$events" 2>"$dlog" &
@@ -263,6 +269,44 @@ check "systemd never had to refuse an fd the daemon believed stored" \
 stop
 check "FileDescriptorStoreMax=2: clean exit, empty store" \
 	eval 'test "$stopped" -eq 0 && test ! -s "$store"'
+[ $failed -eq $f0 ] || show "$events" "$dlog"
+
+# ------------------------------------------------------------ KillSignal=SIGUSR2
+# The unit stops ioasd with SIGUSR2: it exits keeping every tenant. On
+# `systemctl restart` systemd keeps the store (a job is queued) and the next
+# daemon restores; on `systemctl stop` systemd releases the store (the
+# kernel frees everything) and the next start says so and starts clean.
+f0=$failed
+start planned 16 SIGUSR2 || { not_ok "ioasd starts with KillSignal=SIGUSR2"; show "$events" "$dlog"; }
+printf 'memfd 2M\nioas-alloc\nmap $ioas $mem --iova 0x100000\nhello\n' >"$dir/planned.batch"
+ctl planned-setup 0 batch "$dir/planned.batch"
+token=$(awk '$1 == "reclaim-token" { print $2 }' "$dir/planned-setup.out")
+k=$(grep -c '^ready$' "$events")
+kill -HUP "$fpid" # systemctl restart
+wait_for "$slow" count_ge "$events" ready $((k + 1))
+check "restart with SIGUSR2: the daemon exits 0, keeping everything" \
+	eval 'has "$events" "exited 0" && grep -q "stopping for a restart: 1 tenants, 1 IOAS, 1 mappings" "$dlog"'
+check "restart with SIGUSR2: nothing was removed from the store" \
+	eval '! grep -q "^fdstoreremove" "$events" && has "$store" ioasd-mem-1'
+check "restart with SIGUSR2: the next daemon restores the tenant" \
+	grep -q "tenant t: 1 IOAS, 1 mappings, 1 memory regions" "$dlog"
+ctl planned-reclaim 0 --reclaim "$token" unmap 1 0x100000 2M
+check "restart with SIGUSR2: reclaimed, the mapping is there (unmapped 2 MiB)" \
+	grep -q "unmapped 2 MiB" "$dir/planned-reclaim.out"
+stop # systemctl stop: SIGUSR2, then systemd releases the store
+check "stop with SIGUSR2: the daemon exits 0 and keeps the state file" \
+	eval 'test "$stopped" -eq 0 && test -s "$state/state"'
+check "stop with SIGUSR2: systemd released the store, the daemon removed nothing" \
+	eval 'has "$events" "released 1" && ! grep -q "^fdstoreremove" "$events"'
+start planned2 16 SIGUSR2 "$state" ||
+	{ not_ok "ioasd starts again on the same state directory"; show "$events" "$dlog"; }
+check "start after a stop: the state without its fds is known for what it is" \
+	grep -q "released with systemd's fd store (a stop, not a restart): starting clean" "$dlog"
+ctl planned2 0 whoami
+check "start after a stop: the tenant starts empty" \
+	grep -Eq "^mappings +0 of" "$dir/planned2.out"
+stop
+check "start after a stop: clean exit" test "$stopped" -eq 0
 [ $failed -eq $f0 ] || show "$events" "$dlog"
 
 echo "1..$n"

@@ -141,15 +141,25 @@ static void teardown(void)
 		fprintf(stderr, "cleanup of %s failed\n", dir);
 }
 
-static void restart_daemon(void)
+/* Stop the daemon with sig (SIGKILL: a crash; SIGUSR2: a planned restart,
+ * which must exit 0) and start it again on the same state directory. */
+static void restart_daemon_with(int sig)
 {
 	int status;
 
-	ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
+	ck_assert_int_eq(kill(d.pid, sig), 0);
 	ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);
+	if (sig != SIGKILL)
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "the daemon did not exit 0 on signal %d", sig);
 	d.pid = 0;
 	ck_assert_int_eq(harness_daemon_stop(&d), 0); /* its socket directory */
 	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
+}
+
+static void restart_daemon(void)
+{
+	restart_daemon_with(SIGKILL);
 }
 
 /* Run fn as uid in a child that reports a first_life through a pipe as
@@ -671,7 +681,7 @@ static int delta_second(int wfd)
 	return 0;
 }
 
-START_TEST(test_device_tenant_restarts)
+static void device_tenant_restarts(int sig)
 {
 	struct child ch;
 
@@ -686,7 +696,7 @@ START_TEST(test_device_tenant_restarts)
 	delta_devfd = -1;
 	ck_assert_int_eq(wait_child(&ch), 0);
 	ck_assert_int_eq(delta_life.result, 0);
-	restart_daemon();
+	restart_daemon_with(sig);
 	ck_assert_int_eq(spawn_as(DELTA_UID, delta_second, &ch), 0);
 	close(ch.rfd);
 	ck_assert_int_eq(wait_child(&ch), 0);
@@ -695,6 +705,19 @@ START_TEST(test_device_tenant_restarts)
 	ck_assert_msg(restored_as_expected("delta"),
 		      "the restore record of delta does not say \"%s\" (%s backend)",
 		      restore_how(), harness_backend());
+}
+
+START_TEST(test_device_tenant_restarts)
+{
+	device_tenant_restarts(SIGKILL);
+}
+END_TEST
+
+/* A planned restart (SIGUSR2, the unit's KillSignal=): the same, with the
+ * daemon exiting 0 and nothing in flight. */
+START_TEST(test_device_tenant_planned_restart)
+{
+	device_tenant_restarts(SIGUSR2);
 }
 END_TEST
 
@@ -734,6 +757,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_sigkill_under_load_reclaim);
 	tcase_add_test(tc, test_holder_refuses_other_uid);
 	tcase_add_test(tc, test_device_tenant_restarts);
+	tcase_add_test(tc, test_device_tenant_planned_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
