@@ -95,9 +95,11 @@ fi
 # statically, that is reported and counted as a failure (their guest tests
 # then fail too), but the rest of the suite still runs.
 targets=(tests/vm/vm-conformance tests/vm/vm-selftest tests/vm/vm-runas)
-# Generated sources first (a named target does not pull BUILT_SOURCES).
-make -C "$build" proto/ioasd.pb-c.h proto/ioasd.pb-c.c >"$work/make-proto.log" 2>&1 ||
-	note "NOTE: generating proto/ioasd.pb-c.[ch] failed (log: $work/make-proto.log)"
+# Generated sources first (a named target does not pull BUILT_SOURCES):
+# every protocol file, the wire protocol's and the restart state's.
+make -C "$build" proto/ioasd.pb-c.h proto/ioasd.pb-c.c proto/state.pb-c.h proto/state.pb-c.c \
+	>"$work/make-proto.log" 2>&1 ||
+	note "NOTE: generating proto/*.pb-c.[ch] failed (log: $work/make-proto.log)"
 make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "${targets[@]}" >"$work/make.log" 2>&1 ||
 	{ tail -n 40 "$work/make.log" >&2; die "static build of ${targets[*]} failed (log: $work/make.log)"; }
 # So are the daemon-level tests (run in the guest with
