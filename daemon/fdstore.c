@@ -60,6 +60,8 @@ void fdstore_entries_free(struct fdstore_entry *v, size_t n)
 	free(v);
 }
 
+#ifdef HAVE_SYSTEMD
+/* The systemd side's bookkeeping of the names in its store. */
 static ssize_t name_index(const struct fdstore *s, const char *name)
 {
 	for (size_t i = 0; i < s->count; i++)
@@ -88,6 +90,7 @@ static void name_del(struct fdstore *s, size_t i)
 		memcpy(s->names[i], s->names[s->count - 1], sizeof(*s->names));
 	s->count--;
 }
+#endif
 
 static bool name_ok(const char *name)
 {
