@@ -42,3 +42,30 @@ void backend_device_format(const struct backend_device_info *d, char *buf,
 	snprintf(buf, size, "%04x:%02x:%02x.%x (%04x:%04x)", d->domain, d->bus,
 		 d->slot, d->function, d->vendor, d->device);
 }
+
+uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
+			      size_t n, uint32_t margin)
+{
+	uint32_t top = 0, swept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (known[i] > top)
+			top = known[i];
+	for (uint32_t id = 1; id <= top + margin && id != 0; id++) {
+		uint32_t num = 0;
+		uint64_t align;
+		bool listed = false;
+		int r;
+
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = known[i] == id;
+		if (listed)
+			continue;
+		/* IOVA_RANGES answers only for an IOAS (ENOENT for any other
+		 * object or none); with no room: EMSGSIZE. */
+		r = backend_iova_ranges(b, id, NULL, &num, &align);
+		if ((r == 0 || r == -EMSGSIZE) && backend_destroy(b, id) == 0)
+			swept++;
+	}
+	return swept;
+}

@@ -219,6 +219,16 @@ static inline int backend_device_detach(struct backend *b, int fd)
 	return b->ops->device_detach(b, fd);
 }
 
+/*
+ * After adopting a context kept across a restart: destroy every IOAS with an
+ * id in [1, max(known) + margin] that is not in known[] (an IOAS allocated
+ * in the instant of a kill, or a pool refill the state file never named).
+ * Ids are allocated lowest-free, so such an IOAS sits within the margin.
+ * Returns how many were destroyed.
+ */
+uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
+			      size_t n, uint32_t margin);
+
 /* "0000:00:03.0 (1234:11e8)" */
 void backend_device_format(const struct backend_device_info *d, char *buf,
 			   size_t size);

@@ -841,6 +841,74 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	state_commit();
 }
 
+/* Ids the sweep must keep: IOASes of the restored tenants in context ctx,
+ * and the new pool's (shared context only). */
+static int known_ioases(struct state *st, struct backend *ctx, uint32_t **ret,
+			size_t *ret_n)
+{
+	IoasdState__State *m = st->loaded;
+	const uint32_t *pool_ids = NULL;
+	uint32_t npool = st->s->pool ? pool_idle_ids(st->s->pool, &pool_ids) : 0;
+	size_t n = 0, cap = npool;
+	uint32_t *v;
+
+	for (size_t i = 0; i < m->n_tenants; i++)
+		cap += m->tenants[i]->n_ioases;
+	v = calloc(cap ? cap : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_tenants; i++) {
+		struct tenant *t = tenant_find(m->tenants[i]->name);
+
+		if (!t || tenant_backend(t) != ctx)
+			continue;
+		for (size_t j = 0; j < m->tenants[i]->n_ioases; j++)
+			v[n++] = m->tenants[i]->ioases[j]->id;
+	}
+	if (ctx == st->s->backend)
+		for (uint32_t i = 0; i < npool; i++)
+			v[n++] = pool_ids[i];
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * An IOAS allocated in the instant of the kill (or a pool refill the state
+ * never named; the old pool's idle ones too) is in the adopted contexts and
+ * in no table: destroy it, in the shared context and in every device
+ * tenant's own.
+ */
+static void sweep_contexts(struct state *st)
+{
+	IoasdState__State *m = st->loaded;
+
+	for (size_t i = 0; i <= m->n_tenants; i++) {
+		struct backend *ctx = st->s->backend;
+		uint32_t *known = NULL, swept;
+		size_t n = 0;
+
+		if (i < m->n_tenants) {
+			struct tenant *t = tenant_find(m->tenants[i]->name);
+
+			if (!t || !tenant_has_own_context(t) || tenant_backend(t) == ctx)
+				continue;
+			ctx = tenant_backend(t);
+		}
+		if (known_ioases(st, ctx, &known, &n) < 0) {
+			log_err("restore: out of memory checking for stray IOASes");
+			return;
+		}
+		swept = backend_sweep_ioases(ctx, known, n, 64);
+		free(known);
+		if (swept)
+			log_info("restore: %" PRIu32 " IOAS(es) in %s no table named "
+				 "(allocated as the daemon died, or idle in its pool) destroyed",
+				 swept, i < m->n_tenants ? m->tenants[i]->name :
+							   "the shared context");
+	}
+}
+
 /*
  * The previous run stopped for a restart and systemd then released its fd
  * store (`systemctl stop`): the kernel let go of everything as the last
@@ -893,8 +961,7 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 			restore_all(st, !kernel);
 			restored = st->loaded->n_tenants;
 			if (adopted)
-				for (size_t i = 0; i < st->loaded->n_pool_ids; i++)
-					(void)backend_destroy(b, st->loaded->pool_ids[i]);
+				sweep_contexts(st);
 		}
 	}
 	/* What nobody claimed of the store is released. */

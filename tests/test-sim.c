@@ -1335,6 +1335,36 @@ END_TEST
 /* ================================================================ scale */
 
 /* Thousands of areas: packed first-fit allocation, gap refill, unmap all. */
+/* Rule: after a restart, IOASes no table names are destroyed (the sweep),
+ * named ones are kept, and one a device holds survives (EBUSY). */
+START_TEST(sweep_destroys_unnamed_ioases)
+{
+	struct backend *b = sim_new();
+	const struct backend_iova_range resv[] = { { 0xfee00000, 0xfeefffff } };
+	uint32_t id, num = 0, known[] = { 2, 4 };
+	uint64_t align;
+
+	for (uint32_t i = 1; i <= 6; i++) {
+		ck_assert_int_eq(backend_ioas_alloc(b, &id), 0);
+		ck_assert_uint_eq(id, i);
+	}
+	/* 6 is held by a device domain: destroying it is EBUSY. */
+	ck_assert_int_eq(backend_sim_attach_reserved(b, 6, resv, 1, 4096), 0);
+	ck_assert_uint_eq(backend_sweep_ioases(b, known, 2, 8), 3); /* 1, 3, 5 */
+	for (uint32_t i = 1; i <= 6; i++) {
+		int r;
+		bool kept;
+
+		num = 0; /* no room: EMSGSIZE tells an IOAS that exists */
+		r = backend_iova_ranges(b, i, NULL, &num, &align);
+		kept = i == 2 || i == 4 || i == 6;
+		ck_assert_msg(kept ? (r == 0 || r == -EMSGSIZE) : r == -ENOENT,
+			      "IOAS %u: %d", i, r);
+	}
+	sim_free(b);
+}
+END_TEST
+
 START_TEST(scale_thousands_of_areas)
 {
 	struct backend *b = sim_new();
@@ -1741,6 +1771,7 @@ static Suite *sim_suite(void)
 
 	tc = tcase_create("stress");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, sweep_destroys_unnamed_ioases);
 	tcase_add_test(tc, scale_thousands_of_areas);
 	tcase_add_test(tc, random_ops_match_brute_force_model);
 	suite_add_tcase(s, tc);

@@ -138,6 +138,12 @@ grep '"tenant":"edu"' /tmp/restore.txt | grep -q 'kernel state kept' ||
 grep '"tenant":"edu"' /tmp/restore.txt | grep -q '1 IOAS, 2 mappings, 1 memory regions' ||
 	fail "the restore record of tenant edu does not count 1 IOAS, 2 mappings, 1 memory region"
 ok "restore of tenant edu: kernel state kept (adopted, not replayed)"
+# The first daemon's pool held idle IOASes no table names any more: the
+# second destroys them in the adopted context (the same sweep removes an
+# IOAS allocated in the instant of a kill).
+grep -q 'IOAS(es) in the shared context no table named' $log2 ||
+	fail "the second daemon did not destroy the old pool's idle IOASes"
+ok "the old pool's idle IOASes were destroyed in the adopted context"
 [ "$(cat $state/fdholder.pid)" = "$holder" ] ||
 	fail "the second daemon uses another fd holder (pid $(cat $state/fdholder.pid), was $holder)"
 ok "the second daemon took its fds back from the same holder (pid $holder)"
