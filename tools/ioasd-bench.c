@@ -4,7 +4,10 @@
  * map+unmap pairs for 4 KiB and 2 MiB regions, through the socket (libioas
  * against an ioasd this tool starts on a private socket) and by direct
  * backend calls in this process (same backend kind), in the same run, and
- * the ratio socket/direct. It prints figures; it is not a test.
+ * the ratio socket/direct. Then the socket path again against a daemon with
+ * --state-dir (restart support: the state file is rewritten and fsync'ed
+ * before each reply that changed the tables), and the ratio of the two, in
+ * the same run. It prints figures; it is not a test.
  *
  *   ioasd-bench --daemon PATH [--backend auto|kernel|sim] [--device PATH]
  *               [--iterations N] [--max-seconds S] [--json]
@@ -20,7 +23,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,11 +95,20 @@ static void summarize(struct series *s, uint64_t *lat, size_t n,
 
 /* The daemon under test, started the way the test suite starts it
  * (tests/harness.c): private socket, no policy, no journal. */
-static int start_daemon(struct bench *b)
+static int start_daemon(struct bench *b, const char *state_dir)
 {
-	const char *args[] = { "--backend", b->backend_arg,
-			       b->device ? "--device" : NULL, b->device, NULL };
-	int r;
+	const char *args[8] = { "--backend", b->backend_arg };
+	int n = 2, r;
+
+	if (state_dir) {
+		args[n++] = "--state-dir";
+		args[n++] = state_dir;
+	}
+	if (b->device) {
+		args[n++] = "--device";
+		args[n++] = b->device;
+	}
+	args[n] = NULL;
 
 	/* The harness starts the backend named by IOASD_TEST_BACKEND (it
 	 * is the test suite's switch): name ours. */
@@ -256,6 +270,14 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0;
 }
 
+/* "4 KiB", "2 MiB" */
+static void size_label(uint64_t size, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 " %s",
+		 size >= (1u << 20) ? size >> 20 : size >> 10,
+		 size >= (1u << 20) ? "MiB" : "KiB");
+}
+
 static void print_text(const struct bench *b, const char *sock_backend,
 		       const char *direct_backend, const struct series *s,
 		       size_t ns)
@@ -268,9 +290,7 @@ static void print_text(const struct bench *b, const char *sock_backend,
 		const struct series *x = &s[i];
 		char size[32];
 
-		snprintf(size, sizeof(size), "%" PRIu64 " %s",
-			 x->size >= (1u << 20) ? x->size >> 20 : x->size >> 10,
-			 x->size >= (1u << 20) ? "MiB" : "KiB");
+		size_label(x->size, size, sizeof(size));
 		if (x->error) {
 			printf("%-8s %-7s failed: %s\n", size, x->path,
 			       strerror(-x->error));
@@ -326,6 +346,81 @@ static void print_json(const char *sock_backend, const char *direct_backend,
 	printf("]}\n");
 }
 
+/*
+ * The socket series again against a daemon with --state-dir (a private 0700
+ * directory): what restart support costs a map+unmap pair, against the
+ * socket series of the first daemon (plain[0] and plain[2]).
+ */
+static int run_with_state(struct bench *b, const struct series *plain,
+			  const uint64_t *sizes)
+{
+	/* tmpfs, like the /run/ioasd of a real host (fsync is cheap there). */
+	char dir[] = "/dev/shm/ioasd-bench-state.XXXXXX", cmd[64], err[256] = "";
+	char size[32];
+	struct series st[2];
+	struct ioas_client *c = NULL;
+	struct statfs sfs;
+	bool on_tmpfs;
+	int r, status = 0;
+
+	if (!mkdtemp(dir)) {
+		/* No /dev/shm (some containers, the test guest): /tmp. */
+		snprintf(dir, sizeof(dir), "/tmp/ioasd-bench-state.XXXXXX");
+		if (!mkdtemp(dir)) {
+			fprintf(stderr, "ioasd-bench: mkdtemp %s: %s\n", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	on_tmpfs = statfs(dir, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC;
+	r = start_daemon(b, dir);
+	if (r == 0)
+		r = ioas_client_connect(b->socket, "ioasd-bench", &c, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "ioasd-bench: the daemon with --state-dir: %s\n",
+			err[0] ? err : strerror(-r));
+		status = r;
+	}
+	for (size_t i = 0; c && i < 2; i++) {
+		run_socket(b, c, sizes[i], &st[i]);
+		if (st[i].error)
+			status = st[i].error;
+	}
+	ioas_client_free(c);
+	if (stop_daemon(b) < 0)
+		status = -EIO;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "ioasd-bench: cleanup of %s failed\n", dir);
+	if (status < 0)
+		return status;
+	for (size_t i = 0; i < 2; i++) {
+		const struct series *p = &plain[2 * i], *x = &st[i];
+
+		if (b->json) {
+			printf("{\"state_dir\":{\"tmpfs\":%s,\"size\":%" PRIu64 ",\"pairs_per_s\":%.1f,"
+			       "\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
+			       ",\"ratio_pairs_per_s\":%.3f,\"ratio_p50\":%.3f}}\n",
+			       on_tmpfs ? "true" : "false", x->size, ops(x), x->p50, x->p99,
+			       ops(p) ? ops(x) / ops(p) : 0, ratio(x->p50, p->p50));
+			continue;
+		}
+		if (i == 0)
+			printf("with --state-dir on %s (restart support): socket pairs, same run\n",
+			       on_tmpfs ? "tmpfs" : "a disk (each fsync counts)");
+		size_label(x->size, size, sizeof(size));
+		printf("%-8s %-7s %8zu %12.0f %10.2f %10.2f %10.2f %10.2f\n",
+		       size, "state", x->n, ops(x), x->p50 / 1e3, x->p90 / 1e3,
+		       x->p99 / 1e3, x->max / 1e3);
+		printf("%-8s %-7s %8s %12.2f %10.2f %10.2f %10.2f %10.2f\n",
+		       size, "ratio", "", ops(p) ? ops(x) / ops(p) : 0,
+		       ratio(x->p50, p->p50), ratio(x->p90, p->p90),
+		       ratio(x->p99, p->p99), ratio(x->max, p->max));
+	}
+	if (!b->json)
+		printf("ratio = with --state-dir / without (pairs/s: below 1 means slower)\n");
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -336,7 +431,8 @@ static void usage(FILE *f)
 		"  --device PATH              iommufd device (default /dev/iommu)\n"
 		"  --iterations N             pairs per series (default %d)\n"
 		"  --max-seconds S            time budget per series (default %.1f)\n"
-		"  --json                     one JSON object\n"
+		"  --json                     JSON lines: the comparison, then one line per\n"
+		"                             size for the daemon with --state-dir\n"
 		"  -h, --help                 this text\n",
 		DEFAULT_ITERATIONS, DEFAULT_MAX_SECONDS);
 }
@@ -431,7 +527,7 @@ int main(int argc, char **argv)
 	snprintf(direct_name, sizeof(direct_name), "%s%s", backend_name(be),
 		 be->has_map_file ? "" : " (no MAP_FILE)");
 
-	r = start_daemon(&b);
+	r = start_daemon(&b, NULL);
 	if (r < 0) {
 		fprintf(stderr, "ioasd-bench: cannot start %s: %s\n", b.daemon,
 			strerror(-r));
@@ -472,5 +568,7 @@ int main(int argc, char **argv)
 		status = 1;
 	}
 	backend_close(be);
+	if (run_with_state(&b, s, sizes) < 0)
+		status = 1;
 	return status;
 }
