@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ioasd: command line, backend selection, event loop, signals. */
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -106,16 +107,22 @@ static void usage(FILE *f)
 		"SIZE takes K, M, G, T suffixes (powers of 1024).\n");
 }
 
-/* Parse "123", "0x1000", "2M", "64G". */
+/* Parse "123", "0x1000", "2M", "64G": decimal or 0x-hex, then an
+ * optional K, M, G or T (powers of 1024). No sign, no spaces, and no octal:
+ * "010" is ten, not eight. */
 static int parse_size(const char *s, uint64_t *ret)
 {
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
 	char *end;
 	unsigned long long v;
 	unsigned shift = 0;
 
+	if (!(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
+		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
+	v = strtoull(digits, &end, hex ? 16 : 10);
+	if (errno)
 		return -EINVAL;
 	switch (*end) {
 	case 'K': case 'k': shift = 10; end++; break;

@@ -148,6 +148,27 @@ else
 	echo "# not root: bounding set and --user not checked"
 fi
 
+# Sizes on the command line: decimal or 0x-hex with K/M/G/T, nothing else
+# (no octal, sign or spaces); a bad one is refused with exit 2 and why.
+for bad in "010x" "+4M" " 4M" "-1" "4Q" "0x" "M" "16777216T"; do
+	"$IOASD" --socket "$dir/size.sock" --backend sim --no-policy --no-journal \
+		--max-pinned-bytes "$bad" >/dev/null 2>"$dir/size.log"
+	rc=$?
+	check "--max-pinned-bytes '$bad' is refused (exit $rc)" test $rc -eq 2
+	check "--max-pinned-bytes '$bad': says why" grep -q "is not a size" "$dir/size.log"
+done
+for good in "010M:10 MiB" "0x10M:16 MiB" "0x800000:8 MiB"; do
+	"$IOASD" --socket "$dir/size.sock" --backend sim --no-policy --no-journal \
+		--max-pinned-bytes "${good%%:*}" 2>"$dir/size.log" &
+	spid=$!
+	wait_for 5 test -S "$dir/size.sock"
+	out=$("$IOASCTL" --socket "$dir/size.sock" whoami 2>&1)
+	check "--max-pinned-bytes ${good%%:*} is ${good#*:}" \
+		grep -q "^pinned .* of ${good#*:}\$" <<<"$out"
+	kill -TERM "$spid"
+	wait "$spid"
+done
+
 # ------------------------------------------------------------ unit hardening
 score_out=$(systemd-analyze security --offline=true "$builddir/systemd/ioasd.service" 2>&1)
 score=$(sed -n 's/.*Overall exposure level for ioasd.service: \([0-9.]*\).*/\1/p' <<<"$score_out")
