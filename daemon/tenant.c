@@ -141,8 +141,7 @@ struct tenant {
 	uint32_t nshares;
 	uint32_t next_share_handle;
 	uint32_t next_import_handle;
-	LIST_HEAD(, tenant_device) devices;
-	uint32_t ndevices;
+	LIST_HEAD(, tenant_device) devices; /* usage.devices of them */
 	uint32_t next_device_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
@@ -574,6 +573,38 @@ static void mapping_release(struct tenant *t, struct ioas_obj *o,
 	}
 }
 
+/*
+ * Unmap [iova, +length) of o in the backend and drop every mapping of ours
+ * inside it (undoing a copy or an import, or revoking one: the last piece
+ * of an import frees the import).
+ */
+static void range_unmap_release(struct tenant *t, struct ioas_obj *o,
+				uint64_t iova, uint64_t length)
+{
+	uint64_t last = iova + (length - 1), unmapped;
+	struct mapping *m, *next;
+
+	(void)backend_unmap(t->backend, o->id, iova, length, &unmapped);
+	for (m = mapping_first_overlap(o, iova, last); m && m->iova <= last;
+	     m = next) {
+		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		mapping_release(t, o, m);
+	}
+}
+
+/* The part of mapping m inside [first, last]: where it starts (an IOVA of
+ * m's IOAS) and how long it is. */
+static void mapping_clip(const struct mapping *m, uint64_t first, uint64_t last,
+			 uint64_t *ret_start, uint64_t *ret_length)
+{
+	uint64_t a = m->iova > first ? m->iova : first;
+	uint64_t m_last = m->iova + (m->length - 1);
+	uint64_t z = m_last < last ? m_last : last;
+
+	*ret_start = a;
+	*ret_length = z - a + 1;
+}
+
 static void ioas_release_mappings(struct tenant *t, struct ioas_obj *o)
 {
 	struct mapping *m;
@@ -591,6 +622,17 @@ static void ioas_free(struct tenant *t, struct ioas_obj *o)
 	free(o);
 }
 
+/* Record an attached device (device_free undoes it). */
+static void device_insert(struct tenant *t, struct tenant_device *d,
+			  struct ioas_obj *o)
+{
+	d->ioas = o;
+	o->ndevices++;
+	LIST_INSERT_HEAD(&t->devices, d, link);
+	t->usage.devices++;
+	totals.devices++;
+}
+
 /* Drop a device detached already, or (detach) detach it first: 0 even if the
  * client detached it itself. */
 static void device_free(struct tenant *t, struct tenant_device *d, bool detach)
@@ -604,7 +646,6 @@ static void device_free(struct tenant *t, struct tenant_device *d, bool detach)
 	if (d->stored && fd_unstore_hook)
 		fd_unstore_hook(fd_store_data, "dev", d->store_id);
 	LIST_REMOVE(d, link);
-	t->ndevices--;
 	t->usage.devices--;
 	totals.devices--;
 	safe_close(d->fd);
@@ -1357,25 +1398,14 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 	/* The kernel creates one area in dst per source area piece. */
 	for (m = mapping_first_overlap(src, src_iova, last);
 	     m && m->iova <= last; m = RB_NEXT(mapping_tree, &src->mappings, m)) {
-		uint64_t a = m->iova > src_iova ? m->iova : src_iova;
-		uint64_t m_last = m->iova + (m->length - 1);
-		uint64_t z = m_last < last ? m_last : last;
+		uint64_t a, n;
 
-		r = mapping_add(t, dst, out + (a - src_iova), z - a + 1, m->mem,
+		mapping_clip(m, src_iova, last, &a, &n);
+		r = mapping_add(t, dst, out + (a - src_iova), n, m->mem,
 				m->mem_offset + (a - m->iova), flags, NULL);
 		if (r < 0) {
-			uint64_t unmapped;
-			struct mapping *d, *next;
-
 			/* Undo the whole copy; drop what we recorded of it. */
-			(void)backend_unmap(t->backend, dst->id, out, length,
-					    &unmapped);
-			for (d = mapping_first_overlap(dst, out,
-						       out + (length - 1));
-			     d && d->iova <= out + (length - 1); d = next) {
-				next = RB_NEXT(mapping_tree, &dst->mappings, d);
-				mapping_release(t, dst, d);
-			}
+			range_unmap_release(t, dst, out, length);
 			return tracking_error(e, r, "copy");
 		}
 	}
@@ -1533,19 +1563,8 @@ static void import_revoke(struct tenant_import *imp, const char *reason)
 		.length = imp->length,
 		.reason = reason,
 	};
-	struct tenant *ti = imp->t;
-	struct ioas_obj *o = imp->ioas;
-	uint64_t last = imp->iova + (imp->length - 1), unmapped;
-	struct mapping *m, *next;
-
-	(void)backend_unmap(ti->backend, o->id, imp->iova, imp->length,
-			    &unmapped);
 	/* imp is freed with its last piece: do not touch it after. */
-	for (m = mapping_first_overlap(o, ev.iova, last); m && m->iova <= last;
-	     m = next) {
-		next = RB_NEXT(mapping_tree, &o->mappings, m);
-		mapping_release(ti, o, m);
-	}
+	range_unmap_release(imp->t, imp->ioas, ev.iova, ev.length);
 	if (revoke_hook)
 		revoke_hook(revoke_hook_data, &ev);
 }
@@ -1690,21 +1709,19 @@ static int import_map_across(struct tenant *t, struct ioas_obj *dst,
 
 	for (m = mapping_first_overlap(src, src_iova, last); m && m->iova <= last;
 	     m = RB_NEXT(mapping_tree, &src->mappings, m)) {
-		uint64_t a = m->iova > src_iova ? m->iova : src_iova;
-		uint64_t m_last = m->iova + (m->length - 1);
-		uint64_t z = m_last < last ? m_last : last;
-		uint64_t at = first_iova + done;
+		uint64_t at = first_iova + done, a, n;
 		uint32_t f = flags;
 
+		mapping_clip(m, src_iova, last, &a, &n);
 		if (done)
 			f |= BACKEND_MAP_FIXED_IOVA;
 		r = mem_map(t->backend, dst->id, f, m->mem,
-			    m->mem_offset + (a - m->iova), z - a + 1, &at);
+			    m->mem_offset + (a - m->iova), n, &at);
 		if (r < 0)
 			break;
 		if (!done)
 			first_iova = at;
-		done += z - a + 1;
+		done += n;
 	}
 	if (r < 0) {
 		uint64_t unmapped;
@@ -1825,32 +1842,23 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 	LIST_INSERT_HEAD(&t->imports, imp, tenant_link);
 	for (m = mapping_first_overlap(src, src_iova, last); m && m->iova <= last;
 	     m = RB_NEXT(mapping_tree, &src->mappings, m)) {
-		uint64_t a = m->iova > src_iova ? m->iova : src_iova;
-		uint64_t m_last = m->iova + (m->length - 1);
-		uint64_t z = m_last < last ? m_last : last;
+		uint64_t a, n;
 
-		r = mapping_add(t, dst, out + (a - src_iova), z - a + 1, m->mem,
+		mapping_clip(m, src_iova, last, &a, &n);
+		r = mapping_add(t, dst, out + (a - src_iova), n, m->mem,
 				m->mem_offset + (a - m->iova), flags & ~BACKEND_MAP_FIXED_IOVA,
 				imp);
 		if (r < 0)
 			break;
 	}
 	if (r < 0) {
-		uint64_t unmapped, ilast = out + (length - 1);
-		struct mapping *d, *next;
-
-		(void)backend_unmap(t->backend, dst->id, out, length, &unmapped);
+		/* Releasing the last piece frees imp; with none, free it here. */
 		if (imp->npieces == 0) {
 			LIST_REMOVE(imp, share_link);
 			LIST_REMOVE(imp, tenant_link);
 			free(imp);
 		}
-		/* Releasing the last piece frees imp. */
-		for (d = mapping_first_overlap(dst, out, ilast);
-		     d && d->iova <= ilast; d = next) {
-			next = RB_NEXT(mapping_tree, &dst->mappings, d);
-			mapping_release(t, dst, d);
-		}
+		range_unmap_release(t, dst, out, length);
 		return tracking_error(e, r, "import");
 	}
 	ret->import = imp->handle;
@@ -1980,7 +1988,7 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 			       "IOASes in the shared context, where devices are never bound; "
 			       "it gets a context of its own once all its connections close",
 			       t->name);
-	if (t->ndevices >= TENANT_MAX_DEVICES)
+	if (t->usage.devices >= TENANT_MAX_DEVICES)
 		return err_set(e, ENOSPC, "device limit reached: %u per tenant",
 			       TENANT_MAX_DEVICES);
 	if (t->next_device_handle == 0)
@@ -2028,13 +2036,8 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 		d->stored = true;
 	}
 	d->handle = t->next_device_handle++;
-	d->ioas = o;
 	d->info = info;
-	o->ndevices++;
-	LIST_INSERT_HEAD(&t->devices, d, link);
-	t->ndevices++;
-	t->usage.devices++;
-	totals.devices++;
+	device_insert(t, d, o);
 	*ret_handle = d->handle;
 	*ret_info = info;
 	return 0;
@@ -2198,15 +2201,10 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
 	d->fd = *fd;
 	*fd = -1;
 	d->handle = i->handle;
-	d->ioas = o;
 	d->info = i->info;
 	d->stored = true;
 	d->store_id = i->store_id;
-	o->ndevices++;
-	LIST_INSERT_HEAD(&t->devices, d, link);
-	t->ndevices++;
-	t->usage.devices++;
-	totals.devices++;
+	device_insert(t, d, o);
 	if (t->next_device_handle <= i->handle)
 		t->next_device_handle = i->handle + 1;
 	return 0;
