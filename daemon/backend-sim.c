@@ -1225,7 +1225,9 @@ static int sim_device_name(int fd, char *buf, size_t size, struct stat *st)
 	return 0;
 }
 
-static int sim_device_binding(int fd, struct sim_binding **ret)
+/* fd's binding (NULL: not bound); *st, if given, is the file's stat. */
+static int sim_device_binding(int fd, struct sim_binding **ret,
+			      struct stat *ret_st)
 {
 	struct sim_binding *bd;
 	struct stat st;
@@ -1239,6 +1241,8 @@ static int sim_device_binding(int fd, struct sim_binding **ret)
 		if (bd->dev == st.st_dev && bd->ino == st.st_ino)
 			break;
 	*ret = bd;
+	if (ret_st)
+		*ret_st = st;
 	return 0;
 }
 
@@ -1273,17 +1277,13 @@ static int sim_device_bind(struct backend *b, int fd, uint32_t *ret_dev_id)
 {
 	struct sim_binding *bd;
 	struct stat st;
-	char name[200];
 	int r;
 
-	r = sim_device_binding(fd, &bd);
+	r = sim_device_binding(fd, &bd, &st);
 	if (r < 0)
 		return r;
 	if (bd)
 		return -EINVAL; /* one device cannot be bound twice */
-	r = sim_device_name(fd, name, sizeof(name), &st);
-	if (r < 0)
-		return r;
 	bd = calloc(1, sizeof(*bd));
 	if (!bd)
 		return -ENOMEM;
@@ -1304,7 +1304,7 @@ static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
 	int r;
 
 	(void)b; /* the device acts in the context it is bound to */
-	r = sim_device_binding(fd, &bd);
+	r = sim_device_binding(fd, &bd, NULL);
 	if (r < 0)
 		return r;
 	if (!bd)
@@ -1336,7 +1336,7 @@ static int sim_device_detach(struct backend *b, int fd)
 	int r;
 
 	(void)b;
-	r = sim_device_binding(fd, &bd);
+	r = sim_device_binding(fd, &bd, NULL);
 	if (r < 0)
 		return r;
 	if (!bd)

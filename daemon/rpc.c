@@ -586,15 +586,12 @@ static int h_attach_device(struct rpc_ctx *x)
 	uint32_t h;
 	int ret;
 
+	ret = tenant_device_attach(T(x), x->fds[0], x->req->attach_device->ioas,
+				   &h, &x->dev_info, &x->has_dev, &x->err);
 	/* The identity is audited whether or not the attach is allowed. */
-	if (backend_device_identify(tenant_backend(T(x)), x->fds[0],
-				    &x->dev_info) == 0) {
-		x->has_dev = true;
+	if (x->has_dev)
 		backend_device_format(&x->dev_info, x->dev_desc,
 				      sizeof(x->dev_desc));
-	}
-	ret = tenant_device_attach(T(x), x->fds[0], x->req->attach_device->ioas,
-				   &h, &x->dev_info, &x->err);
 	if (ret < 0)
 		return ret;
 	device_info_fill(r, h, x->req->attach_device->ioas, &x->dev_info,

@@ -1949,14 +1949,21 @@ bool tenant_has_own_context(const struct tenant *t)
 
 int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 			 uint32_t *ret_handle, struct backend_device_info *ret_info,
-			 struct err *e)
+			 bool *ret_identified, struct err *e)
 {
 	struct backend_device_info info;
 	struct tenant_device *d;
 	char dev[64], bdf[16], why[400];
 	struct ioas_obj *o;
-	int r;
+	int r, id;
 
+	/* Identified first, so that every refusal can name the device; its
+	 * errors come in their place below. */
+	id = backend_device_identify(t->backend, fd, &info);
+	if (id == 0) {
+		*ret_info = info;
+		*ret_identified = true;
+	}
 	r = check_not_orphaned(t, e);
 	if (r < 0)
 		return r;
@@ -1967,7 +1974,7 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 	o = ioas_get(t, ioas, e);
 	if (!o)
 		return -ENOENT;
-	r = backend_device_identify(t->backend, fd, &info);
+	r = id;
 	if (r == -ENOTTY)
 		return err_set(e, ENOTTY,
 			       "the fd is not a VFIO device cdev (/dev/vfio/devices/vfioN)");
@@ -2039,7 +2046,6 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 	d->info = info;
 	device_insert(t, d, o);
 	*ret_handle = d->handle;
-	*ret_info = info;
 	return 0;
 }
 

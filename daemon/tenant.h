@@ -224,10 +224,12 @@ void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata);
 
 struct tenant_device;
 
-/* Does not take *fd: the daemon keeps a dup of it on success. */
+/* Does not take *fd: the daemon keeps a dup of it on success. *ret_info is
+ * set (and *ret_identified true) as soon as the device is identified, also
+ * when the attach is then refused: the audit names the device either way. */
 int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 			 uint32_t *ret_handle, struct backend_device_info *ret_info,
-			 struct err *e);
+			 bool *ret_identified, struct err *e);
 int tenant_device_detach(struct tenant *t, uint32_t handle, struct err *e);
 
 struct tenant_device_list_info {
