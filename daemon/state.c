@@ -486,37 +486,8 @@ void state_commit(void)
 
 /* ------------------------------------------------------------ fd store hooks */
 
-static void mem_name(uint64_t id, char *buf, size_t size)
-{
-	snprintf(buf, size, FDSTORE_PREFIX "mem-%" PRIu64, id);
-}
-
-static int on_mem_store(void *ud, const struct memory_region *region,
-			uint64_t *ret_id, struct err *e)
-{
-	struct state *st = ud;
-	char name[FDSTORE_NAME_MAX];
-	int r;
-
-	mem_name(st->next_store_id, name, sizeof(name));
-	r = fdstore_put(st->store, name, region->fd, e);
-	if (r < 0)
-		return r;
-	*ret_id = st->next_store_id++;
-	return 0;
-}
-
-static void on_mem_unstore(void *ud, uint64_t id)
-{
-	struct state *st = ud;
-	char name[FDSTORE_NAME_MAX];
-
-	mem_name(id, name, sizeof(name));
-	fdstore_remove(st->store, name);
-}
-
-/* A device tenant's context ("ctx") and device copies ("dev"): the same
- * id space as memory, their own names. */
+/* "ioasd-mem-N", "ioasd-ctx-N", "ioasd-dev-N": one id space, a name per
+ * kind (tenant_set_fd_store). */
 static void fd_name(const char *kind, uint64_t id, char *buf, size_t size)
 {
 	snprintf(buf, size, FDSTORE_PREFIX "%s-%" PRIu64, kind, id);
@@ -565,17 +536,6 @@ static void audit_restart(struct state *st, const char *op, const char *tenant,
 
 static int take_named_fd(struct state *st, const char *name)
 {
-	for (size_t i = 0; i < st->nfds; i++)
-		if (st->fds[i].fd >= 0 && !strcmp(st->fds[i].name, name))
-			return TAKE_FD(st->fds[i].fd);
-	return -1;
-}
-
-static int take_mem_fd(struct state *st, uint64_t id)
-{
-	char name[FDSTORE_NAME_MAX];
-
-	mem_name(id, name, sizeof(name));
 	for (size_t i = 0; i < st->nfds; i++)
 		if (st->fds[i].fd >= 0 && !strcmp(st->fds[i].name, name))
 			return TAKE_FD(st->fds[i].fd);
@@ -725,7 +685,11 @@ static void restore_all(struct state *st, bool replay)
 		}
 		for (size_t j = 0; j < x->n_memories; j++) {
 			IoasdState__Memory *y = x->memories[j];
-			int fd = take_mem_fd(st, y->store_id);
+			char name[FDSTORE_NAME_MAX];
+			int fd;
+
+			fd_name("mem", y->store_id, name, sizeof(name));
+			fd = take_named_fd(st, name);
 
 			if (fd < 0) {
 				RLOG(x->name, "memory %" PRIu32 ": its fd was not in the store", y->handle);
@@ -733,11 +697,8 @@ static void restore_all(struct state *st, bool replay)
 			}
 			if (tenant_restore_memory(ts[i], y->handle, &fd, y->offset, y->length,
 						  y->store_id, &e) < 0) {
-				char name[FDSTORE_NAME_MAX];
-
 				RLOG(x->name, "memory %" PRIu32 ": %s", y->handle, e.msg);
 				safe_close(fd);
-				mem_name(y->store_id, name, sizeof(name));
 				fdstore_remove(st->store, name);
 			}
 		}
@@ -937,7 +898,6 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 
 	st->s = s;
 	active = st;
-	tenant_set_memory_store(on_mem_store, on_mem_unstore, st);
 	tenant_set_fd_store(on_fd_store, on_fd_unstore, st);
 	if (kernel && st->have_taken_ino) {
 		struct stat sb;
@@ -1157,7 +1117,6 @@ struct state *state_free(struct state *st)
 		return NULL;
 	if (active == st) {
 		active = NULL;
-		tenant_set_memory_store(NULL, NULL, NULL);
 		tenant_set_fd_store(NULL, NULL, NULL);
 	}
 	if (st->ev_grace)

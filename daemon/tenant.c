@@ -152,9 +152,6 @@ static LIST_HEAD(, tenant) registry = LIST_HEAD_INITIALIZER(registry);
 static LIST_HEAD(, tenant_share) all_shares = LIST_HEAD_INITIALIZER(all_shares);
 static tenant_revoke_fn revoke_hook;
 static void *revoke_hook_data;
-static tenant_mem_store_fn mem_store_hook;
-static tenant_mem_unstore_fn mem_unstore_hook;
-static void *mem_store_data;
 static tenant_fd_store_fn fd_store_hook;
 static tenant_fd_unstore_fn fd_unstore_hook;
 static void *fd_store_data;
@@ -661,8 +658,8 @@ static void mem_free(struct tenant *t, struct mem_obj *m)
 		free(s);
 	}
 	RB_REMOVE(mem_tree, &t->mems, m);
-	if (m->store_id && mem_unstore_hook)
-		mem_unstore_hook(mem_store_data, m->store_id);
+	if (m->store_id && fd_unstore_hook)
+		fd_unstore_hook(fd_store_data, "mem", m->store_id);
 	memory_region_free(m->region);
 	t->usage.memory_regions--;
 	free(m);
@@ -984,8 +981,8 @@ int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
 		free(m);
 		return r;
 	}
-	if (mem_store_hook) {
-		r = mem_store_hook(mem_store_data, region, &m->store_id, e);
+	if (fd_store_hook) {
+		r = fd_store_hook(fd_store_data, "mem", region->fd, &m->store_id, e);
 		if (r < 0) {
 			/* The region took the fd: it is closed with it. */
 			memory_region_free(region);
@@ -2121,14 +2118,6 @@ bool tenant_unclaimed(const struct tenant *t)
 void tenant_set_unclaimed(struct tenant *t, bool unclaimed)
 {
 	t->unclaimed = unclaimed;
-}
-
-void tenant_set_memory_store(tenant_mem_store_fn store,
-			     tenant_mem_unstore_fn unstore, void *userdata)
-{
-	mem_store_hook = store;
-	mem_unstore_hook = unstore;
-	mem_store_data = userdata;
 }
 
 void tenant_set_fd_store(tenant_fd_store_fn store, tenant_fd_unstore_fn unstore,

@@ -269,16 +269,11 @@ bool tenant_reclaim_token_equal(const struct tenant *t, const char *token);
 bool tenant_unclaimed(const struct tenant *t);
 void tenant_set_unclaimed(struct tenant *t, bool unclaimed);
 
-/* store: a new region is to be kept (refusing fails the registration, e
- * says why); unstore: a region with that id is gone. One daemon-wide pair. */
-typedef int (*tenant_mem_store_fn)(void *userdata, const struct memory_region *r,
-				   uint64_t *ret_store_id, struct err *e);
-typedef void (*tenant_mem_unstore_fn)(void *userdata, uint64_t store_id);
-void tenant_set_memory_store(tenant_mem_store_fn store,
-			     tenant_mem_unstore_fn unstore, void *userdata);
-/* The other fds a restart needs: a device tenant's own context (kind "ctx",
- * kernel backend only) and the daemon's copy of each device ("dev"). Same
- * rules as for memory. */
+/* The fds a restart needs, by kind: every registered memory fd ("mem"), a
+ * device tenant's own context ("ctx", kernel backend only) and the daemon's
+ * copy of each device ("dev"). store: the fd is to be kept (refusing fails
+ * what needed it, e says why; ids start at 1); unstore: the fd with that id
+ * is gone. One daemon-wide pair. */
 typedef int (*tenant_fd_store_fn)(void *userdata, const char *kind, int fd,
 				  uint64_t *ret_store_id, struct err *e);
 typedef void (*tenant_fd_unstore_fn)(void *userdata, const char *kind,
