@@ -459,3 +459,22 @@ int harness_mapped_ioas(struct ioas_client *c, const char *name, uint64_t size,
 			     IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE, ret_iova);
 	return r;
 }
+
+int harness_device_open(void)
+{
+	int fd = -1, r;
+
+	if (harness_backend_is_sim()) {
+		r = ioas_sim_device_create("1234:11e8", HARNESS_SIM_PCI_ADDRESS, &fd);
+		if (r < 0)
+			fprintf(stderr, "harness: sim device: %s\n", strerror(-r));
+		return r < 0 ? r : fd;
+	}
+	fd = open(HARNESS_VFIO_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		fprintf(stderr, "harness: open %s: %s\n", HARNESS_VFIO_PATH, strerror(-r));
+		return r;
+	}
+	return fd;
+}

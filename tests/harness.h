@@ -121,6 +121,14 @@ struct ioas_client;
 int harness_connect(const struct harness_daemon *d, const char *name,
 		    struct ioas_client **ret);
 
+/* The device the device tests attach, edu's identity (1234:11e8): */
+#define HARNESS_VFIO_PATH "/dev/vfio/devices/vfio0"  /* the guest's edu */
+#define HARNESS_SIM_PCI_ADDRESS "0000:00:03.0"        /* the sim's stand-in */
+/* A fresh open of it (a VFIO file binds once): a sim device on the sim
+ * backend, HARNESS_VFIO_PATH on the kernel. The fd, or -errno (said on
+ * stderr). */
+int harness_device_open(void);
+
 /* A new IOAS with [0, size) of a fresh sealed memfd (named name) registered
  * and mapped read-write at an IOVA the daemon picks. 0 or -errno. */
 int harness_mapped_ioas(struct ioas_client *c, const char *name, uint64_t size,

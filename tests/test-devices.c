@@ -32,7 +32,6 @@
 #define DEV_UID 65534   /* AllowDevice=1234:11e8 */
 #define PLAIN_UID 1     /* no devices; shares with dev */
 #define OTHER_UID 2     /* AllowDevice= of another device */
-#define VFIO_PATH "/dev/vfio/devices/vfio0"
 
 static struct harness_daemon d;
 static char dir[PATH_MAX];
@@ -94,16 +93,12 @@ static void teardown(void)
 }
 
 /* A fresh device file: the sim's stand-in, or the guest's edu. */
+/* A fresh device file for one client (tests/harness.c). */
 static int device_open(void)
 {
-	int fd = -1;
+	int fd = harness_device_open();
 
-	if (harness_backend_is_sim()) {
-		ck_assert_int_eq(ioas_sim_device_create("1234:11e8", "0000:00:03.0", &fd), 0);
-		return fd;
-	}
-	fd = open(VFIO_PATH, O_RDWR | O_CLOEXEC);
-	ck_assert_msg(fd >= 0, "open %s: %s", VFIO_PATH, strerror(errno));
+	ck_assert_int_ge(fd, 0);
 	return fd;
 }
 

@@ -42,8 +42,6 @@
 #define FIXED_IOVA UINT64_C(0x100000)
 #define LOAD_IOVA UINT64_C(0x10000000)
 #define GRACE "3"
-#define VFIO_PATH "/dev/vfio/devices/vfio0"
-#define SIM_PCI_ADDRESS "0000:00:03.0"
 
 #define REQUIRE(cond) HARNESS_REQUIRE(cond)
 
@@ -591,16 +589,12 @@ struct device_life {
  * and inherited by it: a sim device, or the guest's edu. */
 static int delta_devfd = -1;
 
+/* A fresh device file for one client (tests/harness.c). */
 static int device_open(void)
 {
-	int fd = -1;
+	int fd = harness_device_open();
 
-	if (harness_backend_is_sim()) {
-		ck_assert_int_eq(ioas_sim_device_create("1234:11e8", SIM_PCI_ADDRESS, &fd), 0);
-		return fd;
-	}
-	fd = open(VFIO_PATH, O_RDWR | O_CLOEXEC);
-	ck_assert_msg(fd >= 0, "open %s: %s", VFIO_PATH, strerror(errno));
+	ck_assert_int_ge(fd, 0);
 	return fd;
 }
 
@@ -664,7 +658,7 @@ static int delta_second(int wfd)
 	REQUIRE(list[0].vendor == 0x1234 && list[0].device_id == 0x11e8);
 	REQUIRE(strcmp(list[0].pci_address, delta_life.pci_address) == 0);
 	REQUIRE(!harness_backend_is_sim() ||
-		strcmp(list[0].pci_address, SIM_PCI_ADDRESS) == 0);
+		strcmp(list[0].pci_address, HARNESS_SIM_PCI_ADDRESS) == 0);
 	free(list);
 	/* Still attached: the domain's ranges, and the IOAS is held. */
 	REQUIRE(ioas_iova_ranges(c, delta_life.ioas, ranges, &nr, &align) == 0);
