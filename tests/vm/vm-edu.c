@@ -381,6 +381,22 @@ static int vfio_detach(int devfd)
 #define IOVA_DST2 0x400000u /* page 3, device may read and write */
 #define IOVA_NONE 0x800000u /* never mapped */
 
+/*
+ * IOVA_DST was just unmapped: a copy of seed aimed at it writes nothing,
+ * and the same copy aimed at IOVA_DST2 (memory page 3) still lands.
+ */
+static void unmapped_dst_misses(const struct edu *e, struct mem *m, uint32_t seed,
+				const char *missed, const char *landed)
+{
+	mem_fill(m, 0, PAGE, seed);
+	dma(e, IOVA_SRC, EDU_FROM_RAM);
+	dma(e, IOVA_DST, EDU_TO_RAM);
+	mem_check(m, missed);
+	dma(e, IOVA_DST2, EDU_TO_RAM);
+	mem_expect_dma(m, 3 * PAGE, seed);
+	mem_check(m, landed);
+}
+
 static int mode_direct(const char *devpath)
 {
 	struct iofd_ioas_alloc alloc = { .size = sizeof(alloc) };
@@ -469,13 +485,9 @@ static int mode_direct(const char *devpath)
 	r = iofd_unmap(iommufd, alloc.out_ioas_id, IOVA_DST, PAGE);
 	if (r < 0)
 		fail("IOMMU_IOAS_UNMAP: %s", strerror(-r));
-	mem_fill(&m, 0, PAGE, 2);
-	dma(&e, IOVA_SRC, EDU_FROM_RAM);
-	dma(&e, IOVA_DST, EDU_TO_RAM);
-	mem_check(&m, "after IOMMU_IOAS_UNMAP, DMA to the old IOVA writes nothing");
-	dma(&e, IOVA_DST2, EDU_TO_RAM);
-	mem_expect_dma(&m, 3 * PAGE, 2);
-	mem_check(&m, "... while DMA to a still-mapped IOVA lands");
+	unmapped_dst_misses(&e, &m, 2,
+			    "after IOMMU_IOAS_UNMAP, DMA to the old IOVA writes nothing",
+			    "... while DMA to a still-mapped IOVA lands");
 
 	r = vfio_detach(devfd);
 	if (r < 0)
@@ -686,13 +698,9 @@ static int mode_broker(const char *sock, const char *devpath)
 
 	/* (d) */
 	MUST(c, ioas_unmap(c, ioas, IOVA_DST, PAGE, NULL));
-	mem_fill(&m, 0, PAGE, 2);
-	dma(&e, IOVA_SRC, EDU_FROM_RAM);
-	dma(&e, IOVA_DST, EDU_TO_RAM);
-	mem_check(&m, "(d) after ioas_unmap, DMA to the old IOVA writes nothing");
-	dma(&e, IOVA_DST2, EDU_TO_RAM);
-	mem_expect_dma(&m, 3 * PAGE, 2);
-	mem_check(&m, "(d) ... while DMA to a still-mapped IOVA lands");
+	unmapped_dst_misses(&e, &m, 2,
+			    "(d) after ioas_unmap, DMA to the old IOVA writes nothing",
+			    "(d) ... while DMA to a still-mapped IOVA lands");
 
 	/* (e) */
 	MUST(c, ioas_device_detach(c, device));
@@ -1239,13 +1247,10 @@ static int mode_restart(const char *sock, const char *devpath)
 	MUST(c, ioas_unmap(c, ioas, IOVA_DST, PAGE, &len));
 	if (len != PAGE)
 		fail("ioas_unmap of the restored destination unmapped %" PRIu64 " bytes", len);
-	mem_fill(&m, 0, PAGE, 15);
-	dma(&e, IOVA_SRC, EDU_FROM_RAM);
-	dma(&e, IOVA_DST, EDU_TO_RAM);
-	mem_check(&m, "after ioas_unmap through the new daemon, DMA to the restored destination writes nothing");
-	dma(&e, IOVA_DST2, EDU_TO_RAM);
-	mem_expect_dma(&m, 3 * PAGE, 15);
-	mem_check(&m, "... while DMA to the still-mapped IOVA lands");
+	unmapped_dst_misses(&e, &m, 15,
+			    "after ioas_unmap through the new daemon, DMA to the restored "
+			    "destination writes nothing",
+			    "... while DMA to the still-mapped IOVA lands");
 
 	r = ioas_destroy(c, ioas);
 	if (r != -EBUSY)
