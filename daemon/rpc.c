@@ -952,6 +952,7 @@ struct rpc_op {
 	const char *name;
 	rpc_handler handler;
 	unsigned nfds; /* exactly this many fds */
+	bool reads;    /* changes nothing: no state file write after it */
 };
 
 static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
@@ -960,7 +961,7 @@ static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		[IOASD__REQUEST__OP_HELLO] = { "Hello", h_hello, 0 },
 		[IOASD__REQUEST__OP_IOAS_ALLOC] = { "IoasAlloc", h_ioas_alloc, 0 },
 		[IOASD__REQUEST__OP_IOAS_DESTROY] = { "IoasDestroy", h_ioas_destroy, 0 },
-		[IOASD__REQUEST__OP_IOVA_RANGES] = { "IovaRanges", h_iova_ranges, 0 },
+		[IOASD__REQUEST__OP_IOVA_RANGES] = { "IovaRanges", h_iova_ranges, 0, true },
 		[IOASD__REQUEST__OP_ALLOW_IOVAS] = { "AllowIovas", h_allow_iovas, 0 },
 		[IOASD__REQUEST__OP_REGISTER_MEMORY] = { "RegisterMemory", h_register_memory, 1 },
 		[IOASD__REQUEST__OP_UNREGISTER_MEMORY] = { "UnregisterMemory", h_unregister_memory, 0 },
@@ -968,15 +969,15 @@ static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		[IOASD__REQUEST__OP_UNMAP] = { "Unmap", h_unmap, 0 },
 		[IOASD__REQUEST__OP_COPY] = { "Copy", h_copy, 0 },
 		[IOASD__REQUEST__OP_OPTION] = { "Option", h_option, 0 },
-		[IOASD__REQUEST__OP_STATS] = { "Stats", h_stats, 0 },
-		[IOASD__REQUEST__OP_WHOAMI] = { "Whoami", h_whoami, 0 },
+		[IOASD__REQUEST__OP_STATS] = { "Stats", h_stats, 0, true },
+		[IOASD__REQUEST__OP_WHOAMI] = { "Whoami", h_whoami, 0, true },
 		[IOASD__REQUEST__OP_SHARE_EXPORT] = { "ShareExport", h_share_export, 0 },
 		[IOASD__REQUEST__OP_SHARE_IMPORT] = { "ShareImport", h_share_import, 0 },
 		[IOASD__REQUEST__OP_SHARE_REVOKE] = { "ShareRevoke", h_share_revoke, 0 },
-		[IOASD__REQUEST__OP_SHARE_LIST] = { "ShareList", h_share_list, 0 },
+		[IOASD__REQUEST__OP_SHARE_LIST] = { "ShareList", h_share_list, 0, true },
 		[IOASD__REQUEST__OP_ATTACH_DEVICE] = { "AttachDevice", h_attach_device, 1 },
 		[IOASD__REQUEST__OP_DETACH_DEVICE] = { "DetachDevice", h_detach_device, 0 },
-		[IOASD__REQUEST__OP_DEVICE_LIST] = { "DeviceList", h_device_list, 0 },
+		[IOASD__REQUEST__OP_DEVICE_LIST] = { "DeviceList", h_device_list, 0, true },
 	};
 
 	if ((size_t)op >= ARRAY_SIZE(ops) || !ops[op].handler)
@@ -1061,8 +1062,10 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 				 resp.error, resp.message,
 				 x.has_dev ? x.dev_desc : NULL);
 	/* Restart support: the state file says what this reply reports
-	 * before the client can see it. */
-	state_commit();
+	 * before the client can see it (a read changed nothing: no need to
+	 * pack the whole state to find that out). */
+	if (!op || !op->reads)
+		state_commit();
 	(void)pack_and_queue(c, &resp);
 out:
 	free(x.ranges);
