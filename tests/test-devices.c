@@ -18,15 +18,18 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "ioas.h"
+#include "tenant.h" /* TENANT_MAX_DEVICES */
 
 #define MiB (UINT64_C(1) << 20)
 #define DEV_UID 65534   /* AllowDevice=1234:11e8 */
@@ -39,13 +42,30 @@ static bool root;
 
 #define REQUIRE(cond) HARNESS_REQUIRE(cond)
 
-static void start(const char *policy)
+/* The test policy; plain_devices gives "plain" AllowDevice= too (reload). */
+static void write_policy(bool plain_devices)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/policy.d/50-devices.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"[tenant dev]\nMatchUser=%u\nAllowDevice=1234:11e8\n"
+		"ImportFrom=plain\nExportTo=plain\n\n"
+		"[tenant plain]\nMatchUser=%u\nExportTo=dev\nImportFrom=dev\n%s\n"
+		"[tenant other]\nMatchUser=%u\nAllowDevice=abcd:0001\n",
+		geteuid() == 0 ? DEV_UID : (unsigned)getuid(), PLAIN_UID,
+		plain_devices ? "AllowDevice=1234:11e8\n" : "", OTHER_UID);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void start(bool policy)
 {
 	char tmpl[] = "/tmp/ioasd-devices.XXXXXX", pdir[PATH_MAX + 16];
-	char path[PATH_MAX + 32];
 	const char *args[] = { "--policy-dir", pdir, "-v", NULL };
 	const char *args_np[] = { "--no-policy", "-v", NULL };
-	FILE *f;
 
 	root = geteuid() == 0;
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
@@ -54,32 +74,19 @@ static void start(const char *policy)
 	if (policy) {
 		snprintf(pdir, sizeof(pdir), "%s/policy.d", dir);
 		ck_assert_int_eq(mkdir(pdir, 0755), 0);
-		snprintf(path, sizeof(path), "%s/50-devices.conf", pdir);
-		f = fopen(path, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(policy, f);
-		ck_assert_int_eq(fclose(f), 0);
+		write_policy(false);
 	}
 	ck_assert_int_eq(harness_daemon_start(&d, policy ? args : args_np), 0);
 }
 
 static void setup(void)
 {
-	char text[1024];
-
-	snprintf(text, sizeof(text),
-		 "[tenant dev]\nMatchUser=%u\nAllowDevice=1234:11e8\n"
-		 "ImportFrom=plain\nExportTo=plain\n\n"
-		 "[tenant plain]\nMatchUser=%u\nExportTo=dev\nImportFrom=dev\n\n"
-		 "[tenant other]\nMatchUser=%u\nAllowDevice=abcd:0001\n",
-		 geteuid() == 0 ? DEV_UID : (unsigned)getuid(), PLAIN_UID,
-		 OTHER_UID);
-	start(text);
+	start(true);
 }
 
 static void setup_no_policy(void)
 {
-	start(NULL);
+	start(false);
 }
 
 static void teardown(void)
@@ -229,6 +236,52 @@ START_TEST(device_released_with_tenant)
 }
 END_TEST
 
+/* --- refusals the kernel's one edu cannot show (sim only) ---------------- */
+
+static int sim_limits(void *arg)
+{
+	int fds[TENANT_MAX_DEVICES + 1], bad = -1;
+	struct ioas_device_info info;
+	struct ioas_client *c;
+	uint32_t ioas;
+
+	(void)arg;
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_alloc(c, &ioas) == 0);
+	/* Rule: a VFIO device that is not a PCI device is ENODEV. */
+	bad = memfd_create("ioasd-sim-device:not-a-pci-device", MFD_CLOEXEC);
+	REQUIRE(bad >= 0);
+	REQUIRE(ioas_device_attach(c, ioas, bad, &info) == -ENODEV);
+	REQUIRE(strstr(ioas_client_last_error(c), "not a PCI device") != NULL);
+	close(bad);
+	/* Rule: at most TENANT_MAX_DEVICES devices per tenant (ENOSPC). */
+	for (unsigned i = 0; i <= TENANT_MAX_DEVICES; i++)
+		REQUIRE(ioas_sim_device_create("1234:11e8", "0000:00:03.0", &fds[i]) == 0);
+	for (unsigned i = 0; i < TENANT_MAX_DEVICES; i++)
+		REQUIRE(ioas_device_attach(c, ioas, fds[i], &info) == 0);
+	REQUIRE(ioas_device_attach(c, ioas, fds[TENANT_MAX_DEVICES], &info) == -ENOSPC);
+	REQUIRE(strstr(ioas_client_last_error(c), "device limit") != NULL);
+	for (unsigned i = 0; i <= TENANT_MAX_DEVICES; i++)
+		close(fds[i]);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(device_limits_sim)
+{
+	int base;
+
+	if (!harness_backend_is_sim()) {
+		fprintf(stderr, "test-devices: kernel backend: one edu device, no ENODEV/ENOSPC case\n");
+		return;
+	}
+	base = harness_fd_count_settled(d.pid, 2000);
+	ck_assert_int_eq(harness_run_client_as(dev_uid(), dev_uid(), sim_limits, NULL), 0);
+	/* Every device copy the daemon kept went with the tenant. */
+	ck_assert_int_eq(harness_wait_fd_count(d.pid, base, 2000), base);
+}
+END_TEST
+
 /* --- refusals by policy -------------------------------------------------- */
 
 static int refused(void *arg)
@@ -281,6 +334,74 @@ static int no_policy_refused(void *arg)
 	ioas_client_free(c);
 	return 0;
 }
+
+/* A tenant given AllowDevice= by a reload while it holds an IOAS in the
+ * shared context: EXDEV (an IOAS cannot move between contexts). */
+struct reload_sync {
+	int to_parent[2], to_child[2];
+	int devfd;
+};
+
+static int plain_reloaded(void *arg)
+{
+	struct reload_sync *p = arg;
+	struct ioas_device_info info;
+	struct ioas_whoami w;
+	struct ioas_client *c;
+	uint32_t ioas;
+	char byte = 0;
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_alloc(c, &ioas) == 0);
+	REQUIRE(ioas_whoami(c, &w) == 0 && !w.own_context);
+	REQUIRE(write(p->to_parent[1], &byte, 1) == 1);
+	REQUIRE(read(p->to_child[0], &byte, 1) == 1);
+	/* The daemon reloads on SIGHUP: wait until this tenant has it. */
+	for (int i = 0; i < 200; i++) {
+		REQUIRE(ioas_whoami(c, &w) == 0);
+		if (w.allow_device[0])
+			break;
+		usleep(10000);
+	}
+	REQUIRE(strcmp(w.allow_device, "1234:11e8") == 0);
+	REQUIRE(!w.own_context);
+	REQUIRE(ioas_device_attach(c, ioas, p->devfd, &info) == -EXDEV);
+	REQUIRE(strstr(ioas_client_last_error(c), "reload") != NULL);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(device_exdev_after_reload)
+{
+	struct reload_sync p;
+	int status;
+	pid_t pid;
+	char byte = 0;
+
+	if (!root) {
+		fprintf(stderr, "test-devices: not root: the reload case is skipped\n");
+		return;
+	}
+	p.devfd = device_open();
+	ck_assert_int_eq(pipe(p.to_parent), 0);
+	ck_assert_int_eq(pipe(p.to_child), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(harness_run_client_as(PLAIN_UID, PLAIN_UID, plain_reloaded, &p) == 0 ? 0 : 1);
+	ck_assert_int_eq(read(p.to_parent[0], &byte, 1), 1);
+	write_policy(true);
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert_int_eq(write(p.to_child[1], &byte, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(p.devfd);
+	for (int i = 0; i < 2; i++) {
+		close(p.to_parent[i]);
+		close(p.to_child[i]);
+	}
+}
+END_TEST
 
 START_TEST(device_refused_without_policy)
 {
@@ -427,6 +548,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, device_rules);
 	tcase_add_test(tc, device_released_with_tenant);
 	tcase_add_test(tc, device_refused_by_policy);
+	tcase_add_test(tc, device_limits_sim);
+	tcase_add_test(tc, device_exdev_after_reload);
 	tcase_add_test(tc, shares_cross_contexts);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(np, setup_no_policy, teardown);

@@ -157,6 +157,16 @@ for bad in "010x" "+4M" " 4M" "-1" "4Q" "0x" "M" "16777216T"; do
 	check "--max-pinned-bytes '$bad' is refused (exit $rc)" test $rc -eq 2
 	check "--max-pinned-bytes '$bad': says why" grep -q "is not a size" "$dir/size.log"
 done
+# SIGUSR2 (stop for a restart) without --state-dir has nothing to keep:
+# a clean stop, exit 0, and it says so.
+"$IOASD" --socket "$dir/usr2.sock" --backend sim --no-policy --no-journal 2>"$dir/usr2.log" &
+upid=$!
+wait_for 5 test -S "$dir/usr2.sock"
+kill -USR2 "$upid"
+wait "$upid"
+check "SIGUSR2 without --state-dir: a clean stop (exit 0)" test $? -eq 0
+check "SIGUSR2 without --state-dir: says nothing can be kept" \
+	grep -q "SIGUSR2 without --state-dir: nothing can be kept" "$dir/usr2.log"
 for good in "010M:10 MiB" "0x10M:16 MiB" "0x800000:8 MiB"; do
 	"$IOASD" --socket "$dir/size.sock" --backend sim --no-policy --no-journal \
 		--max-pinned-bytes "${good%%:*}" 2>"$dir/size.log" &
