@@ -123,6 +123,26 @@ static void conn_on_slow(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
+/* A connection holds a slot of the daemon-wide, per-uid and per-tenant
+ * connection limits from accept on; one that never says Hello would hold it
+ * for ever. */
+static void conn_on_hello_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char why[160];
+
+	if (c->hello_done)
+		return;
+	snprintf(why, sizeof(why), "sent no Hello within %u s of connecting",
+		 c->server->cfg.hello_timeout_sec);
+	log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
+		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
+	rpc_audit(c, "hello-timeout", NULL, NULL, ETIMEDOUT, why);
+	rpc_send_error(c, 0, ETIMEDOUT, why);
+	(void)conn_flush(c);
+	conn_free(c);
+}
+
 static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 {
 	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
@@ -251,7 +271,8 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->ev_slow = evtimer_new(s->base, conn_on_slow, c);
-	if (!c->ev_read || !c->ev_write || !c->ev_slow) {
+	c->ev_hello = evtimer_new(s->base, conn_on_hello_timeout, c);
+	if (!c->ev_read || !c->ev_write || !c->ev_slow || !c->ev_hello) {
 		conn_free(c);
 		return -ENOMEM;
 	}
@@ -294,6 +315,11 @@ void conn_start(struct conn *c, struct tenant *t)
 	s->nconns++;
 	c->listed = true;
 	event_add(c->ev_read, NULL);
+	if (s->cfg.hello_timeout_sec) {
+		struct timeval tv = { .tv_sec = s->cfg.hello_timeout_sec };
+
+		evtimer_add(c->ev_hello, &tv);
+	}
 }
 
 struct conn *conn_free(struct conn *c)
@@ -308,6 +334,8 @@ struct conn *conn_free(struct conn *c)
 		event_free(c->ev_write);
 	if (c->ev_slow)
 		event_free(c->ev_slow);
+	if (c->ev_hello)
+		event_free(c->ev_hello);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
 		free(m);

@@ -40,6 +40,7 @@ struct conn {
 	bool closing;              /* refuse further input; free once flushed */
 	bool read_paused;          /* output queue above its high watermark */
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
+	struct event *ev_hello;    /* drops a peer that has not said Hello in time */
 	bool listed;               /* in server->conns and counted */
 	struct tenant *tenant;
 	TAILQ_HEAD(, outmsg) outq;

@@ -79,6 +79,8 @@ static void usage(FILE *f)
 		"  --max-pinned-bytes SIZE    per connection (default 16G)\n"
 		"  --slow-client-timeout SEC  drop a client that leaves 1 MiB of replies\n"
 		"                             unread for SEC seconds (default 10)\n"
+		"  --hello-timeout SEC        drop a client that has not sent Hello SEC\n"
+		"                             seconds after connecting (default 5)\n"
 		"  --policy-dir DIR           tenant policy files (default " DEFAULT_POLICY_DIR ")\n"
 		"  --no-policy                development mode: every connection is its own\n"
 		"                             tenant with the --max-* limits below\n"
@@ -157,7 +159,7 @@ enum {
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
-	OPT_SLOW_CLIENT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE,
+	OPT_SLOW_CLIENT, OPT_HELLO_TIMEOUT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -185,6 +187,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "slow-client-timeout", required_argument, NULL, OPT_SLOW_CLIENT },
+		{ "hello-timeout", required_argument, NULL, OPT_HELLO_TIMEOUT },
 		{ "test-mock-domains", no_argument, NULL, OPT_TEST_MOCK_DOMAINS },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "restart-grace", required_argument, NULL, OPT_RESTART_GRACE },
@@ -335,6 +338,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			o->cfg.slow_client_sec = u;
+			break;
+		case OPT_HELLO_TIMEOUT:
+			if (parse_u32(optarg, &u) < 0 || u == 0 || u > 3600) {
+				fprintf(stderr, "ioasd: --hello-timeout: '%s' is not 1..3600 seconds\n", optarg);
+				return -EINVAL;
+			}
+			o->cfg.hello_timeout_sec = u;
 			break;
 		case OPT_STATE_DIR:
 			if (optarg[0] != '/') {
@@ -555,6 +565,7 @@ int main(int argc, char **argv)
 			.max_connections_per_uid = 64,
 			.max_outq_bytes = 1u << 20,
 			.slow_client_sec = 10,
+			.hello_timeout_sec = 5,
 			.limits = {
 				.max_ioas = 64,
 				.max_memory_regions = 256,

@@ -25,6 +25,7 @@ struct server_config {
 	uint32_t max_connections_per_uid;
 	size_t max_outq_bytes;             /* per connection, reading pauses above */
 	unsigned slow_client_sec;          /* a peer paused this long is dropped */
+	unsigned hello_timeout_sec;        /* a peer silent this long after connect is dropped */
 	/* Without a policy (--no-policy) every connection is its own tenant
 	 * with these limits; with one, max_region_size still applies. */
 	struct tenant_limits limits;

@@ -159,6 +159,64 @@ START_TEST(non_reading_client_is_dropped)
 }
 END_TEST
 
+/* A connection that never says Hello holds a place under every connection
+ * limit: it is dropped after --hello-timeout with one error datagram, and
+ * audited. One that did say Hello is not. */
+START_TEST(silent_client_is_dropped_after_hello_timeout)
+{
+	char dir[] = "/tmp/ioasd-hello-XXXXXX", log[64], line[4096], eno[32];
+	uint8_t buf[512];
+	const char *args[] = { "--backend", "sim", "--hello-timeout", "1",
+			       "--audit-log", log, NULL };
+	struct ioas_client *c = NULL;
+	struct ioas_stats st;
+	Ioasd__Response *resp;
+	struct pollfd p;
+	bool audited = false;
+	FILE *f;
+	int s, base;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/audit.jsonl", dir);
+	start(args);
+	ck_assert_int_eq(try_connect(&c, NULL, 0), 0);
+	base = harness_fd_count_settled(d.pid, 2000);
+	s = harness_raw_connect(&d);
+	ck_assert_int_ge(s, 0);
+	/* One error datagram (id 0, ETIMEDOUT), then the close. */
+	p = (struct pollfd){ .fd = s, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	n = recv(s, buf, sizeof(buf), 0);
+	ck_assert_int_gt(n, 0);
+	resp = ioasd__response__unpack(NULL, (size_t)n, buf);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_int_eq(resp->id, 0);
+	ck_assert_int_eq(resp->error, ETIMEDOUT);
+	ck_assert_msg(resp->message && strstr(resp->message, "no Hello"), "%s",
+		      resp->message ? resp->message : "(none)");
+	ioasd__response__free_unpacked(resp, NULL);
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(recv(s, buf, sizeof(buf), 0), 0);
+	close(s);
+	ck_assert_int_eq(harness_wait_fd_count(d.pid, base, 5000), base);
+	/* The client that said Hello long ago is still served. */
+	ck_assert_int_eq(ioas_stats(c, &st), 0);
+	ioas_client_free(c);
+	f = fopen(log, "re");
+	ck_assert_ptr_nonnull(f);
+	snprintf(eno, sizeof(eno), "\"errno\":%d,", ETIMEDOUT);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "\"op\":\"hello-timeout\"") && strstr(line, eno))
+			audited = true;
+	fclose(f);
+	ck_assert_msg(audited, "no hello-timeout record in %s", log);
+	stop();
+	unlink(log);
+	rmdir(dir);
+}
+END_TEST
+
 /* Out of fds, the daemon pauses accept instead of spinning or dying, and
  * resumes when fds are free again. */
 START_TEST(accept_pauses_on_emfile_and_recovers)
@@ -212,6 +270,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, per_uid_limit_leaves_other_uids_alone);
 	tcase_add_test(tc, non_reading_client_is_dropped);
 	tcase_add_test(tc, accept_pauses_on_emfile_and_recovers);
+	tcase_add_test(tc, silent_client_is_dropped_after_hello_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
