@@ -57,6 +57,7 @@ struct mapping {
 	uint64_t mem_offset;
 	uint32_t flags;
 	struct tenant_import *imp; /* a piece of this import, or NULL */
+	bool outside_policy; /* made before a reload or restart narrowed AllowedIOVA */
 };
 RB_HEAD(mapping_tree, mapping);
 static int mapping_cmp(const struct mapping *a, const struct mapping *b)
@@ -74,6 +75,10 @@ struct ioas_obj {
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
+	/* The tenant's own AllowIovas narrowing (NULL, 0: none), kept so
+	 * that a reload can apply the new policy without widening it. */
+	struct policy_range *own_allowed;
+	uint32_t n_own_allowed;
 };
 RB_HEAD(ioas_tree, ioas_obj);
 static int ioas_cmp(const struct ioas_obj *a, const struct ioas_obj *b)
@@ -172,6 +177,34 @@ static const char *cite(const struct tenant *t, enum policy_key k, char *buf,
 	snprintf(buf, size, " (%s of tenant %s at %s)", policy_key_name(k),
 		 t->name, where);
 	return buf;
+}
+
+/*
+ * The one check that keeps a tenant's mappings inside its AllowedIOVA=.
+ * Every IOVA range the daemon puts into a tenant's IOAS passes here:
+ * fixed-IOVA requests before the backend sees them (check_map_policy),
+ * each later piece of a cross-context import before it is mapped, and
+ * every piece of every mapping, whoever chose its IOVA, as it enters the
+ * tables (mapping_add) — which is what catches an IOVA the kernel picked
+ * outside the policy (an IOAS whose allowed list a reload could not
+ * narrow).
+ */
+static bool iova_in_policy(const struct tenant *t, uint64_t iova,
+			   uint64_t length)
+{
+	return !t->pt || policy_tenant_iova_allowed(t->pt, iova, length);
+}
+
+static int iova_refused(const struct tenant *t, uint64_t iova, uint64_t length,
+			struct err *e)
+{
+	char why[400];
+
+	return err_set(e, EPERM,
+		       "IOVA range [0x%" PRIx64 ", +0x%" PRIx64
+		       ") is outside AllowedIOVA%s",
+		       iova, length,
+		       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
 }
 
 /* New work is refused for a tenant whose policy section was removed. */
@@ -553,6 +586,8 @@ static void mapping_release(struct tenant *t, struct ioas_obj *o,
 	t->usage.mappings--;
 	totals.mappings--;
 	t->usage.mapped_bytes -= m->length;
+	if (m->outside_policy)
+		t->usage.mappings_outside_policy--;
 	m->mem->nmappings--;
 	freed = pin_del(&m->mem->pins, m->mem_offset,
 			m->mem_offset + m->length);
@@ -616,6 +651,7 @@ static void ioas_free(struct tenant *t, struct ioas_obj *o)
 	RB_REMOVE(ioas_tree, &t->ioases, o);
 	t->usage.ioas--;
 	totals.ioas--;
+	free(o->own_allowed);
 	free(o);
 }
 
@@ -1063,6 +1099,8 @@ static int test_check_mapping(struct tenant *t, struct ioas_obj *o,
 
 static int tracking_error(struct err *e, int r, const char *what)
 {
+	if (r == -EPERM)
+		return r; /* mapping_add said why */
 	if (r == -EIO)
 		return err_set(e, EIO,
 			       "test hook: the kernel's mock domain does not translate the new %s "
@@ -1071,16 +1109,25 @@ static int tracking_error(struct err *e, int r, const char *what)
 	return err_set(e, ENOMEM, "out of memory tracking the %s", what);
 }
 
-/* -ENOMEM, or -EIO from the test hook's check (nothing recorded then). */
+/*
+ * Record a mapping the backend made. -EPERM (e says why) for a new one
+ * outside AllowedIOVA; a restored one there is kept and counted as outside
+ * the policy instead (it was made before the policy narrowed). -ENOMEM, or
+ * -EIO from the test hook's check. Nothing recorded on failure: the caller
+ * undoes the backend's mapping.
+ */
 static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 		       uint64_t length, struct mem_obj *mem,
 		       uint64_t mem_offset, uint32_t flags,
-		       struct tenant_import *imp)
+		       struct tenant_import *imp, bool restored, struct err *e)
 {
+	bool outside = !iova_in_policy(t, iova, length);
 	struct mapping *m;
 	int64_t added;
 	int r;
 
+	if (outside && !restored)
+		return iova_refused(t, iova, length, e);
 	r = test_check_mapping(t, o, iova, length, mem, mem_offset);
 	if (r < 0)
 		return r;
@@ -1098,6 +1145,9 @@ static int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 	m->mem_offset = mem_offset;
 	m->flags = flags;
 	m->imp = imp;
+	m->outside_policy = outside;
+	if (outside)
+		t->usage.mappings_outside_policy++;
 	if (imp)
 		imp->npieces++;
 	RB_INSERT(mapping_tree, &o->mappings, m);
@@ -1153,13 +1203,8 @@ static int check_map_policy(struct tenant *t, uint32_t flags, uint64_t iova,
 			       cite(t, POLICY_KEY_ACCESS, why, sizeof(why)));
 	/* The kernel applies ALLOW_IOVAS to the IOVAs it picks, not to fixed
 	 * ones: the daemon is what keeps a tenant inside its ranges. */
-	if ((flags & BACKEND_MAP_FIXED_IOVA) &&
-	    !policy_tenant_iova_allowed(t->pt, iova, length))
-		return err_set(e, EPERM,
-			       "IOVA range [0x%" PRIx64 ", +0x%" PRIx64
-			       ") is outside AllowedIOVA%s",
-			       iova, length,
-			       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
+	if ((flags & BACKEND_MAP_FIXED_IOVA) && !iova_in_policy(t, iova, length))
+		return iova_refused(t, iova, length, e);
 	return 0;
 }
 
@@ -1233,7 +1278,7 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 				 t->backend->has_map_file ?
 					 "IOMMU_IOAS_MAP_FILE" :
 					 "IOMMU_IOAS_MAP");
-	r = mapping_add(t, o, out, length, mem, offset, flags, NULL);
+	r = mapping_add(t, o, out, length, mem, offset, flags, NULL, false, e);
 	if (r < 0) {
 		uint64_t unmapped;
 
@@ -1399,7 +1444,7 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 
 		mapping_clip(m, src_iova, last, &a, &n);
 		r = mapping_add(t, dst, out + (a - src_iova), n, m->mem,
-				m->mem_offset + (a - m->iova), flags, NULL);
+				m->mem_offset + (a - m->iova), flags, NULL, false, e);
 		if (r < 0) {
 			/* Undo the whole copy; drop what we recorded of it. */
 			range_unmap_release(t, dst, out, length);
@@ -1710,8 +1755,15 @@ static int import_map_across(struct tenant *t, struct ioas_obj *dst,
 		uint32_t f = flags;
 
 		mapping_clip(m, src_iova, last, &a, &n);
-		if (done)
+		if (done) {
 			f |= BACKEND_MAP_FIXED_IOVA;
+			/* The kernel placed only the first piece inside
+			 * the allowed ranges; the rest follow it. */
+			if (!iova_in_policy(t, at, n)) {
+				r = iova_refused(t, at, n, e);
+				break;
+			}
+		}
 		r = mem_map(t->backend, dst->id, f, m->mem,
 			    m->mem_offset + (a - m->iova), n, &at);
 		if (r < 0)
@@ -1726,6 +1778,16 @@ static int import_map_across(struct tenant *t, struct ioas_obj *dst,
 		if (done)
 			(void)backend_unmap(t->backend, dst->id, first_iova, done,
 					    &unmapped);
+		if (r == -EPERM && done) {
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e->msg);
+			return err_set(e, EPERM,
+				       "%s: the piece at 0x%" PRIx64 " follows the IOVA chosen "
+				       "for the first (0x%" PRIx64 "); import at a fixed IOVA "
+				       "inside AllowedIOVA",
+				       why, first_iova + done, first_iova);
+		}
 		if (done)
 			return err_errno(e, r,
 					 "mapping the exporter's memory into this tenant's "
@@ -1844,7 +1906,7 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 		mapping_clip(m, src_iova, last, &a, &n);
 		r = mapping_add(t, dst, out + (a - src_iova), n, m->mem,
 				m->mem_offset + (a - m->iova), flags & ~BACKEND_MAP_FIXED_IOVA,
-				imp);
+				imp, false, e);
 		if (r < 0)
 			break;
 	}
@@ -2438,7 +2500,7 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 			return err_errno(e, r, "mapping again at 0x%" PRIx64, mi->iova);
 	}
 	r = mapping_add(t, o, mi->iova, mi->length, mem, mi->mem_offset,
-			mi->flags, imp);
+			mi->flags, imp, true, e);
 	if (r < 0) {
 		uint64_t unmapped;
 

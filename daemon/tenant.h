@@ -41,6 +41,9 @@ struct tenant_usage {
 	uint64_t mapped_bytes; /* sum of mapping lengths, copies counted again */
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
 	uint32_t devices;      /* attached VFIO devices */
+	/* Mappings outside the AllowedIOVA now in force: made before a reload
+	 * (or a restart) narrowed it. Kept, reported, never made anew. */
+	uint32_t mappings_outside_policy;
 };
 
 /*

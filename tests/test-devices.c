@@ -42,22 +42,31 @@ static bool root;
 
 #define REQUIRE(cond) HARNESS_REQUIRE(cond)
 
+/* AllowedIOVA= of dev and plain in the windowed fixture (NULL: none). */
+#define WINDOW_LO UINT64_C(0x200000)        /* 4 MiB: what each side exports */
+#define WINDOW_HI UINT64_C(0x100000000)     /* 3 MiB: too small for an import of 4 */
+static const char *window;
+
 /* The test policy; plain_devices gives "plain" AllowDevice= too (reload). */
 static void write_policy(bool plain_devices)
 {
+	char allowed[128] = "";
+
 	char path[PATH_MAX + 32];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/policy.d/50-devices.conf", dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
+	if (window)
+		snprintf(allowed, sizeof(allowed), "AllowedIOVA=%s\n", window);
 	fprintf(f,
 		"[tenant dev]\nMatchUser=%u\nAllowDevice=1234:11e8\n"
-		"ImportFrom=plain\nExportTo=plain\n\n"
-		"[tenant plain]\nMatchUser=%u\nExportTo=dev\nImportFrom=dev\n%s\n"
+		"ImportFrom=plain\nExportTo=plain\n%s\n"
+		"[tenant plain]\nMatchUser=%u\nExportTo=dev\nImportFrom=dev\n%s%s\n"
 		"[tenant other]\nMatchUser=%u\nAllowDevice=abcd:0001\n",
-		geteuid() == 0 ? DEV_UID : (unsigned)getuid(), PLAIN_UID,
-		plain_devices ? "AllowDevice=1234:11e8\n" : "", OTHER_UID);
+		geteuid() == 0 ? DEV_UID : (unsigned)getuid(), allowed, PLAIN_UID,
+		plain_devices ? "AllowDevice=1234:11e8\n" : "", allowed, OTHER_UID);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -87,6 +96,19 @@ static void setup(void)
 static void setup_no_policy(void)
 {
 	start(false);
+}
+
+static void setup_windowed(void)
+{
+	window = "0x200000-0x5fffff 0x100000000-0x1002fffff";
+	start(true);
+}
+
+static void teardown(void);
+static void teardown_windowed(void)
+{
+	teardown();
+	window = NULL;
 }
 
 static void teardown(void)
@@ -501,6 +523,118 @@ static int dev_side(void *arg)
 	return 0;
 }
 
+/* --- AllowedIOVA= across contexts -------------------------------------- */
+
+/* Two mappings, [WINDOW_LO, +2 MiB) and [+2 MiB, +4 MiB), exported whole. */
+static int export_two_pieces(struct ioas_client *c, char *token)
+{
+	uint64_t iova, len = 2 * MiB;
+	uint32_t ioas, mem, share;
+	int fd = -1;
+
+	if (ioas_memfd_create("window", 4 * MiB, &fd) < 0 || ioas_alloc(c, &ioas) < 0 ||
+	    ioas_memory_register(c, fd, 0, 4 * MiB, &mem, NULL) < 0)
+		return -1;
+	close(fd);
+	for (uint64_t off = 0; off < 4 * MiB; off += len) {
+		iova = WINDOW_LO + off;
+		if (ioas_map(c, ioas, mem, off, len,
+			     IOAS_MAP_READABLE | IOAS_MAP_FIXED_IOVA, &iova) < 0)
+			return -1;
+	}
+	return ioas_share_export(c, ioas, WINDOW_LO, 4 * MiB, false, &share, token);
+}
+
+/*
+ * The import crosses contexts (one side is a device tenant): the kernel
+ * picks the IOVA of the first piece only, inside the allowed ranges, and
+ * the second follows it -- past the 3 MiB window the IOAS was narrowed to,
+ * and so past AllowedIOVA. Refused, nothing left behind; what fits is fine.
+ */
+static int import_into_window(struct ioas_client *c, const char *token)
+{
+	struct ioas_iova_range w = { .start = WINDOW_HI, .last = WINDOW_HI + 3 * MiB - 1 };
+	struct ioas_stats before, after;
+	uint64_t iova = 0, len;
+	uint32_t ioas, imp;
+
+	REQUIRE(ioas_alloc(c, &ioas) == 0);
+	REQUIRE(ioas_allow_iovas(c, ioas, &w, 1) == 0);
+	REQUIRE(ioas_stats(c, &before) == 0);
+	REQUIRE(ioas_share_import(c, token, ioas, 0, 0, 0, &iova, &imp, &len) == -EPERM);
+	REQUIRE(strstr(ioas_client_last_error(c), "AllowedIOVA") != NULL);
+	REQUIRE(ioas_stats(c, &after) == 0);
+	REQUIRE(after.mappings == before.mappings);
+	/* At a fixed IOVA it was refused before anything was mapped. */
+	iova = WINDOW_HI;
+	REQUIRE(ioas_share_import(c, token, ioas, IOAS_MAP_FIXED_IOVA, 0, 0, &iova, &imp,
+				  &len) == -EPERM);
+	/* What fits in the window is imported, inside it. */
+	REQUIRE(ioas_share_import(c, token, ioas, 0, 0, 2 * MiB, &iova, &imp, &len) == 0);
+	REQUIRE(len == 2 * MiB && iova >= w.start && iova + len - 1 <= w.last);
+	return 0;
+}
+
+static int windowed_plain(void *arg)
+{
+	struct crossing *p = arg;
+	struct ioas_client *c;
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(export_two_pieces(c, p->token) == 0);
+	REQUIRE(write(p->to_parent[1], p->token, sizeof(p->token)) == sizeof(p->token));
+	REQUIRE(read(p->to_plain[0], p->back, sizeof(p->back)) == sizeof(p->back));
+	REQUIRE(import_into_window(c, p->back) == 0);
+	REQUIRE(write(p->to_parent[1], "", 1) == 1); /* dev may go now */
+	ioas_client_free(c);
+	return 0;
+}
+
+static int windowed_dev(void *arg)
+{
+	struct crossing *p = arg;
+	struct ioas_client *c;
+	struct ioas_whoami w;
+	char byte;
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(export_two_pieces(c, p->back) == 0);
+	REQUIRE(ioas_whoami(c, &w) == 0 && w.own_context);
+	REQUIRE(write(p->to_plain[1], p->back, sizeof(p->back)) == sizeof(p->back));
+	REQUIRE(import_into_window(c, p->token) == 0);
+	/* Its share must outlive plain's imports of it. */
+	REQUIRE(read(p->to_parent[0], &byte, 1) == 1);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(imports_across_contexts_stay_inside_allowed_iova)
+{
+	struct crossing p;
+	int status;
+	pid_t pid;
+
+	if (!root) {
+		fprintf(stderr, "test-devices: not root: the two-tenant case is skipped\n");
+		return;
+	}
+	ck_assert_int_eq(pipe(p.to_parent), 0);
+	ck_assert_int_eq(pipe(p.to_plain), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(harness_run_client_as(PLAIN_UID, PLAIN_UID, windowed_plain, &p) == 0 ? 0 : 1);
+	ck_assert_int_eq(read(p.to_parent[0], p.token, sizeof(p.token)), (int)sizeof(p.token));
+	ck_assert_int_eq(harness_run_client_as(DEV_UID, DEV_UID, windowed_dev, &p), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (int i = 0; i < 2; i++) {
+		close(p.to_parent[i]);
+		close(p.to_plain[i]);
+	}
+}
+END_TEST
+
 START_TEST(shares_cross_contexts)
 {
 	struct crossing p;
@@ -542,6 +676,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("devices");
 	TCase *tc = tcase_create("devices");
 	TCase *np = tcase_create("no-policy");
+	TCase *win = tcase_create("allowed-iova");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -552,6 +687,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, device_exdev_after_reload);
 	tcase_add_test(tc, shares_cross_contexts);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(win, setup_windowed, teardown_windowed);
+	tcase_set_timeout(win, 60);
+	tcase_add_test(win, imports_across_contexts_stay_inside_allowed_iova);
+	suite_add_tcase(s, win);
 	tcase_add_checked_fixture(np, setup_no_policy, teardown);
 	tcase_set_timeout(np, 60);
 	tcase_add_test(np, device_refused_without_policy);
