@@ -128,6 +128,9 @@ struct ioas_whoami {
 	uint32_t devices;         /* attached VFIO devices */
 	bool own_context;         /* its IOASes live in an iommufd context of its own */
 	char allow_device[256];   /* AllowDevice= entries, space separated ("" = none) */
+	/* Mappings made before a policy reload narrowed AllowedIOVA, now
+	 * outside it: kept (and counted in mappings), never made anew. */
+	uint32_t mappings_outside_policy;
 };
 
 /* ------------------------------------------------------------ connection */

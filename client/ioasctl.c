@@ -1158,6 +1158,7 @@ static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 		ju64(ctl, "devices", w.devices);
 		jstr(ctl, "allow_device", w.allow_device);
 		jbool(ctl, "own_context", w.own_context);
+		ju64(ctl, "mappings_outside_policy", w.mappings_outside_policy);
 		jclose();
 		return 0;
 	}
@@ -1171,6 +1172,9 @@ static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 	       fmt_size(w.max_pinned_bytes, b, sizeof(b)));
 	printf("mappings            %u of %u (%s mapped)\n", w.mappings, w.max_mappings,
 	       fmt_size(w.mapped_bytes, c, sizeof(c)));
+	if (w.mappings_outside_policy)
+		printf("outside-policy      %u mappings made before a reload narrowed "
+		       "AllowedIOVA (kept)\n", w.mappings_outside_policy);
 	printf("memory-regions      %u of %u (each at most %s)\n", w.memory_regions,
 	       w.max_memory_regions, fmt_size(w.max_region_size, d, sizeof(d)));
 	printf("connections         %u of %u\n", w.connections, w.max_connections);

@@ -970,6 +970,7 @@ IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
 		ret->orphaned = w->orphaned;
 		ret->devices = w->devices;
 		ret->own_context = w->own_context;
+		ret->mappings_outside_policy = w->mappings_outside_policy;
 		for (size_t i = 0, at = 0; i < w->n_allow_device; i++) {
 			int n = snprintf(ret->allow_device + at,
 					 sizeof(ret->allow_device) - at, "%s%s",

@@ -485,6 +485,8 @@ static int h_whoami(struct rpc_ctx *x)
 	r->has_devices = r->has_own_context = true;
 	r->devices = u.devices;
 	r->own_context = tenant_has_own_context(t);
+	r->has_mappings_outside_policy = true;
+	r->mappings_outside_policy = u.mappings_outside_policy;
 	if (pt && pt->n_allow_device > 0) {
 		x->allow_strs = calloc(pt->n_allow_device, sizeof(*x->allow_strs));
 		if (!x->allow_strs)

@@ -288,6 +288,49 @@ void server_tenant_detach(struct server *s, struct tenant *t)
 	server_release_tenant(s, t, "last connection closed");
 }
 
+/* Mappings outside a narrowed AllowedIOVA audited one by one per tenant and
+ * reload; the rest are counted in one record (and in whoami). */
+#define RELOAD_MAPPINGS_AUDITED 32
+
+struct reload_report {
+	struct server *s;
+	uint32_t outside;      /* newly outside, this tenant */
+};
+
+static void reload_reported(void *userdata, const struct tenant *t,
+			    const struct tenant_reload_event *ev)
+{
+	struct reload_report *rr = userdata;
+	const struct policy_tenant *pt = tenant_policy(t);
+	struct audit_record ar = {
+		.kind = AUDIT_POLICY, .tenant = tenant_name(t),
+		.policy_file = pt ? pt->file : NULL, .policy_line = pt ? pt->line : 0,
+		.has_handle = true, .handle = ev->ioas,
+	};
+	char why[400];
+
+	if (ev->kind == TENANT_RELOAD_NOT_APPLIED) {
+		snprintf(why, sizeof(why), "the new policy could not be applied to IOAS %" PRIu32
+			 " (%s); it keeps its old setting, new mappings are checked against the new policy",
+			 ev->ioas, ev->what);
+		log_warn("tenant %s: %s", tenant_name(t), why);
+		ar.op = "reload-apply";
+		ar.errnum = ev->errnum;
+		ar.reason = why;
+		(void)audit_emit(rr->s->audit, &ar);
+		return;
+	}
+	if (rr->outside++ >= RELOAD_MAPPINGS_AUDITED)
+		return;
+	ar.op = "reload-outside";
+	ar.allowed = true;
+	ar.has_iova = ar.has_length = true;
+	ar.iova = ev->iova;
+	ar.length = ev->length;
+	ar.reason = "mapping kept, now outside AllowedIOVA";
+	(void)audit_emit(rr->s->audit, &ar);
+}
+
 int server_reload_policy(struct server *s, struct err *e)
 {
 	struct policy *np = NULL;
@@ -314,8 +357,28 @@ int server_reload_policy(struct server *s, struct err *e)
 		if (!tenant_policy(t))
 			continue; /* --no-policy tenants cannot appear here */
 		if (pt) {
+			struct reload_report rr = { .s = s };
+
 			limits_from_policy(s, pt, &limits);
-			tenant_set_policy(t, pt, &limits);
+			tenant_reload_policy(t, pt, &limits, reload_reported, &rr);
+			if (rr.outside > RELOAD_MAPPINGS_AUDITED) {
+				char why[160];
+				struct audit_record more = {
+					.kind = AUDIT_POLICY, .op = "reload-outside",
+					.allowed = true, .tenant = tenant_name(t),
+					.policy_file = pt->file, .policy_line = pt->line,
+					.reason = why,
+				};
+
+				snprintf(why, sizeof(why),
+					 "%" PRIu32 " more mappings kept, now outside AllowedIOVA",
+					 rr.outside - RELOAD_MAPPINGS_AUDITED);
+				(void)audit_emit(s->audit, &more);
+			}
+			if (rr.outside)
+				log_warn("tenant %s: %" PRIu32 " mappings are outside its new "
+					 "AllowedIOVA; kept (ioasctl whoami counts them)",
+					 tenant_name(t), rr.outside);
 		} else {
 			log_warn("tenant %s is not in the new policy: it may only release what it holds",
 				 tenant_name(t));

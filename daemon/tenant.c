@@ -504,6 +504,88 @@ void tenant_set_policy(struct tenant *t, const struct policy_tenant *pt,
 		t->device_ctx = true;
 }
 
+static int ioas_apply_allowed(struct tenant *t, uint32_t id,
+			      const struct policy_range *own, uint32_t n_own,
+			      bool clear, struct err *e);
+
+static bool same_ranges(const struct policy_tenant *a,
+			const struct policy_tenant *b)
+{
+	if (a->n_allowed_iova != b->n_allowed_iova)
+		return false;
+	for (size_t i = 0; i < a->n_allowed_iova; i++)
+		if (a->allowed_iova[i].start != b->allowed_iova[i].start ||
+		    a->allowed_iova[i].last != b->allowed_iova[i].last)
+			return false;
+	return true;
+}
+
+/* Mark the mappings of o outside the policy in force; report the ones
+ * that were not before. */
+static void ioas_classify_mappings(struct tenant *t, struct ioas_obj *o,
+				   tenant_reload_fn report, void *ud)
+{
+	struct mapping *m;
+
+	RB_FOREACH(m, mapping_tree, &o->mappings) {
+		bool outside = !iova_in_policy(t, m->iova, m->length);
+
+		if (outside == m->outside_policy)
+			continue;
+		m->outside_policy = outside;
+		if (outside) {
+			t->usage.mappings_outside_policy++;
+			report(ud, t, &(struct tenant_reload_event){
+				.kind = TENANT_RELOAD_MAPPING_OUTSIDE,
+				.ioas = o->handle, .iova = m->iova,
+				.length = m->length });
+		} else {
+			t->usage.mappings_outside_policy--;
+		}
+	}
+}
+
+void tenant_reload_policy(struct tenant *t, const struct policy_tenant *pt,
+			  const struct tenant_limits *limits,
+			  tenant_reload_fn report, void *ud)
+{
+	const struct policy_tenant *old = t->pt ? policy_tenant_ref(t->pt) : NULL;
+	bool allowed_changed, huge_off;
+	struct ioas_obj *o;
+
+	tenant_set_policy(t, pt, limits);
+	if (!pt || !old) {
+		policy_tenant_unref(old);
+		return;
+	}
+	allowed_changed = !same_ranges(old, pt);
+	huge_off = old->huge_pages && !pt->huge_pages;
+	policy_tenant_unref(old);
+	RB_FOREACH(o, ioas_tree, &t->ioases) {
+		struct err e = { 0 };
+
+		if (allowed_changed &&
+		    ioas_apply_allowed(t, o->id, o->own_allowed, o->n_own_allowed,
+				       true, &e) < 0)
+			report(ud, t, &(struct tenant_reload_event){
+				.kind = TENANT_RELOAD_NOT_APPLIED, .ioas = o->handle,
+				.errnum = e.errnum, .what = e.msg });
+		if (huge_off) {
+			uint64_t off = 0;
+			int r = backend_option(t->backend, BACKEND_OPTION_OP_SET,
+					       BACKEND_OPTION_HUGE_PAGES, o->id, &off);
+
+			if (r < 0)
+				report(ud, t, &(struct tenant_reload_event){
+					.kind = TENANT_RELOAD_NOT_APPLIED,
+					.ioas = o->handle, .errnum = -r,
+					.what = "IOMMU_OPTION_HUGE_PAGES off for HugePages=no" });
+		}
+		if (allowed_changed)
+			ioas_classify_mappings(t, o, report, ud);
+	}
+}
+
 bool tenant_orphaned(const struct tenant *t)
 {
 	return t->orphaned;
@@ -769,6 +851,47 @@ void tenant_get_totals(struct tenant_totals *ret)
 /* ------------------------------------------------------------ IOAS */
 
 /* Apply the tenant's policy to a fresh IOAS: AllowedIOVA, HugePages. */
+/*
+ * Set the allowed IOVA list of backend IOAS id from the policy in force and
+ * the tenant's own narrowing of it (own[n_own], none for a new IOAS). With
+ * neither, the list is cleared only when clear is set (a reload lifted the
+ * restriction); a new IOAS is left as it is.
+ */
+static int ioas_apply_allowed(struct tenant *t, uint32_t id,
+			      const struct policy_range *own, uint32_t n_own,
+			      bool clear, struct err *e)
+{
+	struct backend_iova_range *ranges = NULL;
+	struct policy_range *eff;
+	size_t n;
+	char why[400];
+	int r;
+
+	r = policy_tenant_effective_iovas(t->pt, own, n_own, &eff, &n);
+	if (r < 0)
+		return err_set(e, ENOMEM, "out of memory");
+	if (n == 0 && !clear)
+		return 0;
+	if (n) {
+		ranges = calloc(n, sizeof(*ranges));
+		if (!ranges) {
+			free(eff);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		ranges[i].start = eff[i].start;
+		ranges[i].last = eff[i].last;
+	}
+	free(eff);
+	r = backend_allow_iovas(t->backend, id, ranges, (uint32_t)n);
+	free(ranges);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_IOAS_ALLOW_IOVAS applying AllowedIOVA%s",
+				 cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
+	return 0;
+}
+
 static int ioas_apply_policy(struct tenant *t, uint32_t id, struct err *e)
 {
 	char why[400];
@@ -776,23 +899,9 @@ static int ioas_apply_policy(struct tenant *t, uint32_t id, struct err *e)
 
 	if (!t->pt)
 		return 0;
-	if (t->pt->n_allowed_iova > 0) {
-		struct backend_iova_range *ranges;
-
-		ranges = calloc(t->pt->n_allowed_iova, sizeof(*ranges));
-		if (!ranges)
-			return err_set(e, ENOMEM, "out of memory");
-		for (size_t i = 0; i < t->pt->n_allowed_iova; i++) {
-			ranges[i].start = t->pt->allowed_iova[i].start;
-			ranges[i].last = t->pt->allowed_iova[i].last;
-		}
-		r = backend_allow_iovas(t->backend, id, ranges,
-					(uint32_t)t->pt->n_allowed_iova);
-		free(ranges);
-		if (r < 0)
-			return err_errno(e, r, "applying AllowedIOVA%s",
-					 cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
-	}
+	r = ioas_apply_allowed(t, id, NULL, 0, false, e);
+	if (r < 0)
+		return r;
 	if (!t->pt->huge_pages) {
 		uint64_t off = 0;
 
@@ -948,6 +1057,7 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 		       struct err *e)
 {
 	struct ioas_obj *o = ioas_get(t, handle, e);
+	struct policy_range *own;
 	int r;
 
 	if (!o)
@@ -978,9 +1088,21 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 				       " [0x%" PRIx64 ", 0x%" PRIx64
 				       "]: start must be below last",
 				       i, ranges[i].start, ranges[i].last);
+	own = num ? calloc(num, sizeof(*own)) : NULL;
+	if (num && !own)
+		return err_set(e, ENOMEM, "out of memory");
 	r = backend_allow_iovas(t->backend, o->id, ranges, num);
-	if (r < 0)
+	if (r < 0) {
+		free(own);
 		return err_errno(e, r, "IOMMU_IOAS_ALLOW_IOVAS refused");
+	}
+	/* Kept for reloads: they apply the new policy within it. */
+	for (uint32_t i = 0; i < num; i++)
+		own[i] = (struct policy_range){ .start = ranges[i].start,
+						.last = ranges[i].last };
+	free(o->own_allowed);
+	o->own_allowed = own;
+	o->n_own_allowed = num;
 	return 0;
 }
 
@@ -1496,7 +1618,7 @@ int tenant_check(const struct tenant *t, struct err *e)
 {
 	struct ioas_obj *o;
 	uint64_t pinned = 0;
-	uint32_t mappings = 0;
+	uint32_t mappings = 0, outside = 0;
 	struct mem_obj *mem;
 
 	RB_FOREACH(o, ioas_tree, (struct ioas_tree *)&t->ioases) {
@@ -1508,6 +1630,11 @@ int tenant_check(const struct tenant *t, struct err *e)
 				return err_set(e, EIO,
 					       "IOAS %" PRIu32 ": mappings overlap at 0x%" PRIx64,
 					       o->handle, m->iova);
+			if (m->outside_policy != !iova_in_policy(t, m->iova, m->length))
+				return err_set(e, EIO, "IOAS %" PRIu32 ": mapping at 0x%" PRIx64
+					       " misclassified against AllowedIOVA",
+					       o->handle, m->iova);
+			outside += m->outside_policy;
 			n++;
 			prev = m;
 		}
@@ -1528,7 +1655,8 @@ int tenant_check(const struct tenant *t, struct err *e)
 				       mem->pinned, sum);
 		pinned += sum;
 	}
-	if (mappings != t->usage.mappings || pinned != t->usage.pinned_bytes)
+	if (mappings != t->usage.mappings || pinned != t->usage.pinned_bytes ||
+	    outside != t->usage.mappings_outside_policy)
 		return err_set(e, EIO, "usage counters disagree with tables");
 	/* Every import has exactly its pieces, inside its range, and is
 	 * listed by its share; every share's source is still mapped. */

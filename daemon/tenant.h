@@ -78,6 +78,38 @@ void tenant_get_usage(const struct tenant *t, struct tenant_usage *ret);
  */
 void tenant_set_policy(struct tenant *t, const struct policy_tenant *pt,
 		       const struct tenant_limits *limits);
+
+/* What a reload did to a live tenant that its auditors must hear of. */
+struct tenant_reload_event {
+	enum {
+		/* An IOAS keeps its old setting: the backend refused the new
+		 * one (errnum, what). New mappings are still checked against
+		 * the new AllowedIOVA, and huge pages stay as they were. */
+		TENANT_RELOAD_NOT_APPLIED,
+		/* A mapping made before now lies outside the new AllowedIOVA:
+		 * kept (DMA goes on), counted in mappings_outside_policy. */
+		TENANT_RELOAD_MAPPING_OUTSIDE,
+	} kind;
+	uint32_t ioas;         /* handle */
+	uint64_t iova, length; /* the mapping */
+	int errnum;
+	const char *what;
+};
+typedef void (*tenant_reload_fn)(void *userdata, const struct tenant *t,
+				 const struct tenant_reload_event *ev);
+
+/*
+ * tenant_set_policy, and then the new entry applied to every IOAS the
+ * tenant holds: a changed AllowedIOVA set on each (within the tenant's own
+ * AllowIovas narrowing), HugePages=no turned off on each (where the kernel
+ * allows it: not with a device attached and mappings present). Existing
+ * mappings are never removed; those now outside AllowedIOVA are counted
+ * and reported, and nothing new can be mapped outside it. report is called
+ * for each event, synchronously.
+ */
+void tenant_reload_policy(struct tenant *t, const struct policy_tenant *pt,
+			  const struct tenant_limits *limits,
+			  tenant_reload_fn report, void *userdata);
 bool tenant_orphaned(const struct tenant *t);
 
 /* Connections attached to the tenant. */

@@ -419,3 +419,72 @@ bool policy_equal(const struct policy *a, const struct policy *b)
 			return false;
 	return daemon_equal(&a->daemon, &b->daemon);
 }
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct policy_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int ranges_dup(const struct policy_range *r, size_t n,
+		      struct policy_range **ret, size_t *ret_n)
+{
+	struct policy_range *out = NULL;
+
+	if (n) {
+		out = calloc(n, sizeof(*out));
+		if (!out)
+			return -ENOMEM;
+		memcpy(out, r, n * sizeof(*out));
+		qsort(out, n, sizeof(*out), range_cmp);
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+int policy_tenant_effective_iovas(const struct policy_tenant *t,
+				  const struct policy_range *own, size_t n_own,
+				  struct policy_range **ret, size_t *ret_n)
+{
+	struct policy_range *out, *sorted;
+	size_t n = 0, n_sorted;
+	int r;
+
+	if (t->n_allowed_iova == 0 || n_own == 0)
+		return t->n_allowed_iova ?
+			       ranges_dup(t->allowed_iova, t->n_allowed_iova, ret, ret_n) :
+			       ranges_dup(own, n_own, ret, ret_n);
+	r = ranges_dup(own, n_own, &sorted, &n_sorted);
+	if (r < 0)
+		return r;
+	/* Each piece of the intersection ends where one of the two lists'
+	 * ranges ends: there are fewer than n_own + n_allowed of them. */
+	out = calloc(n_own + t->n_allowed_iova, sizeof(*out));
+	if (!out) {
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (size_t i = 0, j = 0; i < n_sorted && j < t->n_allowed_iova;) {
+		const struct policy_range *a = &sorted[i], *b = &t->allowed_iova[j];
+		uint64_t start = a->start > b->start ? a->start : b->start;
+		uint64_t last = a->last < b->last ? a->last : b->last;
+
+		if (start < last)
+			out[n++] = (struct policy_range){ .start = start, .last = last,
+							  .line = b->line };
+		if (a->last < b->last)
+			i++;
+		else
+			j++;
+	}
+	free(sorted);
+	if (n == 0) {
+		free(out);
+		return ranges_dup(t->allowed_iova, t->n_allowed_iova, ret, ret_n);
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}

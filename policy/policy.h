@@ -237,6 +237,21 @@ bool policy_equal(const struct policy *a, const struct policy *b);
 
 /* ------------------------------------------------------------- decisions */
 
+/*
+ * The allowed IOVA list to set on one of the tenant's IOASes
+ * (IOMMU_IOAS_ALLOW_IOVAS) when the tenant narrowed it itself to own[n_own]
+ * (disjoint, any order; n_own == 0: it did not): the intersection of own
+ * with AllowedIOVA, sorted, without one-byte pieces (the kernel wants
+ * start < last). Without AllowedIOVA that is own itself. When the two do
+ * not meet at all, AllowedIOVA alone: the policy wins over the tenant's
+ * own narrowing, and an empty list would mean "everything" to the kernel.
+ * *ret_n == 0 means no restriction. *ret is malloc'ed (NULL when empty).
+ * 0 or -ENOMEM.
+ */
+int policy_tenant_effective_iovas(const struct policy_tenant *t,
+				  const struct policy_range *own, size_t n_own,
+				  struct policy_range **ret, size_t *ret_n);
+
 /* Is [iova, iova + length) inside the tenant's AllowedIOVA (adjacent ranges
  * count as one)? Always true without AllowedIOVA; false for length 0 or a
  * range that wraps. */

@@ -468,6 +468,51 @@ START_TEST(ranges)
 	p = parse_ok("[tenant a]\nMatchUser=root\nAllowedIOVA=0-18446744073709551615\n");
 	ck_assert_uint_eq(only_tenant(p)->allowed_iova[0].last, UINT64_MAX);
 	policy_unref(p);
+}
+END_TEST
+
+/* Rule: the list set on an IOAS at a reload is AllowedIOVA within the
+ * tenant's own narrowing; the policy alone where the two do not meet. */
+START_TEST(effective_iovas)
+{
+	struct policy *p = parse_ok("[tenant a]\nMatchUser=root\n"
+				    "AllowedIOVA=0x1000-0x1fff 0x10000-0x1ffff\n");
+	const struct policy_tenant *t = only_tenant(p);
+	const struct policy_range own[] = {
+		{ .start = 0x18000, .last = 0x30000 },  /* unsorted on purpose */
+		{ .start = 0x0, .last = 0x1800 },
+		{ .start = 0x1fff, .last = 0x2fff },    /* meets in one byte: dropped */
+	};
+	const struct policy_range apart[] = { { .start = 0x40000, .last = 0x4ffff } };
+	struct policy_range *r;
+	size_t n;
+
+	ck_assert_int_eq(policy_tenant_effective_iovas(t, own, 3, &r, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(r[0].start, 0x1000);
+	ck_assert_uint_eq(r[0].last, 0x1800);
+	ck_assert_uint_eq(r[1].start, 0x18000);
+	ck_assert_uint_eq(r[1].last, 0x1ffff);
+	free(r);
+	ck_assert_int_eq(policy_tenant_effective_iovas(t, NULL, 0, &r, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(r[1].last, 0x1ffff);
+	free(r);
+	ck_assert_int_eq(policy_tenant_effective_iovas(t, apart, 1, &r, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(r[0].start, 0x1000);
+	free(r);
+	policy_unref(p);
+
+	p = parse_ok("[tenant a]\nMatchUser=root\n");
+	ck_assert_int_eq(policy_tenant_effective_iovas(only_tenant(p), apart, 1, &r, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(r[0].start, 0x40000);
+	free(r);
+	ck_assert_int_eq(policy_tenant_effective_iovas(only_tenant(p), NULL, 0, &r, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(r);
+	policy_unref(p);
 
 	parse_err("[tenant a]\nMatchUser=root\nAllowedIOVA=0x1000-0x2fff\n\n"
 		  "AllowedIOVA=0x2000-0x3fff\n",
@@ -1166,6 +1211,7 @@ static Suite *policy_suite(void)
 
 	tc = tcase_create("parse");
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, effective_iovas);
 	tcase_add_test(tc, every_key);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, format_sizes);

@@ -470,6 +470,126 @@ START_TEST(reload_good_bad_and_removed)
 }
 END_TEST
 
+static bool audit_has(const char *a, const char *b)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen(audit_path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, a) && (!b || strstr(line, b));
+	fclose(f);
+	return found;
+}
+
+/* alpha's section with another AllowedIOVA= and HugePages=. */
+static void write_alpha_policy(const char *allowed, bool huge)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "[tenant alpha]\nMatchUser=%u\nMaxIOAS=2\nMaxPinnedBytes=2M\n"
+		 "MaxMappings=3\nMaxMemoryRegions=2\nMaxConnections=2\n"
+		 "AllowedIOVA=%s\nHugePages=%s\n",
+		 (unsigned)alpha_uid(), allowed, huge ? "yes" : "no");
+	write_policy("50-test.conf", text);
+}
+
+static int huge_pages_allowed(void *arg)
+{
+	struct ioas_client *c;
+	struct ioas_whoami w;
+
+	(void)arg;
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_whoami(c, &w) == 0);
+	ioas_client_free(c);
+	return w.huge_pages;
+}
+
+#define NARROW_START UINT64_C(0x10000000)
+#define NARROW_LAST UINT64_C(0x1fffffff)
+
+/* alpha holds an IOAS and a mapping at 0x100000 while a reload narrows
+ * AllowedIOVA past it and turns huge pages off. */
+static int alpha_narrowed(void *arg)
+{
+	struct orphan *o = arg;
+	struct ioas_client *c;
+	struct ioas_whoami w;
+	uint32_t io, m;
+	uint64_t iova = 0x100000, len;
+	bool huge = false;
+	char byte = 0;
+	int fd = sealed(MiB);
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_alloc(c, &io) == 0);
+	REQUIRE(ioas_memory_register(c, fd, 0, MiB, &m, NULL) == 0);
+	REQUIRE(ioas_map(c, io, m, 0, MiB, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE,
+			 &iova) == 0);
+	REQUIRE(ioas_huge_pages_get(c, io, &huge) == 0 && huge);
+	REQUIRE(write(o->ready[1], &byte, 1) == 1);
+	REQUIRE(read(o->go[0], &byte, 1) == 1);
+	for (int i = 0; i < 100; i++) {
+		REQUIRE(ioas_whoami(c, &w) == 0);
+		if (w.mappings_outside_policy)
+			break;
+		usleep(20000);
+	}
+	/* Kept and counted, not removed. */
+	REQUIRE(w.mappings_outside_policy == 1 && w.mappings == 1);
+	/* The IOAS alpha already held follows the new policy: the kernel picks
+	 * IOVAs inside the new window, and huge pages are off. */
+	iova = 0;
+	REQUIRE(ioas_map(c, io, m, 0, MiB, IOAS_MAP_READABLE, &iova) == 0);
+	REQUIRE(iova >= NARROW_START && iova + MiB - 1 <= NARROW_LAST);
+	REQUIRE(ioas_copy(c, io, io, IOAS_MAP_READABLE, 0x100000, MiB, &iova) == 0);
+	REQUIRE(iova >= NARROW_START && iova + MiB - 1 <= NARROW_LAST);
+	REQUIRE(ioas_huge_pages_get(c, io, &huge) == 0 && !huge);
+	/* Nothing new lands outside; the old mapping can still go. */
+	iova = 0x200000;
+	REQUIRE(ioas_copy(c, io, io, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE, 0x100000,
+			  MiB, &iova) == -EPERM);
+	REQUIRE(ioas_unmap(c, io, 0x100000, MiB, &len) == 0 && len == MiB);
+	REQUIRE(ioas_whoami(c, &w) == 0 && w.mappings_outside_policy == 0);
+	close(fd);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(reload_narrowing_reaches_live_ioases)
+{
+	struct orphan o;
+	pid_t pid;
+	int status;
+	char byte;
+
+	write_alpha_policy("0x100000-0x1fffffff", true);
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	for (int i = 0; i < 100; i++) {
+		if (harness_run_client_as(alpha_uid(), alpha_uid(), huge_pages_allowed, NULL) == 1)
+			break;
+		usleep(20000);
+	}
+	ck_assert_int_eq(pipe(o.ready), 0);
+	ck_assert_int_eq(pipe(o.go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_narrowed, &o) == 0 ? 0 : 1);
+	ck_assert_int_eq(read(o.ready[0], &byte, 1), 1);
+	write_alpha_policy("0x10000000-0x1fffffff", false);
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert_int_eq(write(o.go[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(audit_has("\"op\":\"reload-outside\"", "\"iova\":\"0x100000\""));
+}
+END_TEST
+
 /* --------------------------------------------------------- audit */
 
 static int alpha_audited(void *arg)
@@ -483,20 +603,6 @@ static int alpha_audited(void *arg)
 	REQUIRE(ioas_alloc(c, &x) == -ENOSPC);
 	ioas_client_free(c);
 	return 0;
-}
-
-static bool audit_has(const char *a, const char *b)
-{
-	char line[4096];
-	bool found = false;
-	FILE *f = fopen(audit_path, "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, a) && (!b || strstr(line, b));
-	fclose(f);
-	return found;
 }
 
 START_TEST(audit_records_allowed_and_refused)
@@ -565,6 +671,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, connections_share_one_tenant);
 	tcase_add_test(tc, two_tenants_side_by_side);
 	tcase_add_test(tc, reload_good_bad_and_removed);
+	tcase_add_test(tc, reload_narrowing_reaches_live_ioases);
 	tcase_add_test(tc, audit_records_allowed_and_refused);
 	tcase_add_test(tc, check_policy_exit_status);
 	suite_add_tcase(s, tc);
