@@ -1888,7 +1888,14 @@ static int import_map_across(struct tenant *t, struct ioas_obj *dst,
 			/* The kernel placed only the first piece inside
 			 * the allowed ranges; the rest follow it. */
 			if (!iova_in_policy(t, at, n)) {
-				r = iova_refused(t, at, n, e);
+				char why[400];
+
+				r = err_set(e, EPERM,
+					    "import at a fixed IOVA: the piece at 0x%" PRIx64
+					    " after the first (placed at 0x%" PRIx64
+					    ") is outside AllowedIOVA%s",
+					    at, first_iova,
+					    cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
 				break;
 			}
 		}
@@ -1906,16 +1913,8 @@ static int import_map_across(struct tenant *t, struct ioas_obj *dst,
 		if (done)
 			(void)backend_unmap(t->backend, dst->id, first_iova, done,
 					    &unmapped);
-		if (r == -EPERM && done) {
-			char why[sizeof(e->msg)];
-
-			snprintf(why, sizeof(why), "%s", e->msg);
-			return err_set(e, EPERM,
-				       "%s: the piece at 0x%" PRIx64 " follows the IOVA chosen "
-				       "for the first (0x%" PRIx64 "); import at a fixed IOVA "
-				       "inside AllowedIOVA",
-				       why, first_iova + done, first_iova);
-		}
+		if (r == -EPERM && done)
+			return r; /* the gate said why */
 		if (done)
 			return err_errno(e, r,
 					 "mapping the exporter's memory into this tenant's "

@@ -579,13 +579,16 @@ static int windowed_plain(void *arg)
 {
 	struct crossing *p = arg;
 	struct ioas_client *c;
+	char byte;
 
 	REQUIRE(connect_client(&c) == 0);
 	REQUIRE(export_two_pieces(c, p->token) == 0);
 	REQUIRE(write(p->to_parent[1], p->token, sizeof(p->token)) == sizeof(p->token));
 	REQUIRE(read(p->to_plain[0], p->back, sizeof(p->back)) == sizeof(p->back));
 	REQUIRE(import_into_window(c, p->back) == 0);
-	REQUIRE(write(p->to_parent[1], "", 1) == 1); /* dev may go now */
+	/* Each share must outlive the other side's imports of it. */
+	REQUIRE(write(p->to_parent[1], "", 1) == 1);
+	REQUIRE(read(p->to_plain[0], &byte, 1) == 1);
 	ioas_client_free(c);
 	return 0;
 }
@@ -602,7 +605,7 @@ static int windowed_dev(void *arg)
 	REQUIRE(ioas_whoami(c, &w) == 0 && w.own_context);
 	REQUIRE(write(p->to_plain[1], p->back, sizeof(p->back)) == sizeof(p->back));
 	REQUIRE(import_into_window(c, p->token) == 0);
-	/* Its share must outlive plain's imports of it. */
+	REQUIRE(write(p->to_plain[1], "", 1) == 1);
 	REQUIRE(read(p->to_parent[0], &byte, 1) == 1);
 	ioas_client_free(c);
 	return 0;
