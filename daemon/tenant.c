@@ -1458,10 +1458,6 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 					       m->imp->iova, m->imp->length);
 		}
 	}
-	/* Shares whose source loses pages are revoked first, so no importer
-	 * keeps a mapping of memory its exporter no longer maps. */
-	revoke_shares_in(t, o, all ? 0 : iova, all ? UINT64_MAX : last,
-			 "source-unmapped");
 	if (!all && length != 0 && last >= iova)
 		for (m = mapping_first_overlap(o, iova, last);
 		     m && m->iova <= last;
@@ -1488,6 +1484,14 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 			"ioasd: BUG: tenant %s IOAS %" PRIu32
 			": backend unmapped 0x%" PRIx64 " bytes, tables had 0x%" PRIx64 "\n",
 			t->name, ioas, unmapped, expect);
+	/* Only an unmap that happened revokes: shares whose source lost
+	 * pages go now, so no importer keeps a mapping of memory its
+	 * exporter no longer maps (the pages stay pinned by the importer's
+	 * own mapping until then: nothing is freed under a device). A
+	 * refused unmap (length 0, a wrap, a split, the kernel's refusal)
+	 * changed nothing and revokes nothing. */
+	revoke_shares_in(t, o, all ? 0 : iova, all ? UINT64_MAX : last,
+			 "source-unmapped");
 	*ret_unmapped = unmapped;
 	return 0;
 }

@@ -151,6 +151,45 @@ START_TEST(export_rules_single_tenant)
 }
 END_TEST
 
+/* A refused Unmap changes nothing: it revokes no share either. */
+static int alpha_refused_unmap(void *arg)
+{
+	char token[IOAS_SHARE_TOKEN_LEN + 1];
+	struct ioas_client *c;
+	struct ioas_stats st;
+	uint32_t ioas, ioas2, mem, share, imp;
+	uint64_t iova = 0, iova2 = 0, len;
+	int fd = -1;
+
+	(void)arg;
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_memfd_create("unmap", 2 * MiB, &fd) == 0);
+	REQUIRE(ioas_alloc(c, &ioas) == 0 && ioas_alloc(c, &ioas2) == 0);
+	REQUIRE(ioas_memory_register(c, fd, 0, 2 * MiB, &mem, NULL) == 0);
+	close(fd);
+	REQUIRE(ioas_map(c, ioas, mem, 0, 2 * MiB,
+			 IOAS_MAP_READABLE | IOAS_MAP_FIXED_IOVA, &iova) == 0);
+	REQUIRE(ioas_share_export(c, ioas, 0, 2 * MiB, false, &share, token) == 0);
+	REQUIRE(ioas_share_import(c, token, ioas2, 0, 0, 0, &iova2, &imp, &len) == 0);
+	/* Length 0, a wrap, a split: each refused, the import still there. */
+	REQUIRE(ioas_unmap(c, ioas, 0x1000, 0, &len) == -EINVAL);
+	REQUIRE(ioas_unmap(c, ioas, 0x1000, UINT64_MAX - 0x10, &len) == -EOVERFLOW);
+	REQUIRE(ioas_unmap(c, ioas, 0, MiB, &len) == -ENOENT);
+	REQUIRE(ioas_stats(c, &st) == 0);
+	REQUIRE(st.mappings == 2);
+	REQUIRE(ioas_unmap(c, ioas2, iova2, 2 * MiB, &len) == 0 && len == 2 * MiB);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(refused_unmap_revokes_nothing)
+{
+	ck_assert_int_eq(harness_run_client_as(root ? ALPHA_UID : getuid(),
+					       root ? ALPHA_UID : getgid(),
+					       alpha_refused_unmap, NULL), 0);
+}
+END_TEST
+
 /* --- two tenants ------------------------------------------------------- */
 
 struct shared {
@@ -322,6 +361,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, export_rules_single_tenant);
+	tcase_add_test(tc, refused_unmap_revokes_nothing);
 	tcase_add_test(tc, two_tenants_share_and_revoke);
 	suite_add_tcase(s, tc);
 	return s;
