@@ -72,10 +72,48 @@ static int conn_flush(struct conn *c)
 	return 0;
 }
 
+/*
+ * Past the high watermark reading stops, so replies stop growing the queue
+ * soon after (one batch of requests at most). What can still grow it is
+ * what other tenants' actions send (ShareRevoked notifications): the hard
+ * limit bounds that too. Over it, the queue is dropped with the peer.
+ */
+#define CONN_HARD_LIMIT_FACTOR 4
+
+static void conn_overflow(struct conn *c, size_t len)
+{
+	struct outmsg *m;
+	char why[160];
+
+	snprintf(why, sizeof(why),
+		 "output queue over its hard limit (%zu bytes queued, %zu more, limit %zu)",
+		 c->outq_bytes, len,
+		 c->server->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR);
+	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
+		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
+	rpc_audit(c, "output-overflow", NULL, NULL, ENOBUFS, why);
+	while ((m = TAILQ_FIRST(&c->outq))) {
+		TAILQ_REMOVE(&c->outq, m, link);
+		free(m);
+	}
+	c->outq_bytes = 0;
+	conn_close_after_flush(c);
+	/* Freed from its own callback, never from under the sender. */
+	event_active(c->ev_write, EV_WRITE, 0);
+}
+
 int conn_send(struct conn *c, const void *buf, size_t len)
 {
 	struct outmsg *m;
 
+	if (c->overflowed)
+		return -ENOBUFS;
+	if (c->outq_bytes + len >
+	    c->server->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR) {
+		c->overflowed = true;
+		conn_overflow(c, len);
+		return -ENOBUFS;
+	}
 	m = malloc(sizeof(*m) + len);
 	if (!m) {
 		conn_close_after_flush(c);

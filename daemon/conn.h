@@ -39,6 +39,7 @@ struct conn {
 	bool hello_done;
 	bool closing;              /* refuse further input; free once flushed */
 	bool read_paused;          /* output queue above its high watermark */
+	bool overflowed;           /* over the hard limit: closing, sends nothing more */
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	struct event *ev_hello;    /* drops a peer that has not said Hello in time */
 	bool listed;               /* in server->conns and counted */
@@ -66,8 +67,9 @@ void conn_audit_subject(const struct conn *c, const struct tenant *t,
 /* Release everything the connection owns. NULL-safe, returns NULL. */
 struct conn *conn_free(struct conn *c);
 
-/* Queue one datagram for the client. -ENOBUFS if the queue is over its hard
- * limit (the connection is then closed). */
+/* Queue one datagram for the client. -ENOBUFS if the queue would go over its
+ * hard limit (4 x max_outq_bytes): the queue is then dropped, the drop
+ * audited, and the connection freed from its own event callback. */
 int conn_send(struct conn *c, const void *buf, size_t len);
 /* Stop reading; free the connection once its queued replies are sent. */
 void conn_close_after_flush(struct conn *c);

@@ -4,9 +4,11 @@
  *
  * Policy files (INI, parsed with inih) are read into a fresh struct policy
  * that is immutable once loaded and reference counted: a reload builds a
- * new object and swaps it in whole, while connections keep a reference to
- * the snapshot (and the tenant entry) they were resolved with. A file that
- * fails to parse produces no object at all.
+ * new object and swaps it in whole. A peer is matched once, at connect; its
+ * tenant holds a reference to the tenant entry it was resolved with, and a
+ * reload rebinds each live tenant to the entry of the same name in the new
+ * policy (or orphans it when there is none) -- peers are not matched again.
+ * A file that fails to parse produces no object at all.
  *
  * Every error names "FILE:LINE"; the first one goes into struct err and a
  * loader also keeps all of them (ioasd --check-policy prints every one).
