@@ -80,21 +80,25 @@ struct ioas_memory_info {
 	bool writable;       /* false: read-only fd or write-sealed */
 };
 
-/* Counters from the daemon; "total_*" and connections are daemon-wide,
- * the rest are this connection's. */
+/* Counters from the daemon. ioas, memory_regions, mappings, mapped_bytes
+ * and pinned_bytes are the caller's tenant's. connections, "total_*",
+ * tenants and pool_* are daemon-wide: the daemon fills them in only for a
+ * tenant with Admin=yes in its policy section and for a client running as
+ * root (uid 0); for everyone else daemon_wide is false and they are 0. */
 struct ioas_stats {
 	char backend[32];
-	uint32_t connections;
+	uint32_t connections;     /* daemon-wide */
 	uint32_t ioas;
 	uint32_t memory_regions;
 	uint32_t mappings;
 	uint64_t mapped_bytes;
 	uint64_t pinned_bytes;
-	uint32_t total_ioas;
-	uint64_t total_pinned_bytes;
+	uint32_t total_ioas;      /* daemon-wide */
+	uint64_t total_pinned_bytes; /* daemon-wide */
 	uint32_t tenants;         /* live tenants, daemon-wide */
-	uint32_t pool_size;       /* IOAS pool target (0: no pool) */
+	uint32_t pool_size;       /* IOAS pool target (0: no pool, or not shown) */
 	uint32_t pool_idle;       /* IOASes ready in the pool */
+	bool daemon_wide;         /* the daemon-wide figures are filled in */
 };
 
 /* Most allowed IOVA ranges struct ioas_whoami carries. */
@@ -131,6 +135,7 @@ struct ioas_whoami {
 	/* Mappings made before a policy reload narrowed AllowedIOVA, now
 	 * outside it: kept (and counted in mappings), never made anew. */
 	uint32_t mappings_outside_policy;
+	bool daemon_wide_stats;   /* ioas_stats() shows it the daemon-wide figures */
 };
 
 /* ------------------------------------------------------------ connection */
@@ -337,7 +342,8 @@ IOAS_EXPORT int ioas_huge_pages_set(struct ioas_client *c, uint32_t ioas,
 
 /* ------------------------------------------------------------ stats */
 
-/* Counters for this connection and the daemon. */
+/* Counters of the caller's tenant and, for admins, of the daemon (see
+ * struct ioas_stats). */
 IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret);
 
 /* The caller's tenant, policy, limits and usage (see struct ioas_whoami).

@@ -1079,6 +1079,8 @@ static int cmd_huge_pages(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* The daemon-wide figures only when the daemon gave them (Admin=yes or
+ * uid 0); otherwise one line saying so, or "daemon_wide": false. */
 static void print_stats(struct ctl *ctl, const char *cmd,
 			const struct ioas_stats *s)
 {
@@ -1088,27 +1090,35 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 		jopen(ctl);
 		jstr(ctl, "cmd", cmd);
 		jstr(ctl, "backend", s->backend);
-		ju64(ctl, "connections", s->connections);
 		ju64(ctl, "ioas", s->ioas);
 		ju64(ctl, "memory_regions", s->memory_regions);
 		ju64(ctl, "mappings", s->mappings);
 		ju64(ctl, "mapped_bytes", s->mapped_bytes);
 		ju64(ctl, "pinned_bytes", s->pinned_bytes);
-		ju64(ctl, "total_ioas", s->total_ioas);
-		ju64(ctl, "total_pinned_bytes", s->total_pinned_bytes);
-		ju64(ctl, "tenants", s->tenants);
-		ju64(ctl, "pool_size", s->pool_size);
-		ju64(ctl, "pool_idle", s->pool_idle);
+		jbool(ctl, "daemon_wide", s->daemon_wide);
+		if (s->daemon_wide) {
+			ju64(ctl, "connections", s->connections);
+			ju64(ctl, "total_ioas", s->total_ioas);
+			ju64(ctl, "total_pinned_bytes", s->total_pinned_bytes);
+			ju64(ctl, "tenants", s->tenants);
+			ju64(ctl, "pool_size", s->pool_size);
+			ju64(ctl, "pool_idle", s->pool_idle);
+		}
 		jclose();
 		return;
 	}
 	printf("backend             %s\n", s->backend);
-	printf("connections         %u (daemon-wide)\n", s->connections);
 	printf("ioas                %u\n", s->ioas);
 	printf("memory-regions      %u\n", s->memory_regions);
 	printf("mappings            %u\n", s->mappings);
 	printf("mapped              %s\n", fmt_size(s->mapped_bytes, a, sizeof(a)));
 	printf("pinned              %s\n", fmt_size(s->pinned_bytes, b, sizeof(b)));
+	if (!s->daemon_wide) {
+		printf("daemon-wide         not visible to this tenant "
+		       "(for Admin=yes in its policy section, or uid 0)\n");
+		return;
+	}
+	printf("connections         %u (daemon-wide)\n", s->connections);
 	printf("total-ioas          %u (daemon-wide)\n", s->total_ioas);
 	printf("total-pinned        %s (daemon-wide)\n",
 	       fmt_size(s->total_pinned_bytes, t, sizeof(t)));
@@ -1159,6 +1169,7 @@ static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 		jstr(ctl, "allow_device", w.allow_device);
 		jbool(ctl, "own_context", w.own_context);
 		ju64(ctl, "mappings_outside_policy", w.mappings_outside_policy);
+		jbool(ctl, "daemon_wide_stats", w.daemon_wide_stats);
 		jclose();
 		return 0;
 	}
@@ -1190,6 +1201,9 @@ static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 	       w.allow_device[0] ? w.allow_device : "none");
 	printf("context             %s\n", w.own_context ?
 	       "its own (device tenant)" : "shared (pooled; COPY sharing)");
+	printf("stats               %s\n", w.daemon_wide_stats ?
+	       "its own and daemon-wide figures (Admin=yes, or uid 0)" :
+	       "its own figures only (daemon-wide: Admin=yes or uid 0)");
 	return 0;
 }
 
@@ -1491,7 +1505,8 @@ static int cmd_demo(struct ctl *ctl, int argc, char **argv)
 	fu64(&d, "mappings", st.mappings, false);
 	fsize(&d, "mapped", st.mapped_bytes);
 	fsize(&d, "pinned", st.pinned_bytes);
-	fu64(&d, "connections", st.connections, false);
+	if (st.daemon_wide)
+		fu64(&d, "connections", st.connections, false);
 	step_end(&d);
 
 	step_begin(&d, "unmap");
@@ -1929,7 +1944,7 @@ static const struct command commands[] = {
 	  "SRC_IOAS SRC_IOVA LENGTH DST_IOAS [--iova IOVA] [--read] [--write] [--flags BITS]",
 	  "map an existing mapping into another IOAS" },
 	{ "huge-pages", cmd_huge_pages, "IOAS [on|off]", "get or set IOMMU_OPTION_HUGE_PAGES" },
-	{ "stats", cmd_stats, "", "connection and daemon counters" },
+	{ "stats", cmd_stats, "", "the tenant's counters (and the daemon's, for admins)" },
 	{ "whoami", cmd_whoami, "", "your tenant, its policy, limits and usage" },
 	{ "export", cmd_export, "IOAS IOVA LENGTH [--write]",
 	  "export a mapped range as a share; prints its handle and token" },

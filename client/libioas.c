@@ -920,6 +920,8 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 		ret->tenants = s->has_tenants ? s->tenants : 0;
 		ret->pool_size = s->has_pool_size ? s->pool_size : 0;
 		ret->pool_idle = s->has_pool_idle ? s->pool_idle : 0;
+		/* A daemon without the field filled them in for everyone. */
+		ret->daemon_wide = s->has_daemon_wide ? s->daemon_wide : true;
 	}
 	if (resp)
 		ioasd__response__free_unpacked(resp, NULL);
@@ -971,6 +973,8 @@ IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
 		ret->devices = w->devices;
 		ret->own_context = w->own_context;
 		ret->mappings_outside_policy = w->mappings_outside_policy;
+		ret->daemon_wide_stats = w->has_daemon_wide_stats ?
+					 w->daemon_wide_stats : true;
 		for (size_t i = 0, at = 0; i < w->n_allow_device; i++) {
 			int n = snprintf(ret->allow_device + at,
 					 sizeof(ret->allow_device) - at, "%s%s",

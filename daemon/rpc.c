@@ -401,34 +401,62 @@ static int h_option(struct rpc_ctx *x)
 	return 0;
 }
 
+/*
+ * Daemon-wide figures (every tenant's IOASes and pinned bytes, connections,
+ * tenants, the pool) tell a tenant about the others: they are for tenants
+ * whose current policy section says Admin=yes and for root (uid 0 in
+ * SO_PEERCRED at accept, never a claim of the client). An orphaned tenant
+ * (its section removed at a reload) has no Admin= any more.
+ */
+static bool sees_daemon_wide(const struct conn *c)
+{
+	const struct policy_tenant *pt = tenant_policy(c->tenant);
+
+	if (c->cred.uid == 0)
+		return true;
+	return pt && pt->admin && !tenant_orphaned(c->tenant);
+}
+
+/* The daemon-wide part of a StatsReply (sees_daemon_wide() callers only). */
+static void stats_daemon_wide(struct rpc_ctx *x, Ioasd__StatsReply *r)
+{
+	struct server *s = x->c->server;
+	struct tenant_totals tot;
+
+	tenant_get_totals(&tot);
+	r->connections = s->nconns;
+	r->total_ioas = tot.ioas;
+	r->total_pinned_bytes = tot.pinned_bytes;
+	r->has_tenants = true;
+	r->tenants = tot.tenants;
+	if (s->pool) {
+		struct pool_stats ps;
+
+		pool_get_stats(s->pool, &ps);
+		r->has_pool_size = r->has_pool_idle = true;
+		r->pool_size = ps.size;
+		r->pool_idle = ps.idle;
+	}
+}
+
+/* The caller's tenant's figures always; the daemon's only for admins. */
 static int h_stats(struct rpc_ctx *x)
 {
 	Ioasd__StatsReply *r = &x->body.stats;
 	struct tenant_usage u;
-	struct tenant_totals tot;
 
 	tenant_get_usage(T(x), &u);
-	tenant_get_totals(&tot);
 	ioasd__stats_reply__init(r);
 	r->backend = (char *)backend_name(x->c->server->backend);
-	r->connections = x->c->server->nconns;
 	r->ioas = u.ioas;
 	r->memory_regions = u.memory_regions;
 	r->mappings = u.mappings;
 	r->mapped_bytes = u.mapped_bytes;
 	r->pinned_bytes = u.pinned_bytes;
-	r->total_ioas = tot.ioas;
-	r->total_pinned_bytes = tot.pinned_bytes;
-	r->has_tenants = true;
-	r->tenants = tot.tenants;
-	if (x->c->server->pool) {
-		struct pool_stats ps;
-
-		pool_get_stats(x->c->server->pool, &ps);
-		r->has_pool_size = r->has_pool_idle = true;
-		r->pool_size = ps.size;
-		r->pool_idle = ps.idle;
-	}
+	r->has_daemon_wide = true;
+	r->daemon_wide = sees_daemon_wide(x->c);
+	if (r->daemon_wide)
+		stats_daemon_wide(x, r);
 	x->resp->result_case = IOASD__RESPONSE__RESULT_STATS;
 	x->resp->stats = r;
 	return 0;
@@ -487,6 +515,8 @@ static int h_whoami(struct rpc_ctx *x)
 	r->own_context = tenant_has_own_context(t);
 	r->has_mappings_outside_policy = true;
 	r->mappings_outside_policy = u.mappings_outside_policy;
+	r->has_daemon_wide_stats = true;
+	r->daemon_wide_stats = sees_daemon_wide(x->c);
 	if (pt && pt->n_allow_device > 0) {
 		x->allow_strs = calloc(pt->n_allow_device, sizeof(*x->allow_strs));
 		if (!x->allow_strs)

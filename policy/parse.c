@@ -433,6 +433,9 @@ static void tenant_defaults(struct policy_tenant *t, enum policy_key k)
 	case POLICY_KEY_DELEGATE:
 		t->delegate = false;
 		break;
+	case POLICY_KEY_ADMIN:
+		t->admin = false;
+		break;
 	case POLICY_KEY_LEASE:
 		t->lease_sec = POLICY_DEFAULT_LEASE_SEC;
 		break;
@@ -719,6 +722,7 @@ static bool tenant_value(struct policy_loader *l, struct policy_tenant *t,
 	case POLICY_KEY_HUGE_PAGES:
 	case POLICY_KEY_SHARE_WRITE:
 	case POLICY_KEY_DELEGATE:
+	case POLICY_KEY_ADMIN:
 		r = parse_bool(value);
 		if (r < 0) {
 			error_at(l, l->lineno, "%s=%s: expected yes or no", key, value);
@@ -728,8 +732,10 @@ static bool tenant_value(struct policy_loader *l, struct policy_tenant *t,
 			t->huge_pages = r;
 		else if (k == POLICY_KEY_SHARE_WRITE)
 			t->share_write = r;
-		else
+		else if (k == POLICY_KEY_DELEGATE)
 			t->delegate = r;
+		else
+			t->admin = r;
 		return true;
 	case POLICY_KEY_ACCESS:
 		if (strcmp(value, "read") == 0)

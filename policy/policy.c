@@ -29,6 +29,7 @@ static const char *const key_names[_POLICY_KEY_MAX] = {
 	[POLICY_KEY_ALLOW_DEVICE] = "AllowDevice",
 	[POLICY_KEY_DELEGATE] = "Delegate",
 	[POLICY_KEY_LEASE] = "Lease",
+	[POLICY_KEY_ADMIN] = "Admin",
 };
 
 const char *policy_key_name(enum policy_key k)
@@ -368,7 +369,7 @@ static bool tenant_equal(const struct policy_tenant *a,
 	    a->huge_pages != b->huge_pages || a->access != b->access ||
 	    a->rlimit_mode != b->rlimit_mode ||
 	    a->share_write != b->share_write || a->delegate != b->delegate ||
-	    a->lease_sec != b->lease_sec)
+	    a->lease_sec != b->lease_sec || a->admin != b->admin)
 		return false;
 
 	if (a->n_allowed_iova != b->n_allowed_iova)

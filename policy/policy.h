@@ -78,6 +78,7 @@ enum policy_key {
 	POLICY_KEY_ALLOW_DEVICE,
 	POLICY_KEY_DELEGATE,
 	POLICY_KEY_LEASE,
+	POLICY_KEY_ADMIN,
 	_POLICY_KEY_MAX,
 };
 
@@ -151,6 +152,7 @@ struct policy_tenant {
 
 	bool delegate;          /* may receive its own iommufd context fd */
 	uint32_t lease_sec;     /* objects outlive the last connection by this */
+	bool admin;             /* Stats shows it daemon-wide figures */
 
 	/* Line of each key in the section (first line for repeated keys),
 	 * 0 when absent (default in effect). */

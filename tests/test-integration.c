@@ -164,7 +164,8 @@ static int register_new(struct ioas_client *c, uint64_t size, uint32_t *mem)
 /*
  * Rule: everything a connection owns is released when it closes: the
  * daemon's fd count is back to its baseline and nothing is left
- * daemon-wide (seen from a fresh connection).
+ * daemon-wide (seen from a fresh connection). Under --no-policy only root
+ * is shown the daemon-wide figures.
  */
 static void check_released(const struct harness_daemon *d, int base,
 			   const char *what)
@@ -182,9 +183,15 @@ static void check_released(const struct harness_daemon *d, int base,
 				sizeof(err));
 	ck_assert_msg(r == 0, "reconnect: %s", err);
 	ck_assert_int_eq(ioas_stats(c, &st), 0);
-	ck_assert_uint_eq(st.connections, 1);
-	ck_assert_uint_eq(st.total_ioas, 0);
-	ck_assert_uint_eq(st.total_pinned_bytes, 0);
+	ck_assert(st.daemon_wide == (geteuid() == 0));
+	if (st.daemon_wide) {
+		ck_assert_uint_eq(st.connections, 1);
+		ck_assert_uint_eq(st.total_ioas, 0);
+		ck_assert_uint_eq(st.total_pinned_bytes, 0);
+	} else {
+		printf("NOTICE: [%s] not root: no IOAS and pinned bytes left "
+		       "daemon-wide not checked (the fds are)\n", what);
+	}
 	ioas_client_free(c);
 }
 
@@ -267,7 +274,9 @@ static int body_full_cycle(void *arg)
 	EXPECT_RC(c, ioas_stats(c, &st), 0);
 	EXPECT(!strcmp(st.backend, harness_backend()));
 	EXPECT_U64(st.ioas, 0);
-	EXPECT_U64(st.connections, 1);
+	/* --no-policy, not root: the daemon-wide figures are not shown. */
+	EXPECT(!st.daemon_wide);
+	EXPECT_U64(st.connections, 0);
 
 	EXPECT_RC(c, ioas_alloc(c, &a), 0);
 	EXPECT_RC(c, ioas_alloc(c, &b), 0);
@@ -309,8 +318,8 @@ static int body_full_cycle(void *arg)
 	EXPECT_U64(st.mapped_bytes, 3 * MiB);
 	/* A copy shares pages: pinned once. */
 	EXPECT_U64(st.pinned_bytes, 2 * MiB);
-	EXPECT_U64(st.total_ioas, 2);
-	EXPECT_U64(st.total_pinned_bytes, 2 * MiB);
+	EXPECT_U64(st.total_ioas, 0);
+	EXPECT_U64(st.total_pinned_bytes, 0);
 
 	EXPECT_RC(c, ioas_unmap(c, a, iova_fixed, MiB, &un), 0);
 	EXPECT_U64(un, MiB);
@@ -803,11 +812,13 @@ static int body_connection_local(void *arg)
 		  -ENOENT);
 
 	EXPECT_RC(cb, ioas_stats(cb, &st), 0);
-	EXPECT_U64(st.connections, 2);
 	EXPECT_U64(st.ioas, 1);
 	EXPECT_U64(st.mappings, 1);
 	EXPECT_U64(st.mapped_bytes, 64 * KiB);
-	EXPECT_U64(st.total_ioas, 2);
+	/* Nor does B see A's figures daemon-wide. */
+	EXPECT(!st.daemon_wide);
+	EXPECT_U64(st.connections, 0);
+	EXPECT_U64(st.total_ioas, 0);
 
 	/* A is untouched. */
 	EXPECT_RC(ca, ioas_stats(ca, &st), 0);
@@ -816,17 +827,14 @@ static int body_connection_local(void *arg)
 	EXPECT_RC(ca, ioas_unmap(ca, a, fixed, 256 * KiB, &un), 0);
 	EXPECT_U64(un, 256 * KiB);
 
-	/* A leaving releases A's objects only. */
+	/* A leaving leaves B's objects alone (that A's are released is
+	 * checked daemon-wide, by root, once both are gone). */
 	ca = ioas_client_free(ca);
 	EXPECT_RC(cb, ioas_stats(cb, &st), 0);
-	for (int i = 0; i < 500 && (st.connections != 1 || st.total_ioas != 1);
-	     i++) {
-		usleep(10000);
-		EXPECT_RC(cb, ioas_stats(cb, &st), 0);
-	}
-	EXPECT_U64(st.connections, 1);
-	EXPECT_U64(st.total_ioas, 1);
+	EXPECT_U64(st.ioas, 1);
 	EXPECT_U64(st.mappings, 1);
+	EXPECT_RC(cb, ioas_unmap(cb, b, fixed, 64 * KiB, &un), 0);
+	EXPECT_U64(un, 64 * KiB);
 out:
 	ioas_client_free(ca);
 	ioas_client_free(cb);

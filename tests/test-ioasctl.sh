@@ -3,7 +3,8 @@
 #
 # ioasctl against a real ioasd (sim backend): hello, demo, --json demo (each
 # line must be a JSON object), batch (one connection, $variables, stop at the
-# first error, -k), and the exit status and message of each error class.
+# first error, -k), stats and whoami as root and not (daemon-wide figures),
+# and the exit status and message of each error class.
 #
 # Needs IOASD_BIN and IOASCTL_BIN (set by 'make check'); exit 77 (skip)
 # without them. Output is TAP-like; the exit status is what counts.
@@ -217,10 +218,10 @@ stats
 EOF
 check bad "batch stops at the first error (exit 1)" run bad 1 batch "$dir/bad.txt"
 check bad "batch error names line and errno" grep_q "line 4: map: .*EEXIST" "$dir/bad.err"
-check bad "batch did not run past the error" sh -c "! grep -q '^connections' '$dir/bad.out'"
+check bad "batch did not run past the error" sh -c "! grep -q '^pinned' '$dir/bad.out'"
 
 check bad-k "batch -k: exit status 1" run bad-k 1 -k batch "$dir/bad.txt"
-check bad-k "batch -k goes on after an error (still exit 1)" grep_q "^connections" "$dir/bad-k.out"
+check bad-k "batch -k goes on after an error (still exit 1)" grep_q "^pinned" "$dir/bad-k.out"
 
 # Unknown flag bits: EOPNOTSUPP passes through.
 printf 'ioas-alloc\nmemfd 64K\nmap 1 1 --flags 0xe\n' >"$dir/flags.txt"
@@ -248,6 +249,29 @@ check noconn "cannot connect: exit status 3" test $? -eq 3
 # Local failure: exit 5.
 check local "missing batch file: exit status 5" run local 5 batch "$dir/no-such-batch-file"
 
+# ---------------------------------------------------------------- stats
+# Daemon-wide figures are shown to root (and to Admin=yes tenants, which
+# --no-policy has none of); everyone else sees its own and a line saying so.
+check stats "stats: exit status 0" run stats 0 stats
+check stats-json "stats --json: exit status 0" run stats-json 0 --json stats
+check whoami "whoami: exit status 0" run whoami 0 whoami
+check whoami-json "whoami --json: exit status 0" run whoami-json 0 --json whoami
+if [ "$(id -u)" -eq 0 ]; then
+	check stats "stats as root: daemon-wide figures" \
+		grep_q "^total-pinned .*(daemon-wide)$" "$dir/stats.out"
+	check stats "stats as root: connections and the pool" \
+		sh -c "grep -q '^connections  *1 (daemon-wide)$' '$dir/stats.out' && grep -q '^ioas-pool ' '$dir/stats.out'"
+	check stats-json "stats --json as root: daemon_wide true, totals there" \
+		sh -c "grep -q '\"daemon_wide\":true,\"connections\":1,\"total_ioas\":' '$dir/stats-json.out'"
+	check whoami "whoami as root: its own and daemon-wide stats" \
+		grep_q "^stats  *its own and daemon-wide figures" "$dir/whoami.out"
+	check whoami-json "whoami --json as root: daemon_wide_stats true" \
+		grep_q '"daemon_wide_stats":true' "$dir/whoami-json.out"
+else
+	check stats "stats not as root (--no-policy): daemon-wide not visible" \
+		grep_q "^daemon-wide  *not visible to this tenant" "$dir/stats.out"
+fi
+
 # ---------------------------------------------------------------- unprivileged
 # util-linux setpriv, or the guest's vm-runas (busybox's setpriv cannot
 # change uids).
@@ -262,6 +286,24 @@ fi
 if [ -n "$runas" ]; then
 	$runas "$IOASCTL" --socket "$sock" demo >"$dir/nobody.out" 2>"$dir/nobody.err"
 	check nobody "demo as uid 65534" test $? -eq 0
+	# --no-policy, not root: its own figures, none of the daemon's.
+	$runas "$IOASCTL" --socket "$sock" stats >"$dir/nobody-stats.out" 2>"$dir/nobody-stats.err"
+	check nobody-stats "stats as uid 65534: exit status 0" test $? -eq 0
+	check nobody-stats "stats as uid 65534: its own figures" \
+		grep_q "^pinned  *0$" "$dir/nobody-stats.out"
+	check nobody-stats "stats as uid 65534: daemon-wide not visible" \
+		grep_q "^daemon-wide  *not visible to this tenant" "$dir/nobody-stats.out"
+	check nobody-stats "stats as uid 65534: no daemon-wide figure" \
+		sh -c "! grep -Eq '^(connections|total-ioas|total-pinned|tenants|ioas-pool) ' '$dir/nobody-stats.out'"
+	$runas "$IOASCTL" --socket "$sock" --json stats >"$dir/nobody-json.out" 2>"$dir/nobody-json.err"
+	check nobody-json "stats --json as uid 65534: exit status 0" test $? -eq 0
+	check nobody-json "stats --json as uid 65534: daemon_wide false, no totals" \
+		sh -c "grep -q '\"pinned_bytes\":0,\"daemon_wide\":false}' '$dir/nobody-json.out' && ! grep -Eq 'total_|connections|tenants|pool_' '$dir/nobody-json.out'"
+	check nobody-json "stats --json as uid 65534 is JSON" json_lines "$dir/nobody-json.out" \
+		'lines[0]["daemon_wide"] is False and "total_pinned_bytes" not in lines[0]'
+	$runas "$IOASCTL" --socket "$sock" whoami >"$dir/nobody-who.out" 2>"$dir/nobody-who.err"
+	check nobody-who "whoami as uid 65534: own stats only" \
+		grep_q "^stats  *its own figures only" "$dir/nobody-who.out"
 elif [ "$(id -u)" -eq 0 ]; then
 	echo "# no way to change uids here (setpriv --reuid, vm-runas): demo as uid 65534 not run"
 fi

@@ -100,6 +100,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(t->n_allow_device, 0);
 	ck_assert(!t->delegate);
 	ck_assert_uint_eq(t->lease_sec, 0);
+	ck_assert(!t->admin);
 	for (int k = 0; k < _POLICY_KEY_MAX; k++)
 		ck_assert_uint_eq(t->key_line[k], k == POLICY_KEY_MATCH_USER ? 2 : 0);
 	ck_assert(!policy_daemon(p)->file);
@@ -133,6 +134,7 @@ START_TEST(every_key)
 		"AllowDevice=1234:11E8\n"
 		"Delegate=yes\n"
 		"Lease=30\n"
+		"Admin=yes\n"
 		"  # indented comment\n"
 		"[tenant vm-b]\n"
 		"  MatchUser = 1000 ; indented, inline comment\n");
@@ -171,15 +173,17 @@ START_TEST(every_key)
 	ck_assert_uint_eq(t->allow_device[0].device, 0x11e8);
 	ck_assert(t->delegate);
 	ck_assert_uint_eq(t->lease_sec, 30);
+	ck_assert(t->admin);
 	for (int k = 0; k < _POLICY_KEY_MAX; k++)
 		ck_assert_uint_eq(t->key_line[k], 3 + k);
 
 	t = policy_find_tenant(p, "vm-b");
 	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_eq(t->line, 23);
+	ck_assert_uint_eq(t->line, 24);
 	ck_assert_str_eq(t->match_user, "1000");
 	ck_assert_uint_eq(t->match_uid, 1000);
-	ck_assert_uint_eq(t->key_line[POLICY_KEY_MATCH_USER], 24);
+	ck_assert_uint_eq(t->key_line[POLICY_KEY_MATCH_USER], 25);
+	ck_assert(!t->admin);
 	ck_assert_ptr_null(policy_find_tenant(p, "nope"));
 	policy_unref(p);
 }
@@ -262,6 +266,7 @@ START_TEST(bad_values)
 		{ "HugePages=maybe", "t.conf:3: HugePages=maybe: expected yes or no" },
 		{ "ShareWrite=2", "t.conf:3: ShareWrite=2: expected yes or no" },
 		{ "Delegate=y", "t.conf:3: Delegate=y: expected yes or no" },
+		{ "Admin=root", "t.conf:3: Admin=root: expected yes or no" },
 		{ "Access=write", "t.conf:3: Access=write: expected read or readwrite" },
 		{ "RlimitMode=global", "t.conf:3: RlimitMode=global: expected user or process" },
 		{ "AllowedIOVA=4096", "t.conf:3: AllowedIOVA: '4096' is not a range START-LAST (inclusive, 0x hex or decimal)" },
@@ -828,7 +833,7 @@ static const char rich[] =
 	"HugePages=yes\nAccess=readwrite\nRlimitMode=process\nExportTo=vm\n"
 	"AllowDevice=1234:11e8 0000:00:03.0\nLease=60\n"
 	"[tenant vm]\nMatchCgroup=/machine.slice\nMaxPinnedBytes=1536\nAccess=read\n"
-	"ImportFrom=dpdk-a\nShareWrite=yes\nDelegate=yes\nHugePages=off\n";
+	"ImportFrom=dpdk-a\nShareWrite=yes\nDelegate=yes\nHugePages=off\nAdmin=true\n";
 
 /* Rule: equality is about meaning, not layout or where keys were written. */
 START_TEST(equal)
@@ -837,7 +842,7 @@ START_TEST(equal)
 		"MaxIOAS=5", "MaxPinnedBytes=9G", "MaxMappings=1", "MaxMemoryRegions=1",
 		"MaxConnections=1", "AllowedIOVA=0x3000-0x3fff", "HugePages=yes",
 		"Access=readwrite", "RlimitMode=process", "ExportTo=*", "ShareWrite=no",
-		"AllowDevice=00:04.0", "Delegate=no", "Lease=1", "MatchGroup=root",
+		"AllowDevice=00:04.0", "Delegate=no", "Lease=1", "Admin=no", "MatchGroup=root",
 		"MatchUnit=x.service", "MatchCgroup=/x",
 	};
 	struct policy *a = parse_ok(rich);
@@ -856,7 +861,7 @@ START_TEST(equal)
 		&e), 0);
 	ck_assert_int_eq(policy_loader_add_string(l, "y.conf",
 		"[tenant vm]\nMatchCgroup=/machine.slice/\nMaxPinnedBytes=1536\n"
-		"Access=read\nImportFrom=dpdk-a\nShareWrite=true\nDelegate=1\nHugePages=no\n"
+		"Access=read\nImportFrom=dpdk-a\nShareWrite=true\nDelegate=1\nHugePages=no\nAdmin=on\n"
 		"[daemon]\nAuditFailure=continue\nAuditLog=/run/ioasd/audit.jsonl\n"
 		"RlimitMode=process\nPoolSize=4\n", &e), 0);
 	ck_assert_msg(policy_loader_finish(l, &b, &e) == 0, "%s", e.msg);
@@ -958,7 +963,8 @@ START_TEST(print_exact)
 		"ShareWrite=no ; default\n"
 		"AllowDevice=0000:00:1f.7\n"
 		"Delegate=no ; default\n"
-		"Lease=0 ; default\n");
+		"Lease=0 ; default\n"
+		"Admin=no ; default\n");
 	free(t);
 	policy_unref(p);
 }

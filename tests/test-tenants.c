@@ -4,8 +4,8 @@
  * IOASD_TEST_BACKEND names: see tests/harness.h): resolution from
  * kernel credentials, every limit at its boundary, AllowedIOVA enforced on
  * fixed maps (which the kernel would accept), HugePages and Access, two
- * tenants side by side, reload good and bad, the audit trail, and
- * --check-policy.
+ * tenants side by side, who sees daemon-wide Stats (Admin=, root), reload
+ * good and bad, the audit trail, and --check-policy.
  *
  * Tenants are told apart by uid, so the cases with two tenants need root
  * (CI runs as root); without it they say so and check what they can.
@@ -30,6 +30,7 @@
 #define ALPHA_UID 65534 /* nobody */
 #define BETA_UID 1      /* daemon */
 #define STRANGER_UID 2  /* bin: matches no section */
+#define OPERATOR_UID 3  /* sys: tenant "operator", Admin= */
 
 static struct harness_daemon d;
 static char policy_dir[PATH_MAX], audit_path[PATH_MAX];
@@ -78,6 +79,19 @@ static void write_base_policy(unsigned max_ioas)
 	write_policy("50-test.conf", text);
 }
 
+/* An administrator, and root's own tenant, which leaves Admin= out: uid 0
+ * sees the daemon-wide figures anyway. */
+static void write_operator_policy(bool admin)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text),
+		 "[tenant operator]\nMatchUser=%u\nAdmin=%s\n\n"
+		 "[tenant root]\nMatchUser=0\n",
+		 OPERATOR_UID, admin ? "yes" : "no");
+	write_policy("60-operator.conf", text);
+}
+
 static void setup(void)
 {
 	char tmpl[] = "/tmp/ioasd-tenants.XXXXXX";
@@ -92,6 +106,7 @@ static void setup(void)
 	snprintf(audit_path, sizeof(audit_path), "%s/audit.jsonl", tmpl);
 	ck_assert_int_eq(mkdir(policy_dir, 0755), 0);
 	write_base_policy(2);
+	write_operator_policy(true);
 	ck_assert_int_eq(harness_daemon_start(&d, args), 0);
 }
 
@@ -366,6 +381,135 @@ START_TEST(two_tenants_side_by_side)
 	ck_assert_int_eq(harness_run_client_as(BETA_UID, BETA_UID, beta_looks, &p), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+/* --------------------------------------------------------- stats */
+
+struct holding {
+	int ready[2], go[2];
+};
+
+/* alpha pins 1 MiB in one IOAS and keeps it while the others look. */
+static int alpha_pins(void *arg)
+{
+	struct holding *h = arg;
+	struct ioas_client *c;
+	struct ioas_stats st;
+	uint32_t io, m;
+	uint64_t iova = 0;
+	char byte = 0;
+	int fd = sealed(MiB);
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_alloc(c, &io) == 0);
+	REQUIRE(ioas_memory_register(c, fd, 0, MiB, &m, NULL) == 0);
+	REQUIRE(ioas_map(c, io, m, 0, MiB, IOAS_MAP_READABLE, &iova) == 0);
+	/* Its own figures, and (Admin= not set) nothing daemon-wide. */
+	REQUIRE(ioas_stats(c, &st) == 0);
+	REQUIRE(st.ioas == 1 && st.mappings == 1 && st.pinned_bytes == MiB);
+	REQUIRE(!st.daemon_wide);
+	REQUIRE(st.total_pinned_bytes == 0 && st.total_ioas == 0);
+	REQUIRE(write(h->ready[1], &byte, 1) == 1);
+	REQUIRE(read(h->go[0], &byte, 1) == 1);
+	close(fd);
+	ioas_client_free(c);
+	return 0;
+}
+
+/* While alpha holds its MiB, a client that pins nothing itself sees the
+ * daemon-wide figures (alpha's MiB and IOAS among them) exactly when
+ * *arg, and otherwise none of them. */
+static int stats_daemon_wide(void *arg)
+{
+	bool want = *(const bool *)arg;
+	struct ioas_client *c;
+	struct ioas_stats st;
+	struct ioas_whoami w;
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_stats(c, &st) == 0);
+	REQUIRE(ioas_whoami(c, &w) == 0);
+	ioas_client_free(c);
+	REQUIRE(st.ioas == 0 && st.pinned_bytes == 0);
+	if (!want) {
+		/* Not alpha's pinned bytes, nor how many of anything. */
+		REQUIRE(st.total_pinned_bytes == 0 && st.total_ioas == 0);
+		REQUIRE(st.connections == 0 && st.tenants == 0);
+		REQUIRE(st.pool_size == 0 && st.pool_idle == 0);
+	} else {
+		REQUIRE(st.total_pinned_bytes == MiB && st.total_ioas == 1);
+		REQUIRE(st.connections >= 2 && st.tenants >= 2);
+		REQUIRE(st.pool_size == 2);
+	}
+	REQUIRE(st.daemon_wide == want);
+	REQUIRE(w.daemon_wide_stats == want);
+	return 0;
+}
+
+/* uid 0: in the test process itself (the harness only drops to others). */
+static bool see(uid_t uid, bool want)
+{
+	if (uid == 0)
+		return stats_daemon_wide(&want) == 0;
+	return harness_run_client_as(uid, uid, stats_daemon_wide, &want) == 0;
+}
+
+static int whoami_daemon_wide(void *arg)
+{
+	struct ioas_client *c;
+	struct ioas_whoami w;
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_whoami(c, &w) == 0);
+	ioas_client_free(c);
+	return w.daemon_wide_stats;
+}
+
+START_TEST(stats_daemon_wide_for_admins_only)
+{
+	struct holding h;
+	pid_t pid;
+	int status, got = -1;
+	char byte = 0;
+
+	ck_assert_int_eq(pipe(h.ready), 0);
+	ck_assert_int_eq(pipe(h.go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_pins, &h) == 0 ? 0 : 1);
+	/* Only alpha writes "ready": if it fails, the read sees the end. */
+	close(h.ready[1]);
+	close(h.go[0]);
+	ck_assert_int_eq(read(h.ready[0], &byte, 1), 1);
+	if (root) {
+		/* beta does not see alpha's pinned bytes. */
+		ck_assert(see(BETA_UID, false));
+		/* The Admin=yes tenant does, and root does. */
+		ck_assert(see(OPERATOR_UID, true));
+		ck_assert(see(0, true));
+		/* A reload that takes Admin= away applies to new requests. */
+		write_operator_policy(false);
+		ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+		for (int i = 0; i < 100 && got != 0; i++) {
+			got = harness_run_client_as(OPERATOR_UID, OPERATOR_UID,
+						    whoami_daemon_wide, NULL);
+			if (got != 0)
+				usleep(20000);
+		}
+		ck_assert_int_eq(got, 0);
+		ck_assert(see(OPERATOR_UID, false));
+		ck_assert(see(0, true));
+	} else {
+		printf("NOTICE: stats_daemon_wide_for_admins_only needs root for "
+		       "other uids; checked only alpha's own view\n");
+	}
+	ck_assert_int_eq(write(h.go[1], &byte, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(h.ready[0]);
+	close(h.go[1]);
 }
 END_TEST
 
@@ -670,6 +814,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, allowed_iova_and_huge_pages);
 	tcase_add_test(tc, connections_share_one_tenant);
 	tcase_add_test(tc, two_tenants_side_by_side);
+	tcase_add_test(tc, stats_daemon_wide_for_admins_only);
 	tcase_add_test(tc, reload_good_bad_and_removed);
 	tcase_add_test(tc, reload_narrowing_reaches_live_ioases);
 	tcase_add_test(tc, audit_records_allowed_and_refused);
