@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -273,6 +274,40 @@ static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
 	return -ERANGE;
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/*
+ * Unit and cgroup of the peer, read by pid from the kernel at accept. The pid
+ * SO_PEERCRED recorded at connect() may belong to another process by now
+ * (the peer exited, the pid was reused), which would let a process pass for
+ * a unit it is not in. Where the kernel offers SO_PEERPIDFD (Linux 6.5+),
+ * the peer is pinned by a pidfd first and the answer is kept only if that
+ * very process is still alive after the read: its pid cannot have been
+ * reused in between. Older kernels: resolved by pid as before (the race
+ * remains; README "Tenants and policy" says so).
+ */
+static void peer_unit_cgroup(struct conn *c)
+{
+	_cleanup_close_ int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0) {
+		pidfd = -1;
+		if (errno != ENOPROTOOPT && errno != EINVAL)
+			return; /* e.g. ESRCH: the peer is gone, it matches no unit */
+	}
+	if (policy_peer_from_pid(c->cred.pid, &c->unit, &c->cgroup) < 0)
+		return;
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		/* Gone: what was read may be another process's. */
+		free(c->unit);
+		free(c->cgroup);
+		c->unit = c->cgroup = NULL;
+	}
+}
+
 int conn_new(struct server *s, int fd, struct conn **ret)
 {
 	struct policy_peer peer;
@@ -300,10 +335,9 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 		conn_free(c);
 		return r;
 	}
-	/* Unit and cgroup from the pid the kernel recorded at connect(). A
-	 * process that exits right away may be unresolvable: that is not an
-	 * error, it just cannot match MatchUnit/MatchCgroup. */
-	(void)policy_peer_from_pid(c->cred.pid, &c->unit, &c->cgroup);
+	/* A process that exits right away may be unresolvable: that is not
+	 * an error, it just cannot match MatchUnit/MatchCgroup. */
+	peer_unit_cgroup(c);
 	conn_get_peer(c, &peer);
 	(void)policy_peer_describe(&peer, c->peer_desc, sizeof(c->peer_desc));
 	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The connection layer alone, on a socketpair and an event base of its own:
- * the output queue's hard limit.
+ * the output queue's hard limit, and who the peer is when its pid was reused.
  */
 #include <check.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -55,12 +59,92 @@ START_TEST(hard_limit_drops_the_queue)
 }
 END_TEST
 
+/* Give the next fork() pid want (as root, where ns_last_pid is writable). */
+static pid_t fork_as(pid_t want)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "we");
+		pid_t pid;
+
+		if (!f || fprintf(f, "%d", (int)want - 1) < 0 || fclose(f) != 0)
+			return -1;
+		pid = fork();
+		if (pid <= 0)
+			return pid;
+		if (pid == want)
+			return pid;
+		kill(pid, SIGKILL); /* something else forked in between */
+		waitpid(pid, NULL, 0);
+	}
+	return -1;
+}
+
+/* The peer connected, exited, and its pid went to another process before
+ * the daemon accepted: the unit and cgroup of that other process must not
+ * become the peer's (SO_PEERPIDFD, where the kernel has it). */
+START_TEST(reused_pid_is_not_the_peer)
+{
+	struct event_base *base = event_base_new();
+	struct server s = { .base = base, .cfg = { .max_outq_bytes = 4096 } };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct conn *c = NULL;
+	pid_t peer, impostor;
+	int l, fd, status, one = 0;
+
+	if (geteuid() != 0 || access("/proc/sys/kernel/ns_last_pid", W_OK) < 0) {
+		printf("NOTICE: not root or no ns_last_pid: pid reuse not checked\n");
+		return;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/ioasd-test-conn.%d", (int)getpid());
+	unlink(sa.sun_path);
+	l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	peer = fork();
+	ck_assert_int_ge(peer, 0);
+	if (peer == 0) {
+		int s2 = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+		_exit(connect(s2, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(peer, &status, 0), peer);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	impostor = fork_as(peer);
+	if (impostor == 0) {
+		pause();
+		_exit(0);
+	}
+	if (impostor < 0) {
+		printf("NOTICE: could not reuse pid %d: pid reuse not checked\n", (int)peer);
+		close(l);
+		unlink(sa.sun_path);
+		return;
+	}
+	fd = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	TAILQ_INIT(&s.conns);
+	TAILQ_INIT(&s.leases);
+	ck_assert_int_eq(conn_new(&s, fd, &c), 0);
+	ck_assert_int_eq(c->cred.pid, peer);
+	one = c->cgroup == NULL && c->unit == NULL;
+	conn_free(c);
+	kill(impostor, SIGKILL);
+	waitpid(impostor, NULL, 0);
+	close(l);
+	unlink(sa.sun_path);
+	event_base_free(base);
+	ck_assert_msg(one, "the process that took pid %d was taken for the peer", (int)peer);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("conn");
 	TCase *tc = tcase_create("queue");
 
 	tcase_add_test(tc, hard_limit_drops_the_queue);
+	tcase_add_test(tc, reused_pid_is_not_the_peer);
 	suite_add_tcase(s, tc);
 	return s;
 }
