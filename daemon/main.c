@@ -20,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "common/numparse.h"
 #include "audit.h"
 #include "backend.h"
 #include "log.h"
@@ -109,47 +110,15 @@ static void usage(FILE *f)
 		"SIZE takes K, M, G, T suffixes (powers of 1024).\n");
 }
 
-/* Parse "123", "0x1000", "2M", "64G": decimal or 0x-hex, then an
- * optional K, M, G or T (powers of 1024). No sign, no spaces, and no octal:
- * "010" is ten, not eight. */
+/* The one grammar of numbers and sizes (common/numparse.h). */
 static int parse_size(const char *s, uint64_t *ret)
 {
-	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	const char *digits = hex ? s + 2 : s;
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (!(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(digits, &end, hex ? 16 : 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	case 'T': case 't': shift = 40; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
-	}
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*ret = (uint64_t)v << shift;
-	return 0;
+	return numparse_size(s, ret);
 }
 
 static int parse_u32(const char *s, uint32_t *ret)
 {
-	uint64_t v;
-
-	if (parse_size(s, &v) < 0 || v > UINT32_MAX)
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
+	return numparse_u32(s, ret);
 }
 
 enum {

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/numparse.h"
 #include "policy-internal.h"
 
 struct name_list {
@@ -165,53 +166,6 @@ static bool parse_dec(const char *s, uint64_t *ret)
 	return true;
 }
 
-/* "0x" hex or decimal. */
-static bool parse_number(const char *s, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-		return parse_dec(s, ret);
-	s += 2;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d;
-
-		if (!isxdigit((unsigned char)*s))
-			return false;
-		d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0') :
-			(unsigned)(tolower((unsigned char)*s) - 'a' + 10);
-		if (v >> 60)
-			return false;
-		v = v << 4 | d;
-	}
-	*ret = v;
-	return true;
-}
-
-/* Bytes, or a number with one of K M G T (powers of 1024). */
-static bool parse_size(const char *s, uint64_t *ret)
-{
-	static const char units[] = "KMGT";
-	char buf[32];
-	size_t n = strlen(s);
-	const char *u;
-	uint64_t v;
-
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, s, n + 1);
-	u = strchr(units, toupper((unsigned char)buf[n - 1]));
-	if (u && *u)
-		buf[n - 1] = '\0';
-	if (!parse_dec(buf, &v))
-		return false;
-	if (u && *u && mul_overflow(v, UINT64_C(1) << (10 * (u - units + 1)), &v))
-		return false;
-	*ret = v;
-	return true;
-}
 
 static int parse_bool(const char *s)
 {
@@ -480,8 +434,8 @@ static bool parse_count(struct policy_loader *l, const char *key, const char *va
 {
 	uint64_t v;
 
-	if (!parse_dec(value, &v)) {
-		error_at(l, l->lineno, "%s=%s: not a decimal number", key, value);
+	if (numparse_u64(value, &v) < 0) {
+		error_at(l, l->lineno, "%s=%s: not a number (decimal or 0x hex)", key, value);
 		return false;
 	}
 	if (v > max) {
@@ -525,7 +479,7 @@ static bool add_range(struct policy_loader *l, struct tenant_build *b, char *tok
 
 	if (dash)
 		*dash = '\0';
-	if (!dash || !parse_number(tok, &start) || !parse_number(dash + 1, &last)) {
+	if (!dash || numparse_u64(tok, &start) < 0 || numparse_u64(dash + 1, &last) < 0) {
 		if (dash)
 			*dash = '-';
 		error_at(l, l->lineno,
@@ -691,9 +645,10 @@ static bool tenant_value(struct policy_loader *l, struct policy_tenant *t,
 		return set_string(l, &t->match_cgroup, c);
 	}
 	case POLICY_KEY_MAX_PINNED_BYTES:
-		if (!parse_size(value, &v)) {
+		if (numparse_size(value, &v) < 0) {
 			error_at(l, l->lineno,
-				 "%s=%s: not a size (bytes, or a number with K, M, G or T)",
+				 "%s=%s: not a size (a number, decimal or 0x hex, with an optional "
+				 "K, M, G or T: powers of 1024)",
 				 key, value);
 			return false;
 		}

@@ -198,11 +198,12 @@ START_TEST(sizes)
 	} good[] = {
 		{ "0", 0 }, { "4096", 4096 }, { "4K", 4096 }, { "4k", 4096 },
 		{ "3M", 3ull << 20 }, { "8G", 8ull << 30 }, { "2T", 2ull << 40 },
+		{ "0x10", 16 }, { "8GB", 8ull << 30 }, { "8GiB", 8ull << 30 }, { "010", 10 },
 		{ "16777215T", 16777215ull << 40 }, { "18446744073709551615", UINT64_MAX },
 	};
 	static const char *const bad[] = {
-		"8X", "G", "-1", "8 G", "0x10", "16777216T", "18446744073709551616",
-		"1.5G", "8GB",
+		"8X", "G", "-1", "8 G", "16777216T", "18446744073709551616",
+		"1.5G", "8GBs", "0x",
 	};
 	char text[256], want[256];
 
@@ -220,7 +221,8 @@ START_TEST(sizes)
 		snprintf(text, sizeof(text), "[tenant a]\nMatchUser=root\nMaxPinnedBytes=%s\n",
 			 bad[i]);
 		snprintf(want, sizeof(want),
-			 "t.conf:3: MaxPinnedBytes=%s: not a size (bytes, or a number with K, M, G or T)",
+			 "t.conf:3: MaxPinnedBytes=%s: not a size (a number, decimal or 0x hex, "
+			 "with an optional K, M, G or T: powers of 1024)",
 			 bad[i]);
 		parse_err(text, want);
 	}
@@ -255,14 +257,13 @@ START_TEST(bad_values)
 		const char *line;
 		const char *want;
 	} cases[] = {
-		{ "MaxIOAS=abc", "t.conf:3: MaxIOAS=abc: not a decimal number" },
-		{ "MaxIOAS=-1", "t.conf:3: MaxIOAS=-1: not a decimal number" },
+		{ "MaxIOAS=abc", "t.conf:3: MaxIOAS=abc: not a number (decimal or 0x hex)" },
+		{ "MaxIOAS=-1", "t.conf:3: MaxIOAS=-1: not a number (decimal or 0x hex)" },
 		{ "MaxIOAS=4294967296", "t.conf:3: MaxIOAS=4294967296: out of range (0..4294967295)" },
-		{ "MaxMappings=1K", "t.conf:3: MaxMappings=1K: not a decimal number" },
-		{ "MaxMemoryRegions=0x10", "t.conf:3: MaxMemoryRegions=0x10: not a decimal number" },
+		{ "MaxMappings=1K", "t.conf:3: MaxMappings=1K: not a number (decimal or 0x hex)" },
 		{ "MaxConnections=99999999999", "t.conf:3: MaxConnections=99999999999: out of range (0..4294967295)" },
 		{ "Lease=31622401", "t.conf:3: Lease=31622401: out of range (0..31622400)" },
-		{ "Lease=10s", "t.conf:3: Lease=10s: not a decimal number" },
+		{ "Lease=10s", "t.conf:3: Lease=10s: not a number (decimal or 0x hex)" },
 		{ "HugePages=maybe", "t.conf:3: HugePages=maybe: expected yes or no" },
 		{ "ShareWrite=2", "t.conf:3: ShareWrite=2: expected yes or no" },
 		{ "Delegate=y", "t.conf:3: Delegate=y: expected yes or no" },
@@ -423,7 +424,7 @@ START_TEST(all_errors)
 	ck_assert_uint_eq(policy_loader_n_errors(l), 5);
 	ck_assert_str_eq(policy_loader_error(l, 0),
 			 "a.conf:1: [tenant x] has no MatchUser=, MatchGroup=, MatchUnit= or MatchCgroup=");
-	ck_assert_str_eq(policy_loader_error(l, 1), "a.conf:2: MaxIOAS=many: not a decimal number");
+	ck_assert_str_eq(policy_loader_error(l, 1), "a.conf:2: MaxIOAS=many: not a number (decimal or 0x hex)");
 	ck_assert_str_eq(policy_loader_error(l, 2), "a.conf:3: unknown key 'Bogus' in [tenant x]");
 	ck_assert_str_eq(policy_loader_error(l, 3), "a.conf:6: ExportTo: no tenant named 'nobody-here'");
 	ck_assert_str_eq(policy_loader_error(l, 4), "b.conf:3: HugePages=perhaps: expected yes or no");
@@ -788,7 +789,7 @@ START_TEST(dir_order_first_match)
 	write_file(dir, "15-bad.conf", "[tenant x]\nMatchUser=root\nMaxIOAS=lots\n");
 	ck_assert_int_eq(policy_load_dir(dir, &p, &e), -EINVAL);
 	ck_assert_ptr_null(p);
-	snprintf(path, sizeof(path), "%s/15-bad.conf:3: MaxIOAS=lots: not a decimal number", dir);
+	snprintf(path, sizeof(path), "%s/15-bad.conf:3: MaxIOAS=lots: not a number (decimal or 0x hex)", dir);
 	ck_assert_str_eq(e.msg, path);
 
 	remove_dir(dir, names);
