@@ -55,3 +55,7 @@ struct fdstore *fdstore_free(struct fdstore *s); /* NULL-safe */
 
 /* Close every fd of an array from fdstore_take() and free it. */
 void fdstore_entries_free(struct fdstore_entry *v, size_t n);
+
+/* A name systemd's FDNAME= (and so the holder) accepts: 1..63 printable
+ * characters, no blank and no ':'. */
+bool fdstore_name_ok(const char *name);

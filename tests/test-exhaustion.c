@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,47 @@ START_TEST(silent_client_is_dropped_after_hello_timeout)
 }
 END_TEST
 
+/* The fd holder that keeps the daemon's fds across a restart is called from
+ * the event loop: one that stops answering costs a bounded wait, the
+ * request that needed it fails, and everyone else is still served. */
+START_TEST(stopped_fd_holder_does_not_hang_the_daemon)
+{
+	char dir[] = "/tmp/ioasd-holder-XXXXXX", path[64];
+	const char *args[] = { "--backend", "sim", "--state-dir", dir, NULL };
+	struct ioas_client *c = NULL;
+	struct ioas_stats st;
+	uint32_t mem;
+	pid_t holder = 0;
+	FILE *f;
+	int fd = -1, r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	start(args);
+	snprintf(path, sizeof(path), "%s/fdholder.pid", dir);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &holder), 1);
+	fclose(f);
+	ck_assert_int_gt(holder, 1);
+	ck_assert_int_eq(try_connect(&c, NULL, 0), 0);
+	ck_assert_int_eq(ioas_memfd_create("holder", 1 << 20, &fd), 0);
+	ck_assert_int_eq(kill(holder, SIGSTOP), 0);
+	/* Registering memory puts its fd in the store: refused, not hung
+	 * (the harness's request timeout would fail the test otherwise). */
+	r = ioas_memory_register(c, fd, 0, 1 << 20, &mem, NULL);
+	ck_assert_int_lt(r, 0);
+	ck_assert_int_eq(ioas_stats(c, &st), 0);
+	ck_assert_int_eq(st.memory_regions, 0);
+	ck_assert_int_eq(kill(holder, SIGCONT), 0);
+	ck_assert_int_eq(ioas_memory_register(c, fd, 0, 1 << 20, &mem, NULL), 0);
+	close(fd);
+	ioas_client_free(c);
+	stop();
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 /* Out of fds, the daemon pauses accept instead of spinning or dying, and
  * resumes when fds are free again. */
 START_TEST(accept_pauses_on_emfile_and_recovers)
@@ -271,6 +313,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, non_reading_client_is_dropped);
 	tcase_add_test(tc, accept_pauses_on_emfile_and_recovers);
 	tcase_add_test(tc, silent_client_is_dropped_after_hello_timeout);
+	tcase_add_test(tc, stopped_fd_holder_does_not_hang_the_daemon);
 	suite_add_tcase(s, tc);
 	return s;
 }
