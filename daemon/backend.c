@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/pci.h"
 #include "backend.h"
 
 int backend_open(enum backend_kind kind, const char *dev_path,
@@ -39,8 +40,11 @@ struct backend *backend_close(struct backend *b)
 void backend_device_format(const struct backend_device_info *d, char *buf,
 			   size_t size)
 {
-	snprintf(buf, size, "%04x:%02x:%02x.%x (%04x:%04x)", d->domain, d->bus,
-		 d->slot, d->function, d->vendor, d->device);
+	char addr[PCI_ADDRESS_LEN], id[PCI_ID_LEN];
+
+	pci_format_address(addr, sizeof(addr), d->domain, d->bus, d->slot, d->function);
+	pci_format_id(id, sizeof(id), d->vendor, d->device);
+	snprintf(buf, size, "%s (%s)", addr, id);
 }
 
 uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,

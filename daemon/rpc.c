@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "common/pci.h"
 #include "proto/ioasd.pb-c.h"
 
 #include "audit.h"
@@ -605,8 +606,7 @@ static void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device,
 	o->ioas = ioas;
 	o->vendor = d->vendor;
 	o->device_id = d->device;
-	snprintf(pci, 16, "%04x:%02x:%02x.%x", d->domain, d->bus, d->slot,
-		 d->function);
+	pci_format_address(pci, 16, d->domain, d->bus, d->slot, d->function);
 	snprintf(name, 32, "%s", d->name);
 	o->pci_address = pci;
 	o->name = name;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "common/pci.h"
 #include "rbtree.h"
 #include <inttypes.h>
 #include <stdio.h>
@@ -2174,8 +2175,8 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 	if (r < 0)
 		return err_errno(e, r, "identifying the device");
 	backend_device_format(&info, dev, sizeof(dev));
-	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", info.domain, info.bus,
-		 info.slot, info.function);
+	pci_format_address(bdf, sizeof(bdf), info.domain, info.bus, info.slot,
+			   info.function);
 	if (!policy_tenant_device_allowed(t->pt, info.vendor, info.device, bdf))
 		return err_set(e, EPERM, "device %s is not in AllowDevice=%s", dev,
 			       cite(t, POLICY_KEY_ALLOW_DEVICE, why, sizeof(why)));

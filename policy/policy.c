@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/pci.h"
 #include "policy-internal.h"
 
 static const char *const key_names[_POLICY_KEY_MAX] = {
@@ -55,10 +56,9 @@ const char *policy_audit_failure_name(enum policy_audit_failure m)
 void policy_format_device(const struct policy_device *d, char *buf, size_t size)
 {
 	if (d->kind == POLICY_DEVICE_ID)
-		snprintf(buf, size, "%04x:%04x", d->vendor, d->device);
+		pci_format_id(buf, size, d->vendor, d->device);
 	else
-		snprintf(buf, size, "%04x:%02x:%02x.%x", d->domain, d->bus,
-			 d->slot, d->function);
+		pci_format_address(buf, size, d->domain, d->bus, d->slot, d->function);
 }
 
 int policy_device_compare(const struct policy_device *a, const struct policy_device *b)
