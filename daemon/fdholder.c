@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "fdholder.h"
-#include "fdstore.h"
 #include "proto/wire.h"
 #include "util.h"
 
@@ -32,6 +31,19 @@
  * lives in the 0700 state directory.
  */
 
+
+bool fdstore_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* systemd refuses ':' and control characters in FDNAME=. */
+	if (n == 0 || n >= FDSTORE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] == ':' || name[i] > '~')
+			return false;
+	return true;
+}
 
 struct held {
 	char name[FDSTORE_NAME_MAX + 2];

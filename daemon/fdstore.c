@@ -81,18 +81,6 @@ static void name_del(struct fdstore *s, size_t i)
 }
 #endif
 
-bool fdstore_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-
-	/* systemd refuses ':' and control characters in FDNAME=. */
-	if (n == 0 || n >= FDSTORE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (name[i] <= ' ' || name[i] == ':' || name[i] > '~')
-			return false;
-	return true;
-}
 
 static const struct timeval holder_timeout = { .tv_sec = 2 };
 

@@ -16,14 +16,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fdholder.h"
 #include "util.h"
 
 #define FDSTORE_PREFIX "ioasd-"
-#define FDSTORE_NAME_MAX 64
 #define FDSTORE_HOLDER_SOCKET "fdholder.sock"
 #define FDSTORE_HOLDER_PID "fdholder.pid"
-/* Most fds the holder keeps (the systemd store has FileDescriptorStoreMax=). */
-#define FDSTORE_HOLDER_MAX 65536u
 
 struct fdstore;
 
@@ -56,6 +54,3 @@ struct fdstore *fdstore_free(struct fdstore *s); /* NULL-safe */
 /* Close every fd of an array from fdstore_take() and free it. */
 void fdstore_entries_free(struct fdstore_entry *v, size_t n);
 
-/* A name systemd's FDNAME= (and so the holder) accepts: 1..63 printable
- * characters, no blank and no ':'. */
-bool fdstore_name_ok(const char *name);
