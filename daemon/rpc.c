@@ -838,108 +838,136 @@ static void rpc_share_revoked(void *userdata, const struct tenant_revoke_event *
 
 /* ------------------------------------------------------------ audit */
 
-/* The numbers of a request worth recording: handles, IOVA, length. */
-static void audit_fill(struct audit_record *a, const Ioasd__Request *req,
-		       const Ioasd__Response *resp)
+/* The numbers of a request worth recording (handles, IOVA, length), one
+ * filler per operation; named in the operation's row of the table below. */
+typedef void (*rpc_audit_fill)(struct audit_record *a, const Ioasd__Request *req,
+			       const Ioasd__Response *resp);
+
+static void set_handle(struct audit_record *a, uint32_t h)
 {
-	switch (req->op_case) {
-	case IOASD__REQUEST__OP_IOAS_DESTROY:
-		a->has_handle = true;
-		a->handle = req->ioas_destroy->ioas;
-		break;
-	case IOASD__REQUEST__OP_IOVA_RANGES:
-		a->has_handle = true;
-		a->handle = req->iova_ranges->ioas;
-		break;
-	case IOASD__REQUEST__OP_ALLOW_IOVAS:
-		a->has_handle = true;
-		a->handle = req->allow_iovas->ioas;
-		break;
-	case IOASD__REQUEST__OP_REGISTER_MEMORY:
-		a->has_length = true;
-		a->length = req->register_memory->length;
-		if (resp->result_case == IOASD__RESPONSE__RESULT_REGISTER_MEMORY) {
-			a->has_handle = true;
-			a->handle = resp->register_memory->memory;
-		}
-		break;
-	case IOASD__REQUEST__OP_UNREGISTER_MEMORY:
-		a->has_handle = true;
-		a->handle = req->unregister_memory->memory;
-		break;
-	case IOASD__REQUEST__OP_MAP:
-		a->has_handle = a->has_handle2 = a->has_length = true;
-		a->handle = req->map->ioas;
-		a->handle2 = req->map->memory;
-		a->length = req->map->length;
-		if (req->map->has_iova) {
-			a->has_iova = true;
-			a->iova = req->map->iova;
-		}
-		if (resp->result_case == IOASD__RESPONSE__RESULT_MAP) {
-			a->has_iova2 = true;
-			a->iova2 = resp->map->iova;
-		}
-		break;
-	case IOASD__REQUEST__OP_UNMAP:
-		a->has_handle = a->has_iova = a->has_length = true;
-		a->handle = req->unmap->ioas;
-		a->iova = req->unmap->iova;
-		a->length = req->unmap->length;
-		break;
-	case IOASD__REQUEST__OP_COPY:
-		a->has_handle = a->has_handle2 = a->has_iova = a->has_length = true;
-		a->handle = req->copy->src_ioas;
-		a->handle2 = req->copy->dst_ioas;
-		a->iova = req->copy->src_iova;
-		a->length = req->copy->length;
-		if (resp->result_case == IOASD__RESPONSE__RESULT_COPY) {
-			a->has_iova2 = true;
-			a->iova2 = resp->copy->dst_iova;
-		}
-		break;
-	case IOASD__REQUEST__OP_OPTION:
-		a->has_handle = true;
-		a->handle = req->option->ioas;
-		break;
-	case IOASD__REQUEST__OP_ATTACH_DEVICE:
-		a->has_handle = true;
-		a->handle = req->attach_device->ioas;
-		if (resp->result_case == IOASD__RESPONSE__RESULT_ATTACH_DEVICE) {
-			a->has_handle2 = true;
-			a->handle2 = resp->attach_device->device;
-		}
-		break;
-	case IOASD__REQUEST__OP_DETACH_DEVICE:
-		a->has_handle = true;
-		a->handle = req->detach_device->device;
-		break;
-	case IOASD__REQUEST__OP_IOAS_ALLOC:
-		if (resp->result_case == IOASD__RESPONSE__RESULT_IOAS_ALLOC) {
-			a->has_handle = true;
-			a->handle = resp->ioas_alloc->ioas;
-		}
-		break;
-	default:
-		break;
+	a->has_handle = true;
+	a->handle = h;
+}
+
+static void set_handle2(struct audit_record *a, uint32_t h)
+{
+	a->has_handle2 = true;
+	a->handle2 = h;
+}
+
+static void fill_ioas_alloc(struct audit_record *a, const Ioasd__Request *req,
+			    const Ioasd__Response *resp)
+{
+	if (resp->result_case == IOASD__RESPONSE__RESULT_IOAS_ALLOC)
+		set_handle(a, resp->ioas_alloc->ioas);
+}
+
+static void fill_ioas_destroy(struct audit_record *a, const Ioasd__Request *req,
+			      const Ioasd__Response *resp)
+{
+	set_handle(a, req->ioas_destroy->ioas);
+}
+
+static void fill_iova_ranges(struct audit_record *a, const Ioasd__Request *req,
+			     const Ioasd__Response *resp)
+{
+	set_handle(a, req->iova_ranges->ioas);
+}
+
+static void fill_allow_iovas(struct audit_record *a, const Ioasd__Request *req,
+			     const Ioasd__Response *resp)
+{
+	set_handle(a, req->allow_iovas->ioas);
+}
+
+static void fill_register_memory(struct audit_record *a, const Ioasd__Request *req,
+				 const Ioasd__Response *resp)
+{
+	a->has_length = true;
+	a->length = req->register_memory->length;
+	if (resp->result_case == IOASD__RESPONSE__RESULT_REGISTER_MEMORY)
+		set_handle(a, resp->register_memory->memory);
+}
+
+static void fill_unregister_memory(struct audit_record *a, const Ioasd__Request *req,
+				   const Ioasd__Response *resp)
+{
+	set_handle(a, req->unregister_memory->memory);
+}
+
+static void fill_map(struct audit_record *a, const Ioasd__Request *req,
+		     const Ioasd__Response *resp)
+{
+	set_handle(a, req->map->ioas);
+	set_handle2(a, req->map->memory);
+	a->has_length = true;
+	a->length = req->map->length;
+	if (req->map->has_iova) {
+		a->has_iova = true;
+		a->iova = req->map->iova;
+	}
+	if (resp->result_case == IOASD__RESPONSE__RESULT_MAP) {
+		a->has_iova2 = true;
+		a->iova2 = resp->map->iova;
 	}
 }
 
-static void rpc_audit_device(struct conn *c, const char *op,
-			     const Ioasd__Request *req,
-			     const Ioasd__Response *resp, int errnum,
-			     const char *reason, const char *device);
+static void fill_unmap(struct audit_record *a, const Ioasd__Request *req,
+		       const Ioasd__Response *resp)
+{
+	set_handle(a, req->unmap->ioas);
+	a->has_iova = a->has_length = true;
+	a->iova = req->unmap->iova;
+	a->length = req->unmap->length;
+}
+
+static void fill_copy(struct audit_record *a, const Ioasd__Request *req,
+		      const Ioasd__Response *resp)
+{
+	set_handle(a, req->copy->src_ioas);
+	set_handle2(a, req->copy->dst_ioas);
+	a->has_iova = a->has_length = true;
+	a->iova = req->copy->src_iova;
+	a->length = req->copy->length;
+	if (resp->result_case == IOASD__RESPONSE__RESULT_COPY) {
+		a->has_iova2 = true;
+		a->iova2 = resp->copy->dst_iova;
+	}
+}
+
+static void fill_option(struct audit_record *a, const Ioasd__Request *req,
+			const Ioasd__Response *resp)
+{
+	set_handle(a, req->option->ioas);
+}
+
+static void fill_attach_device(struct audit_record *a, const Ioasd__Request *req,
+			       const Ioasd__Response *resp)
+{
+	set_handle(a, req->attach_device->ioas);
+	if (resp->result_case == IOASD__RESPONSE__RESULT_ATTACH_DEVICE)
+		set_handle2(a, resp->attach_device->device);
+}
+
+static void fill_detach_device(struct audit_record *a, const Ioasd__Request *req,
+			       const Ioasd__Response *resp)
+{
+	set_handle(a, req->detach_device->device);
+}
+
+static void rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
+			 const Ioasd__Request *req, const Ioasd__Response *resp,
+			 int errnum, const char *reason, const char *device);
 
 void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
 	       const Ioasd__Response *resp, int errnum, const char *reason)
 {
-	rpc_audit_device(c, op, req, resp, errnum, reason, NULL);
+	rpc_audit_op(c, op, NULL, req, resp, errnum, reason, NULL);
 }
 
-static void rpc_audit_device(struct conn *c, const char *op,
-			     const Ioasd__Request *req,
-			     const Ioasd__Response *resp, int errnum,
-			     const char *reason, const char *device)
+static void rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
+			 const Ioasd__Request *req, const Ioasd__Response *resp,
+			 int errnum, const char *reason, const char *device)
 {
 	struct audit_record a = {
 		.kind = AUDIT_DECISION,
@@ -951,70 +979,78 @@ static void rpc_audit_device(struct conn *c, const char *op,
 	};
 
 	conn_audit_subject(c, c->tenant, &a);
-	if (req && resp)
-		audit_fill(&a, req, resp);
+	if (fill && req && resp)
+		fill(&a, req, resp);
 	(void)audit_emit(c->server->audit, &a);
-}
-
-/* Operations that grant something; refused while auditing is broken under
- * AuditFailure=refuse. Releasing and reading stay possible. */
-static bool op_grants(Ioasd__Request__OpCase op, const Ioasd__Request *req)
-{
-	switch (op) {
-	case IOASD__REQUEST__OP_IOAS_ALLOC:
-	case IOASD__REQUEST__OP_ALLOW_IOVAS:
-	case IOASD__REQUEST__OP_REGISTER_MEMORY:
-	case IOASD__REQUEST__OP_MAP:
-	case IOASD__REQUEST__OP_COPY:
-		return true;
-	case IOASD__REQUEST__OP_SHARE_EXPORT:
-	case IOASD__REQUEST__OP_SHARE_IMPORT:
-	case IOASD__REQUEST__OP_ATTACH_DEVICE:
-		return true;
-	case IOASD__REQUEST__OP_OPTION:
-		return req->option->op == IOASD__OPTION_OP__OPTION_OP_SET;
-	default:
-		return false;
-	}
 }
 
 /* ------------------------------------------------------------ dispatch */
 
+/*
+ * Everything the dispatcher knows of an operation, in its one row:
+ *   name     in logs, refusals and the audit trail
+ *   handler  protobuf in, tenant layer, protobuf out
+ *   nfds     exactly this many fds ride on the request (else EBADMSG)
+ *   reads    changes nothing: no state write after it
+ *   grants   gives the tenant something (refused with EIO while the audit
+ *            trail is broken under AuditFailure=refuse); Option grants only
+ *            when it sets
+ *   audit    which outcomes are recorded: every one, only refusals (Hello),
+ *            or none (pure reads of the caller's own tables)
+ *   fill     the numbers its audit record carries
+ */
+enum rpc_grants { GRANTS_NOTHING, GRANTS, GRANTS_WHEN_SETTING };
+enum rpc_audit { AUDIT_EVERY, AUDIT_REFUSALS, AUDIT_NONE };
+
 struct rpc_op {
 	const char *name;
 	rpc_handler handler;
-	unsigned nfds; /* exactly this many fds */
-	bool reads;    /* changes nothing: no state file write after it */
+	unsigned nfds;
+	bool reads;
+	enum rpc_grants grants;
+	enum rpc_audit audit;
+	rpc_audit_fill fill;
 };
 
 static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 {
+#define OP(CASE, NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL) \
+	[IOASD__REQUEST__OP_##CASE] = { NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL }
 	static const struct rpc_op ops[] = {
-		[IOASD__REQUEST__OP_HELLO] = { "Hello", h_hello, 0 },
-		[IOASD__REQUEST__OP_IOAS_ALLOC] = { "IoasAlloc", h_ioas_alloc, 0 },
-		[IOASD__REQUEST__OP_IOAS_DESTROY] = { "IoasDestroy", h_ioas_destroy, 0 },
-		[IOASD__REQUEST__OP_IOVA_RANGES] = { "IovaRanges", h_iova_ranges, 0, true },
-		[IOASD__REQUEST__OP_ALLOW_IOVAS] = { "AllowIovas", h_allow_iovas, 0 },
-		[IOASD__REQUEST__OP_REGISTER_MEMORY] = { "RegisterMemory", h_register_memory, 1 },
-		[IOASD__REQUEST__OP_UNREGISTER_MEMORY] = { "UnregisterMemory", h_unregister_memory, 0 },
-		[IOASD__REQUEST__OP_MAP] = { "Map", h_map, 0 },
-		[IOASD__REQUEST__OP_UNMAP] = { "Unmap", h_unmap, 0 },
-		[IOASD__REQUEST__OP_COPY] = { "Copy", h_copy, 0 },
-		[IOASD__REQUEST__OP_OPTION] = { "Option", h_option, 0 },
-		[IOASD__REQUEST__OP_STATS] = { "Stats", h_stats, 0, true },
-		[IOASD__REQUEST__OP_WHOAMI] = { "Whoami", h_whoami, 0, true },
-		[IOASD__REQUEST__OP_SHARE_EXPORT] = { "ShareExport", h_share_export, 0 },
-		[IOASD__REQUEST__OP_SHARE_IMPORT] = { "ShareImport", h_share_import, 0 },
-		[IOASD__REQUEST__OP_SHARE_REVOKE] = { "ShareRevoke", h_share_revoke, 0 },
-		[IOASD__REQUEST__OP_SHARE_LIST] = { "ShareList", h_share_list, 0, true },
-		[IOASD__REQUEST__OP_ATTACH_DEVICE] = { "AttachDevice", h_attach_device, 1 },
-		[IOASD__REQUEST__OP_DETACH_DEVICE] = { "DetachDevice", h_detach_device, 0 },
-		[IOASD__REQUEST__OP_DEVICE_LIST] = { "DeviceList", h_device_list, 0, true },
+		/*  case               name                handler          fds reads  grants               audit           fill */
+		OP(HELLO,             "Hello",            h_hello,            0, false, GRANTS_NOTHING,      AUDIT_REFUSALS, NULL),
+		OP(IOAS_ALLOC,        "IoasAlloc",        h_ioas_alloc,       0, false, GRANTS,              AUDIT_EVERY,    fill_ioas_alloc),
+		OP(IOAS_DESTROY,      "IoasDestroy",      h_ioas_destroy,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_ioas_destroy),
+		OP(IOVA_RANGES,       "IovaRanges",       h_iova_ranges,      0, true,  GRANTS_NOTHING,      AUDIT_EVERY,    fill_iova_ranges),
+		OP(ALLOW_IOVAS,       "AllowIovas",       h_allow_iovas,      0, false, GRANTS,              AUDIT_EVERY,    fill_allow_iovas),
+		OP(REGISTER_MEMORY,   "RegisterMemory",   h_register_memory,  1, false, GRANTS,              AUDIT_EVERY,    fill_register_memory),
+		OP(UNREGISTER_MEMORY, "UnregisterMemory", h_unregister_memory, 0, false, GRANTS_NOTHING,     AUDIT_EVERY,    fill_unregister_memory),
+		OP(MAP,               "Map",              h_map,              0, false, GRANTS,              AUDIT_EVERY,    fill_map),
+		OP(UNMAP,             "Unmap",            h_unmap,            0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_unmap),
+		OP(COPY,              "Copy",             h_copy,             0, false, GRANTS,              AUDIT_EVERY,    fill_copy),
+		OP(OPTION,            "Option",           h_option,           0, false, GRANTS_WHEN_SETTING, AUDIT_EVERY,    fill_option),
+		OP(STATS,             "Stats",            h_stats,            0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
+		OP(WHOAMI,            "Whoami",           h_whoami,           0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
+		OP(SHARE_EXPORT,      "ShareExport",      h_share_export,     0, false, GRANTS,              AUDIT_EVERY,    NULL),
+		OP(SHARE_IMPORT,      "ShareImport",      h_share_import,     0, false, GRANTS,              AUDIT_EVERY,    NULL),
+		OP(SHARE_REVOKE,      "ShareRevoke",      h_share_revoke,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    NULL),
+		OP(SHARE_LIST,        "ShareList",        h_share_list,       0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
+		OP(ATTACH_DEVICE,     "AttachDevice",     h_attach_device,    1, false, GRANTS,              AUDIT_EVERY,    fill_attach_device),
+		OP(DETACH_DEVICE,     "DetachDevice",     h_detach_device,    0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_detach_device),
+		OP(DEVICE_LIST,       "DeviceList",       h_device_list,      0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
 	};
+#undef OP
 
 	if ((size_t)op >= ARRAY_SIZE(ops) || !ops[op].handler)
 		return NULL;
 	return &ops[op];
+}
+
+static bool op_grants(const struct rpc_op *op, const Ioasd__Request *req)
+{
+	return op->grants == GRANTS ||
+	       (op->grants == GRANTS_WHEN_SETTING &&
+		req->option->op == IOASD__OPTION_OP__OPTION_OP_SET);
 }
 
 static void close_fds(int *fds, size_t n)
@@ -1063,7 +1099,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	} else if (nfds != op->nfds) {
 		r = err_set(&x.err, EBADMSG, "%s takes %u fd(s), %zu attached",
 			    op->name, op->nfds, nfds);
-	} else if (op_grants(req->op_case, req) &&
+	} else if (op_grants(op, req) &&
 		   !audit_healthy(c->server->audit)) {
 		r = err_set(&x.err, EIO,
 			    "the audit trail cannot be written and AuditFailure=refuse: "
@@ -1084,15 +1120,11 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 			  c->serial, op ? op->name : "?", resp.message,
 			  strerror(resp.error));
 	}
-	/* Hello and Stats/Whoami reads are not decisions worth a record. */
-	if (req->op_case != IOASD__REQUEST__OP_STATS &&
-	    req->op_case != IOASD__REQUEST__OP_WHOAMI &&
-	    req->op_case != IOASD__REQUEST__OP_SHARE_LIST &&
-	    req->op_case != IOASD__REQUEST__OP_DEVICE_LIST &&
-	    (req->op_case != IOASD__REQUEST__OP_HELLO || resp.error))
-		rpc_audit_device(c, op ? op->name : "unknown", req, &resp,
-				 resp.error, resp.message,
-				 x.has_dev ? x.dev_desc : NULL);
+	if (!op || op->audit == AUDIT_EVERY ||
+	    (op->audit == AUDIT_REFUSALS && resp.error))
+		rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL, req,
+			     &resp, resp.error, resp.message,
+			     x.has_dev ? x.dev_desc : NULL);
 	/* Restart support: the state file says what this reply reports
 	 * before the client can see it (a read changed nothing: no need to
 	 * pack the whole state to find that out). */
