@@ -44,9 +44,23 @@ static void server_pause_accept(struct server *s)
 	evtimer_add(s->ev_retry, &tv);
 }
 
-/* Refuse a connection with one datagram saying why, then close it. */
-static void server_refuse(int fd, int errnum, const char *why)
+/* Refuse a connection at accept (before it is one) with one datagram saying
+ * why, audited like every refused connection, then close it. */
+static void server_refuse(struct server *s, int fd, const struct ucred *cred,
+			  int errnum, const char *why)
 {
+	struct audit_record r = {
+		.kind = AUDIT_CONNECT,
+		.op = "connect",
+		.errnum = errnum,
+		.reason = why,
+		.uid = cred->uid,
+		.gid = cred->gid,
+		.pid = cred->pid,
+	};
+
+	log_warn("refusing pid %d uid %u: %s", (int)cred->pid, (unsigned)cred->uid, why);
+	(void)audit_emit(s->audit, &r);
 	/* The datagram waits in the peer's receive queue until it reads. */
 	rpc_send_refusal(fd, errnum, why);
 	close(fd);
@@ -85,17 +99,14 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			snprintf(why, sizeof(why),
 				 "connection limit reached: %" PRIu32 " of %" PRIu32 " in use",
 				 s->nconns, s->cfg.max_connections);
-			log_warn("refusing pid %d uid %u: %s", (int)cred.pid,
-				 (unsigned)cred.uid, why);
-			server_refuse(fd, EUSERS, why);
+			server_refuse(s, fd, &cred, EUSERS, why);
 			continue;
 		}
 		if (server_conns_of_uid(s, cred.uid) >= s->cfg.max_connections_per_uid) {
 			snprintf(why, sizeof(why),
 				 "per-uid connection limit reached for uid %u: %" PRIu32 " in use",
 				 (unsigned)cred.uid, s->cfg.max_connections_per_uid);
-			log_warn("refusing pid %d: %s", (int)cred.pid, why);
-			server_refuse(fd, EUSERS, why);
+			server_refuse(s, fd, &cred, EUSERS, why);
 			continue;
 		}
 		r = conn_new(s, fd, &c);

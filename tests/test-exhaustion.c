@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,24 +60,48 @@ static void assert_serves(void)
 	ioas_client_free(c);
 }
 
+/* Whether the audit log at path has a line holding both a and b. */
+static bool audit_has(const char *path, const char *a, const char *b)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, a) && strstr(line, b);
+	fclose(f);
+	return found;
+}
+
 START_TEST(connection_limit_refuses_with_reason)
 {
-	static const char *const args[] = { "--backend", "sim", "--max-connections", "3", NULL };
+	char dir[] = "/tmp/ioasd-limit-XXXXXX", log[64], eno[32];
+	const char *args[] = { "--backend", "sim", "--max-connections", "3",
+			       "--audit-log", log, NULL };
 	struct ioas_client *c[4] = { 0 };
 	char err[256] = "";
 	int base;
 
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/audit.jsonl", dir);
+	snprintf(eno, sizeof(eno), "\"errno\":%d,", EUSERS);
 	start(args);
 	base = harness_fd_count_settled(d.pid, 2000);
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(try_connect(&c[i], err, sizeof(err)), 0);
 	ck_assert_int_eq(try_connect(&c[3], err, sizeof(err)), -EUSERS);
 	ck_assert_msg(strstr(err, "connection limit reached: 3 of 3"), "%s", err);
+	/* Refused at accept, before it was a connection: audited all the same. */
+	ck_assert(audit_has(log, "\"kind\":\"connect\"", eno));
 	for (int i = 0; i < 3; i++)
 		ioas_client_free(c[i]);
 	ck_assert_int_eq(harness_wait_fd_count(d.pid, base, 3000), base);
 	assert_serves();
 	stop();
+	unlink(log);
+	rmdir(dir);
 }
 END_TEST
 
