@@ -23,6 +23,7 @@
 #include "audit.h"
 #include "backend.h"
 #include "conn.h"
+#include "escape.h"
 #include "policy/policy.h"
 #include "pool.h"
 #include "log.h"
@@ -168,9 +169,14 @@ static int h_hello(struct rpc_ctx *x)
 	x->resp->result_case = IOASD__RESPONSE__RESULT_HELLO;
 	x->resp->hello = r;
 	x->c->hello_done = true;
-	if (m->client_name)
-		log_debug("connection %" PRIu64 ": hello from \"%.64s\"",
-			  x->c->serial, m->client_name);
+	if (m->client_name) {
+		/* Free text of the client's choosing: escaped, never raw. */
+		char name[4 * 64 + 1];
+
+		escape_text(name, sizeof(name), m->client_name, 0);
+		log_debug("connection %" PRIu64 ": hello from \"%s\"",
+			  x->c->serial, name);
+	}
 	return 0;
 }
 

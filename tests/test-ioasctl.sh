@@ -147,6 +147,15 @@ check hello-json "hello --json" json_lines "$dir/hello-json.out" \
 IOASD_SOCKET=$sock "$IOASCTL" hello >"$dir/env.out" 2>"$dir/env.err"
 check env "IOASD_SOCKET selects the socket" test $? -eq 0
 
+# A client name is the client's free text: with a newline and "<2>" in it,
+# a raw log line would end there and the journal would read a forged line
+# of priority 2. The daemon (-v) logs it escaped, on one line.
+forged=$(printf 'x\n<2>forged\033[2J')
+check forge "hello --name with a newline exits 0" run forge 0 --name "$forged" hello
+check forge "no forged log line" sh -c "! grep -q '^<2>forged' '$dir/daemon.log'"
+check forge "the client name is logged escaped" \
+	grep -qF 'hello from "x\n<2>forged\x1b[2J"' "$dir/daemon.log"
+
 # ---------------------------------------------------------------- demo
 if run demo 0 demo; then
 	check demo "demo runs every step" test "$(wc -l <"$dir/demo.out")" -eq 16

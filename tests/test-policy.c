@@ -957,6 +957,16 @@ START_TEST(peer_describe)
 	ck_assert_str_eq(buf, "uid 123456 gid 123457 unit (none)");
 	ck_assert_int_eq(policy_peer_describe(&peer, small, sizeof(small)), -ENOBUFS);
 	ck_assert_str_eq(small, "uid 123456 gid ");
+	/* A cgroup (and so a unit) below a delegated subtree is named by the
+	 * peer: what reaches logs and the audit trail is escaped. */
+	peer = (struct policy_peer){
+		.uid = 123456, .gid = 123457,
+		.unit = "x\n<2>forged.service",
+		.cgroup = "/user.slice/x\n<2>forged.service/\x1b[2J",
+	};
+	ck_assert_int_eq(policy_peer_describe(&peer, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "uid 123456 gid 123457 unit x\\n<2>forged.service "
+			      "cgroup /user.slice/x\\n<2>forged.service/\\x1b[2J");
 }
 END_TEST
 
