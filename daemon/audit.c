@@ -45,23 +45,93 @@ struct audit {
 	bool journal_broken;
 };
 
-int audit_open(const char *jsonl_path, bool use_journal,
-	       enum audit_failure_mode mode, struct audit **ret)
+static const char *file_type(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFLNK: return "a symbolic link";
+	default: return "not a regular file";
+	}
+}
+
+/* The JSON-lines file: never through a symbolic link, and only a file that
+ * is the daemon's own, so that a name planted in a directory others can
+ * write cannot make the daemon append to a file of someone else's. */
+static int open_jsonl(const char *path, uid_t owner, struct err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	uid_t euid = geteuid();
+
+	/* O_NONBLOCK: a FIFO without a reader fails at once instead of
+	 * blocking the start (it is refused below anyway). */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+			O_NOFOLLOW | O_NONBLOCK, 0640);
+	if (fd < 0 && errno == ELOOP)
+		return err_set(e, ELOOP,
+			       "%s is a symbolic link: the audit log is opened without "
+			       "following one (name the file itself)", path);
+	if (fd < 0 && errno == ENXIO && lstat(path, &st) == 0)
+		return err_set(e, EINVAL, "%s is %s, not a regular file", path,
+			       file_type(st.st_mode));
+	if (fd < 0)
+		return err_errno(e, -errno, "%s", path);
+	if (fstat(fd, &st) < 0)
+		return err_errno(e, -errno, "fstat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, EINVAL, "%s is %s, not a regular file", path,
+			       file_type(st.st_mode));
+	if (st.st_uid != euid && (owner == (uid_t)-1 || st.st_uid != owner)) {
+		char users[64];
+
+		if (owner != (uid_t)-1 && owner != euid)
+			snprintf(users, sizeof(users), "uid %u, or %u of --user",
+				 (unsigned)euid, (unsigned)owner);
+		else
+			snprintf(users, sizeof(users), "uid %u", (unsigned)euid);
+		return err_set(e, EPERM,
+			       "%s belongs to uid %u, not to the daemon's user (%s): "
+			       "refusing to append to a file that is not the daemon's",
+			       path, (unsigned)st.st_uid, users);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(e, EPERM,
+			       "%s is writable by its group or others (mode %04o): "
+			       "whoever can write it can forge audit records",
+			       path, (unsigned)(st.st_mode & 07777));
+	if (st.st_nlink > 1)
+		return err_set(e, EPERM,
+			       "%s has %lu hard links: another name of it may be a file "
+			       "the daemon must not append to",
+			       path, (unsigned long)st.st_nlink);
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+		return err_errno(e, -errno, "%s: clearing O_NONBLOCK", path);
+	return TAKE_FD(fd);
+}
+
+int audit_open(const struct audit_config *cfg, struct audit **ret, struct err *e)
 {
 	struct audit *a = calloc(1, sizeof(*a));
 
 	if (!a)
-		return -ENOMEM;
+		return err_set(e, ENOMEM, "out of memory");
 	a->fd = -1;
-	a->mode = mode;
-	if (jsonl_path) {
-		a->path = strdup(jsonl_path);
-		a->fd = open(jsonl_path,
-			     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-			     0640);
-		if (!a->path || a->fd < 0) {
-			int r = a->path ? -errno : -ENOMEM;
+	a->mode = cfg->mode;
+	if (cfg->path) {
+		a->path = strdup(cfg->path);
+		if (!a->path) {
+			audit_close(a);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		a->fd = open_jsonl(cfg->path, cfg->owner, e);
+		if (a->fd < 0) {
+			int r = a->fd;
 
+			a->fd = -1;
 			audit_close(a);
 			return r;
 		}
@@ -69,10 +139,8 @@ int audit_open(const char *jsonl_path, bool use_journal,
 #ifdef HAVE_SYSTEMD
 	/* Only when journald is actually there: a daemon started by hand in a
 	 * container without it should not fail every record. */
-	if (use_journal && access("/run/systemd/journal/socket", F_OK) == 0)
+	if (cfg->journal && access("/run/systemd/journal/socket", F_OK) == 0)
 		a->journal = true;
-#else
-	(void)use_journal;
 #endif
 	*ret = a;
 	return 0;

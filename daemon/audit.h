@@ -54,10 +54,21 @@ struct audit_record {
 };
 
 struct audit;
+struct err;
 
-/* jsonl_path may be NULL; journal: "auto" behaviour (use it when present). */
-int audit_open(const char *jsonl_path, bool use_journal,
-	       enum audit_failure_mode mode, struct audit **ret);
+struct audit_config {
+	/* The JSON-lines file, or NULL. Opened O_NOFOLLOW and O_APPEND (created
+	 * 0640 when missing); it must be a regular file with one link, not
+	 * writable by group or others, owned by the effective uid or by
+	 * owner: a file planted for the daemon to append to is refused. */
+	const char *path;
+	uid_t owner;          /* the user the daemon runs as later (--user), or (uid_t)-1 */
+	bool journal;         /* "auto": used when journald is there */
+	enum audit_failure_mode mode;
+};
+
+/* 0, or -errno with e saying which file and why. */
+int audit_open(const struct audit_config *cfg, struct audit **ret, struct err *e);
 struct audit *audit_close(struct audit *a); /* NULL-safe */
 
 /* Emit one record. 0, or -errno when some sink failed (already logged). */

@@ -626,10 +626,26 @@ int main(int argc, char **argv)
 	if (o.rlimit_mode < 0 && pd && pd->rlimit_mode_set)
 		o.rlimit_mode = (int)pd->rlimit_mode;
 
-	r = audit_open(audit_log, !o.no_journal, audit_mode, &audit);
-	if (r < 0) {
-		log_err("cannot open the audit log %s: %s", audit_log, strerror(-r));
-		goto out;
+	{
+		struct audit_config ac = {
+			.path = audit_log,
+			.owner = (uid_t)-1,
+			.journal = !o.no_journal,
+			.mode = audit_mode,
+		};
+
+		/* The file may be the daemon's user's as well as root's. */
+		if (o.privs.user) {
+			struct passwd *pw = getpwnam(o.privs.user);
+
+			if (pw)
+				ac.owner = pw->pw_uid;
+		}
+		r = audit_open(&ac, &audit, &e);
+		if (r < 0) {
+			log_err("cannot open the audit log: %s", e.msg);
+			goto out;
+		}
 	}
 
 	if (o.state_dir) {

@@ -275,6 +275,50 @@ elif [ "$(id -u)" -eq 0 ]; then
 	echo "# no way to change uids here (setpriv --reuid, vm-runas): demo as uid 65534 not run"
 fi
 
+# ---------------------------------------------------------------- audit log
+# A name planted where others can write (a symlink to a file of someone
+# else's) must not make the daemon append to that file: it refuses to
+# start and says which file and why.
+# audit_refused NAME PATH REASON: the daemon exits 1 naming PATH and REASON.
+audit_refused() {
+	local name=$1 path=$2 reason=$3 status pid
+	"$IOASD" --socket "$dir/$name.sock" --backend "$backend" --no-policy --no-journal \
+		--audit-log "$path" >"$dir/$name.out" 2>"$dir/$name.err" &
+	pid=$!
+	# Bounded: a daemon that accepted the file would serve forever.
+	for _ in $(seq 1 250); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		echo "# $name: the daemon started with --audit-log $path"
+	fi
+	wait "$pid"
+	status=$?
+	check "$name" "audit log $name: refused at start (exit 1)" test "$status" -eq 1
+	check "$name" "audit log $name: the message names the file and the reason" \
+		grep -qF "cannot open the audit log: $path $reason" "$dir/$name.err"
+}
+: >"$dir/precious"
+ln -s "$dir/precious" "$dir/audit-link.jsonl"
+audit_refused symlink "$dir/audit-link.jsonl" "is a symbolic link"
+check symlink "audit log symlink: its target is untouched" test ! -s "$dir/precious"
+ln -s "$dir/absent" "$dir/audit-dangling.jsonl"
+audit_refused dangling "$dir/audit-dangling.jsonl" "is a symbolic link"
+check dangling "audit log dangling symlink: nothing created" test ! -e "$dir/absent"
+: >"$dir/audit-open.jsonl"
+chmod 0666 "$dir/audit-open.jsonl"
+audit_refused writable "$dir/audit-open.jsonl" "is writable by its group or others"
+if [ "$(id -u)" -eq 0 ]; then
+	: >"$dir/audit-nobody.jsonl"
+	chmod 0600 "$dir/audit-nobody.jsonl"
+	chown 65534 "$dir/audit-nobody.jsonl"
+	audit_refused foreign "$dir/audit-nobody.jsonl" "belongs to uid 65534"
+else
+	echo "# not root: an audit log owned by another uid not checked"
+fi
+
 # ---------------------------------------------------------------- shutdown
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"

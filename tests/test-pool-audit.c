@@ -5,15 +5,66 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "backend.h"
 #include "pool.h"
+#include "util.h"
+
+/* audit_open() of path, as a daemon started by hand would. */
+static int open_audit(const char *path, enum audit_failure_mode mode,
+		      struct audit **ret, struct err *e)
+{
+	struct audit_config cfg = {
+		.path = path, .owner = (uid_t)-1, .mode = mode,
+	};
+
+	return audit_open(&cfg, ret, e);
+}
+
+/* A fresh scratch directory (mode 0755) in dir. */
+static void scratch_dir(char dir[64])
+{
+	strcpy(dir, "/tmp/ioasd-audit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* Writes past limit bytes fail with EFBIG (or come up short when they
+ * cross it), as on a full filesystem; SIGXFSZ ignored as the daemon does. */
+static void limit_file_size(rlim_t limit, struct rlimit *old)
+{
+	struct rlimit r;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, old), 0);
+	r.rlim_cur = limit;
+	r.rlim_max = old->rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &r), 0);
+}
 
 static struct backend *b;
 
@@ -133,7 +184,8 @@ START_TEST(audit_json_lines)
 
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	ck_assert_int_eq(audit_open(path, false, AUDIT_FAILURE_CONTINUE, &a), 0);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(open_audit(path, AUDIT_FAILURE_CONTINUE, &a, NULL), 0);
 	ck_assert_int_eq(audit_emit(a, &r), 0);
 	audit_close(a);
 	f = fopen(path, "r");
@@ -164,23 +216,136 @@ START_TEST(audit_without_peer)
 END_TEST
 
 /* A sink that fails is reported, and under refuse mode the daemon is told
- * to stop granting until it recovers. /dev/full fails every write. */
+ * to stop granting until it recovers. A file-size limit of 0 fails every
+ * write, as a full filesystem does. */
 START_TEST(audit_failure_modes)
 {
 	struct audit_record r = { .kind = AUDIT_DECISION, .op = "Map", .allowed = true };
-	struct audit *a;
+	char dir[64], path[96];
+	struct rlimit old;
+	struct audit *a, *c;
+	struct err e = { 0 };
 
-	ck_assert_int_eq(audit_open("/dev/full", false, AUDIT_FAILURE_REFUSE, &a), 0);
+	scratch_dir(dir);
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	ck_assert_int_eq(open_audit(path, AUDIT_FAILURE_REFUSE, &a, NULL), 0);
+	ck_assert_int_eq(open_audit(path, AUDIT_FAILURE_CONTINUE, &c, NULL), 0);
 	ck_assert(audit_healthy(a));
-	ck_assert_int_eq(audit_emit(a, &r), -ENOSPC);
+	limit_file_size(0, &old);
+	ck_assert_int_eq(audit_emit(a, &r), -EFBIG);
 	ck_assert(!audit_healthy(a));
-	audit_close(a);
-	ck_assert_int_eq(audit_open("/dev/full", false, AUDIT_FAILURE_CONTINUE, &a), 0);
-	ck_assert_int_eq(audit_emit(a, &r), -ENOSPC);
+	ck_assert_int_eq(audit_emit(c, &r), -EFBIG);
+	ck_assert(audit_healthy(c));
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* Recovered at the next record that is written. */
+	ck_assert_int_eq(audit_emit(a, &r), 0);
 	ck_assert(audit_healthy(a));
 	audit_close(a);
-	ck_assert_int_eq(audit_open("/nonexistent/dir/audit.jsonl", false,
-				    AUDIT_FAILURE_CONTINUE, &a), -ENOENT);
+	audit_close(c);
+	ck_assert_int_eq(open_audit("/nonexistent/dir/audit.jsonl",
+				    AUDIT_FAILURE_CONTINUE, &a, &e), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/dir/audit.jsonl"));
+	rm_rf(dir);
+}
+END_TEST
+
+/* The audit log is never reached through a symbolic link (planted in a
+ * directory others can write, it would make a root daemon append to any
+ * file), dangling or not; the target is left alone. */
+START_TEST(audit_log_refuses_symlinks)
+{
+	char dir[64], target[96], link_path[96], dangling[96], absent[96];
+	struct audit *a = NULL;
+	struct err e = { 0 };
+	int fd;
+
+	scratch_dir(dir);
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	snprintf(link_path, sizeof(link_path), "%s/audit.jsonl", dir);
+	snprintf(dangling, sizeof(dangling), "%s/dangling.jsonl", dir);
+	snprintf(absent, sizeof(absent), "%s/absent", dir);
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(symlink(target, link_path), 0);
+	ck_assert_int_eq(symlink(absent, dangling), 0);
+
+	ck_assert_int_eq(open_audit(link_path, AUDIT_FAILURE_CONTINUE, &a, &e), -ELOOP);
+	ck_assert_ptr_null(a);
+	ck_assert_msg(strstr(e.msg, link_path) && strstr(e.msg, "symbolic link"), "%s", e.msg);
+	ck_assert_int_eq(file_size(target), 0);
+	ck_assert_int_eq(open_audit(dangling, AUDIT_FAILURE_CONTINUE, &a, &e), -ELOOP);
+	ck_assert_int_eq(access(absent, F_OK), -1);     /* not created through it */
+	rm_rf(dir);
+}
+END_TEST
+
+/* Only a regular file of the daemon's own, with one name, that nobody else
+ * can write: each refusal says which file and why. */
+START_TEST(audit_log_must_be_the_daemons)
+{
+	char dir[64], path[96], other[96], fifo[96];
+	struct audit_config cfg = { .owner = (uid_t)-1 };
+	struct audit *a = NULL;
+	struct err e = { 0 };
+	int fd;
+
+	scratch_dir(dir);
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	snprintf(other, sizeof(other), "%s/other-name", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cfg.path = path;
+
+	/* Created by the daemon: its own, 0640 (less with the umask). */
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), 0);
+	a = audit_close(a);
+	ck_assert_int_eq(chmod(path, 0660), 0);
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), -EPERM);
+	ck_assert_msg(strstr(e.msg, path) && strstr(e.msg, "writable by its group or others"),
+		      "%s", e.msg);
+	ck_assert_int_eq(chmod(path, 0602), 0);
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), -EPERM);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+
+	ck_assert_int_eq(link(path, other), 0);
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), -EPERM);
+	ck_assert_msg(strstr(e.msg, "2 hard links"), "%s", e.msg);
+	ck_assert_int_eq(unlink(other), 0);
+
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path, 65534, 65534), 0);
+		ck_assert_int_eq(audit_open(&cfg, &a, &e), -EPERM);
+		ck_assert_msg(strstr(e.msg, path) && strstr(e.msg, "belongs to uid 65534") &&
+			      strstr(e.msg, "not to the daemon's user (uid 0)"), "%s", e.msg);
+		/* ...unless 65534 is the user the daemon will run as. */
+		cfg.owner = 65534;
+		ck_assert_int_eq(audit_open(&cfg, &a, &e), 0);
+		a = audit_close(a);
+		cfg.owner = 1;
+		ck_assert_int_eq(audit_open(&cfg, &a, &e), -EPERM);
+		ck_assert_msg(strstr(e.msg, "uid 0, or 1 of --user"), "%s", e.msg);
+		cfg.owner = (uid_t)-1;
+	} else {
+		printf("NOTICE: audit_log_must_be_the_daemons: not root, the foreign "
+		       "owner case is not checked\n");
+	}
+
+	/* Not a regular file: refused, and a FIFO does not block. */
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	cfg.path = fifo;
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), -EINVAL);
+	ck_assert_msg(strstr(e.msg, "a FIFO, not a regular file"), "%s", e.msg);
+	fd = open(fifo, O_RDONLY | O_NONBLOCK);   /* with a reader, too */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), -EINVAL);
+	close(fd);
+	cfg.path = "/dev/full";
+	ck_assert_int_eq(audit_open(&cfg, &a, &e), -EINVAL);
+	ck_assert_msg(strstr(e.msg, "/dev/full is a character device"), "%s", e.msg);
+	cfg.path = dir;
+	ck_assert_int_ne(audit_open(&cfg, &a, &e), 0);
+	ck_assert_ptr_null(a);
+	rm_rf(dir);
 }
 END_TEST
 
@@ -195,6 +360,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, pool_refills_from_the_loop);
 	tcase_add_test(tc, audit_json_lines);
 	tcase_add_test(tc, audit_failure_modes);
+	tcase_add_test(tc, audit_log_refuses_symlinks);
+	tcase_add_test(tc, audit_log_must_be_the_daemons);
 	tcase_add_test(tc, audit_without_peer);
 	suite_add_tcase(s, tc);
 	return s;
