@@ -42,7 +42,9 @@ struct audit {
 	bool journal;
 	enum audit_failure_mode mode;
 	bool file_broken;
+	bool file_torn;       /* half a line could not be taken back */
 	bool journal_broken;
+	struct audit_stats stats;
 };
 
 static const char *file_type(mode_t m)
@@ -293,21 +295,44 @@ static void sink_state(struct audit *a, bool *broken, const char *sink, int r)
 	}
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/*
+ * One record, whole or not at all. The line goes out in one write(); when
+ * that comes up short (the filesystem filled up under it, a file-size
+ * limit) and the rest cannot follow, the file is cut back to where the
+ * record began, so it never ends in half a line. Should even that fail,
+ * the next record starts on a line of its own (a->file_torn).
+ */
+static int write_record(struct audit *a, const char *buf, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+	size_t done = 0;
+	int r = 0;
+
+	if (a->file_torn) {
+		ssize_t n = write(a->fd, "\n", 1);
+
+		if (n != 1)
+			return n < 0 ? -errno : -EIO;
+		a->file_torn = false;
+	}
+	while (done < len) {
+		ssize_t n = write(a->fd, buf + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
 	}
-	return 0;
+	if (r < 0 && done > 0) {
+		/* O_APPEND: the offset is the end of what was written. */
+		off_t end = lseek(a->fd, 0, SEEK_CUR);
+
+		if (end < (off_t)done || ftruncate(a->fd, end - (off_t)done) < 0)
+			a->file_torn = true;
+	}
+	return r;
 }
 
 int audit_emit(struct audit *a, const struct audit_record *r)
@@ -320,18 +345,26 @@ int audit_emit(struct audit *a, const struct audit_record *r)
 		return 0;
 	len = audit_format_json(r, line, sizeof(line) - 1);
 	if (len >= sizeof(line) - 1) {
-		/* Never truncate silently: the reason is what grows. */
+		/* Never cut a record: the reason is what grows, then the
+		 * policy path and the device. */
 		struct audit_record shorter = *r;
 
 		shorter.reason = "(reason too long for the audit record)";
 		len = audit_format_json(&shorter, line, sizeof(line) - 1);
-		if (len >= sizeof(line) - 1)
-			len = sizeof(line) - 2;
+		if (len >= sizeof(line) - 1) {
+			shorter.policy_file = "(path too long for the audit record)";
+			shorter.device = NULL;
+			len = audit_format_json(&shorter, line, sizeof(line) - 1);
+		}
+		if (len >= sizeof(line) - 1) {
+			a->stats.dropped++;
+			return -E2BIG;
+		}
 	}
 	line[len++] = '\n';
 
 	if (a->fd >= 0) {
-		int w = write_all(a->fd, line, len);
+		int w = write_record(a, line, len);
 
 		sink_state(a, &a->file_broken, a->path, w);
 		if (w < 0)
@@ -367,5 +400,12 @@ int audit_emit(struct audit *a, const struct audit_record *r)
 			ret = j;
 	}
 #endif
+	if (ret < 0)
+		a->stats.dropped++;
 	return ret;
+}
+
+void audit_get_stats(const struct audit *a, struct audit_stats *ret)
+{
+	*ret = a ? a->stats : (struct audit_stats){ 0 };
 }

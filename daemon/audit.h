@@ -71,8 +71,15 @@ struct audit_config {
 int audit_open(const struct audit_config *cfg, struct audit **ret, struct err *e);
 struct audit *audit_close(struct audit *a); /* NULL-safe */
 
-/* Emit one record. 0, or -errno when some sink failed (already logged). */
+/* Emit one record. 0, or -errno when some sink failed (already logged;
+ * the record is counted as dropped). A record goes to the file whole or
+ * not at all: never half a line. */
 int audit_emit(struct audit *a, const struct audit_record *r);
+
+struct audit_stats {
+	uint64_t dropped;     /* records some sink failed to take */
+};
+void audit_get_stats(const struct audit *a, struct audit_stats *ret);
 
 /* False while a sink is failing and the mode is AUDIT_FAILURE_REFUSE. */
 bool audit_healthy(const struct audit *a);

@@ -595,6 +595,10 @@ int main(int argc, char **argv)
 	if (o.check_policy)
 		return policy_check_main(o.policy_dir, stdout, stderr);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit (LimitFSIZE=, ulimit -f) reached by the audit log
+	 * fails that write (EFBIG, handled as a sink failure); it must not
+	 * kill the daemon and every tenant's DMA with it. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if (!o.no_policy) {
 		r = policy_load_dir(o.policy_dir, &policy, &e);

@@ -249,6 +249,55 @@ START_TEST(audit_failure_modes)
 }
 END_TEST
 
+/* A record that does not fit whole (here the file-size limit falls in
+ * its middle: the write comes up short, the rest fails) is taken back:
+ * the file ends with the last whole line, and the record counts as
+ * dropped. */
+START_TEST(audit_never_half_a_record)
+{
+	struct audit_record r = { .kind = AUDIT_DECISION, .op = "Map", .allowed = false,
+				  .errnum = ENOSPC, .reason = "MaxMappings=3 reached",
+				  .tenant = "alpha", .uid = 1, .pid = 2, .conn = 3 };
+	char dir[64], path[96], text[4096];
+	struct audit_stats st;
+	struct rlimit old;
+	struct audit *a;
+	off_t one;
+	size_t n;
+	FILE *f;
+
+	scratch_dir(dir);
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	ck_assert_int_eq(open_audit(path, AUDIT_FAILURE_CONTINUE, &a, NULL), 0);
+	ck_assert_int_eq(audit_emit(a, &r), 0);
+	one = file_size(path);
+	audit_get_stats(a, &st);
+	ck_assert_uint_eq(st.dropped, 0);
+
+	limit_file_size((rlim_t)one + 40, &old);
+	ck_assert_int_eq(audit_emit(a, &r), -EFBIG);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(file_size(path), one);         /* not one + 40 */
+	audit_get_stats(a, &st);
+	ck_assert_uint_eq(st.dropped, 1);
+
+	/* The next record is a line of its own. */
+	ck_assert_int_eq(audit_emit(a, &r), 0);
+	audit_close(a);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_uint_eq(n, 2 * (size_t)one);
+	ck_assert_int_eq(memcmp(text, text + one, 30), 0);  /* both start alike */
+	ck_assert_int_eq(text[one - 1], '\n');
+	ck_assert_int_eq(text[one], '{');
+	ck_assert_int_eq(text[n - 1], '\n');
+	rm_rf(dir);
+}
+END_TEST
+
 /* The audit log is never reached through a symbolic link (planted in a
  * directory others can write, it would make a root daemon append to any
  * file), dangling or not; the target is left alone. */
@@ -360,6 +409,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pool_refills_from_the_loop);
 	tcase_add_test(tc, audit_json_lines);
 	tcase_add_test(tc, audit_failure_modes);
+	tcase_add_test(tc, audit_never_half_a_record);
 	tcase_add_test(tc, audit_log_refuses_symlinks);
 	tcase_add_test(tc, audit_log_must_be_the_daemons);
 	tcase_add_test(tc, audit_without_peer);

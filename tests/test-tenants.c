@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -520,6 +521,92 @@ START_TEST(audit_records_allowed_and_refused)
 }
 END_TEST
 
+/* --------------------------------------------------------- a full audit log */
+
+/*
+ * Restart the fixture's daemon on a fresh audit log with more arguments,
+ * its file writes limited to fsize bytes: the audit log fills up as on a
+ * full filesystem. SIGXFSZ keeps its default action (death): the daemon
+ * has to ignore it itself.
+ */
+static void restart_daemon(rlim_t fsize, const char *const *more)
+{
+	const char *args[32] = { "--backend", "sim", "--policy-dir", policy_dir,
+				 "--audit-log", audit_path, "--pool-size", "2", "-v" };
+	struct rlimit old, lim;
+	size_t n = 9;
+
+	while (more && *more && n + 1 < sizeof(args) / sizeof(args[0]))
+		args[n++] = *more++;
+	args[n] = NULL;
+	ck_assert_int_eq(harness_daemon_stop(&d), 0);
+	ck_assert_int_eq(unlink(audit_path), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = fsize;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ck_assert_int_eq(harness_daemon_start(&d, args), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+}
+
+/* Every line of the audit log is a whole record, and it ends with one. */
+static bool audit_lines_whole(size_t *ret_lines, off_t *ret_size)
+{
+	char line[4096];
+	size_t n = 0;
+	bool whole = true;
+	FILE *f = fopen(audit_path, "r");
+
+	if (!f)
+		return false;
+	while (whole && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		whole = len > 2 && line[0] == '{' && line[len - 2] == '}' && line[len - 1] == '\n';
+		if (!whole)
+			fprintf(stderr, "audit line %zu is not whole: %s\n", n + 1, line);
+		n++;
+	}
+	*ret_size = ftello(f);
+	fclose(f);
+	*ret_lines = n;
+	return whole;
+}
+
+/* alpha: n refused requests (an IOAS it does not have), each answered. */
+static int alpha_refused(void *arg)
+{
+	unsigned n = *(unsigned *)arg;
+	struct ioas_client *c;
+
+	REQUIRE(connect_client(&c) == 0);
+	for (unsigned i = 0; i < n; i++)
+		REQUIRE(ioas_destroy(c, 99) == -ENOENT);
+	ioas_client_free(c);
+	return 0;
+}
+
+/* The audit log reaching a file-size limit (LimitFSIZE=, ulimit -f) is a
+ * sink failure, not a reason to die (SIGXFSZ), and it never ends in half
+ * a record. */
+START_TEST(audit_log_full_is_not_fatal)
+{
+	unsigned n = 100;
+	size_t lines;
+	off_t size;
+
+	restart_daemon(4096, NULL);
+	ck_assert_int_eq(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_refused, &n), 0);
+	ck_assert_int_eq(kill(d.pid, 0), 0);
+	ck_assert(audit_lines_whole(&lines, &size));
+	ck_assert_int_le(size, 4096);
+	ck_assert_uint_gt(lines, 3);
+	/* Still serving. */
+	n = 1;
+	ck_assert_int_eq(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_refused, &n), 0);
+}
+END_TEST
+
 /* --------------------------------------------------------- check-policy */
 
 static int run_check(const char *dir, char *out, size_t size)
@@ -566,6 +653,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, two_tenants_side_by_side);
 	tcase_add_test(tc, reload_good_bad_and_removed);
 	tcase_add_test(tc, audit_records_allowed_and_refused);
+	tcase_add_test(tc, audit_log_full_is_not_fatal);
 	tcase_add_test(tc, check_policy_exit_status);
 	suite_add_tcase(s, tc);
 	return s;
