@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "util.h"
 
 /* Fixed per record kind, so `journalctl MESSAGE_ID=...` finds them all. */
@@ -25,6 +26,7 @@ static const char *const message_ids[_AUDIT_KIND_MAX] = {
 	[AUDIT_POLICY] = "739d1294ec1441e7b2de5947bde7ddfd",
 	[AUDIT_NOTIFY] = "4e918ff36bb04d6cbe851ab3c42ad0c6",
 	[AUDIT_RESTART] = "1aae4a1fb6884938afb9bfe620da1ce0",
+	[AUDIT_RATELIMIT] = "670de77db9a34de791b54d5ec8863da0",
 };
 
 static const char *const kind_names[_AUDIT_KIND_MAX] = {
@@ -34,6 +36,7 @@ static const char *const kind_names[_AUDIT_KIND_MAX] = {
 	[AUDIT_POLICY] = "policy",
 	[AUDIT_NOTIFY] = "notify",
 	[AUDIT_RESTART] = "restart",
+	[AUDIT_RATELIMIT] = "ratelimit",
 };
 
 struct audit {
@@ -45,7 +48,20 @@ struct audit {
 	bool file_torn;       /* half a line could not be taken back */
 	bool journal_broken;
 	struct audit_stats stats;
+	struct ratelimit *rl; /* NULL: no rate limit */
+	uint32_t rate_interval_sec, rate_burst;
 };
+
+static int audit_write(struct audit *a, const struct audit_record *r);
+static void audit_summary(void *userdata, const struct ratelimit_summary *s);
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static const char *file_type(mode_t m)
 {
@@ -123,6 +139,23 @@ int audit_open(const struct audit_config *cfg, struct audit **ret, struct err *e
 		return err_set(e, ENOMEM, "out of memory");
 	a->fd = -1;
 	a->mode = cfg->mode;
+	if (cfg->rate_interval_sec && cfg->rate_burst) {
+		struct ratelimit_config rc = {
+			.interval_usec = (uint64_t)cfg->rate_interval_sec * 1000000u,
+			.burst = cfg->rate_burst,
+			.max_keys = AUDIT_RATE_MAX_SUBJECTS,
+			.report = audit_summary,
+			.userdata = a,
+		};
+		int r = ratelimit_new(&rc, &a->rl);
+
+		if (r < 0) {
+			audit_close(a);
+			return err_errno(e, r, "audit rate limit");
+		}
+		a->rate_interval_sec = cfg->rate_interval_sec;
+		a->rate_burst = cfg->rate_burst;
+	}
 	if (cfg->path) {
 		a->path = strdup(cfg->path);
 		if (!a->path) {
@@ -152,6 +185,9 @@ struct audit *audit_close(struct audit *a)
 {
 	if (!a)
 		return NULL;
+	/* What the rate limit held back in windows still open is said now. */
+	ratelimit_sweep(a->rl, now_usec(), true);
+	a->rl = ratelimit_free(a->rl);
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->path);
@@ -219,6 +255,13 @@ static const char *errno_name(int e)
 	return NULL;
 }
 
+static const char *result_name(const struct audit_record *r)
+{
+	if (r->kind == AUDIT_RATELIMIT)
+		return "suppressed";
+	return r->allowed ? "allowed" : "refused";
+}
+
 size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 {
 	struct sbuf s = { .buf = buf, .size = size };
@@ -235,8 +278,7 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 		  kind_names[r->kind], message_ids[r->kind]);
 	sb_printf(&s, ",\"op\":");
 	sb_json_string(&s, r->op ? r->op : "");
-	sb_printf(&s, ",\"result\":\"%s\",\"errno\":%d", r->allowed ? "allowed" : "refused",
-		  r->errnum);
+	sb_printf(&s, ",\"result\":\"%s\",\"errno\":%d", result_name(r), r->errnum);
 	en = errno_name(r->errnum);
 	if (r->errnum && en)
 		sb_printf(&s, ",\"error\":\"%s\"", en);
@@ -253,6 +295,11 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 	if (r->conn || r->pid)
 		sb_printf(&s, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", (unsigned)r->uid,
 			  (unsigned)r->gid, (int)r->pid);
+	else if (r->kind == AUDIT_RATELIMIT && !r->tenant)
+		sb_printf(&s, ",\"uid\":%u", (unsigned)r->uid);
+	if (r->kind == AUDIT_RATELIMIT)
+		sb_printf(&s, ",\"suppressed\":%" PRIu64 ",\"interval_sec\":%" PRIu32,
+			  r->suppressed, r->interval_sec);
 	if (r->conn)
 		sb_printf(&s, ",\"conn\":%" PRIu64, r->conn);
 	if (r->policy_file) {
@@ -335,14 +382,84 @@ static int write_record(struct audit *a, const char *buf, size_t len)
 	return r;
 }
 
+/*
+ * The subject whose rate limit a record counts against, or false when it
+ * is not limited: only refusals about a peer are (decisions and
+ * connections). A policy tenant is one subject whatever its connections;
+ * a peer without one — matched by no section, refused before it had one,
+ * or --no-policy, where every connection is a tenant of its own — is its
+ * uid, so reconnecting does not buy a fresh burst.
+ */
+static bool rate_subject(const struct audit_record *r, struct ratelimit_key *ret)
+{
+	if (r->allowed || (r->kind != AUDIT_DECISION && r->kind != AUDIT_CONNECT))
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	if (r->tenant && r->policy_file) {
+		snprintf(ret->name, sizeof(ret->name), "%s", r->tenant);
+		return true;
+	}
+	if (!r->conn && !r->pid)
+		return false;
+	ret->by_uid = true;
+	ret->uid = r->uid;
+	return true;
+}
+
 int audit_emit(struct audit *a, const struct audit_record *r)
+{
+	struct ratelimit_key key;
+
+	if (!a)
+		return 0;
+	if (a->rl && rate_subject(r, &key) &&
+	    !ratelimit_test(a->rl, &key, now_usec())) {
+		a->stats.suppressed++;
+		return AUDIT_SUPPRESSED;
+	}
+	return audit_write(a, r);
+}
+
+void audit_tick(struct audit *a)
+{
+	if (a)
+		ratelimit_sweep(a->rl, now_usec(), false);
+}
+
+/* One record in place of those a rate-limit window held back. */
+static void audit_summary(void *userdata, const struct ratelimit_summary *s)
+{
+	struct audit *a = userdata;
+	uint32_t sec = (uint32_t)((s->window_usec + 999999) / 1000000);
+	char why[256], who[96];
+	struct audit_record r = {
+		.kind = AUDIT_RATELIMIT,
+		.op = "suppressed",
+		.tenant = s->key.by_uid ? NULL : s->key.name,
+		.uid = s->key.uid,
+		.reason = why,
+		.suppressed = s->suppressed,
+		.interval_sec = sec,
+	};
+
+	if (s->key.by_uid)
+		snprintf(who, sizeof(who), "uid %u", (unsigned)s->key.uid);
+	else
+		snprintf(who, sizeof(who), "tenant %s", s->key.name);
+	snprintf(why, sizeof(why),
+		 "%" PRIu64 " refusals of %s suppressed in %" PRIu32 " s "
+		 "(audit rate limit: %" PRIu32 " per %" PRIu32 " s)",
+		 s->suppressed, who, sec, a->rate_burst, a->rate_interval_sec);
+	log_notice("audit: %s", why);
+	(void)audit_write(a, &r);
+}
+
+static int audit_write(struct audit *a, const struct audit_record *r)
 {
 	char line[2048];
 	size_t len;
 	int ret = 0;
 
-	if (!a)
-		return 0;
 	len = audit_format_json(r, line, sizeof(line) - 1);
 	if (len >= sizeof(line) - 1) {
 		/* Never cut a record: the reason is what grows, then the
@@ -380,12 +497,13 @@ int audit_emit(struct audit *a, const struct audit_record *r)
 				 r->policy_line);
 		line[len - 1] = '\0';
 		j = sd_journal_send("MESSAGE=ioasd %s %s %s%s%s", kind_names[r->kind],
-				    r->op ? r->op : "", r->allowed ? "allowed" : "refused",
+				    r->op ? r->op : "", result_name(r),
 				    r->reason ? ": " : "", r->reason ? r->reason : "",
 				    "MESSAGE_ID=%s", message_ids[r->kind],
-				    "PRIORITY=%d", r->allowed ? LOG_INFO : LOG_NOTICE,
+				    "PRIORITY=%d", r->kind == AUDIT_RATELIMIT ? LOG_WARNING :
+						   r->allowed ? LOG_INFO : LOG_NOTICE,
 				    "IOASD_OP=%s", r->op ? r->op : "",
-				    "IOASD_RESULT=%s", r->allowed ? "allowed" : "refused",
+				    "IOASD_RESULT=%s", result_name(r),
 				    "IOASD_ERRNO=%d", r->errnum,
 				    "IOASD_TENANT=%s", r->tenant ? r->tenant : "",
 				    "IOASD_UID=%u", (unsigned)r->uid,
@@ -407,5 +525,11 @@ int audit_emit(struct audit *a, const struct audit_record *r)
 
 void audit_get_stats(const struct audit *a, struct audit_stats *ret)
 {
+	struct ratelimit_stats rs;
+
 	*ret = a ? a->stats : (struct audit_stats){ 0 };
+	if (a) {
+		ratelimit_get_stats(a->rl, &rs);
+		ret->evicted = rs.evicted;
+	}
 }

@@ -48,6 +48,8 @@ struct options {
 	bool check_policy;
 	const char *audit_log;       /* NULL: from [daemon] AuditLog= or none */
 	int audit_failure;           /* -1: from policy, else enum audit_failure_mode */
+	int64_t audit_rate_interval; /* -1: from policy or the default */
+	int64_t audit_rate_burst;    /* -1: from policy or the default */
 	bool no_journal;
 	int64_t pool_size;           /* -1: from policy or DEFAULT_POOL_SIZE */
 	int rlimit_mode;             /* -1: leave the kernel's default */
@@ -87,6 +89,10 @@ static void usage(FILE *f)
 		"  --audit-log PATH           append one JSON line per decision to PATH\n"
 		"  --audit-failure refuse|continue  refuse operations while the audit trail\n"
 		"                             cannot be written (default continue)\n"
+		"  --audit-rate-interval SEC  --audit-rate-burst N  at most N refusals per\n"
+		"                             tenant (per uid for peers without one) are\n"
+		"                             audited in SEC seconds, the rest summed up in\n"
+		"                             one record (default 200 per 10 s; 0: no limit)\n"
 		"  --no-journal               do not send audit records to the journal\n"
 		"  --pool-size N              pre-allocated IOASes (default 8)\n"
 		"  --state-dir DIR            restart support: keep the contexts, memory and\n"
@@ -158,6 +164,7 @@ enum {
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
 	OPT_SLOW_CLIENT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE,
+	OPT_AUDIT_RATE_INTERVAL, OPT_AUDIT_RATE_BURST,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -181,6 +188,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
 		{ "audit-failure", required_argument, NULL, OPT_AUDIT_FAILURE },
 		{ "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
+		{ "audit-rate-interval", required_argument, NULL, OPT_AUDIT_RATE_INTERVAL },
+		{ "audit-rate-burst", required_argument, NULL, OPT_AUDIT_RATE_BURST },
 		{ "pool-size", required_argument, NULL, OPT_POOL_SIZE },
 		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
@@ -289,6 +298,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_JOURNAL:
 			o->no_journal = true;
+			break;
+		case OPT_AUDIT_RATE_INTERVAL:
+			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_AUDIT_RATE_INTERVAL) {
+				fprintf(stderr, "ioasd: --audit-rate-interval: '%s' is not 0..%u seconds\n",
+					optarg, POLICY_MAX_AUDIT_RATE_INTERVAL);
+				return -EINVAL;
+			}
+			o->audit_rate_interval = u;
+			break;
+		case OPT_AUDIT_RATE_BURST:
+			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_AUDIT_RATE_BURST) {
+				fprintf(stderr, "ioasd: --audit-rate-burst: '%s' is not 0..%u\n",
+					optarg, POLICY_MAX_AUDIT_RATE_BURST);
+				return -EINVAL;
+			}
+			o->audit_rate_burst = u;
 			break;
 		case OPT_POOL_SIZE:
 			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_POOL_SIZE) {
@@ -431,6 +456,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		(void)sd_notify(0, "WATCHDOG=1");
 #endif
 	state_commit(); /* the pool refills between requests */
+	audit_tick(srv->audit); /* rate-limit windows that closed: sum them up */
 	notify_status(srv);
 }
 
@@ -566,6 +592,8 @@ int main(int argc, char **argv)
 		.backend = BACKEND_AUTO,
 		.device = DEFAULT_DEVICE,
 		.audit_failure = -1,
+		.audit_rate_interval = -1,
+		.audit_rate_burst = -1,
 		.pool_size = -1,
 		.rlimit_mode = -1,
 		.restart_grace = 60,
@@ -636,6 +664,10 @@ int main(int argc, char **argv)
 			.owner = (uid_t)-1,
 			.journal = !o.no_journal,
 			.mode = audit_mode,
+			.rate_interval_sec = o.audit_rate_interval >= 0 ?
+				(uint32_t)o.audit_rate_interval : AUDIT_RATE_INTERVAL_DEFAULT,
+			.rate_burst = o.audit_rate_burst >= 0 ?
+				(uint32_t)o.audit_rate_burst : AUDIT_RATE_BURST_DEFAULT,
 		};
 
 		/* The file may be the daemon's user's as well as root's. */

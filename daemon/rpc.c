@@ -899,21 +899,21 @@ static void audit_fill(struct audit_record *a, const Ioasd__Request *req,
 	}
 }
 
-static void rpc_audit_device(struct conn *c, const char *op,
-			     const Ioasd__Request *req,
-			     const Ioasd__Response *resp, int errnum,
-			     const char *reason, const char *device);
+static int rpc_audit_device(struct conn *c, const char *op,
+			    const Ioasd__Request *req,
+			    const Ioasd__Response *resp, int errnum,
+			    const char *reason, const char *device);
 
-void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
-	       const Ioasd__Response *resp, int errnum, const char *reason)
+int rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
+	      const Ioasd__Response *resp, int errnum, const char *reason)
 {
-	rpc_audit_device(c, op, req, resp, errnum, reason, NULL);
+	return rpc_audit_device(c, op, req, resp, errnum, reason, NULL);
 }
 
-static void rpc_audit_device(struct conn *c, const char *op,
-			     const Ioasd__Request *req,
-			     const Ioasd__Response *resp, int errnum,
-			     const char *reason, const char *device)
+static int rpc_audit_device(struct conn *c, const char *op,
+			    const Ioasd__Request *req,
+			    const Ioasd__Response *resp, int errnum,
+			    const char *reason, const char *device)
 {
 	struct audit_record a = {
 		.kind = AUDIT_DECISION,
@@ -927,7 +927,7 @@ static void rpc_audit_device(struct conn *c, const char *op,
 	conn_audit_subject(c, c->tenant, &a);
 	if (req && resp)
 		audit_fill(&a, req, resp);
-	(void)audit_emit(c->server->audit, &a);
+	return audit_emit(c->server->audit, &a);
 }
 
 /* Operations that grant something; refused while auditing is broken under
@@ -1004,7 +1004,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds };
 	const struct rpc_op *op;
 	Ioasd__Request *req;
-	int r;
+	int r, audited = 0;
 
 	req = ioasd__request__unpack(NULL, len, buf);
 	if (!req) {
@@ -1054,9 +1054,6 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 		/* Only EMSGSIZE (IovaRanges) keeps a result body. */
 		if (r != -EMSGSIZE)
 			resp.result_case = IOASD__RESPONSE__RESULT__NOT_SET;
-		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
-			  c->serial, op ? op->name : "?", resp.message,
-			  strerror(resp.error));
 	}
 	/* Hello and Stats/Whoami reads are not decisions worth a record. */
 	if (req->op_case != IOASD__REQUEST__OP_STATS &&
@@ -1064,9 +1061,14 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	    req->op_case != IOASD__REQUEST__OP_SHARE_LIST &&
 	    req->op_case != IOASD__REQUEST__OP_DEVICE_LIST &&
 	    (req->op_case != IOASD__REQUEST__OP_HELLO || resp.error))
-		rpc_audit_device(c, op ? op->name : "unknown", req, &resp,
-				 resp.error, resp.message,
-				 x.has_dev ? x.dev_desc : NULL);
+		audited = rpc_audit_device(c, op ? op->name : "unknown", req, &resp,
+					   resp.error, resp.message,
+					   x.has_dev ? x.dev_desc : NULL);
+	/* The debug log of refusals keeps to the audit's rate limit. */
+	if (r < 0 && audited != AUDIT_SUPPRESSED)
+		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
+			  c->serial, op ? op->name : "?", resp.message,
+			  strerror(resp.error));
 	/* Restart support: the state file says what this reply reports
 	 * before the client can see it (a read changed nothing: no need to
 	 * pack the whole state to find that out). */

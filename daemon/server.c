@@ -44,9 +44,25 @@ static void server_pause_accept(struct server *s)
 	evtimer_add(s->ev_retry, &tv);
 }
 
-/* Refuse a connection with one datagram saying why, then close it. */
-static void server_refuse(int fd, int errnum, const char *why)
+/* Refuse a connection at accept with one datagram saying why, then close
+ * it: audited (the peer as SO_PEERCRED says) and logged, both within the
+ * rate limit of its uid. */
+static void server_refuse(struct server *s, int fd, const struct ucred *cred,
+			  int errnum, const char *why)
 {
+	struct audit_record r = {
+		.kind = AUDIT_CONNECT,
+		.op = "connect",
+		.errnum = errnum,
+		.reason = why,
+		.uid = cred->uid,
+		.gid = cred->gid,
+		.pid = cred->pid,
+	};
+
+	if (audit_emit(s->audit, &r) != AUDIT_SUPPRESSED)
+		log_warn("refusing pid %d uid %u: %s", (int)cred->pid,
+			 (unsigned)cred->uid, why);
 	/* The datagram waits in the peer's receive queue until it reads. */
 	rpc_send_refusal(fd, errnum, why);
 	close(fd);
@@ -85,17 +101,14 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			snprintf(why, sizeof(why),
 				 "connection limit reached: %" PRIu32 " of %" PRIu32 " in use",
 				 s->nconns, s->cfg.max_connections);
-			log_warn("refusing pid %d uid %u: %s", (int)cred.pid,
-				 (unsigned)cred.uid, why);
-			server_refuse(fd, EUSERS, why);
+			server_refuse(s, fd, &cred, EUSERS, why);
 			continue;
 		}
 		if (server_conns_of_uid(s, cred.uid) >= s->cfg.max_connections_per_uid) {
 			snprintf(why, sizeof(why),
 				 "per-uid connection limit reached for uid %u: %" PRIu32 " in use",
 				 (unsigned)cred.uid, s->cfg.max_connections_per_uid);
-			log_warn("refusing pid %d: %s", (int)cred.pid, why);
-			server_refuse(fd, EUSERS, why);
+			server_refuse(s, fd, &cred, EUSERS, why);
 			continue;
 		}
 		r = conn_new(s, fd, &c);
@@ -107,8 +120,8 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-static void audit_connect(struct server *s, struct conn *c,
-			  const struct tenant *t, int errnum, const char *why)
+static int audit_connect(struct server *s, struct conn *c,
+			 const struct tenant *t, int errnum, const char *why)
 {
 	struct audit_record r = {
 		.kind = AUDIT_CONNECT,
@@ -119,7 +132,7 @@ static void audit_connect(struct server *s, struct conn *c,
 	};
 
 	conn_audit_subject(c, t, &r);
-	(void)audit_emit(s->audit, &r);
+	return audit_emit(s->audit, &r);
 }
 
 static void limits_from_policy(const struct server *s,
@@ -205,15 +218,17 @@ void server_admit(struct server *s, struct conn *c)
 	struct err e = { 0 };
 
 	if (server_resolve(s, c, &t, &e) < 0) {
-		log_warn("refusing connection %" PRIu64 " (%s): %s", c->serial,
-			 c->peer_desc, e.msg);
-		audit_connect(s, c, NULL, e.errnum, e.msg);
+		/* A peer that matches no tenant may connect in a loop: its
+		 * records and log lines are rate-limited (by uid). */
+		if (audit_connect(s, c, NULL, e.errnum, e.msg) != AUDIT_SUPPRESSED)
+			log_warn("refusing connection %" PRIu64 " (%s): %s", c->serial,
+				 c->peer_desc, e.msg);
 		rpc_send_refusal(c->fd, e.errnum, e.msg);
 		conn_free(c);
 		return;
 	}
 	conn_start(c, t);
-	audit_connect(s, c, t, 0, NULL);
+	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->serial,
 		  c->peer_desc, tenant_name(t));
 }

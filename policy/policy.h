@@ -35,6 +35,8 @@
 #define POLICY_MAX_COUNT      UINT32_MAX      /* MaxIOAS, MaxMappings, ... */
 #define POLICY_MAX_LEASE_SEC  (366u * 86400u) /* a year */
 #define POLICY_MAX_POOL_SIZE  4096u
+#define POLICY_MAX_AUDIT_RATE_INTERVAL 3600u     /* seconds */
+#define POLICY_MAX_AUDIT_RATE_BURST    1000000u
 
 /* Names are [a-zA-Z0-9_.@-]+, at most this long. */
 #define POLICY_NAME_MAX 64

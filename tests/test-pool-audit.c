@@ -298,6 +298,136 @@ START_TEST(audit_never_half_a_record)
 }
 END_TEST
 
+/* Lines of path that contain every one of the needles (NULL-terminated). */
+static unsigned count_lines(const char *path, const char *const *needles)
+{
+	char line[4096];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		bool all = true;
+
+		for (const char *const *p = needles; *p; p++)
+			all = all && strstr(line, *p);
+		n += all;
+	}
+	fclose(f);
+	return n;
+}
+
+#define LINES(path, ...) count_lines(path, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Refusals are limited per subject — a policy tenant by name, anyone else
+ * by uid (a --no-policy tenant is one connection: its uid is what counts) —
+ * and summed up when the window closes; allowed records never are. */
+START_TEST(audit_rate_limits_refusals)
+{
+	struct audit_record refused = {
+		.kind = AUDIT_DECISION, .op = "IoasDestroy", .errnum = ENOENT,
+		.reason = "no IOAS 99", .tenant = "alpha", .uid = 1000, .pid = 7,
+		.conn = 1, .policy_file = "/p/50.conf", .policy_line = 1,
+	};
+	struct audit_record allowed = refused;
+	struct audit_record beta = refused;
+	struct audit_record stranger = {
+		.kind = AUDIT_CONNECT, .op = "connect", .errnum = EACCES,
+		.reason = "no policy tenant matches uid 2", .uid = 2, .pid = 9, .conn = 2,
+	};
+	struct audit_record nopolicy = {
+		.kind = AUDIT_DECISION, .op = "Map", .errnum = EINVAL, .uid = 7, .pid = 3,
+	};
+	struct audit_config cfg = {
+		.owner = (uid_t)-1, .rate_interval_sec = 60, .rate_burst = 3,
+	};
+	char dir[64], path[96], names[5][32];
+	struct audit_stats st;
+	struct audit *a;
+
+	allowed.allowed = true;
+	allowed.errnum = 0;
+	beta.tenant = "beta";
+	scratch_dir(dir);
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	cfg.path = path;
+	ck_assert_int_eq(audit_open(&cfg, &a, NULL), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(audit_emit(a, &refused), i < 3 ? 0 : AUDIT_SUPPRESSED);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(audit_emit(a, &allowed), 0);
+	ck_assert_int_eq(audit_emit(a, &beta), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(audit_emit(a, &stranger), i < 3 ? 0 : AUDIT_SUPPRESSED);
+	for (int i = 0; i < 5; i++) {
+		snprintf(names[i], sizeof(names[i]), "conn%d-uid7", 10 + i);
+		nopolicy.tenant = names[i];
+		nopolicy.conn = 10 + (uint64_t)i;
+		ck_assert_int_eq(audit_emit(a, &nopolicy), i < 3 ? 0 : AUDIT_SUPPRESSED);
+	}
+	audit_get_stats(a, &st);
+	ck_assert_uint_eq(st.suppressed, 7 + 7 + 2);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_eq(LINES(path, "\"result\":\"refused\"", "\"tenant\":\"alpha\""), 3);
+	ck_assert_uint_eq(LINES(path, "\"result\":\"allowed\""), 10);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\""), 0);
+	/* Closing sums up the windows still open, one record each. */
+	audit_close(a);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\""), 3);
+	ck_assert_uint_eq(LINES(path, "\"op\":\"suppressed\",\"result\":\"suppressed\"",
+				"\"tenant\":\"alpha\"", "\"suppressed\":7,",
+				"7 refusals of tenant alpha suppressed in"), 1);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\"", "\"uid\":2,",
+				"\"suppressed\":7,", "refusals of uid 2"), 1);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\"", "\"uid\":7,",
+				"\"suppressed\":2,"), 1);
+	rm_rf(dir);
+}
+END_TEST
+
+/* A window that closes is summed up at the next tick, with its interval;
+ * 0 turns the limit off. */
+START_TEST(audit_rate_window_and_off)
+{
+	struct audit_record refused = {
+		.kind = AUDIT_DECISION, .op = "Unmap", .errnum = ENOENT,
+		.tenant = "alpha", .uid = 1000, .pid = 7, .conn = 1,
+		.policy_file = "/p/50.conf", .policy_line = 1,
+	};
+	struct audit_config cfg = {
+		.owner = (uid_t)-1, .rate_interval_sec = 1, .rate_burst = 1,
+	};
+	char dir[64], path[96];
+	struct audit_stats st;
+	struct audit *a;
+
+	scratch_dir(dir);
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	cfg.path = path;
+	ck_assert_int_eq(audit_open(&cfg, &a, NULL), 0);
+	ck_assert_int_eq(audit_emit(a, &refused), 0);
+	ck_assert_int_eq(audit_emit(a, &refused), AUDIT_SUPPRESSED);
+	ck_assert_int_eq(audit_emit(a, &refused), AUDIT_SUPPRESSED);
+	audit_tick(a);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\""), 0);
+	usleep(1100 * 1000);
+	audit_tick(a);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\"", "\"suppressed\":2,\"interval_sec\":1"), 1);
+	audit_close(a);
+	ck_assert_uint_eq(LINES(path, "\"kind\":\"ratelimit\""), 1);
+
+	cfg.rate_burst = 0;
+	ck_assert_int_eq(audit_open(&cfg, &a, NULL), 0);
+	for (int i = 0; i < 500; i++)
+		ck_assert_int_eq(audit_emit(a, &refused), 0);
+	audit_get_stats(a, &st);
+	ck_assert_uint_eq(st.suppressed, 0);
+	audit_close(a);
+	ck_assert_uint_eq(LINES(path, "\"op\":\"Unmap\""), 501);
+	rm_rf(dir);
+}
+END_TEST
+
 /* The audit log is never reached through a symbolic link (planted in a
  * directory others can write, it would make a root daemon append to any
  * file), dangling or not; the target is left alone. */
@@ -410,6 +540,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, audit_json_lines);
 	tcase_add_test(tc, audit_failure_modes);
 	tcase_add_test(tc, audit_never_half_a_record);
+	tcase_add_test(tc, audit_rate_limits_refusals);
+	tcase_add_test(tc, audit_rate_window_and_off);
 	tcase_add_test(tc, audit_log_refuses_symlinks);
 	tcase_add_test(tc, audit_log_must_be_the_daemons);
 	tcase_add_test(tc, audit_without_peer);
