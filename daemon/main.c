@@ -664,11 +664,18 @@ int main(int argc, char **argv)
 			.owner = (uid_t)-1,
 			.journal = !o.no_journal,
 			.mode = audit_mode,
-			.rate_interval_sec = o.audit_rate_interval >= 0 ?
-				(uint32_t)o.audit_rate_interval : AUDIT_RATE_INTERVAL_DEFAULT,
-			.rate_burst = o.audit_rate_burst >= 0 ?
-				(uint32_t)o.audit_rate_burst : AUDIT_RATE_BURST_DEFAULT,
+			.rate_interval_sec = AUDIT_RATE_INTERVAL_DEFAULT,
+			.rate_burst = AUDIT_RATE_BURST_DEFAULT,
 		};
+
+		if (o.audit_rate_interval >= 0)
+			ac.rate_interval_sec = (uint32_t)o.audit_rate_interval;
+		else if (pd && pd->audit_rate_interval_set)
+			ac.rate_interval_sec = pd->audit_rate_interval;
+		if (o.audit_rate_burst >= 0)
+			ac.rate_burst = (uint32_t)o.audit_rate_burst;
+		else if (pd && pd->audit_rate_burst_set)
+			ac.rate_burst = pd->audit_rate_burst;
 
 		/* The file may be the daemon's user's as well as root's. */
 		if (o.privs.user) {

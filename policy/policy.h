@@ -170,6 +170,10 @@ struct policy_daemon {
 	const char *audit_log;  /* absolute path of the JSON-lines file */
 	bool audit_failure_set;
 	enum policy_audit_failure audit_failure;
+	bool audit_rate_interval_set;
+	uint32_t audit_rate_interval;  /* seconds; 0: no audit rate limit */
+	bool audit_rate_burst_set;
+	uint32_t audit_rate_burst;     /* refused records per interval; 0: no limit */
 };
 
 /* What the daemon knows about a connecting peer (from the kernel, never

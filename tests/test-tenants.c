@@ -694,6 +694,23 @@ START_TEST(audit_flood_is_rate_limited)
 }
 END_TEST
 
+/* The limit comes from [daemon] AuditRateBurst=, and the command line
+ * overrides it (0: no limit). */
+START_TEST(audit_rate_from_daemon_section)
+{
+	const char *no_limit[] = { "--audit-rate-burst", "0", NULL };
+	unsigned n = 20;
+
+	write_policy("10-daemon.conf", "[daemon]\nAuditRateBurst=5\n");
+	restart_daemon(RLIM_INFINITY, NULL);
+	ck_assert_int_eq(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_refused, &n), 0);
+	ck_assert_uint_eq(audit_count("\"op\":\"IoasDestroy\",\"result\":\"refused\"", NULL), 5);
+	restart_daemon(RLIM_INFINITY, no_limit);
+	ck_assert_int_eq(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_refused, &n), 0);
+	ck_assert_uint_eq(audit_count("\"op\":\"IoasDestroy\",\"result\":\"refused\"", NULL), 20);
+}
+END_TEST
+
 /* --------------------------------------------------------- check-policy */
 
 static int run_check(const char *dir, char *out, size_t size)
@@ -742,6 +759,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, audit_records_allowed_and_refused);
 	tcase_add_test(tc, audit_log_full_is_not_fatal);
 	tcase_add_test(tc, audit_flood_is_rate_limited);
+	tcase_add_test(tc, audit_rate_from_daemon_section);
 	tcase_add_test(tc, check_policy_exit_status);
 	suite_add_tcase(s, tc);
 	return s;
