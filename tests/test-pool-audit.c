@@ -290,7 +290,8 @@ START_TEST(audit_never_half_a_record)
 	fclose(f);
 	text[n] = '\0';
 	ck_assert_uint_eq(n, 2 * (size_t)one);
-	ck_assert_int_eq(memcmp(text, text + one, 30), 0);  /* both start alike */
+	/* The same record twice, but for the time stamp ({"ts":"...Z"). */
+	ck_assert_int_eq(memcmp(text + 32, text + one + 32, (size_t)one - 32), 0);
 	ck_assert_int_eq(text[one - 1], '\n');
 	ck_assert_int_eq(text[one], '{');
 	ck_assert_int_eq(text[n - 1], '\n');
