@@ -95,6 +95,10 @@ struct ioas_stats {
 	uint32_t tenants;         /* live tenants, daemon-wide */
 	uint32_t pool_size;       /* IOAS pool target (0: no pool) */
 	uint32_t pool_idle;       /* IOASes ready in the pool */
+	/* The audit trail, daemon-wide, since the daemon started: */
+	uint64_t audit_suppressed; /* refused records held back by the rate limit */
+	uint64_t audit_dropped;   /* records a failing sink did not take */
+	uint64_t audit_evicted;   /* rate-limit subjects evicted from its full table */
 };
 
 /* Most allowed IOVA ranges struct ioas_whoami carries. */

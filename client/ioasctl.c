@@ -1100,6 +1100,9 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 		ju64(ctl, "tenants", s->tenants);
 		ju64(ctl, "pool_size", s->pool_size);
 		ju64(ctl, "pool_idle", s->pool_idle);
+		ju64(ctl, "audit_suppressed", s->audit_suppressed);
+		ju64(ctl, "audit_dropped", s->audit_dropped);
+		ju64(ctl, "audit_evicted", s->audit_evicted);
 		jclose();
 		return;
 	}
@@ -1115,6 +1118,12 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 	       fmt_size(s->total_pinned_bytes, t, sizeof(t)));
 	printf("tenants             %u (daemon-wide)\n", s->tenants);
 	printf("ioas-pool           %u of %u ready\n", s->pool_idle, s->pool_size);
+	printf("audit-suppressed    %" PRIu64 " (refusals held back by the rate limit)\n",
+	       s->audit_suppressed);
+	printf("audit-dropped       %" PRIu64 " (records a failing sink did not take)\n",
+	       s->audit_dropped);
+	printf("audit-evicted       %" PRIu64 " (rate-limit subjects evicted)\n",
+	       s->audit_evicted);
 }
 
 static int cmd_whoami(struct ctl *ctl, int argc, char **argv)

@@ -920,6 +920,9 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 		ret->tenants = s->has_tenants ? s->tenants : 0;
 		ret->pool_size = s->has_pool_size ? s->pool_size : 0;
 		ret->pool_idle = s->has_pool_idle ? s->pool_idle : 0;
+		ret->audit_suppressed = s->has_audit_suppressed ? s->audit_suppressed : 0;
+		ret->audit_dropped = s->has_audit_dropped ? s->audit_dropped : 0;
+		ret->audit_evicted = s->has_audit_evicted ? s->audit_evicted : 0;
 	}
 	if (resp)
 		ioasd__response__free_unpacked(resp, NULL);

@@ -435,6 +435,15 @@ static int h_stats(struct rpc_ctx *x)
 		r->pool_size = ps.size;
 		r->pool_idle = ps.idle;
 	}
+	{
+		struct audit_stats as;
+
+		audit_get_stats(x->c->server->audit, &as);
+		r->has_audit_suppressed = r->has_audit_dropped = r->has_audit_evicted = true;
+		r->audit_suppressed = as.suppressed;
+		r->audit_dropped = as.dropped;
+		r->audit_evicted = as.evicted;
+	}
 	x->resp->result_case = IOASD__RESPONSE__RESULT_STATS;
 	x->resp->stats = r;
 	return 0;

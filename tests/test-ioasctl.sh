@@ -275,6 +275,29 @@ elif [ "$(id -u)" -eq 0 ]; then
 	echo "# no way to change uids here (setpriv --reuid, vm-runas): demo as uid 65534 not run"
 fi
 
+# ---------------------------------------------------------------- audit counters
+# stats shows the audit trail's counters: with a burst of 1, two of three
+# refusals are held back.
+"$IOASD" --socket "$dir/rl.sock" --backend "$backend" --socket-mode 0666 --no-policy \
+	--no-journal --audit-rate-burst 1 --audit-rate-interval 600 2>"$dir/rl.log" &
+rl_pid=$!
+for _ in $(seq 1 250); do
+	"$IOASCTL" --socket "$dir/rl.sock" hello >/dev/null 2>&1 && break
+	sleep 0.02
+done
+printf 'ioas-destroy 7\nioas-destroy 7\nioas-destroy 7\nstats\n' >"$dir/rl.txt"
+"$IOASCTL" --socket "$dir/rl.sock" -k batch "$dir/rl.txt" >"$dir/rl.out" 2>"$dir/rl.err"
+check rl "stats: refusals held back by the rate limit" grep_q "^audit-suppressed  *2 " "$dir/rl.out"
+check rl "stats: records dropped by a sink" grep_q "^audit-dropped  *0 " "$dir/rl.out"
+check rl "stats: rate-limit evictions" grep_q "^audit-evicted  *0 " "$dir/rl.out"
+"$IOASCTL" --socket "$dir/rl.sock" --json stats >"$dir/rl-json.out" 2>"$dir/rl-json.err"
+check rl-json "stats --json: the audit counters" json_lines "$dir/rl-json.out" \
+	'lines[0]["audit_suppressed"] == 2 and lines[0]["audit_dropped"] == 0 and lines[0]["audit_evicted"] == 0'
+kill -TERM "$rl_pid"
+wait "$rl_pid"
+check rl "the rate limit's summary is logged at the stop" \
+	grep_q "2 refusals of uid $(id -u) suppressed" "$dir/rl.log"
+
 # ---------------------------------------------------------------- audit log
 # A name planted where others can write (a symlink to a file of someone
 # else's) must not make the daemon append to that file: it refuses to

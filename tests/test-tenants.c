@@ -586,6 +586,27 @@ static int alpha_refused(void *arg)
 	return 0;
 }
 
+/* One of the daemon's audit counters (Stats), as the client's result. */
+enum audit_counter { SUPPRESSED, DROPPED };
+
+static int audit_counter(void *arg)
+{
+	enum audit_counter which = *(enum audit_counter *)arg;
+	struct ioas_client *c;
+	struct ioas_stats st;
+
+	REQUIRE(connect_client(&c) == 0);
+	REQUIRE(ioas_stats(c, &st) == 0);
+	ioas_client_free(c);
+	REQUIRE(st.audit_evicted == 0);
+	return (int)(which == SUPPRESSED ? st.audit_suppressed : st.audit_dropped);
+}
+
+static int counter(enum audit_counter which)
+{
+	return harness_run_client_as(alpha_uid(), alpha_uid(), audit_counter, &which);
+}
+
 /* The audit log reaching a file-size limit (LimitFSIZE=, ulimit -f) is a
  * sink failure, not a reason to die (SIGXFSZ), and it never ends in half
  * a record. */
@@ -601,6 +622,9 @@ START_TEST(audit_log_full_is_not_fatal)
 	ck_assert(audit_lines_whole(&lines, &size));
 	ck_assert_int_le(size, 4096);
 	ck_assert_uint_gt(lines, 3);
+	/* What did not fit is counted, and the count is in Stats. */
+	ck_assert_int_gt(counter(DROPPED), 50);
+	ck_assert_int_eq(counter(SUPPRESSED), 0);
 	/* Still serving. */
 	n = 1;
 	ck_assert_int_eq(harness_run_client_as(alpha_uid(), alpha_uid(), alpha_refused, &n), 0);
@@ -682,6 +706,8 @@ START_TEST(audit_flood_is_rate_limited)
 	ck_assert_uint_eq(audit_count("\"op\":\"Map\",\"result\":\"allowed\"", NULL), 1);
 	if (root)
 		ck_assert_uint_eq(audit_count("\"errno\":13,\"error\":\"EACCES\"", "\"uid\":2,"), 200);
+	ck_assert_int_eq(counter(SUPPRESSED), root ? 2800 + 100 : 2800);
+	ck_assert_int_eq(counter(DROPPED), 0);
 	/* The windows still open are summed up when the daemon stops. */
 	ck_assert_int_eq(harness_daemon_stop(&d), 0);
 	ck_assert(audit_lines_whole(&lines, &size));
