@@ -99,6 +99,11 @@ struct ioas_stats {
 	uint32_t pool_size;       /* IOAS pool target (0: no pool, or not shown) */
 	uint32_t pool_idle;       /* IOASes ready in the pool */
 	bool daemon_wide;         /* the daemon-wide figures are filled in */
+	/* The audit trail, since the daemon started (daemon-wide: filled
+	 * in only when daemon_wide is): */
+	uint64_t audit_suppressed; /* refused records held back by the rate limit */
+	uint64_t audit_dropped;   /* records a failing sink did not take */
+	uint64_t audit_evicted;   /* rate-limit subjects evicted from its full table */
 };
 
 /* Most allowed IOVA ranges struct ioas_whoami carries. */

@@ -51,6 +51,7 @@ struct ctl {
 	bool keep_going;
 	unsigned int timeout_ms;
 	const char *reclaim;   /* --reclaim TOKEN */
+	const char *name;      /* --name NAME: Hello.client_name */
 	struct ioas_client *client;
 
 	/* Batch context: line number for messages (0 = command line). */
@@ -423,10 +424,10 @@ static int ensure_client(struct ctl *ctl)
 	if (ctl->client)
 		return 0;
 	if (ctl->reclaim)
-		r = ioas_client_connect_reclaim(ctl->socket, "ioasctl", ctl->reclaim,
+		r = ioas_client_connect_reclaim(ctl->socket, ctl->name, ctl->reclaim,
 						&ctl->client, err, sizeof(err));
 	else
-		r = ioas_client_connect(ctl->socket, "ioasctl", &ctl->client, err,
+		r = ioas_client_connect(ctl->socket, ctl->name, &ctl->client, err,
 					sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ioasctl: %s: %s (%s)\n", ctl->socket,
@@ -1103,6 +1104,9 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 			ju64(ctl, "tenants", s->tenants);
 			ju64(ctl, "pool_size", s->pool_size);
 			ju64(ctl, "pool_idle", s->pool_idle);
+			ju64(ctl, "audit_suppressed", s->audit_suppressed);
+			ju64(ctl, "audit_dropped", s->audit_dropped);
+			ju64(ctl, "audit_evicted", s->audit_evicted);
 		}
 		jclose();
 		return;
@@ -1124,6 +1128,12 @@ static void print_stats(struct ctl *ctl, const char *cmd,
 	       fmt_size(s->total_pinned_bytes, t, sizeof(t)));
 	printf("tenants             %u (daemon-wide)\n", s->tenants);
 	printf("ioas-pool           %u of %u ready\n", s->pool_idle, s->pool_size);
+	printf("audit-suppressed    %" PRIu64 " (refusals held back by the rate limit)\n",
+	       s->audit_suppressed);
+	printf("audit-dropped       %" PRIu64 " (records a failing sink did not take)\n",
+	       s->audit_dropped);
+	printf("audit-evicted       %" PRIu64 " (rate-limit subjects evicted)\n",
+	       s->audit_evicted);
 }
 
 static int cmd_whoami(struct ctl *ctl, int argc, char **argv)
@@ -1990,6 +2000,7 @@ static void usage(FILE *f)
 		"  -t, --timeout MS    give up on a reply after MS milliseconds\n"
 		"  -r, --reclaim TOKEN after a daemon restart: reclaim the tenant's\n"
 		"                      objects with the token 'hello' showed before\n"
+		"  -n, --name NAME     the client name the daemon logs (default ioasctl)\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"Commands:\n",
@@ -2094,6 +2105,7 @@ int main(int argc, char **argv)
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "reclaim", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -2104,8 +2116,9 @@ int main(int argc, char **argv)
 
 	env = getenv("IOASD_SOCKET");
 	ctl.socket = env && *env ? env : IOAS_DEFAULT_SOCKET;
+	ctl.name = "ioasctl";
 
-	while ((c = getopt_long(argc, argv, "+s:jkt:r:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jkt:r:n:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			ctl.socket = optarg;
@@ -2125,6 +2138,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			ctl.reclaim = optarg;
+			break;
+		case 'n':
+			ctl.name = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -922,6 +922,9 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 		ret->pool_idle = s->has_pool_idle ? s->pool_idle : 0;
 		/* A daemon without the field filled them in for everyone. */
 		ret->daemon_wide = s->has_daemon_wide ? s->daemon_wide : true;
+		ret->audit_suppressed = s->has_audit_suppressed ? s->audit_suppressed : 0;
+		ret->audit_dropped = s->has_audit_dropped ? s->audit_dropped : 0;
+		ret->audit_evicted = s->has_audit_evicted ? s->audit_evicted : 0;
 	}
 	if (resp)
 		ioasd__response__free_unpacked(resp, NULL);

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "util.h"
 
 /* Fixed per record kind, so `journalctl MESSAGE_ID=...` finds them all. */
@@ -25,6 +26,7 @@ static const char *const message_ids[_AUDIT_KIND_MAX] = {
 	[AUDIT_POLICY] = "739d1294ec1441e7b2de5947bde7ddfd",
 	[AUDIT_NOTIFY] = "4e918ff36bb04d6cbe851ab3c42ad0c6",
 	[AUDIT_RESTART] = "1aae4a1fb6884938afb9bfe620da1ce0",
+	[AUDIT_RATELIMIT] = "670de77db9a34de791b54d5ec8863da0",
 };
 
 static const char *const kind_names[_AUDIT_KIND_MAX] = {
@@ -34,6 +36,7 @@ static const char *const kind_names[_AUDIT_KIND_MAX] = {
 	[AUDIT_POLICY] = "policy",
 	[AUDIT_NOTIFY] = "notify",
 	[AUDIT_RESTART] = "restart",
+	[AUDIT_RATELIMIT] = "ratelimit",
 };
 
 struct audit {
@@ -42,26 +45,128 @@ struct audit {
 	bool journal;
 	enum audit_failure_mode mode;
 	bool file_broken;
+	bool file_torn;       /* half a line could not be taken back */
 	bool journal_broken;
+	struct audit_stats stats;
+	struct ratelimit *rl; /* NULL: no rate limit */
+	uint32_t rate_interval_sec, rate_burst;
 };
 
-int audit_open(const char *jsonl_path, bool use_journal,
-	       enum audit_failure_mode mode, struct audit **ret)
+static int audit_write(struct audit *a, const struct audit_record *r);
+static void audit_summary(void *userdata, const struct ratelimit_summary *s);
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *file_type(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFLNK: return "a symbolic link";
+	default: return "not a regular file";
+	}
+}
+
+/* The JSON-lines file: never through a symbolic link, and only a file that
+ * is the daemon's own, so that a name planted in a directory others can
+ * write cannot make the daemon append to a file of someone else's. */
+static int open_jsonl(const char *path, uid_t owner, struct err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	uid_t euid = geteuid();
+
+	/* O_NONBLOCK: a FIFO without a reader fails at once instead of
+	 * blocking the start (it is refused below anyway). */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+			O_NOFOLLOW | O_NONBLOCK, 0640);
+	if (fd < 0 && errno == ELOOP)
+		return err_set(e, ELOOP,
+			       "%s is a symbolic link: the audit log is opened without "
+			       "following one (name the file itself)", path);
+	if (fd < 0 && errno == ENXIO && lstat(path, &st) == 0)
+		return err_set(e, EINVAL, "%s is %s, not a regular file", path,
+			       file_type(st.st_mode));
+	if (fd < 0)
+		return err_errno(e, -errno, "%s", path);
+	if (fstat(fd, &st) < 0)
+		return err_errno(e, -errno, "fstat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, EINVAL, "%s is %s, not a regular file", path,
+			       file_type(st.st_mode));
+	if (st.st_uid != euid && (owner == (uid_t)-1 || st.st_uid != owner)) {
+		char users[64];
+
+		if (owner != (uid_t)-1 && owner != euid)
+			snprintf(users, sizeof(users), "uid %u, or %u of --user",
+				 (unsigned)euid, (unsigned)owner);
+		else
+			snprintf(users, sizeof(users), "uid %u", (unsigned)euid);
+		return err_set(e, EPERM,
+			       "%s belongs to uid %u, not to the daemon's user (%s): "
+			       "refusing to append to a file that is not the daemon's",
+			       path, (unsigned)st.st_uid, users);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(e, EPERM,
+			       "%s is writable by its group or others (mode %04o): "
+			       "whoever can write it can forge audit records",
+			       path, (unsigned)(st.st_mode & 07777));
+	if (st.st_nlink > 1)
+		return err_set(e, EPERM,
+			       "%s has %lu hard links: another name of it may be a file "
+			       "the daemon must not append to",
+			       path, (unsigned long)st.st_nlink);
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+		return err_errno(e, -errno, "%s: clearing O_NONBLOCK", path);
+	return TAKE_FD(fd);
+}
+
+int audit_open(const struct audit_config *cfg, struct audit **ret, struct err *e)
 {
 	struct audit *a = calloc(1, sizeof(*a));
 
 	if (!a)
-		return -ENOMEM;
+		return err_set(e, ENOMEM, "out of memory");
 	a->fd = -1;
-	a->mode = mode;
-	if (jsonl_path) {
-		a->path = strdup(jsonl_path);
-		a->fd = open(jsonl_path,
-			     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-			     0640);
-		if (!a->path || a->fd < 0) {
-			int r = a->path ? -errno : -ENOMEM;
+	a->mode = cfg->mode;
+	if (cfg->rate_interval_sec && cfg->rate_burst) {
+		struct ratelimit_config rc = {
+			.interval_usec = (uint64_t)cfg->rate_interval_sec * 1000000u,
+			.burst = cfg->rate_burst,
+			.max_keys = AUDIT_RATE_MAX_SUBJECTS,
+			.report = audit_summary,
+			.userdata = a,
+		};
+		int r = ratelimit_new(&rc, &a->rl);
 
+		if (r < 0) {
+			audit_close(a);
+			return err_errno(e, r, "audit rate limit");
+		}
+		a->rate_interval_sec = cfg->rate_interval_sec;
+		a->rate_burst = cfg->rate_burst;
+	}
+	if (cfg->path) {
+		a->path = strdup(cfg->path);
+		if (!a->path) {
+			audit_close(a);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		a->fd = open_jsonl(cfg->path, cfg->owner, e);
+		if (a->fd < 0) {
+			int r = a->fd;
+
+			a->fd = -1;
 			audit_close(a);
 			return r;
 		}
@@ -69,10 +174,8 @@ int audit_open(const char *jsonl_path, bool use_journal,
 #ifdef HAVE_SYSTEMD
 	/* Only when journald is actually there: a daemon started by hand in a
 	 * container without it should not fail every record. */
-	if (use_journal && access("/run/systemd/journal/socket", F_OK) == 0)
+	if (cfg->journal && access("/run/systemd/journal/socket", F_OK) == 0)
 		a->journal = true;
-#else
-	(void)use_journal;
 #endif
 	*ret = a;
 	return 0;
@@ -82,6 +185,9 @@ struct audit *audit_close(struct audit *a)
 {
 	if (!a)
 		return NULL;
+	/* What the rate limit held back in windows still open is said now. */
+	ratelimit_sweep(a->rl, now_usec(), true);
+	a->rl = ratelimit_free(a->rl);
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->path);
@@ -149,6 +255,13 @@ static const char *errno_name(int e)
 	return NULL;
 }
 
+static const char *result_name(const struct audit_record *r)
+{
+	if (r->kind == AUDIT_RATELIMIT)
+		return "suppressed";
+	return r->allowed ? "allowed" : "refused";
+}
+
 size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 {
 	struct sbuf s = { .buf = buf, .size = size };
@@ -165,8 +278,7 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 		  kind_names[r->kind], message_ids[r->kind]);
 	sb_printf(&s, ",\"op\":");
 	sb_json_string(&s, r->op ? r->op : "");
-	sb_printf(&s, ",\"result\":\"%s\",\"errno\":%d", r->allowed ? "allowed" : "refused",
-		  r->errnum);
+	sb_printf(&s, ",\"result\":\"%s\",\"errno\":%d", result_name(r), r->errnum);
 	en = errno_name(r->errnum);
 	if (r->errnum && en)
 		sb_printf(&s, ",\"error\":\"%s\"", en);
@@ -183,6 +295,11 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 	if (r->conn || r->pid)
 		sb_printf(&s, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", (unsigned)r->uid,
 			  (unsigned)r->gid, (int)r->pid);
+	else if (r->kind == AUDIT_RATELIMIT && !r->tenant)
+		sb_printf(&s, ",\"uid\":%u", (unsigned)r->uid);
+	if (r->kind == AUDIT_RATELIMIT)
+		sb_printf(&s, ",\"suppressed\":%" PRIu64 ",\"interval_sec\":%" PRIu32,
+			  r->suppressed, r->interval_sec);
 	if (r->conn)
 		sb_printf(&s, ",\"conn\":%" PRIu64, r->conn);
 	if (r->policy_file) {
@@ -225,45 +342,146 @@ static void sink_state(struct audit *a, bool *broken, const char *sink, int r)
 	}
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/*
+ * One record, whole or not at all. The line goes out in one write(); when
+ * that comes up short (the filesystem filled up under it, a file-size
+ * limit) and the rest cannot follow, the file is cut back to where the
+ * record began, so it never ends in half a line. Should even that fail,
+ * the next record starts on a line of its own (a->file_torn).
+ */
+static int write_record(struct audit *a, const char *buf, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+	size_t done = 0;
+	int r = 0;
+
+	if (a->file_torn) {
+		ssize_t n = write(a->fd, "\n", 1);
+
+		if (n != 1)
+			return n < 0 ? -errno : -EIO;
+		a->file_torn = false;
+	}
+	while (done < len) {
+		ssize_t n = write(a->fd, buf + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
 	}
-	return 0;
+	if (r < 0 && done > 0) {
+		/* O_APPEND: the offset is the end of what was written. */
+		off_t end = lseek(a->fd, 0, SEEK_CUR);
+
+		if (end < (off_t)done || ftruncate(a->fd, end - (off_t)done) < 0)
+			a->file_torn = true;
+	}
+	return r;
+}
+
+/*
+ * The subject whose rate limit a record counts against, or false when it
+ * is not limited: only refusals about a peer are (decisions and
+ * connections). A policy tenant is one subject whatever its connections;
+ * a peer without one — matched by no section, refused before it had one,
+ * or --no-policy, where every connection is a tenant of its own — is its
+ * uid, so reconnecting does not buy a fresh burst.
+ */
+static bool rate_subject(const struct audit_record *r, struct ratelimit_key *ret)
+{
+	if (r->allowed || (r->kind != AUDIT_DECISION && r->kind != AUDIT_CONNECT))
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	if (r->tenant && r->policy_file) {
+		snprintf(ret->name, sizeof(ret->name), "%s", r->tenant);
+		return true;
+	}
+	if (!r->conn && !r->pid)
+		return false;
+	ret->by_uid = true;
+	ret->uid = r->uid;
+	return true;
 }
 
 int audit_emit(struct audit *a, const struct audit_record *r)
+{
+	struct ratelimit_key key;
+
+	if (!a)
+		return 0;
+	if (a->rl && rate_subject(r, &key) &&
+	    !ratelimit_test(a->rl, &key, now_usec())) {
+		a->stats.suppressed++;
+		return AUDIT_SUPPRESSED;
+	}
+	return audit_write(a, r);
+}
+
+void audit_tick(struct audit *a)
+{
+	if (a)
+		ratelimit_sweep(a->rl, now_usec(), false);
+}
+
+/* One record in place of those a rate-limit window held back. */
+static void audit_summary(void *userdata, const struct ratelimit_summary *s)
+{
+	struct audit *a = userdata;
+	uint32_t sec = (uint32_t)((s->window_usec + 999999) / 1000000);
+	char why[256], who[96];
+	struct audit_record r = {
+		.kind = AUDIT_RATELIMIT,
+		.op = "suppressed",
+		.tenant = s->key.by_uid ? NULL : s->key.name,
+		.uid = s->key.uid,
+		.reason = why,
+		.suppressed = s->suppressed,
+		.interval_sec = sec,
+	};
+
+	if (s->key.by_uid)
+		snprintf(who, sizeof(who), "uid %u", (unsigned)s->key.uid);
+	else
+		snprintf(who, sizeof(who), "tenant %s", s->key.name);
+	snprintf(why, sizeof(why),
+		 "%" PRIu64 " refusals of %s suppressed in %" PRIu32 " s "
+		 "(audit rate limit: %" PRIu32 " per %" PRIu32 " s)",
+		 s->suppressed, who, sec, a->rate_burst, a->rate_interval_sec);
+	log_notice("audit: %s", why);
+	(void)audit_write(a, &r);
+}
+
+static int audit_write(struct audit *a, const struct audit_record *r)
 {
 	char line[2048];
 	size_t len;
 	int ret = 0;
 
-	if (!a)
-		return 0;
 	len = audit_format_json(r, line, sizeof(line) - 1);
 	if (len >= sizeof(line) - 1) {
-		/* Never truncate silently: the reason is what grows. */
+		/* Never cut a record: the reason is what grows, then the
+		 * policy path and the device. */
 		struct audit_record shorter = *r;
 
 		shorter.reason = "(reason too long for the audit record)";
 		len = audit_format_json(&shorter, line, sizeof(line) - 1);
-		if (len >= sizeof(line) - 1)
-			len = sizeof(line) - 2;
+		if (len >= sizeof(line) - 1) {
+			shorter.policy_file = "(path too long for the audit record)";
+			shorter.device = NULL;
+			len = audit_format_json(&shorter, line, sizeof(line) - 1);
+		}
+		if (len >= sizeof(line) - 1) {
+			a->stats.dropped++;
+			return -E2BIG;
+		}
 	}
 	line[len++] = '\n';
 
 	if (a->fd >= 0) {
-		int w = write_all(a->fd, line, len);
+		int w = write_record(a, line, len);
 
 		sink_state(a, &a->file_broken, a->path, w);
 		if (w < 0)
@@ -279,12 +497,13 @@ int audit_emit(struct audit *a, const struct audit_record *r)
 				 r->policy_line);
 		line[len - 1] = '\0';
 		j = sd_journal_send("MESSAGE=ioasd %s %s %s%s%s", kind_names[r->kind],
-				    r->op ? r->op : "", r->allowed ? "allowed" : "refused",
+				    r->op ? r->op : "", result_name(r),
 				    r->reason ? ": " : "", r->reason ? r->reason : "",
 				    "MESSAGE_ID=%s", message_ids[r->kind],
-				    "PRIORITY=%d", r->allowed ? LOG_INFO : LOG_NOTICE,
+				    "PRIORITY=%d", r->kind == AUDIT_RATELIMIT ? LOG_WARNING :
+						   r->allowed ? LOG_INFO : LOG_NOTICE,
 				    "IOASD_OP=%s", r->op ? r->op : "",
-				    "IOASD_RESULT=%s", r->allowed ? "allowed" : "refused",
+				    "IOASD_RESULT=%s", result_name(r),
 				    "IOASD_ERRNO=%d", r->errnum,
 				    "IOASD_TENANT=%s", r->tenant ? r->tenant : "",
 				    "IOASD_UID=%u", (unsigned)r->uid,
@@ -299,5 +518,18 @@ int audit_emit(struct audit *a, const struct audit_record *r)
 			ret = j;
 	}
 #endif
+	if (ret < 0)
+		a->stats.dropped++;
 	return ret;
+}
+
+void audit_get_stats(const struct audit *a, struct audit_stats *ret)
+{
+	struct ratelimit_stats rs;
+
+	*ret = a ? a->stats : (struct audit_stats){ 0 };
+	if (a) {
+		ratelimit_get_stats(a->rl, &rs);
+		ret->evicted = rs.evicted;
+	}
 }

@@ -22,6 +22,7 @@ enum audit_kind {
 	AUDIT_POLICY,         /* policy loaded / reloaded / reload failed */
 	AUDIT_NOTIFY,         /* something done to a tenant on another's behalf */
 	AUDIT_RESTART,        /* tenants restored, reclaimed, or given up after a restart */
+	AUDIT_RATELIMIT,      /* how many refusals of one subject the rate limit held back */
 	_AUDIT_KIND_MAX,
 };
 
@@ -51,17 +52,59 @@ struct audit_record {
 	uint64_t length;
 	uint64_t iova2;        /* result IOVA / dst IOVA */
 	const char *device;    /* "0000:00:03.0 (1234:11e8)", device ops */
+	/* AUDIT_RATELIMIT: records held back, over how many seconds. */
+	uint64_t suppressed;
+	uint32_t interval_sec;
 };
 
 struct audit;
+struct err;
 
-/* jsonl_path may be NULL; journal: "auto" behaviour (use it when present). */
-int audit_open(const char *jsonl_path, bool use_journal,
-	       enum audit_failure_mode mode, struct audit **ret);
+struct audit_config {
+	/* The JSON-lines file, or NULL. Opened O_NOFOLLOW and O_APPEND (created
+	 * 0640 when missing); it must be a regular file with one link, not
+	 * writable by group or others, owned by the effective uid or by
+	 * owner: a file planted for the daemon to append to is refused. */
+	const char *path;
+	uid_t owner;          /* the user the daemon runs as later (--user), or (uid_t)-1 */
+	bool journal;         /* "auto": used when journald is there */
+	enum audit_failure_mode mode;
+	/* Refusals (and refused connections) per subject — a policy tenant
+	 * by name, anyone else by uid — at most rate_burst records in each
+	 * rate_interval_sec; the rest are counted and summed up in one
+	 * AUDIT_RATELIMIT record when the window closes. Either 0: no
+	 * limit. Allowed records are never held back. */
+	uint32_t rate_interval_sec;
+	uint32_t rate_burst;
+};
+
+#define AUDIT_RATE_INTERVAL_DEFAULT 10
+#define AUDIT_RATE_BURST_DEFAULT 200
+#define AUDIT_RATE_MAX_SUBJECTS 1024   /* subjects tracked at once */
+
+/* 0, or -errno with e saying which file and why. */
+int audit_open(const struct audit_config *cfg, struct audit **ret, struct err *e);
 struct audit *audit_close(struct audit *a); /* NULL-safe */
 
-/* Emit one record. 0, or -errno when some sink failed (already logged). */
+/* audit_emit() held the record back (rate limit): log nothing about it
+ * either. */
+#define AUDIT_SUPPRESSED 1
+
+/* Emit one record. 0; AUDIT_SUPPRESSED; or -errno when some sink failed
+ * (already logged; the record is counted as dropped). A record goes to the
+ * file whole or not at all: never half a line. */
 int audit_emit(struct audit *a, const struct audit_record *r);
+
+/* Sum up the rate-limit windows that have closed (call it now and then,
+ * e.g. from a timer). audit_close() sums up the open ones too. */
+void audit_tick(struct audit *a);
+
+struct audit_stats {
+	uint64_t dropped;     /* records some sink failed to take */
+	uint64_t suppressed;  /* records held back by the rate limit */
+	uint64_t evicted;     /* rate-limit subjects dropped from a full table */
+};
+void audit_get_stats(const struct audit *a, struct audit_stats *ret);
 
 /* False while a sink is failing and the mode is AUDIT_FAILURE_REFUSE. */
 bool audit_healthy(const struct audit *a);

@@ -156,9 +156,9 @@ static void conn_on_slow(evutil_socket_t fd, short what, void *arg)
 	snprintf(why, sizeof(why),
 		 "did not read its replies for %u s (%zu bytes queued)",
 		 c->server->cfg.slow_client_sec, c->outq_bytes);
-	log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
-		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
-	rpc_audit(c, "slow-client", NULL, NULL, ETIMEDOUT, why);
+	if (rpc_audit(c, "slow-client", NULL, NULL, ETIMEDOUT, why) != AUDIT_SUPPRESSED)
+		log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
+			 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
 	conn_free(c);
 }
 
@@ -184,9 +184,9 @@ static void conn_on_hello_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 {
-	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
-		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
-	rpc_audit(c, "datagram", NULL, NULL, errnum, why);
+	if (rpc_audit(c, "datagram", NULL, NULL, errnum, why) != AUDIT_SUPPRESSED)
+		log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
+			 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
 	rpc_send_error(c, 0, errnum, why);
 	conn_close_after_flush(c);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "escape.h"
 #include "log.h"
 
 static int max_level = LOG_INFO;
@@ -32,7 +33,7 @@ void log_msg(int level, const char *fmt, ...)
 	static const char *const names[] = {
 		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
 	};
-	char buf[1024];
+	char buf[1024], line[4 * sizeof(buf)];
 	va_list ap;
 
 	if (level > max_level)
@@ -40,8 +41,12 @@ void log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* One message is one line, whatever text reached it: a newline
+	 * followed by "<2>" would be a journal line of its own. Client text
+	 * is escaped where it enters (escape.h); this is the backstop. */
+	escape_text(line, sizeof(line), buf, ESCAPE_CONTROLS_ONLY);
 	if (to_journal())
-		fprintf(stderr, "<%d>%s\n", level, buf);
+		fprintf(stderr, "<%d>%s\n", level, line);
 	else
-		fprintf(stderr, "ioasd: %s: %s\n", names[level & 7], buf);
+		fprintf(stderr, "ioasd: %s: %s\n", names[level & 7], line);
 }

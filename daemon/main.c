@@ -49,6 +49,8 @@ struct options {
 	bool check_policy;
 	const char *audit_log;       /* NULL: from [daemon] AuditLog= or none */
 	int audit_failure;           /* -1: from policy, else enum audit_failure_mode */
+	int64_t audit_rate_interval; /* -1: from policy or the default */
+	int64_t audit_rate_burst;    /* -1: from policy or the default */
 	bool no_journal;
 	int64_t pool_size;           /* -1: from policy or DEFAULT_POOL_SIZE */
 	int rlimit_mode;             /* -1: leave the kernel's default */
@@ -90,6 +92,10 @@ static void usage(FILE *f)
 		"  --audit-log PATH           append one JSON line per decision to PATH\n"
 		"  --audit-failure refuse|continue  refuse operations while the audit trail\n"
 		"                             cannot be written (default continue)\n"
+		"  --audit-rate-interval SEC  --audit-rate-burst N  at most N refusals per\n"
+		"                             tenant (per uid for peers without one) are\n"
+		"                             audited in SEC seconds, the rest summed up in\n"
+		"                             one record (default 200 per 10 s; 0: no limit)\n"
 		"  --no-journal               do not send audit records to the journal\n"
 		"  --pool-size N              pre-allocated IOASes (default 8)\n"
 		"  --state-dir DIR            restart support: keep the contexts, memory and\n"
@@ -129,6 +135,7 @@ enum {
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
 	OPT_SLOW_CLIENT, OPT_HELLO_TIMEOUT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE,
+	OPT_AUDIT_RATE_INTERVAL, OPT_AUDIT_RATE_BURST,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -152,6 +159,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
 		{ "audit-failure", required_argument, NULL, OPT_AUDIT_FAILURE },
 		{ "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
+		{ "audit-rate-interval", required_argument, NULL, OPT_AUDIT_RATE_INTERVAL },
+		{ "audit-rate-burst", required_argument, NULL, OPT_AUDIT_RATE_BURST },
 		{ "pool-size", required_argument, NULL, OPT_POOL_SIZE },
 		{ "rlimit-mode", required_argument, NULL, OPT_RLIMIT_MODE },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
@@ -261,6 +270,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_JOURNAL:
 			o->no_journal = true;
+			break;
+		case OPT_AUDIT_RATE_INTERVAL:
+			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_AUDIT_RATE_INTERVAL) {
+				fprintf(stderr, "ioasd: --audit-rate-interval: '%s' is not 0..%u seconds\n",
+					optarg, POLICY_MAX_AUDIT_RATE_INTERVAL);
+				return -EINVAL;
+			}
+			o->audit_rate_interval = u;
+			break;
+		case OPT_AUDIT_RATE_BURST:
+			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_AUDIT_RATE_BURST) {
+				fprintf(stderr, "ioasd: --audit-rate-burst: '%s' is not 0..%u\n",
+					optarg, POLICY_MAX_AUDIT_RATE_BURST);
+				return -EINVAL;
+			}
+			o->audit_rate_burst = u;
 			break;
 		case OPT_POOL_SIZE:
 			if (parse_u32(optarg, &u) < 0 || u > POLICY_MAX_POOL_SIZE) {
@@ -410,6 +435,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		(void)sd_notify(0, "WATCHDOG=1");
 #endif
 	state_commit(); /* the pool refills between requests */
+	audit_tick(srv->audit); /* rate-limit windows that closed: sum them up */
 	notify_status(srv);
 }
 
@@ -546,6 +572,8 @@ int main(int argc, char **argv)
 		.backend = BACKEND_AUTO,
 		.device = DEFAULT_DEVICE,
 		.audit_failure = -1,
+		.audit_rate_interval = -1,
+		.audit_rate_burst = -1,
 		.pool_size = -1,
 		.rlimit_mode = -1,
 		.restart_grace = 60,
@@ -575,6 +603,10 @@ int main(int argc, char **argv)
 	if (o.check_policy)
 		return policy_check_main(o.policy_dir, stdout, stderr);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit (LimitFSIZE=, ulimit -f) reached by the audit log
+	 * fails that write (EFBIG, handled as a sink failure); it must not
+	 * kill the daemon and every tenant's DMA with it. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if (!o.no_policy) {
 		r = policy_load_dir(o.policy_dir, &policy, &e);
@@ -606,10 +638,37 @@ int main(int argc, char **argv)
 	if (o.rlimit_mode < 0 && pd && pd->rlimit_mode_set)
 		o.rlimit_mode = (int)pd->rlimit_mode;
 
-	r = audit_open(audit_log, !o.no_journal, audit_mode, &audit);
-	if (r < 0) {
-		log_err("cannot open the audit log %s: %s", audit_log, strerror(-r));
-		goto out;
+	{
+		struct audit_config ac = {
+			.path = audit_log,
+			.owner = (uid_t)-1,
+			.journal = !o.no_journal,
+			.mode = audit_mode,
+			.rate_interval_sec = AUDIT_RATE_INTERVAL_DEFAULT,
+			.rate_burst = AUDIT_RATE_BURST_DEFAULT,
+		};
+
+		if (o.audit_rate_interval >= 0)
+			ac.rate_interval_sec = (uint32_t)o.audit_rate_interval;
+		else if (pd && pd->audit_rate_interval_set)
+			ac.rate_interval_sec = pd->audit_rate_interval;
+		if (o.audit_rate_burst >= 0)
+			ac.rate_burst = (uint32_t)o.audit_rate_burst;
+		else if (pd && pd->audit_rate_burst_set)
+			ac.rate_burst = pd->audit_rate_burst;
+
+		/* The file may be the daemon's user's as well as root's. */
+		if (o.privs.user) {
+			struct passwd *pw = getpwnam(o.privs.user);
+
+			if (pw)
+				ac.owner = pw->pw_uid;
+		}
+		r = audit_open(&ac, &audit, &e);
+		if (r < 0) {
+			log_err("cannot open the audit log: %s", e.msg);
+			goto out;
+		}
 	}
 
 	if (o.state_dir) {

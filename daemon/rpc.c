@@ -24,6 +24,7 @@
 #include "audit.h"
 #include "backend.h"
 #include "conn.h"
+#include "escape.h"
 #include "policy/policy.h"
 #include "pool.h"
 #include "log.h"
@@ -169,9 +170,14 @@ static int h_hello(struct rpc_ctx *x)
 	x->resp->result_case = IOASD__RESPONSE__RESULT_HELLO;
 	x->resp->hello = r;
 	x->c->hello_done = true;
-	if (m->client_name)
-		log_debug("connection %" PRIu64 ": hello from \"%.64s\"",
-			  x->c->serial, m->client_name);
+	if (m->client_name) {
+		/* Free text of the client's choosing: escaped, never raw. */
+		char name[4 * 64 + 1];
+
+		escape_text(name, sizeof(name), m->client_name, 0);
+		log_debug("connection %" PRIu64 ": hello from \"%s\"",
+			  x->c->serial, name);
+	}
 	return 0;
 }
 
@@ -423,6 +429,7 @@ static void stats_daemon_wide(struct rpc_ctx *x, Ioasd__StatsReply *r)
 {
 	struct server *s = x->c->server;
 	struct tenant_totals tot;
+	struct audit_stats as;
 
 	tenant_get_totals(&tot);
 	r->connections = s->nconns;
@@ -438,6 +445,11 @@ static void stats_daemon_wide(struct rpc_ctx *x, Ioasd__StatsReply *r)
 		r->pool_size = ps.size;
 		r->pool_idle = ps.idle;
 	}
+	audit_get_stats(s->audit, &as);
+	r->has_audit_suppressed = r->has_audit_dropped = r->has_audit_evicted = true;
+	r->audit_suppressed = as.suppressed;
+	r->audit_dropped = as.dropped;
+	r->audit_evicted = as.evicted;
 }
 
 /* The caller's tenant's figures always; the daemon's only for admins. */
@@ -955,19 +967,19 @@ static void fill_detach_device(struct audit_record *a, const Ioasd__Request *req
 	set_handle(a, req->detach_device->device);
 }
 
-static void rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
+static int rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
 			 const Ioasd__Request *req, const Ioasd__Response *resp,
 			 int errnum, const char *reason, const char *device);
 
-void rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
-	       const Ioasd__Response *resp, int errnum, const char *reason)
+int rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
+	      const Ioasd__Response *resp, int errnum, const char *reason)
 {
-	rpc_audit_op(c, op, NULL, req, resp, errnum, reason, NULL);
+	return rpc_audit_op(c, op, NULL, req, resp, errnum, reason, NULL);
 }
 
-static void rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
-			 const Ioasd__Request *req, const Ioasd__Response *resp,
-			 int errnum, const char *reason, const char *device)
+static int rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
+			const Ioasd__Request *req, const Ioasd__Response *resp,
+			int errnum, const char *reason, const char *device)
 {
 	struct audit_record a = {
 		.kind = AUDIT_DECISION,
@@ -981,7 +993,7 @@ static void rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
 	conn_audit_subject(c, c->tenant, &a);
 	if (fill && req && resp)
 		fill(&a, req, resp);
-	(void)audit_emit(c->server->audit, &a);
+	return audit_emit(c->server->audit, &a);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -1066,7 +1078,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds };
 	const struct rpc_op *op;
 	Ioasd__Request *req;
-	int r;
+	int r, audited = 0;
 
 	req = ioasd__request__unpack(NULL, len, buf);
 	if (!req) {
@@ -1116,15 +1128,17 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 		/* Only EMSGSIZE (IovaRanges) keeps a result body. */
 		if (r != -EMSGSIZE)
 			resp.result_case = IOASD__RESPONSE__RESULT__NOT_SET;
-		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
-			  c->serial, op ? op->name : "?", resp.message,
-			  strerror(resp.error));
 	}
 	if (!op || op->audit == AUDIT_EVERY ||
 	    (op->audit == AUDIT_REFUSALS && resp.error))
-		rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL, req,
-			     &resp, resp.error, resp.message,
-			     x.has_dev ? x.dev_desc : NULL);
+		audited = rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL,
+				       req, &resp, resp.error, resp.message,
+				       x.has_dev ? x.dev_desc : NULL);
+	/* The debug log of refusals keeps to the audit's rate limit. */
+	if (r < 0 && audited != AUDIT_SUPPRESSED)
+		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
+			  c->serial, op ? op->name : "?", resp.message,
+			  strerror(resp.error));
 	/* Restart support: the state file says what this reply reports
 	 * before the client can see it (a read changed nothing: no need to
 	 * pack the whole state to find that out). */

@@ -21,9 +21,10 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 struct Ioasd__Request;
 struct Ioasd__Response;
 /* One audit record for a decision on connection c (req/resp may be NULL
- * for refusals at the transport level). */
-void rpc_audit(struct conn *c, const char *op, const struct Ioasd__Request *req,
-	       const struct Ioasd__Response *resp, int errnum, const char *reason);
+ * for refusals at the transport level). audit_emit()'s result:
+ * AUDIT_SUPPRESSED when the rate limit held it back (log nothing either). */
+int rpc_audit(struct conn *c, const char *op, const struct Ioasd__Request *req,
+	      const struct Ioasd__Response *resp, int errnum, const char *reason);
 
 /* Queue an error reply (id may be 0 when the request could not be read). */
 void rpc_send_error(struct conn *c, uint64_t id, int errnum, const char *msg);

@@ -44,8 +44,9 @@ static void server_pause_accept(struct server *s)
 	evtimer_add(s->ev_retry, &tv);
 }
 
-/* Refuse a connection at accept (before it is one) with one datagram saying
- * why, audited like every refused connection, then close it. */
+/* Refuse a connection at accept with one datagram saying why, then close
+ * it: audited (the peer as SO_PEERCRED says) and logged, both within the
+ * rate limit of its uid. */
 static void server_refuse(struct server *s, int fd, const struct ucred *cred,
 			  int errnum, const char *why)
 {
@@ -59,8 +60,9 @@ static void server_refuse(struct server *s, int fd, const struct ucred *cred,
 		.pid = cred->pid,
 	};
 
-	log_warn("refusing pid %d uid %u: %s", (int)cred->pid, (unsigned)cred->uid, why);
-	(void)audit_emit(s->audit, &r);
+	if (audit_emit(s->audit, &r) != AUDIT_SUPPRESSED)
+		log_warn("refusing pid %d uid %u: %s", (int)cred->pid,
+			 (unsigned)cred->uid, why);
 	/* The datagram waits in the peer's receive queue until it reads. */
 	rpc_send_refusal(fd, errnum, why);
 	close(fd);
@@ -118,8 +120,8 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-static void audit_connect(struct server *s, struct conn *c,
-			  const struct tenant *t, int errnum, const char *why)
+static int audit_connect(struct server *s, struct conn *c,
+			 const struct tenant *t, int errnum, const char *why)
 {
 	struct audit_record r = {
 		.kind = AUDIT_CONNECT,
@@ -130,7 +132,7 @@ static void audit_connect(struct server *s, struct conn *c,
 	};
 
 	conn_audit_subject(c, t, &r);
-	(void)audit_emit(s->audit, &r);
+	return audit_emit(s->audit, &r);
 }
 
 static void limits_from_policy(const struct server *s,
@@ -216,15 +218,17 @@ void server_admit(struct server *s, struct conn *c)
 	struct err e = { 0 };
 
 	if (server_resolve(s, c, &t, &e) < 0) {
-		log_warn("refusing connection %" PRIu64 " (%s): %s", c->serial,
-			 c->peer_desc, e.msg);
-		audit_connect(s, c, NULL, e.errnum, e.msg);
+		/* A peer that matches no tenant may connect in a loop: its
+		 * records and log lines are rate-limited (by uid). */
+		if (audit_connect(s, c, NULL, e.errnum, e.msg) != AUDIT_SUPPRESSED)
+			log_warn("refusing connection %" PRIu64 " (%s): %s", c->serial,
+				 c->peer_desc, e.msg);
 		rpc_send_refusal(c->fd, e.errnum, e.msg);
 		conn_free(c);
 		return;
 	}
 	conn_start(c, t);
-	audit_connect(s, c, t, 0, NULL);
+	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->serial,
 		  c->peer_desc, tenant_name(t));
 }

@@ -60,6 +60,8 @@ enum daemon_key {
 	DAEMON_RLIMIT_MODE,
 	DAEMON_AUDIT_LOG,
 	DAEMON_AUDIT_FAILURE,
+	DAEMON_AUDIT_RATE_INTERVAL,
+	DAEMON_AUDIT_RATE_BURST,
 	_DAEMON_KEY_MAX,
 };
 
@@ -771,6 +773,8 @@ static void daemon_key(struct policy_loader *l, const char *key, const char *val
 		[DAEMON_RLIMIT_MODE] = "RlimitMode",
 		[DAEMON_AUDIT_LOG] = "AuditLog",
 		[DAEMON_AUDIT_FAILURE] = "AuditFailure",
+		[DAEMON_AUDIT_RATE_INTERVAL] = "AuditRateInterval",
+		[DAEMON_AUDIT_RATE_BURST] = "AuditRateBurst",
 	};
 	struct policy_daemon *d = &l->p->daemon;
 	unsigned k;
@@ -802,6 +806,14 @@ static void daemon_key(struct policy_loader *l, const char *key, const char *val
 		case DAEMON_AUDIT_FAILURE:
 			d->audit_failure_set = false;
 			d->audit_failure = POLICY_AUDIT_FAILURE_CONTINUE;
+			break;
+		case DAEMON_AUDIT_RATE_INTERVAL:
+			d->audit_rate_interval_set = false;
+			d->audit_rate_interval = 0;
+			break;
+		case DAEMON_AUDIT_RATE_BURST:
+			d->audit_rate_burst_set = false;
+			d->audit_rate_burst = 0;
 			break;
 		}
 		return;
@@ -850,6 +862,18 @@ static void daemon_key(struct policy_loader *l, const char *key, const char *val
 			return;
 		}
 		d->audit_failure_set = true;
+		break;
+	case DAEMON_AUDIT_RATE_INTERVAL:
+		if (!parse_count(l, key, value, POLICY_MAX_AUDIT_RATE_INTERVAL, &v))
+			return;
+		d->audit_rate_interval = (uint32_t)v;
+		d->audit_rate_interval_set = true;
+		break;
+	case DAEMON_AUDIT_RATE_BURST:
+		if (!parse_count(l, key, value, POLICY_MAX_AUDIT_RATE_BURST, &v))
+			return;
+		d->audit_rate_burst = (uint32_t)v;
+		d->audit_rate_burst_set = true;
 		break;
 	}
 	l->daemon_line[k] = l->lineno;

@@ -13,6 +13,7 @@
 #include <systemd/sd-login.h>
 #endif
 
+#include "escape.h"
 #include "policy-internal.h"
 
 static const char *user_name(uid_t uid, char *buf, size_t size)
@@ -50,6 +51,16 @@ static void append(char *buf, size_t size, size_t *pos, const char *fmt, ...)
 	*pos += (size_t)n;
 }
 
+/* Append s escaped (escape.h): unit and cgroup names are the peer's
+ * choice (a delegated cgroup subtree can be named anything), and the
+ * description goes into logs, the audit trail and refusals. */
+static void append_escaped(char *buf, size_t size, size_t *pos, const char *s)
+{
+	if (*pos >= size)
+		return;
+	*pos += escape_text(buf + *pos, size - *pos, s, 0);
+}
+
 int policy_peer_describe(const struct policy_peer *peer, char *buf, size_t size)
 {
 	char scratch[1024];
@@ -61,20 +72,29 @@ int policy_peer_describe(const struct policy_peer *peer, char *buf, size_t size)
 	buf[0] = '\0';
 	append(buf, size, &pos, "uid %u", (unsigned)peer->uid);
 	name = user_name(peer->uid, scratch, sizeof(scratch));
-	if (name)
-		append(buf, size, &pos, " (%s)", name);
+	if (name) {
+		append(buf, size, &pos, " (");
+		append_escaped(buf, size, &pos, name);
+		append(buf, size, &pos, ")");
+	}
 	append(buf, size, &pos, " gid %u", (unsigned)peer->gid);
 	name = group_name(peer->gid, scratch, sizeof(scratch));
-	if (name)
-		append(buf, size, &pos, " (%s)", name);
+	if (name) {
+		append(buf, size, &pos, " (");
+		append_escaped(buf, size, &pos, name);
+		append(buf, size, &pos, ")");
+	}
 	for (size_t i = 0; i < peer->n_groups; i++)
 		append(buf, size, &pos, "%s%u", i ? "," : " groups ",
 		       (unsigned)peer->groups[i]);
 	if (peer->pid > 0)
 		append(buf, size, &pos, " pid %d", (int)peer->pid);
-	append(buf, size, &pos, " unit %s", peer->unit ? peer->unit : "(none)");
-	if (peer->cgroup)
-		append(buf, size, &pos, " cgroup %s", peer->cgroup);
+	append(buf, size, &pos, " unit ");
+	append_escaped(buf, size, &pos, peer->unit ? peer->unit : "(none)");
+	if (peer->cgroup) {
+		append(buf, size, &pos, " cgroup ");
+		append_escaped(buf, size, &pos, peer->cgroup);
+	}
 	return pos < size ? 0 : -ENOBUFS;
 }
 

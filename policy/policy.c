@@ -406,6 +406,12 @@ static bool daemon_equal(const struct policy_daemon *a, const struct policy_daem
 	if (a->audit_failure_set != b->audit_failure_set ||
 	    (a->audit_failure_set && a->audit_failure != b->audit_failure))
 		return false;
+	if (a->audit_rate_interval_set != b->audit_rate_interval_set ||
+	    (a->audit_rate_interval_set && a->audit_rate_interval != b->audit_rate_interval))
+		return false;
+	if (a->audit_rate_burst_set != b->audit_rate_burst_set ||
+	    (a->audit_rate_burst_set && a->audit_rate_burst != b->audit_rate_burst))
+		return false;
 	return true;
 }
 

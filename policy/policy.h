@@ -37,6 +37,8 @@
 #define POLICY_MAX_COUNT      UINT32_MAX      /* MaxIOAS, MaxMappings, ... */
 #define POLICY_MAX_LEASE_SEC  (366u * 86400u) /* a year */
 #define POLICY_MAX_POOL_SIZE  4096u
+#define POLICY_MAX_AUDIT_RATE_INTERVAL 3600u     /* seconds */
+#define POLICY_MAX_AUDIT_RATE_BURST    1000000u
 
 /* Names are [a-zA-Z0-9_.@-]+, at most this long. */
 #define POLICY_NAME_MAX 64
@@ -172,6 +174,10 @@ struct policy_daemon {
 	const char *audit_log;  /* absolute path of the JSON-lines file */
 	bool audit_failure_set;
 	enum policy_audit_failure audit_failure;
+	bool audit_rate_interval_set;
+	uint32_t audit_rate_interval;  /* seconds; 0: no audit rate limit */
+	bool audit_rate_burst_set;
+	uint32_t audit_rate_burst;     /* refused records per interval; 0: no limit */
 };
 
 /* What the daemon knows about a connecting peer (from the kernel, never
@@ -279,7 +285,8 @@ int policy_tenant_source(const struct policy_tenant *t, enum policy_key k,
 /* ------------------------------------------------------------- peers */
 
 /* "uid 1000 (alice) gid 1000 (alice) groups 27,100 unit session-2.scope
- * cgroup /user.slice/...". 0, or -ENOBUFS when truncated (still
+ * cgroup /user.slice/...", names escaped (daemon/escape.h: a cgroup may be
+ * named "x\n<2>..." by its owner). 0, or -ENOBUFS when truncated (still
  * NUL-terminated). */
 int policy_peer_describe(const struct policy_peer *peer, char *buf, size_t size);
 

@@ -121,6 +121,10 @@ static void print_daemon(const struct policy_daemon *d, FILE *f)
 	if (d->audit_failure_set)
 		fprintf(f, "AuditFailure=%s\n",
 			policy_audit_failure_name(d->audit_failure));
+	if (d->audit_rate_interval_set)
+		fprintf(f, "AuditRateInterval=%" PRIu32 "\n", d->audit_rate_interval);
+	if (d->audit_rate_burst_set)
+		fprintf(f, "AuditRateBurst=%" PRIu32 "\n", d->audit_rate_burst);
 }
 
 void policy_print(const struct policy *p, FILE *f)

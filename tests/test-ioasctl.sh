@@ -148,6 +148,15 @@ check hello-json "hello --json" json_lines "$dir/hello-json.out" \
 IOASD_SOCKET=$sock "$IOASCTL" hello >"$dir/env.out" 2>"$dir/env.err"
 check env "IOASD_SOCKET selects the socket" test $? -eq 0
 
+# A client name is the client's free text: with a newline and "<2>" in it,
+# a raw log line would end there and the journal would read a forged line
+# of priority 2. The daemon (-v) logs it escaped, on one line.
+forged=$(printf 'x\n<2>forged\033[2J')
+check forge "hello --name with a newline exits 0" run forge 0 --name "$forged" hello
+check forge "no forged log line" sh -c "! grep -q '^<2>forged' '$dir/daemon.log'"
+check forge "the client name is logged escaped" \
+	grep -qF 'hello from "x\n<2>forged\x1b[2J"' "$dir/daemon.log"
+
 # ---------------------------------------------------------------- demo
 if run demo 0 demo; then
 	check demo "demo runs every step" test "$(wc -l <"$dir/demo.out")" -eq 16
@@ -306,6 +315,73 @@ if [ -n "$runas" ]; then
 		grep_q "^stats  *its own figures only" "$dir/nobody-who.out"
 elif [ "$(id -u)" -eq 0 ]; then
 	echo "# no way to change uids here (setpriv --reuid, vm-runas): demo as uid 65534 not run"
+fi
+
+# ---------------------------------------------------------------- audit counters
+# stats shows the audit trail's counters: with a burst of 1, two of three
+# refusals are held back.
+"$IOASD" --socket "$dir/rl.sock" --backend "$backend" --socket-mode 0666 --no-policy \
+	--no-journal --audit-rate-burst 1 --audit-rate-interval 600 2>"$dir/rl.log" &
+rl_pid=$!
+for _ in $(seq 1 250); do
+	"$IOASCTL" --socket "$dir/rl.sock" hello >/dev/null 2>&1 && break
+	sleep 0.02
+done
+printf 'ioas-destroy 7\nioas-destroy 7\nioas-destroy 7\nstats\n' >"$dir/rl.txt"
+"$IOASCTL" --socket "$dir/rl.sock" -k batch "$dir/rl.txt" >"$dir/rl.out" 2>"$dir/rl.err"
+check rl "stats: refusals held back by the rate limit" grep_q "^audit-suppressed  *2 " "$dir/rl.out"
+check rl "stats: records dropped by a sink" grep_q "^audit-dropped  *0 " "$dir/rl.out"
+check rl "stats: rate-limit evictions" grep_q "^audit-evicted  *0 " "$dir/rl.out"
+"$IOASCTL" --socket "$dir/rl.sock" --json stats >"$dir/rl-json.out" 2>"$dir/rl-json.err"
+check rl-json "stats --json: the audit counters" json_lines "$dir/rl-json.out" \
+	'lines[0]["audit_suppressed"] == 2 and lines[0]["audit_dropped"] == 0 and lines[0]["audit_evicted"] == 0'
+kill -TERM "$rl_pid"
+wait "$rl_pid"
+check rl "the rate limit's summary is logged at the stop" \
+	grep_q "2 refusals of uid $(id -u) suppressed" "$dir/rl.log"
+
+# ---------------------------------------------------------------- audit log
+# A name planted where others can write (a symlink to a file of someone
+# else's) must not make the daemon append to that file: it refuses to
+# start and says which file and why.
+# audit_refused NAME PATH REASON: the daemon exits 1 naming PATH and REASON.
+audit_refused() {
+	local name=$1 path=$2 reason=$3 status pid
+	"$IOASD" --socket "$dir/$name.sock" --backend "$backend" --no-policy --no-journal \
+		--audit-log "$path" >"$dir/$name.out" 2>"$dir/$name.err" &
+	pid=$!
+	# Bounded: a daemon that accepted the file would serve forever.
+	for _ in $(seq 1 250); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		echo "# $name: the daemon started with --audit-log $path"
+	fi
+	wait "$pid"
+	status=$?
+	check "$name" "audit log $name: refused at start (exit 1)" test "$status" -eq 1
+	check "$name" "audit log $name: the message names the file and the reason" \
+		grep -qF "cannot open the audit log: $path $reason" "$dir/$name.err"
+}
+: >"$dir/precious"
+ln -s "$dir/precious" "$dir/audit-link.jsonl"
+audit_refused symlink "$dir/audit-link.jsonl" "is a symbolic link"
+check symlink "audit log symlink: its target is untouched" test ! -s "$dir/precious"
+ln -s "$dir/absent" "$dir/audit-dangling.jsonl"
+audit_refused dangling "$dir/audit-dangling.jsonl" "is a symbolic link"
+check dangling "audit log dangling symlink: nothing created" test ! -e "$dir/absent"
+: >"$dir/audit-open.jsonl"
+chmod 0666 "$dir/audit-open.jsonl"
+audit_refused writable "$dir/audit-open.jsonl" "is writable by its group or others"
+if [ "$(id -u)" -eq 0 ]; then
+	: >"$dir/audit-nobody.jsonl"
+	chmod 0600 "$dir/audit-nobody.jsonl"
+	chown 65534 "$dir/audit-nobody.jsonl"
+	audit_refused foreign "$dir/audit-nobody.jsonl" "belongs to uid 65534"
+else
+	echo "# not root: an audit log owned by another uid not checked"
 fi
 
 # ---------------------------------------------------------------- shutdown

@@ -608,6 +608,25 @@ START_TEST(daemon_section)
 	parse_err("[daemon]\nAuditFailure=ignore\n",
 		  "t.conf:2: AuditFailure=ignore: expected refuse or continue");
 	parse_err("[daemon]\nRlimitMode=x\n", "t.conf:2: RlimitMode=x: expected user or process");
+
+	/* The audit rate limit: 0 is a value (no limit), empty resets. */
+	p = parse_ok("[daemon]\nAuditRateInterval=30\nAuditRateBurst=0\n");
+	d = policy_daemon(p);
+	ck_assert(d->audit_rate_interval_set);
+	ck_assert_uint_eq(d->audit_rate_interval, 30);
+	ck_assert(d->audit_rate_burst_set);
+	ck_assert_uint_eq(d->audit_rate_burst, 0);
+	policy_unref(p);
+	p = parse_ok("[daemon]\nAuditRateBurst=5\nAuditRateBurst=\n");
+	ck_assert(!policy_daemon(p)->audit_rate_burst_set);
+	ck_assert(!policy_daemon(p)->audit_rate_interval_set);
+	policy_unref(p);
+	parse_err("[daemon]\nAuditRateInterval=3601\n",
+		  "t.conf:2: AuditRateInterval=3601: out of range (0..3600)");
+	parse_err("[daemon]\nAuditRateBurst=many\n",
+		  "t.conf:2: AuditRateBurst=many: not a number (decimal or 0x hex)");
+	parse_err("[daemon]\nAuditRateBurst=1000001\n",
+		  "t.conf:2: AuditRateBurst=1000001: out of range (0..1000000)");
 }
 END_TEST
 
@@ -827,7 +846,7 @@ END_TEST
 
 static const char rich[] =
 	"[daemon]\nPoolSize=4\nRlimitMode=process\nAuditLog=/run/ioasd/audit.jsonl\n"
-	"AuditFailure=continue\n"
+	"AuditFailure=continue\nAuditRateInterval=30\nAuditRateBurst=50\n"
 	"[tenant dpdk-a]\nMatchUser=daemon\nMatchGroup=nogroup\nMatchUnit=dpdk@a.service\n"
 	"MaxIOAS=4\nMaxPinnedBytes=8G\nMaxMappings=65536\nMaxMemoryRegions=64\n"
 	"MaxConnections=8\nAllowedIOVA=0x100000000-0x1ffffffff 4096-8191\n"
@@ -864,7 +883,8 @@ START_TEST(equal)
 		"[tenant vm]\nMatchCgroup=/machine.slice/\nMaxPinnedBytes=1536\n"
 		"Access=read\nImportFrom=dpdk-a\nShareWrite=true\nDelegate=1\nHugePages=no\nAdmin=on\n"
 		"[daemon]\nAuditFailure=continue\nAuditLog=/run/ioasd/audit.jsonl\n"
-		"RlimitMode=process\nPoolSize=4\n", &e), 0);
+		"AuditRateBurst=50\nRlimitMode=process\nPoolSize=4\nAuditRateInterval=30\n",
+		&e), 0);
 	ck_assert_msg(policy_loader_finish(l, &b, &e) == 0, "%s", e.msg);
 	policy_loader_free(l);
 	ck_assert(policy_equal(a, b));
@@ -887,6 +907,21 @@ START_TEST(equal)
 	c = parse_ok("[daemon]\nPoolSize=5\n");
 	ck_assert(!policy_equal(a, c));
 	policy_unref(c);
+	/* rich with one audit rate key changed (or gone) */
+	for (int i = 0; i < 3; i++) {
+		static const char *const from[] = { "AuditRateInterval=30", "AuditRateBurst=50",
+						     "AuditRateBurst=50" };
+		static const char *const to[] = { "AuditRateInterval=31", "AuditRateBurst=51",
+						   "AuditRateBurst=" };
+		const char *at = strstr(rich, from[i]);
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - rich), rich, to[i],
+			 at + strlen(from[i]));
+		b = parse_ok(text);
+		ck_assert_msg(!policy_equal(a, b), "%s", to[i]);
+		policy_unref(b);
+	}
 	policy_unref(a);
 	a = parse_ok("[tenant a]\nMatchUser=root\n[tenant b]\nMatchUser=root\n");
 	b = parse_ok("[tenant b]\nMatchUser=root\n[tenant a]\nMatchUser=root\n");
@@ -908,6 +943,7 @@ START_TEST(print_roundtrip)
 		"[tenant a]\nMatchUser=root\n",
 		"",
 		"[daemon]\nAuditFailure=refuse\n",
+		"[daemon]\nAuditRateInterval=0\nAuditRateBurst=7\n",
 	};
 
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -1009,6 +1045,16 @@ START_TEST(peer_describe)
 	ck_assert_str_eq(buf, "uid 123456 gid 123457 unit (none)");
 	ck_assert_int_eq(policy_peer_describe(&peer, small, sizeof(small)), -ENOBUFS);
 	ck_assert_str_eq(small, "uid 123456 gid ");
+	/* A cgroup (and so a unit) below a delegated subtree is named by the
+	 * peer: what reaches logs and the audit trail is escaped. */
+	peer = (struct policy_peer){
+		.uid = 123456, .gid = 123457,
+		.unit = "x\n<2>forged.service",
+		.cgroup = "/user.slice/x\n<2>forged.service/\x1b[2J",
+	};
+	ck_assert_int_eq(policy_peer_describe(&peer, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "uid 123456 gid 123457 unit x\\n<2>forged.service "
+			      "cgroup /user.slice/x\\n<2>forged.service/\\x1b[2J");
 }
 END_TEST
 
