@@ -49,14 +49,14 @@ struct ioas_client {
 	uint8_t buf[IOASD_MAX_DATAGRAM];
 };
 
-static void copy_str(char *dst, size_t size, const char *src)
+static void libioas_copy_str(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
 /* Keep a notification (Response id 0 without an error). Unknown kinds are
  * ignored: a newer daemon may define more. */
-static void queue_notification(struct ioas_client *c, const Ioasd__Response *resp)
+static void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *resp)
 {
 	struct ioas_notification *n;
 
@@ -73,14 +73,14 @@ static void queue_notification(struct ioas_client *c, const Ioasd__Response *res
 	n->ioas = resp->share_revoked->ioas;
 	n->iova = resp->share_revoked->iova;
 	n->length = resp->share_revoked->length;
-	copy_str(n->reason, sizeof(n->reason), resp->share_revoked->reason);
-	copy_str(n->exporter, sizeof(n->exporter), resp->share_revoked->exporter);
+	libioas_copy_str(n->reason, sizeof(n->reason), resp->share_revoked->reason);
+	libioas_copy_str(n->exporter, sizeof(n->exporter), resp->share_revoked->exporter);
 	c->note_count++;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(struct ioas_client *c,
-						      int neg_errno,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int libioas_fail(struct ioas_client *c,
+							      int neg_errno,
+							      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,9 +91,9 @@ __attribute__((format(printf, 3, 4))) static int fail(struct ioas_client *c,
 }
 
 /* A transport or protocol failure: the connection cannot be trusted any more. */
-__attribute__((format(printf, 3, 4))) static int broken(struct ioas_client *c,
-							int neg_errno,
-							const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int libioas_broken(struct ioas_client *c,
+								int neg_errno,
+								const char *fmt, ...)
 {
 	va_list ap;
 
@@ -104,7 +104,7 @@ __attribute__((format(printf, 3, 4))) static int broken(struct ioas_client *c,
 	return neg_errno;
 }
 
-static void close_fds(int *fds, size_t n)
+static void libioas_close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (fds[i] >= 0)
@@ -139,19 +139,19 @@ static int pending_refusal(struct ioas_client *c, int why)
 		      &nfds, MSG_DONTWAIT);
 	if (n <= 0)
 		return 0;
-	close_fds(fds, nfds);
+	libioas_close_fds(fds, nfds);
 	resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
 	if (!resp)
 		return 0;
 	if (resp->id == 0 && resp->error > 0 && resp->error <= IOAS_ERRNO_MAX)
-		r = broken(c, -resp->error, "%s",
-			   resp->message ? resp->message : strerror(resp->error));
+		r = libioas_broken(c, -resp->error, "%s",
+				   resp->message ? resp->message : strerror(resp->error));
 	ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }
 
-static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
-		    Ioasd__Response__ResultCase expect, Ioasd__Response **ret)
+static int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
+			    Ioasd__Response__ResultCase expect, Ioasd__Response **ret)
 {
 	Ioasd__Response *resp;
 	size_t len, nfds = 0;
@@ -162,8 +162,8 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 
 	*ret = NULL;
 	if (c->broken)
-		return fail(c, -ENOTCONN,
-			    "connection to ioasd is broken; reconnect");
+		return libioas_fail(c, -ENOTCONN,
+				    "connection to ioasd is broken; reconnect");
 
 	req->id = c->next_id++;
 	if (c->next_id == 0) /* id 0 is reserved for notifications */
@@ -174,22 +174,22 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	if (limit > sizeof(c->buf))
 		limit = sizeof(c->buf);
 	if (len > limit)
-		return fail(c, -EMSGSIZE,
-			    "request of %zu bytes exceeds the daemon's limit of %u",
-			    len, limit);
+		return libioas_fail(c, -EMSGSIZE,
+				    "request of %zu bytes exceeds the daemon's limit of %u",
+				    len, limit);
 	ioasd__request__pack(req, c->buf);
 
 	r = wire_send(c->fd, c->buf, len, send_fd >= 0 ? &send_fd : NULL,
 		      send_fd >= 0 ? 1 : 0);
 	if (r == -EAGAIN)
-		return broken(c, -ETIMEDOUT, "timed out sending to ioasd");
+		return libioas_broken(c, -ETIMEDOUT, "timed out sending to ioasd");
 	if (r == -EPIPE || r == -ECONNRESET) {
 		r2 = pending_refusal(c, r);
 		return r2 < 0 ? r2 :
-			broken(c, r, "ioasd closed the connection (its log says why)");
+			libioas_broken(c, r, "ioasd closed the connection (its log says why)");
 	}
 	if (r < 0)
-		return broken(c, r, "sending to ioasd: %s", strerror(-r));
+		return libioas_broken(c, r, "sending to ioasd: %s", strerror(-r));
 
 	for (;;) {
 		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds,
@@ -197,8 +197,8 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		if (n == -EINTR)
 			continue;
 		if (n == -EAGAIN)
-			return broken(c, -ETIMEDOUT,
-				      "timed out waiting for ioasd");
+			return libioas_broken(c, -ETIMEDOUT,
+					      "timed out waiting for ioasd");
 		if (n == -ECONNRESET) {
 			/* The kernel reports the reset before the datagram
 			 * the daemon queued before closing: read that. */
@@ -207,34 +207,34 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 				return r2;
 		}
 		if (n < 0)
-			return broken(c, (int)n, "receiving from ioasd: %s",
-				      strerror((int)-n));
+			return libioas_broken(c, (int)n, "receiving from ioasd: %s",
+					      strerror((int)-n));
 		if (n == 0)
-			return broken(c, -ECONNRESET,
-				      "ioasd closed the connection");
+			return libioas_broken(c, -ECONNRESET,
+					      "ioasd closed the connection");
 		if (nfds > 0) {
-			close_fds(fds, nfds);
-			return broken(c, -EPROTO,
-				      "ioasd sent %zu unexpected fd(s)", nfds);
+			libioas_close_fds(fds, nfds);
+			return libioas_broken(c, -EPROTO,
+					      "ioasd sent %zu unexpected fd(s)", nfds);
 		}
 
 		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
 		if (!resp)
-			return broken(c, -EPROTO,
-				      "malformed reply from ioasd (%zd bytes)",
-				      n);
+			return libioas_broken(c, -EPROTO,
+					      "malformed reply from ioasd (%zd bytes)",
+					      n);
 		if (resp->id == 0 && resp->error > 0 &&
 		    resp->error <= IOAS_ERRNO_MAX) {
 			/* The daemon refused the datagram itself (or the
 			 * connection) and closes: say why. */
-			r = broken(c, -resp->error, "%s",
-				   resp->message ? resp->message :
-						   strerror(resp->error));
+			r = libioas_broken(c, -resp->error, "%s",
+					   resp->message ? resp->message :
+							   strerror(resp->error));
 			ioasd__response__free_unpacked(resp, NULL);
 			return r;
 		}
 		if (resp->id == 0) {
-			queue_notification(c, resp);
+			libioas_queue_notification(c, resp);
 			ioasd__response__free_unpacked(resp, NULL);
 			continue;
 		}
@@ -242,31 +242,31 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	}
 
 	if (resp->id != req->id) {
-		r = broken(c, -EPROTO,
-			   "reply id %llu does not match request id %llu",
-			   (unsigned long long)resp->id,
-			   (unsigned long long)req->id);
+		r = libioas_broken(c, -EPROTO,
+				   "reply id %llu does not match request id %llu",
+				   (unsigned long long)resp->id,
+				   (unsigned long long)req->id);
 		ioasd__response__free_unpacked(resp, NULL);
 		return r;
 	}
 	if (resp->error < 0 || resp->error > IOAS_ERRNO_MAX) {
-		r = broken(c, -EPROTO, "reply carries invalid error %d",
-			   resp->error);
+		r = libioas_broken(c, -EPROTO, "reply carries invalid error %d",
+				   resp->error);
 		ioasd__response__free_unpacked(resp, NULL);
 		return r;
 	}
 	if (resp->error != 0) {
 		*ret = resp;
-		return fail(c, -resp->error, "%s",
-			    resp->message && resp->message[0] ?
-				    resp->message :
-				    strerror(resp->error));
+		return libioas_fail(c, -resp->error, "%s",
+				    resp->message && resp->message[0] ?
+					    resp->message :
+					    strerror(resp->error));
 	}
 	if (expect != IOASD__RESPONSE__RESULT__NOT_SET &&
 	    resp->result_case != expect) {
-		r = broken(c, -EPROTO,
-			   "reply carries result %d, expected %d",
-			   (int)resp->result_case, (int)expect);
+		r = libioas_broken(c, -EPROTO,
+				   "reply carries result %d, expected %d",
+				   (int)resp->result_case, (int)expect);
 		ioasd__response__free_unpacked(resp, NULL);
 		return r;
 	}
@@ -276,12 +276,12 @@ static int transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 }
 
 /* For requests whose reply carries nothing but success or an errno. */
-static int transact_simple(struct ioas_client *c, Ioasd__Request *req)
+static int libioas_transact_simple(struct ioas_client *c, Ioasd__Request *req)
 {
 	Ioasd__Response *resp;
 	int r;
 
-	r = transact(c, req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
+	r = libioas_transact(c, req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
 	if (resp)
 		ioasd__response__free_unpacked(resp, NULL);
 	return r;
@@ -304,7 +304,7 @@ static int say_hello(struct ioas_client *c, const char *client_name,
 	req.op_case = IOASD__REQUEST__OP_HELLO;
 	req.hello = &hello;
 
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_HELLO, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_HELLO, &resp);
 	if (r < 0) {
 		if (resp)
 			ioasd__response__free_unpacked(resp, NULL);
@@ -313,9 +313,9 @@ static int say_hello(struct ioas_client *c, const char *client_name,
 
 	h = resp->hello;
 	if (h->version != IOAS_PROTOCOL_VERSION) {
-		r = broken(c, -EPROTONOSUPPORT,
-			   "ioasd speaks protocol version %u, this library %u",
-			   h->version, IOAS_PROTOCOL_VERSION);
+		r = libioas_broken(c, -EPROTONOSUPPORT,
+				   "ioasd speaks protocol version %u, this library %u",
+				   h->version, IOAS_PROTOCOL_VERSION);
 		goto out;
 	}
 	c->version = h->version;
@@ -328,7 +328,7 @@ static int say_hello(struct ioas_client *c, const char *client_name,
 	if (h->reclaim_token)
 		c->reclaim_token = strdup(h->reclaim_token);
 	if (!c->backend || !c->server || (h->reclaim_token && !c->reclaim_token))
-		r = fail(c, -ENOMEM, "out of memory");
+		r = libioas_fail(c, -ENOMEM, "out of memory");
 out:
 	ioasd__response__free_unpacked(resp, NULL);
 	return r;
@@ -401,12 +401,12 @@ static int connect_hello(const char *socket_path, const char *client_name,
 
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		r = fail(c, -errno, "socket: %s", strerror(errno));
+		r = libioas_fail(c, -errno, "socket: %s", strerror(errno));
 		goto err;
 	}
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = fail(c, -errno, "connect: %s",
-			 strerror(errno));
+		r = libioas_fail(c, -errno, "connect: %s",
+				 strerror(errno));
 		goto err;
 	}
 
@@ -449,7 +449,7 @@ IOAS_EXPORT int ioas_client_set_timeout(struct ioas_client *c,
 
 	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		return fail(c, -errno, "setsockopt: %s", strerror(errno));
+		return libioas_fail(c, -errno, "setsockopt: %s", strerror(errno));
 	c->timeout_ms = timeout_ms;
 	return 0;
 }
@@ -510,7 +510,7 @@ IOAS_EXPORT int ioas_alloc(struct ioas_client *c, uint32_t *ret_ioas)
 
 	req.op_case = IOASD__REQUEST__OP_IOAS_ALLOC;
 	req.ioas_alloc = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOAS_ALLOC, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOAS_ALLOC, &resp);
 	if (r == 0 && ret_ioas)
 		*ret_ioas = resp->ioas_alloc->ioas;
 	if (resp)
@@ -526,7 +526,7 @@ IOAS_EXPORT int ioas_destroy(struct ioas_client *c, uint32_t ioas)
 	op.ioas = ioas;
 	req.op_case = IOASD__REQUEST__OP_IOAS_DESTROY;
 	req.ioas_destroy = &op;
-	return transact_simple(c, &req);
+	return libioas_transact_simple(c, &req);
 }
 
 IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
@@ -540,13 +540,13 @@ IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
 	int r;
 
 	if (!num || (*num && !ranges))
-		return fail(c, -EINVAL, "no room given for the ranges");
+		return libioas_fail(c, -EINVAL, "no room given for the ranges");
 
 	op.ioas = ioas;
 	op.capacity = *num;
 	req.op_case = IOASD__REQUEST__OP_IOVA_RANGES;
 	req.iova_ranges = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOVA_RANGES, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOVA_RANGES, &resp);
 	if (r == -EMSGSIZE && resp) {
 		/* Kernel semantics: only the needed count comes back. */
 		if (resp->result_case == IOASD__RESPONSE__RESULT_IOVA_RANGES)
@@ -558,9 +558,9 @@ IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
 
 	rr = resp->iova_ranges;
 	if (rr->n_ranges != rr->num_iovas || rr->n_ranges > *num) {
-		r = broken(c, -EPROTO,
-			   "ioasd sent %zu ranges for num_iovas %u and room for %u",
-			   rr->n_ranges, rr->num_iovas, *num);
+		r = libioas_broken(c, -EPROTO,
+				   "ioasd sent %zu ranges for num_iovas %u and room for %u",
+				   rr->n_ranges, rr->num_iovas, *num);
 		goto out;
 	}
 	for (size_t i = 0; i < rr->n_ranges; i++) {
@@ -594,7 +594,7 @@ IOAS_EXPORT int ioas_iova_ranges_all(struct ioas_client *c, uint32_t ioas,
 		n = realloc(ranges, (room ? room : 1) * sizeof(*ranges));
 		if (!n) {
 			free(ranges);
-			return fail(c, -ENOMEM, "out of memory");
+			return libioas_fail(c, -ENOMEM, "out of memory");
 		}
 		ranges = n;
 		num = room;
@@ -618,7 +618,7 @@ IOAS_EXPORT int ioas_iova_ranges_all(struct ioas_client *c, uint32_t ioas,
 		return 0;
 	}
 	free(ranges);
-	return fail(c, -EAGAIN, "IOVA ranges kept changing");
+	return libioas_fail(c, -EAGAIN, "IOVA ranges kept changing");
 }
 
 IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
@@ -631,19 +631,19 @@ IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
 	int r;
 
 	if (num && !ranges)
-		return fail(c, -EINVAL, "no ranges given");
+		return libioas_fail(c, -EINVAL, "no ranges given");
 	/* A bound before allocating: more than fits a datagram is refused
 	 * by the size check anyway (each range takes at least 6 bytes). */
 	if (num > IOASD_MAX_DATAGRAM / 4)
-		return fail(c, -EMSGSIZE, "%u ranges do not fit one request",
-			    num);
+		return libioas_fail(c, -EMSGSIZE, "%u ranges do not fit one request",
+				    num);
 	if (num) {
 		items = calloc(num, sizeof(*items));
 		ptrs = calloc(num, sizeof(*ptrs));
 		if (!items || !ptrs) {
 			free(items);
 			free(ptrs);
-			return fail(c, -ENOMEM, "out of memory");
+			return libioas_fail(c, -ENOMEM, "out of memory");
 		}
 	}
 	for (uint32_t i = 0; i < num; i++) {
@@ -657,7 +657,7 @@ IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
 	op.ranges = ptrs;
 	req.op_case = IOASD__REQUEST__OP_ALLOW_IOVAS;
 	req.allow_iovas = &op;
-	r = transact_simple(c, &req);
+	r = libioas_transact_simple(c, &req);
 	free(items);
 	free(ptrs);
 	return r;
@@ -677,14 +677,14 @@ IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
 	int r;
 
 	if (fd < 0)
-		return fail(c, -EBADF, "invalid fd %d", fd);
+		return libioas_fail(c, -EBADF, "invalid fd %d", fd);
 
 	op.offset = offset;
 	op.length = length;
 	req.op_case = IOASD__REQUEST__OP_REGISTER_MEMORY;
 	req.register_memory = &op;
-	r = transact(c, &req, fd, IOASD__RESPONSE__RESULT_REGISTER_MEMORY,
-		     &resp);
+	r = libioas_transact(c, &req, fd, IOASD__RESPONSE__RESULT_REGISTER_MEMORY,
+			     &resp);
 	if (r < 0)
 		goto out;
 
@@ -713,7 +713,7 @@ IOAS_EXPORT int ioas_memory_unregister(struct ioas_client *c, uint32_t memory)
 	op.memory = memory;
 	req.op_case = IOASD__REQUEST__OP_UNREGISTER_MEMORY;
 	req.unregister_memory = &op;
-	return transact_simple(c, &req);
+	return libioas_transact_simple(c, &req);
 }
 
 IOAS_EXPORT int ioas_memfd_create(const char *name, uint64_t size,
@@ -752,7 +752,7 @@ IOAS_EXPORT int ioas_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
 	int r;
 
 	if (!iova)
-		return fail(c, -EINVAL, "no place for the IOVA");
+		return libioas_fail(c, -EINVAL, "no place for the IOVA");
 
 	op.ioas = ioas;
 	op.memory = memory;
@@ -765,7 +765,7 @@ IOAS_EXPORT int ioas_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
 	}
 	req.op_case = IOASD__REQUEST__OP_MAP;
 	req.map = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_MAP, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_MAP, &resp);
 	if (r == 0)
 		*iova = resp->map->iova;
 	if (resp)
@@ -786,7 +786,7 @@ IOAS_EXPORT int ioas_unmap(struct ioas_client *c, uint32_t ioas, uint64_t iova,
 	op.length = length;
 	req.op_case = IOASD__REQUEST__OP_UNMAP;
 	req.unmap = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_UNMAP, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_UNMAP, &resp);
 	if (r == 0 && ret_unmapped)
 		*ret_unmapped = resp->unmap->unmapped;
 	if (resp)
@@ -810,7 +810,7 @@ IOAS_EXPORT int ioas_copy(struct ioas_client *c, uint32_t dst_ioas,
 	int r;
 
 	if (!dst_iova)
-		return fail(c, -EINVAL, "no place for the destination IOVA");
+		return libioas_fail(c, -EINVAL, "no place for the destination IOVA");
 
 	op.src_ioas = src_ioas;
 	op.src_iova = src_iova;
@@ -823,7 +823,7 @@ IOAS_EXPORT int ioas_copy(struct ioas_client *c, uint32_t dst_ioas,
 	}
 	req.op_case = IOASD__REQUEST__OP_COPY;
 	req.copy = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_COPY, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_COPY, &resp);
 	if (r == 0)
 		*dst_iova = resp->copy->dst_iova;
 	if (resp)
@@ -842,7 +842,7 @@ IOAS_EXPORT int ioas_option(struct ioas_client *c, uint32_t op_code,
 	int r;
 
 	if (!val)
-		return fail(c, -EINVAL, "no place for the option value");
+		return libioas_fail(c, -EINVAL, "no place for the option value");
 
 	op.op = (Ioasd__OptionOp)op_code;
 	op.option = (Ioasd__OptionId)option;
@@ -853,11 +853,11 @@ IOAS_EXPORT int ioas_option(struct ioas_client *c, uint32_t op_code,
 	}
 	req.op_case = IOASD__REQUEST__OP_OPTION;
 	req.option = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
 	if (r == 0 && op_code == IOAS_OPTION_OP_GET) {
 		if (resp->result_case != IOASD__RESPONSE__RESULT_OPTION)
-			r = broken(c, -EPROTO,
-				   "option reply carries no value");
+			r = libioas_broken(c, -EPROTO,
+					   "option reply carries no value");
 		else
 			*val = resp->option->value;
 	}
@@ -899,11 +899,11 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 	int r;
 
 	if (!ret)
-		return fail(c, -EINVAL, "no place for the stats");
+		return libioas_fail(c, -EINVAL, "no place for the stats");
 
 	req.op_case = IOASD__REQUEST__OP_STATS;
 	req.stats = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_STATS, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_STATS, &resp);
 	if (r == 0) {
 		s = resp->stats;
 		memset(ret, 0, sizeof(*ret));
@@ -937,10 +937,10 @@ IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
 	int r;
 
 	if (!ret)
-		return fail(c, -EINVAL, "no place for the answer");
+		return libioas_fail(c, -EINVAL, "no place for the answer");
 	req.op_case = IOASD__REQUEST__OP_WHOAMI;
 	req.whoami = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_WHOAMI, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_WHOAMI, &resp);
 	if (r == 0) {
 		w = resp->whoami;
 		memset(ret, 0, sizeof(*ret));
@@ -1003,16 +1003,16 @@ IOAS_EXPORT int ioas_share_export(struct ioas_client *c, uint32_t ioas,
 	int r;
 
 	if (!ret_share || !ret_token)
-		return fail(c, -EINVAL, "no place for the share handle or token");
+		return libioas_fail(c, -EINVAL, "no place for the share handle or token");
 	op.ioas = ioas;
 	op.iova = iova;
 	op.length = length;
 	op.writeable = writeable;
 	req.op_case = IOASD__REQUEST__OP_SHARE_EXPORT;
 	req.share_export = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_EXPORT, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_EXPORT, &resp);
 	if (r == 0 && strlen(resp->share_export->token) != IOAS_SHARE_TOKEN_LEN)
-		r = broken(c, -EPROTO, "share token of unexpected length");
+		r = libioas_broken(c, -EPROTO, "share token of unexpected length");
 	if (r == 0) {
 		*ret_share = resp->share_export->share;
 		memcpy(ret_token, resp->share_export->token, IOAS_SHARE_TOKEN_LEN + 1);
@@ -1034,10 +1034,10 @@ IOAS_EXPORT int ioas_share_import(struct ioas_client *c, const char *token,
 	int r;
 
 	if (!token || !iova)
-		return fail(c, -EINVAL, "no token or no place for the IOVA");
+		return libioas_fail(c, -EINVAL, "no token or no place for the IOVA");
 	if (flags & ~(uint32_t)(IOAS_MAP_WRITEABLE | IOAS_MAP_FIXED_IOVA |
 				IOAS_MAP_READABLE))
-		return fail(c, -EOPNOTSUPP, "unknown import flags 0x%x", flags);
+		return libioas_fail(c, -EOPNOTSUPP, "unknown import flags 0x%x", flags);
 	op.token = (char *)token;
 	op.ioas = ioas;
 	op.writeable = flags & IOAS_MAP_WRITEABLE;
@@ -1051,7 +1051,7 @@ IOAS_EXPORT int ioas_share_import(struct ioas_client *c, const char *token,
 	op.length = length;
 	req.op_case = IOASD__REQUEST__OP_SHARE_IMPORT;
 	req.share_import = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_IMPORT, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_IMPORT, &resp);
 	if (r == 0) {
 		*iova = resp->share_import->iova;
 		if (ret_import)
@@ -1072,7 +1072,7 @@ IOAS_EXPORT int ioas_share_revoke(struct ioas_client *c, uint32_t share)
 	op.share = share;
 	req.op_case = IOASD__REQUEST__OP_SHARE_REVOKE;
 	req.share_revoke = &op;
-	return transact_simple(c, &req);
+	return libioas_transact_simple(c, &req);
 }
 
 IOAS_EXPORT struct ioas_share_list *ioas_share_list_free(struct ioas_share_list *l)
@@ -1098,10 +1098,10 @@ IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 	int r;
 
 	if (!ret)
-		return fail(c, -EINVAL, "no place for the list");
+		return libioas_fail(c, -EINVAL, "no place for the list");
 	req.op_case = IOASD__REQUEST__OP_SHARE_LIST;
 	req.share_list = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_LIST, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_LIST, &resp);
 	if (r < 0) {
 		if (resp)
 			ioasd__response__free_unpacked(resp, NULL);
@@ -1119,7 +1119,7 @@ IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 	if (!out || !out->shares || !out->importers || !out->imports) {
 		ioas_share_list_free(out);
 		ioasd__response__free_unpacked(resp, NULL);
-		return fail(c, -ENOMEM, "out of memory");
+		return libioas_fail(c, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < l->n_shares; i++) {
 		const Ioasd__ShareInfo *s = l->shares[i];
@@ -1130,13 +1130,13 @@ IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 		o->iova = s->iova;
 		o->length = s->length;
 		o->writeable = s->writeable;
-		copy_str(o->token, sizeof(o->token), s->token);
+		libioas_copy_str(o->token, sizeof(o->token), s->token);
 		o->n_importers = (uint32_t)s->n_importers;
 		for (size_t j = 0; j < s->n_importers; j++, k++) {
 			struct ioas_importer_info *p = &out->importers[k];
 
 			p->share = s->share;
-			copy_str(p->tenant, sizeof(p->tenant), s->importers[j]->tenant);
+			libioas_copy_str(p->tenant, sizeof(p->tenant), s->importers[j]->tenant);
 			p->import = s->importers[j]->import;
 			p->offset = s->importers[j]->offset;
 			p->length = s->importers[j]->length;
@@ -1148,7 +1148,7 @@ IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 		struct ioas_import_info *p = &out->imports[i];
 
 		p->import = s->import;
-		copy_str(p->exporter, sizeof(p->exporter), s->exporter);
+		libioas_copy_str(p->exporter, sizeof(p->exporter), s->exporter);
 		p->share = s->share;
 		p->ioas = s->ioas;
 		p->iova = s->iova;
@@ -1179,24 +1179,24 @@ IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
 		if (n == -EAGAIN || n == -EINTR)
 			break;
 		if (n <= 0) {
-			(void)broken(c, n == 0 ? -ECONNRESET : (int)n,
-				     "ioasd closed the connection");
+			(void)libioas_broken(c, n == 0 ? -ECONNRESET : (int)n,
+					     "ioasd closed the connection");
 			break;
 		}
-		close_fds(fds, nfds);
+		libioas_close_fds(fds, nfds);
 		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
 		if (!resp) {
-			(void)broken(c, -EPROTO, "malformed datagram from ioasd");
+			(void)libioas_broken(c, -EPROTO, "malformed datagram from ioasd");
 			break;
 		}
 		if (resp->id != 0)
-			(void)broken(c, -EPROTO, "reply %llu with no request outstanding",
-				     (unsigned long long)resp->id);
+			(void)libioas_broken(c, -EPROTO, "reply %llu with no request outstanding",
+					     (unsigned long long)resp->id);
 		else if (resp->error > 0)
-			(void)broken(c, -resp->error, "%s",
-				     resp->message ? resp->message : strerror(resp->error));
+			(void)libioas_broken(c, -resp->error, "%s",
+					     resp->message ? resp->message : strerror(resp->error));
 		else
-			queue_notification(c, resp);
+			libioas_queue_notification(c, resp);
 		ioasd__response__free_unpacked(resp, NULL);
 	}
 	if (c->note_count == 0)
@@ -1236,11 +1236,11 @@ IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
 	int r;
 
 	if (fd < 0)
-		return fail(c, -EBADF, "no device fd");
+		return libioas_fail(c, -EBADF, "no device fd");
 	op.ioas = ioas;
 	req.op_case = IOASD__REQUEST__OP_ATTACH_DEVICE;
 	req.attach_device = &op;
-	r = transact(c, &req, fd, IOASD__RESPONSE__RESULT_ATTACH_DEVICE, &resp);
+	r = libioas_transact(c, &req, fd, IOASD__RESPONSE__RESULT_ATTACH_DEVICE, &resp);
 	if (r == 0 && ret)
 		device_info_copy(ret, resp->attach_device);
 	if (resp)
@@ -1256,7 +1256,7 @@ IOAS_EXPORT int ioas_device_detach(struct ioas_client *c, uint32_t device)
 	op.device = device;
 	req.op_case = IOASD__REQUEST__OP_DETACH_DEVICE;
 	req.detach_device = &op;
-	return transact_simple(c, &req);
+	return libioas_transact_simple(c, &req);
 }
 
 IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
@@ -1269,10 +1269,10 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
 	int r;
 
 	if (!ret || !n)
-		return fail(c, -EINVAL, "no place for the list");
+		return libioas_fail(c, -EINVAL, "no place for the list");
 	req.op_case = IOASD__REQUEST__OP_DEVICE_LIST;
 	req.device_list = &op;
-	r = transact(c, &req, -1, IOASD__RESPONSE__RESULT_DEVICE_LIST, &resp);
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_DEVICE_LIST, &resp);
 	if (r < 0) {
 		if (resp)
 			ioasd__response__free_unpacked(resp, NULL);
@@ -1281,7 +1281,7 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
 	out = calloc(resp->device_list->n_devices + 1, sizeof(*out));
 	if (!out) {
 		ioasd__response__free_unpacked(resp, NULL);
-		return fail(c, -ENOMEM, "out of memory");
+		return libioas_fail(c, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < resp->device_list->n_devices; i++)
 		device_info_copy(&out[i], resp->device_list->devices[i]);
