@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* libioas: VFIO devices, and the sim devices of the sim backend. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------ devices */
+
+static void device_info_copy(struct ioas_device_info *o,
+			     const Ioasd__DeviceInfo *d)
+{
+	memset(o, 0, sizeof(*o));
+	o->device = d->device;
+	o->ioas = d->ioas;
+	o->vendor = (uint16_t)d->vendor;
+	o->device_id = (uint16_t)d->device_id;
+	snprintf(o->pci_address, sizeof(o->pci_address), "%s",
+		 d->pci_address ? d->pci_address : "");
+	snprintf(o->name, sizeof(o->name), "%s", d->name ? d->name : "");
+}
+
+IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
+				   int fd, struct ioas_device_info *ret)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__AttachDevice op = IOASD__ATTACH_DEVICE__INIT;
+	Ioasd__Response *resp;
+	int r;
+
+	if (fd < 0)
+		return libioas_fail(c, -EBADF, "no device fd");
+	op.ioas = ioas;
+	req.op_case = IOASD__REQUEST__OP_ATTACH_DEVICE;
+	req.attach_device = &op;
+	r = libioas_transact(c, &req, fd, IOASD__RESPONSE__RESULT_ATTACH_DEVICE, &resp);
+	if (r == 0 && ret)
+		device_info_copy(ret, resp->attach_device);
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_device_detach(struct ioas_client *c, uint32_t device)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__DetachDevice op = IOASD__DETACH_DEVICE__INIT;
+
+	op.device = device;
+	req.op_case = IOASD__REQUEST__OP_DETACH_DEVICE;
+	req.detach_device = &op;
+	return libioas_transact_simple(c, &req);
+}
+
+IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
+				 struct ioas_device_info **ret, uint32_t *n)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__DeviceList op = IOASD__DEVICE_LIST__INIT;
+	struct ioas_device_info *out;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!ret || !n)
+		return libioas_fail(c, -EINVAL, "no place for the list");
+	req.op_case = IOASD__REQUEST__OP_DEVICE_LIST;
+	req.device_list = &op;
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_DEVICE_LIST, &resp);
+	if (r < 0) {
+		if (resp)
+			ioasd__response__free_unpacked(resp, NULL);
+		return r;
+	}
+	out = calloc(resp->device_list->n_devices + 1, sizeof(*out));
+	if (!out) {
+		ioasd__response__free_unpacked(resp, NULL);
+		return libioas_fail(c, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < resp->device_list->n_devices; i++)
+		device_info_copy(&out[i], resp->device_list->devices[i]);
+	*n = (uint32_t)resp->device_list->n_devices;
+	*ret = out;
+	ioasd__response__free_unpacked(resp, NULL);
+	return 0;
+}
+
+IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
+				       const char *pci_address, int *ret_fd)
+{
+	unsigned v, d, dom, bus, slot, fn;
+	char name[80];
+	char tail;
+	int fd;
+
+	if (!vendor_device || !pci_address || !ret_fd ||
+	    sscanf(vendor_device, "%4x:%4x%c", &v, &d, &tail) != 2 ||
+	    sscanf(pci_address, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn,
+		   &tail) != 4 || slot > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "ioasd-sim-device:%04x:%04x@%04x:%02x:%02x.%x",
+		 v, d, dom, bus, slot, fn);
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* libioas: Stats and Whoami. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------ stats */
+
+IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Stats op = IOASD__STATS__INIT;
+	Ioasd__StatsReply *s;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!ret)
+		return libioas_fail(c, -EINVAL, "no place for the stats");
+
+	req.op_case = IOASD__REQUEST__OP_STATS;
+	req.stats = &op;
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_STATS, &resp);
+	if (r == 0) {
+		s = resp->stats;
+		memset(ret, 0, sizeof(*ret));
+		snprintf(ret->backend, sizeof(ret->backend), "%s",
+			 s->backend ? s->backend : "");
+		ret->connections = s->connections;
+		ret->ioas = s->ioas;
+		ret->memory_regions = s->memory_regions;
+		ret->mappings = s->mappings;
+		ret->mapped_bytes = s->mapped_bytes;
+		ret->pinned_bytes = s->pinned_bytes;
+		ret->total_ioas = s->total_ioas;
+		ret->total_pinned_bytes = s->total_pinned_bytes;
+		ret->tenants = s->has_tenants ? s->tenants : 0;
+		ret->pool_size = s->has_pool_size ? s->pool_size : 0;
+		ret->pool_idle = s->has_pool_idle ? s->pool_idle : 0;
+		/* A daemon without the field filled them in for everyone. */
+		ret->daemon_wide = s->has_daemon_wide ? s->daemon_wide : true;
+	}
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
+
+IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Whoami op = IOASD__WHOAMI__INIT;
+	Ioasd__WhoamiReply *w;
+	Ioasd__Response *resp;
+	int r;
+
+	if (!ret)
+		return libioas_fail(c, -EINVAL, "no place for the answer");
+	req.op_case = IOASD__REQUEST__OP_WHOAMI;
+	req.whoami = &op;
+	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_WHOAMI, &resp);
+	if (r == 0) {
+		w = resp->whoami;
+		memset(ret, 0, sizeof(*ret));
+		snprintf(ret->tenant, sizeof(ret->tenant), "%s", w->tenant ? w->tenant : "");
+		snprintf(ret->policy_source, sizeof(ret->policy_source), "%s",
+			 w->policy_source ? w->policy_source : "");
+		snprintf(ret->peer, sizeof(ret->peer), "%s", w->peer ? w->peer : "");
+		ret->max_ioas = w->max_ioas;
+		ret->max_pinned_bytes = w->max_pinned_bytes;
+		ret->max_mappings = w->max_mappings;
+		ret->max_memory_regions = w->max_memory_regions;
+		ret->max_connections = w->max_connections;
+		ret->max_region_size = w->max_region_size;
+		ret->n_allowed_iova = (uint32_t)w->n_allowed_iova;
+		for (size_t i = 0; i < w->n_allowed_iova && i < IOAS_WHOAMI_MAX_RANGES; i++) {
+			ret->allowed_iova[i].start = w->allowed_iova[i]->start;
+			ret->allowed_iova[i].last = w->allowed_iova[i]->last;
+		}
+		ret->huge_pages = w->huge_pages;
+		ret->writeable = w->writeable;
+		snprintf(ret->rlimit_mode, sizeof(ret->rlimit_mode), "%s",
+			 w->rlimit_mode ? w->rlimit_mode : "");
+		ret->ioas = w->ioas;
+		ret->memory_regions = w->memory_regions;
+		ret->mappings = w->mappings;
+		ret->mapped_bytes = w->mapped_bytes;
+		ret->pinned_bytes = w->pinned_bytes;
+		ret->connections = w->connections;
+		ret->orphaned = w->orphaned;
+		ret->devices = w->devices;
+		ret->own_context = w->own_context;
+		ret->mappings_outside_policy = w->mappings_outside_policy;
+		ret->daemon_wide_stats = w->has_daemon_wide_stats ?
+					 w->daemon_wide_stats : true;
+		for (size_t i = 0, at = 0; i < w->n_allow_device; i++) {
+			int n = snprintf(ret->allow_device + at,
+					 sizeof(ret->allow_device) - at, "%s%s",
+					 i ? " " : "", w->allow_device[i]);
+
+			if (n < 0 || (size_t)n >= sizeof(ret->allow_device) - at)
+				break;
+			at += (size_t)n;
+		}
+	}
+	if (resp)
+		ioasd__response__free_unpacked(resp, NULL);
+	return r;
+}
