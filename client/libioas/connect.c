@@ -14,32 +14,19 @@
 static int say_hello(struct ioas_client *c, const char *client_name,
 		     const char *reclaim_token)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__Hello hello = IOASD__HELLO__INIT;
 	Ioasd__HelloReply *h;
-	Ioasd__Response *resp;
 	int r;
 
-	hello.version = IOAS_PROTOCOL_VERSION;
-	hello.client_name = (char *)client_name;
-	hello.reclaim_token = (char *)reclaim_token;
-	req.op_case = IOASD__REQUEST__OP_HELLO;
-	req.hello = &hello;
-
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_HELLO, &resp);
-	if (r < 0) {
-		if (resp)
-			ioasd__response__free_unpacked(resp, NULL);
+	r = REQUEST(c, hello, -1, &h, .version = IOAS_PROTOCOL_VERSION,
+		    .client_name = (char *)client_name,
+		    .reclaim_token = (char *)reclaim_token);
+	if (r < 0)
 		return r;
-	}
 
-	h = resp->hello;
-	if (h->version != IOAS_PROTOCOL_VERSION) {
-		r = libioas_broken(c, -EPROTONOSUPPORT,
-				   "ioasd speaks protocol version %u, this library %u",
-				   h->version, IOAS_PROTOCOL_VERSION);
-		goto out;
-	}
+	if (h->version != IOAS_PROTOCOL_VERSION)
+		return libioas_broken(c, -EPROTONOSUPPORT,
+				      "ioasd speaks protocol version %u, this library %u",
+				      h->version, IOAS_PROTOCOL_VERSION);
 	c->version = h->version;
 	c->caps = h->caps;
 	c->max_datagram = h->max_datagram;
@@ -50,10 +37,8 @@ static int say_hello(struct ioas_client *c, const char *client_name,
 	if (h->reclaim_token)
 		c->reclaim_token = strdup(h->reclaim_token);
 	if (!c->backend || !c->server || (h->reclaim_token && !c->reclaim_token))
-		r = libioas_fail(c, -ENOMEM, "out of memory");
-out:
-	ioasd__response__free_unpacked(resp, NULL);
-	return r;
+		return libioas_fail(c, -ENOMEM, "out of memory");
+	return 0;
 }
 
 static int connect_hello(const char *socket_path, const char *client_name,
@@ -157,6 +142,8 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	if (c->reclaim_token)
 		explicit_bzero(c->reclaim_token, strlen(c->reclaim_token));
 	free(c->reclaim_token);
+	if (c->reply)
+		ioasd__response__free_unpacked(c->reply, NULL);
 	free(c);
 	return NULL;
 }

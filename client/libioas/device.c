@@ -26,64 +26,41 @@ static void device_info_copy(struct ioas_device_info *o,
 IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
 				   int fd, struct ioas_device_info *ret)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__AttachDevice op = IOASD__ATTACH_DEVICE__INIT;
-	Ioasd__Response *resp;
+	Ioasd__DeviceInfo *d;
 	int r;
 
 	if (fd < 0)
 		return libioas_fail(c, -EBADF, "no device fd");
-	op.ioas = ioas;
-	req.op_case = IOASD__REQUEST__OP_ATTACH_DEVICE;
-	req.attach_device = &op;
-	r = libioas_transact(c, &req, fd, IOASD__RESPONSE__RESULT_ATTACH_DEVICE, &resp);
+	r = REQUEST(c, attach_device, fd, &d, .ioas = ioas);
 	if (r == 0 && ret)
-		device_info_copy(ret, resp->attach_device);
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
+		device_info_copy(ret, d);
 	return r;
 }
 
 IOAS_EXPORT int ioas_device_detach(struct ioas_client *c, uint32_t device)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__DetachDevice op = IOASD__DETACH_DEVICE__INIT;
-
-	op.device = device;
-	req.op_case = IOASD__REQUEST__OP_DETACH_DEVICE;
-	req.detach_device = &op;
-	return libioas_transact_simple(c, &req);
+	return REQUEST_NO_REPLY(c, detach_device, -1, .device = device);
 }
 
 IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
 				 struct ioas_device_info **ret, uint32_t *n)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__DeviceList op = IOASD__DEVICE_LIST__INIT;
+	Ioasd__DeviceListReply *l;
 	struct ioas_device_info *out;
-	Ioasd__Response *resp;
 	int r;
 
 	if (!ret || !n)
 		return libioas_fail(c, -EINVAL, "no place for the list");
-	req.op_case = IOASD__REQUEST__OP_DEVICE_LIST;
-	req.device_list = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_DEVICE_LIST, &resp);
-	if (r < 0) {
-		if (resp)
-			ioasd__response__free_unpacked(resp, NULL);
+	r = REQUEST(c, device_list, -1, &l);
+	if (r < 0)
 		return r;
-	}
-	out = calloc(resp->device_list->n_devices + 1, sizeof(*out));
-	if (!out) {
-		ioasd__response__free_unpacked(resp, NULL);
+	out = calloc(l->n_devices + 1, sizeof(*out));
+	if (!out)
 		return libioas_fail(c, -ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < resp->device_list->n_devices; i++)
-		device_info_copy(&out[i], resp->device_list->devices[i]);
-	*n = (uint32_t)resp->device_list->n_devices;
+	for (size_t i = 0; i < l->n_devices; i++)
+		device_info_copy(&out[i], l->devices[i]);
+	*n = (uint32_t)l->n_devices;
 	*ret = out;
-	ioasd__response__free_unpacked(resp, NULL);
 	return 0;
 }
 

@@ -9,66 +9,40 @@
 
 IOAS_EXPORT int ioas_alloc(struct ioas_client *c, uint32_t *ret_ioas)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__IoasAlloc op = IOASD__IOAS_ALLOC__INIT;
-	Ioasd__Response *resp;
-	int r;
+	Ioasd__IoasAllocReply *a;
+	int r = REQUEST(c, ioas_alloc, -1, &a);
 
-	req.op_case = IOASD__REQUEST__OP_IOAS_ALLOC;
-	req.ioas_alloc = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOAS_ALLOC, &resp);
 	if (r == 0 && ret_ioas)
-		*ret_ioas = resp->ioas_alloc->ioas;
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
+		*ret_ioas = a->ioas;
 	return r;
 }
 
 IOAS_EXPORT int ioas_destroy(struct ioas_client *c, uint32_t ioas)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__IoasDestroy op = IOASD__IOAS_DESTROY__INIT;
-
-	op.ioas = ioas;
-	req.op_case = IOASD__REQUEST__OP_IOAS_DESTROY;
-	req.ioas_destroy = &op;
-	return libioas_transact_simple(c, &req);
+	return REQUEST_NO_REPLY(c, ioas_destroy, -1, .ioas = ioas);
 }
 
 IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
 				 struct ioas_iova_range *ranges, uint32_t *num,
 				 uint64_t *ret_alignment)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__IovaRanges op = IOASD__IOVA_RANGES__INIT;
 	Ioasd__IovaRangesReply *rr;
-	Ioasd__Response *resp;
 	int r;
 
 	if (!num || (*num && !ranges))
 		return libioas_fail(c, -EINVAL, "no room given for the ranges");
 
-	op.ioas = ioas;
-	op.capacity = *num;
-	req.op_case = IOASD__REQUEST__OP_IOVA_RANGES;
-	req.iova_ranges = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_IOVA_RANGES, &resp);
-	if (r == -EMSGSIZE && resp) {
-		/* Kernel semantics: only the needed count comes back. */
-		if (resp->result_case == IOASD__RESPONSE__RESULT_IOVA_RANGES)
-			*num = resp->iova_ranges->num_iovas;
-		goto out;
-	}
+	r = REQUEST(c, iova_ranges, -1, &rr, .ioas = ioas, .capacity = *num);
+	/* Kernel semantics: EMSGSIZE, and only the needed count comes back. */
+	if (r == -EMSGSIZE && rr)
+		*num = rr->num_iovas;
 	if (r < 0)
-		goto out;
+		return r;
 
-	rr = resp->iova_ranges;
-	if (rr->n_ranges != rr->num_iovas || rr->n_ranges > *num) {
-		r = libioas_broken(c, -EPROTO,
-				   "ioasd sent %zu ranges for num_iovas %u and room for %u",
-				   rr->n_ranges, rr->num_iovas, *num);
-		goto out;
-	}
+	if (rr->n_ranges != rr->num_iovas || rr->n_ranges > *num)
+		return libioas_broken(c, -EPROTO,
+				      "ioasd sent %zu ranges for num_iovas %u and room for %u",
+				      rr->n_ranges, rr->num_iovas, *num);
 	for (size_t i = 0; i < rr->n_ranges; i++) {
 		ranges[i].start = rr->ranges[i]->start;
 		ranges[i].last = rr->ranges[i]->last;
@@ -76,10 +50,7 @@ IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,
 	*num = rr->num_iovas;
 	if (ret_alignment)
 		*ret_alignment = rr->iova_alignment;
-out:
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
-	return r;
+	return 0;
 }
 
 IOAS_EXPORT int ioas_iova_ranges_all(struct ioas_client *c, uint32_t ioas,
@@ -131,8 +102,6 @@ IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
 				 const struct ioas_iova_range *ranges,
 				 uint32_t num)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__AllowIovas op = IOASD__ALLOW_IOVAS__INIT;
 	Ioasd__IovaRange *items = NULL, **ptrs = NULL;
 	int r;
 
@@ -158,12 +127,8 @@ IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
 		items[i].last = ranges[i].last;
 		ptrs[i] = &items[i];
 	}
-	op.ioas = ioas;
-	op.n_ranges = num;
-	op.ranges = ptrs;
-	req.op_case = IOASD__REQUEST__OP_ALLOW_IOVAS;
-	req.allow_iovas = &op;
-	r = libioas_transact_simple(c, &req);
+	r = REQUEST_NO_REPLY(c, allow_iovas, -1, .ioas = ioas, .n_ranges = num,
+			     .ranges = ptrs);
 	free(items);
 	free(ptrs);
 	return r;
@@ -174,33 +139,23 @@ IOAS_EXPORT int ioas_allow_iovas(struct ioas_client *c, uint32_t ioas,
 IOAS_EXPORT int ioas_option(struct ioas_client *c, uint32_t op_code,
 			    uint32_t option, uint32_t ioas, uint64_t *val)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__Option op = IOASD__OPTION__INIT;
-	Ioasd__Response *resp;
+	bool set = op_code == IOAS_OPTION_OP_SET;
+	Ioasd__OptionReply *o;
 	int r;
 
 	if (!val)
 		return libioas_fail(c, -EINVAL, "no place for the option value");
 
-	op.op = (Ioasd__OptionOp)op_code;
-	op.option = (Ioasd__OptionId)option;
-	op.ioas = ioas;
-	if (op_code == IOAS_OPTION_OP_SET) {
-		op.has_value = true;
-		op.value = *val;
-	}
-	req.op_case = IOASD__REQUEST__OP_OPTION;
-	req.option = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
+	r = REQUEST(c, option, -1, &o, .op = (Ioasd__OptionOp)op_code,
+		    .option = (Ioasd__OptionId)option, .ioas = ioas,
+		    .has_value = set, .value = set ? *val : 0);
 	if (r == 0 && op_code == IOAS_OPTION_OP_GET) {
-		if (resp->result_case != IOASD__RESPONSE__RESULT_OPTION)
+		if (!o)
 			r = libioas_broken(c, -EPROTO,
 					   "option reply carries no value");
 		else
-			*val = resp->option->value;
+			*val = o->value;
 	}
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }
 

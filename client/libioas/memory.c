@@ -15,25 +15,17 @@ IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
 				     uint32_t *ret_memory,
 				     struct ioas_memory_info *ret_info)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__RegisterMemory op = IOASD__REGISTER_MEMORY__INIT;
 	Ioasd__RegisterMemoryReply *m;
-	Ioasd__Response *resp;
 	int r;
 
 	if (fd < 0)
 		return libioas_fail(c, -EBADF, "invalid fd %d", fd);
 
-	op.offset = offset;
-	op.length = length;
-	req.op_case = IOASD__REQUEST__OP_REGISTER_MEMORY;
-	req.register_memory = &op;
-	r = libioas_transact(c, &req, fd, IOASD__RESPONSE__RESULT_REGISTER_MEMORY,
-			     &resp);
+	r = REQUEST(c, register_memory, fd, &m, .offset = offset,
+		    .length = length);
 	if (r < 0)
-		goto out;
+		return r;
 
-	m = resp->register_memory;
 	if (ret_memory)
 		*ret_memory = m->memory;
 	if (ret_info) {
@@ -44,21 +36,12 @@ IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
 		ret_info->page_size = m->page_size;
 		ret_info->writable = m->writable;
 	}
-out:
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
-	return r;
+	return 0;
 }
 
 IOAS_EXPORT int ioas_memory_unregister(struct ioas_client *c, uint32_t memory)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__UnregisterMemory op = IOASD__UNREGISTER_MEMORY__INIT;
-
-	op.memory = memory;
-	req.op_case = IOASD__REQUEST__OP_UNREGISTER_MEMORY;
-	req.unregister_memory = &op;
-	return libioas_transact_simple(c, &req);
+	return REQUEST_NO_REPLY(c, unregister_memory, -1, .memory = memory);
 }
 
 IOAS_EXPORT int ioas_memfd_create(const char *name, uint64_t size,

@@ -10,20 +10,14 @@
 
 IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__Stats op = IOASD__STATS__INIT;
 	Ioasd__StatsReply *s;
-	Ioasd__Response *resp;
 	int r;
 
 	if (!ret)
 		return libioas_fail(c, -EINVAL, "no place for the stats");
 
-	req.op_case = IOASD__REQUEST__OP_STATS;
-	req.stats = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_STATS, &resp);
+	r = REQUEST(c, stats, -1, &s);
 	if (r == 0) {
-		s = resp->stats;
 		memset(ret, 0, sizeof(*ret));
 		snprintf(ret->backend, sizeof(ret->backend), "%s",
 			 s->backend ? s->backend : "");
@@ -41,26 +35,18 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 		/* A daemon without the field filled them in for everyone. */
 		ret->daemon_wide = s->has_daemon_wide ? s->daemon_wide : true;
 	}
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }
 
 IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__Whoami op = IOASD__WHOAMI__INIT;
 	Ioasd__WhoamiReply *w;
-	Ioasd__Response *resp;
 	int r;
 
 	if (!ret)
 		return libioas_fail(c, -EINVAL, "no place for the answer");
-	req.op_case = IOASD__REQUEST__OP_WHOAMI;
-	req.whoami = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_WHOAMI, &resp);
+	r = REQUEST(c, whoami, -1, &w);
 	if (r == 0) {
-		w = resp->whoami;
 		memset(ret, 0, sizeof(*ret));
 		snprintf(ret->tenant, sizeof(ret->tenant), "%s", w->tenant ? w->tenant : "");
 		snprintf(ret->policy_source, sizeof(ret->policy_source), "%s",
@@ -103,7 +89,5 @@ IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
 			at += (size_t)n;
 		}
 	}
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }

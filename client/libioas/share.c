@@ -13,28 +13,19 @@ IOAS_EXPORT int ioas_share_export(struct ioas_client *c, uint32_t ioas,
 				  uint32_t *ret_share,
 				  char ret_token[IOAS_SHARE_TOKEN_LEN + 1])
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__ShareExport op = IOASD__SHARE_EXPORT__INIT;
-	Ioasd__Response *resp;
+	Ioasd__ShareExportReply *e;
 	int r;
 
 	if (!ret_share || !ret_token)
 		return libioas_fail(c, -EINVAL, "no place for the share handle or token");
-	op.ioas = ioas;
-	op.iova = iova;
-	op.length = length;
-	op.writeable = writeable;
-	req.op_case = IOASD__REQUEST__OP_SHARE_EXPORT;
-	req.share_export = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_EXPORT, &resp);
-	if (r == 0 && strlen(resp->share_export->token) != IOAS_SHARE_TOKEN_LEN)
+	r = REQUEST(c, share_export, -1, &e, .ioas = ioas, .iova = iova,
+		    .length = length, .writeable = writeable);
+	if (r == 0 && strlen(e->token) != IOAS_SHARE_TOKEN_LEN)
 		r = libioas_broken(c, -EPROTO, "share token of unexpected length");
 	if (r == 0) {
-		*ret_share = resp->share_export->share;
-		memcpy(ret_token, resp->share_export->token, IOAS_SHARE_TOKEN_LEN + 1);
+		*ret_share = e->share;
+		memcpy(ret_token, e->token, IOAS_SHARE_TOKEN_LEN + 1);
 	}
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }
 
@@ -44,9 +35,8 @@ IOAS_EXPORT int ioas_share_import(struct ioas_client *c, const char *token,
 				  uint64_t *iova, uint32_t *ret_import,
 				  uint64_t *ret_length)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__ShareImport op = IOASD__SHARE_IMPORT__INIT;
-	Ioasd__Response *resp;
+	bool fixed = flags & IOAS_MAP_FIXED_IOVA;
+	Ioasd__ShareImportReply *i;
 	int r;
 
 	if (!token || !iova)
@@ -54,41 +44,24 @@ IOAS_EXPORT int ioas_share_import(struct ioas_client *c, const char *token,
 	if (flags & ~(uint32_t)(IOAS_MAP_WRITEABLE | IOAS_MAP_FIXED_IOVA |
 				IOAS_MAP_READABLE))
 		return libioas_fail(c, -EOPNOTSUPP, "unknown import flags 0x%x", flags);
-	op.token = (char *)token;
-	op.ioas = ioas;
-	op.writeable = flags & IOAS_MAP_WRITEABLE;
-	if (flags & IOAS_MAP_FIXED_IOVA) {
-		op.has_iova = true;
-		op.iova = *iova;
-	}
-	op.has_offset = offset != 0;
-	op.offset = offset;
-	op.has_length = length != 0;
-	op.length = length;
-	req.op_case = IOASD__REQUEST__OP_SHARE_IMPORT;
-	req.share_import = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_IMPORT, &resp);
+	r = REQUEST(c, share_import, -1, &i, .token = (char *)token,
+		    .ioas = ioas, .writeable = flags & IOAS_MAP_WRITEABLE,
+		    .has_iova = fixed, .iova = fixed ? *iova : 0,
+		    .has_offset = offset != 0, .offset = offset,
+		    .has_length = length != 0, .length = length);
 	if (r == 0) {
-		*iova = resp->share_import->iova;
+		*iova = i->iova;
 		if (ret_import)
-			*ret_import = resp->share_import->import;
+			*ret_import = i->import;
 		if (ret_length)
-			*ret_length = resp->share_import->length;
+			*ret_length = i->length;
 	}
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
 	return r;
 }
 
 IOAS_EXPORT int ioas_share_revoke(struct ioas_client *c, uint32_t share)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__ShareRevoke op = IOASD__SHARE_REVOKE__INIT;
-
-	op.share = share;
-	req.op_case = IOASD__REQUEST__OP_SHARE_REVOKE;
-	req.share_revoke = &op;
-	return libioas_transact_simple(c, &req);
+	return REQUEST_NO_REPLY(c, share_revoke, -1, .share = share);
 }
 
 IOAS_EXPORT struct ioas_share_list *ioas_share_list_free(struct ioas_share_list *l)
@@ -105,25 +78,16 @@ IOAS_EXPORT struct ioas_share_list *ioas_share_list_free(struct ioas_share_list 
 IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 				struct ioas_share_list **ret)
 {
-	Ioasd__Request req = IOASD__REQUEST__INIT;
-	Ioasd__ShareList op = IOASD__SHARE_LIST__INIT;
 	Ioasd__ShareListReply *l;
-	Ioasd__Response *resp;
 	struct ioas_share_list *out;
 	size_t nimp = 0, k = 0;
 	int r;
 
 	if (!ret)
 		return libioas_fail(c, -EINVAL, "no place for the list");
-	req.op_case = IOASD__REQUEST__OP_SHARE_LIST;
-	req.share_list = &op;
-	r = libioas_transact(c, &req, -1, IOASD__RESPONSE__RESULT_SHARE_LIST, &resp);
-	if (r < 0) {
-		if (resp)
-			ioasd__response__free_unpacked(resp, NULL);
+	r = REQUEST(c, share_list, -1, &l);
+	if (r < 0)
 		return r;
-	}
-	l = resp->share_list;
 	for (size_t i = 0; i < l->n_shares; i++)
 		nimp += l->shares[i]->n_importers;
 	out = calloc(1, sizeof(*out));
@@ -134,7 +98,6 @@ IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 	}
 	if (!out || !out->shares || !out->importers || !out->imports) {
 		ioas_share_list_free(out);
-		ioasd__response__free_unpacked(resp, NULL);
 		return libioas_fail(c, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < l->n_shares; i++) {
@@ -175,7 +138,6 @@ IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 	out->n_shares = (uint32_t)l->n_shares;
 	out->n_importers = (uint32_t)nimp;
 	out->n_imports = (uint32_t)l->n_imports;
-	ioasd__response__free_unpacked(resp, NULL);
 	*ret = out;
 	return 0;
 }

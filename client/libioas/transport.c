@@ -83,7 +83,7 @@ static int pending_refusal(struct ioas_client *c, int why)
 }
 
 int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
-		     Ioasd__Response__ResultCase expect, Ioasd__Response **ret)
+		     Ioasd__Response__ResultCase expect)
 {
 	Ioasd__Response *resp;
 	size_t len, nfds = 0;
@@ -92,7 +92,10 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	ssize_t n;
 	int r, r2;
 
-	*ret = NULL;
+	if (c->reply) {
+		ioasd__response__free_unpacked(c->reply, NULL);
+		c->reply = NULL;
+	}
 	if (c->broken)
 		return libioas_fail(c, -ENOTCONN,
 				    "connection to ioasd is broken; reconnect");
@@ -188,7 +191,7 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		return r;
 	}
 	if (resp->error != 0) {
-		*ret = resp;
+		c->reply = resp;
 		return libioas_fail(c, -resp->error, "%s",
 				    resp->message && resp->message[0] ?
 					    resp->message :
@@ -203,18 +206,6 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		return r;
 	}
 	c->last_error[0] = '\0';
-	*ret = resp;
+	c->reply = resp;
 	return 0;
-}
-
-/* For requests whose reply carries nothing but success or an errno. */
-int libioas_transact_simple(struct ioas_client *c, Ioasd__Request *req)
-{
-	Ioasd__Response *resp;
-	int r;
-
-	r = libioas_transact(c, req, -1, IOASD__RESPONSE__RESULT__NOT_SET, &resp);
-	if (resp)
-		ioasd__response__free_unpacked(resp, NULL);
-	return r;
 }
