@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/errname.h"
 #include "ctl.h"
 
 static void jstring(const char *s)
@@ -108,7 +109,7 @@ const char *fmt_flags(uint32_t flags, char *buf, size_t len)
 
 const char *errname(int errnum)
 {
-	const char *n = strerrorname_np(errnum);
+	const char *n = errno_name(errnum);
 
 	return n ? n : "E?";
 }
