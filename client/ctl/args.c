@@ -5,35 +5,10 @@
  * whose length is map's default.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "common/numparse.h"
 #include "ctl.h"
-
-int parse_u64_plain(const char *s, uint64_t *ret)
-{
-	unsigned long long v;
-	char *end;
-	int base = 10;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return -EINVAL;
-	}
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno)
-		return -errno;
-	if (*end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
 
 /* A number, or $ioas / $mem / $iova: the last one this session made. */
 static int parse_u64(struct ctl *ctl, const char *s, uint64_t *ret)
@@ -53,47 +28,16 @@ static int parse_u64(struct ctl *ctl, const char *s, uint64_t *ret)
 			return -ENOENT;
 		return 0;
 	}
-	return parse_u64_plain(s, ret);
+	return numparse_u64(s, ret);
 }
 
-/* "4096", "0x1000", "2M", "1G", "64k", "2MiB". */
+/* A size in the grammar of common/numparse.h ("4096", "0x1000", "2M",
+ * "64k", "2MiB"), or a $variable. */
 int parse_size(struct ctl *ctl, const char *s, uint64_t *ret)
 {
-	char num[64];
-	size_t n = 0;
-	uint64_t v, mul = 1;
-	const char *suffix;
-
-	if (!s)
-		return -EINVAL;
-	if (s[0] == '$' || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+	if (s && s[0] == '$')
 		return parse_u64(ctl, s, ret);
-
-	while (s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n == 0 || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	suffix = s + n;
-	if (*suffix) {
-		switch (*suffix) {
-		case 'k': case 'K': mul = 1ull << 10; break;
-		case 'm': case 'M': mul = 1ull << 20; break;
-		case 'g': case 'G': mul = 1ull << 30; break;
-		case 't': case 'T': mul = 1ull << 40; break;
-		default: return -EINVAL;
-		}
-		suffix++;
-		if (*suffix && strcasecmp(suffix, "iB") && strcasecmp(suffix, "B"))
-			return -EINVAL;
-	}
-	if (parse_u64_plain(num, &v) < 0)
-		return -EINVAL;
-	if (__builtin_mul_overflow(v, mul, &v))
-		return -ERANGE;
-	*ret = v;
-	return 0;
+	return numparse_size(s, ret);
 }
 
 int parse_u32(struct ctl *ctl, const char *s, uint32_t *ret)

@@ -96,7 +96,6 @@ __attribute__((format(printf, 4, 5))) int local_error(struct ctl *ctl,
 int op_error(struct ctl *ctl, const char *cmd, int r);
 
 /* args.c */
-int parse_u64_plain(const char *s, uint64_t *ret);
 int parse_size(struct ctl *ctl, const char *s, uint64_t *ret);
 int parse_u32(struct ctl *ctl, const char *s, uint32_t *ret);
 int parse_args(struct ctl *ctl, int argc, char **argv, struct opt *opts,

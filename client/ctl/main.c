@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/numparse.h"
 #include "ctl.h"
 
 /* ------------------------------------------------------------ session */
@@ -194,7 +195,7 @@ int main(int argc, char **argv)
 			ctl.keep_going = true;
 			break;
 		case 't':
-			if (parse_u64_plain(optarg, &v) < 0 || v > UINT_MAX)
+			if (numparse_u64(optarg, &v) < 0 || v > UINT_MAX)
 				return usage_error(&ctl, NULL,
 						   "invalid timeout '%s'",
 						   optarg);
