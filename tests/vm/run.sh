@@ -109,7 +109,7 @@ for t in daemon/ioasd client/ioasctl tests/test-integration tests/test-tenants t
 	tests/test-badinput tests/test-restart tools/ioasd-bench tests/vm/vm-edu; do
 	case $t in
 	daemon/ioasd) [ -f "$srcdir/daemon/main.c" ] || { note "NOTE: no daemon/main.c yet; no ioasd in the guest"; continue; } ;;
-	client/ioasctl) [ -f "$srcdir/client/ioasctl.c" ] || { note "NOTE: no client/ioasctl.c yet; no ioasctl in the guest"; continue; } ;;
+	client/ioasctl) [ -f "$srcdir/client/ctl/main.c" ] || { note "NOTE: no client/ctl/main.c yet; no ioasctl in the guest"; continue; } ;;
 	*) [ -f "$srcdir/$t.c" ] || { note "NOTE: no $t.c; not in the guest"; continue; } ;;
 	esac
 	if make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "$t" >"$work/make-${t##*/}.log" 2>&1; then

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioasctl — command-line client for ioasd, built on libioas.
+ *
+ * Handles live only as long as the connection, so one invocation runs one
+ * command on one connection; "ioasctl batch" runs many on one connection.
+ *
+ * Exit status (see usage()):
+ *   0  success
+ *   1  the daemon refused a request (errno and its reason on stderr)
+ *   2  usage error (bad command line or batch line)
+ *   3  cannot connect, or the daemon refused the Hello
+ *   4  connection lost or protocol error after connecting
+ *   5  local failure (memfd, opening a file, reading the batch file)
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/numparse.h"
+#include "ctl.h"
+
+/* ------------------------------------------------------------ session */
+
+int ensure_client(struct ctl *ctl)
+{
+	char err[256] = "";
+	int r;
+
+	if (ctl->client)
+		return 0;
+	if (ctl->reclaim)
+		r = ioas_client_connect_reclaim(ctl->socket, ctl->name, ctl->reclaim,
+						&ctl->client, err, sizeof(err));
+	else
+		r = ioas_client_connect(ctl->socket, ctl->name, &ctl->client, err,
+					sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "ioasctl: %s: %s (%s)\n", ctl->socket,
+			err[0] ? err : strerror(-r), errname(-r));
+		if (ctl->json) {
+			jopen(ctl);
+			jstr(ctl, "cmd", "connect");
+			jstr(ctl, "error", errname(-r));
+			ju64(ctl, "errno", (uint64_t)-r);
+			jstr(ctl, "message", err);
+			jclose();
+		}
+		return EXIT_CONNECT;
+	}
+	if (ctl->timeout_ms)
+		(void)ioas_client_set_timeout(ctl->client, ctl->timeout_ms);
+	return 0;
+}
+
+/* ------------------------------------------------------------ commands */
+
+struct command {
+	const char *name;
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "hello", cmd_hello, "", "connect; show backend, capabilities, limits" },
+	{ "ioas-alloc", cmd_ioas_alloc, "", "allocate an IOAS" },
+	{ "ioas-destroy", cmd_ioas_destroy, "IOAS", "destroy an IOAS" },
+	{ "iova-ranges", cmd_iova_ranges, "IOAS", "show allowed IOVA ranges and alignment" },
+	{ "allow-iovas", cmd_allow_iovas, "IOAS [START-LAST...]",
+	  "set the ranges automatic IOVAs come from (none: clear)" },
+	{ "register", cmd_register,
+	  "--size SIZE | --fd N | --file PATH [--offset OFF] [--length LEN]",
+	  "register memory (--size: a new sealed memfd)" },
+	{ "memfd", cmd_register, "SIZE", "create a sealed memfd and register it" },
+	{ "unregister", cmd_unregister, "MEMORY", "unregister memory" },
+	{ "map", cmd_map,
+	  "IOAS MEMORY [--offset OFF] [--length LEN] [--iova IOVA] [--read] [--write] [--flags BITS]",
+	  "map memory (--iova: fixed IOVA; default read+write)" },
+	{ "unmap", cmd_unmap, "IOAS IOVA LENGTH | IOAS --all", "unmap whole mappings" },
+	{ "unmap-all", cmd_unmap_all, "IOAS", "unmap everything in an IOAS" },
+	{ "copy", cmd_copy,
+	  "SRC_IOAS SRC_IOVA LENGTH DST_IOAS [--iova IOVA] [--read] [--write] [--flags BITS]",
+	  "map an existing mapping into another IOAS" },
+	{ "huge-pages", cmd_huge_pages, "IOAS [on|off]", "get or set IOMMU_OPTION_HUGE_PAGES" },
+	{ "stats", cmd_stats, "", "the tenant's counters (and the daemon's, for admins)" },
+	{ "whoami", cmd_whoami, "", "your tenant, its policy, limits and usage" },
+	{ "export", cmd_export, "IOAS IOVA LENGTH [--write]",
+	  "export a mapped range as a share; prints its handle and token" },
+	{ "import", cmd_import,
+	  "TOKEN IOAS [--write] [--iova IOVA] [--offset OFF] [--length LEN]",
+	  "import a share into an IOAS (IOMMU_IOAS_COPY, pinned once)" },
+	{ "revoke", cmd_revoke, "SHARE", "revoke a share: unmaps every import of it" },
+	{ "shares", cmd_shares, "", "your shares, who imports them, and your imports" },
+	{ "attach-device", cmd_attach_device, "IOAS PATH",
+	  "attach a VFIO device (/dev/vfio/devices/vfioN; sim:1234:11e8@0000:00:03.0 on sim)" },
+	{ "detach-device", cmd_detach_device, "DEVICE", "detach a device" },
+	{ "devices", cmd_devices, "", "your attached devices" },
+	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
+	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
+	{ "batch", cmd_batch, "[FILE|-]", "run commands, one per line, on one connection" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	if (!strcmp(name, "destroy"))
+		return find_command("ioas-destroy");
+	if (!strcmp(name, "alloc"))
+		return find_command("ioas-alloc");
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ioasctl [OPTIONS] COMMAND [ARGS...]\n"
+		"\n"
+		"Talk to ioasd, the IOMMU address space broker. Handles (IOAS, memory)\n"
+		"live as long as the connection: one invocation is one connection, so\n"
+		"use 'batch' to run several commands on the same handles.\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH   daemon socket (default $IOASD_SOCKET or %s)\n"
+		"  -j, --json          one JSON object per line on stdout\n"
+		"  -k, --keep-going    batch: go on after a failed command\n"
+		"  -t, --timeout MS    give up on a reply after MS milliseconds\n"
+		"  -r, --reclaim TOKEN after a daemon restart: reclaim the tenant's\n"
+		"                      objects with the token 'hello' showed before\n"
+		"  -n, --name NAME     the client name the daemon logs (default ioasctl)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Commands:\n",
+		IOAS_DEFAULT_SOCKET);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-13s %s\n%-18s%s\n", commands[i].name,
+			commands[i].args, "", commands[i].help);
+	fprintf(f,
+		"\n"
+		"Numbers are decimal or 0x-hex; sizes take K, M, G, T suffixes (2M).\n"
+		"In a batch, $ioas, $mem and $iova stand for the last IOAS allocated,\n"
+		"memory registered and IOVA mapped, $share and $token for the last\n"
+		"share exported, $device for the last device attached; '#' starts a\n"
+		"comment.\n"
+		"\n"
+		"Exit status:\n"
+		"  0  success\n"
+		"  1  the daemon refused a request (errno and reason on stderr)\n"
+		"  2  usage error\n"
+		"  3  cannot connect, or the daemon refused the connection\n"
+		"  4  connection lost or protocol error\n"
+		"  5  local failure (memfd, file, batch input)\n");
+}
+
+int run_command(struct ctl *ctl, int argc, char **argv)
+{
+	const struct command *cmd = find_command(argv[0]);
+
+	if (!cmd)
+		return usage_error(ctl, NULL, "unknown command '%s'", argv[0]);
+	return cmd->run(ctl, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "reclaim", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct ctl ctl = { 0 };
+	const char *env;
+	uint64_t v;
+	int c, r;
+
+	env = getenv("IOASD_SOCKET");
+	ctl.socket = env && *env ? env : IOAS_DEFAULT_SOCKET;
+	ctl.name = "ioasctl";
+
+	while ((c = getopt_long(argc, argv, "+s:jkt:r:n:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			ctl.socket = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'k':
+			ctl.keep_going = true;
+			break;
+		case 't':
+			if (numparse_u64(optarg, &v) < 0 || v > UINT_MAX)
+				return usage_error(&ctl, NULL,
+						   "invalid timeout '%s'",
+						   optarg);
+			ctl.timeout_ms = (unsigned int)v;
+			break;
+		case 'r':
+			ctl.reclaim = optarg;
+			break;
+		case 'n':
+			ctl.name = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+
+	r = run_command(&ctl, argc - optind, argv + optind);
+	ioas_client_free(ctl.client);
+	return r;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* libioas: the queue of notifications (Response id 0 without an error). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+/* Keep a notification (Response id 0 without an error). Unknown kinds are
+ * ignored: a newer daemon may define more. */
+void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *resp)
+{
+	struct ioas_notification *n;
+
+	if (resp->result_case != IOASD__RESPONSE__RESULT_SHARE_REVOKED)
+		return;
+	if (c->note_count == IOAS_NOTIFY_QUEUE) {
+		c->notes_dropped++;
+		return;
+	}
+	n = &c->notes[(c->note_head + c->note_count) % IOAS_NOTIFY_QUEUE];
+	memset(n, 0, sizeof(*n));
+	n->kind = IOAS_NOTIFY_SHARE_REVOKED;
+	n->import = resp->share_revoked->import;
+	n->ioas = resp->share_revoked->ioas;
+	n->iova = resp->share_revoked->iova;
+	n->length = resp->share_revoked->length;
+	libioas_copy_str(n->reason, sizeof(n->reason), resp->share_revoked->reason);
+	libioas_copy_str(n->exporter, sizeof(n->exporter), resp->share_revoked->exporter);
+	c->note_count++;
+}
+
+IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
+				       struct ioas_notification *ret)
+{
+	/* Drain what has arrived, without blocking. */
+	while (!c->broken) {
+		int fds[IOASD_MAX_FDS];
+		Ioasd__Response *resp;
+		size_t nfds = 0;
+		ssize_t n;
+
+		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
+			      &nfds, MSG_DONTWAIT);
+		if (n == -EAGAIN || n == -EINTR)
+			break;
+		if (n <= 0) {
+			(void)libioas_broken(c, n == 0 ? -ECONNRESET : (int)n,
+					     "ioasd closed the connection");
+			break;
+		}
+		libioas_close_fds(fds, nfds);
+		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
+		if (!resp) {
+			(void)libioas_broken(c, -EPROTO, "malformed datagram from ioasd");
+			break;
+		}
+		if (resp->id != 0)
+			(void)libioas_broken(c, -EPROTO, "reply %llu with no request outstanding",
+					     (unsigned long long)resp->id);
+		else if (resp->error > 0)
+			(void)libioas_broken(c, -resp->error, "%s",
+					     resp->message ? resp->message : strerror(resp->error));
+		else
+			libioas_queue_notification(c, resp);
+		ioasd__response__free_unpacked(resp, NULL);
+	}
+	if (c->note_count == 0)
+		return -EAGAIN;
+	*ret = c->notes[c->note_head];
+	c->note_head = (c->note_head + 1) % IOAS_NOTIFY_QUEUE;
+	c->note_count--;
+	return 0;
+}
+
+IOAS_EXPORT uint64_t ioas_notifications_dropped(const struct ioas_client *c)
+{
+	return c->notes_dropped;
+}
