@@ -1545,10 +1545,52 @@ void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata)
 }
 
 /*
- * Take an import away from its importer: unmap exactly its range from the
- * importer's IOAS, drop its mappings (the last one frees imp), and tell the
- * importer why.
+ * Unmap an import's range from the importer's IOAS and drop every mapping
+ * of ours inside it; then free imp, however its pieces lie. Its pieces are
+ * inside its range and the last one frees it; a piece found elsewhere (a
+ * restored table that did not hold together) is unmapped and dropped too,
+ * and an import left without pieces is freed here: every caller's loop
+ * over imports ends.
  */
+static void import_release(struct tenant_import *imp)
+{
+	struct tenant *t = imp->t;
+	struct ioas_obj *o = imp->ioas;
+	uint64_t last = 0, unmapped;
+	struct mapping *m = NULL, *next;
+	bool gone = false;
+
+	if (imp->length && !add_overflow(imp->iova, imp->length - 1, &last)) {
+		(void)backend_unmap(t->backend, o->id, imp->iova, imp->length, &unmapped);
+		m = mapping_first_overlap(o, imp->iova, last);
+	}
+	for (; m && m->iova <= last; m = next) {
+		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		/* imp is freed with its last piece: do not touch it after. */
+		if (!gone && m->imp == imp && imp->npieces == 1)
+			gone = true;
+		mapping_release(t, o, m);
+	}
+	for (m = gone ? NULL : RB_MIN(mapping_tree, &o->mappings);
+	     m && imp->npieces > 0; m = next) {
+		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		if (m->imp != imp)
+			continue;
+		(void)backend_unmap(t->backend, o->id, m->iova, m->length, &unmapped);
+		gone = imp->npieces == 1;
+		mapping_release(t, o, m);
+		if (gone)
+			return;
+	}
+	if (!gone) {
+		LIST_REMOVE(imp, share_link);
+		LIST_REMOVE(imp, tenant_link);
+		free(imp);
+	}
+}
+
+/* Take an import away from its importer (import_release) and tell the
+ * importer why. */
 static void import_revoke(struct tenant_import *imp, const char *reason)
 {
 	struct tenant_revoke_event ev = {
@@ -1560,8 +1602,8 @@ static void import_revoke(struct tenant_import *imp, const char *reason)
 		.length = imp->length,
 		.reason = reason,
 	};
-	/* imp is freed with its last piece: do not touch it after. */
-	range_unmap_release(imp->t, imp->ioas, ev.iova, ev.length);
+
+	import_release(imp);
 	if (revoke_hook)
 		revoke_hook(revoke_hook_data, &ev);
 }
@@ -2331,11 +2373,13 @@ int tenant_restore_share(struct tenant *t, const struct tenant_share_info *i,
 {
 	struct ioas_obj *o = ioas_get(t, i->ioas, e);
 	struct tenant_share *s;
+	uint64_t last;
 
 	if (!o)
 		return -ENOENT;
-	if (!i->token || strlen(i->token) != TENANT_SHARE_TOKEN_LEN || i->length == 0)
-		return err_set(e, EINVAL, "share %" PRIu32 ": bad token or length",
+	if (!i->token || strlen(i->token) != TENANT_SHARE_TOKEN_LEN || i->length == 0 ||
+	    add_overflow(i->iova, i->length - 1, &last))
+		return err_set(e, EINVAL, "share %" PRIu32 ": bad token or range",
 			       i->share);
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -2361,6 +2405,7 @@ int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
 	struct tenant_import *imp;
 	struct tenant_share *s;
 	struct ioas_obj *o;
+	uint64_t last;
 
 	if (!x)
 		return err_set(e, ENOENT, "import %" PRIu32 ": no exporter %s",
@@ -2374,6 +2419,9 @@ int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
 	o = ioas_get(t, i->ioas, e);
 	if (!o)
 		return -ENOENT;
+	if (i->length == 0 || add_overflow(i->iova, i->length - 1, &last))
+		return err_set(e, EINVAL, "import %" PRIu32 ": empty or overflowing range",
+			       i->import);
 	imp = calloc(1, sizeof(*imp));
 	if (!imp)
 		return err_set(e, ENOMEM, "out of memory");
@@ -2408,9 +2456,9 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 		return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no memory %" PRIu32
 			       " of tenant %s", mi->iova, mi->memory, mi->mem_owner);
 	if (mi->length == 0 || add_overflow(mi->mem_offset, mi->length, &end) ||
-	    end > mem->region->length)
-		return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is outside its memory",
-			       mi->iova);
+	    end > mem->region->length || add_overflow(mi->iova, mi->length - 1, &end))
+		return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is outside its memory "
+			       "or the IOVA space", mi->iova);
 	if (mapping_first_overlap(o, mi->iova, mi->iova + (mi->length - 1)))
 		return err_set(e, EEXIST, "mapping at 0x%" PRIx64 " overlaps another",
 			       mi->iova);
@@ -2421,6 +2469,15 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 		if (!imp)
 			return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no import %" PRIu32,
 				       mi->iova, mi->import);
+		/* A piece lies inside its import's range, in its IOAS:
+		 * revoking the import unmaps exactly that range. */
+		if (imp->ioas != o || mi->iova < imp->iova ||
+		    mi->iova - imp->iova > imp->length ||
+		    mi->length > imp->length - (mi->iova - imp->iova))
+			return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is not inside "
+				       "import %" PRIu32 " (IOAS %" PRIu32 ", [0x%" PRIx64
+				       ", +0x%" PRIx64 "))", mi->iova, imp->handle,
+				       imp->ioas->handle, imp->iova, imp->length);
 	}
 	if (replay) {
 		uint32_t flags = (mi->flags & ~BACKEND_MAP_FIXED_IOVA) |
