@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rebuilding the tenants from a restart state at start (state.c reads the
+ * file and takes the fds back from the store): every tenant's IOASes,
+ * memory, shares, imports, mappings and devices under the same handles,
+ * without touching the kernel's mappings (or replayed into a fresh sim),
+ * reconciled with the backend, then the IOASes no table names swept. See
+ * "Restart without losing DMA" in README.md.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fdstore.h"
+#include "state.pb-c.h"
+#include "util.h"
+
+struct audit;
+struct server;
+
+struct restore {
+	struct server *s;            /* its backend, pool, policy, limits, audit */
+	struct fdstore_entry *fds;   /* what the store gave back; a used fd's slot becomes -1 */
+	size_t nfds;
+	struct fdstore *store;       /* an fd that cannot be used is removed from it; may be NULL */
+	unsigned grace_sec;          /* said in the audit */
+};
+
+/* The name a stored fd of kind ("mem", "ctx", "dev") and id has. */
+void restore_fd_name(const char *kind, uint64_t id, char *buf, size_t size);
+
+/* One AUDIT_RESTART record (a may be NULL). */
+void restore_audit(struct audit *a, const char *op, const char *tenant,
+		   bool allowed, int errnum, const char *why);
+
+/* Rebuild every tenant of m; replay: the backend is a fresh sim, where
+ * everything is made again. Audits one "restore" record per tenant. */
+void restore_tenants(struct restore *r, const IoasdState__State *m, bool replay);
+
+/* After restore_tenants() on adopted kernel contexts: destroy the IOASes
+ * no table names, in the shared context and each device tenant's own. */
+void restore_sweep(struct restore *r, const IoasdState__State *m);
+
+/* The store was dropped while the daemon was stopped: audit the release
+ * of each tenant m names. */
+void restore_store_released(struct restore *r, const IoasdState__State *m);
