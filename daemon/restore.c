@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "restore.h"
 #include "server.h"
+#include "state-check.h"
 #include "tenant.h"
 
 /* "ioasd-mem-N", "ioasd-ctx-N", "ioasd-dev-N": one id space, a name per
@@ -133,15 +134,59 @@ static void restore_device(struct restore *r, struct tenant *t,
 	}
 }
 
-void restore_tenants(struct restore *r, const IoasdState__State *m, bool replay)
+/* Say why a state is not restored: a record per tenant it names (or one
+ * without a tenant when it names none that can be told). */
+static void audit_refusal(struct restore *r, const IoasdState__State *m, int errnum,
+			  const char *why)
 {
-	struct tenant **ts = calloc(m->n_tenants ? m->n_tenants : 1, sizeof(*ts));
-	struct err e = { 0 };
+	size_t told = 0;
 
-	if (!ts) {
-		log_err("restore: out of memory");
-		return;
-	}
+	for (size_t i = 0; m && i < m->n_tenants; i++)
+		if (state_check_name(m->tenants[i]->name)) {
+			restore_audit(r->s->audit, "restore", m->tenants[i]->name, false,
+				      errnum, why);
+			told++;
+		}
+	if (!told)
+		restore_audit(r->s->audit, "restore", NULL, false, errnum, why);
+}
+
+/*
+ * A tenant rebuilt from the state did not pass tenant_check(): none of the
+ * state is kept. Every rebuilt tenant is released as at a release (unmapped
+ * first, IOASes destroyed or pooled, fds closed and removed from the store:
+ * the kernel frees their pins).
+ */
+static int refuse_rebuilt(struct restore *r, const IoasdState__State *m,
+			  struct tenant **ts, size_t bad, const char *what,
+			  struct err *ret_e)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "the tables rebuilt from the state do not hold "
+		 "together: tenant %s: %s; not restored, everything of the previous "
+		 "run released", m->tenants[bad]->name, what);
+	log_err("restore: %s", why);
+	audit_refusal(r, m, EBADMSG, why);
+	for (size_t i = 0; i < m->n_tenants; i++)
+		ts[i] = tenant_free(ts[i]);
+	return err_set(ret_e, EBADMSG, "%s", why);
+}
+
+int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
+		    struct err *ret_e)
+{
+	_cleanup_free_ struct tenant **ts = calloc(m->n_tenants ? m->n_tenants : 1,
+						   sizeof(*ts));
+	_cleanup_free_ struct {
+		uint32_t dropped;
+		uint64_t unknown;
+	} *rc = calloc(m->n_tenants ? m->n_tenants : 1, sizeof(*rc));
+	struct err e = { 0 };
+	size_t n = 0;
+
+	if (!ts || !rc)
+		return err_set(ret_e, ENOMEM, "out of memory restoring the tenants");
 	if (m->next_conn_serial > r->s->next_serial)
 		r->s->next_serial = m->next_conn_serial;
 	for (size_t i = 0; i < m->n_tenants; i++) {
@@ -227,7 +272,8 @@ void restore_tenants(struct restore *r, const IoasdState__State *m, bool replay)
 			struct tenant_import_info ii = {
 				.import = y->handle, .tenant = y->exporter, .share = y->share,
 				.ioas = y->ioas, .iova = y->iova, .offset = y->offset,
-				.length = y->length, .writeable = y->flags & 2u,
+				.length = y->length,
+				.writeable = y->flags & BACKEND_MAP_WRITEABLE,
 			};
 
 			if (tenant_restore_import(ts[i], &ii, &e) < 0)
@@ -250,20 +296,27 @@ void restore_tenants(struct restore *r, const IoasdState__State *m, bool replay)
 		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
 			restore_device(r, ts[i], m->tenants[i]->devices[j], replay);
 	for (size_t i = 0; i < m->n_tenants; i++) {
+		if (!ts[i])
+			continue;
+		if (tenant_restore_reconcile(ts[i], &rc[i].dropped, &rc[i].unknown, &e) < 0)
+			RLOG(m->tenants[i]->name, "checking against the kernel: %s", e.msg);
+		if (rc[i].dropped || rc[i].unknown)
+			log_warn("tenant %s: %" PRIu32 " object(s) that did not come back whole "
+				 "were dropped, 0x%" PRIx64 " bytes the kernel had but the state "
+				 "did not were unmapped (a change in flight when the daemon died)",
+				 m->tenants[i]->name, rc[i].dropped, rc[i].unknown);
+	}
+	/* The walker the tests use, on every rebuilt tenant. */
+	for (size_t i = 0; i < m->n_tenants; i++)
+		if (ts[i] && tenant_check(ts[i], &e) < 0)
+			return refuse_rebuilt(r, m, ts, i, e.msg, ret_e);
+	for (size_t i = 0; i < m->n_tenants; i++) {
 		struct tenant_usage u;
-		uint64_t unknown = 0;
-		uint32_t dropped = 0;
 		char why[300];
 
 		if (!ts[i])
 			continue;
-		if (tenant_restore_reconcile(ts[i], &dropped, &unknown, &e) < 0)
-			RLOG(m->tenants[i]->name, "checking against the kernel: %s", e.msg);
-		if (dropped || unknown)
-			log_warn("tenant %s: %" PRIu32 " object(s) the kernel no longer had were dropped, "
-				 "0x%" PRIx64 " bytes it had but the state did not were unmapped "
-				 "(a change in flight when the daemon died)",
-				 m->tenants[i]->name, dropped, unknown);
+		n++;
 		tenant_get_usage(ts[i], &u);
 		snprintf(why, sizeof(why),
 			 "%" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32 " memory regions, "
@@ -271,42 +324,91 @@ void restore_tenants(struct restore *r, const IoasdState__State *m, bool replay)
 			 "0x%" PRIx64 " unknown bytes unmapped; awaiting reclaim for %u s",
 			 u.ioas, u.mappings, u.memory_regions, u.pinned_bytes,
 			 replay ? "replayed into a fresh sim" : "kernel state kept",
-			 dropped, unknown, r->grace_sec);
+			 rc[i].dropped, rc[i].unknown, r->grace_sec);
 		restore_audit(r->s->audit, "restore", m->tenants[i]->name, true, 0, why);
 		log_info("tenant %s: %s", m->tenants[i]->name, why);
 	}
-	free(ts);
+	return (int)n;
 }
 
-/* Ids the sweep must keep: IOASes of the restored tenants in context ctx,
- * and the new pool's (shared context only). */
-static int known_ioases(struct restore *r, const IoasdState__State *m,
-			struct backend *ctx, uint32_t **ret, size_t *ret_n)
+struct ids {
+	uint32_t *id;
+	size_t n;
+};
+
+static int collect_id(void *ud, const struct tenant_ioas_info *i)
 {
-	const uint32_t *pool_ids = NULL;
-	uint32_t npool = r->s->pool ? pool_idle_ids(r->s->pool, &pool_ids) : 0;
-	size_t n = 0, cap = npool;
-	uint32_t *v;
+	struct ids *v = ud;
 
-	for (size_t i = 0; i < m->n_tenants; i++)
-		cap += m->tenants[i]->n_ioases;
-	v = calloc(cap ? cap : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n_tenants; i++) {
-		struct tenant *t = tenant_find(m->tenants[i]->name);
-
-		if (!t || tenant_backend(t) != ctx)
-			continue;
-		for (size_t j = 0; j < m->tenants[i]->n_ioases; j++)
-			v[n++] = m->tenants[i]->ioases[j]->id;
-	}
-	if (ctx == r->s->backend)
-		for (uint32_t i = 0; i < npool; i++)
-			v[n++] = pool_ids[i];
-	*ret = v;
-	*ret_n = n;
+	v->id[v->n++] = i->id;
 	return 0;
+}
+
+static int skip_memory(void *ud, const struct tenant_memory_info *i)
+{
+	(void)ud;
+	(void)i;
+	return 0;
+}
+
+static int skip_mapping(void *ud, const struct tenant_mapping_info *i)
+{
+	(void)ud;
+	(void)i;
+	return 0;
+}
+
+static int skip_device(void *ud, const struct tenant_device_info *i)
+{
+	(void)ud;
+	(void)i;
+	return 0;
+}
+
+/* Ids the sweep of context ctx must keep: the IOASes the live tables have
+ * there (after the reconcile: ids the kernel confirmed, so the sweep's
+ * probing is bounded by real ids, not by what the file said), and the new
+ * pool's (shared context only). */
+static int known_ioases(struct restore *r, struct backend *ctx, struct ids *ret)
+{
+	static const struct tenant_dump_ops ops = {
+		.ioas = collect_id, .memory = skip_memory, .mapping = skip_mapping,
+		.device = skip_device,
+	};
+	const uint32_t *pool_ids = NULL;
+	uint32_t npool = ctx == r->s->backend && r->s->pool ?
+				 pool_idle_ids(r->s->pool, &pool_ids) : 0;
+	struct tenant_totals tot;
+	struct ids v = { 0 };
+
+	tenant_get_totals(&tot);
+	v.id = calloc((size_t)tot.ioas + npool + 1, sizeof(*v.id));
+	if (!v.id)
+		return -ENOMEM;
+	for (struct tenant *t = tenant_next(NULL); t; t = tenant_next(t))
+		if (tenant_backend(t) == ctx)
+			(void)tenant_dump(t, &ops, &v);
+	for (uint32_t i = 0; i < npool; i++)
+		v.id[v.n++] = pool_ids[i];
+	*ret = v;
+	return 0;
+}
+
+static void sweep(struct restore *r, struct backend *ctx, const char *where)
+{
+	struct ids known;
+	uint32_t swept;
+
+	if (known_ioases(r, ctx, &known) < 0) {
+		log_err("restore: out of memory checking for stray IOASes");
+		return;
+	}
+	swept = backend_sweep_ioases(ctx, known.id, known.n, 64);
+	free(known.id);
+	if (swept)
+		log_info("restore: %" PRIu32 " IOAS(es) in %s no table named "
+			 "(allocated as the daemon died, or idle in its pool) emptied "
+			 "and destroyed", swept, where);
 }
 
 /*
@@ -315,32 +417,59 @@ static int known_ioases(struct restore *r, const IoasdState__State *m,
  * in no table: destroy it, in the shared context and in every device
  * tenant's own.
  */
-void restore_sweep(struct restore *r, const IoasdState__State *m)
+void restore_sweep(struct restore *r)
 {
-	for (size_t i = 0; i <= m->n_tenants; i++) {
-		struct backend *ctx = r->s->backend;
-		uint32_t *known = NULL, swept;
-		size_t n = 0;
+	sweep(r, r->s->backend, "the shared context");
+	for (struct tenant *t = tenant_next(NULL); t; t = tenant_next(t))
+		if (tenant_has_own_context(t) && tenant_backend(t) != r->s->backend)
+			sweep(r, tenant_backend(t), tenant_name(t));
+}
 
-		if (i < m->n_tenants) {
-			struct tenant *t = tenant_find(m->tenants[i]->name);
+/*
+ * The device tenants' own contexts a refused state leaves in the store may
+ * live on without the daemon (a client's copy of a device file bound to one
+ * keeps it): empty each before its stored copy goes, so that no device
+ * reaches what its IOASes mapped. Their ids are probed up to a bound: the
+ * highest the state names (at most 4096), and 64 more.
+ */
+static void empty_stored_contexts(struct restore *r, const IoasdState__State *m)
+{
+	uint32_t top = 0;
 
-			if (!t || !tenant_has_own_context(t) || tenant_backend(t) == ctx)
-				continue;
-			ctx = tenant_backend(t);
-		}
-		if (known_ioases(r, m, ctx, &known, &n) < 0) {
-			log_err("restore: out of memory checking for stray IOASes");
-			return;
-		}
-		swept = backend_sweep_ioases(ctx, known, n, 64);
-		free(known);
-		if (swept)
-			log_info("restore: %" PRIu32 " IOAS(es) in %s no table named "
-				 "(allocated as the daemon died, or idle in its pool) destroyed",
-				 swept, i < m->n_tenants ? m->tenants[i]->name :
-							   "the shared context");
+	if (backend_kernel_fd(r->s->backend) < 0)
+		return;
+	for (size_t i = 0; m && i < m->n_tenants; i++)
+		for (size_t j = 0; j < m->tenants[i]->n_ioases; j++)
+			if (m->tenants[i]->ioases[j]->id > top)
+				top = m->tenants[i]->ioases[j]->id;
+	if (top > 4096)
+		top = 4096;
+	for (size_t i = 0; i < r->nfds; i++) {
+		struct backend *ctx = NULL;
+		uint32_t swept;
+
+		if (r->fds[i].fd < 0 ||
+		    strncmp(r->fds[i].name, FDSTORE_PREFIX "ctx-", strlen(FDSTORE_PREFIX "ctx-")))
+			continue;
+		if (backend_kernel_adopt_like(r->s->backend, &r->fds[i].fd, &ctx) < 0)
+			continue; /* not a context: closed with the rest */
+		swept = backend_sweep_ioases(ctx, NULL, 0, top + 64);
+		backend_close(ctx);
+		forget(r, r->fds[i].name);
+		log_info("restore: %s: %" PRIu32 " IOAS(es) emptied and destroyed",
+			 r->fds[i].name, swept);
 	}
+}
+
+void restore_refuse(struct restore *r, const IoasdState__State *m, const char *what)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "the state file does not hold together: %s; not "
+		 "restored, everything of the previous run released", what);
+	log_err("restore: %s", why);
+	audit_refusal(r, m, EBADMSG, why);
+	empty_stored_contexts(r, m);
 }
 
 /*

@@ -35,13 +35,33 @@ void restore_fd_name(const char *kind, uint64_t id, char *buf, size_t size);
 void restore_audit(struct audit *a, const char *op, const char *tenant,
 		   bool allowed, int errnum, const char *why);
 
-/* Rebuild every tenant of m; replay: the backend is a fresh sim, where
- * everything is made again. Audits one "restore" record per tenant. */
-void restore_tenants(struct restore *r, const IoasdState__State *m, bool replay);
+/*
+ * Rebuild every tenant of m (checked with state_check()); replay: the
+ * backend is a fresh sim, where everything is made again. Records whose
+ * fds or kernel objects did not come back are dropped (logged), and with
+ * them what cannot stand alone (an import that lost a piece, a share whose
+ * source is no longer wholly mapped). Then every rebuilt tenant must pass
+ * tenant_check(). Returns the number of tenants restored (one "restore"
+ * record each), or -EBADMSG when a rebuilt tenant did not pass: then every
+ * rebuilt tenant was released again (unmapped, its fds closed and removed
+ * from the store), the refusal audited for each, and e says which and why.
+ */
+int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
+		    struct err *e);
 
-/* After restore_tenants() on adopted kernel contexts: destroy the IOASes
- * no table names, in the shared context and each device tenant's own. */
-void restore_sweep(struct restore *r, const IoasdState__State *m);
+/* After restore_tenants() on adopted kernel contexts: empty and destroy the
+ * IOASes no live table names, in the shared context and each device
+ * tenant's own. */
+void restore_sweep(struct restore *r);
+
+/*
+ * The state (m, or NULL when it did not decode) does not hold together
+ * (what: state_check()'s reason) and is not restored: audit a "restore"
+ * refusal for each tenant it names, and empty the device tenants' own
+ * contexts it left in the store (kernel). The caller then closes and
+ * removes every stored fd; the kernel frees what they held.
+ */
+void restore_refuse(struct restore *r, const IoasdState__State *m, const char *what);
 
 /* The store was dropped while the daemon was stopped: audit the release
  * of each tenant m names. */

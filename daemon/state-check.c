@@ -82,7 +82,7 @@ static void *sorted(void *const *v, size_t n, int (*cmp)(const void *, const voi
 	return c;
 }
 
-static bool valid_name(const char *s)
+bool state_check_name(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -110,7 +110,7 @@ static bool valid_token(const char *s)
 /* A name from the state as it may be printed. */
 static const char *shown(const char *name)
 {
-	return valid_name(name) ? name : "(not a tenant name)";
+	return state_check_name(name) ? name : "(not a tenant name)";
 }
 
 /* [start, +length) is not empty and does not run past 2^64. */
@@ -575,11 +575,12 @@ int state_check(const IoasdState__State *m, struct err *e)
 	int r = 0;
 
 	if (strcmp(m->backend, "kernel") != 0 && strcmp(m->backend, "sim") != 0)
-		return BAD(e, "unknown backend \"%.32s\"", m->backend);
+		return BAD(e, "unknown backend \"%s\"",
+			   state_check_name(m->backend) ? m->backend : "(not a name)");
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		const IoasdState__Tenant *x = m->tenants[i];
 
-		if (!valid_name(x->name))
+		if (!state_check_name(x->name))
 			return BAD(e, "tenant %zu of %zu: its name is not 1-%u of "
 				   "A-Z a-z 0-9 _ . @ -", i + 1, m->n_tenants, STATE_NAME_MAX);
 		if (x->n_shares > TENANT_MAX_SHARES || x->n_devices > TENANT_MAX_DEVICES)

@@ -34,6 +34,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,9 @@
  * ioasd_state__state__free_unpacked()), or -EBADMSG with e saying why. */
 int state_check_decode(const uint8_t *buf, size_t len, IoasdState__State **ret,
 		       struct err *e);
+
+/* A tenant name a state may hold (and a log may print). */
+bool state_check_name(const char *name);
 
 /* 0, or -EBADMSG with e naming the first record found wrong and what is
  * wrong with it ("tenant beta, import 1: ..."). Never names a token. */

@@ -19,12 +19,10 @@
 #include "pool.h"
 #include "restore.h"
 #include "server.h"
+#include "state-check.h"
 #include "state.h"
 #include "state.pb-c.h"
 #include "tenant.h"
-
-#define STATE_VERSION 1u
-#define STATE_MAX_BYTES (256u << 20)
 
 struct state {
 	char *dir;
@@ -33,7 +31,9 @@ struct state {
 	struct fdstore *store;
 	struct fdstore_entry *fds;     /* taken back from the store */
 	size_t nfds;
-	IoasdState__State *loaded;     /* the file found at start, or NULL */
+	IoasdState__State *loaded;     /* the file found at start, checked, or NULL */
+	IoasdState__State *refused;    /* ... or the one that did not hold together */
+	char refused_why[320];         /* why it is not restored ("": nothing refused) */
 	int iommufd;                   /* stored context, until taken */
 	bool have_taken_ino;
 	dev_t taken_dev;
@@ -141,22 +141,29 @@ int state_open(const struct state_config *cfg, struct state **ret, struct err *e
 			st->iommufd = TAKE_FD(st->fds[i].fd);
 	r = read_file(st->dir_fd, STATE_FILE, &buf, &len);
 	if (r == 0) {
-		st->loaded = ioasd_state__state__unpack(NULL, len, buf);
+		IoasdState__State *m = NULL;
+		struct err ce = { 0 };
+
+		r = state_check_decode(buf, len, &m, &ce);
 		free(buf);
-		if (!st->loaded || st->loaded->version != STATE_VERSION) {
-			log_err("state file %s/%s cannot be read (corrupt or another version): "
-				"starting without the previous run's tenants", cfg->dir, STATE_FILE);
-			if (st->loaded)
-				ioasd_state__state__free_unpacked(st->loaded, NULL);
-			st->loaded = NULL;
-		}
+		if (r == 0 && state_check(m, &ce) < 0)
+			st->refused = TAKE_PTR(m);
+		st->loaded = m;
+		if (!st->loaded)
+			snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s: %s",
+				 cfg->dir, STATE_FILE, ce.msg);
 	} else if (r != -ENOENT) {
-		log_err("state file %s/%s: %s: starting without the previous run's tenants",
-			cfg->dir, STATE_FILE, strerror(-r));
+		snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s cannot be read: %s",
+			 cfg->dir, STATE_FILE, strerror(-r));
 	}
+	/* Only a context that a state which holds together describes is
+	 * adopted; any other goes, and the kernel frees what it held. */
+	if (!st->loaded)
+		st->iommufd = safe_close(st->iommufd);
 	log_info("restart support: state in %s, fds kept by %s%s", cfg->dir,
 		 fdstore_describe(st->store),
-		 st->loaded ? "; restoring the previous run's tenants" : "");
+		 st->loaded ? "; restoring the previous run's tenants" :
+		 st->refused_why[0] ? "; the previous run's state is refused (see below)" : "");
 	*ret = st;
 	return 0;
 fail:
@@ -577,13 +584,18 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 				"held them was not in the store (the store was lost): they are "
 				"gone; not restored");
 		else {
+			struct err re = { 0 };
+			int r;
+
 			if (st->loaded->next_store_id > st->next_store_id)
 				st->next_store_id = st->loaded->next_store_id;
-			restore_tenants(&rs, st->loaded, !kernel);
-			restored = st->loaded->n_tenants;
+			r = restore_tenants(&rs, st->loaded, !kernel, &re);
+			restored = r > 0 ? (size_t)r : 0;
 			if (adopted)
-				restore_sweep(&rs, st->loaded);
+				restore_sweep(&rs);
 		}
+	} else if (st->refused_why[0]) {
+		restore_refuse(&rs, st->refused, st->refused_why);
 	}
 	/* What nobody claimed of the store is released. */
 	for (size_t i = 0; i < st->nfds; i++) {
@@ -607,6 +619,10 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 	if (st->loaded) {
 		ioasd_state__state__free_unpacked(st->loaded, NULL);
 		st->loaded = NULL;
+	}
+	if (st->refused) {
+		ioasd_state__state__free_unpacked(st->refused, NULL);
+		st->refused = NULL;
 	}
 	if (restored && s->base) {
 		struct timeval tv = { .tv_sec = st->grace_sec };
@@ -785,6 +801,8 @@ struct state *state_free(struct state *st)
 	fdstore_entries_free(st->fds, st->nfds);
 	if (st->loaded)
 		ioasd_state__state__free_unpacked(st->loaded, NULL);
+	if (st->refused)
+		ioasd_state__state__free_unpacked(st->refused, NULL);
 	safe_close(st->iommufd);
 	safe_close(st->dir_fd);
 	fdstore_free(st->store);

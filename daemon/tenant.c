@@ -1447,6 +1447,24 @@ int tenant_option(struct tenant *t, uint32_t op, uint32_t option_id,
 	return 0;
 }
 
+/* The tenant's own mappings (not imports) cover the share without a gap,
+ * as at its export; an unmap of any of it revokes it. */
+static bool share_covered(const struct tenant_share *s)
+{
+	uint64_t at = s->iova, last = s->iova + (s->length - 1);
+	struct mapping *m;
+
+	for (m = mapping_first_overlap(s->ioas, at, last); m;
+	     m = RB_NEXT(mapping_tree, &s->ioas->mappings, m)) {
+		if (m->iova > at || m->imp)
+			return false;
+		if (last - m->iova < m->length)
+			return true;
+		at = m->iova + m->length;
+	}
+	return false;
+}
+
 int tenant_check(const struct tenant *t, struct err *e)
 {
 	struct ioas_obj *o;
@@ -1459,10 +1477,21 @@ int tenant_check(const struct tenant *t, struct err *e)
 		uint32_t n = 0;
 
 		RB_FOREACH(m, mapping_tree, &o->mappings) {
-			if (prev && prev->iova + prev->length > m->iova)
+			if (prev && m->iova - prev->iova < prev->length)
 				return err_set(e, EIO,
 					       "IOAS %" PRIu32 ": mappings overlap at 0x%" PRIx64,
 					       o->handle, m->iova);
+			if (m->mem_offset > m->mem->region->length ||
+			    m->length > m->mem->region->length - m->mem_offset)
+				return err_set(e, EIO, "IOAS %" PRIu32 ": the mapping at 0x%"
+					       PRIx64 " is not inside its memory", o->handle,
+					       m->iova);
+			/* Another tenant's memory only through an import of it. */
+			if (m->mem->owner != t &&
+			    (!m->imp || m->imp->share->owner != m->mem->owner))
+				return err_set(e, EIO, "IOAS %" PRIu32 ": the mapping at 0x%"
+					       PRIx64 " maps memory of %s without an import of it",
+					       o->handle, m->iova, m->mem->owner->name);
 			n++;
 			prev = m;
 		}
@@ -1527,10 +1556,10 @@ int tenant_check(const struct tenant *t, struct err *e)
 				if (i2->share != sh)
 					return err_set(e, EIO, "share %" PRIu32
 						       ": import list corrupt", sh->handle);
-			if (mapping_first_overlap(sh->ioas, sh->iova,
-						  sh->iova + (sh->length - 1)) == NULL)
-				return err_set(e, EIO, "share %" PRIu32
-					       ": source no longer mapped", sh->handle);
+			if (!share_covered(sh))
+				return err_set(e, EIO, "share %" PRIu32 ": source no longer "
+					       "wholly mapped by the tenant's own memory",
+					       sh->handle);
 		}
 	}
 	return 0;
@@ -2507,6 +2536,22 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 	return 0;
 }
 
+/* Its pieces cover its range exactly (they lie inside it). */
+static bool import_whole(const struct tenant_import *imp)
+{
+	uint64_t last = imp->iova + (imp->length - 1), sum = 0;
+	uint32_t n = 0;
+	struct mapping *m;
+
+	for (m = mapping_first_overlap(imp->ioas, imp->iova, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &imp->ioas->mappings, m))
+		if (m->imp == imp) {
+			n++;
+			sum += m->length;
+		}
+	return n == imp->npieces && sum == imp->length;
+}
+
 /* Unmap [start, last] of IOAS id in the backend; bytes removed. */
 static uint64_t unmap_gap(struct backend *b, uint32_t id, uint64_t start,
 			  uint64_t last)
@@ -2527,6 +2572,7 @@ int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
 			     uint64_t *ret_unknown, struct err *e)
 {
 	struct tenant_import *imp, *inext;
+	struct tenant_share *sh, *snext;
 	struct ioas_obj *o, *onext;
 	uint32_t scratch = 0, dropped = 0;
 	uint64_t unknown = 0;
@@ -2580,14 +2626,25 @@ int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
 			unknown += unmap_gap(t->backend, o->id, pos, UINT64_MAX);
 	}
 	(void)backend_destroy(t->backend, scratch);
-	/* Imports none of whose pieces survived. */
+	/* An import is one unit: one that lost a piece (the kernel no longer
+	 * had it, or the exporter's memory or context did not come back) goes
+	 * whole. A release may take another import with it: start over. */
 	for (imp = LIST_FIRST(&t->imports); imp; imp = inext) {
 		inext = LIST_NEXT(imp, tenant_link);
-		if (imp->npieces == 0) {
-			LIST_REMOVE(imp, share_link);
-			LIST_REMOVE(imp, tenant_link);
-			free(imp);
+		if (!import_whole(imp)) {
+			import_release(imp);
 			dropped++;
+			inext = LIST_FIRST(&t->imports);
+		}
+	}
+	/* A share whose source is no longer wholly mapped (a mapping of it
+	 * did not come back) is revoked, as an unmap of it would have. */
+	for (sh = LIST_FIRST(&t->shares); sh; sh = snext) {
+		snext = LIST_NEXT(sh, link);
+		if (!share_covered(sh)) {
+			share_free(sh, "source-unmapped");
+			dropped++;
+			snext = LIST_FIRST(&t->shares);
 		}
 	}
 	*ret_dropped = dropped;
