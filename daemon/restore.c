@@ -12,7 +12,6 @@
 #include "policy/policy.h"
 #include "pool.h"
 #include "restore.h"
-#include "server.h"
 #include "state-check.h"
 #include "tenant.h"
 
@@ -56,7 +55,7 @@ static void forget(struct restore *r, const char *name)
 static void limits_for(struct restore *r, const struct policy_tenant *pt,
 		       struct tenant_limits *ret)
 {
-	*ret = r->s->cfg.limits;
+	*ret = r->limits;
 	if (pt) {
 		ret->max_ioas = pt->max_ioas;
 		ret->max_memory_regions = pt->max_memory_regions;
@@ -94,7 +93,7 @@ static int restore_context(struct restore *r, struct tenant *t,
 		     "its IOASes and mappings are gone; not restored", name);
 		return -ENOENT;
 	}
-	ret = backend_kernel_adopt_like(r->s->backend, &fd, &ctx);
+	ret = backend_kernel_adopt_like(r->backend, &fd, &ctx);
 	if (ret < 0) {
 		RLOG(x->name, "its own iommufd context cannot be used: %s", strerror(-ret));
 		safe_close(fd);
@@ -143,12 +142,12 @@ static void audit_refusal(struct restore *r, const IoasdState__State *m, int err
 
 	for (size_t i = 0; m && i < m->n_tenants; i++)
 		if (state_check_name(m->tenants[i]->name)) {
-			restore_audit(r->s->audit, "restore", m->tenants[i]->name, false,
+			restore_audit(r->audit, "restore", m->tenants[i]->name, false,
 				      errnum, why);
 			told++;
 		}
 	if (!told)
-		restore_audit(r->s->audit, "restore", NULL, false, errnum, why);
+		restore_audit(r->audit, "restore", NULL, false, errnum, why);
 }
 
 /*
@@ -187,8 +186,6 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 
 	if (!ts || !rc)
 		return err_set(ret_e, ENOMEM, "out of memory restoring the tenants");
-	if (m->next_conn_serial > r->s->next_serial)
-		r->s->next_serial = m->next_conn_serial;
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		IoasdState__Tenant *x = m->tenants[i];
 		const struct policy_tenant *pt = NULL;
@@ -203,10 +200,10 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 			RLOG(x->name, "listed twice; the second is dropped");
 			continue;
 		}
-		if (x->by_policy && r->s->policy)
-			pt = policy_find_tenant(r->s->policy, x->name);
+		if (x->by_policy && r->policy)
+			pt = policy_find_tenant(r->policy, x->name);
 		limits_for(r, pt, &limits);
-		ts[i] = tenant_new(r->s->backend, r->s->pool, x->name, &limits, pt);
+		ts[i] = tenant_new(r->backend, r->pool, x->name, &limits, pt);
 		if (!ts[i]) {
 			RLOG(x->name, "out of memory");
 			continue;
@@ -325,7 +322,7 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 			 u.ioas, u.mappings, u.memory_regions, u.pinned_bytes,
 			 replay ? "replayed into a fresh sim" : "kernel state kept",
 			 rc[i].dropped, rc[i].unknown, r->grace_sec);
-		restore_audit(r->s->audit, "restore", m->tenants[i]->name, true, 0, why);
+		restore_audit(r->audit, "restore", m->tenants[i]->name, true, 0, why);
 		log_info("tenant %s: %s", m->tenants[i]->name, why);
 	}
 	return (int)n;
@@ -376,8 +373,8 @@ static int known_ioases(struct restore *r, struct backend *ctx, struct ids *ret)
 		.device = skip_device,
 	};
 	const uint32_t *pool_ids = NULL;
-	uint32_t npool = ctx == r->s->backend && r->s->pool ?
-				 pool_idle_ids(r->s->pool, &pool_ids) : 0;
+	uint32_t npool = ctx == r->backend && r->pool ?
+				 pool_idle_ids(r->pool, &pool_ids) : 0;
 	struct tenant_totals tot;
 	struct ids v = { 0 };
 
@@ -419,9 +416,9 @@ static void sweep(struct restore *r, struct backend *ctx, const char *where)
  */
 void restore_sweep(struct restore *r)
 {
-	sweep(r, r->s->backend, "the shared context");
+	sweep(r, r->backend, "the shared context");
 	for (struct tenant *t = tenant_next(NULL); t; t = tenant_next(t))
-		if (tenant_has_own_context(t) && tenant_backend(t) != r->s->backend)
+		if (tenant_has_own_context(t) && tenant_backend(t) != r->backend)
 			sweep(r, tenant_backend(t), tenant_name(t));
 }
 
@@ -436,7 +433,7 @@ static void empty_stored_contexts(struct restore *r, const IoasdState__State *m)
 {
 	uint32_t top = 0;
 
-	if (backend_kernel_fd(r->s->backend) < 0)
+	if (backend_kernel_fd(r->backend) < 0)
 		return;
 	for (size_t i = 0; m && i < m->n_tenants; i++)
 		for (size_t j = 0; j < m->tenants[i]->n_ioases; j++)
@@ -451,7 +448,7 @@ static void empty_stored_contexts(struct restore *r, const IoasdState__State *m)
 		if (r->fds[i].fd < 0 ||
 		    strncmp(r->fds[i].name, FDSTORE_PREFIX "ctx-", strlen(FDSTORE_PREFIX "ctx-")))
 			continue;
-		if (backend_kernel_adopt_like(r->s->backend, &r->fds[i].fd, &ctx) < 0)
+		if (backend_kernel_adopt_like(r->backend, &r->fds[i].fd, &ctx) < 0)
 			continue; /* not a context: closed with the rest */
 		swept = backend_sweep_ioases(ctx, NULL, 0, top + 64);
 		backend_close(ctx);
@@ -483,7 +480,7 @@ void restore_store_released(struct restore *r, const IoasdState__State *m)
 	log_info("the previous run's %zu tenant(s) were released with systemd's fd store "
 		 "(a stop, not a restart): starting clean", m->n_tenants);
 	for (size_t i = 0; i < m->n_tenants; i++)
-		restore_audit(r->s->audit, "store-released", m->tenants[i]->name, true, 0,
+		restore_audit(r->audit, "store-released", m->tenants[i]->name, true, 0,
 			      "released while the daemon was stopped: the service manager "
 			      "dropped its fd store, so the kernel freed its IOASes, mappings, "
 			      "pins and devices");

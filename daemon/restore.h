@@ -15,13 +15,22 @@
 
 #include "fdstore.h"
 #include "state.pb-c.h"
+#include "tenant.h"
 #include "util.h"
 
 struct audit;
-struct server;
+struct backend;
+struct policy;
+struct pool;
 
+/* What a restore works with: the daemon's, passed in (no server, no
+ * globals), so that the fuzzer can drive it alone. */
 struct restore {
-	struct server *s;            /* its backend, pool, policy, limits, audit */
+	struct backend *backend;     /* the adopted context, or a fresh sim */
+	struct pool *pool;           /* may be NULL */
+	const struct policy *policy; /* NULL: --no-policy */
+	struct tenant_limits limits; /* of a tenant without a policy section */
+	struct audit *audit;         /* may be NULL */
 	struct fdstore_entry *fds;   /* what the store gave back; a used fd's slot becomes -1 */
 	size_t nfds;
 	struct fdstore *store;       /* an fd that cannot be used is removed from it; may be NULL */

@@ -558,8 +558,9 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 	bool adopted = false;
 	size_t restored = 0;
 	struct restore rs = {
-		.s = s, .fds = st->fds, .nfds = st->nfds, .store = st->store,
-		.grace_sec = st->grace_sec,
+		.backend = s->backend, .pool = s->pool, .policy = s->policy,
+		.limits = s->cfg.limits, .audit = s->audit, .fds = st->fds,
+		.nfds = st->nfds, .store = st->store, .grace_sec = st->grace_sec,
 	};
 
 	st->s = s;
@@ -589,6 +590,8 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 
 			if (st->loaded->next_store_id > st->next_store_id)
 				st->next_store_id = st->loaded->next_store_id;
+			if (st->loaded->next_conn_serial > s->next_serial)
+				s->next_serial = st->loaded->next_conn_serial;
 			r = restore_tenants(&rs, st->loaded, !kernel, &re);
 			restored = r > 0 ? (size_t)r : 0;
 			if (adopted)

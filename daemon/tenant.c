@@ -1477,10 +1477,6 @@ int tenant_check(const struct tenant *t, struct err *e)
 		uint32_t n = 0;
 
 		RB_FOREACH(m, mapping_tree, &o->mappings) {
-			if (prev && m->iova - prev->iova < prev->length)
-				return err_set(e, EIO,
-					       "IOAS %" PRIu32 ": mappings overlap at 0x%" PRIx64,
-					       o->handle, m->iova);
 			if (m->mem_offset > m->mem->region->length ||
 			    m->length > m->mem->region->length - m->mem_offset)
 				return err_set(e, EIO, "IOAS %" PRIu32 ": the mapping at 0x%"
@@ -1492,6 +1488,10 @@ int tenant_check(const struct tenant *t, struct err *e)
 				return err_set(e, EIO, "IOAS %" PRIu32 ": the mapping at 0x%"
 					       PRIx64 " maps memory of %s without an import of it",
 					       o->handle, m->iova, m->mem->owner->name);
+			if (prev && m->iova - prev->iova < prev->length)
+				return err_set(e, EIO,
+					       "IOAS %" PRIu32 ": mappings overlap at 0x%" PRIx64,
+					       o->handle, m->iova);
 			n++;
 			prev = m;
 		}

@@ -115,7 +115,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct server *s = fuzz_server();
-	struct restore r = { .s = s, .grace_sec = 1 };
+	struct restore r = {
+		.backend = s->backend, .pool = s->pool, .policy = s->policy,
+		.limits = s->cfg.limits, .audit = s->audit, .grace_sec = 1,
+	};
 	IoasdState__State *m = NULL;
 	struct err e = { 0 };
 	struct tenant *t;
