@@ -819,12 +819,13 @@ static int served_fresh(void *arg)
 
 /* Rule: a state whose tables do not hold together is refused whole, with
  * an audited reason naming the record; the daemon serves without it and
- * the store lets go of every fd it named. Before the rule, the release of
- * alpha's share at the end of the grace looped forever over beta's import
- * (whose range did not cover its pieces). */
+ * the store lets go of every fd it named (memory, and the device tenant's
+ * device and context, emptied first on the kernel). Before the rule, the
+ * release of alpha's share at the end of the grace looped forever over
+ * beta's import (whose range did not cover its pieces). */
 START_TEST(test_corrupt_state_refused)
 {
-	struct child ca, cb;
+	struct child ca, cb, cd;
 	pid_t h = holder_pid();
 	int holder_base;
 
@@ -836,6 +837,14 @@ START_TEST(test_corrupt_state_refused)
 	memcpy(alpha_share_token, A.share_token, sizeof(alpha_share_token));
 	ck_assert_int_eq(spawn_as(BETA_UID, beta_first, &cb), 0);
 	ck_assert_int_eq(read_life(&cb, &B), 0);
+	delta_devfd = device_open();
+	ck_assert_int_eq(spawn_as(DELTA_UID, delta_first, &cd), 0);
+	ck_assert_int_eq(read(cd.rfd, &delta_life, sizeof(delta_life)), (ssize_t)sizeof(delta_life));
+	close(cd.rfd);
+	close(delta_devfd);
+	delta_devfd = -1;
+	ck_assert_int_eq(wait_child(&cd), 0);
+	ck_assert_int_eq(delta_life.result, 0);
 	stop_daemon_with(SIGKILL);
 	ck_assert_int_eq(wait_child(&ca), 0);
 	ck_assert_int_eq(wait_child(&cb), 0);
@@ -846,12 +855,18 @@ START_TEST(test_corrupt_state_refused)
 	ck_assert_int_eq(harness_run_client_as(GAMMA_UID, GAMMA_UID, served_fresh, NULL), 0);
 	ck_assert_int_eq(harness_run_client_as(BETA_UID, BETA_UID, served_fresh, B.token), 0);
 	ck_assert_int_eq(harness_run_client_as(ALPHA_UID, ALPHA_UID, served_fresh, A.token), 0);
+	ck_assert_int_eq(harness_run_client_as(DELTA_UID, DELTA_UID, served_fresh,
+					       delta_life.token), 0);
 	ck_assert_msg(audit_has_all((const char *const[]){
 			      "\"op\":\"restore\"", "\"result\":\"refused\"",
 			      "\"tenant\":\"beta\"", "import 1", NULL }),
 		      "no audited restore refusal naming beta's import 1");
+	ck_assert(audit_has_all((const char *const[]){
+		"\"op\":\"restore\"", "\"result\":\"refused\"", "\"tenant\":\"delta\"",
+		NULL }));
 	ck_assert(!audit_has("\"op\":\"grace-expired\""));
-	/* Alpha's memory fd left the holder (the kernel frees its pins). */
+	/* Alpha's and delta's memory, delta's device (and context) left the
+	 * holder: the kernel frees their pins. */
 	ck_assert_int_eq(harness_wait_fd_count(h, holder_base, 5000), holder_base);
 }
 END_TEST
