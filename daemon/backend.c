@@ -57,7 +57,7 @@ uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
 			top = known[i];
 	for (uint32_t id = 1; id <= top + margin && id != 0; id++) {
 		uint32_t num = 0;
-		uint64_t align;
+		uint64_t align, unmapped;
 		bool listed = false;
 		int r;
 
@@ -66,9 +66,13 @@ uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
 		if (listed)
 			continue;
 		/* IOVA_RANGES answers only for an IOAS (ENOENT for any other
-		 * object or none); with no room: EMSGSIZE. */
+		 * object or none); with no room: EMSGSIZE. Emptied first: one
+		 * that a device holds (EBUSY) maps nothing any more. */
 		r = backend_iova_ranges(b, id, NULL, &num, &align);
-		if ((r == 0 || r == -EMSGSIZE) && backend_destroy(b, id) == 0)
+		if (r != 0 && r != -EMSGSIZE)
+			continue;
+		(void)backend_unmap(b, id, 0, UINT64_MAX, &unmapped);
+		if (backend_destroy(b, id) == 0)
 			swept++;
 	}
 	return swept;

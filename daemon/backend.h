@@ -220,11 +220,12 @@ static inline int backend_device_detach(struct backend *b, int fd)
 }
 
 /*
- * After adopting a context kept across a restart: destroy every IOAS with an
- * id in [1, max(known) + margin] that is not in known[] (an IOAS allocated
- * in the instant of a kill, or a pool refill the state file never named).
- * Ids are allocated lowest-free, so such an IOAS sits within the margin.
- * Returns how many were destroyed.
+ * After adopting a context kept across a restart: empty (unmap everything)
+ * and destroy every IOAS with an id in [1, max(known) + margin] that is not
+ * in known[] (an IOAS allocated in the instant of a kill, a pool refill the
+ * state file never named, or everything of a state that was refused). Ids
+ * are allocated lowest-free, so such an IOAS sits within the margin. One
+ * that a device holds stays, empty. Returns how many were destroyed.
  */
 uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
 			      size_t n, uint32_t margin);

@@ -17,13 +17,12 @@
 #include "log.h"
 #include "policy/policy.h"
 #include "pool.h"
+#include "restore.h"
 #include "server.h"
+#include "state-check.h"
 #include "state.h"
 #include "state.pb-c.h"
 #include "tenant.h"
-
-#define STATE_VERSION 1u
-#define STATE_MAX_BYTES (256u << 20)
 
 struct state {
 	char *dir;
@@ -32,7 +31,9 @@ struct state {
 	struct fdstore *store;
 	struct fdstore_entry *fds;     /* taken back from the store */
 	size_t nfds;
-	IoasdState__State *loaded;     /* the file found at start, or NULL */
+	IoasdState__State *loaded;     /* the file found at start, checked, or NULL */
+	IoasdState__State *refused;    /* ... or the one that did not hold together */
+	char refused_why[320];         /* why it is not restored ("": nothing refused) */
 	int iommufd;                   /* stored context, until taken */
 	bool have_taken_ino;
 	dev_t taken_dev;
@@ -140,22 +141,29 @@ int state_open(const struct state_config *cfg, struct state **ret, struct err *e
 			st->iommufd = TAKE_FD(st->fds[i].fd);
 	r = read_file(st->dir_fd, STATE_FILE, &buf, &len);
 	if (r == 0) {
-		st->loaded = ioasd_state__state__unpack(NULL, len, buf);
+		IoasdState__State *m = NULL;
+		struct err ce = { 0 };
+
+		r = state_check_decode(buf, len, &m, &ce);
 		free(buf);
-		if (!st->loaded || st->loaded->version != STATE_VERSION) {
-			log_err("state file %s/%s cannot be read (corrupt or another version): "
-				"starting without the previous run's tenants", cfg->dir, STATE_FILE);
-			if (st->loaded)
-				ioasd_state__state__free_unpacked(st->loaded, NULL);
-			st->loaded = NULL;
-		}
+		if (r == 0 && state_check(m, &ce) < 0)
+			st->refused = TAKE_PTR(m);
+		st->loaded = m;
+		if (!st->loaded)
+			snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s: %s",
+				 cfg->dir, STATE_FILE, ce.msg);
 	} else if (r != -ENOENT) {
-		log_err("state file %s/%s: %s: starting without the previous run's tenants",
-			cfg->dir, STATE_FILE, strerror(-r));
+		snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s cannot be read: %s",
+			 cfg->dir, STATE_FILE, strerror(-r));
 	}
+	/* Only a context that a state which holds together describes is
+	 * adopted; any other goes, and the kernel frees what it held. */
+	if (!st->loaded)
+		st->iommufd = safe_close(st->iommufd);
 	log_info("restart support: state in %s, fds kept by %s%s", cfg->dir,
 		 fdstore_describe(st->store),
-		 st->loaded ? "; restoring the previous run's tenants" : "");
+		 st->loaded ? "; restoring the previous run's tenants" :
+		 st->refused_why[0] ? "; the previous run's state is refused (see below)" : "");
 	*ret = st;
 	return 0;
 fail:
@@ -486,13 +494,6 @@ void state_commit(void)
 
 /* ------------------------------------------------------------ fd store hooks */
 
-/* "ioasd-mem-N", "ioasd-ctx-N", "ioasd-dev-N": one id space, a name per
- * kind (tenant_set_fd_store). */
-static void fd_name(const char *kind, uint64_t id, char *buf, size_t size)
-{
-	snprintf(buf, size, FDSTORE_PREFIX "%s-%" PRIu64, kind, id);
-}
-
 static int on_fd_store(void *ud, const char *kind, int fd, uint64_t *ret_id,
 		       struct err *e)
 {
@@ -500,7 +501,7 @@ static int on_fd_store(void *ud, const char *kind, int fd, uint64_t *ret_id,
 	char name[FDSTORE_NAME_MAX];
 	int r;
 
-	fd_name(kind, st->next_store_id, name, sizeof(name));
+	restore_fd_name(kind, st->next_store_id, name, sizeof(name));
 	r = fdstore_put(st->store, name, fd, e);
 	if (r < 0)
 		return r;
@@ -513,263 +514,11 @@ static void on_fd_unstore(void *ud, const char *kind, uint64_t id)
 	struct state *st = ud;
 	char name[FDSTORE_NAME_MAX];
 
-	fd_name(kind, id, name, sizeof(name));
+	restore_fd_name(kind, id, name, sizeof(name));
 	fdstore_remove(st->store, name);
 }
 
 /* ------------------------------------------------------------ restore */
-
-static void audit_restart(struct state *st, const char *op, const char *tenant,
-			  bool allowed, int errnum, const char *why)
-{
-	struct audit_record r = {
-		.kind = AUDIT_RESTART,
-		.op = op,
-		.allowed = allowed,
-		.errnum = errnum,
-		.tenant = tenant,
-		.reason = why,
-	};
-
-	(void)audit_emit(st->s->audit, &r);
-}
-
-static int take_named_fd(struct state *st, const char *name)
-{
-	for (size_t i = 0; i < st->nfds; i++)
-		if (st->fds[i].fd >= 0 && !strcmp(st->fds[i].name, name))
-			return TAKE_FD(st->fds[i].fd);
-	return -1;
-}
-
-static void limits_for(struct state *st, const struct policy_tenant *pt,
-		       struct tenant_limits *ret)
-{
-	*ret = st->s->cfg.limits;
-	if (pt) {
-		ret->max_ioas = pt->max_ioas;
-		ret->max_memory_regions = pt->max_memory_regions;
-		ret->max_mappings = pt->max_mappings;
-		ret->max_pinned_bytes = pt->max_pinned_bytes;
-	}
-}
-
-#define RLOG(tn, fmt, ...) log_err("restore of tenant %s: " fmt, (tn), ##__VA_ARGS__)
-
-/*
- * A device tenant: adopt its own context from the store (kernel), or let the
- * replay open a fresh one with its first IOAS (sim). -ENOENT when the
- * kernel context is not in the store.
- */
-static int restore_context(struct state *st, struct tenant *t,
-			   const IoasdState__Tenant *x, bool replay)
-{
-	char name[FDSTORE_NAME_MAX];
-	struct backend *ctx = NULL;
-	int fd, r;
-
-	if (replay) {
-		tenant_restore_context(t, NULL, 0);
-		return 0;
-	}
-	if (!x->has_context_store_id) {
-		tenant_restore_context(t, NULL, 0); /* no IOAS had opened it yet */
-		return 0;
-	}
-	fd_name("ctx", x->context_store_id, name, sizeof(name));
-	fd = take_named_fd(st, name);
-	if (fd < 0) {
-		RLOG(x->name, "its own iommufd context (%s) was not in the store: "
-		     "its IOASes and mappings are gone; not restored", name);
-		return -ENOENT;
-	}
-	r = backend_kernel_adopt_like(st->s->backend, &fd, &ctx);
-	if (r < 0) {
-		RLOG(x->name, "its own iommufd context cannot be used: %s", strerror(-r));
-		safe_close(fd);
-		fdstore_remove(st->store, name);
-		return r;
-	}
-	tenant_restore_context(t, ctx, x->context_store_id);
-	return 0;
-}
-
-static void restore_device(struct state *st, struct tenant *t,
-			   const IoasdState__Device *y, bool replay)
-{
-	struct tenant_device_info di = {
-		.handle = y->handle, .ioas = y->ioas, .store_id = y->store_id,
-		.info = {
-			.vendor = (uint16_t)y->vendor, .device = (uint16_t)y->device,
-			.domain = (uint16_t)y->domain, .bus = (uint8_t)y->bus,
-			.slot = (uint8_t)y->slot, .function = (uint8_t)y->function,
-		},
-	};
-	char name[FDSTORE_NAME_MAX];
-	struct err e = { 0 };
-	int fd;
-
-	snprintf(di.info.name, sizeof(di.info.name), "%s", y->name);
-	fd_name("dev", y->store_id, name, sizeof(name));
-	fd = take_named_fd(st, name);
-	if (fd < 0) {
-		RLOG(tenant_name(t), "device %" PRIu32 ": its fd was not in the store", y->handle);
-		return;
-	}
-	if (tenant_restore_device(t, &di, &fd, replay, &e) < 0) {
-		RLOG(tenant_name(t), "device %" PRIu32 ": %s", y->handle, e.msg);
-		safe_close(fd);
-		fdstore_remove(st->store, name);
-	}
-}
-
-static void restore_all(struct state *st, bool replay)
-{
-	IoasdState__State *m = st->loaded;
-	struct tenant **ts = calloc(m->n_tenants ? m->n_tenants : 1, sizeof(*ts));
-	struct err e = { 0 };
-
-	if (!ts) {
-		log_err("restore: out of memory");
-		return;
-	}
-	if (m->next_store_id > st->next_store_id)
-		st->next_store_id = m->next_store_id;
-	if (m->next_conn_serial > st->s->next_serial)
-		st->s->next_serial = m->next_conn_serial;
-	for (size_t i = 0; i < m->n_tenants; i++) {
-		IoasdState__Tenant *x = m->tenants[i];
-		const struct policy_tenant *pt = NULL;
-		struct tenant_limits limits;
-		struct tenant_handles h = {
-			.ioas = x->next_ioas, .memory = x->next_memory,
-			.share = x->next_share, .import = x->next_import,
-			.device = x->has_next_device ? x->next_device : 0,
-		};
-
-		if (tenant_find(x->name)) {
-			RLOG(x->name, "listed twice; the second is dropped");
-			continue;
-		}
-		if (x->by_policy && st->s->policy)
-			pt = policy_find_tenant(st->s->policy, x->name);
-		limits_for(st, pt, &limits);
-		ts[i] = tenant_new(st->s->backend, st->s->pool, x->name, &limits, pt);
-		if (!ts[i]) {
-			RLOG(x->name, "out of memory");
-			continue;
-		}
-		if (x->by_policy && !pt) {
-			log_warn("restored tenant %s is not in the policy any more: it may only release",
-				 x->name);
-			tenant_set_policy(ts[i], NULL, NULL);
-		}
-		if (tenant_set_reclaim_token(ts[i], x->reclaim_token) < 0)
-			RLOG(x->name, "bad reclaim token; it gets a new one (unclaimable)");
-		tenant_set_next_handles(ts[i], &h);
-		tenant_set_unclaimed(ts[i], true);
-		if (x->has_own_context && x->own_context &&
-		    restore_context(st, ts[i], x, replay) < 0) {
-			/* Its objects lived in a context that is gone. */
-			ts[i] = tenant_free(ts[i]);
-			continue;
-		}
-		for (size_t j = 0; j < x->n_ioases; j++) {
-			struct tenant_ioas_info ii = {
-				.handle = x->ioases[j]->handle, .id = x->ioases[j]->id,
-				.mock_stdev = x->ioases[j]->has_mock_stdev ? x->ioases[j]->mock_stdev : 0,
-			};
-
-			if (tenant_restore_ioas(ts[i], &ii, replay, &e) < 0)
-				RLOG(x->name, "IOAS %" PRIu32 ": %s", ii.handle, e.msg);
-		}
-		for (size_t j = 0; j < x->n_memories; j++) {
-			IoasdState__Memory *y = x->memories[j];
-			char name[FDSTORE_NAME_MAX];
-			int fd;
-
-			fd_name("mem", y->store_id, name, sizeof(name));
-			fd = take_named_fd(st, name);
-
-			if (fd < 0) {
-				RLOG(x->name, "memory %" PRIu32 ": its fd was not in the store", y->handle);
-				continue;
-			}
-			if (tenant_restore_memory(ts[i], y->handle, &fd, y->offset, y->length,
-						  y->store_id, &e) < 0) {
-				RLOG(x->name, "memory %" PRIu32 ": %s", y->handle, e.msg);
-				safe_close(fd);
-				fdstore_remove(st->store, name);
-			}
-		}
-	}
-	for (size_t i = 0; i < m->n_tenants; i++)
-		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_shares; j++) {
-			IoasdState__Share *y = m->tenants[i]->shares[j];
-			struct tenant_share_info si = {
-				.share = y->handle, .ioas = y->ioas, .iova = y->iova,
-				.length = y->length, .writeable = y->writeable, .token = y->token,
-			};
-
-			if (tenant_restore_share(ts[i], &si, &e) < 0)
-				RLOG(m->tenants[i]->name, "share %" PRIu32 ": %s", y->handle, e.msg);
-		}
-	for (size_t i = 0; i < m->n_tenants; i++)
-		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_imports; j++) {
-			IoasdState__Import *y = m->tenants[i]->imports[j];
-			struct tenant_import_info ii = {
-				.import = y->handle, .tenant = y->exporter, .share = y->share,
-				.ioas = y->ioas, .iova = y->iova, .offset = y->offset,
-				.length = y->length, .writeable = y->flags & 2u,
-			};
-
-			if (tenant_restore_import(ts[i], &ii, &e) < 0)
-				RLOG(m->tenants[i]->name, "import %" PRIu32 ": %s", y->handle, e.msg);
-		}
-	for (size_t i = 0; i < m->n_tenants; i++)
-		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_mappings; j++) {
-			IoasdState__Mapping *y = m->tenants[i]->mappings[j];
-			struct tenant_mapping_info mi = {
-				.ioas = y->ioas, .iova = y->iova, .length = y->length,
-				.mem_owner = y->mem_owner, .memory = y->memory,
-				.mem_offset = y->mem_offset, .flags = y->flags,
-				.import = y->has_import ? y->import : 0,
-			};
-
-			if (tenant_restore_mapping(ts[i], &mi, replay, &e) < 0)
-				RLOG(m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", y->iova, e.msg);
-		}
-	for (size_t i = 0; i < m->n_tenants; i++)
-		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
-			restore_device(st, ts[i], m->tenants[i]->devices[j], replay);
-	for (size_t i = 0; i < m->n_tenants; i++) {
-		struct tenant_usage u;
-		uint64_t unknown = 0;
-		uint32_t dropped = 0;
-		char why[300];
-
-		if (!ts[i])
-			continue;
-		if (tenant_restore_reconcile(ts[i], &dropped, &unknown, &e) < 0)
-			RLOG(m->tenants[i]->name, "checking against the kernel: %s", e.msg);
-		if (dropped || unknown)
-			log_warn("tenant %s: %" PRIu32 " object(s) the kernel no longer had were dropped, "
-				 "0x%" PRIx64 " bytes it had but the state did not were unmapped "
-				 "(a change in flight when the daemon died)",
-				 m->tenants[i]->name, dropped, unknown);
-		tenant_get_usage(ts[i], &u);
-		snprintf(why, sizeof(why),
-			 "%" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32 " memory regions, "
-			 "0x%" PRIx64 " pinned bytes restored (%s); %" PRIu32 " dropped, "
-			 "0x%" PRIx64 " unknown bytes unmapped; awaiting reclaim for %u s",
-			 u.ioas, u.mappings, u.memory_regions, u.pinned_bytes,
-			 replay ? "replayed into a fresh sim" : "kernel state kept",
-			 dropped, unknown, st->grace_sec);
-		audit_restart(st, "restore", m->tenants[i]->name, true, 0, why);
-		log_info("tenant %s: %s", m->tenants[i]->name, why);
-	}
-	free(ts);
-}
 
 static void release_unclaimed(struct state *st, const char *op, const char *why)
 {
@@ -779,7 +528,7 @@ static void release_unclaimed(struct state *st, const char *op, const char *why)
 		next = tenant_next(t);
 		if (!tenant_unclaimed(t) || tenant_conns(t) > 0)
 			continue;
-		audit_restart(st, op, tenant_name(t), true, 0, why);
+		restore_audit(st->s->audit, op, tenant_name(t), true, 0, why);
 		log_info("tenant %s: %s", tenant_name(t), why);
 		tenant_free(t);
 	}
@@ -802,99 +551,17 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	state_commit();
 }
 
-/* Ids the sweep must keep: IOASes of the restored tenants in context ctx,
- * and the new pool's (shared context only). */
-static int known_ioases(struct state *st, struct backend *ctx, uint32_t **ret,
-			size_t *ret_n)
-{
-	IoasdState__State *m = st->loaded;
-	const uint32_t *pool_ids = NULL;
-	uint32_t npool = st->s->pool ? pool_idle_ids(st->s->pool, &pool_ids) : 0;
-	size_t n = 0, cap = npool;
-	uint32_t *v;
-
-	for (size_t i = 0; i < m->n_tenants; i++)
-		cap += m->tenants[i]->n_ioases;
-	v = calloc(cap ? cap : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n_tenants; i++) {
-		struct tenant *t = tenant_find(m->tenants[i]->name);
-
-		if (!t || tenant_backend(t) != ctx)
-			continue;
-		for (size_t j = 0; j < m->tenants[i]->n_ioases; j++)
-			v[n++] = m->tenants[i]->ioases[j]->id;
-	}
-	if (ctx == st->s->backend)
-		for (uint32_t i = 0; i < npool; i++)
-			v[n++] = pool_ids[i];
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-/*
- * An IOAS allocated in the instant of the kill (or a pool refill the state
- * never named; the old pool's idle ones too) is in the adopted contexts and
- * in no table: destroy it, in the shared context and in every device
- * tenant's own.
- */
-static void sweep_contexts(struct state *st)
-{
-	IoasdState__State *m = st->loaded;
-
-	for (size_t i = 0; i <= m->n_tenants; i++) {
-		struct backend *ctx = st->s->backend;
-		uint32_t *known = NULL, swept;
-		size_t n = 0;
-
-		if (i < m->n_tenants) {
-			struct tenant *t = tenant_find(m->tenants[i]->name);
-
-			if (!t || !tenant_has_own_context(t) || tenant_backend(t) == ctx)
-				continue;
-			ctx = tenant_backend(t);
-		}
-		if (known_ioases(st, ctx, &known, &n) < 0) {
-			log_err("restore: out of memory checking for stray IOASes");
-			return;
-		}
-		swept = backend_sweep_ioases(ctx, known, n, 64);
-		free(known);
-		if (swept)
-			log_info("restore: %" PRIu32 " IOAS(es) in %s no table named "
-				 "(allocated as the daemon died, or idle in its pool) destroyed",
-				 swept, i < m->n_tenants ? m->tenants[i]->name :
-							   "the shared context");
-	}
-}
-
-/*
- * The previous run stopped for a restart and systemd then released its fd
- * store (`systemctl stop`): the kernel let go of everything as the last
- * copies closed. Say so for each tenant the state named: the audit trail
- * gets the release the daemon could not record itself.
- */
-static void store_released(struct state *st)
-{
-	IoasdState__State *m = st->loaded;
-
-	log_info("the previous run's %zu tenant(s) were released with systemd's fd store "
-		 "(a stop, not a restart): starting clean", m->n_tenants);
-	for (size_t i = 0; i < m->n_tenants; i++)
-		audit_restart(st, "store-released", m->tenants[i]->name, true, 0,
-			      "released while the daemon was stopped: the service manager "
-			      "dropped its fd store, so the kernel freed its IOASes, mappings, "
-			      "pins and devices");
-}
-
 int state_attach(struct state *st, struct server *s, struct err *e)
 {
 	struct backend *b = s->backend;
 	bool kernel = backend_kernel_fd(b) >= 0;
 	bool adopted = false;
 	size_t restored = 0;
+	struct restore rs = {
+		.backend = s->backend, .pool = s->pool, .policy = s->policy,
+		.limits = s->cfg.limits, .audit = s->audit, .fds = st->fds,
+		.nfds = st->nfds, .store = st->store, .grace_sec = st->grace_sec,
+	};
 
 	st->s = s;
 	active = st;
@@ -912,17 +579,26 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 			log_err("the state was written by the %s backend and this is %s: "
 				"not restored, its fds are released", was, backend_name(b));
 		else if (st->nfds == 0 && fdstore_is_systemd(st->store))
-			store_released(st);
+			restore_store_released(&rs, st->loaded);
 		else if (kernel && !adopted)
 			log_err("the state lists kernel objects but the iommufd context that "
 				"held them was not in the store (the store was lost): they are "
 				"gone; not restored");
 		else {
-			restore_all(st, !kernel);
-			restored = st->loaded->n_tenants;
+			struct err re = { 0 };
+			int r;
+
+			if (st->loaded->next_store_id > st->next_store_id)
+				st->next_store_id = st->loaded->next_store_id;
+			if (st->loaded->next_conn_serial > s->next_serial)
+				s->next_serial = st->loaded->next_conn_serial;
+			r = restore_tenants(&rs, st->loaded, !kernel, &re);
+			restored = r > 0 ? (size_t)r : 0;
 			if (adopted)
-				sweep_contexts(st);
+				restore_sweep(&rs);
 		}
+	} else if (st->refused_why[0]) {
+		restore_refuse(&rs, st->refused, st->refused_why);
 	}
 	/* What nobody claimed of the store is released. */
 	for (size_t i = 0; i < st->nfds; i++) {
@@ -946,6 +622,10 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 	if (st->loaded) {
 		ioasd_state__state__free_unpacked(st->loaded, NULL);
 		st->loaded = NULL;
+	}
+	if (st->refused) {
+		ioasd_state__state__free_unpacked(st->refused, NULL);
+		st->refused = NULL;
 	}
 	if (restored && s->base) {
 		struct timeval tv = { .tv_sec = st->grace_sec };
@@ -1107,7 +787,7 @@ void state_stop_keep(struct state *st)
 		 fdstore_describe(st->store),
 		 st->write_failing ? " (but the state file could not be written: "
 				     "the next daemon restores the last one written)" : "");
-	audit_restart(st, "stop-for-restart", NULL, true, 0, why);
+	restore_audit(st->s->audit, "stop-for-restart", NULL, true, 0, why);
 	log_info("%s", why);
 }
 
@@ -1124,6 +804,8 @@ struct state *state_free(struct state *st)
 	fdstore_entries_free(st->fds, st->nfds);
 	if (st->loaded)
 		ioasd_state__state__free_unpacked(st->loaded, NULL);
+	if (st->refused)
+		ioasd_state__state__free_unpacked(st->refused, NULL);
 	safe_close(st->iommufd);
 	safe_close(st->dir_fd);
 	fdstore_free(st->store);

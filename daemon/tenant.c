@@ -1619,6 +1619,24 @@ int tenant_option(struct tenant *t, uint32_t op, uint32_t option_id,
 	return 0;
 }
 
+/* The tenant's own mappings (not imports) cover the share without a gap,
+ * as at its export; an unmap of any of it revokes it. */
+static bool share_covered(const struct tenant_share *s)
+{
+	uint64_t at = s->iova, last = s->iova + (s->length - 1);
+	struct mapping *m;
+
+	for (m = mapping_first_overlap(s->ioas, at, last); m;
+	     m = RB_NEXT(mapping_tree, &s->ioas->mappings, m)) {
+		if (m->iova > at || m->imp)
+			return false;
+		if (last - m->iova < m->length)
+			return true;
+		at = m->iova + m->length;
+	}
+	return false;
+}
+
 int tenant_check(const struct tenant *t, struct err *e)
 {
 	struct ioas_obj *o;
@@ -1631,7 +1649,18 @@ int tenant_check(const struct tenant *t, struct err *e)
 		uint32_t n = 0;
 
 		RB_FOREACH(m, mapping_tree, &o->mappings) {
-			if (prev && prev->iova + prev->length > m->iova)
+			if (m->mem_offset > m->mem->region->length ||
+			    m->length > m->mem->region->length - m->mem_offset)
+				return err_set(e, EIO, "IOAS %" PRIu32 ": the mapping at 0x%"
+					       PRIx64 " is not inside its memory", o->handle,
+					       m->iova);
+			/* Another tenant's memory only through an import of it. */
+			if (m->mem->owner != t &&
+			    (!m->imp || m->imp->share->owner != m->mem->owner))
+				return err_set(e, EIO, "IOAS %" PRIu32 ": the mapping at 0x%"
+					       PRIx64 " maps memory of %s without an import of it",
+					       o->handle, m->iova, m->mem->owner->name);
+			if (prev && m->iova - prev->iova < prev->length)
 				return err_set(e, EIO,
 					       "IOAS %" PRIu32 ": mappings overlap at 0x%" PRIx64,
 					       o->handle, m->iova);
@@ -1705,10 +1734,10 @@ int tenant_check(const struct tenant *t, struct err *e)
 				if (i2->share != sh)
 					return err_set(e, EIO, "share %" PRIu32
 						       ": import list corrupt", sh->handle);
-			if (mapping_first_overlap(sh->ioas, sh->iova,
-						  sh->iova + (sh->length - 1)) == NULL)
-				return err_set(e, EIO, "share %" PRIu32
-					       ": source no longer mapped", sh->handle);
+			if (!share_covered(sh))
+				return err_set(e, EIO, "share %" PRIu32 ": source no longer "
+					       "wholly mapped by the tenant's own memory",
+					       sh->handle);
 		}
 	}
 	return 0;
@@ -1723,10 +1752,52 @@ void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata)
 }
 
 /*
- * Take an import away from its importer: unmap exactly its range from the
- * importer's IOAS, drop its mappings (the last one frees imp), and tell the
- * importer why.
+ * Unmap an import's range from the importer's IOAS and drop every mapping
+ * of ours inside it; then free imp, however its pieces lie. Its pieces are
+ * inside its range and the last one frees it; a piece found elsewhere (a
+ * restored table that did not hold together) is unmapped and dropped too,
+ * and an import left without pieces is freed here: every caller's loop
+ * over imports ends.
  */
+static void import_release(struct tenant_import *imp)
+{
+	struct tenant *t = imp->t;
+	struct ioas_obj *o = imp->ioas;
+	uint64_t last = 0, unmapped;
+	struct mapping *m = NULL, *next;
+	bool gone = false;
+
+	if (imp->length && !add_overflow(imp->iova, imp->length - 1, &last)) {
+		(void)backend_unmap(t->backend, o->id, imp->iova, imp->length, &unmapped);
+		m = mapping_first_overlap(o, imp->iova, last);
+	}
+	for (; m && m->iova <= last; m = next) {
+		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		/* imp is freed with its last piece: do not touch it after. */
+		if (!gone && m->imp == imp && imp->npieces == 1)
+			gone = true;
+		mapping_release(t, o, m);
+	}
+	for (m = gone ? NULL : RB_MIN(mapping_tree, &o->mappings);
+	     m && imp->npieces > 0; m = next) {
+		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		if (m->imp != imp)
+			continue;
+		(void)backend_unmap(t->backend, o->id, m->iova, m->length, &unmapped);
+		gone = imp->npieces == 1;
+		mapping_release(t, o, m);
+		if (gone)
+			return;
+	}
+	if (!gone) {
+		LIST_REMOVE(imp, share_link);
+		LIST_REMOVE(imp, tenant_link);
+		free(imp);
+	}
+}
+
+/* Take an import away from its importer (import_release) and tell the
+ * importer why. */
 static void import_revoke(struct tenant_import *imp, const char *reason)
 {
 	struct tenant_revoke_event ev = {
@@ -1738,8 +1809,8 @@ static void import_revoke(struct tenant_import *imp, const char *reason)
 		.length = imp->length,
 		.reason = reason,
 	};
-	/* imp is freed with its last piece: do not touch it after. */
-	range_unmap_release(imp->t, imp->ioas, ev.iova, ev.length);
+
+	import_release(imp);
 	if (revoke_hook)
 		revoke_hook(revoke_hook_data, &ev);
 }
@@ -2525,11 +2596,13 @@ int tenant_restore_share(struct tenant *t, const struct tenant_share_info *i,
 {
 	struct ioas_obj *o = ioas_get(t, i->ioas, e);
 	struct tenant_share *s;
+	uint64_t last;
 
 	if (!o)
 		return -ENOENT;
-	if (!i->token || strlen(i->token) != TENANT_SHARE_TOKEN_LEN || i->length == 0)
-		return err_set(e, EINVAL, "share %" PRIu32 ": bad token or length",
+	if (!i->token || strlen(i->token) != TENANT_SHARE_TOKEN_LEN || i->length == 0 ||
+	    add_overflow(i->iova, i->length - 1, &last))
+		return err_set(e, EINVAL, "share %" PRIu32 ": bad token or range",
 			       i->share);
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -2555,6 +2628,7 @@ int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
 	struct tenant_import *imp;
 	struct tenant_share *s;
 	struct ioas_obj *o;
+	uint64_t last;
 
 	if (!x)
 		return err_set(e, ENOENT, "import %" PRIu32 ": no exporter %s",
@@ -2568,6 +2642,9 @@ int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
 	o = ioas_get(t, i->ioas, e);
 	if (!o)
 		return -ENOENT;
+	if (i->length == 0 || add_overflow(i->iova, i->length - 1, &last))
+		return err_set(e, EINVAL, "import %" PRIu32 ": empty or overflowing range",
+			       i->import);
 	imp = calloc(1, sizeof(*imp));
 	if (!imp)
 		return err_set(e, ENOMEM, "out of memory");
@@ -2602,9 +2679,9 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 		return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no memory %" PRIu32
 			       " of tenant %s", mi->iova, mi->memory, mi->mem_owner);
 	if (mi->length == 0 || add_overflow(mi->mem_offset, mi->length, &end) ||
-	    end > mem->region->length)
-		return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is outside its memory",
-			       mi->iova);
+	    end > mem->region->length || add_overflow(mi->iova, mi->length - 1, &end))
+		return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is outside its memory "
+			       "or the IOVA space", mi->iova);
 	if (mapping_first_overlap(o, mi->iova, mi->iova + (mi->length - 1)))
 		return err_set(e, EEXIST, "mapping at 0x%" PRIx64 " overlaps another",
 			       mi->iova);
@@ -2615,6 +2692,15 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 		if (!imp)
 			return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no import %" PRIu32,
 				       mi->iova, mi->import);
+		/* A piece lies inside its import's range, in its IOAS:
+		 * revoking the import unmaps exactly that range. */
+		if (imp->ioas != o || mi->iova < imp->iova ||
+		    mi->iova - imp->iova > imp->length ||
+		    mi->length > imp->length - (mi->iova - imp->iova))
+			return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " is not inside "
+				       "import %" PRIu32 " (IOAS %" PRIu32 ", [0x%" PRIx64
+				       ", +0x%" PRIx64 "))", mi->iova, imp->handle,
+				       imp->ioas->handle, imp->iova, imp->length);
 	}
 	if (replay) {
 		uint32_t flags = (mi->flags & ~BACKEND_MAP_FIXED_IOVA) |
@@ -2644,6 +2730,22 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 	return 0;
 }
 
+/* Its pieces cover its range exactly (they lie inside it). */
+static bool import_whole(const struct tenant_import *imp)
+{
+	uint64_t last = imp->iova + (imp->length - 1), sum = 0;
+	uint32_t n = 0;
+	struct mapping *m;
+
+	for (m = mapping_first_overlap(imp->ioas, imp->iova, last); m && m->iova <= last;
+	     m = RB_NEXT(mapping_tree, &imp->ioas->mappings, m))
+		if (m->imp == imp) {
+			n++;
+			sum += m->length;
+		}
+	return n == imp->npieces && sum == imp->length;
+}
+
 /* Unmap [start, last] of IOAS id in the backend; bytes removed. */
 static uint64_t unmap_gap(struct backend *b, uint32_t id, uint64_t start,
 			  uint64_t last)
@@ -2664,6 +2766,7 @@ int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
 			     uint64_t *ret_unknown, struct err *e)
 {
 	struct tenant_import *imp, *inext;
+	struct tenant_share *sh, *snext;
 	struct ioas_obj *o, *onext;
 	uint32_t scratch = 0, dropped = 0;
 	uint64_t unknown = 0;
@@ -2717,14 +2820,25 @@ int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
 			unknown += unmap_gap(t->backend, o->id, pos, UINT64_MAX);
 	}
 	(void)backend_destroy(t->backend, scratch);
-	/* Imports none of whose pieces survived. */
+	/* An import is one unit: one that lost a piece (the kernel no longer
+	 * had it, or the exporter's memory or context did not come back) goes
+	 * whole. A release may take another import with it: start over. */
 	for (imp = LIST_FIRST(&t->imports); imp; imp = inext) {
 		inext = LIST_NEXT(imp, tenant_link);
-		if (imp->npieces == 0) {
-			LIST_REMOVE(imp, share_link);
-			LIST_REMOVE(imp, tenant_link);
-			free(imp);
+		if (!import_whole(imp)) {
+			import_release(imp);
 			dropped++;
+			inext = LIST_FIRST(&t->imports);
+		}
+	}
+	/* A share whose source is no longer wholly mapped (a mapping of it
+	 * did not come back) is revoked, as an unmap of it would have. */
+	for (sh = LIST_FIRST(&t->shares); sh; sh = snext) {
+		snext = LIST_NEXT(sh, link);
+		if (!share_covered(sh)) {
+			share_free(sh, "source-unmapped");
+			dropped++;
+			snext = LIST_FIRST(&t->shares);
 		}
 	}
 	*ret_dropped = dropped;

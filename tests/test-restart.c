@@ -33,6 +33,7 @@
 
 #include "harness.h"
 #include "ioas.h"
+#include "state.pb-c.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define ALPHA_UID 65534 /* exporter; keeps mapping while the daemon dies */
@@ -141,7 +142,7 @@ static void teardown(void)
 
 /* Stop the daemon with sig (SIGKILL: a crash; SIGUSR2: a planned restart,
  * which must exit 0) and start it again on the same state directory. */
-static void restart_daemon_with(int sig)
+static void stop_daemon_with(int sig)
 {
 	int status;
 
@@ -152,6 +153,11 @@ static void restart_daemon_with(int sig)
 			      "the daemon did not exit 0 on signal %d", sig);
 	d.pid = 0;
 	ck_assert_int_eq(harness_daemon_stop(&d), 0); /* its socket directory */
+}
+
+static void restart_daemon_with(int sig)
+{
+	stop_daemon_with(sig);
 	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
 }
 
@@ -741,6 +747,130 @@ START_TEST(test_holder_refuses_other_uid)
 }
 END_TEST
 
+/* --- a state file that does not validate ---------------------------- */
+
+/* Rewrite the state file with edit() applied to what it holds. */
+static void edit_state(void (*edit)(IoasdState__State *m))
+{
+	char path[PATH_MAX + 32];
+	IoasdState__State *m;
+	uint8_t *buf;
+	struct stat sb;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state", state_dir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	buf = malloc((size_t)sb.st_size + 1);
+	f = fopen(path, "r");
+	ck_assert(buf && f);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)sb.st_size, f), (size_t)sb.st_size);
+	fclose(f);
+	m = ioasd_state__state__unpack(NULL, (size_t)sb.st_size, buf);
+	ck_assert_ptr_nonnull(m);
+	free(buf);
+	edit(m);
+	len = ioasd_state__state__get_packed_size(m);
+	buf = malloc(len + 1);
+	ck_assert_ptr_nonnull(buf);
+	ioasd_state__state__pack(m, buf);
+	ioasd_state__state__free_unpacked(m, NULL);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(buf);
+}
+
+/* Beta's import now claims a range that misses its pieces. */
+static void shift_beta_import(IoasdState__State *m)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < m->n_tenants; i++)
+		if (!strcmp(m->tenants[i]->name, "beta") && m->tenants[i]->n_imports == 1) {
+			m->tenants[i]->imports[0]->iova += 16 * MiB;
+			found = true;
+		}
+	ck_assert_msg(found, "beta's import is not in the state file");
+}
+
+/* A client with nothing restored is served, within a bounded time (a
+ * daemon that hangs fails here rather than at Check's timeout). */
+static int served_fresh(void *arg)
+{
+	struct ioas_client *c = NULL;
+	struct ioas_stats st;
+	char err[256] = "";
+	const char *token = arg;
+
+	alarm(10);
+	if (token) {
+		REQUIRE(sock_connect(&c, token, err, sizeof(err)) == -EKEYREJECTED);
+		REQUIRE(strstr(err, "no restored objects waiting"));
+	}
+	REQUIRE(sock_connect(&c, NULL, err, sizeof(err)) == 0);
+	REQUIRE(!ioas_client_reclaimed(c));
+	REQUIRE(ioas_stats(c, &st) == 0);
+	REQUIRE(st.ioas == 0 && st.mappings == 0 && st.memory_regions == 0);
+	ioas_client_free(c);
+	return 0;
+}
+
+/* Rule: a state whose tables do not hold together is refused whole, with
+ * an audited reason naming the record; the daemon serves without it and
+ * the store lets go of every fd it named (memory, and the device tenant's
+ * device and context, emptied first on the kernel). Before the rule, the
+ * release of alpha's share at the end of the grace looped forever over
+ * beta's import (whose range did not cover its pieces). */
+START_TEST(test_corrupt_state_refused)
+{
+	struct child ca, cb, cd;
+	pid_t h = holder_pid();
+	int holder_base;
+
+	ck_assert_int_gt(h, 0);
+	holder_base = harness_fd_count(h);
+	ck_assert_int_gt(holder_base, 0);
+	ck_assert_int_eq(spawn_as(ALPHA_UID, alpha_first, &ca), 0);
+	ck_assert_int_eq(read_life(&ca, &A), 0);
+	memcpy(alpha_share_token, A.share_token, sizeof(alpha_share_token));
+	ck_assert_int_eq(spawn_as(BETA_UID, beta_first, &cb), 0);
+	ck_assert_int_eq(read_life(&cb, &B), 0);
+	delta_devfd = device_open();
+	ck_assert_int_eq(spawn_as(DELTA_UID, delta_first, &cd), 0);
+	ck_assert_int_eq(read(cd.rfd, &delta_life, sizeof(delta_life)), (ssize_t)sizeof(delta_life));
+	close(cd.rfd);
+	close(delta_devfd);
+	delta_devfd = -1;
+	ck_assert_int_eq(wait_child(&cd), 0);
+	ck_assert_int_eq(delta_life.result, 0);
+	stop_daemon_with(SIGKILL);
+	ck_assert_int_eq(wait_child(&ca), 0);
+	ck_assert_int_eq(wait_child(&cb), 0);
+
+	edit_state(shift_beta_import);
+	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
+	sleep(atoi(GRACE) + 1);
+	ck_assert_int_eq(harness_run_client_as(GAMMA_UID, GAMMA_UID, served_fresh, NULL), 0);
+	ck_assert_int_eq(harness_run_client_as(BETA_UID, BETA_UID, served_fresh, B.token), 0);
+	ck_assert_int_eq(harness_run_client_as(ALPHA_UID, ALPHA_UID, served_fresh, A.token), 0);
+	ck_assert_int_eq(harness_run_client_as(DELTA_UID, DELTA_UID, served_fresh,
+					       delta_life.token), 0);
+	ck_assert_msg(audit_has_all((const char *const[]){
+			      "\"op\":\"restore\"", "\"result\":\"refused\"",
+			      "\"tenant\":\"beta\"", "import 1", NULL }),
+		      "no audited restore refusal naming beta's import 1");
+	ck_assert(audit_has_all((const char *const[]){
+		"\"op\":\"restore\"", "\"result\":\"refused\"", "\"tenant\":\"delta\"",
+		NULL }));
+	ck_assert(!audit_has("\"op\":\"grace-expired\""));
+	/* Alpha's and delta's memory, delta's device (and context) left the
+	 * holder: the kernel frees their pins. */
+	ck_assert_int_eq(harness_wait_fd_count(h, holder_base, 5000), holder_base);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("restart");
@@ -752,6 +882,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_holder_refuses_other_uid);
 	tcase_add_test(tc, test_device_tenant_restarts);
 	tcase_add_test(tc, test_device_tenant_planned_restart);
+	tcase_add_test(tc, test_corrupt_state_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,11 +3,13 @@
  * Write the seed corpora of the fuzz targets:
  *   gen-corpus OUTDIR   ->  OUTDIR/request/    one packed Request each
  *                           OUTDIR/dispatch/   programs for fuzz-dispatch
+ *                           OUTDIR/restore/    state files for fuzz-restore
  * (the policy seeds are plain files, kept by hand in corpus/policy).
  * The dispatch encoding is the one documented in fuzz-dispatch.c.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "proto/ioasd.pb-c.h"
+#include "proto/state.pb-c.h"
 
 static const char *outdir;
 
@@ -350,6 +353,188 @@ static void dispatch(void)
 	prog_write("limits", &p);
 }
 
+/* ------------------------------------------------------------ restore */
+
+#define MiB (UINT64_C(1) << 20)
+#define READABLE 4u
+
+static void state_write(const char *name, const IoasdState__State *m)
+{
+	size_t len = ioasd_state__state__get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+
+	if (!buf) {
+		perror("malloc");
+		exit(1);
+	}
+	ioasd_state__state__pack(m, buf);
+	write_file("restore", name, buf, len);
+	free(buf);
+}
+
+/*
+ * alpha maps 4 MiB of its memory as two mappings in IOAS 1 (and a copy in
+ * IOAS 2) and exports them as share 1; beta imports the middle 2 MiB of it
+ * (two pieces); delta is a device tenant with a device. Store ids 4 and 9
+ * are the ones fuzz-restore leaves out of the store.
+ */
+static void restores(void)
+{
+	IoasdState__State m = IOASD_STATE__STATE__INIT;
+	IoasdState__Tenant a = IOASD_STATE__TENANT__INIT, b = IOASD_STATE__TENANT__INIT;
+	IoasdState__Tenant d = IOASD_STATE__TENANT__INIT;
+	IoasdState__Tenant *tenants[] = { &a, &b, &d };
+	IoasdState__Ioas aio[2] = { IOASD_STATE__IOAS__INIT, IOASD_STATE__IOAS__INIT };
+	IoasdState__Ioas bio = IOASD_STATE__IOAS__INIT, dio = IOASD_STATE__IOAS__INIT;
+	IoasdState__Ioas *aios[] = { &aio[0], &aio[1] }, *bios[] = { &bio }, *dios[] = { &dio };
+	IoasdState__Memory amem = IOASD_STATE__MEMORY__INIT, dmem = IOASD_STATE__MEMORY__INIT;
+	IoasdState__Memory *amems[] = { &amem }, *dmems[] = { &dmem };
+	IoasdState__Mapping am[3], bm[2], dm = IOASD_STATE__MAPPING__INIT;
+	IoasdState__Mapping *ams[] = { &am[0], &am[1], &am[2] }, *bms[] = { &bm[0], &bm[1] };
+	IoasdState__Mapping *dms[] = { &dm };
+	IoasdState__Share sh = IOASD_STATE__SHARE__INIT, *shs[] = { &sh };
+	IoasdState__Import im = IOASD_STATE__IMPORT__INIT, *ims[] = { &im };
+	IoasdState__Device dev = IOASD_STATE__DEVICE__INIT, *devs[] = { &dev };
+	static const struct {
+		uint32_t ioas;
+		uint64_t iova, length, mem_offset;
+	} amap[] = {
+		{ 1, 0x100000, 2 * MiB, 0 }, { 1, 0x300000, 2 * MiB, 2 * MiB },
+		{ 2, 0x100000, 2 * MiB, 0 },
+	};
+	char token[] = "0123456789abcdef0123456789abcdef";
+	char reclaim[] = "00112233445566778899aabbccddeeff";
+	char sim[] = "sim", alpha[] = "alpha", beta[] = "beta", delta[] = "delta";
+	char devname[] = "vfio-sim";
+
+	m.version = 1;
+	m.backend = sim;
+	m.next_store_id = 10;
+	m.next_conn_serial = 2;
+	state_write("empty", &m);
+
+	a.name = alpha;
+	a.reclaim_token = reclaim;
+	a.by_policy = true;
+	a.next_ioas = a.next_memory = a.next_share = a.next_import = 3;
+	for (int i = 0; i < 2; i++) {
+		aio[i].handle = (uint32_t)i + 1;
+		aio[i].id = (uint32_t)i + 11;
+	}
+	a.n_ioases = 2;
+	a.ioases = aios;
+	amem.handle = 1;
+	amem.store_id = 1;
+	amem.length = 4 * MiB;
+	a.n_memories = 1;
+	a.memories = amems;
+	for (int i = 0; i < 3; i++) {
+		ioasd_state__mapping__init(&am[i]);
+		am[i].ioas = amap[i].ioas;
+		am[i].iova = amap[i].iova;
+		am[i].length = amap[i].length;
+		am[i].mem_owner = alpha;
+		am[i].memory = 1;
+		am[i].mem_offset = amap[i].mem_offset;
+		am[i].flags = READABLE;
+	}
+	a.n_mappings = 3;
+	a.mappings = ams;
+	sh.handle = 1;
+	sh.ioas = 1;
+	sh.iova = 0x100000;
+	sh.length = 4 * MiB;
+	sh.token = token;
+	a.n_shares = 1;
+	a.shares = shs;
+
+	b.name = beta;
+	b.reclaim_token = reclaim;
+	b.by_policy = true;
+	b.next_ioas = b.next_memory = b.next_share = b.next_import = 2;
+	bio.handle = 1;
+	bio.id = 21;
+	b.n_ioases = 1;
+	b.ioases = bios;
+	im.handle = 1;
+	im.exporter = alpha;
+	im.share = 1;
+	im.ioas = 1;
+	im.iova = 0x1000000;
+	im.offset = MiB;
+	im.length = 2 * MiB;
+	im.flags = READABLE;
+	b.n_imports = 1;
+	b.imports = ims;
+	for (int i = 0; i < 2; i++) {
+		ioasd_state__mapping__init(&bm[i]);
+		bm[i].ioas = 1;
+		bm[i].iova = 0x1000000 + (uint64_t)i * MiB;
+		bm[i].length = MiB;
+		bm[i].mem_owner = alpha;
+		bm[i].memory = 1;
+		bm[i].mem_offset = MiB + (uint64_t)i * MiB;
+		bm[i].flags = READABLE;
+		bm[i].has_import = true;
+		bm[i].import = 1;
+	}
+	b.n_mappings = 2;
+	b.mappings = bms;
+
+	d.name = delta;
+	d.reclaim_token = reclaim;
+	d.by_policy = true;
+	d.next_ioas = d.next_memory = d.next_share = d.next_import = 2;
+	d.has_own_context = d.own_context = true;
+	d.has_next_device = true;
+	d.next_device = 2;
+	dio.handle = 1;
+	dio.id = 1;
+	d.n_ioases = 1;
+	d.ioases = dios;
+	dmem.handle = 1;
+	dmem.store_id = 2;
+	dmem.length = 2 * MiB;
+	d.n_memories = 1;
+	d.memories = dmems;
+	dm.ioas = 1;
+	dm.iova = 0x100000;
+	dm.length = 2 * MiB;
+	dm.mem_owner = delta;
+	dm.memory = 1;
+	dm.flags = READABLE | 2u;
+	d.n_mappings = 1;
+	d.mappings = dms;
+	dev.handle = 1;
+	dev.ioas = 1;
+	dev.store_id = 3;
+	dev.vendor = 0x1234;
+	dev.device = 0x11e8;
+	dev.slot = 3;
+	dev.name = devname;
+	d.n_devices = 1;
+	d.devices = devs;
+
+	m.n_tenants = 3;
+	m.tenants = tenants;
+	state_write("share-import-device", &m);
+	m.next_conn_serial = 3; /* the MAP_FILE model */
+	state_write("share-import-device-map-file", &m);
+	m.next_conn_serial = 2;
+	/* alpha's memory fd is not in the store: its mappings, the share
+	 * and beta's import go; delta stays. */
+	amem.store_id = 4;
+	state_write("missing-memory-fd", &m);
+	amem.store_id = 1;
+	/* The state that hung the daemon: beta's import misses its pieces. */
+	im.iova += 16 * MiB;
+	state_write("import-misses-pieces", &m);
+	im.iova -= 16 * MiB;
+	/* A piece that is not what the exporter maps there. */
+	bm[1].mem_offset = 3 * MiB;
+	state_write("piece-not-source", &m);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -363,5 +548,6 @@ int main(int argc, char **argv)
 	}
 	requests();
 	dispatch();
+	restores();
 	return 0;
 }
