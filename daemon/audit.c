@@ -13,6 +13,7 @@
 #include <systemd/sd-journal.h>
 #endif
 
+#include "common/errname.h"
 #include "audit.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -234,26 +235,6 @@ static void sb_json_string(struct sbuf *s, const char *str)
 	sb_printf(s, "\"");
 }
 
-static const char *errno_name(int e)
-{
-	static const struct { int e; const char *n; } names[] = {
-		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
-		{ EBADF, "EBADF" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },
-		{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { EINVAL, "EINVAL" },
-		{ ENOSPC, "ENOSPC" }, { E2BIG, "E2BIG" }, { EFBIG, "EFBIG" },
-		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ EMSGSIZE, "EMSGSIZE" }, { EBADMSG, "EBADMSG" }, { EPROTO, "EPROTO" },
-		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { EDQUOT, "EDQUOT" },
-		{ EUSERS, "EUSERS" }, { EALREADY, "EALREADY" }, { ENODEV, "ENODEV" },
-		{ ENOTTY, "ENOTTY" }, { ERANGE, "ERANGE" }, { ENXIO, "ENXIO" },
-		{ EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].e == e)
-			return names[i].n;
-	return NULL;
-}
 
 static const char *result_name(const struct audit_record *r)
 {
