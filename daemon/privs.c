@@ -10,7 +10,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "privs.h"
+#include "daemon/privs.h"
 
 /* Read one "CapXxx:\t<hex>" line of /proc/self/status. */
 static int read_capset(const char *name, uint64_t *ret)

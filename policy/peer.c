@@ -13,7 +13,7 @@
 #include <systemd/sd-login.h>
 #endif
 
-#include "escape.h"
+#include "common/escape.h"
 #include "policy-internal.h"
 
 static const char *user_name(uid_t uid, char *buf, size_t size)

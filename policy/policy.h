@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "util.h"
+#include "common/util.h"
 
 /* Defaults for keys a [tenant] section leaves out (documented in README). */
 #define POLICY_DEFAULT_MAX_IOAS            16u

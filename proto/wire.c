@@ -13,7 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "wire.h"
+#include "proto/wire.h"
 
 /* Linux >= 6.5: a pidfd the kernel installs when the receiver set
  * SO_PASSPIDFD. Older libc headers lack the name. */

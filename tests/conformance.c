@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "conformance.h"
-#include "util.h"
+#include "common/util.h"
 
 #define MEM_SIZE (1ull << 20)
 #define MEM_ALIGN (4ull << 20)

@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-#include "backend.h"
+#include "iommu/backend.h"
 
 /* First line of the MAP_FILE section. */
 #define CONFORMANCE_MAP_FILE_MARK "== map-file"

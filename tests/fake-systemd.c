@@ -66,7 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 #define SOCKET_NAME "ioasd.socket"
 #define FDNAME_MAX 255              /* systemd's FDNAME_MAX */

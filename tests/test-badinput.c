@@ -20,7 +20,7 @@
 
 #include "harness.h"
 #include "ioas.h"
-#include "wire.h"
+#include "proto/wire.h"
 
 static struct harness_daemon d;
 static struct ioas_client *bystander;

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "iommu/backend.h"
 #include "conformance.h"
-#include "util.h"
+#include "common/util.h"
 
 static char *read_file(const char *path)
 {

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "server.h"
+#include "net/conn.h"
+#include "net/server.h"
 
 /* A peer that reads nothing: the queue grows past the high watermark (reading
  * pauses) and then, fed by sends that are not replies (notifications), to

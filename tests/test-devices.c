@@ -29,7 +29,7 @@
 
 #include "harness.h"
 #include "ioas.h"
-#include "tenant.h" /* TENANT_MAX_DEVICES */
+#include "tenant/tenant.h" /* TENANT_MAX_DEVICES */
 
 #define MiB (UINT64_C(1) << 20)
 #define DEV_UID 65534   /* AllowDevice=1234:11e8 */

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "escape.h"
-#include "log.h"
+#include "common/escape.h"
+#include "common/log.h"
 
 static const char *esc(const char *s, unsigned flags)
 {

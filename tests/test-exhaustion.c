@@ -22,7 +22,7 @@
 
 #include "harness.h"
 #include "ioas.h"
-#include "wire.h"
+#include "proto/wire.h"
 
 static struct harness_daemon d;
 

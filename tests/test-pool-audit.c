@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "backend.h"
-#include "pool.h"
-#include "util.h"
+#include "audit/audit.h"
+#include "iommu/backend.h"
+#include "tenant/pool.h"
+#include "common/util.h"
 
 /* audit_open() of path, as a daemon started by hand would. */
 static int open_audit(const char *path, enum audit_failure_mode mode,

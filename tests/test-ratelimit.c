@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "audit/ratelimit.h"
 
 #define SEC UINT64_C(1000000)
 

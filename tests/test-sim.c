@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "iommu/backend.h"
 
 #define PAGE UINT64_C(0x1000)
 #define HPAGE (UINT64_C(2) << 20)

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "state-check.h"
+#include "iommu/backend.h"
+#include "persist/state-check.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define R BACKEND_MAP_READABLE

@@ -10,9 +10,9 @@
 
 #include <string.h>
 
-#include "backend.h"
+#include "iommu/backend.h"
 #include "policy/policy.h"
-#include "tenant.h"
+#include "tenant/tenant.h"
 
 #define MiB (1ull << 20)
 

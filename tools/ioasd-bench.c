@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "iommu/backend.h"
 #include "tests/harness.h"
 #include "ioas.h"
 

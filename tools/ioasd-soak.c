@@ -45,7 +45,7 @@
 
 #include "tests/harness.h"
 #include "ioas.h"
-#include "wire.h"
+#include "proto/wire.h"
 
 /* Built with ASan (then so is the daemon of the same build tree): its
  * quarantine keeps freed memory resident, so RSS says nothing about leaks;

@@ -19,14 +19,14 @@
 #endif
 #endif
 
-#include "backend.h"
-#include "conn.h"
+#include "iommu/backend.h"
+#include "net/conn.h"
 #include "fuzz-common.h"
-#include "log.h"
-#include "pool.h"
-#include "server.h"
-#include "tenant.h"
-#include "util.h"
+#include "common/log.h"
+#include "tenant/pool.h"
+#include "net/server.h"
+#include "tenant/tenant.h"
+#include "common/util.h"
 
 static struct event_base *base;
 static struct backend *backend;

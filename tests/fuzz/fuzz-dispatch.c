@@ -40,12 +40,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "conn.h"
+#include "iommu/backend.h"
+#include "net/conn.h"
 #include "fuzz-common.h"
-#include "rpc.h"
-#include "util.h"
-#include "wire.h"
+#include "rpc/rpc.h"
+#include "common/util.h"
+#include "proto/wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

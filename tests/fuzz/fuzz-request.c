@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "net/conn.h"
 #include "fuzz-common.h"
-#include "rpc.h"
+#include "rpc/rpc.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,11 +27,11 @@
 #include <unistd.h>
 
 #include "fuzz-common.h"
-#include "log.h"
-#include "restore.h"
-#include "server.h"
-#include "state-check.h"
-#include "tenant.h"
+#include "common/log.h"
+#include "persist/restore.h"
+#include "net/server.h"
+#include "persist/state-check.h"
+#include "tenant/tenant.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "iommu/backend.h"
 #include "tests/conformance.h"
 
 /* The guest's edu device, bound to vfio-pci by the rig. */

@@ -48,7 +48,7 @@
 #include <linux/vfio.h>
 
 #include "ioas.h"
-#include "iommufd-uapi.h"
+#include "iommu/iommufd-uapi.h"
 
 #define PAGE 4096u
 #define DEFAULT_DEVICE "/dev/vfio/devices/vfio0"

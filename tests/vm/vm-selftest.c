@@ -18,9 +18,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "backend-kernel.h"
-#include "iommufd-uapi.h"
-#include "util.h"
+#include "iommu/backend-kernel.h"
+#include "iommu/iommufd-uapi.h"
+#include "common/util.h"
 
 #define MEM_SIZE (64u << 10)
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdbool.h>
 
-#include "escape.h"
+#include "common/escape.h"
 
 /* The escape of byte c into out (at most 4 bytes), or 0 when it needs none. */
 static size_t escape_one(unsigned char c, unsigned flags, char out[4])

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "audit/ratelimit.h"
 
 /* One subject's window. Slots are chained per hash bucket by index. */
 struct slot {

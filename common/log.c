@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "escape.h"
-#include "log.h"
+#include "common/escape.h"
+#include "common/log.h"
 
 static int max_level = LOG_INFO;
 

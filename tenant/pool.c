@@ -4,8 +4,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "backend.h"
-#include "pool.h"
+#include "iommu/backend.h"
+#include "tenant/pool.h"
 
 struct pool {
 	struct backend *backend;

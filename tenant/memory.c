@@ -29,7 +29,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "memory.h"
+#include "tenant/memory.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994

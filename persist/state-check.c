@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "state-check.h"
-#include "tenant.h"
+#include "iommu/backend.h"
+#include "persist/state-check.h"
+#include "tenant/tenant.h"
 
 /* One tenant of the state, its records sorted for lookups. */
 struct vtenant {

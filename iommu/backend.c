@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "common/pci.h"
-#include "backend.h"
+#include "iommu/backend.h"
 
 int backend_open(enum backend_kind kind, const char *dev_path,
 		 struct backend **ret, bool *ret_fell_back)

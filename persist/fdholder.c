@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdholder.h"
+#include "persist/fdholder.h"
 #include "proto/wire.h"
-#include "util.h"
+#include "common/util.h"
 
 /*
  * The holder's protocol: SOCK_SEQPACKET datagrams of text, each answered.

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "backend-kernel.h"
-#include "log.h"
+#include "audit/audit.h"
+#include "iommu/backend-kernel.h"
+#include "common/log.h"
 #include "policy/policy.h"
-#include "pool.h"
-#include "restore.h"
-#include "state-check.h"
-#include "tenant.h"
+#include "tenant/pool.h"
+#include "persist/restore.h"
+#include "persist/state-check.h"
+#include "tenant/tenant.h"
 
 /* "ioasd-mem-N", "ioasd-ctx-N", "ioasd-dev-N": one id space, a name per
  * kind (tenant_set_fd_store). */

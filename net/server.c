@@ -9,14 +9,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "conn.h"
-#include "log.h"
+#include "audit/audit.h"
+#include "net/conn.h"
+#include "common/log.h"
 #include "policy/policy.h"
-#include "rpc.h"
-#include "server.h"
-#include "state.h"
-#include "util.h"
+#include "rpc/rpc.h"
+#include "net/server.h"
+#include "persist/state.h"
+#include "common/util.h"
 
 /* A tenant kept alive after its last connection (Lease=). */
 struct lease {

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "fdholder.h"
-#include "util.h"
+#include "persist/fdholder.h"
+#include "common/util.h"
 
 #define FDSTORE_PREFIX "ioasd-"
 #define FDSTORE_HOLDER_SOCKET "fdholder.sock"

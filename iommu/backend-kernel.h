@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "backend.h"
+#include "iommu/backend.h"
 
 /*
  * The /dev/iommu context fd of a kernel backend, still owned by the backend

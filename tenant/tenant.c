@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/pci.h"
-#include "rbtree.h"
+#include "common/rbtree.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,11 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 
-#include "backend-kernel.h"
-#include "log.h"
+#include "iommu/backend-kernel.h"
+#include "common/log.h"
 #include "policy/policy.h"
-#include "pool.h"
-#include "tenant.h"
+#include "tenant/pool.h"
+#include "tenant/tenant.h"
 
 /* ------------------------------------------------------------ pin segments
  * For each memory region, the byte ranges that are mapped somewhere, with a

@@ -175,8 +175,8 @@
 #endif
 #include <bsd/sys/tree.h>
 
-#include "backend.h"
-#include "util.h"
+#include "iommu/backend.h"
+#include "common/util.h"
 
 #define SIM_PAGE_SIZE UINT64_C(4096)
 #define SIM_HPAGE_SIZE (UINT64_C(2) << 20)

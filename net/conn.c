@@ -9,15 +9,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "conn.h"
+#include "audit/audit.h"
+#include "net/conn.h"
 #include "policy/policy.h"
-#include "log.h"
-#include "rpc.h"
-#include "server.h"
-#include "tenant.h"
-#include "util.h"
-#include "wire.h"
+#include "common/log.h"
+#include "rpc/rpc.h"
+#include "net/server.h"
+#include "tenant/tenant.h"
+#include "common/util.h"
+#include "proto/wire.h"
 
 /* Datagrams handled per readable wakeup before yielding to other peers. */
 #define CONN_BATCH 16

@@ -16,9 +16,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "backend-kernel.h"
-#include "iommufd-uapi.h"
-#include "util.h"
+#include "iommu/backend-kernel.h"
+#include "iommu/iommufd-uapi.h"
+#include "common/util.h"
 
 #define DEFAULT_DEV_PATH "/dev/iommu"
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "util.h"
+#include "common/util.h"
 
 struct server;
 struct conn;

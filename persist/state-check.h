@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "state.pb-c.h"
-#include "util.h"
+#include "common/util.h"
 
 #define STATE_VERSION 1u
 #define STATE_MAX_BYTES (256u << 20)

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "common/util.h"
 
 int err_set(struct err *e, int errnum, const char *fmt, ...)
 {

@@ -10,19 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "backend-kernel.h"
-#include "conn.h"
-#include "fdstore.h"
-#include "log.h"
+#include "audit/audit.h"
+#include "iommu/backend-kernel.h"
+#include "net/conn.h"
+#include "persist/fdstore.h"
+#include "common/log.h"
 #include "policy/policy.h"
-#include "pool.h"
-#include "restore.h"
-#include "server.h"
-#include "state-check.h"
-#include "state.h"
+#include "tenant/pool.h"
+#include "persist/restore.h"
+#include "net/server.h"
+#include "persist/state-check.h"
+#include "persist/state.h"
 #include "state.pb-c.h"
-#include "tenant.h"
+#include "tenant/tenant.h"
 
 struct state {
 	char *dir;

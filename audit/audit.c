@@ -14,10 +14,10 @@
 #endif
 
 #include "common/errname.h"
-#include "audit.h"
-#include "log.h"
-#include "ratelimit.h"
-#include "util.h"
+#include "audit/audit.h"
+#include "common/log.h"
+#include "audit/ratelimit.h"
+#include "common/util.h"
 
 /* Fixed per record kind, so `journalctl MESSAGE_ID=...` finds them all. */
 static const char *const message_ids[_AUDIT_KIND_MAX] = {

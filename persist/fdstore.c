@@ -14,8 +14,8 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "fdholder.h"
-#include "fdstore.h"
+#include "persist/fdholder.h"
+#include "persist/fdstore.h"
 #include "proto/wire.h"
 
 /* The holder (fdholder.c) speaks the protocol described there. */

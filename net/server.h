@@ -7,7 +7,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#include "tenant.h"
+#include "tenant/tenant.h"
 
 struct event_base;
 struct backend;

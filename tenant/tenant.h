@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "backend.h"
-#include "memory.h"
-#include "util.h"
+#include "iommu/backend.h"
+#include "tenant/memory.h"
+#include "common/util.h"
 
 struct tenant;
 struct pool;

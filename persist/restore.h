@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fdstore.h"
+#include "persist/fdstore.h"
 #include "state.pb-c.h"
-#include "tenant.h"
-#include "util.h"
+#include "tenant/tenant.h"
+#include "common/util.h"
 
 struct audit;
 struct backend;
