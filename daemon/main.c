@@ -763,7 +763,12 @@ int main(int argc, char **argv)
 	if (listen_fd >= 0)
 		log_info("socket-activated: serving the socket systemd passed");
 	if (st) {
-		r = state_attach(st, &srv, &e);
+		r = state_attach(st, &(struct state_env){
+					 .base = srv.base, .backend = srv.backend,
+					 .pool = srv.pool, .audit = srv.audit,
+					 .policy = &srv.policy, .limits = srv.cfg.limits,
+					 .next_serial = &srv.next_serial,
+				 }, &e);
 		if (r < 0) {
 			log_err("restart support: %s", e.msg);
 			goto out;

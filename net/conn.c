@@ -14,7 +14,6 @@
 #include "policy/policy.h"
 #include "common/log.h"
 #include "rpc/rpc.h"
-#include "net/server.h"
 #include "tenant/tenant.h"
 #include "common/util.h"
 #include "proto/wire.h"
@@ -32,7 +31,7 @@ static void conn_update_events(struct conn *c)
 	 * reading it) and, if it stays that way, dropped: its queued replies
 	 * cannot hold the daemon's memory forever. */
 	if (c->read_paused && !evtimer_pending(c->ev_slow, NULL)) {
-		struct timeval tv = { .tv_sec = c->server->cfg.slow_client_sec };
+		struct timeval tv = { .tv_sec = c->cfg.slow_client_sec };
 
 		evtimer_add(c->ev_slow, &tv);
 	} else if (!c->read_paused) {
@@ -68,7 +67,7 @@ static int conn_flush(struct conn *c)
 	}
 	/* Resume reading once below the low watermark (half the high one). */
 	if (c->read_paused &&
-	    c->outq_bytes <= c->server->cfg.max_outq_bytes / 2)
+	    c->outq_bytes <= c->cfg.max_outq_bytes / 2)
 		c->read_paused = false;
 	return 0;
 }
@@ -89,10 +88,10 @@ static void conn_overflow(struct conn *c, size_t len)
 	snprintf(why, sizeof(why),
 		 "output queue over its hard limit (%zu bytes queued, %zu more, limit %zu)",
 		 c->outq_bytes, len,
-		 c->server->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR);
+		 c->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR);
 	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
-		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
-	rpc_audit(c, "output-overflow", NULL, NULL, ENOBUFS, why);
+		 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
+	rpc_audit(&c->rs, "output-overflow", NULL, NULL, ENOBUFS, why);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
 		free(m);
@@ -110,7 +109,7 @@ int conn_send(struct conn *c, const void *buf, size_t len)
 	if (c->overflowed)
 		return -ENOBUFS;
 	if (c->outq_bytes + len >
-	    c->server->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR) {
+	    c->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR) {
 		c->overflowed = true;
 		conn_overflow(c, len);
 		return -ENOBUFS;
@@ -126,7 +125,7 @@ int conn_send(struct conn *c, const void *buf, size_t len)
 	c->outq_bytes += len;
 	/* Each request yields one reply, so pausing reads bounds the queue:
 	 * a client that does not read its replies stops being read. */
-	if (c->outq_bytes > c->server->cfg.max_outq_bytes)
+	if (c->outq_bytes > c->cfg.max_outq_bytes)
 		c->read_paused = true;
 	return 0;
 }
@@ -135,6 +134,34 @@ void conn_close_after_flush(struct conn *c)
 {
 	c->closing = true;
 }
+
+struct conn *conn_of(struct rpc_session *s)
+{
+	return (struct conn *)((char *)s - offsetof(struct conn, rs));
+}
+
+static int transport_send(struct rpc_session *s, const void *buf, size_t len)
+{
+	struct conn *c = conn_of(s);
+	int r;
+
+	r = conn_send(c, buf, len);
+	/* Sent from outside the connection's own callbacks (a notification):
+	 * its write event flushes it. */
+	if (r == 0)
+		event_add(c->ev_write, NULL);
+	return r;
+}
+
+static void transport_close(struct rpc_session *s)
+{
+	conn_close_after_flush(conn_of(s));
+}
+
+static const struct rpc_transport conn_transport = {
+	.send = transport_send,
+	.close_after_flush = transport_close,
+};
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 {
@@ -155,10 +182,10 @@ static void conn_on_slow(evutil_socket_t fd, short what, void *arg)
 
 	snprintf(why, sizeof(why),
 		 "did not read its replies for %u s (%zu bytes queued)",
-		 c->server->cfg.slow_client_sec, c->outq_bytes);
-	if (rpc_audit(c, "slow-client", NULL, NULL, ETIMEDOUT, why) != AUDIT_SUPPRESSED)
+		 c->cfg.slow_client_sec, c->outq_bytes);
+	if (rpc_audit(&c->rs, "slow-client", NULL, NULL, ETIMEDOUT, why) != AUDIT_SUPPRESSED)
 		log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
-			 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
+			 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
 	conn_free(c);
 }
 
@@ -170,24 +197,24 @@ static void conn_on_hello_timeout(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	char why[160];
 
-	if (c->hello_done)
+	if (c->rs.hello_done)
 		return;
 	snprintf(why, sizeof(why), "sent no Hello within %u s of connecting",
-		 c->server->cfg.hello_timeout_sec);
+		 c->cfg.hello_timeout_sec);
 	log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
-		 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
-	rpc_audit(c, "hello-timeout", NULL, NULL, ETIMEDOUT, why);
-	rpc_send_error(c, 0, ETIMEDOUT, why);
+		 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
+	rpc_audit(&c->rs, "hello-timeout", NULL, NULL, ETIMEDOUT, why);
+	rpc_send_error(&c->rs, 0, ETIMEDOUT, why);
 	(void)conn_flush(c);
 	conn_free(c);
 }
 
 static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 {
-	if (rpc_audit(c, "datagram", NULL, NULL, errnum, why) != AUDIT_SUPPRESSED)
+	if (rpc_audit(&c->rs, "datagram", NULL, NULL, errnum, why) != AUDIT_SUPPRESSED)
 		log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
-			 c->serial, (int)c->cred.pid, (unsigned)c->cred.uid, why);
-	rpc_send_error(c, 0, errnum, why);
+			 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
+	rpc_send_error(&c->rs, 0, errnum, why);
 	conn_close_after_flush(c);
 }
 
@@ -207,7 +234,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (n == 0 || n == -ECONNRESET) {
 			log_debug("connection %" PRIu64 " closed by peer",
-				  c->serial);
+				  c->rs.serial);
 			conn_free(c);
 			return;
 		}
@@ -231,12 +258,11 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n < 0) {
 			log_warn("connection %" PRIu64 ": recvmsg: %s",
-				 c->serial, strerror((int)-n));
+				 c->rs.serial, strerror((int)-n));
 			conn_free(c);
 			return;
 		}
-		c->requests++;
-		rpc_handle_datagram(c, buf, (size_t)n, fds, nfds);
+		rpc_handle_datagram(&c->rs, buf, (size_t)n, fds, nfds);
 	}
 	if (conn_flush(c) < 0) {
 		conn_free(c);
@@ -298,7 +324,7 @@ static void peer_unit_cgroup(struct conn *c)
 		if (errno != ENOPROTOOPT && errno != EINVAL)
 			return; /* e.g. ESRCH: the peer is gone, it matches no unit */
 	}
-	if (policy_peer_from_pid(c->cred.pid, &c->unit, &c->cgroup) < 0)
+	if (policy_peer_from_pid(c->rs.cred.pid, &c->unit, &c->cgroup) < 0)
 		return;
 	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
 		/* Gone: what was read may be another process's. */
@@ -308,7 +334,9 @@ static void peer_unit_cgroup(struct conn *c)
 	}
 }
 
-int conn_new(struct server *s, int fd, struct conn **ret)
+int conn_new(struct event_base *base, const struct conn_config *cfg,
+	     const struct rpc_env *env, uint64_t serial, int fd,
+	     struct conn **ret)
 {
 	struct policy_peer peer;
 	struct conn *c;
@@ -320,12 +348,14 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 		close(fd);
 		return -ENOMEM;
 	}
-	c->server = s;
 	c->fd = fd;
-	c->serial = ++s->next_serial;
+	c->cfg = *cfg;
+	c->rs.env = env;
+	c->rs.tp = &conn_transport;
+	c->rs.serial = serial;
 	TAILQ_INIT(&c->outq);
-	len = sizeof(c->cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+	len = sizeof(c->rs.cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->rs.cred, &len) < 0) {
 		r = -errno;
 		conn_free(c);
 		return r;
@@ -339,11 +369,11 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 	 * an error, it just cannot match MatchUnit/MatchCgroup. */
 	peer_unit_cgroup(c);
 	conn_get_peer(c, &peer);
-	(void)policy_peer_describe(&peer, c->peer_desc, sizeof(c->peer_desc));
-	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
-	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-	c->ev_slow = evtimer_new(s->base, conn_on_slow, c);
-	c->ev_hello = evtimer_new(s->base, conn_on_hello_timeout, c);
+	(void)policy_peer_describe(&peer, c->rs.peer_desc, sizeof(c->rs.peer_desc));
+	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+	c->ev_slow = evtimer_new(base, conn_on_slow, c);
+	c->ev_hello = evtimer_new(base, conn_on_hello_timeout, c);
 	if (!c->ev_read || !c->ev_write || !c->ev_slow || !c->ev_hello) {
 		conn_free(c);
 		return -ENOMEM;
@@ -354,41 +384,23 @@ int conn_new(struct server *s, int fd, struct conn **ret)
 
 void conn_get_peer(const struct conn *c, struct policy_peer *ret)
 {
-	ret->uid = c->cred.uid;
-	ret->gid = c->cred.gid;
-	ret->pid = c->cred.pid;
+	ret->uid = c->rs.cred.uid;
+	ret->gid = c->rs.cred.gid;
+	ret->pid = c->rs.cred.pid;
 	ret->groups = c->groups;
 	ret->n_groups = c->n_groups;
 	ret->unit = c->unit;
 	ret->cgroup = c->cgroup;
 }
 
-void conn_audit_subject(const struct conn *c, const struct tenant *t,
-			struct audit_record *r)
+
+void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner)
 {
-	const struct policy_tenant *pt = t ? tenant_policy(t) : NULL;
-
-	r->tenant = t ? tenant_name(t) : NULL;
-	r->uid = c->cred.uid;
-	r->gid = c->cred.gid;
-	r->pid = c->cred.pid;
-	r->conn = c->serial;
-	r->policy_file = pt ? pt->file : NULL;
-	r->policy_line = pt ? pt->line : 0;
-}
-
-void conn_start(struct conn *c, struct tenant *t)
-{
-	struct server *s = c->server;
-
-	c->tenant = t;
-	tenant_conn_attach(t);
-	TAILQ_INSERT_TAIL(&s->conns, c, link);
-	s->nconns++;
-	c->listed = true;
+	c->rs.tenant = t;
+	c->owner = *owner;
 	event_add(c->ev_read, NULL);
-	if (s->cfg.hello_timeout_sec) {
-		struct timeval tv = { .tv_sec = s->cfg.hello_timeout_sec };
+	if (c->cfg.hello_timeout_sec) {
+		struct timeval tv = { .tv_sec = c->cfg.hello_timeout_sec };
 
 		evtimer_add(c->ev_hello, &tv);
 	}
@@ -414,12 +426,10 @@ struct conn *conn_free(struct conn *c)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
-	if (c->listed)
-		server_conn_gone(c->server, c);
-	/* The tenant's objects go when its last connection does (or when its
-	 * lease runs out): nothing outlives its owner. */
-	if (c->tenant)
-		server_tenant_detach(c->server, c->tenant);
+	/* The owner unlists it, and the tenant's objects go when its last
+	 * connection does (or when its lease runs out). */
+	if (c->owner.gone)
+		c->owner.gone(c->owner.userdata, c);
 	free(c->groups);
 	free(c->unit);
 	free(c->cgroup);

@@ -2,8 +2,10 @@
 /*
  * One client connection: its kernel-supplied credentials, its receive path
  * (one datagram per request, fds via SCM_RIGHTS) and its bounded output
- * queue. A connection is freed only from its own event callbacks or by
- * server_stop, never from inside request handling.
+ * queue. A connection is freed only from its own event callbacks or by its
+ * owner, never from inside request handling. It knows nothing of the
+ * daemon around it but what it is given: a config by value, the protocol's
+ * environment, and its owner's callback.
  */
 #pragma once
 
@@ -13,9 +15,12 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
-struct server;
-struct tenant;
+#include "rpc/rpc.h"
+
 struct event;
+struct event_base;
+struct conn;
+struct tenant;
 
 struct outmsg {
 	TAILQ_ENTRY(outmsg) link;
@@ -23,46 +28,53 @@ struct outmsg {
 	uint8_t data[];
 };
 
+/* What a connection is told at creation, by value. */
+struct conn_config {
+	size_t max_outq_bytes;      /* reading pauses above; hard limit 4x */
+	unsigned slow_client_sec;   /* a peer paused this long is dropped */
+	unsigned hello_timeout_sec; /* a peer silent this long after connect is dropped */
+};
+
+/* Whoever lists connections: told when one goes (from conn_free), so that
+ * it unlists it and lets go of its tenant. */
+struct conn_owner {
+	void (*gone)(void *userdata, struct conn *c);
+	void *userdata;
+};
+
 struct conn {
-	TAILQ_ENTRY(conn) link;
-	struct server *server;
-	uint64_t serial;           /* for logs */
+	TAILQ_ENTRY(conn) link;     /* the owner's list */
+	struct rpc_session rs;      /* what the protocol knows of it */
+	struct conn_config cfg;
+	struct conn_owner owner;    /* set by conn_start */
 	int fd;
-	struct ucred cred;         /* SO_PEERCRED at accept: never the client's claim */
 	gid_t *groups;             /* SO_PEERGROUPS */
 	size_t n_groups;
 	char *unit;                /* systemd unit of cred.pid at accept, or NULL */
 	char *cgroup;              /* cgroup of cred.pid at accept, or NULL */
-	char peer_desc[256];       /* for refusals, logs and whoami */
 	struct event *ev_read;
 	struct event *ev_write;
-	bool hello_done;
 	bool closing;              /* refuse further input; free once flushed */
 	bool read_paused;          /* output queue above its high watermark */
 	bool overflowed;           /* over the hard limit: closing, sends nothing more */
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	struct event *ev_hello;    /* drops a peer that has not said Hello in time */
-	bool listed;               /* in server->conns and counted */
-	struct tenant *tenant;
 	TAILQ_HEAD(, outmsg) outq;
 	size_t outq_bytes;
-	uint64_t requests;
 };
 
 /* Takes fd (closes it on failure). Reads the peer's identity from the
- * kernel; the connection has no tenant and is not listed yet. */
-int conn_new(struct server *s, int fd, struct conn **ret);
-/* Attach to a tenant and start serving. */
-void conn_start(struct conn *c, struct tenant *t);
+ * kernel; the connection has no tenant and serves nothing yet. serial
+ * names it in logs and the audit trail; env is what its requests are
+ * served with. */
+int conn_new(struct event_base *base, const struct conn_config *cfg,
+	     const struct rpc_env *env, uint64_t serial, int fd,
+	     struct conn **ret);
+/* Serve it for tenant t; owner hears when it goes. */
+void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner);
 struct policy_peer;
 /* The peer as policy matching sees it (pointers into c). */
 void conn_get_peer(const struct conn *c, struct policy_peer *ret);
-
-struct audit_record;
-/* Who an audit record about connection c is about: the peer as the kernel
- * reported it, tenant t (may be NULL) and its policy section. */
-void conn_audit_subject(const struct conn *c, const struct tenant *t,
-			struct audit_record *r);
 
 /* Release everything the connection owns. NULL-safe, returns NULL. */
 struct conn *conn_free(struct conn *c);
@@ -73,3 +85,5 @@ struct conn *conn_free(struct conn *c);
 int conn_send(struct conn *c, const void *buf, size_t len);
 /* Stop reading; free the connection once its queued replies are sent. */
 void conn_close_after_flush(struct conn *c);
+/* The connection a protocol session is embedded in. */
+struct conn *conn_of(struct rpc_session *s);

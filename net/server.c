@@ -111,7 +111,11 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			server_refuse(s, fd, &cred, EUSERS, why);
 			continue;
 		}
-		r = conn_new(s, fd, &c);
+		r = conn_new(s->base, &(struct conn_config){
+				     .max_outq_bytes = s->cfg.max_outq_bytes,
+				     .slow_client_sec = s->cfg.slow_client_sec,
+				     .hello_timeout_sec = s->cfg.hello_timeout_sec,
+			     }, &s->env, ++s->next_serial, fd, &c);
 		if (r < 0) {
 			log_warn("new connection: %s", strerror(-r));
 			continue;
@@ -128,10 +132,10 @@ static int audit_connect(struct server *s, struct conn *c,
 		.op = "connect",
 		.allowed = errnum == 0,
 		.errnum = errnum,
-		.reason = why ? why : c->peer_desc,
+		.reason = why ? why : c->rs.peer_desc,
 	};
 
-	conn_audit_subject(c, t, &r);
+	rpc_audit_subject(&c->rs, t, &r);
 	return audit_emit(s->audit, &r);
 }
 
@@ -176,8 +180,8 @@ static int server_resolve(struct server *s, struct conn *c,
 
 	if (!s->policy) {
 		/* --no-policy: each connection is its own tenant. */
-		snprintf(name, sizeof(name), "conn%" PRIu64 "-uid%u", c->serial,
-			 (unsigned)c->cred.uid);
+		snprintf(name, sizeof(name), "conn%" PRIu64 "-uid%u", c->rs.serial,
+			 (unsigned)c->rs.cred.uid);
 		t = tenant_new(s->backend, s->pool, name, &s->cfg.limits, NULL);
 		if (!t)
 			return err_set(e, ENOMEM, "out of memory");
@@ -188,7 +192,7 @@ static int server_resolve(struct server *s, struct conn *c,
 	pt = policy_match(s->policy, &peer);
 	if (!pt)
 		return err_set(e, EACCES, "no policy tenant matches %s",
-			       c->peer_desc);
+			       c->rs.peer_desc);
 	policy_tenant_source(pt, POLICY_KEY_MAX_CONNECTIONS, where, sizeof(where));
 	t = tenant_find(pt->name);
 	if ((t ? tenant_conns(t) : 0) >= pt->max_connections)
@@ -212,6 +216,74 @@ static int server_resolve(struct server *s, struct conn *c,
 	return 0;
 }
 
+void server_tenant_detach(struct server *s, struct tenant *t);
+/* A listed connection is going (conn_free): unlist it; its tenant goes
+ * with its last connection (or when its lease runs out). */
+static void server_conn_gone(void *userdata, struct conn *c)
+{
+	struct server *s = userdata;
+
+	TAILQ_REMOVE(&s->conns, c, link);
+	s->nconns--;
+	if (c->rs.tenant)
+		server_tenant_detach(s, c->rs.tenant);
+}
+
+/*
+ * An import was taken away from a tenant: audit it once and tell every
+ * connection of that tenant (ShareRevoked). The tenant layer's revoke hook.
+ */
+static void server_share_revoked(void *userdata, const struct tenant_revoke_event *ev)
+{
+	struct server *s = userdata;
+	const struct policy_tenant *pt = tenant_policy(ev->importer);
+	char reason[200];
+	struct audit_record a = {
+		.kind = AUDIT_NOTIFY,
+		.op = "ShareRevoked",
+		.allowed = true,
+		.reason = reason,
+		.tenant = tenant_name(ev->importer),
+		.policy_file = pt ? pt->file : NULL,
+		.policy_line = pt ? pt->line : 0,
+		.has_handle = true,
+		.handle = ev->ioas,
+		.has_handle2 = true,
+		.handle2 = ev->import,
+		.has_iova = true,
+		.iova = ev->iova,
+		.has_length = true,
+		.length = ev->length,
+	};
+	struct conn *c;
+
+	snprintf(reason, sizeof(reason), "import %" PRIu32 " from tenant %s unmapped: %s",
+		 ev->import, ev->exporter, ev->reason);
+	(void)audit_emit(s->audit, &a);
+	TAILQ_FOREACH(c, &s->conns, link)
+		if (c->rs.tenant == ev->importer && !c->closing)
+			(void)rpc_notify_share_revoked(&c->rs, ev);
+}
+
+/* What the protocol layer is lent of the server. */
+static uint32_t env_connections(void *userdata)
+{
+	const struct server *s = userdata;
+
+	return s->nconns;
+}
+
+static int env_hello(void *userdata, struct rpc_session *rs, const char *token,
+		     const char **ret_token, bool *ret_reclaimed, struct err *e)
+{
+	return state_hello(rs, token, ret_token, ret_reclaimed, e);
+}
+
+static void env_commit(void *userdata)
+{
+	state_commit();
+}
+
 void server_admit(struct server *s, struct conn *c)
 {
 	struct tenant *t = NULL;
@@ -221,16 +293,19 @@ void server_admit(struct server *s, struct conn *c)
 		/* A peer that matches no tenant may connect in a loop: its
 		 * records and log lines are rate-limited (by uid). */
 		if (audit_connect(s, c, NULL, e.errnum, e.msg) != AUDIT_SUPPRESSED)
-			log_warn("refusing connection %" PRIu64 " (%s): %s", c->serial,
-				 c->peer_desc, e.msg);
+			log_warn("refusing connection %" PRIu64 " (%s): %s", c->rs.serial,
+				 c->rs.peer_desc, e.msg);
 		rpc_send_refusal(c->fd, e.errnum, e.msg);
 		conn_free(c);
 		return;
 	}
-	conn_start(c, t);
+	TAILQ_INSERT_TAIL(&s->conns, c, link);
+	s->nconns++;
+	tenant_conn_attach(t);
+	conn_start(c, t, &(struct conn_owner){ .gone = server_conn_gone, .userdata = s });
 	(void)audit_connect(s, c, t, 0, NULL);
-	log_debug("connection %" PRIu64 " from %s: tenant %s", c->serial,
-		  c->peer_desc, tenant_name(t));
+	log_debug("connection %" PRIu64 " from %s: tenant %s", c->rs.serial,
+		  c->rs.peer_desc, tenant_name(t));
 }
 
 static void server_release_tenant(struct server *s, struct tenant *t,
@@ -464,7 +539,12 @@ int server_start(struct server *s, struct event_base *base,
 	s->listen_fd = -1;
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->leases);
-	rpc_install_hooks(s);
+	s->env = (struct rpc_env){
+		.backend = b, .pool = pool, .audit = audit,
+		.connections = env_connections, .hello = env_hello,
+		.commit = env_commit, .userdata = s,
+	};
+	tenant_set_revoke_hook(server_share_revoked, s);
 	if (listen_fd >= 0) {
 		s->listen_fd = listen_fd;
 	} else {
@@ -511,11 +591,6 @@ void server_stop(struct server *s)
 	}
 }
 
-void server_conn_gone(struct server *s, struct conn *c)
-{
-	TAILQ_REMOVE(&s->conns, c, link);
-	s->nconns--;
-}
 
 uint32_t server_conns_of_uid(const struct server *s, uid_t uid)
 {
@@ -523,7 +598,7 @@ uint32_t server_conns_of_uid(const struct server *s, uid_t uid)
 	uint32_t n = 0;
 
 	TAILQ_FOREACH(c, &s->conns, link)
-		if (c->cred.uid == uid)
+		if (c->rs.cred.uid == uid)
 			n++;
 	return n;
 }

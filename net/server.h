@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "rpc/rpc.h"
 #include "tenant/tenant.h"
 
 struct event_base;
@@ -44,6 +45,7 @@ struct server {
 	bool own_socket;                   /* we created (and will unlink) it */
 	struct event *ev_accept;
 	struct event *ev_retry;            /* re-arm accept after EMFILE */
+	struct rpc_env env;                /* what requests are served with */
 	TAILQ_HEAD(conn_list, conn) conns;
 	uint32_t nconns;
 	uint64_t next_serial;
@@ -62,8 +64,6 @@ void server_stop(struct server *s);
  * it with one error datagram saying why. Audited either way. */
 void server_admit(struct server *s, struct conn *c);
 
-/* Called by conn when it goes away. */
-void server_conn_gone(struct server *s, struct conn *c);
 /* A connection of t is gone: release t with its last connection (or when
  * its lease runs out). */
 void server_tenant_detach(struct server *s, struct tenant *t);

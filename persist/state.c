@@ -12,13 +12,12 @@
 
 #include "audit/audit.h"
 #include "iommu/backend-kernel.h"
-#include "net/conn.h"
 #include "persist/fdstore.h"
 #include "common/log.h"
 #include "policy/policy.h"
 #include "tenant/pool.h"
 #include "persist/restore.h"
-#include "net/server.h"
+#include "rpc/rpc.h"
 #include "persist/state-check.h"
 #include "persist/state.h"
 #include "state.pb-c.h"
@@ -38,7 +37,8 @@ struct state {
 	bool have_taken_ino;
 	dev_t taken_dev;
 	ino_t taken_ino;               /* of the stored context that was taken */
-	struct server *s;
+	struct state_env env;
+	bool attached;
 	uint64_t next_store_id;
 	uint8_t *last;                 /* the bytes last written */
 	size_t last_len;
@@ -335,7 +335,7 @@ static int dump_tenant(struct state *st, struct tenant *t, IoasdState__Tenant **
 	ioasd_state__tenant__init(m);
 	m->name = (char *)tenant_name(t);
 	m->reclaim_token = (char *)tenant_reclaim_token(t);
-	m->by_policy = st->s->policy != NULL;
+	m->by_policy = *st->env.policy != NULL;
 	tenant_get_next_handles(t, &h);
 	m->next_ioas = h.ioas;
 	m->next_memory = h.memory;
@@ -428,11 +428,11 @@ static int state_pack(struct state *st, uint8_t **ret, size_t *ret_len)
 	int r = 0;
 
 	m.version = STATE_VERSION;
-	m.backend = (char *)backend_name(st->s->backend);
+	m.backend = (char *)backend_name(st->env.backend);
 	m.next_store_id = st->next_store_id;
-	m.next_conn_serial = st->s->next_serial;
-	if (st->s->pool) {
-		m.n_pool_ids = pool_idle_ids(st->s->pool, &ids);
+	m.next_conn_serial = *st->env.next_serial;
+	if (st->env.pool) {
+		m.n_pool_ids = pool_idle_ids(st->env.pool, &ids);
 		m.pool_ids = (uint32_t *)ids;
 	}
 	for (t = tenant_next(NULL); t && r == 0; t = tenant_next(t)) {
@@ -528,7 +528,7 @@ static void release_unclaimed(struct state *st, const char *op, const char *why)
 		next = tenant_next(t);
 		if (!tenant_unclaimed(t) || tenant_conns(t) > 0)
 			continue;
-		restore_audit(st->s->audit, op, tenant_name(t), true, 0, why);
+		restore_audit(st->env.audit, op, tenant_name(t), true, 0, why);
 		log_info("tenant %s: %s", tenant_name(t), why);
 		tenant_free(t);
 	}
@@ -551,19 +551,20 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	state_commit();
 }
 
-int state_attach(struct state *st, struct server *s, struct err *e)
+int state_attach(struct state *st, const struct state_env *env, struct err *e)
 {
-	struct backend *b = s->backend;
+	struct backend *b = env->backend;
 	bool kernel = backend_kernel_fd(b) >= 0;
 	bool adopted = false;
 	size_t restored = 0;
 	struct restore rs = {
-		.backend = s->backend, .pool = s->pool, .policy = s->policy,
-		.limits = s->cfg.limits, .audit = s->audit, .fds = st->fds,
+		.backend = env->backend, .pool = env->pool, .policy = *env->policy,
+		.limits = env->limits, .audit = env->audit, .fds = st->fds,
 		.nfds = st->nfds, .store = st->store, .grace_sec = st->grace_sec,
 	};
 
-	st->s = s;
+	st->env = *env;
+	st->attached = true;
 	active = st;
 	tenant_set_fd_store(on_fd_store, on_fd_unstore, st);
 	if (kernel && st->have_taken_ino) {
@@ -590,8 +591,8 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 
 			if (st->loaded->next_store_id > st->next_store_id)
 				st->next_store_id = st->loaded->next_store_id;
-			if (st->loaded->next_conn_serial > s->next_serial)
-				s->next_serial = st->loaded->next_conn_serial;
+			if (st->loaded->next_conn_serial > *env->next_serial)
+				*env->next_serial = st->loaded->next_conn_serial;
 			r = restore_tenants(&rs, st->loaded, !kernel, &re);
 			restored = r > 0 ? (size_t)r : 0;
 			if (adopted)
@@ -627,10 +628,10 @@ int state_attach(struct state *st, struct server *s, struct err *e)
 		ioasd_state__state__free_unpacked(st->refused, NULL);
 		st->refused = NULL;
 	}
-	if (restored && s->base) {
+	if (restored && env->base) {
 		struct timeval tv = { .tv_sec = st->grace_sec };
 
-		st->ev_grace = evtimer_new(s->base, on_grace, st);
+		st->ev_grace = evtimer_new(env->base, on_grace, st);
 		if (!st->ev_grace || evtimer_add(st->ev_grace, &tv) < 0)
 			return err_set(e, ENOMEM, "cannot start the grace timer");
 		st->grace_end = time(NULL) + st->grace_sec;
@@ -659,7 +660,7 @@ static bool name_has_uid(const char *name, uid_t uid)
 	return n > k && !strcmp(name + n - k, suffix);
 }
 
-static void claim(struct state *st, struct conn *c, struct tenant *t)
+static void claim(struct state *st, struct rpc_session *c, struct tenant *t)
 {
 	char why[400];
 
@@ -674,13 +675,13 @@ static void claim(struct state *st, struct conn *c, struct tenant *t)
 			.reason = why,
 		};
 
-		conn_audit_subject(c, t, &r);
-		(void)audit_emit(st->s->audit, &r);
+		rpc_audit_subject(c, t, &r);
+		(void)audit_emit(st->env.audit, &r);
 	}
 	log_info("tenant %s %s", tenant_name(t), why);
 }
 
-int state_hello(struct conn *c, const char *token, const char **ret_token,
+int state_hello(struct rpc_session *c, const char *token, const char **ret_token,
 		bool *ret_reclaimed, struct err *e)
 {
 	struct state *st = active;
@@ -701,7 +702,7 @@ int state_hello(struct conn *c, const char *token, const char **ret_token,
 	left = st->grace_end - time(NULL);
 	if (left < 0)
 		left = 0;
-	if (!c->server->policy) {
+	if (!*st->env.policy) {
 		/* Each connection is its own tenant: the token names the
 		 * restored one, which must belong to the same uid. */
 		if (token) {
@@ -756,7 +757,7 @@ void state_stop_clean(struct state *st)
 	if (!st)
 		return;
 	/* Restored tenants nobody claimed have no connection to go with. */
-	if (st->s)
+	if (st->attached)
 		release_unclaimed(st, "stop", "daemon stopping: released");
 	while ((t = tenant_next(NULL)))
 		tenant_free(t);
@@ -787,7 +788,7 @@ void state_stop_keep(struct state *st)
 		 fdstore_describe(st->store),
 		 st->write_failing ? " (but the state file could not be written: "
 				     "the next daemon restores the last one written)" : "");
-	restore_audit(st->s->audit, "stop-for-restart", NULL, true, 0, why);
+	restore_audit(st->env.audit, "stop-for-restart", NULL, true, 0, why);
 	log_info("%s", why);
 }
 

@@ -17,10 +17,26 @@
 #include <sys/types.h>
 
 #include "common/util.h"
+#include "tenant/tenant.h"
 
-struct server;
-struct conn;
+struct audit;
+struct backend;
+struct event_base;
+struct policy;
+struct pool;
+struct rpc_session;
 struct state;
+
+/* What the state needs of the daemon once it is running (state_attach). */
+struct state_env {
+	struct event_base *base;           /* for the grace timer (NULL: none) */
+	struct backend *backend;
+	struct pool *pool;                 /* may be NULL */
+	struct audit *audit;               /* may be NULL */
+	struct policy *const *policy;      /* the policy in force (swapped at reload); *policy NULL: --no-policy */
+	struct tenant_limits limits;       /* --no-policy limits; max_region_size for all */
+	uint64_t *next_serial;             /* connection serials: restored ones are not reused */
+};
 
 struct state_config {
 	const char *dir;       /* created 0700 if missing; must be 0700 */
@@ -38,21 +54,21 @@ int state_open(const struct state_config *cfg, struct state **ret,
 /* The stored iommufd context, or -1 when none was stored; the caller owns
  * it (the kernel backend adopts it). */
 int state_take_iommufd(struct state *st);
-/* After server_start: rebuild the tenants, keep the backend's context in
- * the store, start the grace period, write the file. From here on
+/* Once the daemon serves: rebuild the tenants, keep the backend's context
+ * in the store, start the grace period, write the file. From here on
  * state_commit() and state_hello() act on st. */
-int state_attach(struct state *st, struct server *s, struct err *e);
+int state_attach(struct state *st, const struct state_env *env, struct err *e);
 /* Write the state file if the tables changed since the last write. A no-op
  * without an attached state. Failures are logged (loudly, once). */
 void state_commit(void);
 /*
- * Hello on connection c, with the token the client presented (or NULL).
+ * Hello on protocol session c, with the token the client presented (or NULL).
  * Claims a restored tenant when the token is its one (swapping c onto it
  * with --no-policy), refuses a wrong or missing token (e says why).
  * *ret_token is the tenant's token to hand back (NULL when restart support
  * is off), *ret_reclaimed whether this Hello claimed restored objects.
  */
-int state_hello(struct conn *c, const char *token, const char **ret_token,
+int state_hello(struct rpc_session *c, const char *token, const char **ret_token,
 		bool *ret_reclaimed, struct err *e);
 struct tenant;
 /* Restored, not reclaimed, inside the grace period: the tenant stays even

@@ -16,21 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
 
 #include "common/pci.h"
 #include "proto/ioasd.pb-c.h"
 
 #include "audit/audit.h"
 #include "iommu/backend.h"
-#include "net/conn.h"
 #include "common/escape.h"
 #include "policy/policy.h"
 #include "tenant/pool.h"
 #include "common/log.h"
 #include "rpc/rpc.h"
-#include "persist/state.h"
-#include "net/server.h"
 #include "tenant/tenant.h"
 #include "common/util.h"
 #include "proto/wire.h"
@@ -39,7 +35,7 @@
 #define RPC_MAX_RANGES 2048u
 
 struct rpc_ctx {
-	struct conn *c;
+	struct rpc_session *c;
 	const Ioasd__Request *req;
 	Ioasd__Response *resp;
 	int *fds;
@@ -84,7 +80,7 @@ typedef int (*rpc_handler)(struct rpc_ctx *x);
 
 static uint8_t out_buf[IOASD_MAX_DATAGRAM];
 
-static int pack_and_queue(struct conn *c, Ioasd__Response *resp)
+static int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 {
 	size_t len = ioasd__response__get_packed_size(resp);
 
@@ -95,13 +91,13 @@ static int pack_and_queue(struct conn *c, Ioasd__Response *resp)
 		small.error = E2BIG;
 		small.message = (char *)"reply would exceed the datagram limit";
 		len = ioasd__response__pack(&small, out_buf);
-		return conn_send(c, out_buf, len);
+		return c->tp->send(c, out_buf, len);
 	}
 	len = ioasd__response__pack(resp, out_buf);
-	return conn_send(c, out_buf, len);
+	return c->tp->send(c, out_buf, len);
 }
 
-void rpc_send_error(struct conn *c, uint64_t id, int errnum, const char *msg)
+void rpc_send_error(struct rpc_session *c, uint64_t id, int errnum, const char *msg)
 {
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
 
@@ -132,14 +128,14 @@ static struct tenant *T(struct rpc_ctx *x)
 static int h_hello(struct rpc_ctx *x)
 {
 	const Ioasd__Hello *m = x->req->hello;
-	struct backend *b = x->c->server->backend;
+	struct backend *b = x->c->env->backend;
 	Ioasd__HelloReply *r = &x->body.hello;
 
 	if (x->c->hello_done)
 		return err_set(&x->err, EALREADY, "Hello was already received");
 	if (m->version != IOASD_PROTOCOL_VERSION) {
 		/* Answer once, then drop the peer. */
-		conn_close_after_flush(x->c);
+		x->c->tp->close_after_flush(x->c);
 		return err_set(&x->err, EPROTONOSUPPORT,
 			       "protocol version %" PRIu32
 			       " not supported; this daemon speaks %u",
@@ -156,11 +152,17 @@ static int h_hello(struct rpc_ctx *x)
 	{
 		const char *token;
 		bool reclaimed;
-		int ret = state_hello(x->c, m->reclaim_token, &token, &reclaimed,
-				      &x->err);
+		int ret = 0;
+
+		token = NULL;
+		reclaimed = false;
+		if (x->c->env->hello)
+			ret = x->c->env->hello(x->c->env->userdata, x->c,
+					       m->reclaim_token, &token, &reclaimed,
+					       &x->err);
 
 		if (ret < 0) {
-			conn_close_after_flush(x->c);
+			x->c->tp->close_after_flush(x->c);
 			return ret;
 		}
 		r->reclaim_token = (char *)token;
@@ -415,7 +417,7 @@ static int h_option(struct rpc_ctx *x)
  * SO_PEERCRED at accept, never a claim of the client). An orphaned tenant
  * (its section removed at a reload) has no Admin= any more.
  */
-static bool sees_daemon_wide(const struct conn *c)
+static bool sees_daemon_wide(const struct rpc_session *c)
 {
 	const struct policy_tenant *pt = tenant_policy(c->tenant);
 
@@ -427,12 +429,12 @@ static bool sees_daemon_wide(const struct conn *c)
 /* The daemon-wide part of a StatsReply (sees_daemon_wide() callers only). */
 static void stats_daemon_wide(struct rpc_ctx *x, Ioasd__StatsReply *r)
 {
-	struct server *s = x->c->server;
+	const struct rpc_env *s = x->c->env;
 	struct tenant_totals tot;
 	struct audit_stats as;
 
 	tenant_get_totals(&tot);
-	r->connections = s->nconns;
+	r->connections = s->connections ? s->connections(s->userdata) : 0;
 	r->total_ioas = tot.ioas;
 	r->total_pinned_bytes = tot.pinned_bytes;
 	r->has_tenants = true;
@@ -460,7 +462,7 @@ static int h_stats(struct rpc_ctx *x)
 
 	tenant_get_usage(T(x), &u);
 	ioasd__stats_reply__init(r);
-	r->backend = (char *)backend_name(x->c->server->backend);
+	r->backend = (char *)backend_name(x->c->env->backend);
 	r->ioas = u.ioas;
 	r->memory_regions = u.memory_regions;
 	r->mappings = u.mappings;
@@ -787,48 +789,13 @@ static void free_list_mem(struct list_mem *mem)
 	free(mem);
 }
 
-/*
- * An import was taken away from a tenant: tell every connection of that
- * tenant (Response id 0, result ShareRevoked) and audit it. Installed as
- * the tenant layer's revoke hook (see rpc_handle_datagram).
- */
-struct tenant_revoke_event;
-static void rpc_share_revoked(void *userdata, const struct tenant_revoke_event *ev);
-
-void rpc_install_hooks(struct server *s)
+/* An import was taken away from s's tenant: tell s (the layer above audits
+ * the notice once and calls this for each connection of the importer). */
+int rpc_notify_share_revoked(struct rpc_session *s, const struct tenant_revoke_event *ev)
 {
-	tenant_set_revoke_hook(rpc_share_revoked, s);
-}
-
-static void rpc_share_revoked(void *userdata, const struct tenant_revoke_event *ev)
-{
-	struct server *s = userdata;
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
 	Ioasd__ShareRevoked n = IOASD__SHARE_REVOKED__INIT;
-	const struct policy_tenant *pt = tenant_policy(ev->importer);
-	char reason[200];
-	struct audit_record a = {
-		.kind = AUDIT_NOTIFY,
-		.op = "ShareRevoked",
-		.allowed = true,
-		.reason = reason,
-		.tenant = tenant_name(ev->importer),
-		.policy_file = pt ? pt->file : NULL,
-		.policy_line = pt ? pt->line : 0,
-		.has_handle = true,
-		.handle = ev->ioas,
-		.has_handle2 = true,
-		.handle2 = ev->import,
-		.has_iova = true,
-		.iova = ev->iova,
-		.has_length = true,
-		.length = ev->length,
-	};
-	struct conn *c;
 
-	snprintf(reason, sizeof(reason), "import %" PRIu32 " from tenant %s unmapped: %s",
-		 ev->import, ev->exporter, ev->reason);
-	(void)audit_emit(s->audit, &a);
 	n.import = ev->import;
 	n.ioas = ev->ioas;
 	n.iova = ev->iova;
@@ -838,14 +805,7 @@ static void rpc_share_revoked(void *userdata, const struct tenant_revoke_event *
 	resp.id = 0;
 	resp.result_case = IOASD__RESPONSE__RESULT_SHARE_REVOKED;
 	resp.share_revoked = &n;
-	TAILQ_FOREACH(c, &s->conns, link) {
-		if (c->tenant != ev->importer || c->closing)
-			continue;
-		/* Replies are flushed by the connection's own callbacks: arm
-		 * its write event, since this is not its turn to run. */
-		if (pack_and_queue(c, &resp) == 0 && c->ev_write)
-			event_add(c->ev_write, NULL);
-	}
+	return pack_and_queue(s, &resp);
 }
 
 /* ------------------------------------------------------------ audit */
@@ -967,17 +927,31 @@ static void fill_detach_device(struct audit_record *a, const Ioasd__Request *req
 	set_handle(a, req->detach_device->device);
 }
 
-static int rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
+void rpc_audit_subject(const struct rpc_session *s, const struct tenant *t,
+		       struct audit_record *r)
+{
+	const struct policy_tenant *pt = t ? tenant_policy(t) : NULL;
+
+	r->tenant = t ? tenant_name(t) : NULL;
+	r->uid = s->cred.uid;
+	r->gid = s->cred.gid;
+	r->pid = s->cred.pid;
+	r->conn = s->serial;
+	r->policy_file = pt ? pt->file : NULL;
+	r->policy_line = pt ? pt->line : 0;
+}
+
+static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fill,
 			 const Ioasd__Request *req, const Ioasd__Response *resp,
 			 int errnum, const char *reason, const char *device);
 
-int rpc_audit(struct conn *c, const char *op, const Ioasd__Request *req,
+int rpc_audit(struct rpc_session *c, const char *op, const Ioasd__Request *req,
 	      const Ioasd__Response *resp, int errnum, const char *reason)
 {
 	return rpc_audit_op(c, op, NULL, req, resp, errnum, reason, NULL);
 }
 
-static int rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
+static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fill,
 			const Ioasd__Request *req, const Ioasd__Response *resp,
 			int errnum, const char *reason, const char *device)
 {
@@ -990,10 +964,10 @@ static int rpc_audit_op(struct conn *c, const char *op, rpc_audit_fill fill,
 		.device = device,
 	};
 
-	conn_audit_subject(c, c->tenant, &a);
+	rpc_audit_subject(c, c->tenant, &a);
 	if (fill && req && resp)
 		fill(&a, req, resp);
-	return audit_emit(c->server->audit, &a);
+	return audit_emit(c->env->audit, &a);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -1071,7 +1045,7 @@ static void close_fds(int *fds, size_t n)
 		fds[i] = safe_close(fds[i]);
 }
 
-void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
+void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds)
 {
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
@@ -1088,7 +1062,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 		rpc_send_error(c, 0, EBADMSG,
 			       "request could not be decoded (not a valid ioasd Request)");
 		if (!c->hello_done)
-			conn_close_after_flush(c);
+			c->tp->close_after_flush(c);
 		return;
 	}
 	x.req = req;
@@ -1101,7 +1075,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 			  "request before Hello");
 		rpc_send_error(c, req->id, EPROTO,
 			       "the first request on a connection must be Hello");
-		conn_close_after_flush(c);
+		c->tp->close_after_flush(c);
 		goto out;
 	}
 	if (!op) {
@@ -1112,7 +1086,7 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 		r = err_set(&x.err, EBADMSG, "%s takes %u fd(s), %zu attached",
 			    op->name, op->nfds, nfds);
 	} else if (op_grants(op, req) &&
-		   !audit_healthy(c->server->audit)) {
+		   !audit_healthy(c->env->audit)) {
 		r = err_set(&x.err, EIO,
 			    "the audit trail cannot be written and AuditFailure=refuse: "
 			    "%s refused until it recovers",
@@ -1142,8 +1116,8 @@ void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
 	/* Restart support: the state file says what this reply reports
 	 * before the client can see it (a read changed nothing: no need to
 	 * pack the whole state to find that out). */
-	if (!op || !op->reads)
-		state_commit();
+	if ((!op || !op->reads) && c->env->commit)
+		c->env->commit(c->env->userdata);
 	(void)pack_and_queue(c, &resp);
 out:
 	free(x.ranges);

@@ -1,33 +1,94 @@
 /* SPDX-License-Identifier: MIT */
-/* Decode one request datagram, check it, dispatch it to its handler and
- * queue the reply. Owns the fds that arrived with the datagram: handlers
- * take the ones they keep, rpc closes the rest. */
+/*
+ * The protocol, and nothing else: decode one request datagram, check it,
+ * dispatch it to its handler and hand back the reply. Owns the fds that
+ * arrived with the datagram: handlers take the ones they keep, rpc closes
+ * the rest.
+ *
+ * rpc knows no socket, connection list or state file: it serves a
+ * struct rpc_session (one client, embedded in the connection of the layer
+ * above, which sends what rpc gives it) within a struct rpc_env (what the
+ * daemon around it lends: backend, pool, audit, and the callbacks for what
+ * only that daemon can do -- admission at Hello, the connection count,
+ * making a change durable before its reply).
+ */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
-struct conn;
+#include "common/util.h"
 
 #define IOASD_PROTOCOL_VERSION 1u
 
-struct server;
-/* Let the tenant layer reach connections (share revocation notices). */
-void rpc_install_hooks(struct server *s);
+struct audit;
+struct audit_record;
+struct backend;
+struct pool;
+struct rpc_session;
+struct tenant;
+struct tenant_revoke_event;
 
-void rpc_handle_datagram(struct conn *c, const uint8_t *buf, size_t len,
+struct rpc_env {
+	struct backend *backend;
+	struct pool *pool;          /* may be NULL */
+	struct audit *audit;        /* may be NULL */
+	/* Daemon-wide connections, for the Stats of those who may see it. */
+	uint32_t (*connections)(void *userdata);
+	/* Hello: bind s to the tenant it reclaims with token (NULL: none),
+	 * or keep the one it was admitted as; *ret_token is the token to
+	 * show the client (NULL without restart support). 0 or -errno with
+	 * e filled in; on failure the peer is dropped. */
+	int (*hello)(void *userdata, struct rpc_session *s, const char *token,
+		     const char **ret_token, bool *ret_reclaimed, struct err *e);
+	/* After a request that may have changed the tables, before its
+	 * reply: make the change durable (restart support). */
+	void (*commit)(void *userdata);
+	void *userdata;
+};
+
+/* How rpc hands a datagram to the client, and asks for the end of it. */
+struct rpc_transport {
+	/* Queue one datagram. 0 or -errno (the connection then goes). */
+	int (*send)(struct rpc_session *s, const void *buf, size_t len);
+	/* Read nothing more; close once what is queued is sent. */
+	void (*close_after_flush)(struct rpc_session *s);
+};
+
+struct rpc_session {
+	const struct rpc_env *env;
+	const struct rpc_transport *tp;
+	struct tenant *tenant;      /* whose handles its requests name */
+	bool hello_done;
+	uint64_t serial;            /* the connection's, for logs and audit */
+	struct ucred cred;          /* SO_PEERCRED at accept: never a claim */
+	char peer_desc[256];        /* for refusals, logs and whoami */
+};
+
+void rpc_handle_datagram(struct rpc_session *s, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds);
 
 struct Ioasd__Request;
 struct Ioasd__Response;
-/* One audit record for a decision on connection c (req/resp may be NULL
+/* One audit record for a decision on session s (req/resp may be NULL
  * for refusals at the transport level). audit_emit()'s result:
  * AUDIT_SUPPRESSED when the rate limit held it back (log nothing either). */
-int rpc_audit(struct conn *c, const char *op, const struct Ioasd__Request *req,
+int rpc_audit(struct rpc_session *s, const char *op, const struct Ioasd__Request *req,
 	      const struct Ioasd__Response *resp, int errnum, const char *reason);
 
+/* Who an audit record about session s is about: the peer as the kernel
+ * reported it, tenant t (may be NULL) and its policy section. */
+void rpc_audit_subject(const struct rpc_session *s, const struct tenant *t,
+		       struct audit_record *r);
+
 /* Queue an error reply (id may be 0 when the request could not be read). */
-void rpc_send_error(struct conn *c, uint64_t id, int errnum, const char *msg);
+void rpc_send_error(struct rpc_session *s, uint64_t id, int errnum, const char *msg);
+
+/* Tell s that an import of its tenant was revoked (Response id 0, result
+ * ShareRevoked). 0 or -errno from the transport. */
+int rpc_notify_share_revoked(struct rpc_session *s, const struct tenant_revoke_event *ev);
 
 /* Send one error Response (id 0) directly on a socket that has no connection
  * state (a refused connection). Best effort: the socket is closed next. */

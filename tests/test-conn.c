@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "net/conn.h"
-#include "net/server.h"
 
 /* A peer that reads nothing: the queue grows past the high watermark (reading
  * pauses) and then, fed by sends that are not replies (notifications), to
@@ -25,19 +24,15 @@
 START_TEST(hard_limit_drops_the_queue)
 {
 	struct event_base *base = event_base_new();
-	struct server s = {
-		.base = base,
-		.cfg = { .max_outq_bytes = 4096, .slow_client_sec = 10 },
-	};
+	const struct conn_config cfg = { .max_outq_bytes = 4096, .slow_client_sec = 10 };
+	const struct rpc_env env = { 0 };
 	static uint8_t buf[1000];
 	struct conn *c = NULL;
 	int sp[2], r = 0, n;
 
 	ck_assert_ptr_nonnull(base);
-	TAILQ_INIT(&s.conns);
-	TAILQ_INIT(&s.leases);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
-	ck_assert_int_eq(conn_new(&s, sp[0], &c), 0);
+	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, sp[0], &c), 0);
 	for (n = 0; n < 100; n++) {
 		r = conn_send(c, buf, sizeof(buf));
 		if (r < 0)
@@ -85,7 +80,8 @@ static pid_t fork_as(pid_t want)
 START_TEST(reused_pid_is_not_the_peer)
 {
 	struct event_base *base = event_base_new();
-	struct server s = { .base = base, .cfg = { .max_outq_bytes = 4096 } };
+	const struct conn_config cfg = { .max_outq_bytes = 4096 };
+	const struct rpc_env env = { 0 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct conn *c = NULL;
 	pid_t peer, impostor;
@@ -123,10 +119,8 @@ START_TEST(reused_pid_is_not_the_peer)
 	}
 	fd = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	ck_assert_int_ge(fd, 0);
-	TAILQ_INIT(&s.conns);
-	TAILQ_INIT(&s.leases);
-	ck_assert_int_eq(conn_new(&s, fd, &c), 0);
-	ck_assert_int_eq(c->cred.pid, peer);
+	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, fd, &c), 0);
+	ck_assert_int_eq(c->rs.cred.pid, peer);
 	one = c->cgroup == NULL && c->unit == NULL;
 	conn_free(c);
 	kill(impostor, SIGKILL);

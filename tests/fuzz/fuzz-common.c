@@ -176,7 +176,10 @@ struct conn *fuzz_conn_new(int *ret_client)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		       0, sv) < 0)
 		fuzz_fail("socketpair: %s", strerror(errno));
-	r = conn_new(&server, sv[1], &c);
+	r = conn_new(server.base, &(struct conn_config){
+			     .max_outq_bytes = server.cfg.max_outq_bytes,
+			     .slow_client_sec = server.cfg.slow_client_sec,
+		     }, &server.env, ++server.next_serial, sv[1], &c);
 	if (r < 0)
 		fuzz_fail("conn_new: %s", strerror(-r));
 	/* As after accept(): resolve the tenant and start serving. */
@@ -224,7 +227,7 @@ void fuzz_check_conn(struct conn *c)
 {
 	struct err e = { 0 };
 
-	if (tenant_check(c->tenant, &e) < 0)
+	if (tenant_check(c->rs.tenant, &e) < 0)
 		fuzz_fail("tenant_check: %s", e.msg);
 }
 

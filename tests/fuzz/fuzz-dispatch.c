@@ -468,7 +468,7 @@ static void hang_up(struct run *r)
 		fuzz_fail("connection not freed after the peer hung up "
 			  "(closing %d, read_paused %d, hello %d, %zu bytes queued, "
 			  "%llu requests)", c->closing, c->read_paused,
-			  c->hello_done, c->outq_bytes,
+			  c->rs.hello_done, c->outq_bytes,
 			  (unsigned long long)c->requests);
 }
 

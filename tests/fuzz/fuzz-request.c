@@ -67,7 +67,7 @@ static void hello(struct conn *c)
 	req.op_case = IOASD__REQUEST__OP_HELLO;
 	req.hello = &h;
 	len = ioasd__request__pack(&req, buf);
-	rpc_handle_datagram(c, buf, len, NULL, 0);
+	rpc_handle_datagram(&c->rs, buf, len, NULL, 0);
 	resp = take_only_reply(c);
 	if (resp->error)
 		fuzz_fail("good Hello refused: %s", resp->message);
@@ -90,12 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c = fuzz_conn_new(&client);
 		if (round == 1)
 			hello(c);
-		rpc_handle_datagram(c, data, size, NULL, 0);
+		rpc_handle_datagram(&c->rs, data, size, NULL, 0);
 		resp = take_only_reply(c);
 		check_reply_id(resp, data, size);
-		if (round == 0 && !resp->error && !c->hello_done)
+		if (round == 0 && !resp->error && !c->rs.hello_done)
 			fuzz_fail("a request before Hello succeeded");
-		if (round == 0 && !c->hello_done && !c->closing)
+		if (round == 0 && !c->rs.hello_done && !c->closing)
 			fuzz_fail("a peer that did not say Hello was kept");
 		ioasd__response__free_unpacked(resp, NULL);
 		fuzz_check_conn(c);
