@@ -27,7 +27,7 @@
 #include "policy/policy.h"
 #include "tenant/pool.h"
 #include "daemon/privs.h"
-#include "net/server.h"
+#include "tenancy/server.h"
 #include "persist/state.h"
 #include "iommu/backend-kernel.h"
 #include "persist/fdstore.h"

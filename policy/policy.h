@@ -285,7 +285,7 @@ int policy_tenant_source(const struct policy_tenant *t, enum policy_key k,
 /* ------------------------------------------------------------- peers */
 
 /* "uid 1000 (alice) gid 1000 (alice) groups 27,100 unit session-2.scope
- * cgroup /user.slice/...", names escaped (daemon/escape.h: a cgroup may be
+ * cgroup /user.slice/...", names escaped (common/escape.h: a cgroup may be
  * named "x\n<2>..." by its owner). 0, or -ENOBUFS when truncated (still
  * NUL-terminated). */
 int policy_peer_describe(const struct policy_peer *peer, char *buf, size_t size);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for daemon/escape.c (client text on its way into logs and the
- * audit trail) and for the log line it protects (daemon/log.c): no client
+ * Unit tests for common/escape.c (client text on its way into logs and the
+ * audit trail) and for the log line it protects (common/log.c): no client
  * string can end a log line and forge the next one.
  */
 #include <check.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for daemon/memory.c: which fds are accepted as registrable
+ * Unit tests for tenant/memory.c: which fds are accepted as registrable
  * memory, the errno and reason of every refusal, the fd ownership contract
  * and the optional mapping.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for daemon/ratelimit.c: burst per window and subject, one
+/* Unit tests for audit/ratelimit.c: burst per window and subject, one
  * summary per window that suppressed something, the bounded table. Time is
  * driven by the test. */
 #include <check.h>

@@ -3,7 +3,7 @@
  * Unit tests of the sim backend. Each test is named after the kernel
  * behaviour it checks and cites the kernel function it mirrors
  * (drivers/iommu/iommufd/, see the rule table at the top of
- * daemon/backend-sim.c). Expected values are what the kernel gives on x86-64
+ * iommu/backend-sim.c). Expected values are what the kernel gives on x86-64
  * (PAGE_SIZE 4 KiB, HPAGE_SIZE 2 MiB, THP on).
  */
 #include <check.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The restart state checker (daemon/state-check.c): a state as the daemon
+ * The restart state checker (persist/state-check.c): a state as the daemon
  * writes it passes; each way of breaking it is refused with EBADMSG and a
  * message naming the record. The state: alpha exports two adjacent
  * mappings of its memory as share 1 and has a copy in a second IOAS; beta

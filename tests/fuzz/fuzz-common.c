@@ -24,7 +24,7 @@
 #include "fuzz-common.h"
 #include "common/log.h"
 #include "tenant/pool.h"
-#include "net/server.h"
+#include "tenancy/server.h"
 #include "tenant/tenant.h"
 #include "common/util.h"
 

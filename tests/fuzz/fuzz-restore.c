@@ -29,7 +29,7 @@
 #include "fuzz-common.h"
 #include "common/log.h"
 #include "persist/restore.h"
-#include "net/server.h"
+#include "tenancy/server.h"
 #include "persist/state-check.h"
 #include "tenant/tenant.h"
 

@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "policy/policy.h"
 #include "rpc/rpc.h"
-#include "net/server.h"
+#include "tenancy/server.h"
 #include "persist/state.h"
 #include "common/util.h"
 
