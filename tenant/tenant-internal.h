@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tenant layer's own view of its tables, shared by its files and by
+ * nothing else (tenant.h is the interface): the objects, their trees, the
+ * daemon-wide registry and totals, and the helpers the files call across.
+ *
+ *   tenant.c    tenants, handles, lookups, lifetime, the registry
+ *   pins.c      pinned-range counter per memory region
+ *   ioas.c      IOASes (pool or own context, policy applied) and memory
+ *   mapping.c   map, unmap, copy: the backend call, the mirror, rollback,
+ *               the AllowedIOVA gate and the consistency walker
+ *   share.c     shares and imports, revocation
+ *   device.c    VFIO devices
+ *   snapshot.c  dump, restore and reconcile for restart support
+ */
+#pragma once
+
+#include "common/pci.h"
+#include "common/rbtree.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/queue.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include "iommu/backend-kernel.h"
+#include "common/log.h"
+#include "policy/policy.h"
+#include "tenant/pool.h"
+#include "tenant/tenant.h"
+
+/* ------------------------------------------------------------ pin segments
+ * For each memory region, the byte ranges that are mapped somewhere, with a
+ * count of how many mappings cover each. Bytes whose count goes 0 -> 1 are
+ * newly pinned and charged once to the region's owner; 1 -> 0 are released.
+ * Segments are disjoint and cover only counted bytes.
+ */
+struct pin_seg {
+	RB_ENTRY(pin_seg) node;
+	uint64_t start, end; /* [start, end) in region offsets */
+	uint32_t count;
+};
+RB_HEAD(pin_tree, pin_seg);
+static inline int pin_cmp(const struct pin_seg *a, const struct pin_seg *b)
+{
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+RB_GENERATE_STATIC(pin_tree, pin_seg, node, pin_cmp)
+
+struct mem_obj {
+	RB_ENTRY(mem_obj) node;
+	struct tenant *owner; /* charged for the pinned bytes, whoever maps */
+	uint32_t handle;
+	struct memory_region *region;
+	uint64_t store_id; /* kept in the restart fd store under this id, or 0 */
+	uint32_t nmappings;
+	uint64_t pinned; /* bytes of this region with count > 0 */
+	struct pin_tree pins;
+};
+RB_HEAD(mem_tree, mem_obj);
+static inline int mem_cmp(const struct mem_obj *a, const struct mem_obj *b)
+{
+	return a->handle < b->handle ? -1 : a->handle > b->handle;
+}
+RB_GENERATE_STATIC(mem_tree, mem_obj, node, mem_cmp)
+
+struct mapping {
+	RB_ENTRY(mapping) node;
+	uint64_t iova, length;
+	struct mem_obj *mem;
+	uint64_t mem_offset;
+	uint32_t flags;
+	struct tenant_import *imp; /* a piece of this import, or NULL */
+	bool outside_policy; /* made before a reload or restart narrowed AllowedIOVA */
+};
+RB_HEAD(mapping_tree, mapping);
+static inline int mapping_cmp(const struct mapping *a, const struct mapping *b)
+{
+	return a->iova < b->iova ? -1 : a->iova > b->iova;
+}
+RB_GENERATE_STATIC(mapping_tree, mapping, node, mapping_cmp)
+
+struct ioas_obj {
+	RB_ENTRY(ioas_obj) node;
+	uint32_t handle;
+	uint32_t id; /* backend object id */
+	uint32_t mock_stdev; /* test builds: mock device attached, or 0 */
+	uint32_t mock_hwpt;  /* ... and its domain, for MD_CHECK_MAP */
+	struct mapping_tree mappings;
+	uint32_t nmappings;
+	uint32_t ndevices;   /* brokered devices attached to it */
+	/* The tenant's own AllowIovas narrowing (NULL, 0: none), kept so
+	 * that a reload can apply the new policy without widening it. */
+	struct policy_range *own_allowed;
+	uint32_t n_own_allowed;
+};
+RB_HEAD(ioas_tree, ioas_obj);
+static inline int ioas_cmp(const struct ioas_obj *a, const struct ioas_obj *b)
+{
+	return a->handle < b->handle ? -1 : a->handle > b->handle;
+}
+RB_GENERATE_STATIC(ioas_tree, ioas_obj, node, ioas_cmp)
+
+struct tenant_share {
+	LIST_ENTRY(tenant_share) link;      /* owner's list */
+	LIST_ENTRY(tenant_share) all_link;  /* every share, for token lookup */
+	struct tenant *owner;
+	struct ioas_obj *ioas;
+	uint32_t handle;
+	uint64_t iova, length;
+	bool writeable;
+	char token[TENANT_SHARE_TOKEN_LEN + 1];
+	LIST_HEAD(, tenant_import) imports;
+};
+
+struct tenant_import {
+	LIST_ENTRY(tenant_import) share_link;
+	LIST_ENTRY(tenant_import) tenant_link;
+	struct tenant_share *share;
+	struct tenant *t;           /* the importer */
+	struct ioas_obj *ioas;      /* the importer's */
+	uint32_t handle;
+	uint64_t iova, offset, length;
+	uint32_t flags;
+	uint32_t npieces;           /* its mappings still present */
+};
+
+/* A VFIO device the daemon bound to the tenant's context and attached. */
+struct tenant_device {
+	LIST_ENTRY(tenant_device) link;
+	uint32_t handle;
+	int fd;                     /* the daemon's copy, owned */
+	struct ioas_obj *ioas;      /* attached to */
+	uint32_t dev_id, hwpt_id;   /* backend object ids */
+	struct backend_device_info info;
+	bool stored;                /* in the restart fd store as store_id */
+	uint64_t store_id;
+};
+
+struct tenant {
+	LIST_ENTRY(tenant) link;    /* the registry */
+	struct backend *backend;    /* the shared context, or own_ctx */
+	struct backend *own_ctx;    /* device tenants: their own context, owned */
+	bool device_ctx;            /* its IOASes live in a context of its own */
+	bool ctx_stored;            /* own_ctx is in the restart fd store */
+	uint64_t ctx_store_id;
+	struct pool *pool;
+	const struct policy_tenant *pt;
+	bool orphaned;
+	uint32_t nconns;
+	char *name;
+	struct tenant_limits limits;
+	struct tenant_usage usage;
+	struct ioas_tree ioases;
+	struct mem_tree mems;
+	uint32_t next_ioas_handle;
+	uint32_t next_mem_handle;
+	LIST_HEAD(, tenant_share) shares;
+	LIST_HEAD(, tenant_import) imports;
+	uint32_t nshares;
+	uint32_t next_share_handle;
+	uint32_t next_import_handle;
+	LIST_HEAD(, tenant_device) devices; /* usage.devices of them */
+	uint32_t next_device_handle;
+	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
+	bool unclaimed; /* restored after a restart, not yet reclaimed */
+};
+
+LIST_HEAD(all_shares_list, tenant_share);
+LIST_HEAD(registry_list, tenant);
+extern struct tenant_totals totals;
+extern struct registry_list registry;
+extern struct all_shares_list all_shares;
+extern tenant_revoke_fn revoke_hook;
+extern void *revoke_hook_data;
+extern tenant_fd_store_fn fd_store_hook;
+extern tenant_fd_unstore_fn fd_unstore_hook;
+extern void *fd_store_data;
+extern bool test_mock_domains;
+
+const char *cite(const struct tenant *t, enum policy_key k, char *buf,
+		size_t size);
+bool iova_in_policy(const struct tenant *t, uint64_t iova,
+		    uint64_t length);
+int iova_refused(const struct tenant *t, uint64_t iova, uint64_t length,
+		 struct err *e);
+int check_not_orphaned(const struct tenant *t, struct err *e);
+struct ioas_obj *ioas_get(struct tenant *t, uint32_t handle,
+			  struct err *e);
+struct mem_obj *mem_get(struct tenant *t, uint32_t handle,
+			struct err *e);
+struct mapping *mapping_first_overlap(struct ioas_obj *o,
+				      uint64_t start, uint64_t last);
+int check_no_imports(struct ioas_obj *o, uint64_t start, uint64_t last,
+		     const char *what, struct err *e);
+void revoke_shares_in(struct tenant *t, struct ioas_obj *o,
+		      uint64_t start, uint64_t last, const char *reason);
+int own_context_open(struct tenant *t, struct err *e);
+int ioas_get_backend(struct tenant *t, uint32_t *ret_id);
+int ioas_put_backend(struct tenant *t, uint32_t id, uint32_t mock_stdev);
+void mapping_release(struct tenant *t, struct ioas_obj *o,
+		     struct mapping *m);
+void range_unmap_release(struct tenant *t, struct ioas_obj *o,
+			 uint64_t iova, uint64_t length);
+void mapping_clip(const struct mapping *m, uint64_t first, uint64_t last,
+		  uint64_t *ret_start, uint64_t *ret_length);
+void ioas_free(struct tenant *t, struct ioas_obj *o);
+void device_insert(struct tenant *t, struct tenant_device *d,
+		   struct ioas_obj *o);
+void device_free(struct tenant *t, struct tenant_device *d, bool detach);
+void mem_free(struct tenant *t, struct mem_obj *m);
+uint64_t pin_uncovered(struct pin_tree *tree, uint64_t start,
+		       uint64_t end);
+int64_t pin_add(struct pin_tree *tree, uint64_t start, uint64_t end);
+uint64_t pin_del(struct pin_tree *tree, uint64_t start, uint64_t end);
+int ioas_apply_allowed(struct tenant *t, uint32_t id,
+		       const struct policy_range *own, uint32_t n_own,
+		       bool clear, struct err *e);
+int ioas_new_backend(struct tenant *t, uint32_t *ret_id, struct err *e);
+int tracking_error(struct err *e, int r, const char *what);
+int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
+		uint64_t length, struct mem_obj *mem,
+		uint64_t mem_offset, uint32_t flags,
+		struct tenant_import *imp, bool restored, struct err *e);
+int mem_map(struct backend *b, uint32_t ioas_id, uint32_t flags,
+	    const struct mem_obj *mem, uint64_t offset, uint64_t length,
+	    uint64_t *iova);
+int check_map_policy(struct tenant *t, uint32_t flags, uint64_t iova,
+		     uint64_t length, struct err *e);
+bool share_covered(const struct tenant_share *s);
+void import_release(struct tenant_import *imp);
+void share_free(struct tenant_share *s, const char *reason);
