@@ -5,7 +5,8 @@
 Reads every non-generated, non-test .c and .h file of the layers below,
 resolves each #include "..." to a file of the tree, and fails when
   - a file includes one of a higher layer (an include pointing up), or
-  - files include each other in a cycle (a .c and its .h count as one unit).
+  - files include each other in a cycle (a .c and its .h count as one unit),
+  - a file includes another folder's private foo-internal.h.
 Prints one line per violation, with file:line, and exits 1; prints a summary
 and exits 0 when there is none.
 
@@ -83,6 +84,10 @@ def main():
                     continue
                 count += 1
                 lf, lt = layer_of(f), layer_of(target)
+                if target.endswith("-internal.h") and \
+                        os.path.dirname(target) != os.path.dirname(f):
+                    errors.append(f"{f}:{lineno}: includes {target}, private to "
+                                  f"{os.path.dirname(target)}/")
                 if lt is None:
                     errors.append(f"{f}:{lineno}: includes {target}, which is in no layer")
                 elif lt > lf:
