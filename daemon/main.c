@@ -62,7 +62,7 @@ static void notify_status(const struct server *srv)
 #ifdef HAVE_SYSTEMD
 	struct tenant_totals t;
 
-	tenant_get_totals(&t);
+	tenant_get_totals(srv->tenants, &t);
 	(void)sd_notifyf(0,
 			 "STATUS=%" PRIu32 " tenants, %" PRIu32 " connections, %" PRIu32
 			 " IOAS, %" PRIu32 " mappings, %" PRIu64 " bytes pinned (backend %s)",
@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	struct policy *policy = NULL;
 	struct audit *audit = NULL;
 	struct pool *pool = NULL;
+	struct tenants *tenants = NULL;
 	struct server srv = { .listen_fd = -1 };
 	const struct policy_daemon *pd = NULL;
 	const char *audit_log;
@@ -378,7 +379,13 @@ int main(int argc, char **argv)
 	listen_fd = listen_fd_from_systemd();
 	if (listen_fd < -1)
 		goto out;
-	r = server_start(&srv, base, b, &o.cfg, listen_fd, TAKE_PTR(policy), audit, pool);
+	tenants = tenants_new();
+	if (!tenants) {
+		log_err("out of memory");
+		goto out;
+	}
+	tenant_set_test_mock_domains(tenants, o.test_mock_domains);
+	r = server_start(&srv, base, tenants, b, &o.cfg, listen_fd, TAKE_PTR(policy), audit, pool);
 	if (r < 0) {
 		srv.policy = policy_unref(srv.policy);
 		log_err("cannot listen on %s: %s", o.cfg.socket_path, strerror(-r));
@@ -389,7 +396,8 @@ int main(int argc, char **argv)
 		log_info("socket-activated: serving the socket systemd passed");
 	if (st) {
 		r = state_attach(st, &(struct state_env){
-					 .base = srv.base, .backend = srv.backend,
+					 .tenants = tenants, .base = srv.base,
+					 .backend = srv.backend,
 					 .pool = srv.pool, .audit = srv.audit,
 					 .policy = &srv.policy, .limits = srv.cfg.limits,
 					 .next_serial = &srv.next_serial,
@@ -474,6 +482,7 @@ out:
 	if (clean)
 		state_stop_clean(st);
 	state_free(st);
+	tenants_free(tenants);
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

@@ -16,7 +16,6 @@
 #include "common/numparse.h"
 #include "daemon/options.h"
 #include "policy/policy.h"
-#include "tenant/tenant.h"
 
 void options_init(struct options *o)
 {
@@ -308,7 +307,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TEST_MOCK_DOMAINS:
 #ifdef IOASD_TEST_HOOKS
-			tenant_set_test_mock_domains(true);
+			o->test_mock_domains = true;
 			break;
 #else
 			fprintf(stderr, "ioasd: --test-mock-domains: this build has no test hooks "

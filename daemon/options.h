@@ -34,6 +34,7 @@ struct options {
 	bool keep_privileges;        /* --no-drop-privileges (debugging only) */
 	const char *state_dir;       /* restart support; NULL: off */
 	uint32_t restart_grace;      /* seconds */
+	bool test_mock_domains;      /* --test-mock-domains (test builds) */
 };
 
 /* The defaults. */

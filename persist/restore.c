@@ -196,14 +196,14 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 			.device = x->has_next_device ? x->next_device : 0,
 		};
 
-		if (tenant_find(x->name)) {
+		if (tenant_find(r->tenants, x->name)) {
 			RLOG(x->name, "listed twice; the second is dropped");
 			continue;
 		}
 		if (x->by_policy && r->policy)
 			pt = policy_find_tenant(r->policy, x->name);
 		limits_for(r, pt, &limits);
-		ts[i] = tenant_new(r->backend, r->pool, x->name, &limits, pt);
+		ts[i] = tenant_new(r->tenants, r->backend, r->pool, x->name, &limits, pt);
 		if (!ts[i]) {
 			RLOG(x->name, "out of memory");
 			continue;
@@ -378,11 +378,11 @@ static int known_ioases(struct restore *r, struct backend *ctx, struct ids *ret)
 	struct tenant_totals tot;
 	struct ids v = { 0 };
 
-	tenant_get_totals(&tot);
+	tenant_get_totals(r->tenants, &tot);
 	v.id = calloc((size_t)tot.ioas + npool + 1, sizeof(*v.id));
 	if (!v.id)
 		return -ENOMEM;
-	for (struct tenant *t = tenant_next(NULL); t; t = tenant_next(t))
+	for (struct tenant *t = tenant_next(r->tenants, NULL); t; t = tenant_next(r->tenants, t))
 		if (tenant_backend(t) == ctx)
 			(void)tenant_dump(t, &ops, &v);
 	for (uint32_t i = 0; i < npool; i++)
@@ -417,7 +417,7 @@ static void sweep(struct restore *r, struct backend *ctx, const char *where)
 void restore_sweep(struct restore *r)
 {
 	sweep(r, r->backend, "the shared context");
-	for (struct tenant *t = tenant_next(NULL); t; t = tenant_next(t))
+	for (struct tenant *t = tenant_next(r->tenants, NULL); t; t = tenant_next(r->tenants, t))
 		if (tenant_has_own_context(t) && tenant_backend(t) != r->backend)
 			sweep(r, tenant_backend(t), tenant_name(t));
 }

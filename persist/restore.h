@@ -26,6 +26,7 @@ struct pool;
 /* What a restore works with: the daemon's, passed in (no server, no
  * globals), so that the fuzzer can drive it alone. */
 struct restore {
+	struct tenants *tenants;     /* where the rebuilt tenants go */
 	struct backend *backend;     /* the adopted context, or a fresh sim */
 	struct pool *pool;           /* may be NULL */
 	const struct policy *policy; /* NULL: --no-policy */

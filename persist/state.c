@@ -229,7 +229,7 @@ static int state_pack(struct state *st, uint8_t **ret, size_t *ret_len)
 		m.n_pool_ids = pool_idle_ids(st->env.pool, &ids);
 		m.pool_ids = (uint32_t *)ids;
 	}
-	for (t = tenant_next(NULL); t && r == 0; t = tenant_next(t)) {
+	for (t = tenant_next(st->env.tenants, NULL); t && r == 0; t = tenant_next(st->env.tenants, t)) {
 		IoasdState__Tenant *x = NULL;
 
 		r = state_dump_tenant(t, *st->env.policy != NULL, &x);
@@ -318,8 +318,8 @@ static void release_unclaimed(struct state *st, const char *op, const char *why)
 {
 	struct tenant *t, *next;
 
-	for (t = tenant_next(NULL); t; t = next) {
-		next = tenant_next(t);
+	for (t = tenant_next(st->env.tenants, NULL); t; t = next) {
+		next = tenant_next(st->env.tenants, t);
 		if (!tenant_unclaimed(t) || tenant_conns(t) > 0)
 			continue;
 		restore_audit(st->env.audit, op, tenant_name(t), true, 0, why);
@@ -338,7 +338,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 			  "not reclaimed within the restart grace period: released");
 	/* One with a connection that has not said Hello yet goes when that
 	 * connection closes (state_holds() no longer keeps it). */
-	for (t = tenant_next(NULL); t; t = tenant_next(t))
+	for (t = tenant_next(st->env.tenants, NULL); t; t = tenant_next(st->env.tenants, t))
 		if (tenant_unclaimed(t))
 			log_info("tenant %s: grace period over; released with its last connection",
 				 tenant_name(t));
@@ -352,7 +352,7 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 	bool adopted = false;
 	size_t restored = 0;
 	struct restore rs = {
-		.backend = env->backend, .pool = env->pool, .policy = *env->policy,
+		.tenants = env->tenants, .backend = env->backend, .pool = env->pool, .policy = *env->policy,
 		.limits = env->limits, .audit = env->audit, .fds = st->fds,
 		.nfds = st->nfds, .store = st->store, .grace_sec = st->grace_sec,
 	};
@@ -360,7 +360,7 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 	st->env = *env;
 	st->attached = true;
 	active = st;
-	tenant_set_fd_store(on_fd_store, on_fd_unstore, st);
+	tenant_set_fd_store(env->tenants, on_fd_store, on_fd_unstore, st);
 	if (kernel && st->have_taken_ino) {
 		struct stat sb;
 
@@ -500,7 +500,7 @@ int state_hello(struct rpc_session *c, const char *token, const char **ret_token
 		/* Each connection is its own tenant: the token names the
 		 * restored one, which must belong to the same uid. */
 		if (token) {
-			for (u = tenant_next(NULL); u; u = tenant_next(u))
+			for (u = tenant_next(st->env.tenants, NULL); u; u = tenant_next(st->env.tenants, u))
 				if (tenant_unclaimed(u) && tenant_reclaim_token_equal(u, token))
 					break;
 			if (!u)
@@ -553,7 +553,7 @@ void state_stop_clean(struct state *st)
 	/* Restored tenants nobody claimed have no connection to go with. */
 	if (st->attached)
 		release_unclaimed(st, "stop", "daemon stopping: released");
-	while ((t = tenant_next(NULL)))
+	while ((t = tenant_next(st->env.tenants, NULL)))
 		tenant_free(t);
 	fdstore_remove(st->store, STATE_IOMMUFD_NAME);
 	fdstore_clear(st->store);
@@ -574,7 +574,7 @@ void state_stop_keep(struct state *st)
 	if (!st)
 		return;
 	state_commit();
-	tenant_get_totals(&tot);
+	tenant_get_totals(st->env.tenants, &tot);
 	snprintf(why, sizeof(why),
 		 "stopping for a restart: %" PRIu32 " tenants, %" PRIu32 " IOAS, %" PRIu32
 		 " mappings, %" PRIu32 " devices kept in %s%s",
@@ -592,7 +592,7 @@ struct state *state_free(struct state *st)
 		return NULL;
 	if (active == st) {
 		active = NULL;
-		tenant_set_fd_store(NULL, NULL, NULL);
+		tenant_set_fd_store(st->env.tenants, NULL, NULL, NULL);
 	}
 	if (st->ev_grace)
 		event_free(st->ev_grace);

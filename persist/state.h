@@ -29,6 +29,7 @@ struct state;
 
 /* What the state needs of the daemon once it is running (state_attach). */
 struct state_env {
+	struct tenants *tenants;           /* every live tenant */
 	struct event_base *base;           /* for the grace timer (NULL: none) */
 	struct backend *backend;
 	struct pool *pool;                 /* may be NULL */

@@ -317,7 +317,7 @@ static void stats_daemon_wide(struct rpc_ctx *x, Ioasd__StatsReply *r)
 	struct tenant_totals tot;
 	struct audit_stats as;
 
-	tenant_get_totals(&tot);
+	tenant_get_totals(s->tenants, &tot);
 	r->connections = s->connections ? s->connections(s->userdata) : 0;
 	r->total_ioas = tot.ioas;
 	r->total_pinned_bytes = tot.pinned_bytes;

@@ -30,8 +30,10 @@ struct pool;
 struct rpc_session;
 struct tenant;
 struct tenant_revoke_event;
+struct tenants;
 
 struct rpc_env {
+	struct tenants *tenants;    /* every live tenant (daemon-wide Stats) */
 	struct backend *backend;
 	struct pool *pool;          /* may be NULL */
 	struct audit *audit;        /* may be NULL */

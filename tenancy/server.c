@@ -182,7 +182,7 @@ static int server_resolve(struct server *s, struct conn *c,
 		/* --no-policy: each connection is its own tenant. */
 		snprintf(name, sizeof(name), "conn%" PRIu64 "-uid%u", c->rs.serial,
 			 (unsigned)c->rs.cred.uid);
-		t = tenant_new(s->backend, s->pool, name, &s->cfg.limits, NULL);
+		t = tenant_new(s->tenants, s->backend, s->pool, name, &s->cfg.limits, NULL);
 		if (!t)
 			return err_set(e, ENOMEM, "out of memory");
 		*ret = t;
@@ -194,7 +194,7 @@ static int server_resolve(struct server *s, struct conn *c,
 		return err_set(e, EACCES, "no policy tenant matches %s",
 			       c->rs.peer_desc);
 	policy_tenant_source(pt, POLICY_KEY_MAX_CONNECTIONS, where, sizeof(where));
-	t = tenant_find(pt->name);
+	t = tenant_find(s->tenants, pt->name);
 	if ((t ? tenant_conns(t) : 0) >= pt->max_connections)
 		return err_set(e, EUSERS,
 			       "tenant %s: connection limit reached: %" PRIu32
@@ -203,7 +203,7 @@ static int server_resolve(struct server *s, struct conn *c,
 			       pt->max_connections, where);
 	if (!t) {
 		limits_from_policy(s, pt, &limits);
-		t = tenant_new(s->backend, s->pool, pt->name, &limits, pt);
+		t = tenant_new(s->tenants, s->backend, s->pool, pt->name, &limits, pt);
 		if (!t)
 			return err_set(e, ENOMEM, "out of memory");
 	}
@@ -440,7 +440,7 @@ int server_reload_policy(struct server *s, struct err *e)
 	}
 	/* Live tenants get the entry of the same name for new work; one whose
 	 * section is gone may only release what it holds. */
-	for (t = tenant_next(NULL); t; t = tenant_next(t)) {
+	for (t = tenant_next(s->tenants, NULL); t; t = tenant_next(s->tenants, t)) {
 		const struct policy_tenant *pt = policy_find_tenant(np, tenant_name(t));
 		struct tenant_limits limits;
 
@@ -523,7 +523,7 @@ static int server_listen(const struct server_config *cfg, int *ret_fd)
 }
 
 int server_start(struct server *s, struct event_base *base,
-		 struct backend *b, const struct server_config *cfg,
+		 struct tenants *tenants, struct backend *b, const struct server_config *cfg,
 		 int listen_fd, struct policy *policy, struct audit *audit,
 		 struct pool *pool)
 {
@@ -531,6 +531,7 @@ int server_start(struct server *s, struct event_base *base,
 
 	memset(s, 0, sizeof(*s));
 	s->base = base;
+	s->tenants = tenants;
 	s->backend = b;
 	s->policy = policy;
 	s->audit = audit;
@@ -540,11 +541,11 @@ int server_start(struct server *s, struct event_base *base,
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->leases);
 	s->env = (struct rpc_env){
-		.backend = b, .pool = pool, .audit = audit,
+		.tenants = tenants, .backend = b, .pool = pool, .audit = audit,
 		.connections = env_connections, .hello = env_hello,
 		.commit = env_commit, .userdata = s,
 	};
-	tenant_set_revoke_hook(server_share_revoked, s);
+	tenant_set_revoke_hook(s->tenants, server_share_revoked, s);
 	if (listen_fd >= 0) {
 		s->listen_fd = listen_fd;
 	} else {

@@ -35,6 +35,7 @@ struct server_config {
 
 struct server {
 	struct event_base *base;
+	struct tenants *tenants;           /* not owned */
 	struct backend *backend;
 	struct policy *policy;             /* owned; NULL: --no-policy */
 	struct audit *audit;               /* not owned; may be NULL */
@@ -54,7 +55,7 @@ struct server {
 /* Create (or adopt, when listen_fd >= 0) the listening socket and start
  * accepting. Takes the reference to policy (may be NULL). */
 int server_start(struct server *s, struct event_base *base,
-		 struct backend *b, const struct server_config *cfg,
+		 struct tenants *tenants, struct backend *b, const struct server_config *cfg,
 		 int listen_fd, struct policy *policy, struct audit *audit,
 		 struct pool *pool);
 /* Close every connection (releasing what they own) and the socket. */

@@ -102,8 +102,8 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 				 " refused (the file stays bound to this tenant's context; "
 				 "to retry, open the device again)", dev, ioas);
 	}
-	if (fd_store_hook) {
-		r = fd_store_hook(fd_store_data, "dev", d->fd, &d->store_id, e);
+	if (t->set->fd_store_hook) {
+		r = t->set->fd_store_hook(t->set->fd_store_data, "dev", d->fd, &d->store_id, e);
 		if (r < 0) {
 			(void)backend_device_detach(t->backend, d->fd);
 			safe_close(d->fd);

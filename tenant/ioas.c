@@ -119,7 +119,7 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 		free(o);
 		return r;
 	}
-	if (test_mock_domains) {
+	if (t->set->test_mock_domains) {
 		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev,
 						    &o->mock_hwpt);
 		if (r < 0) {
@@ -134,7 +134,7 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 	RB_INIT(&o->mappings);
 	RB_INSERT(ioas_tree, &t->ioases, o);
 	t->usage.ioas++;
-	totals.ioas++;
+	t->set->totals.ioas++;
 	*ret_handle = o->handle;
 	return 0;
 }
@@ -296,8 +296,8 @@ int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
 		free(m);
 		return r;
 	}
-	if (fd_store_hook) {
-		r = fd_store_hook(fd_store_data, "mem", region->fd, &m->store_id, e);
+	if (t->set->fd_store_hook) {
+		r = t->set->fd_store_hook(t->set->fd_store_data, "mem", region->fd, &m->store_id, e);
 		if (r < 0) {
 			/* The region took the fd: it is closed with it. */
 			memory_region_free(region);

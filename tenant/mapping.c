@@ -25,7 +25,7 @@ static int test_check_mapping(struct tenant *t, struct ioas_obj *o,
 	void *va = NULL;
 	int r;
 
-	if (!test_mock_domains || !o->mock_hwpt)
+	if (!t->set->test_mock_domains || !o->mock_hwpt)
 		return 0;
 	if (rg->va) {
 		r = backend_kernel_test_check_map(t->backend, o->mock_hwpt, iova,
@@ -111,8 +111,8 @@ int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 	t->usage.mappings++;
 	t->usage.mapped_bytes += length;
 	mem->owner->usage.pinned_bytes += (uint64_t)added;
-	totals.mappings++;
-	totals.pinned_bytes += (uint64_t)added;
+	t->set->totals.mappings++;
+	t->set->totals.pinned_bytes += (uint64_t)added;
 	return 0;
 }
 
@@ -555,7 +555,7 @@ int tenant_check(const struct tenant *t, struct err *e)
 			bool found_share = false;
 			const struct tenant_share *x;
 
-			LIST_FOREACH(x, &all_shares, all_link)
+			LIST_FOREACH(x, &t->set->all_shares, all_link)
 				if (x == sh)
 					found_share = true;
 			if (!found_share || sh->owner != t)

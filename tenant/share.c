@@ -7,10 +7,10 @@
 
 /* ------------------------------------------------------------ sharing */
 
-void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata)
+void tenant_set_revoke_hook(struct tenants *ts, tenant_revoke_fn fn, void *userdata)
 {
-	revoke_hook = fn;
-	revoke_hook_data = userdata;
+	ts->revoke_hook = fn;
+	ts->revoke_hook_data = userdata;
 }
 
 /*
@@ -72,9 +72,11 @@ static void import_revoke(struct tenant_import *imp, const char *reason)
 		.reason = reason,
 	};
 
+	struct tenants *ts = imp->t->set;
+
 	import_release(imp);
-	if (revoke_hook)
-		revoke_hook(revoke_hook_data, &ev);
+	if (ts->revoke_hook)
+		ts->revoke_hook(ts->revoke_hook_data, &ev);
 }
 
 void share_free(struct tenant_share *s, const char *reason)
@@ -88,13 +90,13 @@ void share_free(struct tenant_share *s, const char *reason)
 	free(s);
 }
 
-static struct tenant_share *share_by_token(const char *token)
+static struct tenant_share *share_by_token(struct tenants *ts, const char *token)
 {
 	struct tenant_share *s;
 
 	if (!token || strlen(token) != TENANT_SHARE_TOKEN_LEN)
 		return NULL;
-	LIST_FOREACH(s, &all_shares, all_link) {
+	LIST_FOREACH(s, &ts->all_shares, all_link) {
 		unsigned char diff = 0;
 
 		/* No early exit: the time taken says nothing of the token. */
@@ -192,7 +194,7 @@ int tenant_share_export(struct tenant *t, uint32_t ioas, uint64_t iova,
 	s->writeable = writeable;
 	LIST_INIT(&s->imports);
 	LIST_INSERT_HEAD(&t->shares, s, link);
-	LIST_INSERT_HEAD(&all_shares, s, all_link);
+	LIST_INSERT_HEAD(&t->set->all_shares, s, all_link);
 	t->nshares++;
 	*ret_share = s->handle;
 	memcpy(ret_token, s->token, TENANT_SHARE_TOKEN_LEN + 1);
@@ -270,7 +272,7 @@ static int import_map_across(struct tenant *t, struct ioas_obj *dst,
 int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 			struct tenant_import_result *ret, struct err *e)
 {
-	struct tenant_share *s = share_by_token(req->token);
+	struct tenant_share *s = share_by_token(t->set, req->token);
 	struct tenant_import *imp;
 	struct ioas_obj *dst, *src;
 	struct mapping *m;

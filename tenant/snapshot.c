@@ -47,12 +47,12 @@ void tenant_set_unclaimed(struct tenant *t, bool unclaimed)
 	t->unclaimed = unclaimed;
 }
 
-void tenant_set_fd_store(tenant_fd_store_fn store, tenant_fd_unstore_fn unstore,
-			 void *userdata)
+void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
+			 tenant_fd_unstore_fn unstore, void *userdata)
 {
-	fd_store_hook = store;
-	fd_unstore_hook = unstore;
-	fd_store_data = userdata;
+	ts->fd_store_hook = store;
+	ts->fd_unstore_hook = unstore;
+	ts->fd_store_data = userdata;
 }
 
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
@@ -219,7 +219,7 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 	RB_INIT(&o->mappings);
 	RB_INSERT(ioas_tree, &t->ioases, o);
 	t->usage.ioas++;
-	totals.ioas++;
+	t->set->totals.ioas++;
 	return 0;
 }
 
@@ -278,7 +278,7 @@ int tenant_restore_share(struct tenant *t, const struct tenant_share_info *i,
 	s->writeable = i->writeable;
 	LIST_INIT(&s->imports);
 	LIST_INSERT_HEAD(&t->shares, s, link);
-	LIST_INSERT_HEAD(&all_shares, s, all_link);
+	LIST_INSERT_HEAD(&t->set->all_shares, s, all_link);
 	t->nshares++;
 	return 0;
 }
@@ -286,7 +286,7 @@ int tenant_restore_share(struct tenant *t, const struct tenant_share_info *i,
 int tenant_restore_import(struct tenant *t, const struct tenant_import_info *i,
 			  struct err *e)
 {
-	struct tenant *x = tenant_find(i->tenant);
+	struct tenant *x = tenant_find(t->set, i->tenant);
 	struct tenant_import *imp;
 	struct tenant_share *s;
 	struct ioas_obj *o;
@@ -329,7 +329,7 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 			   bool replay, struct err *e)
 {
 	struct ioas_obj *o = ioas_get(t, mi->ioas, e);
-	struct tenant *owner = tenant_find(mi->mem_owner);
+	struct tenant *owner = tenant_find(t->set, mi->mem_owner);
 	struct tenant_import *imp = NULL;
 	struct mem_obj *mem;
 	uint64_t end, iova = mi->iova;

@@ -141,6 +141,7 @@ struct tenant_device {
 
 struct tenant {
 	LIST_ENTRY(tenant) link;    /* the registry */
+	struct tenants *set;        /* the set it is in */
 	struct backend *backend;    /* the shared context, or own_ctx */
 	struct backend *own_ctx;    /* device tenants: their own context, owned */
 	bool device_ctx;            /* its IOASes live in a context of its own */
@@ -168,17 +169,19 @@ struct tenant {
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 };
 
-LIST_HEAD(all_shares_list, tenant_share);
-LIST_HEAD(registry_list, tenant);
-extern struct tenant_totals totals;
-extern struct registry_list registry;
-extern struct all_shares_list all_shares;
-extern tenant_revoke_fn revoke_hook;
-extern void *revoke_hook_data;
-extern tenant_fd_store_fn fd_store_hook;
-extern tenant_fd_unstore_fn fd_unstore_hook;
-extern void *fd_store_data;
-extern bool test_mock_domains;
+/* The set of live tenants: everything the layer keeps beyond one tenant.
+ * One per daemon (or per test), passed in, never a global. */
+struct tenants {
+	LIST_HEAD(, tenant) registry;           /* every live tenant, by name */
+	LIST_HEAD(, tenant_share) all_shares;   /* every share, for token lookup */
+	struct tenant_totals totals;
+	tenant_revoke_fn revoke_hook;
+	void *revoke_hook_data;
+	tenant_fd_store_fn fd_store_hook;
+	tenant_fd_unstore_fn fd_unstore_hook;
+	void *fd_store_data;
+	bool test_mock_domains;
+};
 
 const char *cite(const struct tenant *t, enum policy_key k, char *buf,
 		size_t size);

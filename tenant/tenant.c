@@ -7,14 +7,28 @@
  */
 #include "tenant/tenant-internal.h"
 
-struct tenant_totals totals;
-struct registry_list registry = LIST_HEAD_INITIALIZER(registry);
-struct all_shares_list all_shares = LIST_HEAD_INITIALIZER(all_shares);
-tenant_revoke_fn revoke_hook;
-void *revoke_hook_data;
-tenant_fd_store_fn fd_store_hook;
-tenant_fd_unstore_fn fd_unstore_hook;
-void *fd_store_data;
+struct tenants *tenants_new(void)
+{
+	struct tenants *ts = calloc(1, sizeof(*ts));
+
+	if (!ts)
+		return NULL;
+	LIST_INIT(&ts->registry);
+	LIST_INIT(&ts->all_shares);
+	return ts;
+}
+
+struct tenants *tenants_free(struct tenants *ts)
+{
+	struct tenant *t;
+
+	if (!ts)
+		return NULL;
+	while ((t = LIST_FIRST(&ts->registry)))
+		tenant_free(t);
+	free(ts);
+	return NULL;
+}
 
 
 /* " (MaxIOAS at file:line)" for refusals of a policy tenant, "" otherwise. */
@@ -165,7 +179,7 @@ static int random_hex(char *buf, size_t size)
 	return 0;
 }
 
-struct tenant *tenant_new(struct backend *b, struct pool *pool,
+struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *pool,
 			  const char *name, const struct tenant_limits *limits,
 			  const struct policy_tenant *pt)
 {
@@ -183,6 +197,7 @@ struct tenant *tenant_new(struct backend *b, struct pool *pool,
 		free(t);
 		return NULL;
 	}
+	t->set = ts;
 	t->backend = b;
 	t->pool = pool;
 	t->pt = policy_tenant_ref(pt);
@@ -201,24 +216,24 @@ struct tenant *tenant_new(struct backend *b, struct pool *pool,
 	 * with its first IOAS): a VFIO device fd can attach to any IOAS of the
 	 * context it is bound to, and the client keeps its own copy of it. */
 	t->device_ctx = pt && pt->n_allow_device > 0;
-	LIST_INSERT_HEAD(&registry, t, link);
-	totals.tenants++;
+	LIST_INSERT_HEAD(&ts->registry, t, link);
+	t->set->totals.tenants++;
 	return t;
 }
 
-struct tenant *tenant_find(const char *name)
+struct tenant *tenant_find(struct tenants *ts, const char *name)
 {
 	struct tenant *t;
 
-	LIST_FOREACH(t, &registry, link)
+	LIST_FOREACH(t, &ts->registry, link)
 		if (strcmp(t->name, name) == 0)
 			return t;
 	return NULL;
 }
 
-struct tenant *tenant_next(struct tenant *t)
+struct tenant *tenant_next(struct tenants *ts, struct tenant *t)
 {
-	return t ? LIST_NEXT(t, link) : LIST_FIRST(&registry);
+	return t ? LIST_NEXT(t, link) : LIST_FIRST(&ts->registry);
 }
 
 const struct policy_tenant *tenant_policy(const struct tenant *t)
@@ -360,8 +375,8 @@ int own_context_open(struct tenant *t, struct err *e)
 		return err_errno(e, r, "opening the tenant's own iommufd context "
 				 "(a device tenant's IOASes live in one)");
 	fd = backend_kernel_fd(ctx);
-	if (fd_store_hook && fd >= 0) {
-		r = fd_store_hook(fd_store_data, "ctx", fd, &t->ctx_store_id, e);
+	if (t->set->fd_store_hook && fd >= 0) {
+		r = t->set->fd_store_hook(t->set->fd_store_data, "ctx", fd, &t->ctx_store_id, e);
 		if (r < 0) {
 			backend_close(ctx);
 			return r;
@@ -381,11 +396,10 @@ int ioas_get_backend(struct tenant *t, uint32_t *ret_id)
 		       : backend_ioas_alloc(t->backend, ret_id);
 }
 
-bool test_mock_domains;
 
-void tenant_set_test_mock_domains(bool on)
+void tenant_set_test_mock_domains(struct tenants *ts, bool on)
 {
-	test_mock_domains = on;
+	ts->test_mock_domains = on;
 }
 
 /* Give an IOAS back: detach a test mock device first (it would hold the
@@ -406,7 +420,7 @@ void mapping_release(struct tenant *t, struct ioas_obj *o,
 	RB_REMOVE(mapping_tree, &o->mappings, m);
 	o->nmappings--;
 	t->usage.mappings--;
-	totals.mappings--;
+	t->set->totals.mappings--;
 	t->usage.mapped_bytes -= m->length;
 	if (m->outside_policy)
 		t->usage.mappings_outside_policy--;
@@ -416,7 +430,7 @@ void mapping_release(struct tenant *t, struct ioas_obj *o,
 	m->mem->pinned -= freed;
 	/* Pinned bytes belong to the memory's owner, not the mapper. */
 	m->mem->owner->usage.pinned_bytes -= freed;
-	totals.pinned_bytes -= freed;
+	t->set->totals.pinned_bytes -= freed;
 	free(m);
 	/* The last piece of an import gone (unmapped by the importer, its
 	 * IOAS destroyed or released, or revoked): the import is gone. */
@@ -472,7 +486,7 @@ void ioas_free(struct tenant *t, struct ioas_obj *o)
 	ioas_release_mappings(t, o);
 	RB_REMOVE(ioas_tree, &t->ioases, o);
 	t->usage.ioas--;
-	totals.ioas--;
+	t->set->totals.ioas--;
 	free(o->own_allowed);
 	free(o);
 }
@@ -485,7 +499,7 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 	o->ndevices++;
 	LIST_INSERT_HEAD(&t->devices, d, link);
 	t->usage.devices++;
-	totals.devices++;
+	t->set->totals.devices++;
 }
 
 /* Drop a device detached already, or (detach) detach it first: 0 even if the
@@ -498,11 +512,11 @@ void device_free(struct tenant *t, struct tenant_device *d, bool detach)
 		log_warn("tenant %s: detaching device %" PRIu32 ": %s", t->name,
 			 d->handle, strerror(-r));
 	d->ioas->ndevices--;
-	if (d->stored && fd_unstore_hook)
-		fd_unstore_hook(fd_store_data, "dev", d->store_id);
+	if (d->stored && t->set->fd_unstore_hook)
+		t->set->fd_unstore_hook(t->set->fd_store_data, "dev", d->store_id);
 	LIST_REMOVE(d, link);
 	t->usage.devices--;
-	totals.devices--;
+	t->set->totals.devices--;
 	safe_close(d->fd);
 	free(d);
 }
@@ -516,8 +530,8 @@ void mem_free(struct tenant *t, struct mem_obj *m)
 		free(s);
 	}
 	RB_REMOVE(mem_tree, &t->mems, m);
-	if (m->store_id && fd_unstore_hook)
-		fd_unstore_hook(fd_store_data, "mem", m->store_id);
+	if (m->store_id && t->set->fd_unstore_hook)
+		t->set->fd_unstore_hook(t->set->fd_store_data, "mem", m->store_id);
 	memory_region_free(m->region);
 	t->usage.memory_regions--;
 	free(m);
@@ -562,10 +576,10 @@ struct tenant *tenant_free(struct tenant *t)
 	backend_close(t->own_ctx);
 	/* The stored copy would keep the context, and every page its IOASes
 	 * still pinned, alive. */
-	if (t->ctx_stored && fd_unstore_hook)
-		fd_unstore_hook(fd_store_data, "ctx", t->ctx_store_id);
+	if (t->ctx_stored && t->set->fd_unstore_hook)
+		t->set->fd_unstore_hook(t->set->fd_store_data, "ctx", t->ctx_store_id);
 	LIST_REMOVE(t, link);
-	totals.tenants--;
+	t->set->totals.tenants--;
 	policy_tenant_unref(t->pt);
 	explicit_bzero(t->reclaim_token, sizeof(t->reclaim_token));
 	free(t->name);
@@ -583,7 +597,7 @@ void tenant_get_usage(const struct tenant *t, struct tenant_usage *ret)
 	*ret = t->usage;
 }
 
-void tenant_get_totals(struct tenant_totals *ret)
+void tenant_get_totals(const struct tenants *ts, struct tenant_totals *ret)
 {
-	*ret = totals;
+	*ret = ts->totals;
 }

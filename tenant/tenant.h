@@ -53,7 +53,15 @@ struct tenant_usage {
  * AllowedIOVA, HugePages and Access are enforced, and its file:line is
  * cited in refusals. limits are the numbers in force.
  */
-struct tenant *tenant_new(struct backend *b, struct pool *pool,
+struct tenants;
+
+/* The set of live tenants (the registry, the shares by token, the daemon's
+ * totals and the hooks): one per daemon, passed in. tenants_free() frees
+ * any tenant still in it. */
+struct tenants *tenants_new(void);
+struct tenants *tenants_free(struct tenants *ts);
+
+struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *pool,
 			  const char *name, const struct tenant_limits *limits,
 			  const struct policy_tenant *pt);
 /* Unmap every IOAS and return it to the pool (or destroy it), close every
@@ -61,9 +69,9 @@ struct tenant *tenant_new(struct backend *b, struct pool *pool,
 struct tenant *tenant_free(struct tenant *t);
 
 /* The live tenant registered under name, or NULL. */
-struct tenant *tenant_find(const char *name);
+struct tenant *tenant_find(struct tenants *ts, const char *name);
 /* Iterate over live tenants: tenant_next(NULL) is the first. */
-struct tenant *tenant_next(struct tenant *t);
+struct tenant *tenant_next(struct tenants *ts, struct tenant *t);
 
 const char *tenant_name(const struct tenant *t);
 const struct policy_tenant *tenant_policy(const struct tenant *t);
@@ -161,7 +169,7 @@ struct tenant_totals {
 	uint32_t mappings;
 	uint32_t devices;
 };
-void tenant_get_totals(struct tenant_totals *ret);
+void tenant_get_totals(const struct tenants *ts, struct tenant_totals *ret);
 
 /* ------------------------------------------------------------ sharing
  *
@@ -242,7 +250,7 @@ struct tenant_revoke_event {
 typedef void (*tenant_revoke_fn)(void *userdata,
 				 const struct tenant_revoke_event *ev);
 /* One daemon-wide hook (the RPC layer's notifier); fn may be NULL. */
-void tenant_set_revoke_hook(tenant_revoke_fn fn, void *userdata);
+void tenant_set_revoke_hook(struct tenants *ts, tenant_revoke_fn fn, void *userdata);
 
 /* ------------------------------------------------------------ devices
  *
@@ -285,7 +293,7 @@ bool tenant_has_own_context(const struct tenant *t);
  * detached before it is released, so that the real-kernel suite can see
  * pages pinned (VmPin) through the broker without a VFIO device.
  */
-void tenant_set_test_mock_domains(bool on);
+void tenant_set_test_mock_domains(struct tenants *ts, bool on);
 
 /* ------------------------------------------------------------ restart
  *
@@ -313,8 +321,8 @@ typedef int (*tenant_fd_store_fn)(void *userdata, const char *kind, int fd,
 				  uint64_t *ret_store_id, struct err *e);
 typedef void (*tenant_fd_unstore_fn)(void *userdata, const char *kind,
 				     uint64_t store_id);
-void tenant_set_fd_store(tenant_fd_store_fn store, tenant_fd_unstore_fn unstore,
-			 void *userdata);
+void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
+			 tenant_fd_unstore_fn unstore, void *userdata);
 
 /* The next handle of each kind. */
 struct tenant_handles {

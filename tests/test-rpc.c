@@ -63,6 +63,7 @@ static void env_commit(void *ud)
 }
 
 static struct backend *b;
+static struct tenants *ts;
 static struct tenant *t;
 static struct fake f;
 static struct rpc_env env;
@@ -75,11 +76,13 @@ static void setup(void)
 	};
 
 	ck_assert_int_eq(backend_sim_open(&b), 0);
-	t = tenant_new(b, NULL, "rpc-test", &limits, NULL);
+	ts = tenants_new();
+	ck_assert_ptr_nonnull(ts);
+	t = tenant_new(ts, b, NULL, "rpc-test", &limits, NULL);
 	ck_assert_ptr_nonnull(t);
 	tenant_conn_attach(t);
 	memset(&f, 0, sizeof(f));
-	env = (struct rpc_env){ .backend = b, .hello = env_hello,
+	env = (struct rpc_env){ .tenants = ts, .backend = b, .hello = env_hello,
 				.commit = env_commit, .userdata = &f };
 	f.s = (struct rpc_session){ .env = &env, .tp = &fake_transport, .tenant = t,
 				    .serial = 1, .cred = { .pid = 1, .uid = 65534, .gid = 65534 } };
@@ -91,6 +94,7 @@ static void teardown(void)
 		ioasd__response__free_unpacked(f.replies[i], NULL);
 	tenant_conn_detach(t);
 	tenant_free(t);
+	ts = tenants_free(ts);
 	backend_close(b);
 }
 

@@ -17,6 +17,7 @@
 #define MiB (1ull << 20)
 
 static struct backend *b;
+static struct tenants *ts;
 
 static const struct tenant_limits big = {
 	.max_ioas = 16,
@@ -29,10 +30,13 @@ static const struct tenant_limits big = {
 static void setup(void)
 {
 	ck_assert_int_eq(backend_sim_open(&b), 0);
+	ts = tenants_new();
+	ck_assert_ptr_nonnull(ts);
 }
 
 static void teardown(void)
 {
+	ts = tenants_free(ts);
 	b = backend_close(b);
 }
 
@@ -91,7 +95,7 @@ static void assert_consistent(struct tenant *t)
 /* Handles are per tenant, start at 1 and are never reused. */
 START_TEST(handles_are_local_and_not_reused)
 {
-	struct tenant *a = tenant_new(b, NULL, "a", &big, NULL), *c = tenant_new(b, NULL, "c", &big, NULL);
+	struct tenant *a = tenant_new(ts, b, NULL, "a", &big, NULL), *c = tenant_new(ts, b, NULL, "c", &big, NULL);
 	struct err e = { 0 };
 	uint32_t h1 = ioas(a), h2;
 
@@ -111,7 +115,7 @@ END_TEST
  * once; it stays charged until the last mapping of each byte is gone. */
 START_TEST(pinned_once_per_range)
 {
-	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	struct tenant_usage u;
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 4 * MiB), i1 = ioas(t), i2 = ioas(t), i3 = ioas(t);
@@ -143,7 +147,7 @@ END_TEST
  * The daemon refuses before the kernel could remove earlier areas. */
 START_TEST(unmap_split_refused_without_effect)
 {
-	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	struct tenant_usage u;
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 4 * MiB), io = ioas(t);
@@ -166,7 +170,7 @@ END_TEST
 /* Kernel: a copy makes one destination area per source area it spans. */
 START_TEST(copy_keeps_source_area_boundaries)
 {
-	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	struct tenant_usage u;
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 4 * MiB), s = ioas(t), d = ioas(t);
@@ -194,7 +198,7 @@ END_TEST
 
 START_TEST(unregister_busy_while_mapped)
 {
-	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	struct err e = { 0 };
 	uint32_t mem = reg(t, 1 * MiB), io = ioas(t);
 	uint64_t n;
@@ -218,7 +222,7 @@ START_TEST(limits_at_boundary)
 		.max_region_size = 4 * MiB,
 		.max_pinned_bytes = 2 * MiB,
 	};
-	struct tenant *t = tenant_new(b, NULL, "t", &l, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &l, NULL);
 	struct err e = { 0 };
 	uint32_t h, io, mem;
 	uint64_t v;
@@ -252,7 +256,7 @@ END_TEST
 
 START_TEST(map_argument_checks)
 {
-	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	struct err e = { 0 };
 	uint32_t mem = reg(t, MiB), io = ioas(t);
 	uint64_t v = 0;
@@ -281,14 +285,14 @@ START_TEST(free_releases_everything)
 	struct tenant *t;
 	uint32_t mem, io;
 
-	tenant_get_totals(&before);
-	t = tenant_new(b, NULL, "t", &big, NULL);
+	tenant_get_totals(ts, &before);
+	t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	mem = reg(t, 2 * MiB);
 	io = ioas(t);
 	map_fixed(t, io, mem, 0, 2 * MiB, 0x100000);
 	ioas(t);
 	tenant_free(t);
-	tenant_get_totals(&after);
+	tenant_get_totals(ts, &after);
 	ck_assert_uint_eq(after.tenants, before.tenants);
 	ck_assert_uint_eq(after.ioas, before.ioas);
 	ck_assert_uint_eq(after.pinned_bytes, before.pinned_bytes);
@@ -299,7 +303,7 @@ END_TEST
 /* Random map/copy/unmap sequences keep the tables consistent. */
 START_TEST(random_sequences_stay_consistent)
 {
-	struct tenant *t = tenant_new(b, NULL, "t", &big, NULL);
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
 	uint32_t mem = reg(t, 16 * MiB), io[3] = { ioas(t), ioas(t), ioas(t) };
 	unsigned seed = 12345;
 
@@ -367,13 +371,13 @@ static struct policy *share_policy(void)
 					  "[tenant c]\nMatchUser=1002\nImportFrom=a\n",
 					  &p, &e) == 0, "%s", e.msg);
 	memset(&events, 0, sizeof(events));
-	tenant_set_revoke_hook(on_revoke, NULL);
+	tenant_set_revoke_hook(ts, on_revoke, NULL);
 	return p;
 }
 
 static struct tenant *policy_tenant(struct policy *p, const char *name)
 {
-	struct tenant *t = tenant_new(b, NULL, name, &big,
+	struct tenant *t = tenant_new(ts, b, NULL, name, &big,
 				      policy_find_tenant(p, name));
 
 	ck_assert_ptr_nonnull(t);
@@ -403,7 +407,7 @@ START_TEST(share_pins_once_and_revokes)
 	ck_assert_uint_eq(res.length, 4 * MiB);
 	tenant_get_usage(a, &ua);
 	tenant_get_usage(bt, &ub);
-	tenant_get_totals(&tot);
+	tenant_get_totals(ts, &tot);
 	ck_assert_uint_eq(ua.pinned_bytes, 4 * MiB);
 	ck_assert_uint_eq(ub.pinned_bytes, 0);
 	ck_assert_uint_eq(ub.mappings, 2);
@@ -431,7 +435,7 @@ START_TEST(share_pins_once_and_revokes)
 	assert_consistent(bt);
 	tenant_free(bt);
 	tenant_free(a);
-	tenant_set_revoke_hook(NULL, NULL);
+	tenant_set_revoke_hook(ts, NULL, NULL);
 	policy_unref(p);
 }
 END_TEST
@@ -485,7 +489,7 @@ START_TEST(share_refusals)
 	tenant_free(c);
 	tenant_free(bt);
 	tenant_free(a);
-	tenant_set_revoke_hook(NULL, NULL);
+	tenant_set_revoke_hook(ts, NULL, NULL);
 	policy_unref(p);
 }
 END_TEST
@@ -526,11 +530,11 @@ START_TEST(share_lifetime_follows_source)
 	ck_assert_int_eq(events.n, 3);
 	ck_assert_str_eq(events.reason, "exporter-gone");
 	assert_consistent(bt);
-	tenant_get_totals(&tot);
+	tenant_get_totals(ts, &tot);
 	ck_assert_uint_eq(tot.pinned_bytes, 0);
 	ck_assert_uint_eq(tot.mappings, 0);
 	tenant_free(bt);
-	tenant_set_revoke_hook(NULL, NULL);
+	tenant_set_revoke_hook(ts, NULL, NULL);
 	policy_unref(p);
 }
 END_TEST
@@ -543,8 +547,8 @@ END_TEST
 static void restore_pair(struct tenant **ret_a, struct tenant **ret_b)
 {
 	static const char token[] = "0123456789abcdef0123456789abcdef";
-	struct tenant *a = tenant_new(b, NULL, "a", &big, NULL);
-	struct tenant *bt = tenant_new(b, NULL, "b", &big, NULL);
+	struct tenant *a = tenant_new(ts, b, NULL, "a", &big, NULL);
+	struct tenant *bt = tenant_new(ts, b, NULL, "b", &big, NULL);
 	struct tenant_ioas_info io = { .handle = 1 };
 	struct tenant_mapping_info mi = {
 		.ioas = 1, .iova = 0x100000, .length = 2 * MiB, .mem_owner = "a",
@@ -613,7 +617,7 @@ START_TEST(restored_import_is_one_unit)
 	tenant_free(a);
 	ck_assert_ptr_null(tenant_import_next(bt, NULL, &info));
 	tenant_free(bt);
-	tenant_get_totals(&tot);
+	tenant_get_totals(ts, &tot);
 	ck_assert_uint_eq(tot.tenants, 0);
 	ck_assert_uint_eq(tot.mappings, 0);
 	ck_assert_uint_eq(tot.pinned_bytes, 0);
@@ -627,8 +631,8 @@ END_TEST
 START_TEST(reconcile_drops_what_lost_a_part)
 {
 	static const char token[] = "0123456789abcdef0123456789abcdef";
-	struct tenant *a = tenant_new(b, NULL, "a", &big, NULL);
-	struct tenant *bt = tenant_new(b, NULL, "b", &big, NULL);
+	struct tenant *a = tenant_new(ts, b, NULL, "a", &big, NULL);
+	struct tenant *bt = tenant_new(ts, b, NULL, "b", &big, NULL);
 	struct tenant_ioas_info io = { .handle = 1 };
 	struct tenant_mapping_info src = {
 		.ioas = 1, .iova = 0x100000, .length = MiB, .mem_owner = "a",
@@ -655,7 +659,7 @@ START_TEST(reconcile_drops_what_lost_a_part)
 	int fd = sealed_memfd(2 * MiB);
 
 	memset(&events, 0, sizeof(events));
-	tenant_set_revoke_hook(on_revoke, NULL);
+	tenant_set_revoke_hook(ts, on_revoke, NULL);
 	ck_assert_msg(tenant_restore_ioas(a, &io, true, &e) == 0, "%s", e.msg);
 	ck_assert_msg(tenant_restore_ioas(bt, &io, true, &e) == 0, "%s", e.msg);
 	ck_assert_msg(tenant_restore_memory(a, 1, &fd, 0, 2 * MiB, 0, &e) == 0, "%s", e.msg);
@@ -683,7 +687,7 @@ START_TEST(reconcile_drops_what_lost_a_part)
 	/* The importer first: its import goes whole, quietly (no one to
 	 * tell); then the share. */
 	tenant_free(bt);
-	bt = tenant_new(b, NULL, "b", &big, NULL);
+	bt = tenant_new(ts, b, NULL, "b", &big, NULL);
 	ck_assert_msg(tenant_restore_ioas(bt, &io, true, &e) == 0, "%s", e.msg);
 	ck_assert_msg(tenant_restore_share(a, &si, &e) == 0, "%s", e.msg);
 	ck_assert_msg(tenant_restore_import(bt, &ii, &e) == 0, "%s", e.msg);
@@ -699,8 +703,8 @@ START_TEST(reconcile_drops_what_lost_a_part)
 	assert_consistent(a);
 	tenant_free(bt);
 	tenant_free(a);
-	tenant_set_revoke_hook(NULL, NULL);
-	tenant_get_totals(&tot);
+	tenant_set_revoke_hook(ts, NULL, NULL);
+	tenant_get_totals(ts, &tot);
 	ck_assert_uint_eq(tot.tenants, 0);
 	ck_assert_uint_eq(tot.pinned_bytes, 0);
 }

@@ -32,6 +32,7 @@ static struct event_base *base;
 static struct backend *backend;
 static struct pool *pool;
 static struct server server;
+static struct tenants *tenants;
 static char dir[64];
 static char sock_path[96];
 static int baseline_fds = -1;
@@ -90,6 +91,7 @@ static void print_fds(void)
 static void cleanup(void)
 {
 	server_stop(&server);
+	tenants = tenants_free(tenants);
 	pool_free(pool);
 	if (base)
 		event_base_free(base);
@@ -140,7 +142,10 @@ void fuzz_env_init(void)
 	if (r < 0)
 		fuzz_fail("pool_new: %s", strerror(-r));
 	/* No policy (--no-policy): each connection is its own tenant. */
-	r = server_start(&server, base, backend, &cfg, -1, NULL, NULL, pool);
+	tenants = tenants_new();
+	if (!tenants)
+		fuzz_fail("tenants_new");
+	r = server_start(&server, base, tenants, backend, &cfg, -1, NULL, NULL, pool);
 	if (r < 0)
 		fuzz_fail("server_start: %s", strerror(-r));
 	atexit(cleanup);
@@ -239,7 +244,7 @@ void fuzz_check_idle(void)
 
 	if (server.nconns || !TAILQ_EMPTY(&server.conns))
 		fuzz_fail("%u connection(s) still alive", server.nconns);
-	tenant_get_totals(&t);
+	tenant_get_totals(tenants, &t);
 	if (t.tenants || t.ioas || t.pinned_bytes || t.mappings)
 		fuzz_fail("left behind: %u tenants, %u IOASes, %u mappings, %llu pinned bytes",
 			  t.tenants, t.ioas, t.mappings,

@@ -466,10 +466,8 @@ static void hang_up(struct run *r)
 	c = fuzz_only_conn();
 	if (c)
 		fuzz_fail("connection not freed after the peer hung up "
-			  "(closing %d, read_paused %d, hello %d, %zu bytes queued, "
-			  "%llu requests)", c->closing, c->read_paused,
-			  c->rs.hello_done, c->outq_bytes,
-			  (unsigned long long)c->requests);
+			  "(closing %d, read_paused %d, hello %d, %zu bytes queued)",
+			  c->closing, c->read_paused, c->rs.hello_done, c->outq_bytes);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

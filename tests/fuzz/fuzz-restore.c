@@ -116,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct server *s = fuzz_server();
 	struct restore r = {
-		.backend = s->backend, .pool = s->pool, .policy = s->policy,
+		.tenants = s->tenants, .backend = s->backend, .pool = s->pool,
+		.policy = s->policy,
 		.limits = s->cfg.limits, .audit = s->audit, .grace_sec = 1,
 	};
 	IoasdState__State *m = NULL;
@@ -150,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret < 0 && e.errnum != ENOMEM)
 		fuzz_fail("a state that state_check() accepts was rebuilt into tables "
 			  "that do not hold together: %s", e.msg);
-	for (t = tenant_next(NULL); t; t = tenant_next(t)) {
+	for (t = tenant_next(s->tenants, NULL); t; t = tenant_next(s->tenants, t)) {
 		struct err ce = { 0 };
 
 		if (tenant_check(t, &ce) < 0)
@@ -163,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("%zu tenants live, %d restored, %zu in the state", tenants, ret,
 			  m->n_tenants);
 	/* As at the end of the grace: every tenant released. */
-	while ((t = tenant_next(NULL)))
+	while ((t = tenant_next(s->tenants, NULL)))
 		tenant_free(t);
 	fdstore_entries_free(r.fds, r.nfds);
 	ioasd_state__state__free_unpacked(m, NULL);
