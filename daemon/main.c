@@ -84,7 +84,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		(void)sd_notify(0, "WATCHDOG=1");
 #endif
-	state_commit(); /* the pool refills between requests */
+	state_commit(srv->state); /* the pool refills between requests */
 	audit_tick(srv->audit); /* rate-limit windows that closed: sum them up */
 	notify_status(srv);
 }
@@ -395,6 +395,7 @@ int main(int argc, char **argv)
 	if (listen_fd >= 0)
 		log_info("socket-activated: serving the socket systemd passed");
 	if (st) {
+		srv.state = st;
 		r = state_attach(st, &(struct state_env){
 					 .tenants = tenants, .base = srv.base,
 					 .backend = srv.backend,

@@ -49,7 +49,6 @@ struct state {
 	bool grace_over;
 };
 
-static struct state *active;
 
 /* ------------------------------------------------------------ open */
 
@@ -253,9 +252,8 @@ static int state_pack(struct state *st, uint8_t **ret, size_t *ret_len)
 	return r;
 }
 
-void state_commit(void)
+void state_commit(struct state *st)
 {
-	struct state *st = active;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -342,7 +340,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 		if (tenant_unclaimed(t))
 			log_info("tenant %s: grace period over; released with its last connection",
 				 tenant_name(t));
-	state_commit();
+	state_commit(st);
 }
 
 int state_attach(struct state *st, const struct state_env *env, struct err *e)
@@ -359,7 +357,6 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 
 	st->env = *env;
 	st->attached = true;
-	active = st;
 	tenant_set_fd_store(env->tenants, on_fd_store, on_fd_unstore, st);
 	if (kernel && st->have_taken_ino) {
 		struct stat sb;
@@ -430,7 +427,7 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 			return err_set(e, ENOMEM, "cannot start the grace timer");
 		st->grace_end = time(NULL) + st->grace_sec;
 	}
-	state_commit();
+	state_commit(st);
 	if (st->write_failing)
 		return err_set(e, EIO, "cannot write the state file in %s", st->dir);
 	return 0;
@@ -438,9 +435,9 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 
 /* ------------------------------------------------------------ reclaim */
 
-bool state_holds(const struct tenant *t)
+bool state_holds(const struct state *st, const struct tenant *t)
 {
-	return active && !active->grace_over && tenant_unclaimed(t);
+	return st && st->attached && !st->grace_over && tenant_unclaimed(t);
 }
 
 /* --no-policy tenants are named conn<serial>-uid<uid> by the server. */
@@ -475,10 +472,9 @@ static void claim(struct state *st, struct rpc_session *c, struct tenant *t)
 	log_info("tenant %s %s", tenant_name(t), why);
 }
 
-int state_hello(struct rpc_session *c, const char *token, const char **ret_token,
-		bool *ret_reclaimed, struct err *e)
+int state_hello(struct state *st, struct rpc_session *c, const char *token,
+		const char **ret_token, bool *ret_reclaimed, struct err *e)
 {
-	struct state *st = active;
 	struct tenant *t = c->tenant, *u;
 	long left;
 
@@ -486,7 +482,7 @@ int state_hello(struct rpc_session *c, const char *token, const char **ret_token
 	*ret_reclaimed = false;
 	if (token && !*token)
 		token = NULL;
-	if (!st) {
+	if (!st || !st->attached) {
 		if (token)
 			return err_set(e, EOPNOTSUPP,
 				       "this daemon runs without restart support (no --state-dir): "
@@ -562,8 +558,7 @@ void state_stop_clean(struct state *st)
 		(void)unlinkat(st->dir_fd, FDSTORE_HOLDER_SOCKET, 0);
 		(void)unlinkat(st->dir_fd, FDSTORE_HOLDER_PID, 0);
 	}
-	if (active == st)
-		active = NULL;
+	st->attached = false;
 }
 
 void state_stop_keep(struct state *st)
@@ -573,7 +568,7 @@ void state_stop_keep(struct state *st)
 
 	if (!st)
 		return;
-	state_commit();
+	state_commit(st);
 	tenant_get_totals(st->env.tenants, &tot);
 	snprintf(why, sizeof(why),
 		 "stopping for a restart: %" PRIu32 " tenants, %" PRIu32 " IOAS, %" PRIu32
@@ -590,8 +585,8 @@ struct state *state_free(struct state *st)
 {
 	if (!st)
 		return NULL;
-	if (active == st) {
-		active = NULL;
+	if (st->attached) {
+		st->attached = false;
 		tenant_set_fd_store(st->env.tenants, NULL, NULL, NULL);
 	}
 	if (st->ev_grace)

@@ -57,11 +57,11 @@ int state_open(const struct state_config *cfg, struct state **ret,
 int state_take_iommufd(struct state *st);
 /* Once the daemon serves: rebuild the tenants, keep the backend's context
  * in the store, start the grace period, write the file. From here on
- * state_commit() and state_hello() act on st. */
+ * state_commit() and state_hello() on st do their work. */
 int state_attach(struct state *st, const struct state_env *env, struct err *e);
 /* Write the state file if the tables changed since the last write. A no-op
- * without an attached state. Failures are logged (loudly, once). */
-void state_commit(void);
+ * on NULL or a state not attached. Failures are logged (loudly, once). */
+void state_commit(struct state *st);
 /*
  * Hello on protocol session c, with the token the client presented (or NULL).
  * Claims a restored tenant when the token is its one (swapping c onto it
@@ -69,12 +69,13 @@ void state_commit(void);
  * *ret_token is the tenant's token to hand back (NULL when restart support
  * is off), *ret_reclaimed whether this Hello claimed restored objects.
  */
-int state_hello(struct rpc_session *c, const char *token, const char **ret_token,
+int state_hello(struct state *st, struct rpc_session *c, const char *token,
+		const char **ret_token,
 		bool *ret_reclaimed, struct err *e);
 struct tenant;
 /* Restored, not reclaimed, inside the grace period: the tenant stays even
  * without connections. */
-bool state_holds(const struct tenant *t);
+bool state_holds(const struct state *st, const struct tenant *t);
 /* A clean stop: everything was released; empty the store, remove the file. */
 void state_stop_clean(struct state *st);
 /*

@@ -276,12 +276,16 @@ static uint32_t env_connections(void *userdata)
 static int env_hello(void *userdata, struct rpc_session *rs, const char *token,
 		     const char **ret_token, bool *ret_reclaimed, struct err *e)
 {
-	return state_hello(rs, token, ret_token, ret_reclaimed, e);
+	struct server *s = userdata;
+
+	return state_hello(s->state, rs, token, ret_token, ret_reclaimed, e);
 }
 
 static void env_commit(void *userdata)
 {
-	state_commit();
+	struct server *s = userdata;
+
+	state_commit(s->state);
 }
 
 void server_admit(struct server *s, struct conn *c)
@@ -332,7 +336,7 @@ static void server_release_tenant(struct server *s, struct tenant *t,
 	(void)audit_emit(s->audit, &r);
 	log_debug("tenant %s released (%s)", tenant_name(t), reason);
 	tenant_free(t);
-	state_commit();
+	state_commit(s->state);
 }
 
 static void lease_expired(evutil_socket_t fd, short what, void *arg)
@@ -354,7 +358,7 @@ void server_tenant_detach(struct server *s, struct tenant *t)
 		return;
 	/* Restored after a restart and not reclaimed yet: the grace timer
 	 * decides (state.c). */
-	if (state_holds(t))
+	if (state_holds(s->state, t))
 		return;
 	if (pt && pt->lease_sec > 0 && !tenant_orphaned(t) && s->base) {
 		struct timeval tv = { .tv_sec = pt->lease_sec };

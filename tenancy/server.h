@@ -17,6 +17,7 @@ struct policy;
 struct audit;
 struct pool;
 struct lease;
+struct state;
 
 struct server_config {
 	const char *socket_path;
@@ -36,6 +37,7 @@ struct server_config {
 struct server {
 	struct event_base *base;
 	struct tenants *tenants;           /* not owned */
+	struct state *state;               /* restart support, not owned; NULL: off */
 	struct backend *backend;
 	struct policy *policy;             /* owned; NULL: --no-policy */
 	struct audit *audit;               /* not owned; may be NULL */
