@@ -221,7 +221,7 @@ static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	static uint8_t buf[IOASD_MAX_DATAGRAM];
+	uint8_t buf[IOASD_MAX_DATAGRAM]; /* on the stack: nothing outlives the call */
 
 	for (int i = 0; i < CONN_BATCH && !c->closing && !c->read_paused; i++) {
 		int fds[IOASD_MAX_FDS];

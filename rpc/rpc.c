@@ -12,10 +12,12 @@
  */
 #include "rpc/rpc-internal.h"
 
-static uint8_t out_buf[IOASD_MAX_DATAGRAM];
-
+/* Replies are packed on the stack (the transport copies what it keeps):
+ * no buffer is shared between a handler's reply and a notification it
+ * causes, and none outlives the call. */
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 {
+	uint8_t out_buf[IOASD_MAX_DATAGRAM];
 	size_t len = ioasd__response__get_packed_size(resp);
 
 	if (len > sizeof(out_buf)) {
@@ -44,10 +46,13 @@ void rpc_send_error(struct rpc_session *c, uint64_t id, int errnum, const char *
 void rpc_send_refusal(int fd, int errnum, const char *msg)
 {
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
+	uint8_t out_buf[IOASD_MAX_DATAGRAM];
 	size_t len;
 
 	resp.error = errnum;
 	resp.message = (char *)msg;
+	if (ioasd__response__get_packed_size(&resp) > sizeof(out_buf))
+		resp.message = (char *)"refused";
 	len = ioasd__response__pack(&resp, out_buf);
 	(void)wire_send(fd, out_buf, len, NULL, 0);
 }
