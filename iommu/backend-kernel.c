@@ -501,6 +501,8 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret)
 {
 	struct kernel_backend *k;
+	struct backend_model model;
+	char desc[BACKEND_MODEL_STRLEN];
 	bool has_map_file = false;
 	int r;
 
@@ -517,6 +519,14 @@ int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret)
 	if (!k->dev_path) {
 		free(k);
 		return -ENOMEM;
+	}
+	/* What this kernel is, as its sysfs shows it (see backend_model). */
+	if (backend_model_init(&model, -1, 0) < 0)
+		snprintf(k->base.description, sizeof(k->base.description), "kernel");
+	else {
+		backend_model_format(&model, desc, sizeof(desc));
+		snprintf(k->base.description, sizeof(k->base.description),
+			 "kernel %s", desc);
 	}
 	k->fd = TAKE_FD(*fd);
 	*ret = &k->base;

@@ -6,8 +6,14 @@
  *
  * Modelled kernel: drivers/iommu/iommufd as of v6.12 plus the fixes that were
  * sent to stable (so also what 6.13 .. 6.18 do); where newer kernels differ
- * the difference is stated below. Constants model x86-64 with THP, the target
- * of the VM suite: PAGE_SIZE 4 KiB, HPAGE_SIZE 2 MiB.
+ * the difference is stated below.
+ *
+ * Which kernel: a struct backend_model, chosen when the sim is opened
+ * (ioasd --sim-thp, --sim-page-size; by default this host's kernel). It
+ * says whether the kernel was built with CONFIG_TRANSPARENT_HUGEPAGE, and
+ * its PAGE_SIZE and HPAGE_SIZE (x86-64: 4 KiB and 2 MiB). The model only
+ * changes the rules that name PAGE_SIZE or HPAGE_SIZE below; the VM suite
+ * checks the sim against kernels built with THP and without.
  *
  * Rule                                  mirrors (kernel function)
  * ------------------------------------  -----------------------------------
@@ -71,7 +77,8 @@
  *   smaller of that and the lowest set
  *   bit of the VA (file offset, source
  *   VA for COPY) when it is non-zero,
- *   capped at HPAGE_SIZE; below
+ *   capped at HPAGE_SIZE with THP and
+ *   at PAGE_SIZE without; below
  *   iova_alignment -> EINVAL. Search,
  *   first fit, ascending: the allowed
  *   ranges (adjacent ones merged), or
@@ -143,7 +150,8 @@
  * Version notes (kernels that differ from what the sim does):
  * - Before the stable fix "iommufd: Protect against overflow of ALIGN()
  *   during iova allocation" (8f6887349b2f, 6.11; in 6.10.y/6.6.y stable) the
- *   automatic alignment was not capped at HPAGE_SIZE.
+ *   automatic alignment was not capped at all (neither at HPAGE_SIZE nor, on
+ *   kernels without THP, at PAGE_SIZE).
  * - Before "iommufd: Prevent ALIGN() overflow" (b42497e3c0e7, 2025; stable) a
  *   hole was accepted when its aligned start EQUALS the hole's last byte
  *   (only matters for length 1) and ALIGN could wrap near UINT64_MAX.
@@ -178,8 +186,6 @@
 #include "iommu/backend.h"
 #include "common/util.h"
 
-#define SIM_PAGE_SIZE UINT64_C(4096)
-#define SIM_HPAGE_SIZE (UINT64_C(2) << 20)
 #define SIM_ID_MAX UINT32_C(0x7fffffff) /* xa_limit_31b */
 #define SIM_ACCOUNT_USER 0
 #define SIM_ACCOUNT_MM 1
@@ -225,6 +231,7 @@ struct sim_ioas {
 	uint64_t domain_alignment; /* max over attached devices, 1 if none */
 	unsigned int n_domains;
 	bool disable_large_pages;
+	const struct backend_model *m; /* the context's */
 };
 
 static int sim_ioas_cmp(const struct sim_ioas *a, const struct sim_ioas *b)
@@ -237,6 +244,7 @@ RB_GENERATE_STATIC(sim_ioas_tree, sim_ioas, node, sim_ioas_cmp)
 
 struct sim {
 	struct backend b;
+	struct backend_model model;
 	struct sim_ioas_tree objects;
 	size_t n_objects;
 	unsigned int account_mode;
@@ -438,9 +446,12 @@ static bool sim_find_hole(struct sim_ioas *io, uint64_t first, uint64_t last,
 static int sim_alloc_iova(struct sim_ioas *io, uint64_t addr, uint64_t length,
 			  uint64_t *ret_iova)
 {
-	const uint64_t win_first = SIM_PAGE_SIZE;
-	const uint64_t win_last = UINT64_MAX - SIM_PAGE_SIZE;
-	uint64_t page_offset = addr % SIM_PAGE_SIZE;
+	const uint64_t page_size = io->m->page_size;
+	const uint64_t win_first = page_size;
+	const uint64_t win_last = UINT64_MAX - page_size;
+	/* CONFIG_TRANSPARENT_HUGEPAGE: HPAGE_SIZE, else PAGE_SIZE */
+	const uint64_t max_align = io->m->thp ? io->m->hpage_size : page_size;
+	uint64_t page_offset = addr % page_size;
 	uint64_t align;
 	size_t i;
 
@@ -450,8 +461,8 @@ static int sim_alloc_iova(struct sim_ioas *io, uint64_t addr, uint64_t length,
 	align = roundup_pow_of_two(length);
 	if (addr)
 		align = min_u64(align, UINT64_C(1) << __builtin_ctzll(addr));
-	if (align >= SIM_HPAGE_SIZE)
-		align = SIM_HPAGE_SIZE;
+	if (align >= max_align)
+		align = max_align;
 	if (align < io->iova_alignment)
 		return -EINVAL;
 
@@ -535,7 +546,8 @@ static int sim_map_pieces(struct sim_ioas *io, const struct sim_piece *pieces,
 	for (size_t i = 0; i < n; i++) {
 		if ((flags & BACKEND_MAP_WRITEABLE) && !pieces[i].pages_writable)
 			return -EPERM;
-		if ((pieces[i].addr % SIM_PAGE_SIZE) & (io->iova_alignment - 1))
+		if ((pieces[i].addr % io->m->page_size) &
+		    (io->iova_alignment - 1))
 			return -EINVAL;
 	}
 
@@ -575,7 +587,7 @@ static int sim_check_alignment(struct sim_ioas *io, uint64_t align)
 
 	RB_FOREACH(a, sim_area_tree, &io->areas) {
 		if ((a->iova & mask) || ((a->last - a->iova + 1) & mask) ||
-		    ((a->addr % SIM_PAGE_SIZE) & mask))
+		    ((a->addr % io->m->page_size) & mask))
 			return -EADDRINUSE;
 	}
 	return 0;
@@ -584,7 +596,7 @@ static int sim_check_alignment(struct sim_ioas *io, uint64_t align)
 /* iopt_calculate_iova_alignment */
 static int sim_recalc_alignment(struct sim_ioas *io)
 {
-	uint64_t align = io->disable_large_pages ? SIM_PAGE_SIZE : 1;
+	uint64_t align = io->disable_large_pages ? io->m->page_size : 1;
 	int r;
 
 	align = max_u64(align, io->domain_alignment);
@@ -662,6 +674,7 @@ static int sim_ioas_alloc(struct backend *b, uint32_t *ret_id)
 	LIST_INIT(&io->domains);
 	io->iova_alignment = 1; /* iopt_init_table */
 	io->domain_alignment = 1;
+	io->m = &s->model;
 	RB_INSERT(sim_ioas_tree, &s->objects, io);
 	s->n_objects++;
 	*ret_id = id;
@@ -810,7 +823,7 @@ static int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
 	/* iopt_alloc_user_pages / iopt_alloc_pages */
 	if (add_overflow(uptr, length, &end))
 		return -EOVERFLOW;
-	if (length > SIZE_MAX - SIM_PAGE_SIZE || length == 0)
+	if (length > SIZE_MAX - to_sim(b)->model.page_size || length == 0)
 		return -EINVAL;
 
 	piece = (struct sim_piece){
@@ -844,7 +857,7 @@ static int sim_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
 	/* iopt_alloc_file_pages / iopt_alloc_pages */
 	if (length && add_overflow(start, length - 1, &end))
 		return -EOVERFLOW;
-	if (length > SIZE_MAX - SIM_PAGE_SIZE || length == 0)
+	if (length > SIZE_MAX - to_sim(b)->model.page_size || length == 0)
 		return -EINVAL;
 
 	piece = (struct sim_piece){
@@ -1110,7 +1123,7 @@ static int sim_domain_add(struct sim_ioas *io, const void *owner,
 		return -EINVAL; /* 1 << __ffs(pgsize_bitmap) is a power of 2 */
 
 	new_align = max_u64(alignment, io->iova_alignment);
-	if (new_align > SIM_PAGE_SIZE)
+	if (new_align > io->m->page_size)
 		return -EINVAL;
 	if (new_align != io->iova_alignment) {
 		r = sim_check_alignment(io, new_align);
@@ -1192,7 +1205,7 @@ static void sim_domain_remove(struct sim_ioas *io, const void *owner)
  *   detach: not bound -> EINVAL; not attached -> 0.
  */
 #define SIM_DEVICE_PREFIX "ioasd-sim-device:"
-#define SIM_DEVICE_ALIGN SIM_PAGE_SIZE
+#define SIM_DEVICE_ALIGN UINT64_C(4096) /* VT-d's smallest page */
 #define SIM_DEVICE_APERTURE_LAST UINT64_C(0x7fffffffff)
 
 static const struct backend_iova_range sim_device_reserved[] = {
@@ -1352,7 +1365,7 @@ static int sim_device_detach(struct backend *b, int fd)
 
 static int sim_context_open(struct backend *b, struct backend **ret)
 {
-	int r = backend_sim_open(ret);
+	int r = backend_sim_open_model(&to_sim(b)->model, ret);
 
 	if (r >= 0)
 		(*ret)->has_map_file = b->has_map_file;
@@ -1380,20 +1393,45 @@ static const struct backend_ops sim_ops = {
 
 /* ------------------------------------------------------------ public */
 
-int backend_sim_open(struct backend **ret)
+int backend_sim_open_model(const struct backend_model *m, struct backend **ret)
 {
+	char model[BACKEND_MODEL_STRLEN];
 	struct sim *s;
 
+	if (m->page_size < 4096 || (m->page_size & (m->page_size - 1)) ||
+	    (m->thp && (m->hpage_size <= m->page_size ||
+			(m->hpage_size & (m->hpage_size - 1)))))
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->b.ops = &sim_ops;
 	s->b.has_map_file = true; /* models a kernel with IOMMU_IOAS_MAP_FILE */
+	s->model = *m;
+	if (!s->model.thp)
+		s->model.hpage_size = 0;
+	backend_model_format(&s->model, model, sizeof(model));
+	snprintf(s->b.description, sizeof(s->b.description), "sim %s", model);
 	RB_INIT(&s->objects);
 	s->account_mode = SIM_ACCOUNT_USER; /* iommufd_fops_open on /dev/iommu */
 	sim_contexts++;
 	*ret = &s->b;
 	return 0;
+}
+
+int backend_sim_open(struct backend **ret)
+{
+	struct backend_model m;
+	int r = backend_model_init(&m, -1, 0);
+
+	if (r < 0)
+		return r;
+	return backend_sim_open_model(&m, ret);
+}
+
+const struct backend_model *backend_sim_model(const struct backend *b)
+{
+	return b && b->ops == &sim_ops ? &to_sim((struct backend *)b)->model : NULL;
 }
 
 void backend_sim_set_map_file(struct backend *b, bool has_map_file)

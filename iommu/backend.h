@@ -95,9 +95,45 @@ struct backend_ops {
 	int (*device_detach)(struct backend *b, int fd);
 };
 
+/*
+ * What of a kernel's build and machine decides the IOVAs iommufd picks:
+ * iopt_alloc_iova() caps the alignment of an automatically chosen IOVA at
+ * HPAGE_SIZE when the kernel is built with CONFIG_TRANSPARENT_HUGEPAGE and
+ * at PAGE_SIZE otherwise; PAGE_SIZE also bounds the automatic window
+ * [PAGE_SIZE, UINT64_MAX - PAGE_SIZE], is the alignment HUGE_PAGES=0
+ * imposes and the largest a device may impose. The sim models one such
+ * kernel; the kernel backend reports the running one's.
+ */
+struct backend_model {
+	bool thp;            /* CONFIG_TRANSPARENT_HUGEPAGE */
+	uint64_t page_size;  /* PAGE_SIZE: 4096 (x86-64), 16384, 65536 */
+	uint64_t hpage_size; /* HPAGE_SIZE (the PMD size); 0 without thp */
+};
+
+/* "thp=yes hpage_size=2097152 page_size=4096", "thp=no page_size=4096" */
+#define BACKEND_MODEL_STRLEN 80
+
+/*
+ * The model of the kernel this process runs on: THP when
+ * /sys/kernel/mm/transparent_hugepage exists (the kernel creates it when
+ * built with THP), HPAGE_SIZE from its hpage_pmd_size, PAGE_SIZE from
+ * sysconf. thp (1 yes, 0 no, -1 the host's) and page_size (0: the host's)
+ * override; HPAGE_SIZE is then the host's only when the page size is, else
+ * the PMD size of that page size (PAGE_SIZE * PAGE_SIZE / 8: x86-64 and
+ * arm64). -EINVAL for a page size that is not a power of two from 4 KiB
+ * to 64 KiB.
+ */
+int backend_model_init(struct backend_model *ret, int thp, uint64_t page_size);
+void backend_model_format(const struct backend_model *m, char *buf,
+			  size_t size);
+
 struct backend {
 	const struct backend_ops *ops;
 	bool has_map_file; /* IOMMU_IOAS_MAP_FILE works (probed once) */
+	/* "sim thp=yes hpage_size=2097152 page_size=4096": the backend and
+	 * the kernel it is (kernel) or stands for (sim); HelloReply carries
+	 * it to clients. */
+	char description[16 + BACKEND_MODEL_STRLEN];
 };
 
 /*
@@ -110,7 +146,11 @@ int backend_open(enum backend_kind kind, const char *dev_path,
 struct backend *backend_close(struct backend *b); /* NULL-safe, returns NULL */
 
 int backend_kernel_open(const char *dev_path, struct backend **ret);
+/* A sim of the kernel model m describes; backend_sim_open: of this host's. */
+int backend_sim_open_model(const struct backend_model *m, struct backend **ret);
 int backend_sim_open(struct backend **ret);
+/* The model a sim stands for; NULL when b is not a sim. */
+const struct backend_model *backend_sim_model(const struct backend *b);
 
 /*
  * Sim knobs for tests: which MAP_FILE capability to claim, and reserved
@@ -237,4 +277,9 @@ void backend_device_format(const struct backend_device_info *d, char *buf,
 static inline const char *backend_name(const struct backend *b)
 {
 	return b->ops->name;
+}
+
+static inline const char *backend_description(const struct backend *b)
+{
+	return b->description;
 }
