@@ -207,6 +207,15 @@ IOAS_EXPORT const char *ioas_client_last_error(const struct ioas_client *c);
 
 /* What the daemon said in its HelloReply. Strings live as long as c. */
 IOAS_EXPORT const char *ioas_client_backend(const struct ioas_client *c); /* "kernel" or "sim" */
+/*
+ * The backend and the kernel it is or models: "sim thp=yes
+ * hpage_size=2097152 page_size=4096", "kernel thp=no page_size=4096"; ""
+ * from a daemon that does not say. With thp=yes the daemon's kernel (or
+ * the one the sim stands for) aligns an automatically chosen IOVA up to
+ * hpage_size, with thp=no only up to page_size: the IOVAs ioas_map and
+ * ioas_copy pick without IOAS_MAP_FIXED_IOVA differ between the two.
+ */
+IOAS_EXPORT const char *ioas_client_backend_description(const struct ioas_client *c);
 IOAS_EXPORT const char *ioas_client_server(const struct ioas_client *c);  /* e.g. "ioasd 0.1.0", "" if not sent */
 IOAS_EXPORT uint32_t ioas_client_version(const struct ioas_client *c);
 IOAS_EXPORT uint64_t ioas_client_caps(const struct ioas_client *c);       /* IOAS_CAP_* bits */

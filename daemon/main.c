@@ -167,14 +167,16 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 static int open_backend(const struct options *o, struct backend **ret)
 {
+	struct backend_model m;
 	int r;
 
 	if (o->backend != BACKEND_SIM) {
 		r = backend_kernel_open(o->device, ret);
 		if (r >= 0) {
-			log_info("kernel backend on %s (IOMMU_IOAS_MAP_FILE %s)",
+			log_info("kernel backend on %s (IOMMU_IOAS_MAP_FILE %s): %s",
 				 o->device,
-				 (*ret)->has_map_file ? "available" : "absent: using mmap + IOMMU_IOAS_MAP");
+				 (*ret)->has_map_file ? "available" : "absent: using mmap + IOMMU_IOAS_MAP",
+				 backend_description(*ret));
 			return 0;
 		}
 		if (o->backend == BACKEND_KERNEL) {
@@ -187,15 +189,24 @@ static int open_backend(const struct options *o, struct backend **ret)
 		log_warn("NOTICE: no pinned pages. For client development and tests only.");
 		log_warn("*******************************************************************");
 	}
-	r = backend_sim_open(ret);
+	r = backend_model_init(&m, o->sim_thp, o->sim_page_size);
+	if (r >= 0)
+		r = backend_sim_open_model(&m, ret);
 	if (r < 0) {
 		log_err("cannot start the sim backend: %s", strerror(-r));
 		return r;
 	}
 	if (o->sim_no_map_file)
 		backend_sim_set_map_file(*ret, false);
-	log_info("sim backend (IOMMU_IOAS_MAP_FILE %s)",
-		 (*ret)->has_map_file ? "modelled" : "not modelled: mmap + IOMMU_IOAS_MAP path");
+	log_info("sim backend (IOMMU_IOAS_MAP_FILE %s): %s",
+		 (*ret)->has_map_file ? "modelled" : "not modelled: mmap + IOMMU_IOAS_MAP path",
+		 backend_description(*ret));
+	log_info("sim backend models a kernel %s transparent huge pages: automatic IOVAs "
+		 "aligned up to %" PRIu64 " bytes, PAGE_SIZE %" PRIu64 " (THP %s, page size %s)",
+		 m.thp ? "with" : "without", m.thp ? m.hpage_size : m.page_size,
+		 m.page_size,
+		 o->sim_thp < 0 ? "as this host's kernel" : "from --sim-thp",
+		 o->sim_page_size ? "from --sim-page-size" : "as this host's");
 	return 0;
 }
 
@@ -324,8 +335,9 @@ int main(int argc, char **argv)
 					strerror(-r));
 			else
 				log_info("kernel backend on the iommufd context kept across the restart "
-					 "(IOMMU_IOAS_MAP_FILE %s)",
-					 b->has_map_file ? "available" : "absent");
+					 "(IOMMU_IOAS_MAP_FILE %s): %s",
+					 b->has_map_file ? "available" : "absent",
+					 backend_description(b));
 			adopted = r == 0;
 		}
 		safe_close(ifd);
@@ -454,7 +466,7 @@ int main(int argc, char **argv)
 
 	log_info("serving on %s (backend %s, pool of %" PRIu32 " IOAS)",
 		 srv.own_socket ? o.cfg.socket_path : "the socket systemd passed",
-		 backend_name(b), pool_size);
+		 backend_description(b), pool_size);
 #ifdef HAVE_SYSTEMD
 	(void)sd_notify(0, "READY=1");
 #endif

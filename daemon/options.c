@@ -39,6 +39,7 @@ void options_init(struct options *o)
 		},
 		.backend = BACKEND_AUTO,
 		.device = DEFAULT_DEVICE,
+		.sim_thp = -1,
 		.audit_failure = -1,
 		.audit_rate_interval = -1,
 		.audit_rate_burst = -1,
@@ -60,6 +61,12 @@ static void usage(FILE *f)
 		"  --device PATH              iommufd device (default " DEFAULT_DEVICE ")\n"
 		"  --sim-no-map-file          sim: behave like a kernel without\n"
 		"                             IOMMU_IOAS_MAP_FILE (mmap + IOMMU_IOAS_MAP path)\n"
+		"  --sim-thp auto|yes|no      sim: model a kernel built with transparent huge\n"
+		"                             pages (automatic IOVAs aligned up to HPAGE_SIZE)\n"
+		"                             or without (up to PAGE_SIZE); default auto: as\n"
+		"                             this host's kernel (/sys/kernel/mm/transparent_hugepage)\n"
+		"  --sim-page-size auto|SIZE  sim: the modelled PAGE_SIZE, 4K to 64K (default\n"
+		"                             auto: this host's)\n"
 		"Limits (daemon-wide, or per connection with --no-policy):\n"
 		"  --max-connections N        daemon-wide connection limit (default 256)\n"
 		"  --max-connections-per-uid N  (default 64)\n"
@@ -117,7 +124,7 @@ static int parse_u32(const char *s, uint32_t *ret)
 
 enum {
 	OPT_SOCKET = 256, OPT_SOCKET_MODE, OPT_BACKEND, OPT_DEVICE,
-	OPT_SIM_NO_MAP_FILE, OPT_MAX_CONN, OPT_MAX_CONN_UID, OPT_MAX_IOAS,
+	OPT_SIM_NO_MAP_FILE, OPT_SIM_THP, OPT_SIM_PAGE_SIZE, OPT_MAX_CONN, OPT_MAX_CONN_UID, OPT_MAX_IOAS,
 	OPT_MAX_MEM, OPT_MAX_MAPPINGS, OPT_MAX_REGION, OPT_MAX_PINNED,
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
@@ -134,6 +141,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "sim-no-map-file", no_argument, NULL, OPT_SIM_NO_MAP_FILE },
+		{ "sim-thp", required_argument, NULL, OPT_SIM_THP },
+		{ "sim-page-size", required_argument, NULL, OPT_SIM_PAGE_SIZE },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "max-connections-per-uid", required_argument, NULL, OPT_MAX_CONN_UID },
 		{ "max-ioas", required_argument, NULL, OPT_MAX_IOAS },
@@ -203,6 +212,34 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_SIM_NO_MAP_FILE:
 			o->sim_no_map_file = true;
 			break;
+		case OPT_SIM_THP:
+			if (!strcmp(optarg, "auto"))
+				o->sim_thp = -1;
+			else if (!strcmp(optarg, "yes"))
+				o->sim_thp = 1;
+			else if (!strcmp(optarg, "no"))
+				o->sim_thp = 0;
+			else {
+				fprintf(stderr, "ioasd: --sim-thp: '%s' is not auto, yes or no\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_SIM_PAGE_SIZE: {
+			struct backend_model m;
+
+			if (!strcmp(optarg, "auto")) {
+				o->sim_page_size = 0;
+				break;
+			}
+			if (parse_size(optarg, &v) < 0 || v == 0 ||
+			    backend_model_init(&m, 0, v) < 0) {
+				fprintf(stderr, "ioasd: --sim-page-size: '%s' is not auto or a power "
+					"of two from 4K to 64K\n", optarg);
+				return -EINVAL;
+			}
+			o->sim_page_size = v;
+			break;
+		}
 		case OPT_MAX_CONN:
 		case OPT_MAX_CONN_UID:
 		case OPT_MAX_IOAS:

@@ -20,6 +20,8 @@ struct options {
 	enum backend_kind backend;
 	const char *device;
 	bool sim_no_map_file;
+	int sim_thp;                 /* 1, 0, -1: the host's */
+	uint64_t sim_page_size;      /* 0: the host's */
 	const char *policy_dir;
 	bool no_policy;
 	bool check_policy;

@@ -30,6 +30,7 @@ int h_hello(struct rpc_ctx *x)
 	r->caps = IOASD__CAPABILITY__CAPABILITY_HUGE_PAGES |
 		  (b->has_map_file ? IOASD__CAPABILITY__CAPABILITY_MAP_FILE : 0);
 	r->backend = (char *)backend_name(b);
+	r->backend_description = (char *)backend_description(b);
 	r->max_datagram = IOASD_MAX_DATAGRAM;
 	r->max_fds = IOASD_MAX_FDS;
 	r->server = (char *)PACKAGE_NAME " " PACKAGE_VERSION;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +137,17 @@ static int open_client(const struct ctx *x, struct ioas_client **ret)
 	return ioas_client_set_timeout(*ret, CLIENT_TIMEOUT_MS);
 }
 
+/* Whether this machine's kernel has transparent huge pages, as the sim's
+ * default and the kernel backend's description tell it: the THP sysfs
+ * directory. */
+static bool host_thp(void)
+{
+	struct stat st;
+
+	return stat("/sys/kernel/mm/transparent_hugepage", &st) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
 /* A sealed memfd of size bytes with extra seals on top (0 for none). */
 static int sealed_memfd(uint64_t size, int extra_seals)
 {
@@ -238,10 +250,19 @@ static int body_hello(void *arg)
 {
 	const struct ctx *x = arg;
 	struct ioas_client *c = NULL;
+	const char *desc;
 	int ret = 0;
 
 	EXPECT(open_client(x, &c) == 0);
 	EXPECT(!strcmp(ioas_client_backend(c), harness_backend()));
+	/* "<backend> thp=yes hpage_size=N page_size=N" or "<backend> thp=no
+	 * page_size=N": as this machine's kernel, which the sim follows by
+	 * default and the kernel backend is. */
+	desc = ioas_client_backend_description(c);
+	EXPECT(!strncmp(desc, harness_backend(), strlen(harness_backend())));
+	desc += strlen(harness_backend());
+	EXPECT(host_thp() ? !strncmp(desc, " thp=yes hpage_size=", 20) :
+			    !strncmp(desc, " thp=no page_size=", 18));
 	EXPECT(ioas_client_version(c) == IOAS_PROTOCOL_VERSION);
 	if (x->map_file >= 0)
 		EXPECT(!!(ioas_client_caps(c) & IOAS_CAP_MAP_FILE) ==

@@ -139,10 +139,15 @@ fi
 # ---------------------------------------------------------------- hello
 check hello "hello exits 0" run hello 0 hello
 check hello "hello reports the $backend backend" grep_q "^backend  *$backend$" "$dir/hello.out"
+# The kernel the backend is or models: THP as this machine's kernel (the
+# sim's default follows it; the kernel backend is it).
+if [ -d /sys/kernel/mm/transparent_hugepage ]; then thp=yes; else thp=no; fi
+check hello "hello reports the kernel model (thp=$thp)" \
+	grep_q "^model  *thp=$thp .*page_size=[0-9][0-9]*$" "$dir/hello.out"
 
 check hello-json "hello --json exits 0" run hello-json 0 --json hello
 check hello-json "hello --json" json_lines "$dir/hello-json.out" \
-	'lines[0]["backend"] == "'"$backend"'" and lines[0]["version"] == 1 and lines[0]["max_fds"] >= 1'
+	'lines[0]["backend"] == "'"$backend"'" and lines[0]["version"] == 1 and lines[0]["max_fds"] >= 1 and lines[0]["backend_description"].startswith("'"$backend thp=$thp "'")'
 
 # IOASD_SOCKET overrides the default socket.
 IOASD_SOCKET=$sock "$IOASCTL" hello >"$dir/env.out" 2>"$dir/env.err"

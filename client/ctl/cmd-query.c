@@ -2,6 +2,7 @@
 /* ioasctl: hello, stats, whoami. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ctl.h"
 
@@ -19,6 +20,15 @@ static void print_caps(uint64_t caps)
 	}
 	if (!any)
 		fputs("none", stdout);
+}
+
+/* The kernel part of a backend description ("thp=yes ..."), after the
+ * backend's name; "(not said)" from a daemon that sends none. */
+static const char *model_of(const char *description)
+{
+	const char *sp = strchr(description, ' ');
+
+	return sp ? sp + 1 : "(not said)";
 }
 
 int cmd_hello(struct ctl *ctl, int argc, char **argv)
@@ -39,6 +49,7 @@ int cmd_hello(struct ctl *ctl, int argc, char **argv)
 		jstr(ctl, "cmd", "hello");
 		jstr(ctl, "socket", ctl->socket);
 		jstr(ctl, "backend", ioas_client_backend(c));
+		jstr(ctl, "backend_description", ioas_client_backend_description(c));
 		jstr(ctl, "server", ioas_client_server(c));
 		ju64(ctl, "version", ioas_client_version(c));
 		ju64(ctl, "caps", ioas_client_caps(c));
@@ -55,6 +66,7 @@ int cmd_hello(struct ctl *ctl, int argc, char **argv)
 	printf("socket        %s\n", ctl->socket);
 	printf("server        %s\n", ioas_client_server(c)[0] ? ioas_client_server(c) : "(not said)");
 	printf("backend       %s\n", ioas_client_backend(c));
+	printf("model         %s\n", model_of(ioas_client_backend_description(c)));
 	printf("protocol      %u\n", ioas_client_version(c));
 	printf("caps          ");
 	print_caps(ioas_client_caps(c));

@@ -32,11 +32,14 @@ static int say_hello(struct ioas_client *c, const char *client_name,
 	c->max_datagram = h->max_datagram;
 	c->max_fds = h->max_fds;
 	c->backend = strdup(h->backend ? h->backend : "");
+	c->backend_description = strdup(h->backend_description ?
+						h->backend_description : "");
 	c->server = strdup(h->server ? h->server : "");
 	c->reclaimed = h->has_reclaimed && h->reclaimed;
 	if (h->reclaim_token)
 		c->reclaim_token = strdup(h->reclaim_token);
-	if (!c->backend || !c->server || (h->reclaim_token && !c->reclaim_token))
+	if (!c->backend || !c->backend_description || !c->server ||
+	    (h->reclaim_token && !c->reclaim_token))
 		return libioas_fail(c, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -138,6 +141,7 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->backend);
+	free(c->backend_description);
 	free(c->server);
 	if (c->reclaim_token)
 		explicit_bzero(c->reclaim_token, strlen(c->reclaim_token));
@@ -171,6 +175,11 @@ IOAS_EXPORT const char *ioas_client_last_error(const struct ioas_client *c)
 IOAS_EXPORT const char *ioas_client_backend(const struct ioas_client *c)
 {
 	return c->backend;
+}
+
+IOAS_EXPORT const char *ioas_client_backend_description(const struct ioas_client *c)
+{
+	return c->backend_description;
 }
 
 IOAS_EXPORT const char *ioas_client_server(const struct ioas_client *c)

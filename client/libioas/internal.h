@@ -32,6 +32,7 @@ struct ioas_client {
 	uint32_t max_datagram;
 	uint32_t max_fds;
 	char *backend;
+	char *backend_description;
 	char *server;
 	char *reclaim_token;  /* NULL: the daemon has no restart support */
 	bool reclaimed;
