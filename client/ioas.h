@@ -319,8 +319,11 @@ IOAS_EXPORT int ioas_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
 
 /*
  * IOMMU_IOAS_UNMAP of [iova, iova + length): must cover whole mappings;
- * -ENOENT when it would split one or nothing is mapped there. ret_unmapped
- * (may be NULL) receives the number of bytes unmapped.
+ * -ENOENT when it would split one or nothing is mapped there. Before that,
+ * as in the kernel: -EOVERFLOW when iova or length is UINT64_MAX (iova 0
+ * with length UINT64_MAX is "unmap all") or the range wraps, -EINVAL for
+ * length 0. ret_unmapped (may be NULL) receives the number of bytes
+ * unmapped.
  */
 IOAS_EXPORT int ioas_unmap(struct ioas_client *c, uint32_t ioas, uint64_t iova,
 			   uint64_t length, uint64_t *ret_unmapped);

@@ -251,11 +251,21 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 	struct mapping *m, *next;
 	uint64_t last = 0, unmapped = 0, expect = 0;
 	bool all = iova == 0 && length == UINT64_MAX;
+	bool ranged;
 	int r;
 
 	if (!o)
 		return -ENOENT;
-	if (!all && length != 0 && !add_overflow(iova, length - 1, &last)) {
+	/*
+	 * The kernel's order (iommufd_ioas_unmap, iopt_unmap_iova): the IOAS,
+	 * then, unless this is "unmap all", iova or length UINT64_MAX
+	 * (EOVERFLOW), length 0 (EINVAL), a range that wraps (EOVERFLOW),
+	 * and only then the areas. Such a request unmaps nothing: it goes to
+	 * the backend for the kernel's errno, past the check on areas below.
+	 */
+	ranged = !all && iova != UINT64_MAX && length != UINT64_MAX &&
+		 length != 0 && !add_overflow(iova, length - 1, &last);
+	if (ranged) {
 		/*
 		 * The kernel unmaps whole areas in ascending order and fails
 		 * with ENOENT at the first one that sticks out of the range,
@@ -290,7 +300,7 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 					       m->imp->iova, m->imp->length);
 		}
 	}
-	if (!all && length != 0 && last >= iova)
+	if (ranged)
 		for (m = mapping_first_overlap(o, iova, last);
 		     m && m->iova <= last;
 		     m = RB_NEXT(mapping_tree, &o->mappings, m))
@@ -339,14 +349,19 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 	uint32_t pieces = 0;
 	int r;
 
-	/* The kernel's order (iommufd_ioas_copy): flags, overflow, source
-	 * IOAS, the source range (length, wrap, holes), destination IOAS. */
+	/* The kernel's order (iommufd_ioas_copy): flags, overflow, access
+	 * bits, source IOAS, the source range (length, wrap, holes),
+	 * destination IOAS; then the daemon's own rules (imports, policy,
+	 * limits) before the kernel maps. */
 	r = check_flags(flags, e);
 	if (r < 0)
 		return r;
 	if (length == UINT64_MAX || src_iova == UINT64_MAX ||
 	    ((flags & BACKEND_MAP_FIXED_IOVA) && *dst_iova == UINT64_MAX))
 		return err_set(e, EOVERFLOW, "iova or length is UINT64_MAX");
+	if (!(flags & (BACKEND_MAP_READABLE | BACKEND_MAP_WRITEABLE)))
+		return err_set(e, EINVAL,
+			       "a mapping must be readable, writeable or both");
 	src = ioas_get(t, src_ioas, e);
 	if (!src)
 		return -ENOENT;
@@ -374,12 +389,12 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 			       "source range [0x%" PRIx64 ", 0x%" PRIx64
 			       "] of IOAS %" PRIu32 " is not fully mapped",
 			       src_iova, last, src_ioas);
-	r = check_no_imports(src, src_iova, last, "copied", e);
-	if (r < 0)
-		return r;
 	dst = ioas_get(t, dst_ioas, e);
 	if (!dst)
 		return -ENOENT;
+	r = check_no_imports(src, src_iova, last, "copied", e);
+	if (r < 0)
+		return r;
 	r = check_map_policy(t, flags, *dst_iova, length, e);
 	if (r < 0)
 		return r;
@@ -419,17 +434,22 @@ int tenant_option(struct tenant *t, uint32_t op, uint32_t option_id,
 	struct ioas_obj *o;
 	int r;
 
-	if (op != BACKEND_OPTION_OP_SET && op != BACKEND_OPTION_OP_GET)
-		return err_set(e, EOPNOTSUPP, "unknown option op %" PRIu32, op);
-	if (option_id == BACKEND_OPTION_RLIMIT_MODE)
+	/* The kernel's order (iommufd_option): the option id; for
+	 * HUGE_PAGES the IOAS, then the op (iommufd_ioas_option). */
+	if (option_id == BACKEND_OPTION_RLIMIT_MODE) {
+		if (op != BACKEND_OPTION_OP_SET && op != BACKEND_OPTION_OP_GET)
+			return err_set(e, EOPNOTSUPP, "unknown option op %" PRIu32, op);
 		return err_set(e, EPERM,
 			       "IOMMU_OPTION_RLIMIT_MODE is the daemon's own setting, not a tenant's");
+	}
 	if (option_id != BACKEND_OPTION_HUGE_PAGES)
 		return err_set(e, EOPNOTSUPP, "unknown option %" PRIu32,
 			       option_id);
 	o = ioas_get(t, ioas, e);
 	if (!o)
 		return -ENOENT;
+	if (op != BACKEND_OPTION_OP_SET && op != BACKEND_OPTION_OP_GET)
+		return err_set(e, EOPNOTSUPP, "unknown option op %" PRIu32, op);
 	if (op == BACKEND_OPTION_OP_SET && *val == 1 && t->pt &&
 	    !t->pt->huge_pages) {
 		char why[400];

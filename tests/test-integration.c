@@ -749,6 +749,95 @@ out:
 }
 
 /* Rule: IOMMU_OPTION_HUGE_PAGES is per IOAS, default 1, values 0/1 only. */
+/*
+ * Rule: at the top of the address space the kernel's own checks answer, in
+ * its order: UINT64_MAX as an iova or a length (EOVERFLOW; iova 0 with
+ * length UINT64_MAX is "unmap all"), length 0 (EINVAL), a range that wraps
+ * (EOVERFLOW), the access bits of a copy (EINVAL), and only then the areas
+ * (ENOENT) — the daemon's own up-front checks come after them. The last
+ * page can be mapped at a fixed IOVA and copied to and from; an automatic
+ * IOVA never lands in it.
+ */
+static int body_top_of_space(void *arg)
+{
+	const struct ctx *x = arg;
+	struct ioas_client *c = NULL;
+	struct ioas_stats st;
+	const uint64_t page = (uint64_t)getpagesize(), top = UINT64_MAX - page + 1;
+	struct ioas_iova_range last2 = { top - page, UINT64_MAX };
+	uint32_t a = 0, b = 0, mem = 0;
+	uint64_t iova, un;
+	int ret = 0;
+
+	EXPECT(open_client(x, &c) == 0);
+	EXPECT_RC(c, ioas_alloc(c, &a), 0);
+	EXPECT_RC(c, ioas_alloc(c, &b), 0);
+	EXPECT_RC(c, register_new(c, 64 * KiB, &mem), 0);
+
+	/* Nothing mapped: the argument checks still come first. */
+	EXPECT_RC(c, ioas_unmap(c, a, UINT64_MAX, 1, &un), -EOVERFLOW);
+	EXPECT_RC(c, ioas_unmap(c, a, UINT64_MAX, 0, &un), -EOVERFLOW);
+	EXPECT_RC(c, ioas_unmap(c, a, 1, UINT64_MAX, &un), -EOVERFLOW);
+	EXPECT_RC(c, ioas_unmap(c, a, top, 0, &un), -EINVAL);
+	EXPECT_RC(c, ioas_unmap(c, a, top, 2 * page, &un), -EOVERFLOW);
+	EXPECT_RC(c, ioas_unmap(c, a, top, page, &un), -ENOENT);
+
+	/* The last page at a fixed IOVA: fine; one byte further wraps. */
+	iova = top;
+	EXPECT_RC(c, ioas_map(c, a, mem, 0, page, RW | IOAS_MAP_FIXED_IOVA,
+			      &iova), 0);
+	EXPECT_U64(iova, top);
+	iova = top + 1;
+	EXPECT_RC(c, ioas_map(c, a, mem, 0, page, RW | IOAS_MAP_FIXED_IOVA,
+			      &iova), -EOVERFLOW);
+	iova = UINT64_MAX;
+	EXPECT_RC(c, ioas_map(c, a, mem, 0, page, RW | IOAS_MAP_FIXED_IOVA,
+			      &iova), -EOVERFLOW);
+
+	/* Mapped at UINT64_MAX now: still EOVERFLOW, not "would split". */
+	EXPECT_RC(c, ioas_unmap(c, a, UINT64_MAX, 1, &un), -EOVERFLOW);
+	EXPECT_RC(c, ioas_unmap(c, a, 1, UINT64_MAX, &un), -EOVERFLOW);
+	EXPECT_RC(c, ioas_unmap(c, a, UINT64_MAX - 1, 2, &un), -ENOENT);
+	EXPECT_RC(c, ioas_stats(c, &st), 0);
+	EXPECT_U64(st.mappings, 1);
+
+	/* Copies from and to the last page. */
+	iova = top;
+	EXPECT_RC(c, ioas_copy(c, b, a, RW | IOAS_MAP_FIXED_IOVA, top, page,
+			       &iova), 0);
+	EXPECT_U64(iova, top);
+	iova = top + 1;
+	EXPECT_RC(c, ioas_copy(c, b, a, RW | IOAS_MAP_FIXED_IOVA, top, page,
+			       &iova), -EOVERFLOW);
+	iova = 0;
+	EXPECT_RC(c, ioas_copy(c, b, a, RW, top, 2 * page, &iova), -EOVERFLOW);
+	/* No access bits: EINVAL before the source is looked at. */
+	EXPECT_RC(c, ioas_copy(c, b, a + 10, 0, top, page, &iova), -EINVAL);
+	EXPECT_RC(c, ioas_copy(c, b, a, 0, top - page, page, &iova), -EINVAL);
+	EXPECT_RC(c, ioas_copy(c, b, a, 0, top, page, &iova), -EINVAL);
+	/* Automatic: offset 0 of the memory, one page: the first free page. */
+	EXPECT_RC(c, ioas_copy(c, b, a, RW, top, page, &iova), 0);
+	EXPECT_U64(iova, page);
+
+	/* An automatic IOVA never takes the last page, even when allowed. */
+	EXPECT_RC(c, ioas_unmap(c, a, top, page, &un), 0);
+	EXPECT_U64(un, page);
+	EXPECT_RC(c, ioas_allow_iovas(c, a, &last2, 1), 0);
+	EXPECT_RC(c, ioas_map(c, a, mem, page, page, RW, &iova), 0);
+	EXPECT_U64(iova, top - page);
+	EXPECT_RC(c, ioas_map(c, a, mem, page, page, RW, &iova), -ENOSPC);
+
+	EXPECT_RC(c, ioas_unmap_all(c, a, &un), 0);
+	EXPECT_U64(un, page);
+	EXPECT_RC(c, ioas_unmap_all(c, b, &un), 0);
+	EXPECT_U64(un, 2 * page);
+	EXPECT_RC(c, ioas_stats(c, &st), 0);
+	EXPECT_U64(st.mappings, 0);
+out:
+	ioas_client_free(c);
+	return ret;
+}
+
 static int body_huge_pages(void *arg)
 {
 	const struct ctx *x = arg;
@@ -780,6 +869,8 @@ static int body_huge_pages(void *arg)
 	v = 0;
 	EXPECT_RC(c, ioas_option(c, 7, IOAS_OPTION_HUGE_PAGES, a, &v),
 		  -EOPNOTSUPP);
+	/* The kernel looks the IOAS up before the op (iommufd_ioas_option). */
+	EXPECT_RC(c, ioas_option(c, 7, IOAS_OPTION_HUGE_PAGES, 55, &v), -ENOENT);
 	EXPECT_RC(c, ioas_option(c, IOAS_OPTION_OP_GET, 99, a, &v),
 		  -EOPNOTSUPP);
 	EXPECT_RC(c, ioas_huge_pages_get(c, 55, &on), -ENOENT);
@@ -993,6 +1084,12 @@ START_TEST(test_copy)
 }
 END_TEST
 
+START_TEST(test_top_of_space)
+{
+	run_case(_i, NULL, body_top_of_space);
+}
+END_TEST
+
 START_TEST(test_huge_pages)
 {
 	run_case(_i, NULL, body_huge_pages);
@@ -1122,6 +1219,7 @@ static Suite *integration_suite(void)
 	tcase_add_loop_test(tc, test_map, 0, nv);
 	tcase_add_loop_test(tc, test_unmap, 0, nv);
 	tcase_add_loop_test(tc, test_copy, 0, nv);
+	tcase_add_loop_test(tc, test_top_of_space, 0, nv);
 	tcase_add_loop_test(tc, test_huge_pages, 0, nv);
 	tcase_add_loop_test(tc, test_connection_local, 0, nv);
 	tcase_add_loop_test(tc, test_two_clients, 0, nv);

@@ -104,7 +104,7 @@ static int alpha_alone(void *arg)
 	struct ioas_share_list *l = NULL;
 	struct ioas_stats st;
 	uint32_t ioas, share, share2, imp, ioas2;
-	uint64_t iova = 0, iova2 = 0, len;
+	uint64_t iova = 0, iova2 = 0, len, cp = 0;
 
 	(void)arg;
 	REQUIRE(connect_client(&c) == 0);
@@ -124,6 +124,10 @@ static int alpha_alone(void *arg)
 	REQUIRE(len == MiB);
 	/* Rule: imported pages cannot be exported again or copied on. */
 	REQUIRE(ioas_share_export(c, ioas2, iova2, MiB, false, &share, token2) == -EPERM);
+	REQUIRE(ioas_copy(c, ioas, ioas2, IOAS_MAP_READABLE, iova2, MiB, &cp) == -EPERM);
+	/* ... after the kernel's own checks: an unknown destination IOAS is
+	 * ENOENT (iommufd_ioas_copy looks it up before mapping anything). */
+	REQUIRE(ioas_copy(c, ioas2 + 10, ioas2, IOAS_MAP_READABLE, iova2, MiB, &cp) == -ENOENT);
 	REQUIRE(ioas_stats(c, &st) == 0);
 	REQUIRE(st.pinned_bytes == 2 * MiB); /* pinned once */
 	REQUIRE(st.mappings == 2);
