@@ -219,6 +219,24 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 
 	if (!o)
 		return -ENOENT;
+	/* The kernel's argument checks (iommufd_ioas_load_iovas) before the
+	 * policy's: each range needs start < last and may not overlap an
+	 * earlier one (touching is fine), else EINVAL. */
+	for (uint32_t i = 0; i < num; i++) {
+		if (ranges[i].start >= ranges[i].last)
+			return err_set(e, EINVAL,
+				       "allowed range %" PRIu32
+				       " [0x%" PRIx64 ", 0x%" PRIx64
+				       "]: start must be below last",
+				       i, ranges[i].start, ranges[i].last);
+		for (uint32_t j = 0; j < i; j++)
+			if (ranges[j].start <= ranges[i].last &&
+			    ranges[i].start <= ranges[j].last)
+				return err_set(e, EINVAL,
+					       "allowed range %" PRIu32 " [0x%" PRIx64
+					       ", 0x%" PRIx64 "] overlaps range %" PRIu32,
+					       i, ranges[i].start, ranges[i].last, j);
+	}
 	if (t->pt && t->pt->n_allowed_iova > 0) {
 		char why[400];
 
@@ -229,8 +247,7 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 				       "the allowed IOVA list cannot be cleared: policy restricts it%s",
 				       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
 		for (uint32_t i = 0; i < num; i++)
-			if (ranges[i].start < ranges[i].last &&
-			    !policy_tenant_iova_allowed(t->pt, ranges[i].start,
+			if (!policy_tenant_iova_allowed(t->pt, ranges[i].start,
 							ranges[i].last - ranges[i].start + 1))
 				return err_set(e, EPERM,
 					       "allowed range [0x%" PRIx64 ", 0x%" PRIx64
@@ -238,13 +255,6 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 					       ranges[i].start, ranges[i].last,
 					       cite(t, POLICY_KEY_ALLOWED_IOVA, why, sizeof(why)));
 	}
-	for (uint32_t i = 0; i < num; i++)
-		if (ranges[i].start >= ranges[i].last)
-			return err_set(e, EINVAL,
-				       "allowed range %" PRIu32
-				       " [0x%" PRIx64 ", 0x%" PRIx64
-				       "]: start must be below last",
-				       i, ranges[i].start, ranges[i].last);
 	own = num ? calloc(num, sizeof(*own)) : NULL;
 	if (num && !own)
 		return err_set(e, ENOMEM, "out of memory");

@@ -144,6 +144,7 @@ int check_map_policy(struct tenant *t, uint32_t flags, uint64_t iova,
 		     uint64_t length, struct err *e)
 {
 	char why[400];
+	uint64_t last;
 	int r;
 
 	r = check_not_orphaned(t, e);
@@ -156,8 +157,12 @@ int check_map_policy(struct tenant *t, uint32_t flags, uint64_t iova,
 			       "writeable mappings are not allowed: Access=read%s",
 			       cite(t, POLICY_KEY_ACCESS, why, sizeof(why)));
 	/* The kernel applies ALLOW_IOVAS to the IOVAs it picks, not to fixed
-	 * ones: the daemon is what keeps a tenant inside its ranges. */
-	if ((flags & BACKEND_MAP_FIXED_IOVA) && !iova_in_policy(t, iova, length))
+	 * ones: the daemon is what keeps a tenant inside its ranges. A fixed
+	 * range that wraps past UINT64_MAX is no range: the kernel refuses it
+	 * (EOVERFLOW, or EINVAL for an alignment it checks first) and maps
+	 * nothing, so it goes on to the kernel for that errno. */
+	if ((flags & BACKEND_MAP_FIXED_IOVA) && !add_overflow(iova, length - 1, &last) &&
+	    !iova_in_policy(t, iova, length))
 		return iova_refused(t, iova, length, e);
 	return 0;
 }

@@ -211,6 +211,10 @@ static int alpha_iova_policy(void *arg)
 	struct ioas_client *c;
 	struct ioas_iova_range inside = { 0x200000, 0x2fffff };
 	struct ioas_iova_range wider = { 0x0, 0x2fffff };
+	struct ioas_iova_range bad_then_wider[2] = { { 0x300000, 0x300000 },
+						     { 0x0, 0xfffff } };
+	struct ioas_iova_range overlap_and_wider[2] = { { 0x200000, 0x2fffff },
+							{ 0x280000, 0x40000000 } };
 	uint32_t io, m;
 	uint64_t iova;
 	bool v = true;
@@ -232,14 +236,26 @@ static int alpha_iova_policy(void *arg)
 	iova = 0x1ff00000;
 	REQUIRE(ioas_map(c, io, m, 0, MiB, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE,
 			 &iova) == 0);
+	/* A fixed range that wraps past the top is the kernel's to refuse,
+	 * with its errno (EOVERFLOW), not "outside AllowedIOVA". */
+	iova = UINT64_C(0xfffffffffff80000);
+	REQUIRE(ioas_map(c, io, m, 0, MiB, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE,
+			 &iova) == -EOVERFLOW);
 	/* Narrowing is allowed, widening and clearing are not. */
 	REQUIRE(ioas_allow_iovas(c, io, &inside, 1) == 0);
 	REQUIRE(ioas_allow_iovas(c, io, &wider, 1) == -EPERM);
 	REQUIRE(ioas_allow_iovas(c, io, NULL, 0) == -EPERM);
+	/* The kernel's own refusals of the list (start not below last, an
+	 * overlap) come before the policy's, as in IOMMU_IOAS_ALLOW_IOVAS. */
+	REQUIRE(ioas_allow_iovas(c, io, bad_then_wider, 2) == -EINVAL);
+	REQUIRE(ioas_allow_iovas(c, io, overlap_and_wider, 2) == -EINVAL);
 	/* A copy to a fixed IOVA outside is refused the same way. */
 	iova = 0x40000000;
 	REQUIRE(ioas_copy(c, io, io, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE,
 			  0x1ff00000, MiB, &iova) == -EPERM);
+	iova = UINT64_C(0xfffffffffff80000);
+	REQUIRE(ioas_copy(c, io, io, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE,
+			  0x1ff00000, MiB, &iova) == -EOVERFLOW);
 	/* HugePages=no: applied, and cannot be turned back on. */
 	REQUIRE(ioas_huge_pages_get(c, io, &v) == 0);
 	REQUIRE(!v);
