@@ -4,10 +4,13 @@
 # Obtain a guest kernel for the real-kernel suite and print the path of its
 # bzImage on stdout (progress goes to stderr).
 #
-#   tests/vm/kernel.sh VERSION        VERSION is 6.12 or 7.2
+#   tests/vm/kernel.sh VERSION        VERSION is 6.12, 7.2 or 7.2-thp
 #
-# In order of preference:
-#   1. $IOASD_VM_KERNEL_612 / $IOASD_VM_KERNEL_72 (a bzImage path) if set;
+# 7.2-thp is the same 7.2 source built with transparent huge pages
+# (fragment-7.2-thp.config), as distribution kernels are; the others have
+# none. In order of preference:
+#   1. $IOASD_VM_KERNEL_612 / $IOASD_VM_KERNEL_72 / $IOASD_VM_KERNEL_72_THP
+#      (a bzImage path) if set;
 #   2. the prebuilt image in the shared directory ($IOASD_VM_SHARED, default
 #      ../shared/vm next to the source tree) when its recorded .config holds
 #      every line of our fragment (tests/vm/fragment-VERSION.config);
@@ -28,8 +31,13 @@ ver=${1:-}
 case "$ver" in
 6.12) env_name=IOASD_VM_KERNEL_612; suites="trixie bookworm-backports" ;;
 7.2) env_name=IOASD_VM_KERNEL_72; suites="sid" ;;
-*) die "usage: kernel.sh 6.12|7.2" ;;
+7.2-thp) env_name=IOASD_VM_KERNEL_72_THP; suites="sid" ;;
+*) die "usage: kernel.sh 6.12|7.2|7.2-thp" ;;
 esac
+# The Debian source package is linux-source-$base; $flavour ("" or "-thp")
+# names a build of it with another fragment.
+base=${ver%%-*}
+flavour=${ver#"$base"}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 srcdir=${IOASD_SRCDIR:-$(cd "$here/../.." && pwd)}
@@ -69,7 +77,19 @@ fi
 # 2. shared prebuilt image
 img=$shared/bzImage-$ver
 if [ -f "$img" ]; then
-	config=$(ls "$shared"/config-"$ver".* 2>/dev/null | head -n1 || true)
+	# config-7.2.13 goes with bzImage-7.2, config-7.2.13-thp with
+	# bzImage-7.2-thp.
+	config=
+	for c in "$shared"/config-"$base".*; do
+		[ -f "$c" ] || continue
+		rest=${c##*/config-"$base".}
+		case $rest in
+		*-*) [ "-${rest#*-}" = "$flavour" ] || continue ;;
+		*) [ -z "$flavour" ] || continue ;;
+		esac
+		config=$c
+		break
+	done
 	if [ -n "$config" ] && fragment_ok "$config"; then
 		if [ -f "$shared/SHA256SUMS" ] &&
 		   ! (cd "$shared" && grep " bzImage-$ver\$" SHA256SUMS | sha256sum -c --quiet -); then
@@ -93,7 +113,7 @@ if [ -f "$kdir/bzImage" ] && fragment_ok "$kdir/config"; then
 fi
 
 # 4. build
-note "$ver: building the kernel from Debian's linux-source-$ver (several minutes)"
+note "$ver: building the kernel from Debian's linux-source-$base (several minutes)"
 need=()
 for p in gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
@@ -128,16 +148,16 @@ apt_opts=(-o "Dir::Etc::sourcelist=$work/sources.list" -o Dir::Etc::sourceparts=
 	-o "Dir::State::lists=$work/lists" -o "Dir::Cache::archives=$work/archives"
 	-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 apt-get -q "${apt_opts[@]}" update >&2 || die "apt-get update of $suites failed"
-(cd "$work" && apt-get -q "${apt_opts[@]}" download "linux-source-$ver" >&2) ||
-	die "cannot download linux-source-$ver from $suites"
-deb=$(ls "$work"/linux-source-"$ver"_*.deb)
+(cd "$work" && apt-get -q "${apt_opts[@]}" download "linux-source-$base" >&2) ||
+	die "cannot download linux-source-$base from $suites"
+deb=$(ls "$work"/linux-source-"$base"_*.deb)
 debver=$(dpkg-deb -f "$deb" Version)
-note "$ver: linux-source-$ver $debver"
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work" "./usr/src/linux-source-$ver.tar.xz"
+note "$ver: linux-source-$base $debver"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work" "./usr/src/linux-source-$base.tar.xz"
 rm -f "$deb"
-tar -xJf "$work/usr/src/linux-source-$ver.tar.xz" -C "$work"
-rm -f "$work/usr/src/linux-source-$ver.tar.xz"
-src=$work/linux-source-$ver
+tar -xJf "$work/usr/src/linux-source-$base.tar.xz" -C "$work"
+rm -f "$work/usr/src/linux-source-$base.tar.xz"
+src=$work/linux-source-$base
 out=$work/build
 mkdir -p "$out"
 
@@ -154,6 +174,6 @@ mkdir -p "$kdir"
 cp "$out/arch/x86/boot/bzImage" "$kdir/bzImage.new"
 cp "$out/.config" "$kdir/config"
 cp "$fragment" "$kdir/fragment.config"
-echo "Linux $kver from Debian linux-source-$ver $debver" >"$kdir/version"
+echo "Linux $kver from Debian linux-source-$base $debver${flavour:+ ($ver fragment)}" >"$kdir/version"
 mv "$kdir/bzImage.new" "$kdir/bzImage"
 echo "$kdir/bzImage"
