@@ -7,14 +7,19 @@
  * list runs unchanged on the kernel and on the sim. Everything a scenario
  * allocates is destroyed after it (silently), so scenarios are independent.
  *
- * User memory: one 1 MiB memfd, mmap()ed MAP_SHARED at an address aligned
+ * User memory: one 4 MiB memfd, mmap()ed MAP_SHARED at an address aligned
  * to 4 MiB, so that the low bits of every user address a step passes are
  * exactly the offset written in the step ("mem+0x1000" is aligned to 4 KiB
- * and no more). The kernel derives the alignment of an automatically chosen
- * IOVA from those bits and from the length, capped at PAGE_SIZE (or at the
- * THP size on kernels with transparent huge pages); the scenarios keep every
- * such alignment at or below 4 KiB so that the transcript does not depend on
- * the kernel's THP configuration.
+ * and no more; "mem+0x0" to 4 MiB at least, more than any cap). The kernel
+ * derives the alignment of an automatically chosen IOVA from those bits
+ * (for MAP_FILE from the file offset, for COPY from the source's) and from
+ * the length, and caps it at HPAGE_SIZE on kernels with transparent huge
+ * pages and at PAGE_SIZE on kernels without (iopt_alloc_iova). The first
+ * scenarios keep every such alignment at or below 4 KiB, so their lines
+ * are the same on both kinds of kernel; the "auto-*" scenarios (and
+ * "map-file-auto") need more, so the transcript depends on the kind:
+ * tests/conformance.golden is a kernel's without THP,
+ * tests/conformance-thp.golden one's with THP.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +33,7 @@
 #include "conformance.h"
 #include "common/util.h"
 
-#define MEM_SIZE (1ull << 20)
+#define MEM_SIZE (4ull << 20)
 #define MEM_ALIGN (4ull << 20)
 #define U64_MAX UINT64_MAX
 
@@ -104,6 +109,9 @@ struct scenario {
 #define ALLOW2(x, s1, l1, s2, l2)                       \
 	{ .op = OP_ALLOW, .obj = (x), .n = 2,           \
 	  .r = { { (s1), (l1) }, { (s2), (l2) } } }
+#define ALLOW3(x, s1, l1, s2, l2, s3, l3)               \
+	{ .op = OP_ALLOW, .obj = (x), .n = 3,           \
+	  .r = { { (s1), (l1) }, { (s2), (l2) }, { (s3), (l3) } } }
 /* Automatic IOVA / fixed IOVA map of mem + o. */
 #define MAP(x, fl, o, l) \
 	{ .op = OP_MAP, .obj = (x), .flags = (fl), .off = (o), .len = (l) }
@@ -365,6 +373,172 @@ static const struct step s_lifetime[] = {
 	END,
 };
 
+/*
+ * Automatic IOVAs whose alignment goes past 4 KiB: from here on a kernel
+ * with transparent huge pages (alignment capped at HPAGE_SIZE) and one
+ * without (capped at PAGE_SIZE) print different lines.
+ */
+
+/* Alignment from length and address, one map after the other. */
+static const struct step s_auto_align[] = {
+	ALLOC('A'),
+	MAP('A', RW, 0x0, 0x1000),
+	MAP('A', RW, 0x0, 0x2000),
+	MAP('A', RW, 0x0, 0x3000),
+	MAP('A', RW, 0x0, 0x10000),
+	MAP('A', RW, 0x0, 0x198000),
+	MAP('A', RW, 0x0, 0x200000),
+	MAP('A', RW, 0x0, 0x201000),
+	MAP('A', RW, 0x0, 0x400000),
+	MAP('A', RW, 0x8000, 0x198000),
+	MAP('A', RW, 0x10000, 0x10000),
+	MAP('A', RW, 0x100000, 0x100000),
+	MAP('A', RW, 0x180000, 0x80000),
+	MAP('A', RW, 0x1000, 0x200000),
+	MAP('A', RW, 0x200000, 0x200000),
+	MAP('A', R, 0x234, 0x10),
+	MAP('A', R, 0x7f0, 0x1810),
+	MAP('A', RW, 0x40000, 0x3000),
+	UNMAP_ALL('A'),
+	/* HUGE_PAGES off: alignment PAGE_SIZE, so a smaller one is EINVAL */
+	OPTION(SET, HUGE, 'A', 0),
+	MAP('A', RW, 0x800, 0x800),
+	MAP('A', RW, 0x0, 0x100000),
+	MAP('A', RW, 0x3000, 0x5000),
+	UNMAP_ALL('A'),
+	END,
+};
+
+/* Copies to automatic IOVAs take the alignment of the source's address at
+ * the copied offset (the first piece's, when the range spans areas). */
+static const struct step s_auto_copy[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPF('A', RW, 0x8000, 0x198000, 0x10000000),
+	COPY('A', 'A', RW, 0x10000000, 0x198000),
+	COPY('B', 'A', RW, 0x10000000, 0x198000),
+	COPY('B', 'A', RW, 0x10008000, 0x100000),
+	COPY('B', 'A', RW, 0x10078000, 0x80000),
+	COPY('B', 'A', R, 0x10001000, 0x1000),
+	MAPF('A', RW, 0x200000, 0x200000, 0x20000000),
+	MAPF('A', RW, 0x0, 0x200000, 0x20200000),
+	COPY('B', 'A', RW, 0x20000000, 0x400000),
+	COPY('B', 'A', RW, 0x20100000, 0x200000),
+	COPY('B', 'A', R, 0x201ff000, 0x2000),
+	COPY('B', 'A', RW, 0x20200000, 0x1000),
+	COPY('B', 'A', RW, 0x20200000, 0x200000),
+	COPY('A', 'A', RW, 0x20000000, 0x400000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	END,
+};
+
+/* Many lengths and source offsets into one IOAS: each copy lands in the
+ * first hole its alignment allows, so the two kinds of kernel pack the
+ * space differently. */
+static const struct step s_auto_lengths[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPF('A', RW, 0x0, 0x400000, 0x40000000),
+	COPY('B', 'A', RW, 0x40000000, 0x1000),
+	COPY('B', 'A', RW, 0x40000000, 0x5000),
+	COPY('B', 'A', RW, 0x40001000, 0x20000),
+	COPY('B', 'A', RW, 0x40003000, 0x1000),
+	COPY('B', 'A', RW, 0x40008000, 0x20000),
+	COPY('B', 'A', RW, 0x40010000, 0x100000),
+	COPY('B', 'A', RW, 0x40080000, 0x80000),
+	COPY('B', 'A', RW, 0x40100000, 0x198000),
+	COPY('B', 'A', RW, 0x401ff000, 0x2000),
+	COPY('B', 'A', RW, 0x40200000, 0x200000),
+	COPY('B', 'A', RW, 0x40000000, 0x400000),
+	COPY('B', 'A', RW, 0x40000000, 0x3ff000),
+	COPY('B', 'A', RW, 0x40000000, 0x9000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	END,
+};
+
+/* First fit in a space fragmented by fixed maps: holes that are only
+ * 4 KiB aligned take a large mapping only on a kernel without THP. */
+static const struct step s_auto_holes[] = {
+	ALLOC('A'),
+	MAPF('A', RW, 0x0, 0x1000, 0x101000),
+	MAPF('A', RW, 0x0, 0x1000, 0x201000),
+	MAPF('A', RW, 0x0, 0x1000, 0x300000),
+	MAPF('A', RW, 0x0, 0x1000, 0x401000),
+	MAP('A', RW, 0x0, 0xff000),
+	MAP('A', RW, 0x0, 0xff000),
+	MAP('A', RW, 0x0, 0xff000),
+	MAP('A', RW, 0x0, 0x100000),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x800, 0x800),
+	MAP('A', RW, 0x0, 0x200000),
+	UNMAP_ALL('A'),
+	END,
+};
+
+/* Allowed ranges near the bottom and the top of the space, whose holes
+ * are only 4 KiB aligned, and one where ALIGN() would wrap past the top. */
+static const struct step s_auto_allow[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPF('B', RW, 0x0, 0x400000, 0x40000000),
+	ALLOW1('A', 0x0, 0x1fffff),
+	MAP('A', RW, 0x0, 0x1000),
+	MAP('A', RW, 0x0, 0x100000),
+	MAP('A', RW, 0x0, 0x80000),
+	MAP('A', RW, 0x0, 0x200000),
+	UNMAP_ALL('A'),
+	ALLOW2('A', 0xffffffff00001000ull, 0xffffffff00100fffull,
+	       0xffffffffffeff000ull, U64_MAX),
+	COPY('A', 'B', RW, 0x40000000, 0x100000),
+	COPY('A', 'B', RW, 0x40000000, 0x100000),
+	COPY('A', 'B', RW, 0x40000000, 0x1000),
+	COPY('A', 'B', RW, 0x40000000, 0x1000),
+	UNMAP_ALL('A'),
+	ALLOW1('A', 0xffffffffffe01000ull, U64_MAX),
+	MAP('A', RW, 0x0, 0x200000),
+	MAP('A', RW, 0x0, 0x100000),
+	MAP('A', RW, 0x0, 0x1000),
+	MAP('A', RW, 0x1000, 0x1000),
+	UNMAP_ALL('A'),
+	ALLOW3('A', 0x10000, 0x10fff, 0x201000, 0x2fffff, 0x300000, 0x4fffff),
+	MAP('A', RW, 0x0, 0x200000),
+	MAP('A', RW, 0x0, 0x100000),
+	MAP('A', RW, 0x0, 0x1000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	END,
+};
+
+/* At the top of the space: the last page can be mapped at a fixed IOVA,
+ * never at an automatic one; UINT64_MAX and wrapping ranges are refused
+ * before any area is looked at. */
+static const struct step s_top[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	UNMAP('A', U64_MAX, 1),
+	UNMAP('A', U64_MAX, 0),
+	UNMAP('A', 0xfffffffffffff000ull, 0x1000),
+	MAPF('A', RW, 0x0, 0x1000, 0xfffffffffffff000ull),
+	UNMAP('A', U64_MAX, 1),
+	UNMAP('A', 1, U64_MAX),
+	UNMAP('A', U64_MAX - 1, 2),
+	COPYF('B', 'A', RW, 0xfffffffffffff000ull, 0x1000, 0xfffffffffffff000ull),
+	COPYF('B', 'A', RW, 0xfffffffffffff000ull, 0x1000, 0xfffffffffffff001ull),
+	COPY('B', 'A', RW, 0xfffffffffffff000ull, 0x1000),
+	COPY('B', 'A', 0, 0xffffffffffffe000ull, 0x1000),
+	COPY('B', 'A', RW, 0xfffffffffffff800ull, 0x800),
+	ALLOW1('B', 0xfffffffffff00000ull, U64_MAX),
+	COPY('B', 'A', RW, 0xfffffffffffff000ull, 0x1000),
+	MAP('B', RW, 0x0, 0x100000),
+	MAP('B', RW, 0x0, 0x80000),
+	MAP('B', RW, 0x1000, 0x7f000),
+	UNMAP('A', 0xfffffffffffff000ull, 0x1000),
+	UNMAP_ALL('B'),
+	END,
+};
+
 static const struct step s_map_file[] = {
 	ALLOC('A'),
 	ALLOC('B'),
@@ -438,11 +612,38 @@ static const struct scenario scenarios[] = {
 	{ "huge", "HUGE_PAGES option and the alignment it imposes", s_huge },
 	{ "lifetime", "destroy with mappings; copies outlive the source", s_lifetime },
 	{ "device", "a VFIO device: bind, attach, reserved ranges, replace, detach", s_device },
+	{ "top", "the top of the address space: the last page, UINT64_MAX, wraps", s_top },
+	{ "auto-align", "automatic IOVA alignment from length and address, and its cap", s_auto_align },
+	{ "auto-copy", "automatic IOVA of a copy: the source's address sets the alignment", s_auto_copy },
+	{ "auto-lengths", "automatic copies of many lengths and offsets into one IOAS", s_auto_lengths },
+	{ "auto-holes", "automatic IOVAs in a space fragmented by fixed maps", s_auto_holes },
+	{ "auto-allow", "automatic IOVAs in allowed ranges near the bottom and the top", s_auto_allow },
 };
 
-static const struct scenario map_file_scenario = {
-	"map-file", "MAP_FILE of a memfd (only when the backend has it)",
-	s_map_file,
+/* Only on backends with MAP_FILE; these come last (CONFORMANCE_MAP_FILE_MARK). */
+static const struct step s_map_file_auto[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPFILE('A', RW, FD_MEM, 0x0, 0x198000),
+	MAPFILE('A', RW, FD_MEM, 0x8000, 0x198000),
+	MAPFILE('A', RW, FD_MEM, 0x200000, 0x200000),
+	MAPFILE('A', RW, FD_MEM, 0x1000, 0x3000),
+	MAPFILE('A', R, FD_MEM, 0x234, 0x10),
+	MAPFILE('A', RW, FD_MEM, 0x0, 0x400000),
+	MAPFILEF('A', RW, FD_MEM, 0x0, 0x200000, 0x40000000),
+	COPY('B', 'A', RW, 0x40000000, 0x198000),
+	COPY('B', 'A', RW, 0x40008000, 0x100000),
+	COPY('B', 'A', RW, 0x40100000, 0x100000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	END,
+};
+
+static const struct scenario map_file_scenarios[] = {
+	{ "map-file", "MAP_FILE of a memfd (only when the backend has it)",
+	  s_map_file },
+	{ "map-file-auto", "automatic IOVAs of MAP_FILE: the file offset sets the alignment",
+	  s_map_file_auto },
 };
 
 /* ------------------------------------------------------------ printing */
@@ -781,7 +982,8 @@ int conformance_run(struct backend *b, FILE *out, int (*open_device)(void))
 	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
 		run_scenario(&r, &scenarios[i]);
 	if (b->has_map_file)
-		run_scenario(&r, &map_file_scenario);
+		for (unsigned i = 0; i < ARRAY_SIZE(map_file_scenarios); i++)
+			run_scenario(&r, &map_file_scenarios[i]);
 	fflush(out);
 	munmap(r.mem, MEM_SIZE);
 	ret = 0;

@@ -33,8 +33,8 @@ int main(int argc, char **argv)
 			dev, strerror(-r));
 		return 1;
 	}
-	fprintf(stderr, "vm-conformance: %s backend, has_map_file=%d\n",
-		backend_name(b), b->has_map_file);
+	fprintf(stderr, "vm-conformance: %s, has_map_file=%d\n",
+		backend_description(b), b->has_map_file);
 	r = conformance_run(b, stdout, edu_device);
 	b->ops->close(b);
 	if (r < 0) {
