@@ -40,6 +40,7 @@
 struct ctx {
 	const char *socket;
 	int map_file; /* the daemon must use IOMMU_IOAS_MAP_FILE: 1/0, -1 unknown */
+	int thp;      /* the daemon was told --sim-thp yes (1) or no (0); -1 not */
 };
 
 /* The sim's variants; on another backend only the first runs (with the
@@ -233,6 +234,10 @@ static void run_case(int variant, const char *const *extra,
 
 	x.socket = d.socket;
 	x.map_file = variant_map_file(variant);
+	x.thp = -1;
+	for (size_t i = 0; extra && extra[i] && extra[i + 1]; i++)
+		if (!strcmp(extra[i], "--sim-thp"))
+			x.thp = !strcmp(extra[i + 1], "yes");
 	r = harness_run_client(body, &x);
 	ck_assert_msg(r == 0, "[%s] client body failed at line %d",
 		      variant_name(variant), r);
@@ -838,6 +843,90 @@ out:
 	return ret;
 }
 
+/* "thp=yes hpage_size=N page_size=N" / "thp=no page_size=N" of the
+ * backend description: the largest alignment of an automatic IOVA. */
+static uint64_t auto_align_cap(const char *desc, bool *ret_thp)
+{
+	const char *h = strstr(desc, " hpage_size="), *p = strstr(desc, " page_size=");
+	unsigned long long v = 0;
+
+	*ret_thp = strstr(desc, " thp=yes ") != NULL;
+	if (*ret_thp && h && sscanf(h, " hpage_size=%llu", &v) == 1)
+		return v;
+	if (!*ret_thp && p && sscanf(p, " page_size=%llu", &v) == 1)
+		return v;
+	return 0;
+}
+
+/*
+ * Rule: an IOVA the daemon picks is the one its kernel picks (or the
+ * kernel the sim models, as HelloReply's backend description says):
+ * aligned to the smaller of the length rounded up to a power of two and
+ * the lowest set bit of the memory's file offset (the source's, for a
+ * copy), capped at HPAGE_SIZE on a kernel with THP and at PAGE_SIZE
+ * without. The issue's two cases: a copy of 0x198000 bytes mapped from
+ * offset 0x8000 lands at 0x8000 with THP and at 0x1000 without; a 1 MiB
+ * copy into an allowed range near the top that starts 4 KiB past a 2 MiB
+ * boundary is ENOSPC with THP and fits without.
+ */
+static int body_auto_iova(void *arg)
+{
+	const struct ctx *x = arg;
+	struct ioas_client *c = NULL;
+	const struct ioas_iova_range top = { UINT64_C(0xffffffff00001000),
+					     UINT64_C(0xffffffff00100fff) };
+	uint32_t a = 0, b = 0, mem = 0;
+	uint64_t iova, cap, un;
+	bool thp;
+	int ret = 0;
+
+	EXPECT(open_client(x, &c) == 0);
+	cap = auto_align_cap(ioas_client_backend_description(c), &thp);
+	if (x->thp >= 0)
+		EXPECT(thp == x->thp);
+	EXPECT_U64(cap, thp ? 2 * MiB : 4 * KiB);
+	EXPECT_RC(c, ioas_alloc(c, &a), 0);
+	EXPECT_RC(c, ioas_alloc(c, &b), 0);
+	EXPECT_RC(c, register_new(c, 4 * MiB, &mem), 0);
+
+	iova = 256 * MiB;
+	EXPECT_RC(c, ioas_map(c, a, mem, 0x8000, 0x198000,
+			      RW | IOAS_MAP_FIXED_IOVA, &iova), 0);
+	EXPECT_RC(c, ioas_copy(c, a, a, RW, 256 * MiB, 0x198000, &iova), 0);
+	EXPECT_U64(iova, thp ? 0x8000 : 0x1000);
+	/* offset 0, 0x198000 bytes: 2 MiB aligned with THP, else the next
+	 * free page after the copy */
+	EXPECT_RC(c, ioas_map(c, a, mem, 0, 0x198000, RW, &iova), 0);
+	EXPECT_U64(iova, thp ? 0x200000 : 0x199000);
+	/* below both caps: the same everywhere */
+	EXPECT_RC(c, ioas_map(c, b, mem, 0x1000, 0x1000, IOAS_MAP_READABLE, &iova), 0);
+	EXPECT_U64(iova, 0x1000);
+
+	iova = 512 * MiB;
+	EXPECT_RC(c, ioas_map(c, a, mem, 2 * MiB, 2 * MiB,
+			      RW | IOAS_MAP_FIXED_IOVA, &iova), 0);
+	EXPECT_RC(c, ioas_allow_iovas(c, b, &top, 1), 0);
+	iova = 0;
+	EXPECT_RC(c, ioas_copy(c, b, a, RW, 512 * MiB, MiB, &iova),
+		  thp ? -ENOSPC : 0);
+	if (!thp)
+		EXPECT_U64(iova, top.start);
+	/* a page fits where 1 MiB did not; the range is full otherwise */
+	iova = 0;
+	EXPECT_RC(c, ioas_copy(c, b, a, RW, 512 * MiB, 4 * KiB, &iova),
+		  thp ? 0 : -ENOSPC);
+	if (thp)
+		EXPECT_U64(iova, top.start);
+
+	EXPECT_RC(c, ioas_unmap_all(c, a, &un), 0);
+	EXPECT_U64(un, 2 * 0x198000 + 0x198000 + 2 * MiB);
+	EXPECT_RC(c, ioas_unmap_all(c, b, &un), 0);
+	EXPECT_U64(un, 4 * KiB + (thp ? 4 * KiB : MiB));
+out:
+	ioas_client_free(c);
+	return ret;
+}
+
 static int body_huge_pages(void *arg)
 {
 	const struct ctx *x = arg;
@@ -1090,6 +1179,22 @@ START_TEST(test_top_of_space)
 }
 END_TEST
 
+/* On the sim, each path in both models (--sim-thp yes and no, whatever
+ * this machine is); on a kernel, the kernel as it is. */
+START_TEST(test_auto_iova)
+{
+	static const char *const thp_args[2][3] = {
+		{ "--sim-thp", "no", NULL },
+		{ "--sim-thp", "yes", NULL },
+	};
+
+	if (harness_backend_is_sim())
+		run_case(_i & 1, thp_args[_i >> 1], body_auto_iova);
+	else
+		run_case(0, NULL, body_auto_iova);
+}
+END_TEST
+
 START_TEST(test_huge_pages)
 {
 	run_case(_i, NULL, body_huge_pages);
@@ -1154,6 +1259,7 @@ START_TEST(test_crash_releases)
 	base = harness_fd_count_settled(d.pid, 5000);
 	x.socket = d.socket;
 	x.map_file = variant_map_file(_i);
+	x.thp = -1;
 	fflush(stderr);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -1220,6 +1326,7 @@ static Suite *integration_suite(void)
 	tcase_add_loop_test(tc, test_unmap, 0, nv);
 	tcase_add_loop_test(tc, test_copy, 0, nv);
 	tcase_add_loop_test(tc, test_top_of_space, 0, nv);
+	tcase_add_loop_test(tc, test_auto_iova, 0, harness_backend_is_sim() ? 4 : 1);
 	tcase_add_loop_test(tc, test_huge_pages, 0, nv);
 	tcase_add_loop_test(tc, test_connection_local, 0, nv);
 	tcase_add_loop_test(tc, test_two_clients, 0, nv);
