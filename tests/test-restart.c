@@ -867,7 +867,7 @@ START_TEST(test_corrupt_state_refused)
 	ck_assert(!audit_has("\"op\":\"grace-expired\""));
 	/* Alpha's and delta's memory, delta's device (and context) left the
 	 * holder: the kernel frees their pins. */
-	ck_assert_int_eq(harness_wait_fd_count(h, holder_base, 5000), holder_base);
+	ck_assert_int_eq(harness_wait_fd_count(h, holder_base, 20000), holder_base);
 }
 END_TEST
 
