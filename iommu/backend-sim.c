@@ -165,482 +165,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/queue.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/*
- * libbsd's tree.h marks the generated static functions __unused, which its
- * own cdefs.h leaves undefined on Linux; give it its meaning for this file.
- */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
-#include <bsd/sys/tree.h>
-
-#include "iommu/backend.h"
-#include "common/util.h"
-
-#define SIM_ID_MAX UINT32_C(0x7fffffff) /* xa_limit_31b */
-#define SIM_ACCOUNT_USER 0
-#define SIM_ACCOUNT_MM 1
-
-struct sim_area {
-	RB_ENTRY(sim_area) node;
-	uint64_t iova;
-	uint64_t last; /* inclusive */
-	uint64_t addr; /* VA (or file offset) backing iova */
-	bool pages_writable;
-};
-
-static int sim_area_cmp(const struct sim_area *a, const struct sim_area *b)
-{
-	return a->iova < b->iova ? -1 : a->iova > b->iova;
-}
-
-RB_HEAD(sim_area_tree, sim_area);
-RB_GENERATE_STATIC(sim_area_tree, sim_area, node, sim_area_cmp)
-
-/* One attached domain: a device (owner = its binding) or a test knob's
- * (owner NULL, never detached). */
-struct sim_domain {
-	LIST_ENTRY(sim_domain) link;
-	const void *owner;
-	uint64_t alignment;
-	struct backend_iova_range *reserved;
-	size_t n_reserved;
-};
-
-struct sim_ioas {
-	RB_ENTRY(sim_ioas) node;
-	uint32_t id;
-	LIST_HEAD(, sim_domain) domains;
-	struct sim_area_tree areas;
-	/* sorted by start, never overlapping (validated on ALLOW_IOVAS) */
-	struct backend_iova_range *allowed;
-	size_t n_allowed;
-	/* sorted by start, may overlap (several devices) */
-	struct backend_iova_range *reserved;
-	size_t n_reserved;
-	uint64_t iova_alignment;
-	uint64_t domain_alignment; /* max over attached devices, 1 if none */
-	unsigned int n_domains;
-	bool disable_large_pages;
-	const struct backend_model *m; /* the context's */
-};
-
-static int sim_ioas_cmp(const struct sim_ioas *a, const struct sim_ioas *b)
-{
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-RB_HEAD(sim_ioas_tree, sim_ioas);
-RB_GENERATE_STATIC(sim_ioas_tree, sim_ioas, node, sim_ioas_cmp)
-
-struct sim {
-	struct backend b;
-	struct backend_model model;
-	struct sim_ioas_tree objects;
-	size_t n_objects;
-	unsigned int account_mode;
-};
-
-/* One slice of pages to become one area: what iopt_pages_list holds. */
-struct sim_piece {
-	uint64_t addr;
-	uint64_t length;
-	bool pages_writable;
-};
-
-static const struct backend_ops sim_ops;
-
-static struct sim *to_sim(struct backend *b)
-{
-	return (struct sim *)b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t roundup_pow_of_two(uint64_t v)
-{
-	/* v in [1, 2^63] */
-	if (v <= 1)
-		return 1;
-	return UINT64_C(1) << (64 - __builtin_clzll(v - 1));
-}
-
-/* ------------------------------------------------------------ objects */
-
-static struct sim_ioas *sim_get_ioas(struct sim *s, uint32_t id)
-{
-	struct sim_ioas key = { .id = id };
-
-	return RB_FIND(sim_ioas_tree, &s->objects, &key);
-}
-
-/* xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): lowest free id >= 1. */
-static int sim_alloc_id(struct sim *s, uint32_t *ret_id)
-{
-	struct sim_ioas *o;
-	uint32_t want = 1;
-
-	RB_FOREACH(o, sim_ioas_tree, &s->objects) {
-		if (o->id != want)
-			break;
-		if (want == SIM_ID_MAX)
-			return -EBUSY;
-		want++;
-	}
-	*ret_id = want;
-	return 0;
-}
-
-static void sim_ioas_free_areas(struct sim_ioas *io)
-{
-	struct sim_area *a, *next;
-
-	RB_FOREACH_SAFE(a, sim_area_tree, &io->areas, next) {
-		RB_REMOVE(sim_area_tree, &io->areas, a);
-		free(a);
-	}
-}
-
-static void sim_ioas_free(struct sim_ioas *io)
-{
-	struct sim_domain *d;
-
-	if (!io)
-		return;
-	while ((d = LIST_FIRST(&io->domains))) {
-		LIST_REMOVE(d, link);
-		free(d->reserved);
-		free(d);
-	}
-	sim_ioas_free_areas(io);
-	free(io->allowed);
-	free(io->reserved);
-	free(io);
-}
-
-/* ------------------------------------------------------------ area lookup */
-
-/* The lowest area intersecting [first, last] (iopt_area_iter_first). */
-static struct sim_area *sim_area_first(struct sim_ioas *io, uint64_t first,
-				       uint64_t last)
-{
-	struct sim_area key = { .iova = first };
-	struct sim_area *n, *p;
-
-	n = RB_NFIND(sim_area_tree, &io->areas, &key);
-	p = n ? RB_PREV(sim_area_tree, &io->areas, n) :
-		RB_MAX(sim_area_tree, &io->areas);
-	if (p && p->last >= first)
-		return p;
-	if (n && n->iova <= last)
-		return n;
-	return NULL;
-}
-
-static bool ranges_intersect(const struct backend_iova_range *r, size_t n,
-			     uint64_t first, uint64_t last)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].start > last)
-			break; /* sorted by start */
-		if (r[i].last >= first)
-			return true;
-	}
-	return false;
-}
-
-/* ------------------------------------------------------------ iova alloc */
-
-/* __alloc_iova_check_range: the first usable start in [*start, last]. */
-static bool sim_check_range(uint64_t *start, uint64_t last, uint64_t length,
-			    uint64_t align, uint64_t page_offset)
-{
-	uint64_t a;
-
-	if (add_overflow(*start, align - 1, &a))
-		return false;
-	a &= ~(align - 1);
-	a |= page_offset;
-	if (a >= last || last - a < length - 1)
-		return false;
-	*start = a;
-	return true;
-}
-
-/*
- * interval_tree_for_each_double_span(reserved, areas, first, last): try each
- * hole, in ascending order, with __alloc_iova_check_hole.
- */
-static bool sim_find_hole(struct sim_ioas *io, uint64_t first, uint64_t last,
-			  uint64_t length, uint64_t align,
-			  uint64_t page_offset, uint64_t *ret_iova)
-{
-	struct sim_area *a = sim_area_first(io, first, last);
-	uint64_t cur = first;
-	size_t r = 0;
-
-	for (;;) {
-		uint64_t used_start, used_last, hole;
-		bool take_area;
-
-		while (a && a->last < cur)
-			a = RB_NEXT(sim_area_tree, &io->areas, a);
-		while (r < io->n_reserved && io->reserved[r].last < cur)
-			r++;
-		if (a && a->iova > last)
-			a = NULL;
-		if (r < io->n_reserved && io->reserved[r].start > last)
-			r = io->n_reserved;
-
-		if (!a && r == io->n_reserved) {
-			hole = cur;
-			if (sim_check_range(&hole, last, length, align,
-					    page_offset)) {
-				*ret_iova = hole;
-				return true;
-			}
-			return false;
-		}
-
-		take_area = a && (r == io->n_reserved ||
-				  a->iova <= io->reserved[r].start);
-		used_start = take_area ? a->iova : io->reserved[r].start;
-		used_last = take_area ? a->last : io->reserved[r].last;
-
-		if (used_start > cur) {
-			hole = cur;
-			if (sim_check_range(&hole, used_start - 1, length,
-					    align, page_offset)) {
-				*ret_iova = hole;
-				return true;
-			}
-		}
-		if (used_last >= last)
-			return false;
-		cur = max_u64(cur, used_last + 1);
-		if (take_area)
-			a = RB_NEXT(sim_area_tree, &io->areas, a);
-		else
-			r++;
-	}
-}
-
-/* iopt_alloc_iova */
-static int sim_alloc_iova(struct sim_ioas *io, uint64_t addr, uint64_t length,
-			  uint64_t *ret_iova)
-{
-	const uint64_t page_size = io->m->page_size;
-	const uint64_t win_first = page_size;
-	const uint64_t win_last = UINT64_MAX - page_size;
-	/* CONFIG_TRANSPARENT_HUGEPAGE: HPAGE_SIZE, else PAGE_SIZE */
-	const uint64_t max_align = io->m->thp ? io->m->hpage_size : page_size;
-	uint64_t page_offset = addr % page_size;
-	uint64_t align;
-	size_t i;
-
-	if (length == 0 || length >= UINT64_MAX / 2)
-		return -EOVERFLOW;
-
-	align = roundup_pow_of_two(length);
-	if (addr)
-		align = min_u64(align, UINT64_C(1) << __builtin_ctzll(addr));
-	if (align >= max_align)
-		align = max_align;
-	if (align < io->iova_alignment)
-		return -EINVAL;
-
-	if (io->n_allowed == 0) {
-		uint64_t start = win_first;
-
-		if (sim_check_range(&start, win_last, length, align,
-				    page_offset) &&
-		    sim_find_hole(io, start, win_last, length, align,
-				  page_offset, ret_iova))
-			return 0;
-		return -ENOSPC;
-	}
-
-	i = 0;
-	while (i < io->n_allowed) {
-		uint64_t start = io->allowed[i].start;
-		uint64_t last = io->allowed[i].last;
-
-		/* interval_tree_span_iter merges touching ranges */
-		for (i++; i < io->n_allowed && last != UINT64_MAX &&
-			  io->allowed[i].start == last + 1;
-		     i++)
-			last = io->allowed[i].last;
-
-		if (last < win_first || start > win_last)
-			continue;
-		start = max_u64(start, win_first);
-		last = min_u64(last, win_last);
-		if (!sim_check_range(&start, last, length, align, page_offset))
-			continue;
-		if (sim_find_hole(io, start, last, length, align, page_offset,
-				  ret_iova))
-			return 0;
-	}
-	return -ENOSPC;
-}
-
-/* iopt_check_iova */
-static int sim_check_iova(struct sim_ioas *io, uint64_t iova, uint64_t length)
-{
-	uint64_t last;
-
-	if (iova & (io->iova_alignment - 1))
-		return -EINVAL;
-	if (add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-	if (ranges_intersect(io->reserved, io->n_reserved, iova, last))
-		return -EINVAL;
-	if (sim_area_first(io, iova, last))
-		return -EEXIST;
-	return 0;
-}
-
-/*
- * iopt_map_pages: place the pieces back to back at a fixed or allocated IOVA.
- * All checks happen before anything is inserted, so failure changes nothing
- * (the kernel aborts the areas it inserted; same outcome).
- */
-static int sim_map_pieces(struct sim_ioas *io, const struct sim_piece *pieces,
-			  size_t n, uint64_t length, uint32_t flags,
-			  uint64_t *iova)
-{
-	struct sim_area **areas;
-	uint64_t at;
-	int r;
-
-	if ((length & (io->iova_alignment - 1)) || !length)
-		return -EINVAL;
-
-	if (flags & BACKEND_MAP_FIXED_IOVA) {
-		at = *iova;
-		r = sim_check_iova(io, at, length);
-	} else {
-		r = sim_alloc_iova(io, pieces[0].addr, length, &at);
-	}
-	if (r < 0)
-		return r;
-
-	/* iopt_insert_area, per piece */
-	for (size_t i = 0; i < n; i++) {
-		if ((flags & BACKEND_MAP_WRITEABLE) && !pieces[i].pages_writable)
-			return -EPERM;
-		if ((pieces[i].addr % io->m->page_size) &
-		    (io->iova_alignment - 1))
-			return -EINVAL;
-	}
-
-	areas = calloc(n, sizeof(*areas));
-	if (!areas)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		areas[i] = calloc(1, sizeof(*areas[i]));
-		if (!areas[i]) {
-			for (size_t j = 0; j < i; j++)
-				free(areas[j]);
-			free(areas);
-			return -ENOMEM;
-		}
-	}
-
-	*iova = at;
-	for (size_t i = 0; i < n; i++) {
-		areas[i]->iova = at;
-		areas[i]->last = at + pieces[i].length - 1;
-		areas[i]->addr = pieces[i].addr;
-		areas[i]->pages_writable = pieces[i].pages_writable;
-		RB_INSERT(sim_area_tree, &io->areas, areas[i]);
-		at += pieces[i].length;
-	}
-	free(areas);
-	return 0;
-}
-
-/* ------------------------------------------------------------ alignment */
-
-/* iopt_check_iova_alignment */
-static int sim_check_alignment(struct sim_ioas *io, uint64_t align)
-{
-	uint64_t mask = align - 1;
-	struct sim_area *a;
-
-	RB_FOREACH(a, sim_area_tree, &io->areas) {
-		if ((a->iova & mask) || ((a->last - a->iova + 1) & mask) ||
-		    ((a->addr % io->m->page_size) & mask))
-			return -EADDRINUSE;
-	}
-	return 0;
-}
-
-/* iopt_calculate_iova_alignment */
-static int sim_recalc_alignment(struct sim_ioas *io)
-{
-	uint64_t align = io->disable_large_pages ? io->m->page_size : 1;
-	int r;
-
-	align = max_u64(align, io->domain_alignment);
-	if (align > io->iova_alignment) {
-		r = sim_check_alignment(io, align);
-		if (r < 0)
-			return r;
-	}
-	io->iova_alignment = align;
-	return 0;
-}
+#include "iommu/sim-internal.h"
 
 /* ------------------------------------------------------------ ops */
 
-struct sim_binding {
-	LIST_ENTRY(sim_binding) link;
-	dev_t dev;
-	ino_t ino;
-	struct sim *ctx;   /* NULL once that context is closed */
-	uint32_t ioas;     /* attached to, 0 if not */
-};
-static LIST_HEAD(, sim_binding) sim_bindings = LIST_HEAD_INITIALIZER(sim_bindings);
-static unsigned int sim_contexts; /* open sims: the table goes with the last */
 
-/* A context is gone: its bindings stay (the files are still bound, to a
- * dead context); with the last context the whole table goes. */
-static void sim_bindings_put(const struct sim *s)
-{
-	struct sim_binding *bd, *next;
-
-	sim_contexts--;
-	for (bd = LIST_FIRST(&sim_bindings); bd; bd = next) {
-		next = LIST_NEXT(bd, link);
-		if (sim_contexts == 0) {
-			LIST_REMOVE(bd, link);
-			free(bd);
-		} else if (bd->ctx == s) {
-			bd->ctx = NULL;
-			bd->ioas = 0;
-		}
-	}
-}
-
-static void sim_close(struct backend *b)
+void sim_close(struct backend *b)
 {
 	struct sim *s;
 	struct sim_ioas *io, *next;
@@ -656,7 +186,7 @@ static void sim_close(struct backend *b)
 	free(s);
 }
 
-static int sim_ioas_alloc(struct backend *b, uint32_t *ret_id)
+int sim_ioas_alloc(struct backend *b, uint32_t *ret_id)
 {
 	struct sim *s = to_sim(b);
 	struct sim_ioas *io;
@@ -681,7 +211,7 @@ static int sim_ioas_alloc(struct backend *b, uint32_t *ret_id)
 	return 0;
 }
 
-static int sim_destroy(struct backend *b, uint32_t id)
+int sim_destroy(struct backend *b, uint32_t id)
 {
 	struct sim *s = to_sim(b);
 	struct sim_ioas *io = sim_get_ioas(s, id);
@@ -696,9 +226,9 @@ static int sim_destroy(struct backend *b, uint32_t id)
 	return 0;
 }
 
-static int sim_iova_ranges(struct backend *b, uint32_t ioas,
-			   struct backend_iova_range *ranges, uint32_t *num,
-			   uint64_t *ret_alignment)
+int sim_iova_ranges(struct backend *b, uint32_t ioas,
+		    struct backend_iova_range *ranges, uint32_t *num,
+		    uint64_t *ret_alignment)
 {
 	struct sim_ioas *io = sim_get_ioas(to_sim(b), ioas);
 	uint32_t room = *num, count = 0, pass;
@@ -756,9 +286,9 @@ static int range_start_cmp(const void *x, const void *y)
 	return a->last < b->last ? -1 : a->last > b->last;
 }
 
-static int sim_allow_iovas(struct backend *b, uint32_t ioas,
-			   const struct backend_iova_range *ranges,
-			   uint32_t num)
+int sim_allow_iovas(struct backend *b, uint32_t ioas,
+		    const struct backend_iova_range *ranges,
+		    uint32_t num)
 {
 	struct sim_ioas *io = sim_get_ioas(to_sim(b), ioas);
 	_cleanup_free_ struct backend_iova_range *sorted = NULL;
@@ -805,8 +335,8 @@ static int sim_check_map_args(uint32_t flags, uint64_t iova, uint64_t length)
 	return 0;
 }
 
-static int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
-			void *va, uint64_t length, uint64_t *iova)
+int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
+		 void *va, uint64_t length, uint64_t *iova)
 {
 	struct sim_ioas *io;
 	struct sim_piece piece;
@@ -834,9 +364,9 @@ static int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
 	return sim_map_pieces(io, &piece, 1, length, flags, iova);
 }
 
-static int sim_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
-			int fd, uint64_t start, uint64_t length,
-			uint64_t *iova)
+int sim_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
+		 int fd, uint64_t start, uint64_t length,
+		 uint64_t *iova)
 {
 	struct sim_ioas *io;
 	struct sim_piece piece;
@@ -915,9 +445,9 @@ static int sim_get_pieces(struct sim_ioas *io, uint64_t iova, uint64_t length,
 	return 0;
 }
 
-static int sim_copy(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
-		    uint32_t flags, uint64_t src_iova, uint64_t length,
-		    uint64_t *dst_iova)
+int sim_copy(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
+	     uint32_t flags, uint64_t src_iova, uint64_t length,
+	     uint64_t *dst_iova)
 {
 	struct sim *s = to_sim(b);
 	_cleanup_free_ struct sim_piece *pieces = NULL;
@@ -967,8 +497,8 @@ static int sim_unmap_range(struct sim_ioas *io, uint64_t first, uint64_t last,
 	return r;
 }
 
-static int sim_unmap(struct backend *b, uint32_t ioas, uint64_t iova,
-		     uint64_t length, uint64_t *ret_unmapped)
+int sim_unmap(struct backend *b, uint32_t ioas, uint64_t iova,
+	      uint64_t length, uint64_t *ret_unmapped)
 {
 	struct sim_ioas *io = sim_get_ioas(to_sim(b), ioas);
 	uint64_t unmapped, last;
@@ -1059,8 +589,8 @@ static int sim_option_huge_pages(struct sim *s, uint32_t op,
 	return -EINVAL;
 }
 
-static int sim_option(struct backend *b, uint32_t op, uint32_t option_id,
-		      uint32_t object_id, uint64_t *val)
+int sim_option(struct backend *b, uint32_t op, uint32_t option_id,
+	       uint32_t object_id, uint64_t *val)
 {
 	struct sim *s = to_sim(b);
 
@@ -1109,9 +639,9 @@ static int sim_domains_rebuild(struct sim_ioas *io)
 }
 
 /* iopt_table_add_domain + iopt_table_enforce_dev_resv_regions, all or nothing. */
-static int sim_domain_add(struct sim_ioas *io, const void *owner,
-			  const struct backend_iova_range *reserved,
-			  uint32_t num, uint64_t alignment)
+int sim_domain_add(struct sim_ioas *io, const void *owner,
+		   const struct backend_iova_range *reserved,
+		   uint32_t num, uint64_t alignment)
 {
 	struct sim_domain *d;
 	uint64_t new_align;
@@ -1165,7 +695,7 @@ static int sim_domain_add(struct sim_ioas *io, const void *owner,
 }
 
 /* Lowering the alignment never fails (iopt_calculate_iova_alignment). */
-static void sim_domain_remove(struct sim_ioas *io, const void *owner)
+void sim_domain_remove(struct sim_ioas *io, const void *owner)
 {
 	struct sim_domain *d;
 
@@ -1183,273 +713,4 @@ static void sim_domain_remove(struct sim_ioas *io, const void *owner)
 		return;
 	}
 	(void)sim_recalc_alignment(io);
-}
-
-/* ------------------------------------------------------------ devices
- *
- * The sim has no VFIO. A sim device is a memfd named
- * "ioasd-sim-device:VVVV:DDDD@DDDD:BB:SS.F" (ioas_sim_device_create); any
- * other fd is "not a VFIO device" (ENOTTY, what a VFIO ioctl on it says).
- * Like a VFIO cdev file it is bound at most once in its life (a second bind
- * -> EINVAL, even after a detach: only closing the file unbinds, and the
- * client keeps its copy), so bindings live in a process-wide table keyed by
- * the file's inode and outlive the context they name.
- *   bind: bound already -> EINVAL.                vfio_df_ioctl_bind_iommufd
- *   attach: not bound -> EINVAL; pt_id not an     vfio_iommufd_physical_attach_ioas,
- *     IOAS of the bound context -> ENOENT; then    iommufd_device_attach/replace,
- *     the VT-d domain of the test rig: alignment   intel-iommu aperture and
- *     4 KiB, reserved [0xfee00000, 0xfeefffff]    IOAPIC/MSI region
- *     (interrupts) and everything above the
- *     39-bit aperture (like backend_sim_attach_reserved's rules). Attached
- *     elsewhere already: replaced, the old IOAS released only on success.
- *   detach: not bound -> EINVAL; not attached -> 0.
- */
-#define SIM_DEVICE_PREFIX "ioasd-sim-device:"
-#define SIM_DEVICE_ALIGN UINT64_C(4096) /* VT-d's smallest page */
-#define SIM_DEVICE_APERTURE_LAST UINT64_C(0x7fffffffff)
-
-static const struct backend_iova_range sim_device_reserved[] = {
-	{ UINT64_C(0xfee00000), UINT64_C(0xfeefffff) },
-	{ SIM_DEVICE_APERTURE_LAST + 1, UINT64_MAX },
-};
-
-/* The text after SIM_DEVICE_PREFIX in fd's memfd name, or -ENOTTY. */
-static int sim_device_name(int fd, char *buf, size_t size, struct stat *st)
-{
-	char link[64], target[256];
-	const char *want = "/memfd:" SIM_DEVICE_PREFIX;
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, st) < 0)
-		return -EBADF;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -ENOTTY;
-	target[n] = '\0';
-	if (strncmp(target, want, strlen(want)) != 0)
-		return -ENOTTY;
-	/* A memfd's link reads "/memfd:NAME (deleted)". */
-	if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
-		target[n - 10] = '\0';
-	if (strlen(target + strlen(want)) >= size)
-		return -ENODEV;
-	memcpy(buf, target + strlen(want), strlen(target + strlen(want)) + 1);
-	return 0;
-}
-
-/* fd's binding (NULL: not bound); *st, if given, is the file's stat. */
-static int sim_device_binding(int fd, struct sim_binding **ret,
-			      struct stat *ret_st)
-{
-	struct sim_binding *bd;
-	struct stat st;
-	char name[200];
-	int r;
-
-	r = sim_device_name(fd, name, sizeof(name), &st);
-	if (r < 0)
-		return r;
-	LIST_FOREACH(bd, &sim_bindings, link)
-		if (bd->dev == st.st_dev && bd->ino == st.st_ino)
-			break;
-	*ret = bd;
-	if (ret_st)
-		*ret_st = st;
-	return 0;
-}
-
-static int sim_device_identify(struct backend *b, int fd,
-			       struct backend_device_info *ret)
-{
-	unsigned vendor, device, dom, bus, slot, fn;
-	struct backend_device_info d = { 0 };
-	struct stat st;
-	char name[200], tail;
-	int r;
-
-	(void)b;
-	r = sim_device_name(fd, name, sizeof(name), &st);
-	if (r < 0)
-		return r;
-	if (sscanf(name, "%4x:%4x@%4x:%2x:%2x.%1x%c", &vendor, &device, &dom,
-		   &bus, &slot, &fn, &tail) != 6 || slot > 0x1f || fn > 7)
-		return -ENODEV;
-	d.vendor = (uint16_t)vendor;
-	d.device = (uint16_t)device;
-	d.domain = (uint16_t)dom;
-	d.bus = (uint8_t)bus;
-	d.slot = (uint8_t)slot;
-	d.function = (uint8_t)fn;
-	snprintf(d.name, sizeof(d.name), "vfio-sim");
-	*ret = d;
-	return 0;
-}
-
-static int sim_device_bind(struct backend *b, int fd, uint32_t *ret_dev_id)
-{
-	struct sim_binding *bd;
-	struct stat st;
-	int r;
-
-	r = sim_device_binding(fd, &bd, &st);
-	if (r < 0)
-		return r;
-	if (bd)
-		return -EINVAL; /* one device cannot be bound twice */
-	bd = calloc(1, sizeof(*bd));
-	if (!bd)
-		return -ENOMEM;
-	bd->dev = st.st_dev;
-	bd->ino = st.st_ino;
-	bd->ctx = to_sim(b);
-	LIST_INSERT_HEAD(&sim_bindings, bd, link);
-	/* The sim gives devices no object ids (see "Deliberate differences"). */
-	*ret_dev_id = 0;
-	return 0;
-}
-
-static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
-			     uint32_t *ret_hwpt)
-{
-	struct sim_ioas *io, *old = NULL;
-	struct sim_binding *bd;
-	int r;
-
-	(void)b; /* the device acts in the context it is bound to */
-	r = sim_device_binding(fd, &bd, NULL);
-	if (r < 0)
-		return r;
-	if (!bd)
-		return -EINVAL; /* device ioctls before BIND_IOMMUFD */
-	io = bd->ctx ? sim_get_ioas(bd->ctx, pt_id) : NULL;
-	if (!io)
-		return -ENOENT;
-	if (bd->ioas == pt_id) {
-		*ret_hwpt = pt_id;
-		return 0;
-	}
-	if (bd->ioas)
-		old = sim_get_ioas(bd->ctx, bd->ioas);
-	r = sim_domain_add(io, bd, sim_device_reserved,
-			   ARRAY_SIZE(sim_device_reserved), SIM_DEVICE_ALIGN);
-	if (r < 0)
-		return r;
-	if (old)
-		sim_domain_remove(old, bd);
-	bd->ioas = pt_id;
-	*ret_hwpt = pt_id;
-	return 0;
-}
-
-static int sim_device_detach(struct backend *b, int fd)
-{
-	struct sim_binding *bd;
-	struct sim_ioas *io;
-	int r;
-
-	(void)b;
-	r = sim_device_binding(fd, &bd, NULL);
-	if (r < 0)
-		return r;
-	if (!bd)
-		return -EINVAL;
-	if (bd->ioas && bd->ctx) {
-		io = sim_get_ioas(bd->ctx, bd->ioas);
-		if (io)
-			sim_domain_remove(io, bd);
-	}
-	bd->ioas = 0;
-	return 0;
-}
-
-static int sim_context_open(struct backend *b, struct backend **ret)
-{
-	int r = backend_sim_open_model(&to_sim(b)->model, ret);
-
-	if (r >= 0)
-		(*ret)->has_map_file = b->has_map_file;
-	return r;
-}
-
-static const struct backend_ops sim_ops = {
-	.name = "sim",
-	.close = sim_close,
-	.ioas_alloc = sim_ioas_alloc,
-	.destroy = sim_destroy,
-	.iova_ranges = sim_iova_ranges,
-	.allow_iovas = sim_allow_iovas,
-	.map_user = sim_map_user,
-	.map_file = sim_map_file,
-	.copy = sim_copy,
-	.unmap = sim_unmap,
-	.option = sim_option,
-	.context_open = sim_context_open,
-	.device_identify = sim_device_identify,
-	.device_bind = sim_device_bind,
-	.device_attach = sim_device_attach,
-	.device_detach = sim_device_detach,
-};
-
-/* ------------------------------------------------------------ public */
-
-int backend_sim_open_model(const struct backend_model *m, struct backend **ret)
-{
-	char model[BACKEND_MODEL_STRLEN];
-	struct sim *s;
-
-	if (m->page_size < 4096 || (m->page_size & (m->page_size - 1)) ||
-	    (m->thp && (m->hpage_size <= m->page_size ||
-			(m->hpage_size & (m->hpage_size - 1)))))
-		return -EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	s->b.ops = &sim_ops;
-	s->b.has_map_file = true; /* models a kernel with IOMMU_IOAS_MAP_FILE */
-	s->model = *m;
-	if (!s->model.thp)
-		s->model.hpage_size = 0;
-	backend_model_format(&s->model, model, sizeof(model));
-	snprintf(s->b.description, sizeof(s->b.description), "sim %s", model);
-	RB_INIT(&s->objects);
-	s->account_mode = SIM_ACCOUNT_USER; /* iommufd_fops_open on /dev/iommu */
-	sim_contexts++;
-	*ret = &s->b;
-	return 0;
-}
-
-int backend_sim_open(struct backend **ret)
-{
-	struct backend_model m;
-	int r = backend_model_init(&m, -1, 0);
-
-	if (r < 0)
-		return r;
-	return backend_sim_open_model(&m, ret);
-}
-
-const struct backend_model *backend_sim_model(const struct backend *b)
-{
-	return b && b->ops == &sim_ops ? &to_sim((struct backend *)b)->model : NULL;
-}
-
-void backend_sim_set_map_file(struct backend *b, bool has_map_file)
-{
-	if (b && b->ops == &sim_ops)
-		b->has_map_file = has_map_file;
-}
-
-int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
-				const struct backend_iova_range *reserved,
-				uint32_t num, uint64_t alignment)
-{
-	struct sim_ioas *io;
-
-	if (!b || b->ops != &sim_ops)
-		return -EINVAL;
-	io = sim_get_ioas(to_sim(b), ioas);
-	if (!io)
-		return -ENOENT;
-	return sim_domain_add(io, NULL, reserved, num, alignment);
 }

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sim's own: the objects of one modelled context and what its files
+ * share (backend-sim.c: the ops; sim-context.c: objects, area lookup,
+ * opening a sim and the public entry points;
+ * sim-iova.c: automatic IOVA allocation and alignment; sim-device.c:
+ * domains, reserved ranges and sim devices). The rules it models are listed
+ * at the top of backend-sim.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * libbsd's tree.h marks the generated static functions __unused, which its
+ * own cdefs.h leaves undefined on Linux; give it its meaning for this file.
+ */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+#include <bsd/sys/tree.h>
+
+#include "iommu/backend.h"
+#include "common/util.h"
+
+#define SIM_ID_MAX UINT32_C(0x7fffffff) /* xa_limit_31b */
+#define SIM_ACCOUNT_USER 0
+#define SIM_ACCOUNT_MM 1
+
+struct sim_area {
+	RB_ENTRY(sim_area) node;
+	uint64_t iova;
+	uint64_t last; /* inclusive */
+	uint64_t addr; /* VA (or file offset) backing iova */
+	bool pages_writable;
+};
+
+static inline int sim_area_cmp(const struct sim_area *a, const struct sim_area *b)
+{
+	return a->iova < b->iova ? -1 : a->iova > b->iova;
+}
+
+RB_HEAD(sim_area_tree, sim_area);
+RB_GENERATE_STATIC(sim_area_tree, sim_area, node, sim_area_cmp)
+
+/* One attached domain: a device (owner = its binding) or a test knob's
+ * (owner NULL, never detached). */
+struct sim_domain {
+	LIST_ENTRY(sim_domain) link;
+	const void *owner;
+	uint64_t alignment;
+	struct backend_iova_range *reserved;
+	size_t n_reserved;
+};
+
+struct sim_ioas {
+	RB_ENTRY(sim_ioas) node;
+	uint32_t id;
+	LIST_HEAD(, sim_domain) domains;
+	struct sim_area_tree areas;
+	/* sorted by start, never overlapping (validated on ALLOW_IOVAS) */
+	struct backend_iova_range *allowed;
+	size_t n_allowed;
+	/* sorted by start, may overlap (several devices) */
+	struct backend_iova_range *reserved;
+	size_t n_reserved;
+	uint64_t iova_alignment;
+	uint64_t domain_alignment; /* max over attached devices, 1 if none */
+	unsigned int n_domains;
+	bool disable_large_pages;
+	const struct backend_model *m; /* the context's */
+};
+
+static inline int sim_ioas_cmp(const struct sim_ioas *a, const struct sim_ioas *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+RB_HEAD(sim_ioas_tree, sim_ioas);
+RB_GENERATE_STATIC(sim_ioas_tree, sim_ioas, node, sim_ioas_cmp)
+
+struct sim {
+	struct backend b;
+	struct backend_model model;
+	struct sim_ioas_tree objects;
+	size_t n_objects;
+	unsigned int account_mode;
+};
+
+/* One slice of pages to become one area: what iopt_pages_list holds. */
+struct sim_piece {
+	uint64_t addr;
+	uint64_t length;
+	bool pages_writable;
+};
+
+extern const struct backend_ops sim_ops;
+
+static inline struct sim *to_sim(struct backend *b)
+{
+	return (struct sim *)b;
+}
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint64_t roundup_pow_of_two(uint64_t v)
+{
+	/* v in [1, 2^63] */
+	if (v <= 1)
+		return 1;
+	return UINT64_C(1) << (64 - __builtin_clzll(v - 1));
+}
+
+struct sim_ioas *sim_get_ioas(struct sim *s, uint32_t id);
+struct sim_area *sim_area_first(struct sim_ioas *io, uint64_t first,
+				uint64_t last);
+bool ranges_intersect(const struct backend_iova_range *r, size_t n,
+		      uint64_t first, uint64_t last);
+void sim_close(struct backend *b);
+int sim_ioas_alloc(struct backend *b, uint32_t *ret_id);
+int sim_destroy(struct backend *b, uint32_t id);
+int sim_iova_ranges(struct backend *b, uint32_t ioas,
+		    struct backend_iova_range *ranges, uint32_t *num,
+		    uint64_t *ret_alignment);
+int sim_allow_iovas(struct backend *b, uint32_t ioas,
+		    const struct backend_iova_range *ranges,
+		    uint32_t num);
+int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
+		 void *va, uint64_t length, uint64_t *iova);
+int sim_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
+		 int fd, uint64_t start, uint64_t length,
+		 uint64_t *iova);
+int sim_copy(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
+	     uint32_t flags, uint64_t src_iova, uint64_t length,
+	     uint64_t *dst_iova);
+int sim_unmap(struct backend *b, uint32_t ioas, uint64_t iova,
+	      uint64_t length, uint64_t *ret_unmapped);
+int sim_option(struct backend *b, uint32_t op, uint32_t option_id,
+	       uint32_t object_id, uint64_t *val);
+int sim_domain_add(struct sim_ioas *io, const void *owner,
+		   const struct backend_iova_range *reserved,
+		   uint32_t num, uint64_t alignment);
+void sim_domain_remove(struct sim_ioas *io, const void *owner);
+int sim_map_pieces(struct sim_ioas *io, const struct sim_piece *pieces,
+		   size_t n, uint64_t length, uint32_t flags,
+		   uint64_t *iova);
+int sim_check_alignment(struct sim_ioas *io, uint64_t align);
+int sim_recalc_alignment(struct sim_ioas *io);
+int sim_alloc_id(struct sim *s, uint32_t *ret_id);
+void sim_ioas_free(struct sim_ioas *io);
+void sim_bindings_get(void);
+void sim_bindings_put(const struct sim *s);
