@@ -165,6 +165,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include "iommu/args.h"
 #include "iommu/sim-internal.h"
 
 /* ------------------------------------------------------------ ops */
@@ -323,18 +324,6 @@ int sim_allow_iovas(struct backend *b, uint32_t ioas,
 	return 0;
 }
 
-/* The ioctl-level checks shared by MAP, MAP_FILE (and COPY's first three). */
-static int sim_check_map_args(uint32_t flags, uint64_t iova, uint64_t length)
-{
-	if (flags & ~BACKEND_MAP_ALL_FLAGS)
-		return -EOPNOTSUPP;
-	if (iova >= UINT64_MAX || length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(flags & (BACKEND_MAP_WRITEABLE | BACKEND_MAP_READABLE)))
-		return -EINVAL;
-	return 0;
-}
-
 int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
 		 void *va, uint64_t length, uint64_t *iova)
 {
@@ -343,7 +332,7 @@ int sim_map_user(struct backend *b, uint32_t ioas, uint32_t flags,
 	uint64_t uptr = (uint64_t)(uintptr_t)va, end;
 	int r;
 
-	r = sim_check_map_args(flags, *iova, length);
+	r = iommu_args_map(flags, *iova, length, NULL);
 	if (r < 0)
 		return r;
 	io = sim_get_ioas(to_sim(b), ioas);
@@ -375,7 +364,7 @@ int sim_map_file(struct backend *b, uint32_t ioas, uint32_t flags,
 
 	if (!b->has_map_file)
 		return -EOPNOTSUPP;
-	r = sim_check_map_args(flags, *iova, length);
+	r = iommu_args_map(flags, *iova, length, NULL);
 	if (r < 0)
 		return r;
 	io = sim_get_ioas(to_sim(b), ioas);
@@ -455,13 +444,9 @@ int sim_copy(struct backend *b, uint32_t dst_ioas, uint32_t src_ioas,
 	size_t n = 0;
 	int r;
 
-	if (flags & ~BACKEND_MAP_ALL_FLAGS)
-		return -EOPNOTSUPP;
-	if (length >= UINT64_MAX || src_iova >= UINT64_MAX ||
-	    *dst_iova >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(flags & (BACKEND_MAP_WRITEABLE | BACKEND_MAP_READABLE)))
-		return -EINVAL;
+	r = iommu_args_copy(flags, src_iova, *dst_iova, length, NULL);
+	if (r < 0)
+		return r;
 
 	src = sim_get_ioas(s, src_ioas);
 	if (!src)
@@ -513,12 +498,9 @@ int sim_unmap(struct backend *b, uint32_t ioas, uint64_t iova,
 		if (r < 0)
 			return r;
 	} else {
-		if (iova >= UINT64_MAX || length >= UINT64_MAX)
-			return -EOVERFLOW;
-		if (!length)
-			return -EINVAL;
-		if (add_overflow(iova, length - 1, &last))
-			return -EOVERFLOW;
+		r = iommu_args_unmap(iova, length, &last, NULL);
+		if (r < 0)
+			return r;
 		r = sim_unmap_range(io, iova, last, &unmapped);
 		if (r < 0)
 			return r;

@@ -5,6 +5,7 @@
  * the usage counters) and its rollback; the consistency walker
  * (tenant_check) the tests and fuzzers use.
  */
+#include "iommu/args.h"
 #include "tenant/tenant-internal.h"
 
 /* ------------------------------------------------------------ mappings */
@@ -130,13 +131,10 @@ int mem_map(struct backend *b, uint32_t ioas_id, uint32_t flags,
 				(char *)mem->region->va + offset, length, iova);
 }
 
-static int check_flags(uint32_t flags, struct err *e)
+/* The kernel's argument checks (iommu/args.c) as a refusal with reason. */
+static int args_refused(struct err *e, int r, const char *why, uint32_t flags)
 {
-	if (flags & ~BACKEND_MAP_ALL_FLAGS)
-		return err_set(e, EOPNOTSUPP,
-			       "unknown map flags 0x%" PRIx32,
-			       flags & ~BACKEND_MAP_ALL_FLAGS);
-	return 0;
+	return err_set(e, -r, "%s (flags 0x%" PRIx32 ")", why, flags);
 }
 
 /* Access= and AllowedIOVA= for a new mapping at [iova, iova + length). */
@@ -174,20 +172,15 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	struct ioas_obj *o;
 	struct mem_obj *mem;
 	uint64_t end, newly, out = *iova;
+	const char *why_args;
 	char why[400];
 	int r;
 
-	/* The kernel's order (iommufd_ioas_map): flags, overflow, access
-	 * bits, then the object. Ours is the same so that the errno is. */
-	r = check_flags(flags, e);
+	/* The kernel's order (iommufd_ioas_map): its argument checks, then
+	 * the object. Ours is the same so that the errno is. */
+	r = iommu_args_map(flags, *iova, length, &why_args);
 	if (r < 0)
-		return r;
-	if (length == UINT64_MAX ||
-	    ((flags & BACKEND_MAP_FIXED_IOVA) && *iova == UINT64_MAX))
-		return err_set(e, EOVERFLOW, "iova or length is UINT64_MAX");
-	if (!(flags & (BACKEND_MAP_READABLE | BACKEND_MAP_WRITEABLE)))
-		return err_set(e, EINVAL,
-			       "a mapping must be readable, writeable or both");
+		return args_refused(e, r, why_args, flags);
 	o = ioas_get(t, ioas, e);
 	if (!o)
 		return -ENOENT;
@@ -268,8 +261,7 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 	 * and only then the areas. Such a request unmaps nothing: it goes to
 	 * the backend for the kernel's errno, past the check on areas below.
 	 */
-	ranged = !all && iova != UINT64_MAX && length != UINT64_MAX &&
-		 length != 0 && !add_overflow(iova, length - 1, &last);
+	ranged = !all && iommu_args_unmap(iova, length, &last, NULL) == 0;
 	if (ranged) {
 		/*
 		 * The kernel unmaps whole areas in ascending order and fails
@@ -349,6 +341,7 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 {
 	struct ioas_obj *src, *dst;
 	struct mapping *m;
+	const char *why_args;
 	char why[400];
 	uint64_t last, pos, out = *dst_iova;
 	uint32_t pieces = 0;
@@ -358,15 +351,9 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 	 * bits, source IOAS, the source range (length, wrap, holes),
 	 * destination IOAS; then the daemon's own rules (imports, policy,
 	 * limits) before the kernel maps. */
-	r = check_flags(flags, e);
+	r = iommu_args_copy(flags, src_iova, *dst_iova, length, &why_args);
 	if (r < 0)
-		return r;
-	if (length == UINT64_MAX || src_iova == UINT64_MAX ||
-	    ((flags & BACKEND_MAP_FIXED_IOVA) && *dst_iova == UINT64_MAX))
-		return err_set(e, EOVERFLOW, "iova or length is UINT64_MAX");
-	if (!(flags & (BACKEND_MAP_READABLE | BACKEND_MAP_WRITEABLE)))
-		return err_set(e, EINVAL,
-			       "a mapping must be readable, writeable or both");
+		return args_refused(e, r, why_args, flags);
 	src = ioas_get(t, src_ioas, e);
 	if (!src)
 		return -ENOENT;
