@@ -39,17 +39,6 @@ static int baseline_fds = -1;
 
 #define FUZZ_POOL_SIZE 2u
 
-void fuzz_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("fuzz invariant broken: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
 
 int fuzz_fd_count(void)
 {
