@@ -146,9 +146,11 @@ static int transport_send(struct rpc_session *s, const void *buf, size_t len)
 	int r;
 
 	r = conn_send(c, buf, len);
-	/* Sent from outside the connection's own callbacks (a notification):
-	 * its write event flushes it. */
-	if (r == 0)
+	/* A reply to this connection's own request is flushed when its read
+	 * callback ends (no event to arm: no syscall on the hot path); one sent
+	 * from elsewhere (a notification another tenant caused) is flushed by
+	 * its write event. */
+	if (r == 0 && !c->reading)
 		event_add(c->ev_write, NULL);
 	return r;
 }
@@ -262,7 +264,9 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 			conn_free(c);
 			return;
 		}
+		c->reading = true;
 		rpc_handle_datagram(&c->rs, buf, (size_t)n, fds, nfds);
+		c->reading = false;
 	}
 	if (conn_flush(c) < 0) {
 		conn_free(c);

@@ -57,6 +57,7 @@ struct conn {
 	bool closing;              /* refuse further input; free once flushed */
 	bool read_paused;          /* output queue above its high watermark */
 	bool overflowed;           /* over the hard limit: closing, sends nothing more */
+	bool reading;              /* inside its read callback, handling a request */
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	struct event *ev_hello;    /* drops a peer that has not said Hello in time */
 	TAILQ_HEAD(, outmsg) outq;
