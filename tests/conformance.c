@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/errname.h"
 #include "conformance.h"
 #include "common/util.h"
 
@@ -648,33 +649,15 @@ static const struct scenario map_file_scenarios[] = {
 
 /* ------------------------------------------------------------ printing */
 
-static const char *errno_name(int e)
+/* The errno's name as the transcripts spell it (common/errname: libc's
+ * names), "0" for success. */
+static const char *errno_text(int e)
 {
 	static char buf[16];
+	const char *n = e ? errno_name(e) : "0";
 
-	switch (e) {
-	case 0: return "0";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case ENOTTY: return "ENOTTY";
-	case EFBIG: return "EFBIG";
-	case ENOSPC: return "ENOSPC";
-	case E2BIG: return "E2BIG";
-	case ERANGE: return "ERANGE";
-	case EDEADLK: return "EDEADLK";
-	case EMSGSIZE: return "EMSGSIZE";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EADDRINUSE: return "EADDRINUSE";
-	case EOVERFLOW: return "EOVERFLOW";
-	case ENXIO: return "ENXIO";
-	}
+	if (n)
+		return n;
 	snprintf(buf, sizeof(buf), "E#%d", e);
 	return buf;
 }
@@ -866,7 +849,7 @@ static void run_step(struct run *r, const char *scenario, unsigned n,
 		return;
 	}
 
-	fprintf(out, " -> %s", errno_name(-ret));
+	fprintf(out, " -> %s", errno_text(-ret));
 	if (ret == -EMSGSIZE && s->op == OP_RANGES)
 		fprintf(out, " n=%" PRIu32, num);
 	if (ret < 0) {
