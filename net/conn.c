@@ -91,7 +91,7 @@ static void conn_overflow(struct conn *c, size_t len)
 		 c->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR);
 	log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
 		 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
-	rpc_audit(&c->rs, "output-overflow", NULL, NULL, ENOBUFS, why);
+	rpc_audit(&c->rs, "output-overflow", ENOBUFS, why);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
 		free(m);
@@ -185,7 +185,7 @@ static void conn_on_slow(evutil_socket_t fd, short what, void *arg)
 	snprintf(why, sizeof(why),
 		 "did not read its replies for %u s (%zu bytes queued)",
 		 c->cfg.slow_client_sec, c->outq_bytes);
-	if (rpc_audit(&c->rs, "slow-client", NULL, NULL, ETIMEDOUT, why) != AUDIT_SUPPRESSED)
+	if (rpc_audit(&c->rs, "slow-client", ETIMEDOUT, why) != AUDIT_SUPPRESSED)
 		log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
 			 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
 	conn_free(c);
@@ -205,7 +205,7 @@ static void conn_on_hello_timeout(evutil_socket_t fd, short what, void *arg)
 		 c->cfg.hello_timeout_sec);
 	log_warn("connection %" PRIu64 " (pid %d uid %u) %s; dropping it",
 		 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
-	rpc_audit(&c->rs, "hello-timeout", NULL, NULL, ETIMEDOUT, why);
+	rpc_audit(&c->rs, "hello-timeout", ETIMEDOUT, why);
 	rpc_send_error(&c->rs, 0, ETIMEDOUT, why);
 	(void)conn_flush(c);
 	conn_free(c);
@@ -213,7 +213,7 @@ static void conn_on_hello_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 {
-	if (rpc_audit(&c->rs, "datagram", NULL, NULL, errnum, why) != AUDIT_SUPPRESSED)
+	if (rpc_audit(&c->rs, "datagram", errnum, why) != AUDIT_SUPPRESSED)
 		log_warn("connection %" PRIu64 " (pid %d uid %u): %s; dropping it",
 			 c->rs.serial, (int)c->rs.cred.pid, (unsigned)c->rs.cred.uid, why);
 	rpc_send_error(&c->rs, 0, errnum, why);

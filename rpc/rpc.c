@@ -94,10 +94,9 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 			 const Ioasd__Request *req, const Ioasd__Response *resp,
 			 int errnum, const char *reason, const char *device);
 
-int rpc_audit(struct rpc_session *c, const char *op, const Ioasd__Request *req,
-	      const Ioasd__Response *resp, int errnum, const char *reason)
+int rpc_audit(struct rpc_session *c, const char *op, int errnum, const char *reason)
 {
-	return rpc_audit_op(c, op, NULL, req, resp, errnum, reason, NULL);
+	return rpc_audit_op(c, op, NULL, NULL, NULL, errnum, reason, NULL);
 }
 
 static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fill,
@@ -206,7 +205,7 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 	req = ioasd__request__unpack(NULL, len, buf);
 	if (!req) {
 		close_fds(fds, nfds);
-		rpc_audit(c, "decode", NULL, NULL, EBADMSG,
+		rpc_audit(c, "decode", EBADMSG,
 			  "request could not be decoded");
 		rpc_send_error(c, 0, EBADMSG,
 			       "request could not be decoded (not a valid ioasd Request)");
@@ -220,7 +219,7 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 	op = rpc_lookup(req->op_case);
 	if (!c->hello_done && req->op_case != IOASD__REQUEST__OP_HELLO) {
 		close_fds(fds, nfds);
-		rpc_audit(c, op ? op->name : "unknown", NULL, NULL, EPROTO,
+		rpc_audit(c, op ? op->name : "unknown", EPROTO,
 			  "request before Hello");
 		rpc_send_error(c, req->id, EPROTO,
 			       "the first request on a connection must be Hello");

@@ -72,13 +72,10 @@ struct rpc_session {
 void rpc_handle_datagram(struct rpc_session *s, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds);
 
-struct Ioasd__Request;
-struct Ioasd__Response;
-/* One audit record for a decision on session s (req/resp may be NULL
- * for refusals at the transport level). audit_emit()'s result:
+/* One audit record for a decision on session s that no request carries
+ * (the transport's refusals, timeouts, drops). audit_emit()'s result:
  * AUDIT_SUPPRESSED when the rate limit held it back (log nothing either). */
-int rpc_audit(struct rpc_session *s, const char *op, const struct Ioasd__Request *req,
-	      const struct Ioasd__Response *resp, int errnum, const char *reason);
+int rpc_audit(struct rpc_session *s, const char *op, int errnum, const char *reason);
 
 /* Who an audit record about session s is about: the peer as the kernel
  * reported it, tenant t (may be NULL) and its policy section. */
