@@ -52,10 +52,8 @@ static int test_check_mapping(struct tenant *t, struct ioas_obj *o,
 	return 0;
 }
 
-int tracking_error(struct err *e, int r, const char *what)
+static int tracking_error(struct err *e, int r, const char *what)
 {
-	if (r == -EPERM)
-		return r; /* mapping_add said why */
 	if (r == -EIO)
 		return err_set(e, EIO,
 			       "test hook: the kernel's mock domain does not translate the new %s "
@@ -65,16 +63,17 @@ int tracking_error(struct err *e, int r, const char *what)
 }
 
 /*
- * Record a mapping the backend made. -EPERM (e says why) for a new one
- * outside AllowedIOVA; a restored one there is kept and counted as outside
- * the policy instead (it was made before the policy narrowed). -ENOMEM, or
- * -EIO from the test hook's check. Nothing recorded on failure: the caller
- * undoes the backend's mapping.
+ * Record a mapping the backend made (what: "mapping", "copy", ... for the
+ * reason). -EPERM for a new one outside AllowedIOVA; a restored one there is
+ * kept and counted as outside the policy instead (it was made before the
+ * policy narrowed). -ENOMEM, or -EIO from the test hook's check. e says why;
+ * nothing is recorded on failure: the caller undoes the backend's mapping.
  */
 int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 		uint64_t length, struct mem_obj *mem,
 		uint64_t mem_offset, uint32_t flags,
-		struct tenant_import *imp, bool restored, struct err *e)
+		struct tenant_import *imp, bool restored, const char *what,
+		struct err *e)
 {
 	bool outside = !iova_in_policy(t, iova, length);
 	struct mapping *m;
@@ -85,14 +84,14 @@ int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 		return iova_refused(t, iova, length, e);
 	r = test_check_mapping(t, o, iova, length, mem, mem_offset);
 	if (r < 0)
-		return r;
+		return tracking_error(e, r, what);
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return -ENOMEM;
+		return tracking_error(e, -ENOMEM, what);
 	added = pin_add(&mem->pins, mem_offset, mem_offset + length);
 	if (added < 0) {
 		free(m);
-		return (int)added;
+		return tracking_error(e, (int)added, what);
 	}
 	m->iova = iova;
 	m->length = length;
@@ -230,13 +229,13 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 				 t->backend->has_map_file ?
 					 "IOMMU_IOAS_MAP_FILE" :
 					 "IOMMU_IOAS_MAP");
-	r = mapping_add(t, o, out, length, mem, offset, flags, NULL, false, e);
+	r = mapping_add(t, o, out, length, mem, offset, flags, NULL, false, "mapping", e);
 	if (r < 0) {
 		uint64_t unmapped;
 
 		/* Do not leave a mapping we cannot account for. */
 		(void)backend_unmap(t->backend, o->id, out, length, &unmapped);
-		return tracking_error(e, r, "mapping");
+		return r;
 	}
 	*iova = out;
 	return 0;
@@ -409,11 +408,11 @@ int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 
 		mapping_clip(m, src_iova, last, &a, &n);
 		r = mapping_add(t, dst, out + (a - src_iova), n, m->mem,
-				m->mem_offset + (a - m->iova), flags, NULL, false, e);
+				m->mem_offset + (a - m->iova), flags, NULL, false, "copy", e);
 		if (r < 0) {
 			/* Undo the whole copy; drop what we recorded of it. */
 			range_unmap_release(t, dst, out, length);
-			return tracking_error(e, r, "copy");
+			return r;
 		}
 	}
 	*dst_iova = out;

@@ -373,7 +373,7 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 		mapping_clip(m, src_iova, last, &a, &n);
 		r = mapping_add(t, dst, out + (a - src_iova), n, m->mem,
 				m->mem_offset + (a - m->iova), flags & ~BACKEND_MAP_FIXED_IOVA,
-				imp, false, e);
+				imp, false, "import", e);
 		if (r < 0)
 			break;
 	}
@@ -385,7 +385,7 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 			free(imp);
 		}
 		range_unmap_release(t, dst, out, length);
-		return tracking_error(e, r, "import");
+		return r;
 	}
 	ret->import = imp->handle;
 	ret->iova = out;

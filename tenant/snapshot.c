@@ -380,14 +380,14 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 			return err_errno(e, r, "mapping again at 0x%" PRIx64, mi->iova);
 	}
 	r = mapping_add(t, o, mi->iova, mi->length, mem, mi->mem_offset,
-			mi->flags, imp, true, e);
+			mi->flags, imp, true, "restored mapping", e);
 	if (r < 0) {
 		uint64_t unmapped;
 
 		if (replay)
 			(void)backend_unmap(t->backend, o->id, mi->iova, mi->length,
 					    &unmapped);
-		return err_set(e, ENOMEM, "out of memory");
+		return r;
 	}
 	return 0;
 }

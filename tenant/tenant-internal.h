@@ -222,11 +222,11 @@ int ioas_apply_allowed(struct tenant *t, uint32_t id,
 		       const struct policy_range *own, uint32_t n_own,
 		       bool clear, struct err *e);
 int ioas_new_backend(struct tenant *t, uint32_t *ret_id, struct err *e);
-int tracking_error(struct err *e, int r, const char *what);
 int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 		uint64_t length, struct mem_obj *mem,
 		uint64_t mem_offset, uint32_t flags,
-		struct tenant_import *imp, bool restored, struct err *e);
+		struct tenant_import *imp, bool restored, const char *what,
+		struct err *e);
 int mem_map(struct backend *b, uint32_t ioas_id, uint32_t flags,
 	    const struct mem_obj *mem, uint64_t offset, uint64_t length,
 	    uint64_t *iova);
