@@ -407,7 +407,7 @@ int main(int argc, char **argv)
 	if (listen_fd >= 0)
 		log_info("socket-activated: serving the socket systemd passed");
 	if (st) {
-		srv.state = st;
+		server_attach_state(&srv, st);
 		r = state_attach(st, &(struct state_env){
 					 .tenants = tenants, .base = srv.base,
 					 .backend = srv.backend,

@@ -22,6 +22,27 @@
 #define CONN_BATCH 16
 
 static void conn_maybe_finish(struct conn *c);
+static void conn_update_events(struct conn *c);
+static int conn_flush(struct conn *c);
+
+/* Whether what is queued must wait for the owner's commit. */
+static bool conn_hold(struct conn *c)
+{
+	if (!c->held && c->owner.hold && !TAILQ_EMPTY(&c->outq))
+		c->held = c->owner.hold(c->owner.userdata, c);
+	return c->held;
+}
+
+void conn_release(struct conn *c)
+{
+	c->held = false;
+	if (conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	conn_update_events(c);
+	conn_maybe_finish(c);
+}
 
 static void conn_update_events(struct conn *c)
 {
@@ -42,8 +63,8 @@ static void conn_update_events(struct conn *c)
 		event_add(c->ev_read, NULL);
 	else
 		event_del(c->ev_read);
-	/* EV_WRITE only while output is queued. */
-	if (!TAILQ_EMPTY(&c->outq))
+	/* EV_WRITE only while output is queued and may leave. */
+	if (!TAILQ_EMPTY(&c->outq) && !c->held)
 		event_add(c->ev_write, NULL);
 	else
 		event_del(c->ev_write);
@@ -54,6 +75,8 @@ static int conn_flush(struct conn *c)
 {
 	struct outmsg *m;
 
+	if (c->held)
+		return 0;
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		int r = wire_send(c->fd, m->data, m->len, NULL, 0);
 
@@ -149,8 +172,8 @@ static int transport_send(struct rpc_session *s, const void *buf, size_t len)
 	/* A reply to this connection's own request is flushed when its read
 	 * callback ends (no event to arm: no syscall on the hot path); one sent
 	 * from elsewhere (a notification another tenant caused) is flushed by
-	 * its write event. */
-	if (r == 0 && !c->reading)
+	 * its write event, once what it reports is durable. */
+	if (r == 0 && !c->reading && !conn_hold(c))
 		event_add(c->ev_write, NULL);
 	return r;
 }
@@ -268,6 +291,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		rpc_handle_datagram(&c->rs, buf, (size_t)n, fds, nfds);
 		c->reading = false;
 	}
+	(void)conn_hold(c);
 	if (conn_flush(c) < 0) {
 		conn_free(c);
 		return;

@@ -36,9 +36,13 @@ struct conn_config {
 };
 
 /* Whoever lists connections: told when one goes (from conn_free), so that
- * it unlists it and lets go of its tenant. */
+ * it unlists it and lets go of its tenant. hold (may be NULL) is asked
+ * before queued replies leave: true means they report changes not yet
+ * durable, and the owner calls conn_release() once they are (group
+ * commit: one commit for every connection served in a wakeup). */
 struct conn_owner {
 	void (*gone)(void *userdata, struct conn *c);
+	bool (*hold)(void *userdata, struct conn *c);
 	void *userdata;
 };
 
@@ -58,6 +62,8 @@ struct conn {
 	bool read_paused;          /* output queue above its high watermark */
 	bool overflowed;           /* over the hard limit: closing, sends nothing more */
 	bool reading;              /* inside its read callback, handling a request */
+	bool held;                 /* its output waits for conn_release() */
+	TAILQ_ENTRY(conn) hold_link; /* the owner's list of held ones */
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	struct event *ev_hello;    /* drops a peer that has not said Hello in time */
 	TAILQ_HEAD(, outmsg) outq;
@@ -73,6 +79,8 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	     struct conn **ret);
 /* Serve it for tenant t; owner hears when it goes. */
 void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner);
+/* What it held back may leave now (may free c). */
+void conn_release(struct conn *c);
 struct policy_peer;
 /* The peer as policy matching sees it (pointers into c). */
 void conn_get_peer(const struct conn *c, struct policy_peer *ret);

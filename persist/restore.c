@@ -157,14 +157,14 @@ static void audit_refusal(struct restore *r, const IoasdState__State *m, int err
  * the kernel frees their pins).
  */
 static int refuse_rebuilt(struct restore *r, const IoasdState__State *m,
-			  struct tenant **ts, size_t bad, const char *what,
+			  struct tenant **ts, const char *what,
 			  struct err *ret_e)
 {
 	char why[512];
 
 	snprintf(why, sizeof(why), "the tables rebuilt from the state do not hold "
-		 "together: tenant %s: %s; not restored, everything of the previous "
-		 "run released", m->tenants[bad]->name, what);
+		 "together: %s; not restored, everything of the previous "
+		 "run released", what);
 	log_err("restore: %s", why);
 	audit_refusal(r, m, EBADMSG, why);
 	for (size_t i = 0; i < m->n_tenants; i++)
@@ -172,8 +172,65 @@ static int refuse_rebuilt(struct restore *r, const IoasdState__State *m,
 	return err_set(ret_e, EBADMSG, "%s", why);
 }
 
+struct mapping_ctx {
+	struct restore *r;
+	const IoasdState__State *m;
+	struct tenant **ts;
+	bool replay;
+};
+
+static int restore_one_mapping(void *fnud, size_t i, const struct tenant_mapping_info *mi,
+			       struct err *ret_e)
+{
+	struct mapping_ctx *x = fnud;
+	struct err e = { 0 };
+	int r;
+
+	if (i >= x->m->n_tenants || !x->ts[i])
+		return 1;
+	r = tenant_restore_mapping(x->ts[i], mi, x->replay, &e);
+	if (r == -EEXIST)
+		return err_set(ret_e, EBADMSG, "tenant %s: %s", x->m->tenants[i]->name, e.msg);
+	if (r < 0) {
+		RLOG(x->m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", mi->iova, e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* The mappings a state file holds. */
+static int walk_inline(void *userdata, restore_mapping_fn fn, void *fnud, struct err *e)
+{
+	const IoasdState__State *m = userdata;
+
+	for (size_t i = 0; i < m->n_tenants; i++)
+		for (size_t j = 0; j < m->tenants[i]->n_mappings; j++) {
+			IoasdState__Mapping *y = m->tenants[i]->mappings[j];
+			struct tenant_mapping_info mi = {
+				.ioas = y->ioas, .iova = y->iova, .length = y->length,
+				.mem_owner = y->mem_owner, .memory = y->memory,
+				.mem_offset = y->mem_offset, .flags = y->flags,
+				.import = y->has_import ? y->import : 0,
+			};
+			int r = fn(fnud, i, &mi, e);
+
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
 int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 		    struct err *ret_e)
+{
+	const struct restore_mappings src = { .walk = walk_inline, .userdata = (void *)m };
+
+	return restore_tenants_from(r, m, &src, replay, ret_e);
+}
+
+int restore_tenants_from(struct restore *r, const IoasdState__State *m,
+			 const struct restore_mappings *src, bool replay,
+			 struct err *ret_e)
 {
 	_cleanup_free_ struct tenant **ts = calloc(m->n_tenants ? m->n_tenants : 1,
 						   sizeof(*ts));
@@ -215,6 +272,8 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 		}
 		if (tenant_set_reclaim_token(ts[i], x->reclaim_token) < 0)
 			RLOG(x->name, "bad reclaim token; it gets a new one (unclaimable)");
+		if (r->made)
+			r->made(r->made_data, i, ts[i]);
 		tenant_set_next_handles(ts[i], &h);
 		tenant_set_unclaimed(ts[i], true);
 		if (x->has_own_context && x->own_context &&
@@ -227,6 +286,7 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 			struct tenant_ioas_info ii = {
 				.handle = x->ioases[j]->handle, .id = x->ioases[j]->id,
 				.mock_stdev = x->ioases[j]->has_mock_stdev ? x->ioases[j]->mock_stdev : 0,
+				.gen = x->ioases[j]->has_gen ? x->ioases[j]->gen : 0,
 			};
 
 			if (tenant_restore_ioas(ts[i], &ii, replay, &e) < 0)
@@ -276,26 +336,20 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 			if (tenant_restore_import(ts[i], &ii, &e) < 0)
 				RLOG(m->tenants[i]->name, "import %" PRIu32 ": %s", y->handle, e.msg);
 		}
-	for (size_t i = 0; i < m->n_tenants; i++)
-		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_mappings; j++) {
-			IoasdState__Mapping *y = m->tenants[i]->mappings[j];
-			struct tenant_mapping_info mi = {
-				.ioas = y->ioas, .iova = y->iova, .length = y->length,
-				.mem_owner = y->mem_owner, .memory = y->memory,
-				.mem_offset = y->mem_offset, .flags = y->flags,
-				.import = y->has_import ? y->import : 0,
-			};
+	{
+		struct mapping_ctx mx = { .r = r, .m = m, .ts = ts, .replay = replay };
 
-			if (tenant_restore_mapping(ts[i], &mi, replay, &e) < 0)
-				RLOG(m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", y->iova, e.msg);
-		}
+		if (src->walk(src->userdata, restore_one_mapping, &mx, &e) < 0)
+			return refuse_rebuilt(r, m, ts, e.msg, ret_e);
+	}
 	for (size_t i = 0; i < m->n_tenants; i++)
 		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
 			restore_device(r, ts[i], m->tenants[i]->devices[j], replay);
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		if (!ts[i])
 			continue;
-		if (tenant_restore_reconcile(ts[i], &rc[i].dropped, &rc[i].unknown, &e) < 0)
+		if (tenant_restore_reconcile(ts[i], !replay, &rc[i].dropped, &rc[i].unknown,
+					     &e) < 0)
 			RLOG(m->tenants[i]->name, "checking against the kernel: %s", e.msg);
 		if (rc[i].dropped || rc[i].unknown)
 			log_warn("tenant %s: %" PRIu32 " object(s) that did not come back whole "
@@ -305,8 +359,12 @@ int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 	}
 	/* The walker the tests use, on every rebuilt tenant. */
 	for (size_t i = 0; i < m->n_tenants; i++)
-		if (ts[i] && tenant_check(ts[i], &e) < 0)
-			return refuse_rebuilt(r, m, ts, i, e.msg, ret_e);
+		if (ts[i] && tenant_check(ts[i], &e) < 0) {
+			char what[400];
+
+			snprintf(what, sizeof(what), "tenant %s: %s", m->tenants[i]->name, e.msg);
+			return refuse_rebuilt(r, m, ts, what, ret_e);
+		}
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		struct tenant_usage u;
 		char why[300];

@@ -36,6 +36,25 @@ struct restore {
 	size_t nfds;
 	struct fdstore *store;       /* an fd that cannot be used is removed from it; may be NULL */
 	unsigned grace_sec;          /* said in the audit */
+	/* Called with each tenant as it is made, before anything of it is
+	 * restored (index: its place in the state); may be NULL. */
+	void (*made)(void *userdata, size_t index, struct tenant *t);
+	void *made_data;
+};
+
+/*
+ * Where the mappings come from: inline in the state (a state file), or
+ * read one by one from the database. walk calls fn for each, in any order
+ * (tenant: its index in the state), and returns 0, or -EBADMSG with e
+ * saying which record is wrong and what. fn returns 0 (restored), 1 (not
+ * restored: the source forgets it), or -EBADMSG (the record contradicts
+ * the others: the walk stops and returns it).
+ */
+typedef int (*restore_mapping_fn)(void *fnud, size_t tenant,
+				  const struct tenant_mapping_info *mi, struct err *e);
+struct restore_mappings {
+	int (*walk)(void *userdata, restore_mapping_fn fn, void *fnud, struct err *e);
+	void *userdata;
 };
 
 /* The name a stored fd of kind ("mem", "ctx", "dev") and id has. */
@@ -58,6 +77,11 @@ void restore_audit(struct audit *a, const char *op, const char *tenant,
  */
 int restore_tenants(struct restore *r, const IoasdState__State *m, bool replay,
 		    struct err *e);
+/* The same with the mappings from src (m has none of its own); a walk
+ * that fails refuses the state as a tenant that does not pass does. */
+int restore_tenants_from(struct restore *r, const IoasdState__State *m,
+			 const struct restore_mappings *src, bool replay,
+			 struct err *e);
 
 /* After restore_tenants() on adopted kernel contexts: empty and destroy the
  * IOASes no live table names, in the shared context and each device

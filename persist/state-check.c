@@ -569,7 +569,7 @@ int state_check_decode(const uint8_t *buf, size_t len, IoasdState__State **ret,
 	return 0;
 }
 
-int state_check(const IoasdState__State *m, struct err *e)
+static int check(const IoasdState__State *m, bool skeleton, struct err *e)
 {
 	struct check c = { .m = m, .e = e, .n = m->n_tenants };
 	int r = 0;
@@ -601,9 +601,9 @@ int state_check(const IoasdState__State *m, struct err *e)
 		r = index_tenant(&c.vt[i], e);
 	for (size_t i = 0; r == 0 && i < c.n; i++)
 		r = check_records(&c, &c.vt[i]);
-	for (size_t i = 0; r == 0 && i < c.n; i++)
+	for (size_t i = 0; r == 0 && !skeleton && i < c.n; i++)
 		r = check_mappings(&c, &c.vt[i]);
-	for (size_t i = 0; r == 0 && i < c.n; i++)
+	for (size_t i = 0; r == 0 && !skeleton && i < c.n; i++)
 		r = check_shares(&c, &c.vt[i]);
 	if (r == 0)
 		r = check_global(&c);
@@ -611,4 +611,16 @@ int state_check(const IoasdState__State *m, struct err *e)
 		vtenant_free(&c.vt[i]);
 	free(c.vt);
 	return r;
+}
+
+int state_check(const IoasdState__State *m, struct err *e)
+{
+	return check(m, false, e);
+}
+
+int state_check_skeleton(const IoasdState__State *m, struct err *e)
+{
+	if (m->n_tenants && m->tenants[0]->n_mappings)
+		return BAD(e, "a skeleton has no mappings");
+	return check(m, true, e);
 }

@@ -56,3 +56,8 @@ bool state_check_name(const char *name);
 /* 0, or -EBADMSG with e naming the first record found wrong and what is
  * wrong with it ("tenant beta, import 1: ..."). Never names a token. */
 int state_check(const IoasdState__State *m, struct err *e);
+/* The same for a state whose mappings are elsewhere (the database's: they
+ * are checked one by one as they are read, see load.h): everything but
+ * what needs the mappings (a mapping's own references, overlaps, shares
+ * covered, import pieces). */
+int state_check_skeleton(const IoasdState__State *m, struct err *e);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Restart support: the fd store and the database (see state.h). */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -11,44 +12,16 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
-#include "iommu/backend-kernel.h"
-#include "persist/fdstore.h"
 #include "common/log.h"
-#include "policy/policy.h"
-#include "tenant/pool.h"
+#include "iommu/backend-kernel.h"
 #include "persist/restore.h"
-#include "rpc/rpc.h"
 #include "persist/state-check.h"
-#include "persist/state-dump.h"
-#include "persist/state.h"
-#include "state.pb-c.h"
+#include "persist/state-internal.h"
+#include "tenant/pool.h"
 #include "tenant/tenant.h"
 
-struct state {
-	char *dir;
-	int dir_fd;
-	unsigned grace_sec;
-	struct fdstore *store;
-	struct fdstore_entry *fds;     /* taken back from the store */
-	size_t nfds;
-	IoasdState__State *loaded;     /* the file found at start, checked, or NULL */
-	IoasdState__State *refused;    /* ... or the one that did not hold together */
-	char refused_why[320];         /* why it is not restored ("": nothing refused) */
-	int iommufd;                   /* stored context, until taken */
-	bool have_taken_ino;
-	dev_t taken_dev;
-	ino_t taken_ino;               /* of the stored context that was taken */
-	struct state_env env;
-	bool attached;
-	uint64_t next_store_id;
-	uint8_t *last;                 /* the bytes last written */
-	size_t last_len;
-	bool write_failing;
-	struct event *ev_grace;
-	time_t grace_end;
-	bool grace_over;
-};
-
+/* Records the sweeper deletes per slice: a few milliseconds at most. */
+#define SWEEP_SLICE 4096u
 
 /* ------------------------------------------------------------ open */
 
@@ -109,11 +82,59 @@ static int read_file(int dir_fd, const char *name, uint8_t **ret, size_t *ret_le
 	return 0;
 }
 
+/* A state file of a daemon before the database: read once, converted at
+ * attach, then removed. */
+static void read_legacy(struct state *st, const char *dir)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = read_file(st->dir_fd, STATE_FILE, &buf, &len);
+
+	if (r == 0) {
+		IoasdState__State *m = NULL;
+		struct err ce = { 0 };
+
+		r = state_check_decode(buf, len, &m, &ce);
+		free(buf);
+		if (r == 0 && state_check(m, &ce) < 0)
+			st->refused = TAKE_PTR(m);
+		st->legacy = m;
+		if (!st->legacy)
+			snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s: %s",
+				 dir, STATE_FILE, ce.msg);
+	} else if (r != -ENOENT) {
+		snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s cannot be read: %s",
+			 dir, STATE_FILE, strerror(-r));
+	}
+}
+
+/* A database LMDB will not open is moved aside (for whoever looks into
+ * it) and a new one made: the daemon serves either way. */
+static int open_db(struct state *st, const struct state_config *cfg, struct err *e)
+{
+	struct db_config dc = { .sync = cfg->sync, .map_size = cfg->map_size };
+	struct err de = { 0 };
+	char aside[64];
+	int r;
+
+	if (!dc.map_size)
+		dc.map_size = STATE_DEFAULT_MAP_SIZE;
+	r = db_open(st->dir_fd, cfg->dir, &dc, &st->db, &de);
+	if (r == 0 || r != -EBADMSG)
+		return r < 0 ? err_set(e, -r, "%s", de.msg) : 0;
+	snprintf(aside, sizeof(aside), DB_FILE ".refused-%lld", (long long)time(NULL));
+	snprintf(st->refused_why, sizeof(st->refused_why), "%s (kept as %s/%s)", de.msg,
+		 cfg->dir, aside);
+	if (renameat(st->dir_fd, DB_FILE, st->dir_fd, aside) < 0)
+		return err_errno(e, -errno, "%s; and it cannot be moved aside", de.msg);
+	r = db_open(st->dir_fd, cfg->dir, &dc, &st->db, &de);
+	return r < 0 ? err_set(e, -r, "%s", de.msg) : 0;
+}
+
 int state_open(const struct state_config *cfg, struct state **ret, struct err *e)
 {
 	struct state *st = calloc(1, sizeof(*st));
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct err le = { 0 };
 	int r;
 
 	if (!st)
@@ -122,6 +143,7 @@ int state_open(const struct state_config *cfg, struct state **ret, struct err *e
 	st->iommufd = -1;
 	st->grace_sec = cfg->grace_sec;
 	st->next_store_id = 1;
+	st->rec.next_tenant = 1;
 	st->dir = strdup(cfg->dir);
 	if (!st->dir) {
 		state_free(st);
@@ -130,6 +152,11 @@ int state_open(const struct state_config *cfg, struct state **ret, struct err *e
 	r = check_dir(cfg, &st->dir_fd, e);
 	if (r < 0)
 		goto fail;
+	r = open_db(st, cfg, e);
+	if (r < 0)
+		goto fail;
+	st->rec.db = st->db;
+	st->load.rec = &st->rec;
 	r = fdstore_open(cfg->dir, &st->store, e);
 	if (r < 0)
 		goto fail;
@@ -139,30 +166,27 @@ int state_open(const struct state_config *cfg, struct state **ret, struct err *e
 	for (size_t i = 0; i < st->nfds; i++)
 		if (!strcmp(st->fds[i].name, STATE_IOMMUFD_NAME) && st->iommufd < 0)
 			st->iommufd = TAKE_FD(st->fds[i].fd);
-	r = read_file(st->dir_fd, STATE_FILE, &buf, &len);
-	if (r == 0) {
-		IoasdState__State *m = NULL;
-		struct err ce = { 0 };
-
-		r = state_check_decode(buf, len, &m, &ce);
-		free(buf);
-		if (r == 0 && state_check(m, &ce) < 0)
-			st->refused = TAKE_PTR(m);
-		st->loaded = m;
-		if (!st->loaded)
+	if (!st->refused_why[0]) {
+		r = load_skeleton(&st->load, &le);
+		if (r == -ENOENT) {
+			read_legacy(st, cfg->dir);
+		} else if (r < 0) {
 			snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s: %s",
-				 cfg->dir, STATE_FILE, ce.msg);
-	} else if (r != -ENOENT) {
-		snprintf(st->refused_why, sizeof(st->refused_why), "%s/%s cannot be read: %s",
-			 cfg->dir, STATE_FILE, strerror(-r));
+				 cfg->dir, DB_FILE, le.msg);
+			st->refused = TAKE_PTR(st->load.m);
+		} else {
+			/* A conversion that committed but did not remove the file. */
+			(void)unlinkat(st->dir_fd, STATE_FILE, 0);
+		}
 	}
 	/* Only a context that a state which holds together describes is
 	 * adopted; any other goes, and the kernel frees what it held. */
-	if (!st->loaded)
+	if (!st->load.m && !st->legacy)
 		st->iommufd = safe_close(st->iommufd);
-	log_info("restart support: state in %s, fds kept by %s%s", cfg->dir,
+	log_info("restart support: state in %s/%s, fds kept by %s%s", cfg->dir, DB_FILE,
 		 fdstore_describe(st->store),
-		 st->loaded ? "; restoring the previous run's tenants" :
+		 st->load.m ? "; restoring the previous run's tenants" :
+		 st->legacy ? "; converting the previous run's state file and restoring its tenants" :
 		 st->refused_why[0] ? "; the previous run's state is refused (see below)" : "");
 	*ret = st;
 	return 0;
@@ -183,105 +207,103 @@ int state_take_iommufd(struct state *st)
 	return TAKE_FD(st->iommufd);
 }
 
-/* ------------------------------------------------------------ the file */
-static int write_file(struct state *st, const uint8_t *buf, size_t len)
+/* ------------------------------------------------------------ commit */
+
+static void sweep_arm(struct state *st)
 {
-	static const char tmp[] = STATE_FILE ".tmp";
-	_cleanup_close_ int fd = -1;
-	size_t off = 0;
-
-	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		off += (size_t)n;
+	if (st->rec.ngarbage && st->ev_sweep && !st->sweep_armed) {
+		st->sweep_armed = true;
+		event_active(st->ev_sweep, 0, 0);
 	}
-	if (fsync(fd) < 0)
-		return -errno;
-	if (renameat(st->dir_fd, tmp, st->dir_fd, STATE_FILE) < 0)
-		return -errno;
-	(void)fsync(st->dir_fd);
-	return 0;
 }
 
-static int state_pack(struct state *st, uint8_t **ret, size_t *ret_len)
+static void write_all(struct state *st)
 {
-	IoasdState__State m = IOASD_STATE__STATE__INIT;
-	const uint32_t *ids = NULL;
-	struct tenant *t;
-	uint8_t *buf = NULL;
-	size_t len;
-	int r = 0;
+	int r = records_write_all(&st->rec, st->env.tenants, backend_name(st->env.backend),
+				  st->next_store_id, *st->env.next_serial);
+	struct err e = { 0 };
 
-	m.version = STATE_VERSION;
-	m.backend = (char *)backend_name(st->env.backend);
-	m.next_store_id = st->next_store_id;
-	m.next_conn_serial = *st->env.next_serial;
-	if (st->env.pool) {
-		m.n_pool_ids = pool_idle_ids(st->env.pool, &ids);
-		m.pool_ids = (uint32_t *)ids;
+	if (r == 0)
+		r = db_commit(st->db, &e);
+	else
+		(void)db_commit(st->db, &e); /* aborts it */
+	if (r < 0) {
+		if (!st->write_failing)
+			log_err("cannot write the state database %s/%s: %s: a restart now "
+				"would lose what changed since the last write", st->dir, DB_FILE,
+				e.errnum ? e.msg : strerror(-r));
+		st->write_failing = true;
+		return;
 	}
-	for (t = tenant_next(st->env.tenants, NULL); t && r == 0; t = tenant_next(st->env.tenants, t)) {
-		IoasdState__Tenant *x = NULL;
+	st->saved_serial = *st->env.next_serial;
+	st->resync = false;
+	if (st->write_failing)
+		log_info("the state database %s/%s is written again", st->dir, DB_FILE);
+	st->write_failing = false;
+}
 
-		r = state_dump_tenant(t, *st->env.policy != NULL, &x);
-		if (r == 0 && (r = APPEND(m.tenants, m.n_tenants, x)) < 0)
-			state_tenant_msg_free(x);
-	}
-	if (r == 0) {
-		len = ioasd_state__state__get_packed_size(&m);
-		buf = malloc(len ? len : 1);
-		if (buf) {
-			ioasd_state__state__pack(&m, buf);
-			*ret = buf;
-			*ret_len = len;
-		} else {
-			r = -ENOMEM;
-		}
-	}
-	for (size_t i = 0; i < m.n_tenants; i++)
-		state_tenant_msg_free(m.tenants[i]);
-	free(m.tenants);
-	return r;
+bool state_pending(const struct state *st)
+{
+	return st && st->attached && (db_pending(st->db) || st->rec.error || st->resync);
 }
 
 void state_commit(struct state *st)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct err e = { 0 };
 	int r;
 
+	if (!st || !st->attached)
+		return;
+	if (!st->resync && (db_pending(st->db) || st->rec.error)) {
+		if (*st->env.next_serial != st->saved_serial)
+			(void)db_put(st->db, DB_META, "next_conn_serial", 16,
+				     st->env.next_serial, sizeof(uint64_t));
+		r = st->rec.error;
+		st->rec.error = 0;
+		if (r == 0) {
+			r = db_commit(st->db, &e);
+			if (r == 0)
+				st->saved_serial = *st->env.next_serial;
+		} else {
+			(void)db_commit(st->db, &e); /* aborts it */
+		}
+		if (r < 0) {
+			log_err("a change to the state database %s/%s could not be written (%s): "
+				"writing it whole", st->dir, DB_FILE,
+				e.errnum ? e.msg : strerror(-r));
+			st->resync = true;
+		}
+	}
+	if (st->resync)
+		write_all(st);
+	sweep_arm(st);
+	if (st->durable)
+		st->durable(st->durable_data);
+}
+
+void state_set_durable_hook(struct state *st, state_durable_fn fn, void *userdata)
+{
 	if (!st)
 		return;
-	r = state_pack(st, &buf, &len);
-	if (r == 0 && st->last && len == st->last_len && !memcmp(buf, st->last, len)) {
-		free(buf);
-		return;
+	st->durable = fn;
+	st->durable_data = userdata;
+}
+
+/* Records nothing refers to, deleted a slice at a time between requests. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct state *st = arg;
+	bool more = false;
+	long n;
+
+	st->sweep_armed = false;
+	n = records_sweep(&st->rec, SWEEP_SLICE, &more);
+	if (n < 0) {
+		log_warn("sweeping the state database: %s (left for the next start)",
+			 strerror((int)-n));
+		st->rec.ngarbage = 0;
 	}
-	if (r == 0)
-		r = write_file(st, buf, len);
-	if (r < 0) {
-		free(buf);
-		if (!st->write_failing)
-			log_err("cannot write the state file %s/%s: %s: a restart now would "
-				"lose what changed since the last write", st->dir, STATE_FILE,
-				strerror(-r));
-		st->write_failing = true;
-		return;
-	}
-	if (st->write_failing)
-		log_info("the state file %s/%s is written again", st->dir, STATE_FILE);
-	st->write_failing = false;
-	free(st->last);
-	st->last = buf;
-	st->last_len = len;
+	state_commit(st);
 }
 
 /* ------------------------------------------------------------ fd store hooks */
@@ -298,6 +320,10 @@ static int on_fd_store(void *ud, const char *kind, int fd, uint64_t *ret_id,
 	if (r < 0)
 		return r;
 	*ret_id = st->next_store_id++;
+	r = db_put(st->db, DB_META, "next_store_id", 13, &st->next_store_id,
+		   sizeof(st->next_store_id));
+	if (r < 0 && !st->rec.error)
+		st->rec.error = r;
 	return 0;
 }
 
@@ -343,11 +369,58 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	state_commit(st);
 }
 
+/* Rebuild what the database (or a state file) holds. Returns the number of
+ * tenants restored. */
+static size_t restore(struct state *st, struct restore *rs, bool kernel, bool adopted)
+{
+	const IoasdState__State *m = st->load.m ? st->load.m : st->legacy;
+	const char *was = m->backend;
+	struct err re = { 0 };
+	int r;
+
+	if (strcmp(was, backend_name(st->env.backend)) != 0) {
+		log_err("the state was written by the %s backend and this is %s: "
+			"not restored, its fds are released", was, backend_name(st->env.backend));
+		return 0;
+	}
+	if (st->nfds == 0 && fdstore_is_systemd(st->store)) {
+		restore_store_released(rs, m);
+		return 0;
+	}
+	if (kernel && !adopted) {
+		log_err("the state lists kernel objects but the iommufd context that "
+			"held them was not in the store (the store was lost): they are "
+			"gone; not restored");
+		return 0;
+	}
+	if (m->next_store_id > st->next_store_id)
+		st->next_store_id = m->next_store_id;
+	if (m->next_conn_serial > *st->env.next_serial)
+		*st->env.next_serial = m->next_conn_serial;
+	if (st->load.m) {
+		struct restore_mappings src;
+
+		load_mappings(&st->load, &src);
+		rs->made = load_made;
+		rs->made_data = &st->load;
+		st->rec.restoring = true;
+		r = restore_tenants_from(rs, m, &src, !kernel, &re);
+		st->rec.restoring = false;
+		if (r >= 0 && load_finish(&st->load) < 0)
+			st->resync = true;
+	} else {
+		r = restore_tenants(rs, m, !kernel, &re);
+	}
+	if (adopted)
+		restore_sweep(rs);
+	return r > 0 ? (size_t)r : 0;
+}
+
 int state_attach(struct state *st, const struct state_env *env, struct err *e)
 {
 	struct backend *b = env->backend;
 	bool kernel = backend_kernel_fd(b) >= 0;
-	bool adopted = false;
+	bool adopted = false, from_db = st->load.m != NULL;
 	size_t restored = 0;
 	struct restore rs = {
 		.tenants = env->tenants, .backend = env->backend, .pool = env->pool, .policy = *env->policy,
@@ -357,41 +430,22 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 
 	st->env = *env;
 	st->attached = true;
+	st->rec.by_policy = *env->policy != NULL;
 	tenant_set_fd_store(env->tenants, on_fd_store, on_fd_unstore, st);
+	/* Changes made while restoring from the database (what a reconcile
+	 * drops) are changes to it; a state file is written whole after. */
+	if (from_db)
+		tenant_set_journal(env->tenants, records_journal, &st->rec);
 	if (kernel && st->have_taken_ino) {
 		struct stat sb;
 
 		adopted = fstat(backend_kernel_fd(b), &sb) == 0 &&
 			  sb.st_dev == st->taken_dev && sb.st_ino == st->taken_ino;
 	}
-	if (st->loaded) {
-		const char *was = st->loaded->backend;
-
-		if (strcmp(was, backend_name(b)) != 0)
-			log_err("the state was written by the %s backend and this is %s: "
-				"not restored, its fds are released", was, backend_name(b));
-		else if (st->nfds == 0 && fdstore_is_systemd(st->store))
-			restore_store_released(&rs, st->loaded);
-		else if (kernel && !adopted)
-			log_err("the state lists kernel objects but the iommufd context that "
-				"held them was not in the store (the store was lost): they are "
-				"gone; not restored");
-		else {
-			struct err re = { 0 };
-			int r;
-
-			if (st->loaded->next_store_id > st->next_store_id)
-				st->next_store_id = st->loaded->next_store_id;
-			if (st->loaded->next_conn_serial > *env->next_serial)
-				*env->next_serial = st->loaded->next_conn_serial;
-			r = restore_tenants(&rs, st->loaded, !kernel, &re);
-			restored = r > 0 ? (size_t)r : 0;
-			if (adopted)
-				restore_sweep(&rs);
-		}
-	} else if (st->refused_why[0]) {
+	if (st->load.m || st->legacy)
+		restored = restore(st, &rs, kernel, adopted);
+	else if (st->refused_why[0])
 		restore_refuse(&rs, st->refused, st->refused_why);
-	}
 	/* What nobody claimed of the store is released. */
 	for (size_t i = 0; i < st->nfds; i++) {
 		if (st->fds[i].fd < 0)
@@ -411,13 +465,34 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 				return r;
 		}
 	}
-	if (st->loaded) {
-		ioasd_state__state__free_unpacked(st->loaded, NULL);
-		st->loaded = NULL;
+	/* The database says exactly what lives now: restored from it, it
+	 * does already (but for the tenants' headers: claimed or not, and
+	 * the counters); anything else is written whole. */
+	if (from_db && restored) {
+		for (struct tenant *t = tenant_next(env->tenants, NULL); t;
+		     t = tenant_next(env->tenants, t))
+			records_journal(&st->rec, &(struct tenant_journal_event){
+						  .kind = TENANT_JOURNAL_TENANT, .t = t });
+		if (records_put_meta(&st->rec, backend_name(b), st->next_store_id,
+				     *env->next_serial) < 0)
+			st->resync = true;
+	} else {
+		st->resync = true;
+	}
+	tenant_set_journal(env->tenants, records_journal, &st->rec);
+	load_free(&st->load);
+	if (st->legacy) {
+		ioasd_state__state__free_unpacked(st->legacy, NULL);
+		st->legacy = NULL;
 	}
 	if (st->refused) {
 		ioasd_state__state__free_unpacked(st->refused, NULL);
 		st->refused = NULL;
+	}
+	if (env->base) {
+		st->ev_sweep = event_new(env->base, -1, 0, on_sweep, st);
+		if (!st->ev_sweep)
+			return err_set(e, ENOMEM, "cannot start the sweeper");
 	}
 	if (restored && env->base) {
 		struct timeval tv = { .tv_sec = st->grace_sec };
@@ -429,112 +504,17 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 	}
 	state_commit(st);
 	if (st->write_failing)
-		return err_set(e, EIO, "cannot write the state file in %s", st->dir);
-	return 0;
-}
+		return err_set(e, EIO, "cannot write the state database in %s", st->dir);
+	/* Converted: the file is not read again. */
+	(void)unlinkat(st->dir_fd, STATE_FILE, 0);
+	/* Without an event loop (tests), what nothing refers to goes now. */
+	while (!env->base && st->rec.ngarbage) {
+		bool more;
 
-/* ------------------------------------------------------------ reclaim */
-
-bool state_holds(const struct state *st, const struct tenant *t)
-{
-	return st && st->attached && !st->grace_over && tenant_unclaimed(t);
-}
-
-/* --no-policy tenants are named conn<serial>-uid<uid> by the server. */
-static bool name_has_uid(const char *name, uid_t uid)
-{
-	char suffix[32];
-	size_t n = strlen(name), k;
-
-	snprintf(suffix, sizeof(suffix), "-uid%u", (unsigned)uid);
-	k = strlen(suffix);
-	return n > k && !strcmp(name + n - k, suffix);
-}
-
-static void claim(struct state *st, struct rpc_session *c, struct tenant *t)
-{
-	char why[400];
-
-	tenant_set_unclaimed(t, false);
-	snprintf(why, sizeof(why), "reclaimed by connection %" PRIu64 " (%s)",
-		 c->serial, c->peer_desc);
-	{
-		struct audit_record r = {
-			.kind = AUDIT_RESTART,
-			.op = "reclaim",
-			.allowed = true,
-			.reason = why,
-		};
-
-		rpc_audit_subject(c, t, &r);
-		(void)audit_emit(st->env.audit, &r);
+		if (records_sweep(&st->rec, SIZE_MAX, &more) < 0)
+			break;
+		state_commit(st);
 	}
-	log_info("tenant %s %s", tenant_name(t), why);
-}
-
-int state_hello(struct state *st, struct rpc_session *c, const char *token,
-		const char **ret_token, bool *ret_reclaimed, struct err *e)
-{
-	struct tenant *t = c->tenant, *u;
-	long left;
-
-	*ret_token = NULL;
-	*ret_reclaimed = false;
-	if (token && !*token)
-		token = NULL;
-	if (!st || !st->attached) {
-		if (token)
-			return err_set(e, EOPNOTSUPP,
-				       "this daemon runs without restart support (no --state-dir): "
-				       "there is nothing to reclaim");
-		return 0;
-	}
-	left = st->grace_end - time(NULL);
-	if (left < 0)
-		left = 0;
-	if (!*st->env.policy) {
-		/* Each connection is its own tenant: the token names the
-		 * restored one, which must belong to the same uid. */
-		if (token) {
-			for (u = tenant_next(st->env.tenants, NULL); u; u = tenant_next(st->env.tenants, u))
-				if (tenant_unclaimed(u) && tenant_reclaim_token_equal(u, token))
-					break;
-			if (!u)
-				return err_set(e, EKEYREJECTED,
-					       "no tenant restored after a restart has this reclaim "
-					       "token (wrong, already reclaimed, or released after "
-					       "the grace period)");
-			if (!name_has_uid(tenant_name(u), c->cred.uid))
-				return err_set(e, EKEYREJECTED,
-					       "this reclaim token belongs to a tenant of another uid");
-			tenant_conn_detach(t);
-			tenant_free(t);
-			c->tenant = t = u;
-			tenant_conn_attach(t);
-			claim(st, c, t);
-			*ret_reclaimed = true;
-		}
-		*ret_token = tenant_reclaim_token(t);
-		return 0;
-	}
-	if (tenant_unclaimed(t)) {
-		if (!token)
-			return err_set(e, EBUSY,
-				       "tenant %s was restored after a daemon restart and awaits "
-				       "its reclaim token (%ld s of the grace period left); "
-				       "connect presenting it, or wait until it is released",
-				       tenant_name(t), left);
-		if (!tenant_reclaim_token_equal(t, token))
-			return err_set(e, EKEYREJECTED,
-				       "this is not the reclaim token of tenant %s", tenant_name(t));
-		claim(st, c, t);
-		*ret_reclaimed = true;
-	} else if (token && !tenant_reclaim_token_equal(t, token)) {
-		return err_set(e, EKEYREJECTED,
-			       "this is not the reclaim token of tenant %s (it has no "
-			       "restored objects waiting)", tenant_name(t));
-	}
-	*ret_token = tenant_reclaim_token(t);
 	return 0;
 }
 
@@ -549,10 +529,14 @@ void state_stop_clean(struct state *st)
 	/* Restored tenants nobody claimed have no connection to go with. */
 	if (st->attached)
 		release_unclaimed(st, "stop", "daemon stopping: released");
+	tenant_set_journal(st->env.tenants, NULL, NULL);
 	while ((t = tenant_next(st->env.tenants, NULL)))
 		tenant_free(t);
 	fdstore_remove(st->store, STATE_IOMMUFD_NAME);
 	fdstore_clear(st->store);
+	st->db = db_free(st->db);
+	st->rec.db = NULL;
+	db_unlink(st->dir_fd);
 	(void)unlinkat(st->dir_fd, STATE_FILE, 0);
 	if (!fdstore_is_systemd(st->store)) {
 		(void)unlinkat(st->dir_fd, FDSTORE_HOLDER_SOCKET, 0);
@@ -575,8 +559,8 @@ void state_stop_keep(struct state *st)
 		 " mappings, %" PRIu32 " devices kept in %s%s",
 		 tot.tenants, tot.ioas, tot.mappings, tot.devices,
 		 fdstore_describe(st->store),
-		 st->write_failing ? " (but the state file could not be written: "
-				     "the next daemon restores the last one written)" : "");
+		 st->write_failing ? " (but the state database could not be written: "
+				     "the next daemon restores the last state written)" : "");
 	restore_audit(st->env.audit, "stop-for-restart", NULL, true, 0, why);
 	log_info("%s", why);
 }
@@ -588,19 +572,44 @@ struct state *state_free(struct state *st)
 	if (st->attached) {
 		st->attached = false;
 		tenant_set_fd_store(st->env.tenants, NULL, NULL, NULL);
+		tenant_set_journal(st->env.tenants, NULL, NULL);
 	}
 	if (st->ev_grace)
 		event_free(st->ev_grace);
+	if (st->ev_sweep)
+		event_free(st->ev_sweep);
 	fdstore_entries_free(st->fds, st->nfds);
-	if (st->loaded)
-		ioasd_state__state__free_unpacked(st->loaded, NULL);
+	load_free(&st->load);
+	if (st->legacy)
+		ioasd_state__state__free_unpacked(st->legacy, NULL);
 	if (st->refused)
 		ioasd_state__state__free_unpacked(st->refused, NULL);
+	db_free(st->db);
+	free(st->rec.garbage);
 	safe_close(st->iommufd);
 	safe_close(st->dir_fd);
 	fdstore_free(st->store);
-	free(st->last);
 	free(st->dir);
 	free(st);
 	return NULL;
+}
+
+int state_export(const char *dir, IoasdState__State **ret, struct err *e)
+{
+	struct db_config dc = { .sync = false, .map_size = STATE_DEFAULT_MAP_SIZE };
+	struct records rec = { .next_tenant = 1 };
+	struct load ld = { .rec = &rec };
+	_cleanup_close_ int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (dir_fd < 0)
+		return err_errno(e, -errno, "cannot open %s", dir);
+	r = db_open(dir_fd, dir, &dc, &rec.db, e);
+	if (r < 0)
+		return r;
+	r = load_export(&ld, ret, e);
+	load_free(&ld);
+	free(rec.garbage);
+	db_free(rec.db);
+	return r;
 }

@@ -2,13 +2,19 @@
 /*
  * Restart without losing DMA. With --state-dir, the daemon keeps its
  * iommufd context and every registered memory fd in an fd store (fdstore.h)
- * and writes <state-dir>/state (proto/state.proto) atomically whenever its
- * tables changed, before the reply that reports the change is queued. A
- * daemon started again takes the fds and the file back, rebuilds every
- * tenant (same handles) without touching the kernel's mappings, and lets
- * each tenant's clients reclaim it by presenting the reclaim token they got
- * at Hello. What nobody reclaims within the grace period is released.
- * See "Restart without losing DMA" in README.md.
+ * and each object of its tables as a record of a database in the state
+ * directory (db.h, records.h): every change is written as it is made, into
+ * one transaction committed once per event-loop wakeup (state_commit), and
+ * no reply reporting a change leaves before that commit (the connections
+ * wait for state_set_durable_hook's call). A request writes only its own
+ * records, so what restart support costs per request does not grow with
+ * what the daemon holds. A daemon started again takes the fds and the
+ * records back (load.h), rebuilds every tenant (same handles) without
+ * touching the kernel's mappings, and lets each tenant's clients reclaim it
+ * by presenting the reclaim token they got at Hello. What nobody reclaims
+ * within the grace period is released. A state file of a daemon before the
+ * database (<state-dir>/state) is converted once. See "Restart without
+ * losing DMA" in README.md.
  */
 #pragma once
 
@@ -43,9 +49,12 @@ struct state_config {
 	const char *dir;       /* created 0700 if missing; must be 0700 */
 	unsigned grace_sec;    /* unclaimed restored tenants live this long */
 	uid_t dir_owner;       /* chown the dir to this (--user), or (uid_t)-1 */
+	bool sync;             /* --state-sync=yes: fsync each commit */
+	uint64_t map_size;     /* the database's largest size (0: the default) */
 };
 
-#define STATE_FILE "state"
+#define STATE_FILE "state"  /* what daemons before the database wrote */
+#define STATE_DEFAULT_MAP_SIZE (64ull << 30)
 #define STATE_IOMMUFD_NAME "ioasd-iommufd"
 
 /* Before the backend opens: the directory, the fd store, what it holds,
@@ -59,9 +68,16 @@ int state_take_iommufd(struct state *st);
  * in the store, start the grace period, write the file. From here on
  * state_commit() and state_hello() on st do their work. */
 int state_attach(struct state *st, const struct state_env *env, struct err *e);
-/* Write the state file if the tables changed since the last write. A no-op
- * on NULL or a state not attached. Failures are logged (loudly, once). */
+/* Commit what changed since the last commit (a no-op on NULL, on a state
+ * not attached, or when nothing changed), then call the durable hook.
+ * Failures are logged (loudly, once) and the database is written whole
+ * at the next commit. */
 void state_commit(struct state *st);
+/* Whether changes wait for state_commit(). */
+bool state_pending(const struct state *st);
+/* Called after each state_commit(): what the replies waited for is done. */
+typedef void (*state_durable_fn)(void *userdata);
+void state_set_durable_hook(struct state *st, state_durable_fn fn, void *userdata);
 /*
  * Hello on protocol session c, with the token the client presented (or NULL).
  * Claims a restored tenant when the token is its one (swapping c onto it
@@ -76,7 +92,7 @@ struct tenant;
 /* Restored, not reclaimed, inside the grace period: the tenant stays even
  * without connections. */
 bool state_holds(const struct state *st, const struct tenant *t);
-/* A clean stop: everything was released; empty the store, remove the file. */
+/* A clean stop: everything was released; empty the store, remove the database. */
 void state_stop_clean(struct state *st);
 /*
  * A stop for a restart (SIGUSR2; the unit's KillSignal=): nothing is
@@ -88,3 +104,9 @@ void state_stop_clean(struct state *st);
  */
 void state_stop_keep(struct state *st);
 struct state *state_free(struct state *st); /* NULL-safe */
+
+/* The database in dir (no daemon may be using it: -EBUSY) as one State
+ * message, as a state file held it (free it with
+ * ioasd_state__state__free_unpacked()); -ENOENT when it holds nothing. */
+struct IoasdState__State;
+int state_export(const char *dir, struct IoasdState__State **ret, struct err *e);

@@ -261,11 +261,6 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
 			  c->serial, op ? op->name : "?", resp.message,
 			  strerror(resp.error));
-	/* Restart support: the state file says what this reply reports
-	 * before the client can see it (a read changed nothing: no need to
-	 * pack the whole state to find that out). */
-	if ((!op || !op->reads) && c->env->commit)
-		c->env->commit(c->env->userdata);
 	(void)pack_and_queue(c, &resp);
 out:
 	free(x.ranges);

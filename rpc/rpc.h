@@ -9,8 +9,10 @@
  * struct rpc_session (one client, embedded in the connection of the layer
  * above, which sends what rpc gives it) within a struct rpc_env (what the
  * daemon around it lends: backend, pool, audit, and the callbacks for what
- * only that daemon can do -- admission at Hello, the connection count,
- * making a change durable before its reply).
+ * only that daemon can do -- admission at Hello, the connection count).
+ * Making a change durable before its reply is the transport's business:
+ * the tables report each change to restart support as it is made, and
+ * the connection holds its replies until the commit.
  */
 #pragma once
 
@@ -45,9 +47,6 @@ struct rpc_env {
 	 * e filled in; on failure the peer is dropped. */
 	int (*hello)(void *userdata, struct rpc_session *s, const char *token,
 		     const char **ret_token, bool *ret_reclaimed, struct err *e);
-	/* After a request that may have changed the tables, before its
-	 * reply: make the change durable (restart support). */
-	void (*commit)(void *userdata);
 	void *userdata;
 };
 

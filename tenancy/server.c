@@ -225,6 +225,8 @@ static void server_conn_gone(void *userdata, struct conn *c)
 
 	TAILQ_REMOVE(&s->conns, c, link);
 	s->nconns--;
+	if (c->held)
+		TAILQ_REMOVE(&s->held, c, hold_link);
 	if (c->rs.tenant)
 		server_tenant_detach(s, c->rs.tenant);
 }
@@ -281,11 +283,51 @@ static int env_hello(void *userdata, struct rpc_session *rs, const char *token,
 	return state_hello(s->state, rs, token, ret_token, ret_reclaimed, e);
 }
 
-static void env_commit(void *userdata)
+/*
+ * Group commit. A connection whose replies report changes not yet durable
+ * waits (conn_owner.hold); the first to wait in a wakeup arms one commit
+ * event, which runs after the callbacks already active in that wakeup: one
+ * commit for everyone served in it, then every waiting connection sends.
+ */
+static bool server_hold(void *userdata, struct conn *c)
 {
 	struct server *s = userdata;
 
-	state_commit(s->state);
+	if (!state_pending(s->state))
+		return false;
+	TAILQ_INSERT_TAIL(&s->held, c, hold_link);
+	if (!s->commit_armed) {
+		s->commit_armed = true;
+		event_active(s->ev_commit, 0, 0);
+	}
+	return true;
+}
+
+static void server_on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	s->commit_armed = false;
+	state_commit(s->state); /* calls server_durable */
+}
+
+/* Whatever committed (a wakeup's requests, a sweep, a timer): what waited
+ * for it may leave. */
+static void server_durable(void *userdata)
+{
+	struct server *s = userdata;
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&s->held))) {
+		TAILQ_REMOVE(&s->held, c, hold_link);
+		conn_release(c);
+	}
+}
+
+void server_attach_state(struct server *s, struct state *st)
+{
+	s->state = st;
+	state_set_durable_hook(st, server_durable, s);
 }
 
 void server_admit(struct server *s, struct conn *c)
@@ -306,7 +348,8 @@ void server_admit(struct server *s, struct conn *c)
 	TAILQ_INSERT_TAIL(&s->conns, c, link);
 	s->nconns++;
 	tenant_conn_attach(t);
-	conn_start(c, t, &(struct conn_owner){ .gone = server_conn_gone, .userdata = s });
+	conn_start(c, t, &(struct conn_owner){
+				 .gone = server_conn_gone, .hold = server_hold, .userdata = s });
 	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->rs.serial,
 		  c->rs.peer_desc, tenant_name(t));
@@ -543,11 +586,12 @@ int server_start(struct server *s, struct event_base *base,
 	s->cfg = *cfg;
 	s->listen_fd = -1;
 	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->held);
 	TAILQ_INIT(&s->leases);
 	s->env = (struct rpc_env){
 		.tenants = tenants, .backend = b, .pool = pool, .audit = audit,
 		.connections = env_connections, .hello = env_hello,
-		.commit = env_commit, .userdata = s,
+		.userdata = s,
 	};
 	tenant_set_revoke_hook(s->tenants, server_share_revoked, s);
 	if (listen_fd >= 0) {
@@ -561,7 +605,8 @@ int server_start(struct server *s, struct event_base *base,
 	s->ev_accept = event_new(base, s->listen_fd, EV_READ | EV_PERSIST,
 				 server_on_accept, s);
 	s->ev_retry = evtimer_new(base, server_on_retry, s);
-	if (!s->ev_accept || !s->ev_retry) {
+	s->ev_commit = event_new(base, -1, 0, server_on_commit, s);
+	if (!s->ev_accept || !s->ev_retry || !s->ev_commit) {
 		server_stop(s);
 		return -ENOMEM;
 	}
@@ -587,7 +632,9 @@ void server_stop(struct server *s)
 		event_free(s->ev_accept);
 	if (s->ev_retry)
 		event_free(s->ev_retry);
-	s->ev_accept = s->ev_retry = NULL;
+	if (s->ev_commit)
+		event_free(s->ev_commit);
+	s->ev_accept = s->ev_retry = s->ev_commit = NULL;
 	if (s->listen_fd >= 0) {
 		if (s->own_socket)
 			unlink(s->cfg.socket_path);

@@ -50,6 +50,9 @@ struct server {
 	struct event *ev_retry;            /* re-arm accept after EMFILE */
 	struct rpc_env env;                /* what requests are served with */
 	TAILQ_HEAD(conn_list, conn) conns;
+	TAILQ_HEAD(, conn) held;           /* replies waiting for the commit */
+	struct event *ev_commit;           /* the wakeup's one commit */
+	bool commit_armed;
 	uint32_t nconns;
 	uint64_t next_serial;
 };
@@ -62,6 +65,8 @@ int server_start(struct server *s, struct event_base *base,
 		 struct pool *pool);
 /* Close every connection (releasing what they own) and the socket. */
 void server_stop(struct server *s);
+/* Restart support (before state_attach): replies wait for its commits. */
+void server_attach_state(struct server *s, struct state *st);
 
 /* A new connection: resolve its tenant (policy), then serve it or refuse
  * it with one error datagram saying why. Audited either way. */

@@ -115,6 +115,7 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 	d->handle = t->next_device_handle++;
 	d->info = info;
 	device_insert(t, d, o);
+	journal_tenant(t, false);
 	*ret_handle = d->handle;
 	return 0;
 }

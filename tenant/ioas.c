@@ -135,6 +135,8 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 	RB_INSERT(ioas_tree, &t->ioases, o);
 	t->usage.ioas++;
 	t->set->totals.ioas++;
+	journal_ioas(t, o, false);
+	journal_tenant(t, false);
 	*ret_handle = o->handle;
 	return 0;
 }
@@ -321,6 +323,8 @@ int tenant_memory_register(struct tenant *t, int *fd, uint64_t offset,
 	RB_INIT(&m->pins);
 	RB_INSERT(mem_tree, &t->mems, m);
 	t->usage.memory_regions++;
+	journal_memory(t, m, false);
+	journal_tenant(t, false);
 	*ret_handle = m->handle;
 	if (ret_region)
 		*ret_region = region;

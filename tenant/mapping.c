@@ -113,6 +113,8 @@ int mapping_add(struct tenant *t, struct ioas_obj *o, uint64_t iova,
 	mem->owner->usage.pinned_bytes += (uint64_t)added;
 	t->set->totals.mappings++;
 	t->set->totals.pinned_bytes += (uint64_t)added;
+	if (!restored)
+		journal_mapping(t, o, m, false);
 	return 0;
 }
 
@@ -305,11 +307,15 @@ int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_IOAS_UNMAP refused");
 	if (all) {
+		/* One journal event for all of them. */
+		o->quiet = true;
 		for (m = RB_MIN(mapping_tree, &o->mappings); m; m = next) {
 			next = RB_NEXT(mapping_tree, &o->mappings, m);
 			expect += m->length;
 			mapping_release(t, o, m);
 		}
+		o->quiet = false;
+		journal_ioas_emptied(t, o);
 	} else {
 		for (m = mapping_first_overlap(o, iova, last);
 		     m && m->iova <= last; m = next) {

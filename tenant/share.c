@@ -52,6 +52,7 @@ void import_release(struct tenant_import *imp)
 			return;
 	}
 	if (!gone) {
+		journal_import(imp, true);
 		LIST_REMOVE(imp, share_link);
 		LIST_REMOVE(imp, tenant_link);
 		free(imp);
@@ -83,6 +84,7 @@ void share_free(struct tenant_share *s, const char *reason)
 {
 	while (!LIST_EMPTY(&s->imports))
 		import_revoke(LIST_FIRST(&s->imports), reason);
+	journal_share(s, true);
 	LIST_REMOVE(s, link);
 	LIST_REMOVE(s, all_link);
 	s->owner->nshares--;
@@ -196,6 +198,8 @@ int tenant_share_export(struct tenant *t, uint32_t ioas, uint64_t iova,
 	LIST_INSERT_HEAD(&t->shares, s, link);
 	LIST_INSERT_HEAD(&t->set->all_shares, s, all_link);
 	t->nshares++;
+	journal_share(s, false);
+	journal_tenant(t, false);
 	*ret_share = s->handle;
 	memcpy(ret_token, s->token, TENANT_SHARE_TOKEN_LEN + 1);
 	return 0;
@@ -387,6 +391,8 @@ int tenant_share_import(struct tenant *t, const struct tenant_import_req *req,
 		range_unmap_release(t, dst, out, length);
 		return r;
 	}
+	journal_import(imp, false);
+	journal_tenant(t, false);
 	ret->import = imp->handle;
 	ret->iova = out;
 	ret->length = length;
@@ -424,8 +430,8 @@ const struct tenant_share *tenant_share_next(const struct tenant *t,
 	return s;
 }
 
-static void import_info(const struct tenant_import *imp, const char *who,
-			struct tenant_import_info *ret)
+void import_info(const struct tenant_import *imp, const char *who,
+		 struct tenant_import_info *ret)
 {
 	ret->import = imp->handle;
 	ret->tenant = who;

@@ -45,6 +45,7 @@ bool tenant_unclaimed(const struct tenant *t)
 void tenant_set_unclaimed(struct tenant *t, bool unclaimed)
 {
 	t->unclaimed = unclaimed;
+	journal_tenant(t, false);
 }
 
 void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
@@ -141,11 +142,9 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 	int r;
 
 	RB_FOREACH(o, ioas_tree, (struct ioas_tree *)&t->ioases) {
-		struct tenant_ioas_info ii = {
-			.handle = o->handle, .id = o->id, .mock_stdev = o->mock_stdev,
-			.mock_hwpt = o->mock_hwpt,
-		};
+		struct tenant_ioas_info ii;
 
+		ioas_info(o, &ii);
 		r = ops->ioas(userdata, &ii);
 		if (r < 0)
 			return r;
@@ -164,24 +163,18 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		struct mapping *m;
 
 		RB_FOREACH(m, mapping_tree, &o->mappings) {
-			struct tenant_mapping_info mi = {
-				.ioas = o->handle, .iova = m->iova,
-				.length = m->length, .mem_owner = m->mem->owner->name,
-				.memory = m->mem->handle, .mem_offset = m->mem_offset,
-				.flags = m->flags, .import = m->imp ? m->imp->handle : 0,
-			};
+			struct tenant_mapping_info mi;
 
+			mapping_info(o, m, &mi);
 			r = ops->mapping(userdata, &mi);
 			if (r < 0)
 				return r;
 		}
 	}
 	LIST_FOREACH(d, &t->devices, link) {
-		struct tenant_device_info di = {
-			.handle = d->handle, .ioas = d->ioas->handle,
-			.store_id = d->store_id, .info = d->info,
-		};
+		struct tenant_device_info di;
 
+		device_info(d, &di);
 		if (!d->stored)
 			continue; /* no store: nothing to restore it from */
 		r = ops->device(userdata, &di);
@@ -215,6 +208,7 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 		o->mock_hwpt = i->mock_hwpt;
 	}
 	o->id = id;
+	o->gen = i->gen;
 	o->handle = i->handle;
 	RB_INIT(&o->mappings);
 	RB_INSERT(ioas_tree, &t->ioases, o);
@@ -424,8 +418,9 @@ static uint64_t unmap_gap(struct backend *b, uint32_t id, uint64_t start,
 	return r < 0 ? 0 : unmapped;
 }
 
-int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
-			     uint64_t *ret_unknown, struct err *e)
+int tenant_restore_reconcile(struct tenant *t, bool check_backend,
+			     uint32_t *ret_dropped, uint64_t *ret_unknown,
+			     struct err *e)
 {
 	struct tenant_import *imp, *inext;
 	struct tenant_share *sh, *snext;
@@ -434,10 +429,12 @@ int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
 	uint64_t unknown = 0;
 	int r;
 
-	r = backend_ioas_alloc(t->backend, &scratch);
-	if (r < 0)
-		return err_errno(e, r, "allocating a scratch IOAS to check mappings");
-	for (o = RB_MIN(ioas_tree, &t->ioases); o; o = onext) {
+	if (check_backend) {
+		r = backend_ioas_alloc(t->backend, &scratch);
+		if (r < 0)
+			return err_errno(e, r, "allocating a scratch IOAS to check mappings");
+	}
+	for (o = check_backend ? RB_MIN(ioas_tree, &t->ioases) : NULL; o; o = onext) {
 		struct mapping *m, *mnext;
 		uint64_t align, pos = 0;
 		uint32_t num = 0;
@@ -481,7 +478,8 @@ int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
 		if (pos != 0 || RB_EMPTY(&o->mappings))
 			unknown += unmap_gap(t->backend, o->id, pos, UINT64_MAX);
 	}
-	(void)backend_destroy(t->backend, scratch);
+	if (check_backend)
+		(void)backend_destroy(t->backend, scratch);
 	/* An import is one unit: one that lost a piece (the kernel no longer
 	 * had it, or the exporter's memory or context did not come back) goes
 	 * whole. A release may take another import with it: start over. */

@@ -12,6 +12,7 @@
  *   share.c     shares and imports, revocation
  *   device.c    VFIO devices
  *   snapshot.c  dump, restore and reconcile for restart support
+ *   journal.c   the change events restart support records
  */
 #pragma once
 
@@ -91,6 +92,8 @@ struct ioas_obj {
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
+	uint32_t gen;        /* generation of its mappings (journal) */
+	bool quiet;          /* going whole: no journal event per mapping */
 	/* The tenant's own AllowIovas narrowing (NULL, 0: none), kept so
 	 * that a reload can apply the new policy without widening it. */
 	struct policy_range *own_allowed;
@@ -167,6 +170,8 @@ struct tenant {
 	uint32_t next_device_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
+	uint32_t journal_id;
+	bool quiet;     /* going whole: no journal event per object */
 };
 
 /* The set of live tenants: everything the layer keeps beyond one tenant.
@@ -180,6 +185,8 @@ struct tenants {
 	tenant_fd_store_fn fd_store_hook;
 	tenant_fd_unstore_fn fd_unstore_hook;
 	void *fd_store_data;
+	tenant_journal_fn journal;
+	void *journal_data;
 	bool test_mock_domains;
 };
 
@@ -235,3 +242,21 @@ int check_map_policy(struct tenant *t, uint32_t flags, uint64_t iova,
 bool share_covered(const struct tenant_share *s);
 void import_release(struct tenant_import *imp);
 void share_free(struct tenant_share *s, const char *reason);
+
+/* journal.c: one event each (nothing without a journal or while quiet). */
+void journal_tenant(struct tenant *t, bool gone);
+void journal_ioas(struct tenant *t, const struct ioas_obj *o, bool gone);
+void journal_ioas_emptied(struct tenant *t, struct ioas_obj *o);
+void journal_memory(struct tenant *t, const struct mem_obj *m, bool gone);
+void journal_share(const struct tenant_share *s, bool gone);
+void journal_import(const struct tenant_import *imp, bool gone);
+void journal_mapping(struct tenant *t, const struct ioas_obj *o,
+		     const struct mapping *m, bool gone);
+void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
+/* The info structs events and dumps carry. */
+void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);
+void mapping_info(const struct ioas_obj *o, const struct mapping *m,
+		  struct tenant_mapping_info *ret);
+void device_info(const struct tenant_device *d, struct tenant_device_info *ret);
+void import_info(const struct tenant_import *imp, const char *who,
+		 struct tenant_import_info *ret);

@@ -218,6 +218,7 @@ struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *po
 	t->device_ctx = pt && pt->n_allow_device > 0;
 	LIST_INSERT_HEAD(&ts->registry, t, link);
 	t->set->totals.tenants++;
+	journal_tenant(t, false);
 	return t;
 }
 
@@ -382,6 +383,7 @@ int own_context_open(struct tenant *t, struct err *e)
 			return r;
 		}
 		t->ctx_stored = true;
+		journal_tenant(t, false);
 	}
 	t->own_ctx = ctx;
 	t->backend = ctx;
@@ -417,6 +419,7 @@ void mapping_release(struct tenant *t, struct ioas_obj *o,
 	struct tenant_import *imp = m->imp;
 	uint64_t freed;
 
+	journal_mapping(t, o, m, true);
 	RB_REMOVE(mapping_tree, &o->mappings, m);
 	o->nmappings--;
 	t->usage.mappings--;
@@ -435,6 +438,7 @@ void mapping_release(struct tenant *t, struct ioas_obj *o,
 	/* The last piece of an import gone (unmapped by the importer, its
 	 * IOAS destroyed or released, or revoked): the import is gone. */
 	if (imp && --imp->npieces == 0) {
+		journal_import(imp, true);
 		LIST_REMOVE(imp, share_link);
 		LIST_REMOVE(imp, tenant_link);
 		free(imp);
@@ -483,6 +487,8 @@ static void ioas_release_mappings(struct tenant *t, struct ioas_obj *o)
 
 void ioas_free(struct tenant *t, struct ioas_obj *o)
 {
+	journal_ioas(t, o, true);
+	o->quiet = true; /* its mappings go with it */
 	ioas_release_mappings(t, o);
 	RB_REMOVE(ioas_tree, &t->ioases, o);
 	t->usage.ioas--;
@@ -499,6 +505,8 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 	o->ndevices++;
 	LIST_INSERT_HEAD(&t->devices, d, link);
 	t->usage.devices++;
+	if (d->stored)
+		journal_device(t, d, false);
 	t->set->totals.devices++;
 }
 
@@ -512,6 +520,8 @@ void device_free(struct tenant *t, struct tenant_device *d, bool detach)
 		log_warn("tenant %s: detaching device %" PRIu32 ": %s", t->name,
 			 d->handle, strerror(-r));
 	d->ioas->ndevices--;
+	if (d->stored)
+		journal_device(t, d, true);
 	if (d->stored && t->set->fd_unstore_hook)
 		t->set->fd_unstore_hook(t->set->fd_store_data, "dev", d->store_id);
 	LIST_REMOVE(d, link);
@@ -529,6 +539,7 @@ void mem_free(struct tenant *t, struct mem_obj *m)
 		RB_REMOVE(pin_tree, &m->pins, s);
 		free(s);
 	}
+	journal_memory(t, m, true);
 	RB_REMOVE(mem_tree, &t->mems, m);
 	if (m->store_id && t->set->fd_unstore_hook)
 		t->set->fd_unstore_hook(t->set->fd_store_data, "mem", m->store_id);
@@ -544,6 +555,9 @@ struct tenant *tenant_free(struct tenant *t)
 
 	if (!t)
 		return NULL;
+	/* One event for all of it; the importers' losses are their own. */
+	journal_tenant(t, true);
+	t->quiet = true;
 	/* Importers lose what they imported from t first (while t's memory
 	 * still exists); t's own imports go with its IOASes below. */
 	while (!LIST_EMPTY(&t->shares))

@@ -333,6 +333,7 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
 
 struct tenant_ioas_info {
 	uint32_t handle, id, mock_stdev, mock_hwpt;
+	uint32_t gen;            /* its mappings' generation (tenant_journal) */
 };
 struct tenant_device_info {
 	uint32_t handle, ioas;
@@ -352,6 +353,8 @@ struct tenant_mapping_info {
 	uint64_t mem_offset;
 	uint32_t flags;
 	uint32_t import;         /* a piece of this import, or 0 */
+	uint32_t ioas_gen;       /* the generation of the IOAS's mappings */
+	const struct tenant *owner; /* mem_owner's tenant (journal events) */
 };
 struct tenant_dump_ops {
 	int (*ioas)(void *userdata, const struct tenant_ioas_info *i);
@@ -399,7 +402,55 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
  * and the state write left behind: IOASes and mappings the backend no longer
  * has are dropped from the tables (they were destroyed or unmapped), ranges
  * the backend has that the tables do not are unmapped (they were mapped and
- * never acknowledged), imports without pieces are dropped.
+ * never acknowledged), imports without pieces are dropped. Without
+ * check_backend (a fresh sim the restore replayed into: it has exactly what
+ * the tables have) only the imports and shares are looked at.
  */
-int tenant_restore_reconcile(struct tenant *t, uint32_t *ret_dropped,
-			     uint64_t *ret_unknown_bytes, struct err *e);
+int tenant_restore_reconcile(struct tenant *t, bool check_backend,
+			     uint32_t *ret_dropped, uint64_t *ret_unknown_bytes,
+			     struct err *e);
+
+/* ------------------------------------------------------------ journal
+ *
+ * Restart support records each change to the tables as it is made, so that
+ * what it writes per request does not grow with what the daemon holds: one
+ * event per object created, changed or gone, from inside the operation that
+ * did it (also from a reconcile, a revoke or a reload: every change, whoever
+ * caused it). Objects rebuilt by tenant_restore_* are not reported (they are
+ * what the store already says). Bulk releases are one event, not one per
+ * object: TENANT_JOURNAL_TENANT with gone (everything the tenant held goes
+ * with it), TENANT_JOURNAL_IOAS with gone (its mappings go with it) and
+ * TENANT_JOURNAL_IOAS_EMPTIED (an unmap of the whole IOVA space: every
+ * mapping of it goes, and the IOAS's generation moves on, so that records of
+ * mappings of an older generation are known to be gone).
+ */
+enum tenant_journal_kind {
+	TENANT_JOURNAL_TENANT,  /* created, or its handles/token/claim/context changed */
+	TENANT_JOURNAL_IOAS,
+	TENANT_JOURNAL_IOAS_EMPTIED,
+	TENANT_JOURNAL_MEMORY,
+	TENANT_JOURNAL_SHARE,
+	TENANT_JOURNAL_IMPORT,
+	TENANT_JOURNAL_MAPPING,
+	TENANT_JOURNAL_DEVICE,
+};
+struct tenant_journal_event {
+	enum tenant_journal_kind kind;
+	bool gone;
+	struct tenant *t;
+	union {
+		struct tenant_ioas_info ioas;       /* IOAS, IOAS_EMPTIED (gen: the new one) */
+		struct tenant_memory_info memory;
+		struct tenant_share_info share;
+		struct tenant_import_info import;   /* .tenant: the exporter */
+		struct tenant_mapping_info mapping;
+		struct tenant_device_info device;
+	} u;
+};
+typedef void (*tenant_journal_fn)(void *userdata,
+				  const struct tenant_journal_event *ev);
+/* One daemon-wide journal (restart support); fn may be NULL. */
+void tenant_set_journal(struct tenants *ts, tenant_journal_fn fn, void *userdata);
+/* The journal's own number for the tenant (0: none yet). */
+uint32_t tenant_journal_id(const struct tenant *t);
+void tenant_set_journal_id(struct tenant *t, uint32_t id);

@@ -162,7 +162,7 @@ if [ "$backend" = sim ]; then
 else
 	check "the kernel backend stores its iommufd context" has "$store" ioasd-iommufd
 fi
-check "the state file is written" test -s "$state/state"
+check "the state database is written" test -s "$state/state.lmdb"
 check "no fd was stored beyond the store or refused" \
 	eval '! grep -q "^fdstore-refused\|^dropped-fds\|^fdstore-duplicate" "$events"'
 
@@ -237,7 +237,7 @@ check "SIGTERM: FDSTOREREMOVE=1 for ioasd-mem-2 and ioasd-mem-3" \
 check "SIGTERM: the store is empty when the daemon exits" test ! -s "$store"
 check "SIGTERM: the daemon exits 0" has "$events" "exited 0"
 check "fake-systemd exits with the daemon's status (0)" test "$stopped" -eq 0
-check "SIGTERM: the state file is removed" test ! -e "$state/state"
+check "SIGTERM: the state database is removed" test ! -e "$state/state.lmdb"
 check "fake-systemd leaked no fd" has "$events" "open-fds 0"
 if [ -n "$VALGRIND" ] && grep -q "ERROR SUMMARY: [1-9]\|definitely lost: [1-9]\|FILE DESCRIPTORS: [0-9]* open" "$dlog"; then
 	grep "ERROR SUMMARY\|definitely lost\|FILE DESCRIPTORS" "$dlog" | sed 's/^/# /'
@@ -294,8 +294,8 @@ ctl planned-reclaim 0 --reclaim "$token" unmap 1 0x100000 2M
 check "restart with SIGUSR2: reclaimed, the mapping is there (unmapped 2 MiB)" \
 	grep -q "unmapped 2 MiB" "$dir/planned-reclaim.out"
 stop # systemctl stop: SIGUSR2, then systemd releases the store
-check "stop with SIGUSR2: the daemon exits 0 and keeps the state file" \
-	eval 'test "$stopped" -eq 0 && test -s "$state/state"'
+check "stop with SIGUSR2: the daemon exits 0 and keeps the state database" \
+	eval 'test "$stopped" -eq 0 && test -s "$state/state.lmdb"'
 check "stop with SIGUSR2: systemd released the store, the daemon removed nothing" \
 	eval 'has "$events" "released 1" && ! grep -q "^fdstoreremove" "$events"'
 start planned2 16 SIGUSR2 "$state" ||

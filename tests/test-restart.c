@@ -34,6 +34,9 @@
 #include "harness.h"
 #include "ioas.h"
 #include "state.pb-c.h"
+#include "persist/db.h"
+#include "persist/records.h"
+#include "persist/state.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define ALPHA_UID 65534 /* exporter; keeps mapping while the daemon dies */
@@ -159,11 +162,6 @@ static void restart_daemon_with(int sig)
 {
 	stop_daemon_with(sig);
 	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
-}
-
-static void restart_daemon(void)
-{
-	restart_daemon_with(SIGKILL);
 }
 
 /* Run fn as uid in a child that reports a first_life through a pipe as
@@ -533,10 +531,43 @@ static bool restored_as_expected(const char *tenant)
 	return audit_has_all((const char *const[]){ "\"op\":\"restore\"", t, restore_how(), NULL });
 }
 
+/* The database of a stopped daemon as the state file a daemon before the
+ * database would have written: edit() (may be NULL) applied, the database
+ * removed. */
+static void to_state_file(void (*edit)(IoasdState__State *m))
+{
+	char path[PATH_MAX + 32];
+	IoasdState__State *m = NULL;
+	struct err e = { 0 };
+	uint8_t *buf;
+	size_t len;
+	FILE *f;
+
+	ck_assert_msg(state_export(state_dir, &m, &e) == 0, "%s", e.msg);
+	if (edit)
+		edit(m);
+	len = ioasd_state__state__get_packed_size(m);
+	buf = malloc(len + 1);
+	ck_assert_ptr_nonnull(buf);
+	ioasd_state__state__pack(m, buf);
+	ioasd_state__state__free_unpacked(m, NULL);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, STATE_FILE);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	free(buf);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, DB_FILE);
+	ck_assert_int_eq(unlink(path), 0);
+}
+
 /* Rule: a daemon SIGKILLed under load comes back with every tenant's
  * handles, mappings, shares and imports; each is reclaimed with its own
- * token only; what is not reclaimed goes after the grace period. */
-START_TEST(test_sigkill_under_load_reclaim)
+ * token only; what is not reclaimed goes after the grace period. With
+ * converted: the state is what a daemon before the database left (a state
+ * file), and the upgrade keeps everyone's DMA the same way. */
+static void sigkill_under_load_reclaim(bool converted)
 {
 	struct child ca, cb, cg;
 	struct stat sb;
@@ -552,18 +583,27 @@ START_TEST(test_sigkill_under_load_reclaim)
 	ck_assert_int_eq(read_life(&cg, &G), 0);
 	ck_assert_str_ne(A.token, B.token);
 
-	/* The state file is private. */
-	snprintf(path, sizeof(path), "%s/state", state_dir);
+	/* The database is private. */
+	snprintf(path, sizeof(path), "%s/%s", state_dir, DB_FILE);
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(stat(state_dir, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0700);
 
 	usleep(200 * 1000); /* alpha is mapping and unmapping */
-	restart_daemon();
+	stop_daemon_with(SIGKILL);
 	ck_assert_int_eq(wait_child(&ca), 0);
 	ck_assert_int_eq(wait_child(&cb), 0);
 	ck_assert_int_eq(wait_child(&cg), 0);
+	if (converted)
+		to_state_file(NULL);
+	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
+	if (converted) {
+		/* Converted once: the file is gone, the database holds it. */
+		snprintf(path, sizeof(path), "%s/%s", state_dir, STATE_FILE);
+		ck_assert_int_eq(harness_run_client_as(GAMMA_UID, GAMMA_UID, gamma_refused, NULL), 0);
+		ck_assert_int_eq(access(path, F_OK), -1);
+	}
 
 	ck_assert_int_eq(harness_run_client_as(GAMMA_UID, GAMMA_UID, gamma_refused, NULL), 0);
 	ck_assert_int_eq(harness_run_client_as(ALPHA_UID, ALPHA_UID, alpha_wrong_token, NULL), 0);
@@ -578,6 +618,17 @@ START_TEST(test_sigkill_under_load_reclaim)
 		      harness_backend());
 	ck_assert(audit_has("\"op\":\"reclaim\""));
 	ck_assert(audit_has("\"op\":\"grace-expired\""));
+}
+
+START_TEST(test_sigkill_under_load_reclaim)
+{
+	sigkill_under_load_reclaim(false);
+}
+END_TEST
+
+START_TEST(test_state_file_converted)
+{
+	sigkill_under_load_reclaim(true);
 }
 END_TEST
 
@@ -749,39 +800,6 @@ END_TEST
 
 /* --- a state file that does not validate ---------------------------- */
 
-/* Rewrite the state file with edit() applied to what it holds. */
-static void edit_state(void (*edit)(IoasdState__State *m))
-{
-	char path[PATH_MAX + 32];
-	IoasdState__State *m;
-	uint8_t *buf;
-	struct stat sb;
-	size_t len;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/state", state_dir);
-	ck_assert_int_eq(stat(path, &sb), 0);
-	buf = malloc((size_t)sb.st_size + 1);
-	f = fopen(path, "r");
-	ck_assert(buf && f);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)sb.st_size, f), (size_t)sb.st_size);
-	fclose(f);
-	m = ioasd_state__state__unpack(NULL, (size_t)sb.st_size, buf);
-	ck_assert_ptr_nonnull(m);
-	free(buf);
-	edit(m);
-	len = ioasd_state__state__get_packed_size(m);
-	buf = malloc(len + 1);
-	ck_assert_ptr_nonnull(buf);
-	ioasd_state__state__pack(m, buf);
-	ioasd_state__state__free_unpacked(m, NULL);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-	free(buf);
-}
-
 /* Beta's import now claims a range that misses its pieces. */
 static void shift_beta_import(IoasdState__State *m)
 {
@@ -853,7 +871,7 @@ START_TEST(test_corrupt_state_refused)
 	ck_assert_int_eq(wait_child(&ca), 0);
 	ck_assert_int_eq(wait_child(&cb), 0);
 
-	edit_state(shift_beta_import);
+	to_state_file(shift_beta_import);
 	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
 	sleep(atoi(GRACE) + 1);
 	ck_assert_int_eq(harness_run_client_as(GAMMA_UID, GAMMA_UID, served_fresh, NULL), 0);
@@ -875,6 +893,52 @@ START_TEST(test_corrupt_state_refused)
 }
 END_TEST
 
+static int first_key(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	ck_assert_uint_eq(klen, RECORD_MAPPING_KEY);
+	memcpy(ud, key, klen);
+	return 1;
+}
+
+/* Rule: a database record that does not decode refuses the whole state,
+ * with the record and what is wrong in the audit; the daemon serves. */
+START_TEST(test_corrupt_record_refused)
+{
+	struct db_config dc = { .map_size = 1ull << 30 };
+	uint8_t key[RECORD_MAPPING_KEY] = { 0 };
+	struct child ca, cb;
+	struct db *db = NULL;
+	struct err e = { 0 };
+	int dir_fd;
+
+	ck_assert_int_eq(spawn_as(ALPHA_UID, alpha_first, &ca), 0);
+	ck_assert_int_eq(read_life(&ca, &A), 0);
+	memcpy(alpha_share_token, A.share_token, sizeof(alpha_share_token));
+	ck_assert_int_eq(spawn_as(BETA_UID, beta_first, &cb), 0);
+	ck_assert_int_eq(read_life(&cb, &B), 0);
+	stop_daemon_with(SIGKILL);
+	ck_assert_int_eq(wait_child(&ca), 0);
+	ck_assert_int_eq(wait_child(&cb), 0);
+
+	dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dir_fd, 0);
+	ck_assert_msg(db_open(dir_fd, state_dir, &dc, &db, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(db_walk(db, DB_MAPPINGS, NULL, 0, first_key, key), 0);
+	ck_assert_int_eq(db_put(db, DB_MAPPINGS, key, sizeof(key), "bad", 3), 0);
+	ck_assert_msg(db_commit(db, &e) == 0, "%s", e.msg);
+	db_free(db);
+	close(dir_fd);
+
+	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
+	ck_assert_int_eq(harness_run_client_as(ALPHA_UID, ALPHA_UID, served_fresh, A.token), 0);
+	ck_assert_int_eq(harness_run_client_as(BETA_UID, BETA_UID, served_fresh, B.token), 0);
+	ck_assert_msg(audit_has_all((const char *const[]){
+			      "\"op\":\"restore\"", "\"result\":\"refused\"",
+			      "3 bytes, not 32", NULL }),
+		      "no audited restore refusal naming the bad record");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("restart");
@@ -883,10 +947,12 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sigkill_under_load_reclaim);
+	tcase_add_test(tc, test_state_file_converted);
 	tcase_add_test(tc, test_holder_refuses_other_uid);
 	tcase_add_test(tc, test_device_tenant_restarts);
 	tcase_add_test(tc, test_device_tenant_planned_restart);
 	tcase_add_test(tc, test_corrupt_state_refused);
+	tcase_add_test(tc, test_corrupt_record_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -669,11 +669,11 @@ START_TEST(reconcile_drops_what_lost_a_part)
 	ck_assert_msg(tenant_restore_import(bt, &ii, &e) == 0, "%s", e.msg);
 	ck_assert_msg(tenant_restore_mapping(bt, &piece, true, &e) == 0, "%s", e.msg);
 
-	ck_assert_msg(tenant_restore_reconcile(a, &dropped, &unknown, &e) == 0, "%s", e.msg);
+	ck_assert_msg(tenant_restore_reconcile(a, true, &dropped, &unknown, &e) == 0, "%s", e.msg);
 	ck_assert_uint_eq(dropped, 1); /* the share, and with it the import */
 	ck_assert_int_eq(events.n, 1);
 	ck_assert_str_eq(events.reason, "source-unmapped");
-	ck_assert_msg(tenant_restore_reconcile(bt, &dropped, &unknown, &e) == 0, "%s", e.msg);
+	ck_assert_msg(tenant_restore_reconcile(bt, true, &dropped, &unknown, &e) == 0, "%s", e.msg);
 	ck_assert_ptr_null(tenant_share_next(a, NULL, &sinfo));
 	ck_assert_ptr_null(tenant_import_next(bt, NULL, &info));
 	tenant_get_usage(bt, &u);
@@ -693,11 +693,11 @@ START_TEST(reconcile_drops_what_lost_a_part)
 	ck_assert_msg(tenant_restore_import(bt, &ii, &e) == 0, "%s", e.msg);
 	ck_assert_msg(tenant_restore_mapping(bt, &piece, true, &e) == 0, "%s", e.msg);
 	memset(&events, 0, sizeof(events));
-	ck_assert_msg(tenant_restore_reconcile(bt, &dropped, &unknown, &e) == 0, "%s", e.msg);
+	ck_assert_msg(tenant_restore_reconcile(bt, true, &dropped, &unknown, &e) == 0, "%s", e.msg);
 	ck_assert_uint_eq(dropped, 1);
 	ck_assert_ptr_null(tenant_import_next(bt, NULL, &info));
 	assert_consistent(bt);
-	ck_assert_msg(tenant_restore_reconcile(a, &dropped, &unknown, &e) == 0, "%s", e.msg);
+	ck_assert_msg(tenant_restore_reconcile(a, true, &dropped, &unknown, &e) == 0, "%s", e.msg);
 	ck_assert_uint_eq(dropped, 1);
 	ck_assert_int_eq(events.n, 0);
 	assert_consistent(a);

@@ -11,7 +11,7 @@ IOASD_BUILD=${IOASD_BUILD:-$IOASD_TOP/build}
 IOASD_DEPS=(
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev
-	libcap-dev check libinih-dev libbsd-dev
+	libcap-dev check libinih-dev libbsd-dev liblmdb-dev
 	valgrind python3 systemd clang libclang-rt-dev
 	qemu-system-x86 busybox-static cpio xz-utils
 )
