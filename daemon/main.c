@@ -312,6 +312,7 @@ int main(int argc, char **argv)
 		struct state_config sc = {
 			.dir = o.state_dir,
 			.grace_sec = o.restart_grace,
+			.sync = o.state_sync,
 			.dir_owner = (uid_t)-1,
 		};
 		int ifd;

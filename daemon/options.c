@@ -46,6 +46,7 @@ void options_init(struct options *o)
 		.pool_size = -1,
 		.rlimit_mode = -1,
 		.restart_grace = 60,
+		.state_sync = true,
 	};
 }
 
@@ -100,6 +101,9 @@ static void usage(FILE *f)
 		"                             back with every mapping and device (default: off)\n"
 		"  --restart-grace SEC        release restored tenants nobody reclaimed after\n"
 		"                             SEC seconds (default 60)\n"
+		"  --state-sync yes|no        fsync the state database at each commit (default\n"
+		"                             yes); no: a change survives the daemon's death but\n"
+		"                             not the machine's (nor does the DMA it describes)\n"
 		"  --rlimit-mode user|process IOMMU_OPTION_RLIMIT_MODE of the daemon's context\n"
 		"  --socket-group GROUP       group of the socket file (with --socket-mode 0660)\n"
 		"  --user USER                run as USER after opening the device and socket\n"
@@ -129,7 +133,7 @@ enum {
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
 	OPT_SOCKET_GROUP, OPT_USER, OPT_KEEP_IPC_LOCK, OPT_NO_DROP,
-	OPT_SLOW_CLIENT, OPT_HELLO_TIMEOUT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE,
+	OPT_SLOW_CLIENT, OPT_HELLO_TIMEOUT, OPT_TEST_MOCK_DOMAINS, OPT_STATE_DIR, OPT_RESTART_GRACE, OPT_STATE_SYNC,
 	OPT_AUDIT_RATE_INTERVAL, OPT_AUDIT_RATE_BURST,
 };
 
@@ -166,6 +170,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "test-mock-domains", no_argument, NULL, OPT_TEST_MOCK_DOMAINS },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "restart-grace", required_argument, NULL, OPT_RESTART_GRACE },
+		{ "state-sync", required_argument, NULL, OPT_STATE_SYNC },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "keep-ipc-lock", no_argument, NULL, OPT_KEEP_IPC_LOCK },
 		{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
@@ -378,6 +383,13 @@ int options_parse(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			o->restart_grace = u;
+			break;
+		case OPT_STATE_SYNC:
+			if (strcmp(optarg, "yes") && strcmp(optarg, "no")) {
+				fprintf(stderr, "ioasd: --state-sync: '%s' is not yes or no\n", optarg);
+				return -EINVAL;
+			}
+			o->state_sync = !strcmp(optarg, "yes");
 			break;
 		case OPT_KEEP_IPC_LOCK:
 			o->privs.keep_ipc_lock = true;

@@ -209,11 +209,15 @@ int state_take_iommufd(struct state *st)
 
 /* ------------------------------------------------------------ commit */
 
+/* A zero timeout, not event_active(): the slice runs after the next poll
+ * for I/O, so that requests get in between slices. */
 static void sweep_arm(struct state *st)
 {
+	static const struct timeval now = { 0, 0 };
+
 	if (st->rec.ngarbage && st->ev_sweep && !st->sweep_armed) {
 		st->sweep_armed = true;
-		event_active(st->ev_sweep, 0, 0);
+		evtimer_add(st->ev_sweep, &now);
 	}
 }
 
@@ -348,7 +352,7 @@ static void release_unclaimed(struct state *st, const char *op, const char *why)
 			continue;
 		restore_audit(st->env.audit, op, tenant_name(t), true, 0, why);
 		log_info("tenant %s: %s", tenant_name(t), why);
-		tenant_free(t);
+		tenant_release(t); /* the reaper does the rest (state_commit's hook) */
 	}
 }
 
@@ -490,7 +494,7 @@ int state_attach(struct state *st, const struct state_env *env, struct err *e)
 		st->refused = NULL;
 	}
 	if (env->base) {
-		st->ev_sweep = event_new(env->base, -1, 0, on_sweep, st);
+		st->ev_sweep = evtimer_new(env->base, on_sweep, st);
 		if (!st->ev_sweep)
 			return err_set(e, ENOMEM, "cannot start the sweeper");
 	}

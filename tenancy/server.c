@@ -311,6 +311,24 @@ static void server_on_commit(evutil_socket_t fd, short what, void *arg)
 	state_commit(s->state); /* calls server_durable */
 }
 
+/* Released tenants' mappings, unmapped and forgotten a slice at a time;
+ * a zero timeout (not event_active()) lets requests in between slices. */
+static void server_reap_arm(struct server *s)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (s->ev_reap && tenants_reaping(s->tenants) && !evtimer_pending(s->ev_reap, NULL))
+		evtimer_add(s->ev_reap, &now);
+}
+
+static void server_on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)tenants_reap(s->tenants, SERVER_REAP_SLICE);
+	server_reap_arm(s);
+}
+
 /* Whatever committed (a wakeup's requests, a sweep, a timer): what waited
  * for it may leave. */
 static void server_durable(void *userdata)
@@ -322,6 +340,7 @@ static void server_durable(void *userdata)
 		TAILQ_REMOVE(&s->held, c, hold_link);
 		conn_release(c);
 	}
+	server_reap_arm(s); /* a grace period's end released some */
 }
 
 void server_attach_state(struct server *s, struct state *st)
@@ -378,7 +397,8 @@ static void server_release_tenant(struct server *s, struct tenant *t,
 	r.reason = reason;
 	(void)audit_emit(s->audit, &r);
 	log_debug("tenant %s released (%s)", tenant_name(t), reason);
-	tenant_free(t);
+	tenant_release(t);
+	server_reap_arm(s);
 	state_commit(s->state);
 }
 
@@ -606,7 +626,8 @@ int server_start(struct server *s, struct event_base *base,
 				 server_on_accept, s);
 	s->ev_retry = evtimer_new(base, server_on_retry, s);
 	s->ev_commit = event_new(base, -1, 0, server_on_commit, s);
-	if (!s->ev_accept || !s->ev_retry || !s->ev_commit) {
+	s->ev_reap = evtimer_new(base, server_on_reap, s);
+	if (!s->ev_accept || !s->ev_retry || !s->ev_commit || !s->ev_reap) {
 		server_stop(s);
 		return -ENOMEM;
 	}
@@ -634,7 +655,11 @@ void server_stop(struct server *s)
 		event_free(s->ev_retry);
 	if (s->ev_commit)
 		event_free(s->ev_commit);
-	s->ev_accept = s->ev_retry = s->ev_commit = NULL;
+	if (s->ev_reap)
+		event_free(s->ev_reap);
+	s->ev_accept = s->ev_retry = s->ev_commit = s->ev_reap = NULL;
+	while (tenants_reap(s->tenants, SIZE_MAX))
+		;
 	if (s->listen_fd >= 0) {
 		if (s->own_socket)
 			unlink(s->cfg.socket_path);

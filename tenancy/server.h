@@ -34,6 +34,9 @@ struct server_config {
 	const char *policy_dir;            /* for reloads; NULL with --no-policy */
 };
 
+/* Mappings of released tenants unmapped per event-loop turn (a few ms). */
+#define SERVER_REAP_SLICE 4096u
+
 struct server {
 	struct event_base *base;
 	struct tenants *tenants;           /* not owned */
@@ -52,6 +55,7 @@ struct server {
 	TAILQ_HEAD(conn_list, conn) conns;
 	TAILQ_HEAD(, conn) held;           /* replies waiting for the commit */
 	struct event *ev_commit;           /* the wakeup's one commit */
+	struct event *ev_reap;             /* released tenants, a slice at a time */
 	bool commit_armed;
 	uint32_t nconns;
 	uint64_t next_serial;

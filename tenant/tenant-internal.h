@@ -13,6 +13,7 @@
  *   device.c    VFIO devices
  *   snapshot.c  dump, restore and reconcile for restart support
  *   journal.c   the change events restart support records
+ *   release.c   releasing a tenant, at once or a slice at a time
  */
 #pragma once
 
@@ -172,12 +173,14 @@ struct tenant {
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
 	bool quiet;     /* going whole: no journal event per object */
+	bool dying;     /* released: in the set's dying list, being reaped */
 };
 
 /* The set of live tenants: everything the layer keeps beyond one tenant.
  * One per daemon (or per test), passed in, never a global. */
 struct tenants {
 	LIST_HEAD(, tenant) registry;           /* every live tenant, by name */
+	LIST_HEAD(, tenant) dying;              /* released, mappings being reaped */
 	LIST_HEAD(, tenant_share) all_shares;   /* every share, for token lookup */
 	struct tenant_totals totals;
 	tenant_revoke_fn revoke_hook;
@@ -217,6 +220,7 @@ void range_unmap_release(struct tenant *t, struct ioas_obj *o,
 void mapping_clip(const struct mapping *m, uint64_t first, uint64_t last,
 		  uint64_t *ret_start, uint64_t *ret_length);
 void ioas_free(struct tenant *t, struct ioas_obj *o);
+void ioas_release_mappings(struct tenant *t, struct ioas_obj *o);
 void device_insert(struct tenant *t, struct tenant_device *d,
 		   struct ioas_obj *o);
 void device_free(struct tenant *t, struct tenant_device *d, bool detach);

@@ -14,6 +14,7 @@ struct tenants *tenants_new(void)
 	if (!ts)
 		return NULL;
 	LIST_INIT(&ts->registry);
+	LIST_INIT(&ts->dying);
 	LIST_INIT(&ts->all_shares);
 	return ts;
 }
@@ -26,6 +27,8 @@ struct tenants *tenants_free(struct tenants *ts)
 		return NULL;
 	while ((t = LIST_FIRST(&ts->registry)))
 		tenant_free(t);
+	while (tenants_reap(ts, SIZE_MAX))
+		;
 	free(ts);
 	return NULL;
 }
@@ -477,7 +480,7 @@ void mapping_clip(const struct mapping *m, uint64_t first, uint64_t last,
 	*ret_length = z - a + 1;
 }
 
-static void ioas_release_mappings(struct tenant *t, struct ioas_obj *o)
+void ioas_release_mappings(struct tenant *t, struct ioas_obj *o)
 {
 	struct mapping *m;
 
@@ -546,59 +549,6 @@ void mem_free(struct tenant *t, struct mem_obj *m)
 	memory_region_free(m->region);
 	t->usage.memory_regions--;
 	free(m);
-}
-
-struct tenant *tenant_free(struct tenant *t)
-{
-	struct ioas_obj *o;
-	struct mem_obj *m;
-
-	if (!t)
-		return NULL;
-	/* One event for all of it; the importers' losses are their own. */
-	journal_tenant(t, true);
-	t->quiet = true;
-	/* Importers lose what they imported from t first (while t's memory
-	 * still exists); t's own imports go with its IOASes below. */
-	while (!LIST_EMPTY(&t->shares))
-		share_free(LIST_FIRST(&t->shares), "exporter-gone");
-	/* Unmap everything first, so that the pages are unpinned and no device
-	 * reaches them even if an IOAS cannot be reset or destroyed (a client
-	 * that re-attached its own device file during this). */
-	RB_FOREACH(o, ioas_tree, &t->ioases) {
-		uint64_t unmapped;
-
-		(void)backend_unmap(t->backend, o->id, 0, UINT64_MAX,
-				    &unmapped);
-		ioas_release_mappings(t, o);
-	}
-	while (!LIST_EMPTY(&t->devices))
-		device_free(t, LIST_FIRST(&t->devices), true);
-	/* Then each IOAS goes back to the pool (reset) or is destroyed. */
-	while ((o = RB_MIN(ioas_tree, &t->ioases))) {
-		int r = ioas_put_backend(t, o->id, o->mock_stdev);
-
-		if (r < 0)
-			log_warn("tenant %s: IOAS %" PRIu32 " (id %" PRIu32
-				 ") not destroyed: %s (emptied; it goes with "
-				 "the context)", t->name, o->handle, o->id,
-				 strerror(-r));
-		ioas_free(t, o);
-	}
-	while ((m = RB_MIN(mem_tree, &t->mems)))
-		mem_free(t, m);
-	backend_close(t->own_ctx);
-	/* The stored copy would keep the context, and every page its IOASes
-	 * still pinned, alive. */
-	if (t->ctx_stored && t->set->fd_unstore_hook)
-		t->set->fd_unstore_hook(t->set->fd_store_data, "ctx", t->ctx_store_id);
-	LIST_REMOVE(t, link);
-	t->set->totals.tenants--;
-	policy_tenant_unref(t->pt);
-	explicit_bzero(t->reclaim_token, sizeof(t->reclaim_token));
-	free(t->name);
-	free(t);
-	return NULL;
 }
 
 const char *tenant_name(const struct tenant *t)

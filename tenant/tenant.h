@@ -67,6 +67,19 @@ struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *po
 /* Unmap every IOAS and return it to the pool (or destroy it), close every
  * memory fd, unregister, free. NULL-safe. */
 struct tenant *tenant_free(struct tenant *t);
+/*
+ * The same, with the bulk of it later: at once, t leaves the registry (its
+ * name may be taken again), importers lose what they imported from it, it
+ * loses what it imported, its devices are detached; then tenants_reap()
+ * unmaps and forgets its own mappings (its own memory only) a slice at a
+ * time, and frees it. t must not be used after. Until reaped, its pinned
+ * bytes still count in the daemon's totals (they are still pinned).
+ */
+void tenant_release(struct tenant *t);
+/* Reap up to budget mappings (and emptied IOASes) of released tenants;
+ * true while some are left. */
+bool tenants_reap(struct tenants *ts, size_t budget);
+bool tenants_reaping(const struct tenants *ts);
 
 /* The live tenant registered under name, or NULL. */
 struct tenant *tenant_find(struct tenants *ts, const char *name);
