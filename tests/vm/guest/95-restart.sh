@@ -12,7 +12,8 @@
 #   3  EBUSY without the token, EKEYREJECTED with a wrong one, reclaim: same
 #      handles, DMA lands; map / unmap / detach through the new daemon
 #      change what the device reaches (the unmap's DMAR fault in dmesg)
-#   -  SIGTERM: exit 0, the holder exits, the state file is removed
+#   -  SIGTERM: exit 0, the holder exits, the state database is removed
+# The client holds 3002 mappings: the restore reads them from the database.
 . /tests/lib.sh
 
 [ -x /bin/vm-edu ] || fail "vm-edu is not in the initramfs (its static build failed: see the host log)"
@@ -109,7 +110,7 @@ exec 3>$fifo
 
 # ---- phase 1
 wait_ready 1
-[ "$(stat -c %a $state/state)" = 600 ] || fail "$state/state is mode $(stat -c %a $state/state), expected 600"
+[ "$(stat -c %a $state/state.lmdb)" = 600 ] || fail "$state/state.lmdb is mode $(stat -c %a $state/state.lmdb), expected 600"
 kill -KILL $dpid
 rc=0
 wait $dpid || rc=$?
@@ -135,8 +136,8 @@ grep '"op":"restore"' $audit >/tmp/restore.txt || fail "no restore record in the
 sed 's/^/  audit: /' /tmp/restore.txt
 grep '"tenant":"edu"' /tmp/restore.txt | grep -q 'kernel state kept' ||
 	fail "the restore record of tenant edu does not say \"kernel state kept\""
-grep '"tenant":"edu"' /tmp/restore.txt | grep -q '1 IOAS, 2 mappings, 1 memory regions' ||
-	fail "the restore record of tenant edu does not count 1 IOAS, 2 mappings, 1 memory region"
+grep '"tenant":"edu"' /tmp/restore.txt | grep -q '1 IOAS, 3002 mappings, 1 memory regions' ||
+	fail "the restore record of tenant edu does not count 1 IOAS, 3002 mappings, 1 memory region"
 ok "restore of tenant edu: kernel state kept (adopted, not replayed)"
 # The first daemon's pool held idle IOASes no table names any more: the
 # second destroys them in the adopted context (the same sweep removes an
@@ -180,6 +181,6 @@ while alive "$holder"; do
 	sleep 0.1
 done
 ok "the fd holder exited after the clean stop"
-[ ! -e $state/state ] || fail "$state/state still exists after a clean stop"
-ok "the state file is removed"
+[ ! -e $state/state.lmdb ] || fail "$state/state.lmdb still exists after a clean stop"
+ok "the state database is removed"
 echo "restart: $(grep -c '^ok:' $out) client checks ok (vm-edu restart: before, without and after the daemon)" >$IOASD_VM_OUT/restart.summary
