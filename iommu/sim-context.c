@@ -63,8 +63,11 @@ struct sim_area *sim_area_first(struct sim_ioas *io, uint64_t first,
 				uint64_t last)
 {
 	struct sim_area key = { .iova = first };
-	struct sim_area *n, *p;
+	struct sim_area *n = RB_MAX(sim_area_tree, &io->areas), *p;
 
+	/* Past the last one: the right spine only. */
+	if (!n || n->last < first)
+		return NULL;
 	n = RB_NFIND(sim_area_tree, &io->areas, &key);
 	p = n ? RB_PREV(sim_area_tree, &io->areas, n) :
 		RB_MAX(sim_area_tree, &io->areas);

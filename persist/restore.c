@@ -172,10 +172,15 @@ static int refuse_rebuilt(struct restore *r, const IoasdState__State *m,
 	return err_set(ret_e, EBADMSG, "%s", why);
 }
 
+/* Mappings not restored are logged one by one up to this many per
+ * tenant, then counted (a lost memory fd drops all its mappings). */
+#define RESTORE_LOG_DROPS 8u
+
 struct mapping_ctx {
 	struct restore *r;
 	const IoasdState__State *m;
 	struct tenant **ts;
+	size_t *drops;       /* per tenant */
 	bool replay;
 };
 
@@ -192,7 +197,9 @@ static int restore_one_mapping(void *fnud, size_t i, const struct tenant_mapping
 	if (r == -EEXIST)
 		return err_set(ret_e, EBADMSG, "tenant %s: %s", x->m->tenants[i]->name, e.msg);
 	if (r < 0) {
-		RLOG(x->m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", mi->iova, e.msg);
+		if (x->drops[i]++ < RESTORE_LOG_DROPS)
+			RLOG(x->m->tenants[i]->name, "mapping at 0x%" PRIx64 ": %s", mi->iova,
+			     e.msg);
 		return 1;
 	}
 	return 0;
@@ -337,10 +344,19 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 				RLOG(m->tenants[i]->name, "import %" PRIu32 ": %s", y->handle, e.msg);
 		}
 	{
-		struct mapping_ctx mx = { .r = r, .m = m, .ts = ts, .replay = replay };
+		_cleanup_free_ size_t *drops = calloc(m->n_tenants ? m->n_tenants : 1,
+						      sizeof(*drops));
+		struct mapping_ctx mx = { .r = r, .m = m, .ts = ts, .drops = drops,
+					  .replay = replay };
 
+		if (!drops)
+			return refuse_rebuilt(r, m, ts, "out of memory", ret_e);
 		if (src->walk(src->userdata, restore_one_mapping, &mx, &e) < 0)
 			return refuse_rebuilt(r, m, ts, e.msg, ret_e);
+		for (size_t i = 0; i < m->n_tenants; i++)
+			if (drops[i] > RESTORE_LOG_DROPS)
+				RLOG(m->tenants[i]->name, "%zu more mappings not restored",
+				     drops[i] - RESTORE_LOG_DROPS);
 	}
 	for (size_t i = 0; i < m->n_tenants; i++)
 		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)

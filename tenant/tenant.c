@@ -119,9 +119,14 @@ struct mapping *mapping_first_overlap(struct ioas_obj *o,
 				      uint64_t start, uint64_t last)
 {
 	struct mapping key = { .iova = start };
-	struct mapping *m = RB_NFIND(mapping_tree, &o->mappings, &key);
+	struct mapping *m = RB_MAX(mapping_tree, &o->mappings);
 	struct mapping *p;
 
+	/* Past the last one (mappings made in IOVA order, a restore): the
+	 * right spine only. */
+	if (!m || m->iova + (m->length - 1) < start)
+		return NULL;
+	m = RB_NFIND(mapping_tree, &o->mappings, &key);
 	p = m ? RB_PREV(mapping_tree, &o->mappings, m)
 	      : RB_MAX(mapping_tree, &o->mappings);
 	if (p && p->iova + (p->length - 1) >= start)

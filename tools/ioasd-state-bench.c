@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ioasd-state-bench: does restart support cost the same whatever the daemon
- * holds? One run, one table (sim backend, natively):
+ * holds? One run, one table (the sim natively; the
+ * kernel in the real-kernel suite, smaller):
  *
  *  - the latency of a mutating request (a 4 KiB map or unmap, measured as
  *    map+unmap pairs of one probe mapping) while one tenant holds 1k, 10k,
@@ -16,9 +17,12 @@
  *  - a probe tenant's p99 and worst latency while a tenant holding the most
  *    is released (it disconnects; goal p99 <= 10 ms).
  *
- *   ioasd-state-bench --daemon PATH [--max N] [--state-parent DIR] [--json]
+ *   ioasd-state-bench --daemon PATH [--max N] [--state-parent DIR]
+ *                     [--backend sim|kernel] [--leave-killed]
  *
- * --max (default 1000000) is the largest size; the sizes are the powers of
+ * --leave-killed: only fill one tenant to --max, SIGKILL the daemon and
+ * leave its state directory (and fd holder) for a restore to be profiled;
+ * prints the directory. --max (default 1000000) is the largest size; the sizes are the powers of
  * ten from 1000 up to it. It prints figures and PASS/MISS against the
  * goals; it is not a test (machines are noisy: compare within one run).
  */
@@ -171,14 +175,15 @@ static long proc_kb(pid_t pid, const char *field)
 struct opts {
 	const char *daemon;
 	const char *state_parent;
+	const char *backend;
 	uint64_t max;
-	bool json;
+	bool leave_killed;
 };
 
 static void daemon_start(struct harness_daemon *d, const char *state_dir)
 {
 	const char *args[16] = {
-		"--backend", "sim", "--no-policy", "--max-mappings", "4000000",
+		"--backend", harness_backend(), "--no-policy", "--max-mappings", "4000000",
 		"--max-pinned-bytes", "1T", "--max-connections-per-uid", "64",
 		"--no-journal",
 	};
@@ -322,10 +327,11 @@ int main(int argc, char **argv)
 		{ "daemon", required_argument, NULL, 'd' },
 		{ "max", required_argument, NULL, 'm' },
 		{ "state-parent", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "leave-killed", no_argument, NULL, 'k' },
 		{ 0 },
 	};
-	struct opts o = { .max = 1000000, .state_parent = "/dev/shm" };
+	struct opts o = { .max = 1000000, .state_parent = "/dev/shm", .backend = "sim" };
 	struct harness_daemon d = { 0 }, d0 = { 0 };
 	struct row rows[MAX_SIZES];
 	struct restore_fig rf[2];
@@ -340,22 +346,34 @@ int main(int argc, char **argv)
 		case 'd': o.daemon = optarg; break;
 		case 'm': o.max = strtoull(optarg, NULL, 0); break;
 		case 's': o.state_parent = optarg; break;
-		case 'j': o.json = true; break;
+		case 'b': o.backend = optarg; break;
+		case 'k': o.leave_killed = true; break;
 		default: return 2;
 		}
 	}
 	if (!o.daemon || o.max < 1000) {
 		fprintf(stderr, "usage: ioasd-state-bench --daemon PATH [--max N>=1000] "
-			"[--state-parent DIR] [--json]\n");
+			"[--state-parent DIR] [--backend sim|kernel]\n");
 		return 2;
 	}
 	setenv("IOASD_BIN", o.daemon, 1);
-	setenv("IOASD_TEST_BACKEND", "sim", 1);
+	setenv("IOASD_TEST_BACKEND", o.backend, 1);
 	snprintf(state_dir, sizeof(state_dir), "%s/ioasd-state-bench.XXXXXX", o.state_parent);
 	if (!mkdtemp(state_dir))
 		die("mkdtemp", -errno, NULL);
 	chmod(state_dir, 0700);
 
+	if (o.leave_killed) {
+		daemon_start(&d, state_dir);
+		tenant_open(&big, &d, "big");
+		fill_to(&big, o.max);
+		kill(d.pid, SIGKILL);
+		waitpid(d.pid, NULL, 0);
+		d.pid = 0;
+		harness_daemon_stop(&d);
+		printf("%s %s\n", state_dir, big.token);
+		return 0;
+	}
 	/* With and without restart support, side by side, size by size. */
 	daemon_start(&d, state_dir);
 	daemon_start(&d0, NULL);
@@ -382,8 +400,8 @@ int main(int argc, char **argv)
 	harness_daemon_stop(&d);
 	rmdir(state_dir);
 
-	printf("ioasd-state-bench (sim, state on %s): per mutating request (4 KiB map or unmap)\n",
-	       o.state_parent);
+	printf("ioasd-state-bench (backend %s, state on %s): per mutating request "
+	       "(4 KiB map or unmap)\n", o.backend, o.state_parent);
 	printf("%12s %14s %14s %10s %12s\n", "held", "restart us", "no-restart us",
 	       "rate ratio", "restart p99");
 	for (size_t i = 0; i < nrows; i++)
