@@ -66,10 +66,11 @@ static void ioas_done(struct tenant *t, struct ioas_obj *o)
  * the first to the last of them (whole mappings: the backend removes
  * exactly those), then the tables. Returns how many went.
  */
-static size_t reap_slice(struct tenant *t, struct ioas_obj *o, size_t budget)
+static size_t reap_slice(struct tenant *t, struct ioas_obj *o, size_t budget,
+			 uint64_t *ret_bytes)
 {
 	struct mapping *first = RB_MIN(mapping_tree, &o->mappings), *m = first, *next;
-	uint64_t last = 0, unmapped;
+	uint64_t last = 0, unmapped, bytes = 0;
 	size_t n = 0;
 
 	for (; m && n < budget; m = RB_NEXT(mapping_tree, &o->mappings, m), n++)
@@ -84,8 +85,11 @@ static size_t reap_slice(struct tenant *t, struct ioas_obj *o, size_t budget)
 	}
 	for (m = first, n = 0; m && n < budget; m = next, n++) {
 		next = RB_NEXT(mapping_tree, &o->mappings, m);
+		bytes += m->length;
 		mapping_release(t, o, m);
 	}
+	if (ret_bytes)
+		*ret_bytes = bytes;
 	return n;
 }
 
@@ -101,7 +105,7 @@ bool tenants_reap(struct tenants *ts, size_t budget)
 			continue;
 		}
 		if (!RB_EMPTY(&o->mappings)) {
-			size_t n = reap_slice(t, o, budget);
+			size_t n = reap_slice(t, o, budget, NULL);
 
 			budget = n >= budget ? 0 : budget - n;
 		} else {
@@ -144,4 +148,42 @@ struct tenant *tenant_free(struct tenant *t)
 		ioas_done(t, o);
 	finish(t);
 	return NULL;
+}
+
+int tenant_unmap_all_step(struct tenant *t, uint32_t ioas, size_t budget,
+			  uint64_t *unmapped, bool *ret_done, struct err *e)
+{
+	struct ioas_obj *o = ioas_get(t, ioas, e);
+	uint64_t bytes = 0;
+
+	*ret_done = false;
+	if (!o)
+		return -ENOENT;
+	if (!o->unmapping_all) {
+		/* Importers of its shares lose them first: their source is
+		 * going whatever happens next. */
+		o->unmapping_all = true;
+		revoke_shares_in(t, o, 0, UINT64_MAX, "source-unmapped");
+	}
+	/* One journal event for all of them, at the end. */
+	o->quiet = true;
+	(void)reap_slice(t, o, budget ? budget : 1, &bytes);
+	o->quiet = false;
+	*unmapped += bytes;
+	if (RB_EMPTY(&o->mappings)) {
+		o->unmapping_all = false;
+		journal_ioas_emptied(t, o);
+		*ret_done = true;
+	}
+	return 0;
+}
+
+void tenant_set_busy(struct tenant *t, bool busy)
+{
+	t->busy = busy;
+}
+
+bool tenant_busy(const struct tenant *t)
+{
+	return t->busy;
 }

@@ -95,6 +95,7 @@ struct ioas_obj {
 	uint32_t ndevices;   /* brokered devices attached to it */
 	uint32_t gen;        /* generation of its mappings (journal) */
 	bool quiet;          /* going whole: no journal event per mapping */
+	bool unmapping_all;  /* tenant_unmap_all_step() under way */
 	/* The tenant's own AllowIovas narrowing (NULL, 0: none), kept so
 	 * that a reload can apply the new policy without widening it. */
 	struct policy_range *own_allowed;
@@ -174,6 +175,7 @@ struct tenant {
 	uint32_t journal_id;
 	bool quiet;     /* going whole: no journal event per object */
 	bool dying;     /* released: in the set's dying list, being reaped */
+	bool busy;      /* an operation of it runs in slices (tenant_set_busy) */
 };
 
 /* The set of live tenants: everything the layer keeps beyond one tenant.

@@ -162,6 +162,20 @@ int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	       uint64_t *iova, struct err *e);
 int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 		 uint64_t length, uint64_t *ret_unmapped, struct err *e);
+/*
+ * Unmap all of IOAS ioas a slice at a time: each call unmaps (in the backend
+ * and the tables) up to budget mappings, lowest first, adding the bytes to
+ * *unmapped, and sets *ret_done once none is left (the result is then what
+ * tenant_unmap() of the whole IOVA space gives). The first call revokes the
+ * IOAS's shares. -ENOENT for an unknown IOAS. Meanwhile the caller keeps
+ * the tenant's other requests waiting (tenant_set_busy), so that the unmap
+ * is one operation for it.
+ */
+int tenant_unmap_all_step(struct tenant *t, uint32_t ioas, size_t budget,
+			  uint64_t *unmapped, bool *ret_done, struct err *e);
+/* An operation of t runs in slices: serve no other request of t meanwhile. */
+void tenant_set_busy(struct tenant *t, bool busy);
+bool tenant_busy(const struct tenant *t);
 int tenant_copy(struct tenant *t, uint32_t src_ioas, uint64_t src_iova,
 		uint64_t length, uint32_t dst_ioas, uint32_t flags,
 		uint64_t *dst_iova, struct err *e);

@@ -300,6 +300,90 @@ START_TEST(free_releases_everything)
 }
 END_TEST
 
+/* The journal's view: events by kind. */
+static unsigned journal_seen[TENANT_JOURNAL_DEVICE + 1][2];
+
+static void count_journal(void *ud, const struct tenant_journal_event *ev)
+{
+	(void)ud;
+	journal_seen[ev->kind][ev->gone]++;
+}
+
+/* Rule: a release leaves the registry at once and its mappings a slice at
+ * a time; the totals come back to where they were. */
+START_TEST(release_reaps_in_slices)
+{
+	struct tenant_totals before, mid, after;
+	struct tenant *t, *again;
+	uint32_t mem, io;
+	size_t slices = 0;
+
+	tenant_get_totals(ts, &before);
+	t = tenant_new(ts, b, NULL, "t", &big, NULL);
+	mem = reg(t, 2 * MiB);
+	io = ioas(t);
+	for (unsigned i = 0; i < 100; i++)
+		map_fixed(t, io, mem, (i % 512) * 4096ull, 4096, 0x100000 + i * 4096ull);
+	memset(journal_seen, 0, sizeof(journal_seen));
+	tenant_set_journal(ts, count_journal, NULL);
+	tenant_release(t);
+	/* One event for the tenant, none per mapping. */
+	ck_assert_uint_eq(journal_seen[TENANT_JOURNAL_TENANT][1], 1);
+	ck_assert_uint_eq(journal_seen[TENANT_JOURNAL_MAPPING][1], 0);
+	ck_assert_ptr_null(tenant_find(ts, "t"));
+	again = tenant_new(ts, b, NULL, "t", &big, NULL); /* the name is free */
+	ck_assert_ptr_nonnull(again);
+	tenant_get_totals(ts, &mid);
+	ck_assert_uint_eq(mid.mappings, before.mappings + 100);
+	while (tenants_reap(ts, 7))
+		slices++;
+	ck_assert_uint_ge(slices, 100 / 7);
+	tenant_free(again);
+	tenant_set_journal(ts, NULL, NULL);
+	tenant_get_totals(ts, &after);
+	ck_assert_uint_eq(after.tenants, before.tenants);
+	ck_assert_uint_eq(after.ioas, before.ioas);
+	ck_assert_uint_eq(after.pinned_bytes, before.pinned_bytes);
+	ck_assert_uint_eq(after.mappings, before.mappings);
+}
+END_TEST
+
+/* Rule: unmapping a whole IOAS a slice at a time ends as one unmap of all
+ * of it: every byte counted, one journal event, the IOAS usable again. */
+START_TEST(unmap_all_in_slices)
+{
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL);
+	struct tenant_usage u;
+	struct err e = { 0 };
+	uint64_t unmapped = 0;
+	uint32_t mem = reg(t, 2 * MiB), io = ioas(t);
+	bool done = false;
+	unsigned steps = 0;
+
+	for (unsigned i = 0; i < 50; i++)
+		map_fixed(t, io, mem, 0, 4096, 0x100000 + i * 8192ull);
+	memset(journal_seen, 0, sizeof(journal_seen));
+	tenant_set_journal(ts, count_journal, NULL);
+	ck_assert_int_eq(tenant_unmap_all_step(t, 99, 8, &unmapped, &done, &e), -ENOENT);
+	while (!done) {
+		ck_assert_msg(tenant_unmap_all_step(t, io, 8, &unmapped, &done, &e) == 0, "%s",
+			      e.msg);
+		assert_consistent(t);
+		steps++;
+	}
+	ck_assert_uint_eq(steps, 7);
+	ck_assert_uint_eq(unmapped, 50 * 4096ull);
+	ck_assert_uint_eq(journal_seen[TENANT_JOURNAL_MAPPING][1], 0);
+	ck_assert_uint_eq(journal_seen[TENANT_JOURNAL_IOAS_EMPTIED][0], 1);
+	tenant_get_usage(t, &u);
+	ck_assert_uint_eq(u.mappings, 0);
+	ck_assert_uint_eq(u.pinned_bytes, 0);
+	map_fixed(t, io, mem, 0, 4096, 0x100000);
+	tenant_set_journal(ts, NULL, NULL);
+	tenant_free(t);
+}
+END_TEST
+
 /* Random map/copy/unmap sequences keep the tables consistent. */
 START_TEST(random_sequences_stay_consistent)
 {
@@ -724,6 +808,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, limits_at_boundary);
 	tcase_add_test(tc, map_argument_checks);
 	tcase_add_test(tc, free_releases_everything);
+	tcase_add_test(tc, release_reaps_in_slices);
+	tcase_add_test(tc, unmap_all_in_slices);
 	tcase_add_test(tc, random_sequences_stay_consistent);
 	tcase_add_test(tc, share_pins_once_and_revokes);
 	tcase_add_test(tc, share_refusals);
