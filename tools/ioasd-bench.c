@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ioasd-bench: what does brokering cost? Latency percentiles and rate of
+ * ioasd-bench: what does brokering cost? First the hot path (bench-hotpath.c):
+ * one unbatched RPC and one 4 KiB map+unmap pair against the floor of a
+ * SOCK_SEQPACKET round trip, and the RPC rate with 1 to 16 connections.
+ * Then latency percentiles and rate of
  * map+unmap pairs for 4 KiB and 2 MiB regions, through the socket (libioas
  * against an ioasd this tool starts on a private socket) and by direct
  * backend calls in this process (same backend kind), in the same run, and
@@ -11,6 +14,10 @@
  *
  *   ioasd-bench --daemon PATH [--backend auto|kernel|sim] [--device PATH]
  *               [--iterations N] [--max-seconds S] [--json]
+ *   ioasd-bench --daemon PATH --callgrind [--pairs N] [--callgrind-out FILE]
+ *
+ * --callgrind counts instead the daemon's user-space instructions per 4 KiB
+ * map+unmap pair under valgrind (bench-callgrind.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "iommu/backend.h"
-#include "tests/harness.h"
 #include "ioas.h"
+#include "tools/bench.h"
 
-#define WARMUP 20
 #define DEFAULT_ITERATIONS 2000
-#define DEFAULT_MAX_SECONDS 1.0 /* per series; 4 series */
+#define DEFAULT_MAX_SECONDS 1.0 /* per series */
+#define DEFAULT_CALLGRIND_PAIRS 1000
 
 struct series {
 	const char *path;   /* "socket" or "direct" */
@@ -48,21 +54,7 @@ struct series {
 	int error;          /* 0 or -errno: the series could not run */
 };
 
-struct bench {
-	const char *daemon;
-	const char *backend_arg;
-	enum backend_kind kind;
-	const char *device;
-	size_t iterations;
-	double max_seconds;
-	bool json;
-
-	struct harness_daemon d;
-	char socket[PATH_MAX];
-	pid_t pid;
-};
-
-static uint64_t now_ns(void)
+uint64_t bench_now_ns(void)
 {
 	struct timespec ts;
 
@@ -77,8 +69,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void summarize(struct series *s, uint64_t *lat, size_t n,
-		      uint64_t total_ns)
+void bench_summarize(struct bench_lat *s, uint64_t *lat, size_t n,
+		     uint64_t total_ns)
 {
 	s->n = n;
 	s->seconds = (double)total_ns / 1e9;
@@ -91,11 +83,26 @@ static void summarize(struct series *s, uint64_t *lat, size_t n,
 	s->max = lat[n - 1];
 }
 
+static void summarize(struct series *s, uint64_t *lat, size_t n,
+		      uint64_t total_ns)
+{
+	struct bench_lat l = { 0 };
+
+	bench_summarize(&l, lat, n, total_ns);
+	s->n = l.n;
+	s->seconds = l.seconds;
+	s->p50 = l.p50;
+	s->p90 = l.p90;
+	s->p99 = l.p99;
+	s->max = l.max;
+}
+
 /* ------------------------------------------------------------ daemon */
 
 /* The daemon under test, started the way the test suite starts it
  * (tests/harness.c): private socket, no policy, no journal. */
-static int start_daemon(struct bench *b, const char *state_dir)
+int bench_start_daemon(struct bench *b, const char *state_dir,
+		       const char *const *wrapper)
 {
 	const char *args[8] = { "--backend", b->backend_arg };
 	int n = 2, r;
@@ -115,7 +122,7 @@ static int start_daemon(struct bench *b, const char *state_dir)
 	if (setenv("IOASD_BIN", b->daemon, 1) < 0 ||
 	    setenv("IOASD_TEST_BACKEND", b->backend_arg, 1) < 0)
 		return -errno;
-	r = harness_daemon_start(&b->d, args);
+	r = harness_daemon_start_wrapped(&b->d, wrapper, args);
 	if (r < 0)
 		return r;
 	b->pid = b->d.pid;
@@ -123,10 +130,20 @@ static int start_daemon(struct bench *b, const char *state_dir)
 	return 0;
 }
 
-static int stop_daemon(struct bench *b)
+int bench_stop_daemon(struct bench *b)
 {
 	b->pid = 0;
 	return harness_daemon_stop(&b->d);
+}
+
+static int start_daemon(struct bench *b, const char *state_dir)
+{
+	return bench_start_daemon(b, state_dir, NULL);
+}
+
+static int stop_daemon(struct bench *b)
+{
+	return bench_stop_daemon(b);
 }
 
 /* ------------------------------------------------------------ series */
@@ -155,29 +172,29 @@ static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 		r = ioas_memory_register(c, fd, 0, size, &mem, NULL);
 	if (fd >= 0)
 		close(fd);
-	for (int i = 0; r == 0 && i < WARMUP; i++) {
+	for (int i = 0; r == 0 && i < BENCH_WARMUP; i++) {
 		uint64_t iova = 0;
 
 		r = ioas_map(c, ioas, mem, 0, size, rw, &iova);
 		if (r == 0)
 			r = ioas_unmap(c, ioas, iova, size, &un);
 	}
-	start = now_ns();
-	while (r == 0 && n < b->iterations && now_ns() - start < budget) {
+	start = bench_now_ns();
+	while (r == 0 && n < b->iterations && bench_now_ns() - start < budget) {
 		uint64_t iova = 0;
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		r = ioas_map(c, ioas, mem, 0, size, rw, &iova);
 		if (r == 0)
 			r = ioas_unmap(c, ioas, iova, size, &un);
-		lat[n++] = now_ns() - t0;
+		lat[n++] = bench_now_ns() - t0;
 	}
 	if (r < 0) {
 		fprintf(stderr, "ioasd-bench: socket %" PRIu64 " bytes: %s: %s\n",
 			size, strerror(-r), ioas_client_last_error(c));
 		s->error = r;
 	} else {
-		summarize(s, lat, n, now_ns() - start);
+		summarize(s, lat, n, bench_now_ns() - start);
 	}
 	if (mem)
 		(void)ioas_memory_unregister(c, mem);
@@ -225,29 +242,29 @@ static void run_direct(struct bench *b, struct backend *be, uint64_t size,
 		if (va == MAP_FAILED)
 			r = -errno;
 	}
-	for (int i = 0; r == 0 && i < WARMUP; i++) {
+	for (int i = 0; r == 0 && i < BENCH_WARMUP; i++) {
 		uint64_t iova = 0;
 
 		r = direct_map(be, ioas, fd, va, size, &iova);
 		if (r == 0)
 			r = backend_unmap(be, ioas, iova, size, &un);
 	}
-	start = now_ns();
-	while (r == 0 && n < b->iterations && now_ns() - start < budget) {
+	start = bench_now_ns();
+	while (r == 0 && n < b->iterations && bench_now_ns() - start < budget) {
 		uint64_t iova = 0;
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		r = direct_map(be, ioas, fd, va, size, &iova);
 		if (r == 0)
 			r = backend_unmap(be, ioas, iova, size, &un);
-		lat[n++] = now_ns() - t0;
+		lat[n++] = bench_now_ns() - t0;
 	}
 	if (r < 0) {
 		fprintf(stderr, "ioasd-bench: direct %" PRIu64 " bytes: %s\n",
 			size, strerror(-r));
 		s->error = r;
 	} else {
-		summarize(s, lat, n, now_ns() - start);
+		summarize(s, lat, n, bench_now_ns() - start);
 	}
 	if (have_ioas)
 		(void)backend_destroy(be, ioas);
@@ -431,10 +448,17 @@ static void usage(FILE *f)
 		"  --device PATH              iommufd device (default /dev/iommu)\n"
 		"  --iterations N             pairs per series (default %d)\n"
 		"  --max-seconds S            time budget per series (default %.1f)\n"
-		"  --json                     JSON lines: the comparison, then one line per\n"
-		"                             size for the daemon with --state-dir\n"
+		"  --cpu N|none               the hot path's latency rows: this process, the\n"
+		"                             floor's echo and the daemon on CPU N (default:\n"
+		"                             the first this process may use), or not pinned\n"
+		"  --json                     JSON lines: the hot path, the comparison, then\n"
+		"                             one line per size for the daemon with --state-dir\n"
+		"  --callgrind                only count the daemon's instructions per 4 KiB\n"
+		"                             map+unmap pair under valgrind's callgrind\n"
+		"  --pairs N                  pairs counted with --callgrind (default %d)\n"
+		"  --callgrind-out FILE       keep the profile of those pairs in FILE\n"
 		"  -h, --help                 this text\n",
-		DEFAULT_ITERATIONS, DEFAULT_MAX_SECONDS);
+		DEFAULT_ITERATIONS, DEFAULT_MAX_SECONDS, DEFAULT_CALLGRIND_PAIRS);
 }
 
 int main(int argc, char **argv)
@@ -446,6 +470,10 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "max-seconds", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cpu", required_argument, NULL, 'C' },
+		{ "callgrind", no_argument, NULL, 'c' },
+		{ "pairs", required_argument, NULL, 'p' },
+		{ "callgrind-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -455,12 +483,15 @@ int main(int argc, char **argv)
 		.kind = BACKEND_AUTO,
 		.iterations = DEFAULT_ITERATIONS,
 		.max_seconds = DEFAULT_MAX_SECONDS,
+		.cpu = -1,
 	};
 	struct series s[4];
 	struct ioas_client *c = NULL;
 	struct backend *be = NULL;
 	char err[256] = "", direct_name[32], sock_name[32];
-	bool fell_back = false;
+	bool fell_back = false, callgrind = false;
+	size_t pairs = DEFAULT_CALLGRIND_PAIRS;
+	const char *callgrind_out = NULL;
 	int opt, r, status = 0;
 	char *end;
 
@@ -504,6 +535,32 @@ int main(int argc, char **argv)
 		case 'j':
 			b.json = true;
 			break;
+		case 'C':
+			if (!strcmp(optarg, "none")) {
+				b.cpu = BENCH_CPU_NONE;
+				break;
+			}
+			errno = 0;
+			b.cpu = (int)strtol(optarg, &end, 10);
+			if (errno || *end || b.cpu < 0 || b.cpu >= 1024) {
+				fprintf(stderr, "ioasd-bench: bad --cpu\n");
+				return 2;
+			}
+			break;
+		case 'c':
+			callgrind = true;
+			break;
+		case 'p':
+			errno = 0;
+			pairs = strtoul(optarg, &end, 10);
+			if (errno || *end || pairs == 0 || pairs > 1000000) {
+				fprintf(stderr, "ioasd-bench: bad --pairs\n");
+				return 2;
+			}
+			break;
+		case 'o':
+			callgrind_out = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -516,6 +573,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (callgrind)
+		return bench_callgrind(&b, pairs, callgrind_out) < 0;
+	if (bench_hotpath(&b) < 0)
+		status = 1;
 
 	r = backend_open(b.kind, b.device ? b.device : "/dev/iommu", &be,
 			 &fell_back);
