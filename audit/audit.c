@@ -526,6 +526,16 @@ static bool rate_subject(const struct audit_record *r, struct ratelimit_key *ret
 	return true;
 }
 
+bool audit_has_sink(const struct audit *a)
+{
+	return a && (a->fd >= 0 || a->journal);
+}
+
+/*
+ * Decided before anything is formatted: first the rate limit (which also
+ * tells the caller to keep its log quiet, so it applies with no sink
+ * too), then whether a sink is there to take the record at all.
+ */
 int audit_emit(struct audit *a, const struct audit_record *r)
 {
 	struct ratelimit_key key;
@@ -580,6 +590,8 @@ static int audit_write(struct audit *a, const struct audit_record *r)
 	size_t len;
 	int ret = 0;
 
+	if (!audit_has_sink(a))
+		return 0; /* nothing to format it for */
 	len = audit_format_json(r, line, sizeof(line) - 1);
 	if (len >= sizeof(line) - 1) {
 		/* Never cut a record: the reason is what grows, then the
