@@ -18,9 +18,6 @@
 #include "common/util.h"
 #include "proto/wire.h"
 
-/* Datagrams handled per readable wakeup before yielding to other peers. */
-#define CONN_BATCH 16
-
 static void conn_maybe_finish(struct conn *c);
 
 static void conn_update_events(struct conn *c)
@@ -220,54 +217,85 @@ static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 	conn_close_after_flush(c);
 }
 
+/* Close the fds of datagrams that will not be handled. */
+static void drop_msgs(struct wire_msg *msgs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < msgs[i].nfds; k++)
+			close(msgs[i].fds[k]);
+		msgs[i].nfds = 0;
+	}
+}
+
+/*
+ * One wakeup: the datagrams queued now, up to CONN_RX_BATCH, in one recvmmsg
+ * call, and no further call to find the queue empty: libevent is
+ * level-triggered, so what is left wakes us again. The batch is handled
+ * whole unless the connection starts closing (a protocol error: the rest
+ * is dropped, as the socket would have dropped it): reading pauses between
+ * batches, so the output queue passes its high watermark by one batch of
+ * replies at most (CONN_RX_BATCH x IOASD_MAX_DATAGRAM, within the hard limit).
+ */
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	uint8_t buf[IOASD_MAX_DATAGRAM]; /* on the stack: nothing outlives the call */
+	struct wire_msg *msgs;
+	int n;
 
-	for (int i = 0; i < CONN_BATCH && !c->closing && !c->read_paused; i++) {
-		int fds[IOASD_MAX_FDS];
-		size_t nfds = 0;
-		ssize_t n;
+	if (c->closing || c->read_paused)
+		goto out;
+	n = wire_recv_batch(c->fd, c->rx, CONN_RX_BATCH, MSG_DONTWAIT, &msgs);
+	if (n == -EAGAIN)
+		goto out;
+	if (n == -ECONNRESET) {
+		log_debug("connection %" PRIu64 " closed by peer", c->rs.serial);
+		conn_free(c);
+		return;
+	}
+	if (n < 0) {
+		log_warn("connection %" PRIu64 ": recvmmsg: %s",
+			 c->rs.serial, strerror(-n));
+		conn_free(c);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct wire_msg *m = &msgs[i];
 
-		n = wire_recv(c->fd, buf, sizeof(buf), fds, IOASD_MAX_FDS,
-			      &nfds, MSG_DONTWAIT);
-		if (n == -EAGAIN)
+		if (c->closing) {
+			drop_msgs(m, n - i);
 			break;
-		if (n == 0 || n == -ECONNRESET) {
+		}
+		if (m->len == 0) {
 			log_debug("connection %" PRIu64 " closed by peer",
 				  c->rs.serial);
+			drop_msgs(m, n - i);
 			conn_free(c);
 			return;
 		}
-		if (n == -EMSGSIZE) {
+		if (m->len == -EMSGSIZE) {
 			char why[128];
 
 			snprintf(why, sizeof(why),
 				 "datagram larger than %u bytes refused",
 				 IOASD_MAX_DATAGRAM);
 			conn_protocol_error(c, EMSGSIZE, why);
-			break;
+			continue;
 		}
-		if (n == -EBADMSG) {
+		if (m->len == -EBADMSG) {
 			char why[128];
 
 			snprintf(why, sizeof(why),
 				 "more than %u fds or a foreign control message on one datagram",
 				 IOASD_MAX_FDS);
 			conn_protocol_error(c, EBADMSG, why);
-			break;
-		}
-		if (n < 0) {
-			log_warn("connection %" PRIu64 ": recvmsg: %s",
-				 c->rs.serial, strerror((int)-n));
-			conn_free(c);
-			return;
+			continue;
 		}
 		c->reading = true;
-		rpc_handle_datagram(&c->rs, buf, (size_t)n, fds, nfds);
+		rpc_handle_datagram(&c->rs, m->buf, (size_t)m->len, m->fds, m->nfds);
 		c->reading = false;
+		m->nfds = 0; /* rpc took or closed them */
 	}
+out:
 	if (conn_flush(c) < 0) {
 		conn_free(c);
 		return;
@@ -354,6 +382,14 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	}
 	c->fd = fd;
 	c->cfg = *cfg;
+	c->rx = cfg->rx;
+	if (!c->rx) {
+		c->rx = c->own_rx = wire_rx_new(CONN_RX_BATCH);
+		if (!c->rx) {
+			conn_free(c);
+			return -ENOMEM;
+		}
+	}
 	c->rs.env = env;
 	c->rs.tp = &conn_transport;
 	c->rs.serial = serial;
@@ -434,6 +470,7 @@ struct conn *conn_free(struct conn *c)
 	 * connection does (or when its lease runs out). */
 	if (c->owner.gone)
 		c->owner.gone(c->owner.userdata, c);
+	wire_rx_free(c->own_rx);
 	free(c->groups);
 	free(c->unit);
 	free(c->cgroup);

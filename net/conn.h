@@ -33,7 +33,17 @@ struct conn_config {
 	size_t max_outq_bytes;      /* reading pauses above; hard limit 4x */
 	unsigned slow_client_sec;   /* a peer paused this long is dropped */
 	unsigned hello_timeout_sec; /* a peer silent this long after connect is dropped */
+	/* Where datagrams are received, CONN_RX_BATCH at a time:
+	 * lent by the owner and shared by its connections (handling is one
+	 * connection at a time, and nothing of a datagram outlives it);
+	 * NULL: the connection allocates its own. */
+	struct wire_rx *rx;
 };
+
+/* The most datagrams one readable wakeup receives (one recvmmsg) and
+ * handles before yielding to other peers: a struct wire_rx lent in
+ * conn_config has room for at least this many. */
+#define CONN_RX_BATCH 16
 
 /* Whoever lists connections: told when one goes (from conn_free), so that
  * it unlists it and lets go of its tenant. */
@@ -48,6 +58,8 @@ struct conn {
 	struct conn_config cfg;
 	struct conn_owner owner;    /* set by conn_start */
 	int fd;
+	struct wire_rx *rx;        /* cfg.rx, or own_rx */
+	struct wire_rx *own_rx;
 	gid_t *groups;             /* SO_PEERGROUPS */
 	size_t n_groups;
 	char *unit;                /* systemd unit of cred.pid at accept, or NULL */

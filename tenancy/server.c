@@ -16,6 +16,7 @@
 #include "rpc/rpc.h"
 #include "tenancy/server.h"
 #include "persist/state.h"
+#include "proto/wire.h"
 #include "common/util.h"
 
 /* A tenant kept alive after its last connection (Lease=). */
@@ -115,6 +116,7 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 				     .max_outq_bytes = s->cfg.max_outq_bytes,
 				     .slow_client_sec = s->cfg.slow_client_sec,
 				     .hello_timeout_sec = s->cfg.hello_timeout_sec,
+				     .rx = s->rx,
 			     }, &s->env, ++s->next_serial, fd, &c);
 		if (r < 0) {
 			log_warn("new connection: %s", strerror(-r));
@@ -561,7 +563,9 @@ int server_start(struct server *s, struct event_base *base,
 	s->ev_accept = event_new(base, s->listen_fd, EV_READ | EV_PERSIST,
 				 server_on_accept, s);
 	s->ev_retry = evtimer_new(base, server_on_retry, s);
-	if (!s->ev_accept || !s->ev_retry) {
+	/* One set of receive buffers for every connection, allocated once. */
+	s->rx = wire_rx_new(CONN_RX_BATCH);
+	if (!s->ev_accept || !s->ev_retry || !s->rx) {
 		server_stop(s);
 		return -ENOMEM;
 	}
@@ -588,6 +592,7 @@ void server_stop(struct server *s)
 	if (s->ev_retry)
 		event_free(s->ev_retry);
 	s->ev_accept = s->ev_retry = NULL;
+	s->rx = wire_rx_free(s->rx);
 	if (s->listen_fd >= 0) {
 		if (s->own_socket)
 			unlink(s->cfg.socket_path);

@@ -49,6 +49,7 @@ struct server {
 	struct event *ev_accept;
 	struct event *ev_retry;            /* re-arm accept after EMFILE */
 	struct rpc_env env;                /* what requests are served with */
+	struct wire_rx *rx;                /* lent to every connection */
 	TAILQ_HEAD(conn_list, conn) conns;
 	uint32_t nconns;
 	uint64_t next_serial;
