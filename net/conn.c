@@ -157,9 +157,15 @@ static void transport_close(struct rpc_session *s)
 	conn_close_after_flush(conn_of(s));
 }
 
+static const char *transport_describe(struct rpc_session *s)
+{
+	return conn_peer_desc(conn_of(s));
+}
+
 static const struct rpc_transport conn_transport = {
 	.send = transport_send,
 	.close_after_flush = transport_close,
+	.describe = transport_describe,
 };
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
@@ -368,9 +374,8 @@ static void peer_unit_cgroup(struct conn *c)
 
 int conn_new(struct event_base *base, const struct conn_config *cfg,
 	     const struct rpc_env *env, uint64_t serial, int fd,
-	     struct conn **ret)
+	     const struct ucred *cred, struct conn **ret)
 {
-	struct policy_peer peer;
 	struct conn *c;
 	socklen_t len;
 	int r;
@@ -394,22 +399,18 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	c->rs.tp = &conn_transport;
 	c->rs.serial = serial;
 	TAILQ_INIT(&c->outq);
-	len = sizeof(c->rs.cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->rs.cred, &len) < 0) {
-		r = -errno;
-		conn_free(c);
-		return r;
+	if (cred) {
+		c->rs.cred = *cred;
+	} else {
+		len = sizeof(c->rs.cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->rs.cred, &len) < 0) {
+			r = -errno;
+			conn_free(c);
+			return r;
+		}
 	}
-	r = peer_groups(fd, &c->groups, &c->n_groups);
-	if (r < 0) {
-		conn_free(c);
-		return r;
-	}
-	/* A process that exits right away may be unresolvable: that is not
-	 * an error, it just cannot match MatchUnit/MatchCgroup. */
-	peer_unit_cgroup(c);
-	conn_get_peer(c, &peer);
-	(void)policy_peer_describe(&peer, c->rs.peer_desc, sizeof(c->rs.peer_desc));
+	/* The rest of who the peer is is read when first asked for
+	 * (conn_get_peer, conn_peer_desc). */
 	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->ev_slow = evtimer_new(base, conn_on_slow, c);
@@ -422,8 +423,31 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	return 0;
 }
 
-void conn_get_peer(const struct conn *c, struct policy_peer *ret)
+/*
+ * Who the peer is beyond SO_PEERCRED, read from the kernel once each and
+ * only when something asks: policy matching asks for what its Match* keys
+ * use (policy_peer_needs), a description (refusals, whoami, the audit
+ * trail's connect record, logs) for everything. A peer that is gone by
+ * then has no unit or cgroup, as one gone before accept never had.
+ */
+static void conn_resolve(struct conn *c, unsigned parts)
 {
+	if ((parts & POLICY_PEER_GROUPS) && !c->have_groups) {
+		c->have_groups = true;
+		if (peer_groups(c->fd, &c->groups, &c->n_groups) < 0) {
+			c->groups = NULL;
+			c->n_groups = 0;
+		}
+	}
+	if ((parts & POLICY_PEER_UNIT_CGROUP) && !c->have_unit_cgroup) {
+		c->have_unit_cgroup = true;
+		peer_unit_cgroup(c);
+	}
+}
+
+void conn_get_peer(struct conn *c, unsigned parts, struct policy_peer *ret)
+{
+	conn_resolve(c, parts);
 	ret->uid = c->rs.cred.uid;
 	ret->gid = c->rs.cred.gid;
 	ret->pid = c->rs.cred.pid;
@@ -433,6 +457,16 @@ void conn_get_peer(const struct conn *c, struct policy_peer *ret)
 	ret->cgroup = c->cgroup;
 }
 
+const char *conn_peer_desc(struct conn *c)
+{
+	struct policy_peer peer;
+
+	if (!c->desc[0]) {
+		conn_get_peer(c, POLICY_PEER_GROUPS | POLICY_PEER_UNIT_CGROUP, &peer);
+		(void)policy_peer_describe(&peer, c->desc, sizeof(c->desc));
+	}
+	return c->desc;
+}
 
 void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner)
 {

@@ -76,6 +76,15 @@ int rpc_notify_share_revoked(struct rpc_session *s, const struct tenant_revoke_e
 	return pack_and_queue(s, &resp);
 }
 
+const char *rpc_peer_desc(struct rpc_session *s)
+{
+	if (s->tp->describe)
+		return s->tp->describe(s);
+	snprintf(s->cred_desc, sizeof(s->cred_desc), "uid %u gid %u pid %d",
+		 (unsigned)s->cred.uid, (unsigned)s->cred.gid, (int)s->cred.pid);
+	return s->cred_desc;
+}
+
 void rpc_audit_subject(const struct rpc_session *s, const struct tenant *t,
 		       struct audit_record *r)
 {

@@ -57,6 +57,9 @@ struct rpc_transport {
 	int (*send)(struct rpc_session *s, const void *buf, size_t len);
 	/* Read nothing more; close once what is queued is sent. */
 	void (*close_after_flush)(struct rpc_session *s);
+	/* The peer described (refusals, logs, whoami), built when first
+	 * asked for; NULL: rpc_peer_desc() says only what cred says. */
+	const char *(*describe)(struct rpc_session *s);
 };
 
 struct rpc_session {
@@ -66,8 +69,11 @@ struct rpc_session {
 	bool hello_done;
 	uint64_t serial;            /* the connection's, for logs and audit */
 	struct ucred cred;          /* SO_PEERCRED at accept: never a claim */
-	char peer_desc[256];        /* for refusals, logs and whoami */
+	char cred_desc[64];         /* rpc_peer_desc() without a describe */
 };
+
+/* Who is at the other end of s, for refusals, logs and whoami. */
+const char *rpc_peer_desc(struct rpc_session *s);
 
 void rpc_handle_datagram(struct rpc_session *s, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds);

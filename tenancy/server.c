@@ -117,7 +117,7 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 				     .slow_client_sec = s->cfg.slow_client_sec,
 				     .hello_timeout_sec = s->cfg.hello_timeout_sec,
 				     .rx = s->rx,
-			     }, &s->env, ++s->next_serial, fd, &c);
+			     }, &s->env, ++s->next_serial, fd, &cred, &c);
 		if (r < 0) {
 			log_warn("new connection: %s", strerror(-r));
 			continue;
@@ -134,7 +134,8 @@ static int audit_connect(struct server *s, struct conn *c,
 		.op = "connect",
 		.allowed = errnum == 0,
 		.errnum = errnum,
-		.reason = why ? why : c->rs.peer_desc,
+		/* Accepted: who it is, when there is a sink to say it to. */
+		.reason = why ? why : audit_has_sink(s->audit) ? conn_peer_desc(c) : NULL,
 	};
 
 	rpc_audit_subject(&c->rs, t, &r);
@@ -190,11 +191,12 @@ static int server_resolve(struct server *s, struct conn *c,
 		*ret = t;
 		return 0;
 	}
-	conn_get_peer(c, &peer);
+	/* Only what the policy's Match* keys read. */
+	conn_get_peer(c, policy_peer_needs(s->policy), &peer);
 	pt = policy_match(s->policy, &peer);
 	if (!pt)
 		return err_set(e, EACCES, "no policy tenant matches %s",
-			       c->rs.peer_desc);
+			       conn_peer_desc(c));
 	policy_tenant_source(pt, POLICY_KEY_MAX_CONNECTIONS, where, sizeof(where));
 	t = tenant_find(s->tenants, pt->name);
 	if ((t ? tenant_conns(t) : 0) >= pt->max_connections)
@@ -300,7 +302,7 @@ void server_admit(struct server *s, struct conn *c)
 		 * records and log lines are rate-limited (by uid). */
 		if (audit_connect(s, c, NULL, e.errnum, e.msg) != AUDIT_SUPPRESSED)
 			log_warn("refusing connection %" PRIu64 " (%s): %s", c->rs.serial,
-				 c->rs.peer_desc, e.msg);
+				 conn_peer_desc(c), e.msg);
 		rpc_send_refusal(c->fd, e.errnum, e.msg);
 		conn_free(c);
 		return;
@@ -311,7 +313,7 @@ void server_admit(struct server *s, struct conn *c)
 	conn_start(c, t, &(struct conn_owner){ .gone = server_conn_gone, .userdata = s });
 	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->rs.serial,
-		  c->rs.peer_desc, tenant_name(t));
+		  conn_peer_desc(c), tenant_name(t));
 }
 
 static void server_release_tenant(struct server *s, struct tenant *t,
