@@ -18,7 +18,14 @@
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 {
 	uint8_t out_buf[IOASD_MAX_DATAGRAM];
-	size_t len = ioasd__response__get_packed_size(resp);
+	ssize_t fast = fastpb_pack(&resp->base, out_buf, sizeof(out_buf));
+	size_t len;
+
+	/* The simple replies (most) in one pass; the rest, and one that
+	 * would not fit, through protobuf-c after it has sized them. */
+	if (fast >= 0)
+		return c->tp->send(c, out_buf, (size_t)fast);
+	len = ioasd__response__get_packed_size(resp);
 
 	if (len > sizeof(out_buf)) {
 		Ioasd__Response small = IOASD__RESPONSE__INIT;
@@ -202,16 +209,48 @@ static void close_fds(int *fds, size_t n)
 		fds[i] = safe_close(fds[i]);
 }
 
+/* Storage for a request fastpb decodes: the request and its operation's
+ * message, on the stack. */
+struct rpc_request_storage {
+	Ioasd__Request req;
+	union {
+		Ioasd__Map map;
+		Ioasd__Unmap unmap;
+		Ioasd__Copy copy;
+		Ioasd__Option option;
+		Ioasd__IoasDestroy ioas_destroy;
+		Ioasd__UnregisterMemory unregister_memory;
+		Ioasd__RegisterMemory register_memory;
+		uint64_t room[16];
+	} op;
+};
+
+/* A request decoded in place (fastpb: no allocation, nothing to free) when
+ * it is of the simple kind, else by protobuf-c (*ret_allocated). NULL when
+ * it is not a valid Request. */
+static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t len,
+			      struct rpc_request_storage *st, bool *ret_allocated)
+{
+	*ret_allocated = false;
+	if (fastpb_unpack(&c->memo, &ioasd__request__descriptor, buf, len, &st->req,
+			  &st->op, sizeof(st->op)) == 0)
+		return &st->req;
+	*ret_allocated = true;
+	return ioasd__request__unpack(NULL, len, buf);
+}
+
 void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds)
 {
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
 	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds };
+	struct rpc_request_storage storage;
 	const struct rpc_op *op;
 	Ioasd__Request *req;
+	bool allocated;
 	int r, audited = 0;
 
-	req = ioasd__request__unpack(NULL, len, buf);
+	req = decode(c, buf, len, &storage, &allocated);
 	if (!req) {
 		close_fds(fds, nfds);
 		rpc_audit(c, "decode", EBADMSG,
@@ -287,5 +326,6 @@ out:
 		free(x.allow_strs[i]);
 	free(x.allow_strs);
 	explicit_bzero(x.token, sizeof(x.token));
-	ioasd__request__free_unpacked(req, NULL);
+	if (allocated)
+		ioasd__request__free_unpacked(req, NULL);
 }

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lean codec of fastpb.h. Each rule below is protobuf-c 1.4's own
+ * (protobuf-c.c: parse_*, *_pack, optional_field_pack, oneof_field_pack);
+ * where matching it exactly would take more than a few lines, the input is
+ * declined and protobuf-c handles it.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "proto/fastpb.h"
+
+#define DECLINE (-1)
+
+enum {
+	WIRE_VARINT = 0,
+	WIRE_LENGTH = 2,
+};
+
+/* A number protobuf-c reads and writes as one varint; false for every
+ * other type (and for strings: decoding one would mean allocating). */
+static bool is_varint(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_BOOL:
+	case PROTOBUF_C_TYPE_ENUM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The field numbered id: protobuf-c's field_ranges are runs of consecutive
+ * numbers (one for Map's 1..6; two for Request's 1 and 10..29), the last
+ * entry a sentinel whose orig_index is n_fields. */
+static const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessageDescriptor *d,
+						   uint32_t id, unsigned *ret_index)
+{
+	const ProtobufCIntRange *r = d->field_ranges;
+
+	for (unsigned i = 0; i < d->n_field_ranges; i++) {
+		unsigned count = r[i + 1].orig_index - r[i].orig_index;
+		uint32_t start = (uint32_t)r[i].start_value;
+
+		if (id >= start && id - start < count) {
+			*ret_index = r[i].orig_index + (id - start);
+			return &d->fields[*ret_index];
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+struct in {
+	const uint8_t *p, *end;
+};
+
+/* At most 10 bytes, the last contributing one bit at most (protobuf-c
+ * would drop the rest silently: declined). */
+static int get_varint(struct in *in, uint64_t *ret, unsigned *ret_len)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 10 && in->p < in->end; i++) {
+		uint8_t b = *in->p++;
+
+		if (i == 9 && b > 1)
+			return DECLINE;
+		v |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*ret = v;
+			*ret_len = i + 1;
+			return 0;
+		}
+	}
+	return DECLINE;
+}
+
+/* One varint field's value into its member, as protobuf-c's parse_*. */
+static int store_varint(const ProtobufCFieldDescriptor *f, void *member,
+			uint64_t v, unsigned len)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		/* parse_uint32 reads 5 bytes at most: longer, or more than 32
+		 * bits, is declined rather than cut the same way. */
+		if (len > 5 || v > UINT32_MAX)
+			return DECLINE;
+		*(uint32_t *)member = (uint32_t)v;
+		return 0;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		/* parse_int32: the low 32 bits (a negative one is sign-
+		 * extended to 10 bytes on the wire). */
+		*(int32_t *)member = (int32_t)(uint32_t)v;
+		return 0;
+	case PROTOBUF_C_TYPE_UINT64:
+		*(uint64_t *)member = v;
+		return 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)member = v != 0;
+		return 0;
+	default:
+		return DECLINE;
+	}
+}
+
+/* Bit i set when fields[i] is required, from the memo when it has d. */
+static uint64_t required_fields(struct fastpb_memo *memo,
+				const ProtobufCMessageDescriptor *d)
+{
+	uint64_t required = 0;
+	size_t slot = ((uintptr_t)d >> 4) % FASTPB_MEMO_ENTRIES;
+
+	if (memo && memo->e[slot].desc == d)
+		return memo->e[slot].required;
+	for (unsigned i = 0; i < d->n_fields; i++)
+		required |= (uint64_t)(d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED) << i;
+	if (memo) {
+		memo->e[slot].desc = d;
+		memo->e[slot].required = required;
+	}
+	return required;
+}
+
+static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
+		  struct in *in, void *msg, void *sub, size_t sub_size)
+{
+	uint64_t seen = 0;
+
+	if (d->n_fields > 64)
+		return DECLINE;
+	d->message_init(msg);
+	while (in->p < in->end) {
+		const ProtobufCFieldDescriptor *f;
+		unsigned idx, len;
+		uint64_t tag, v;
+		uint8_t *member, *quant;
+
+		if (get_varint(in, &tag, &len) < 0 || len > 5 || tag > UINT32_MAX)
+			return DECLINE;
+		f = field_by_id(d, (uint32_t)(tag >> 3), &idx);
+		/* Unknown fields are kept by protobuf-c; a field twice is
+		 * merged or replaced: both are left to it. */
+		if (!f || (seen & (1ull << idx)) || f->label == PROTOBUF_C_LABEL_REPEATED ||
+		    f->label == PROTOBUF_C_LABEL_NONE)
+			return DECLINE;
+		seen |= 1ull << idx;
+		member = (uint8_t *)msg + f->offset;
+		quant = (uint8_t *)msg + f->quantifier_offset;
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			if (*(uint32_t *)quant != 0)
+				return DECLINE; /* a second member of the oneof */
+			*(uint32_t *)quant = f->id;
+		} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+				return DECLINE;
+			*(protobuf_c_boolean *)quant = 1;
+		}
+		if (is_varint(f->type)) {
+			if ((tag & 7) != WIRE_VARINT || get_varint(in, &v, &len) < 0 ||
+			    store_varint(f, member, v, len) < 0)
+				return DECLINE;
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+			   (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && sub) {
+			const ProtobufCMessageDescriptor *sd = f->descriptor;
+			struct in sin;
+
+			if ((tag & 7) != WIRE_LENGTH || get_varint(in, &v, &len) < 0 ||
+			    v > (uint64_t)(in->end - in->p) || sd->sizeof_message > sub_size)
+				return DECLINE;
+			sin = (struct in){ .p = in->p, .end = in->p + v };
+			/* One level only: the sub-message gets no storage of
+			 * its own for a message inside it. */
+			if (unpack(memo, sd, &sin, sub, NULL, 0) < 0)
+				return DECLINE;
+			*(void **)member = sub;
+			sub = NULL;
+			in->p += v;
+		} else {
+			return DECLINE;
+		}
+	}
+	/* A missing required field fails protobuf-c's unpack. */
+	if (required_fields(memo, d) & ~seen)
+		return DECLINE;
+	return 0;
+}
+
+int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,
+		  const uint8_t *buf, size_t len, void *msg, void *sub,
+		  size_t sub_size)
+{
+	struct in in = { .p = buf, .end = buf + len };
+
+	return unpack(memo, desc, &in, msg, sub, sub_size);
+}
+
+/* ------------------------------------------------------------ encoding */
+
+struct out {
+	uint8_t *p, *end;
+};
+
+static unsigned varint_len(uint64_t v)
+{
+	unsigned n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static int put_varint(struct out *o, uint64_t v)
+{
+	if ((size_t)(o->end - o->p) < varint_len(v))
+		return DECLINE;
+	while (v >= 0x80) {
+		*o->p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*o->p++ = (uint8_t)v;
+	return 0;
+}
+
+static int put_bytes(struct out *o, const void *src, size_t n)
+{
+	if ((size_t)(o->end - o->p) < n)
+		return DECLINE;
+	memcpy(o->p, src, n);
+	o->p += n;
+	return 0;
+}
+
+static int pack(const ProtobufCMessage *m, struct out *o);
+
+/* A field protobuf-c's required_field_pack would write. */
+static int pack_field(const ProtobufCFieldDescriptor *f, const uint8_t *member,
+		      struct out *o)
+{
+	uint64_t v;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		/* int32_pack: a negative value as its 64-bit two's complement. */
+		v = (uint64_t)(int64_t)*(const int32_t *)member;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+		v = *(const uint32_t *)member;
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+		v = *(const uint64_t *)member;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		v = *(const protobuf_c_boolean *)member ? 1 : 0;
+		break;
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(char *const *)member;
+		size_t n = s ? strlen(s) : 0; /* string_pack: NULL is "" */
+
+		if (put_varint(o, (uint64_t)f->id << 3 | WIRE_LENGTH) < 0 ||
+		    put_varint(o, n) < 0 || put_bytes(o, s, n) < 0)
+			return DECLINE;
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)member;
+		uint8_t *len_at;
+		size_t n;
+		unsigned k;
+
+		if (put_varint(o, (uint64_t)f->id << 3 | WIRE_LENGTH) < 0 ||
+		    o->p == o->end)
+			return DECLINE;
+		len_at = o->p++;
+		if (sub && pack(sub, o) < 0)
+			return DECLINE;
+		/* The length before the bytes: one byte was kept for it;
+		 * move the bytes along when it takes more. */
+		n = (size_t)(o->p - len_at - 1);
+		k = varint_len(n);
+		if (k > 1) {
+			if ((size_t)(o->end - o->p) < k - 1)
+				return DECLINE;
+			memmove(len_at + k, len_at + 1, n);
+			o->p += k - 1;
+		}
+		{
+			struct out lo = { .p = len_at, .end = len_at + k };
+
+			(void)put_varint(&lo, n);
+		}
+		return 0;
+	}
+	default:
+		return DECLINE;
+	}
+	if (put_varint(o, (uint64_t)f->id << 3 | WIRE_VARINT) < 0 || put_varint(o, v) < 0)
+		return DECLINE;
+	return 0;
+}
+
+static int pack(const ProtobufCMessage *m, struct out *o)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (m->n_unknown_fields)
+		return DECLINE;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const uint8_t *quant = (const uint8_t *)m + f->quantifier_offset;
+		const uint8_t *member;
+		bool ptr_type;
+
+		/* The members of a oneof but the one it holds, first and
+		 * fast: most fields of a Response are those. */
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)quant != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED || f->label == PROTOBUF_C_LABEL_NONE)
+			return DECLINE;
+		member = (const uint8_t *)m + f->offset;
+		ptr_type = f->type == PROTOBUF_C_TYPE_MESSAGE ||
+			   f->type == PROTOBUF_C_TYPE_STRING;
+		if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+			/* oneof_field_pack, optional_field_pack */
+			if (ptr_type) {
+				const void *ptr = *(const void *const *)member;
+
+				if (!ptr || ptr == f->default_value)
+					continue;
+			} else if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+				   !*(const protobuf_c_boolean *)quant) {
+				continue;
+			}
+		}
+		if (pack_field(f, member, o) < 0)
+			return DECLINE;
+	}
+	return 0;
+}
+
+ssize_t fastpb_pack(const ProtobufCMessage *m, uint8_t *out, size_t cap)
+{
+	struct out o = { .p = out, .end = out + cap };
+
+	if (pack(m, &o) < 0)
+		return DECLINE;
+	return o.p - out;
+}
