@@ -61,7 +61,7 @@ struct in {
 
 /* At most 10 bytes, the last contributing one bit at most (protobuf-c
  * would drop the rest silently: declined). */
-static int get_varint(struct in *in, uint64_t *ret, unsigned *ret_len)
+static int get_varint_long(struct in *in, uint64_t *ret, unsigned *ret_len)
 {
 	uint64_t v = 0;
 
@@ -78,6 +78,17 @@ static int get_varint(struct in *in, uint64_t *ret, unsigned *ret_len)
 		}
 	}
 	return DECLINE;
+}
+
+/* Most varints here (tags, handles, small lengths) are one byte. */
+static inline int get_varint(struct in *in, uint64_t *ret, unsigned *ret_len)
+{
+	if (in->p < in->end && *in->p < 0x80) {
+		*ret = *in->p++;
+		*ret_len = 1;
+		return 0;
+	}
+	return get_varint_long(in, ret, ret_len);
 }
 
 /* One varint field's value into its member, as protobuf-c's parse_*. */
@@ -109,30 +120,54 @@ static int store_varint(const ProtobufCFieldDescriptor *f, void *member,
 	}
 }
 
-/* Bit i set when fields[i] is required, from the memo when it has d. */
-static uint64_t required_fields(struct fastpb_memo *memo,
-				const ProtobufCMessageDescriptor *d)
+/* What the codec needs to know of d: from the memo when it has d, else
+ * worked out (into the memo, or into tmp without one). */
+static const struct fastpb_type *type_of(struct fastpb_memo *memo,
+					 const ProtobufCMessageDescriptor *d,
+					 struct fastpb_type *tmp)
 {
-	uint64_t required = 0;
-	size_t slot = ((uintptr_t)d >> 4) % FASTPB_MEMO_ENTRIES;
+	struct fastpb_type *t = tmp;
 
-	if (memo && memo->e[slot].desc == d)
-		return memo->e[slot].required;
-	for (unsigned i = 0; i < d->n_fields; i++)
-		required |= (uint64_t)(d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED) << i;
 	if (memo) {
-		memo->e[slot].desc = d;
-		memo->e[slot].required = required;
+		t = &memo->e[((uintptr_t)d >> 4) % FASTPB_MEMO_ENTRIES];
+		if (t->desc == d)
+			return t;
 	}
-	return required;
+	memset(t, 0, sizeof(*t));
+	t->desc = d;
+	if (d->n_fields > 64) {
+		t->n_oneofs = FASTPB_MAX_ONEOFS + 1;
+		return t;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		unsigned k;
+
+		t->required |= (uint64_t)(f->label == PROTOBUF_C_LABEL_REQUIRED) << i;
+		if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+			continue;
+		t->oneof |= 1ull << i;
+		for (k = 0; k < t->n_oneofs && k < FASTPB_MAX_ONEOFS; k++)
+			if (t->oneof_case[k] == f->quantifier_offset)
+				break;
+		if (k == t->n_oneofs) {
+			if (k < FASTPB_MAX_ONEOFS)
+				t->oneof_case[k] = f->quantifier_offset;
+			t->n_oneofs++;
+		}
+	}
+	return t;
 }
 
 static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 		  struct in *in, void *msg, void *sub, size_t sub_size)
 {
-	uint64_t seen = 0;
+	struct fastpb_type tmp;
+	const struct fastpb_type *t = type_of(memo, d, &tmp);
+	/* Kept here: decoding a message inside may reuse t's memo entry. */
+	uint64_t required = t->required, seen = 0;
 
-	if (d->n_fields > 64)
+	if (t->n_oneofs > FASTPB_MAX_ONEOFS)
 		return DECLINE;
 	d->message_init(msg);
 	while (in->p < in->end) {
@@ -186,7 +221,7 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 		}
 	}
 	/* A missing required field fails protobuf-c's unpack. */
-	if (required_fields(memo, d) & ~seen)
+	if (required & ~seen)
 		return DECLINE;
 	return 0;
 }
@@ -238,11 +273,11 @@ static int put_bytes(struct out *o, const void *src, size_t n)
 	return 0;
 }
 
-static int pack(const ProtobufCMessage *m, struct out *o);
+static int pack(struct fastpb_memo *memo, const ProtobufCMessage *m, struct out *o);
 
 /* A field protobuf-c's required_field_pack would write. */
-static int pack_field(const ProtobufCFieldDescriptor *f, const uint8_t *member,
-		      struct out *o)
+static int pack_field(struct fastpb_memo *memo, const ProtobufCFieldDescriptor *f,
+		      const uint8_t *member, struct out *o)
 {
 	uint64_t v;
 
@@ -280,7 +315,7 @@ static int pack_field(const ProtobufCFieldDescriptor *f, const uint8_t *member,
 		    o->p == o->end)
 			return DECLINE;
 		len_at = o->p++;
-		if (sub && pack(sub, o) < 0)
+		if (sub && pack(memo, sub, o) < 0)
 			return DECLINE;
 		/* The length before the bytes: one byte was kept for it;
 		 * move the bytes along when it takes more. */
@@ -307,28 +342,37 @@ static int pack_field(const ProtobufCFieldDescriptor *f, const uint8_t *member,
 	return 0;
 }
 
-static int pack(const ProtobufCMessage *m, struct out *o)
+static int pack(struct fastpb_memo *memo, const ProtobufCMessage *m, struct out *o)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
+	struct fastpb_type tmp;
+	const struct fastpb_type *t = type_of(memo, d, &tmp);
+	uint64_t todo;
 
-	if (m->n_unknown_fields)
+	if (m->n_unknown_fields || t->n_oneofs > FASTPB_MAX_ONEOFS)
 		return DECLINE;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const uint8_t *quant = (const uint8_t *)m + f->quantifier_offset;
-		const uint8_t *member;
-		bool ptr_type;
+	/* The fields outside oneofs, and of each oneof the member it holds
+	 * (oneof_field_pack writes no other): in field order, as protobuf-c.
+	 * t is not used past this (packing a message inside may reuse its
+	 * memo entry). */
+	todo = ~t->oneof & (d->n_fields == 64 ? ~0ull : (1ull << d->n_fields) - 1);
+	for (unsigned k = 0; k < t->n_oneofs; k++) {
+		uint32_t which = *(const uint32_t *)((const uint8_t *)m + t->oneof_case[k]);
+		unsigned idx;
 
-		/* The members of a oneof but the one it holds, first and
-		 * fast: most fields of a Response are those. */
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)quant != f->id)
-			continue;
+		if (which && field_by_id(d, which, &idx) &&
+		    d->fields[idx].quantifier_offset == t->oneof_case[k])
+			todo |= 1ull << idx;
+	}
+	for (; todo; todo &= todo - 1) {
+		const ProtobufCFieldDescriptor *f = &d->fields[__builtin_ctzll(todo)];
+		const uint8_t *quant = (const uint8_t *)m + f->quantifier_offset;
+		const uint8_t *member = (const uint8_t *)m + f->offset;
+		bool ptr_type = f->type == PROTOBUF_C_TYPE_MESSAGE ||
+				f->type == PROTOBUF_C_TYPE_STRING;
+
 		if (f->label == PROTOBUF_C_LABEL_REPEATED || f->label == PROTOBUF_C_LABEL_NONE)
 			return DECLINE;
-		member = (const uint8_t *)m + f->offset;
-		ptr_type = f->type == PROTOBUF_C_TYPE_MESSAGE ||
-			   f->type == PROTOBUF_C_TYPE_STRING;
 		if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
 			/* oneof_field_pack, optional_field_pack */
 			if (ptr_type) {
@@ -341,17 +385,18 @@ static int pack(const ProtobufCMessage *m, struct out *o)
 				continue;
 			}
 		}
-		if (pack_field(f, member, o) < 0)
+		if (pack_field(memo, f, member, o) < 0)
 			return DECLINE;
 	}
 	return 0;
 }
 
-ssize_t fastpb_pack(const ProtobufCMessage *m, uint8_t *out, size_t cap)
+ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
+		    uint8_t *out, size_t cap)
 {
 	struct out o = { .p = out, .end = out + cap };
 
-	if (pack(m, &o) < 0)
+	if (pack(memo, m, &o) < 0)
 		return DECLINE;
 	return o.p - out;
 }

@@ -31,17 +31,23 @@
 #include <protobuf-c/protobuf-c.h>
 
 /*
- * What decoding works out about a message type once (which of its fields
- * are required) instead of on every message: a few entries, kept by the
- * caller for as long as it decodes (zeroed to start). Optional: NULL works
- * it out each time.
+ * What the codec works out about a message type once instead of on every
+ * message (which fields are required, which belong to a oneof, where the
+ * oneofs keep their case): a few entries, kept by the caller for as long
+ * as it decodes and encodes (zeroed to start). Optional: NULL works it out
+ * each time.
  */
 #define FASTPB_MEMO_ENTRIES 8
+#define FASTPB_MAX_ONEOFS 4
+struct fastpb_type {
+	const ProtobufCMessageDescriptor *desc;
+	uint64_t required;     /* bit i: fields[i] is required */
+	uint64_t oneof;        /* bit i: fields[i] is a member of a oneof */
+	unsigned n_oneofs;     /* > FASTPB_MAX_ONEOFS: not of the simple kind */
+	unsigned oneof_case[FASTPB_MAX_ONEOFS]; /* quantifier offsets */
+};
 struct fastpb_memo {
-	struct {
-		const ProtobufCMessageDescriptor *desc;
-		uint64_t required; /* bit i: fields[i] is required */
-	} e[FASTPB_MEMO_ENTRIES];
+	struct fastpb_type e[FASTPB_MEMO_ENTRIES];
 };
 
 /*
@@ -62,4 +68,5 @@ int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *de
  * not fit in cap (the caller then packs with protobuf-c, after asking its
  * size).
  */
-ssize_t fastpb_pack(const ProtobufCMessage *m, uint8_t *out, size_t cap);
+ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
+		    uint8_t *out, size_t cap);

@@ -18,7 +18,7 @@
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 {
 	uint8_t out_buf[IOASD_MAX_DATAGRAM];
-	ssize_t fast = fastpb_pack(&resp->base, out_buf, sizeof(out_buf));
+	ssize_t fast = fastpb_pack(&c->memo, &resp->base, out_buf, sizeof(out_buf));
 	size_t len;
 
 	/* The simple replies (most) in one pass; the rest, and one that

@@ -71,7 +71,7 @@ struct rpc_session {
 	uint64_t serial;            /* the connection's, for logs and audit */
 	struct ucred cred;          /* SO_PEERCRED at accept: never a claim */
 	char cred_desc[64];         /* rpc_peer_desc() without a describe */
-	struct fastpb_memo memo;    /* what decoding worked out (zeroed) */
+	struct fastpb_memo memo;    /* what the codec worked out (zeroed) */
 };
 
 /* Who is at the other end of s, for refusals, logs and whoami. */
