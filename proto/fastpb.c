@@ -34,19 +34,25 @@ static bool is_varint(ProtobufCType t)
 }
 
 /* The field numbered id: protobuf-c's field_ranges are runs of consecutive
- * numbers (one for Map's 1..6; two for Request's 1 and 10..29), the last
- * entry a sentinel whose orig_index is n_fields. */
+ * numbers in ascending order (one for Map's 1..6; two for Request's 1 and
+ * 10..29), the last entry a sentinel whose orig_index is n_fields. */
 static const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessageDescriptor *d,
 						   uint32_t id, unsigned *ret_index)
 {
 	const ProtobufCIntRange *r = d->field_ranges;
+	unsigned lo = 0, hi = d->n_field_ranges;
 
-	for (unsigned i = 0; i < d->n_field_ranges; i++) {
-		unsigned count = r[i + 1].orig_index - r[i].orig_index;
-		uint32_t start = (uint32_t)r[i].start_value;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		uint32_t start = (uint32_t)r[mid].start_value;
+		unsigned count = r[mid + 1].orig_index - r[mid].orig_index;
 
-		if (id >= start && id - start < count) {
-			*ret_index = r[i].orig_index + (id - start);
+		if (id < start) {
+			hi = mid;
+		} else if (id - start >= count) {
+			lo = mid + 1;
+		} else {
+			*ret_index = r[mid].orig_index + (id - start);
 			return &d->fields[*ret_index];
 		}
 	}
