@@ -135,9 +135,15 @@ static const struct fastpb_type *type_of(struct fastpb_memo *memo,
 	struct fastpb_type *t = tmp;
 
 	if (memo) {
-		t = &memo->e[((uintptr_t)d >> 4) % FASTPB_MEMO_ENTRIES];
-		if (t->desc == d)
-			return t;
+		/* Fibonacci hashing of the address; the entry and its
+		 * neighbour (a full pair: the second is replaced). */
+		size_t h = (size_t)(((uint64_t)(uintptr_t)d * 0x9e3779b97f4a7c15ull) >> 58);
+
+		if (memo->e[h].desc == d)
+			return &memo->e[h];
+		if (memo->e[h ^ 1].desc == d)
+			return &memo->e[h ^ 1];
+		t = &memo->e[memo->e[h].desc ? h ^ 1 : h];
 	}
 	memset(t, 0, sizeof(*t));
 	t->desc = d;
@@ -260,6 +266,10 @@ static unsigned varint_len(uint64_t v)
 
 static int put_varint(struct out *o, uint64_t v)
 {
+	if (v < 0x80 && o->p < o->end) {
+		*o->p++ = (uint8_t)v;
+		return 0;
+	}
 	if ((size_t)(o->end - o->p) < varint_len(v))
 		return DECLINE;
 	while (v >= 0x80) {

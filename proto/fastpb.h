@@ -33,11 +33,12 @@
 /*
  * What the codec works out about a message type once instead of on every
  * message (which fields are required, which belong to a oneof, where the
- * oneofs keep their case): a few entries, kept by the caller for as long
- * as it decodes and encodes (zeroed to start). Optional: NULL works it out
- * each time.
+ * oneofs keep their case). Kept by the caller for as long as it decodes
+ * and encodes (zeroed to start; the daemon has one); NULL works it out
+ * each time. Entries are found by descriptor address, two places to look
+ * for each: enough for the few dozen message types of a protocol.
  */
-#define FASTPB_MEMO_ENTRIES 8
+#define FASTPB_MEMO_ENTRIES 64
 #define FASTPB_MAX_ONEOFS 4
 struct fastpb_type {
 	const ProtobufCMessageDescriptor *desc;

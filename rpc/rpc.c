@@ -18,7 +18,7 @@
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 {
 	uint8_t out_buf[IOASD_MAX_DATAGRAM];
-	ssize_t fast = fastpb_pack(&c->memo, &resp->base, out_buf, sizeof(out_buf));
+	ssize_t fast = fastpb_pack(c->env->codec, &resp->base, out_buf, sizeof(out_buf));
 	size_t len;
 
 	/* The simple replies (most) in one pass; the rest, and one that
@@ -235,7 +235,7 @@ static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t 
 			      struct rpc_request_storage *st, bool *ret_allocated)
 {
 	*ret_allocated = false;
-	if (fastpb_unpack(&c->memo, &ioasd__request__descriptor, buf, len, &st->req,
+	if (fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len, &st->req,
 			  &st->op, sizeof(st->op)) == 0)
 		return &st->req;
 	*ret_allocated = true;

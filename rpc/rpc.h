@@ -20,12 +20,12 @@
 #include <sys/socket.h>
 
 #include "common/util.h"
-#include "proto/fastpb.h"
 
 #define IOASD_PROTOCOL_VERSION 1u
 
 struct audit;
 struct audit_record;
+struct fastpb_memo;
 struct backend;
 struct pool;
 struct rpc_session;
@@ -49,6 +49,9 @@ struct rpc_env {
 	/* After a request that may have changed the tables, before its
 	 * reply: make the change durable (restart support). */
 	void (*commit)(void *userdata);
+	/* What the message codec worked out about each message type, for
+	 * every session; may be NULL (worked out each time). */
+	struct fastpb_memo *codec;
 	void *userdata;
 };
 
@@ -71,7 +74,6 @@ struct rpc_session {
 	uint64_t serial;            /* the connection's, for logs and audit */
 	struct ucred cred;          /* SO_PEERCRED at accept: never a claim */
 	char cred_desc[64];         /* rpc_peer_desc() without a describe */
-	struct fastpb_memo memo;    /* what the codec worked out (zeroed) */
 };
 
 /* Who is at the other end of s, for refusals, logs and whoami. */

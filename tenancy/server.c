@@ -551,7 +551,7 @@ int server_start(struct server *s, struct event_base *base,
 	s->env = (struct rpc_env){
 		.tenants = tenants, .backend = b, .pool = pool, .audit = audit,
 		.connections = env_connections, .hello = env_hello,
-		.commit = env_commit, .userdata = s,
+		.commit = env_commit, .codec = &s->codec, .userdata = s,
 	};
 	tenant_set_revoke_hook(s->tenants, server_share_revoked, s);
 	if (listen_fd >= 0) {

@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "proto/fastpb.h"
 #include "rpc/rpc.h"
 #include "tenant/tenant.h"
 
@@ -50,6 +51,7 @@ struct server {
 	struct event *ev_retry;            /* re-arm accept after EMFILE */
 	struct rpc_env env;                /* what requests are served with */
 	struct wire_rx *rx;                /* lent to every connection */
+	struct fastpb_memo codec;          /* env.codec */
 	TAILQ_HEAD(conn_list, conn) conns;
 	uint32_t nconns;
 	uint64_t next_serial;
