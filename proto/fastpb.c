@@ -171,8 +171,25 @@ static const struct fastpb_type *type_of(struct fastpb_memo *memo,
 	return t;
 }
 
+/* Where a decoded message's parts go: its oneof's message, its strings. */
+struct arena {
+	uint8_t *p, *end;
+};
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+	uintptr_t at = ((uintptr_t)a->p + 7) & ~(uintptr_t)7;
+	void *ret;
+
+	if (at > (uintptr_t)a->end || n > (uintptr_t)a->end - at)
+		return NULL;
+	ret = (void *)at;
+	a->p = (uint8_t *)at + n;
+	return ret;
+}
+
 static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
-		  struct in *in, void *msg, void *sub, size_t sub_size)
+		  struct in *in, void *msg, struct arena *a, unsigned depth)
 {
 	struct fastpb_type tmp;
 	const struct fastpb_type *t = type_of(memo, d, &tmp);
@@ -204,33 +221,44 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 				return DECLINE; /* a second member of the oneof */
 			*(uint32_t *)quant = f->id;
 		} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+			/* An optional string is there when its pointer is;
+			 * an optional message is left to protobuf-c. */
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE)
 				return DECLINE;
-			*(protobuf_c_boolean *)quant = 1;
+			if (f->type != PROTOBUF_C_TYPE_STRING)
+				*(protobuf_c_boolean *)quant = 1;
 		}
 		if (is_varint(f->type)) {
 			if ((tag & 7) != WIRE_VARINT || get_varint(in, &v, &len) < 0 ||
 			    store_varint(f, member, v, len) < 0)
 				return DECLINE;
-		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
-			   (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && sub) {
-			const ProtobufCMessageDescriptor *sd = f->descriptor;
-			struct in sin;
+			continue;
+		}
+		if ((tag & 7) != WIRE_LENGTH || get_varint(in, &v, &len) < 0 ||
+		    v > (uint64_t)(in->end - in->p))
+			return DECLINE;
+		if (f->type == PROTOBUF_C_TYPE_STRING) {
+			/* Copied and NUL-terminated, as protobuf-c does. */
+			char *str = arena_alloc(a, v + 1);
 
-			if ((tag & 7) != WIRE_LENGTH || get_varint(in, &v, &len) < 0 ||
-			    v > (uint64_t)(in->end - in->p) || sd->sizeof_message > sub_size)
+			if (!str)
 				return DECLINE;
-			sin = (struct in){ .p = in->p, .end = in->p + v };
-			/* One level only: the sub-message gets no storage of
-			 * its own for a message inside it. */
-			if (unpack(memo, sd, &sin, sub, NULL, 0) < 0)
+			memcpy(str, in->p, v);
+			str[v] = '\0';
+			*(char **)member = str;
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth == 0) {
+			const ProtobufCMessageDescriptor *sd = f->descriptor;
+			struct in sin = { .p = in->p, .end = in->p + v };
+			void *sub = arena_alloc(a, sd->sizeof_message);
+
+			/* Only a oneof member gets here, one level deep. */
+			if (!sub || unpack(memo, sd, &sin, sub, a, depth + 1) < 0)
 				return DECLINE;
 			*(void **)member = sub;
-			sub = NULL;
-			in->p += v;
 		} else {
 			return DECLINE;
 		}
+		in->p += v;
 	}
 	/* A missing required field fails protobuf-c's unpack. */
 	if (required & ~seen)
@@ -239,12 +267,13 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 }
 
 int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,
-		  const uint8_t *buf, size_t len, void *msg, void *sub,
-		  size_t sub_size)
+		  const uint8_t *buf, size_t len, void *msg, void *scratch,
+		  size_t scratch_size)
 {
 	struct in in = { .p = buf, .end = buf + len };
+	struct arena a = { .p = scratch, .end = (uint8_t *)scratch + scratch_size };
 
-	return unpack(memo, desc, &in, msg, sub, sub_size);
+	return unpack(memo, desc, &in, msg, &a, 0);
 }
 
 /* ------------------------------------------------------------ encoding */

@@ -12,9 +12,9 @@
  * with no allocation, and decline everything else, which then goes to
  * protobuf-c as before:
  *
- *   - scalar fields: uint32, uint64, int32, bool, enum (and strings when
- *     packing), required, optional or in a oneof; a message field only as a
- *     oneof member whose message is itself of that kind;
+ *   - fields of numbers (uint32, uint64, int32, bool, enum) and strings,
+ *     required, optional or in a oneof; a message field only as a oneof
+ *     member whose message is itself of that kind;
  *   - no repeated field, no unknown field, no field twice, only the
  *     shortest encodings protobuf-c itself writes for numbers.
  *
@@ -53,15 +53,15 @@ struct fastpb_memo {
 
 /*
  * Decode buf into msg (storage of desc->sizeof_message bytes) without
- * allocating: a oneof message member is decoded into sub (sub_size bytes,
- * suitably aligned), which msg then points to. Returns 0, or -1 when the
- * input is not of the simple kind (or not valid): msg and sub are then
- * garbage and the caller unpacks with protobuf-c, which decides. Nothing
- * decoded here needs freeing.
+ * allocating: its oneof's message and its strings (copied, NUL-terminated)
+ * go into scratch (scratch_size bytes), which must outlive msg. Returns 0,
+ * or -1 when the input is not of the simple kind, or not valid, or does
+ * not fit in scratch: msg is then garbage and the caller unpacks with
+ * protobuf-c, which decides. Nothing decoded here needs freeing.
  */
 int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,
-		  const uint8_t *buf, size_t len, void *msg, void *sub,
-		  size_t sub_size);
+		  const uint8_t *buf, size_t len, void *msg, void *scratch,
+		  size_t scratch_size);
 
 /*
  * Encode m into out (cap bytes), byte for byte as protobuf_c_message_pack()

@@ -212,20 +212,11 @@ static void close_fds(int *fds, size_t n)
 		fds[i] = safe_close(fds[i]);
 }
 
-/* Storage for a request fastpb decodes: the request and its operation's
- * message, on the stack. */
+/* Storage for a request fastpb decodes, on the stack: the request, and its
+ * operation's message and strings. */
 struct rpc_request_storage {
 	Ioasd__Request req;
-	union {
-		Ioasd__Map map;
-		Ioasd__Unmap unmap;
-		Ioasd__Copy copy;
-		Ioasd__Option option;
-		Ioasd__IoasDestroy ioas_destroy;
-		Ioasd__UnregisterMemory unregister_memory;
-		Ioasd__RegisterMemory register_memory;
-		uint64_t room[16];
-	} op;
+	uint64_t scratch[128];
 };
 
 /* A request decoded in place (fastpb: no allocation, nothing to free) when
@@ -236,7 +227,7 @@ static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t 
 {
 	*ret_allocated = false;
 	if (fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len, &st->req,
-			  &st->op, sizeof(st->op)) == 0)
+			  st->scratch, sizeof(st->scratch)) == 0)
 		return &st->req;
 	*ret_allocated = true;
 	return ioasd__request__unpack(NULL, len, buf);
