@@ -5,6 +5,10 @@
  * datagram between two processes, measured here in the same run -- and the
  * rate of unbatched Stats with 1, 2, 4 and 16 connections.
  *
+ * A second floor row answers from behind epoll_wait, as any event loop
+ * does: what is left between it and an RPC is the work of the client
+ * library and of the daemon.
+ *
  * Each row is a way of issuing requests (struct hot_row): it is timed
  * sample by sample, and a sample carries `rpcs` requests, so that "per
  * request" and "x floor" compare rows that send one request at a time with
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,14 +85,26 @@ struct floor_state {
 	pid_t echo;
 };
 
-/* The other process: each datagram back as it came, until the end. */
-static void floor_echo(int fd)
+/* The other process: each datagram back as it came, until the end; with
+ * epoll, waiting as an event loop waits (epoll_wait, then a non-blocking
+ * recv): the floor of any server built on one, the daemon included. */
+static void floor_echo(int fd, bool epoll)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
 	char buf[FLOOR_BYTES];
+	int ep = -1;
 
+	if (epoll) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			_exit(1);
+	}
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		ssize_t n;
 
+		if (epoll && epoll_wait(ep, &ev, 1, -1) < 0)
+			_exit(1);
+		n = recv(fd, buf, sizeof(buf), epoll ? MSG_DONTWAIT : 0);
 		if (n <= 0)
 			_exit(n == 0 ? 0 : 1);
 		if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
@@ -95,12 +112,11 @@ static void floor_echo(int fd)
 	}
 }
 
-static int floor_setup(struct hot_ctx *x, void **state)
+static int echo_setup(void **state, bool epoll)
 {
 	struct floor_state *f = calloc(1, sizeof(*f));
 	int sv[2];
 
-	(void)x;
 	if (!f)
 		return -ENOMEM;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -119,12 +135,24 @@ static int floor_setup(struct hot_ctx *x, void **state)
 	}
 	if (f->echo == 0) {
 		close(sv[0]);
-		floor_echo(sv[1]);
+		floor_echo(sv[1], epoll);
 	}
 	close(sv[1]);
 	f->fd = sv[0];
 	*state = f;
 	return 0;
+}
+
+static int floor_setup(struct hot_ctx *x, void **state)
+{
+	(void)x;
+	return echo_setup(state, false);
+}
+
+static int epoll_floor_setup(struct hot_ctx *x, void **state)
+{
+	(void)x;
+	return echo_setup(state, true);
 }
 
 static int floor_sample(struct hot_ctx *x, void *state)
@@ -204,6 +232,8 @@ static int map_unmap_sample(struct hot_ctx *x, void *state)
  */
 static const struct hot_row rows[] = {
 	{ "SEQPACKET round trip (floor)", 1, .setup = floor_setup,
+	  .sample = floor_sample, .teardown = floor_teardown },
+	{ "  the same, echo behind epoll", 1, .setup = epoll_floor_setup,
 	  .sample = floor_sample, .teardown = floor_teardown },
 	{ "Stats, unbatched", 1, .target = TARGET_UNBATCHED, .rpc = true,
 	  .sample = stats_sample },
