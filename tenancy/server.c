@@ -170,6 +170,31 @@ static void lease_free(struct server *s, struct lease *l)
 	free(l);
 }
 
+/* "conn<serial>-uid<uid>", the tenant of a connection under --no-policy
+ * (size >= 1): written by hand, snprintf was a tenth of a connection. */
+static void no_policy_name(const struct conn *c, char *buf, size_t size)
+{
+	char tmp[64];
+	size_t n = sizeof(tmp);
+	uint64_t v = c->rs.cred.uid;
+
+	tmp[--n] = '\0';
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(tmp + (n -= 4), "-uid", 4);
+	v = c->rs.serial;
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(tmp + (n -= 4), "conn", 4);
+	size = sizeof(tmp) - 1 - n < size ? sizeof(tmp) - n : size;
+	memcpy(buf, tmp + n, size - 1);
+	buf[size - 1] = '\0';
+}
+
 /* Which tenant is this peer? Creates the tenant on its first connection. */
 static int server_resolve(struct server *s, struct conn *c,
 			  struct tenant **ret, struct err *e)
@@ -183,8 +208,7 @@ static int server_resolve(struct server *s, struct conn *c,
 
 	if (!s->policy) {
 		/* --no-policy: each connection is its own tenant. */
-		snprintf(name, sizeof(name), "conn%" PRIu64 "-uid%u", c->rs.serial,
-			 (unsigned)c->rs.cred.uid);
+		no_policy_name(c, name, sizeof(name));
 		t = tenant_new(s->tenants, s->backend, s->pool, name, &s->cfg.limits, NULL);
 		if (!t)
 			return err_set(e, ENOMEM, "out of memory");
@@ -331,14 +355,18 @@ static void server_release_tenant(struct server *s, struct tenant *t,
 		.policy_line = pt ? pt->line : 0,
 	};
 
-	tenant_get_usage(t, &u);
-	snprintf(reason, sizeof(reason),
-		 "%s: %" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32
-		 " memory regions, 0x%" PRIx64 " pinned bytes released",
-		 why, u.ioas, u.mappings, u.memory_regions, u.pinned_bytes);
-	r.reason = reason;
-	(void)audit_emit(s->audit, &r);
-	log_debug("tenant %s released (%s)", tenant_name(t), reason);
+	/* What it held, for the audit trail and the debug log: only when
+	 * one of them takes it. */
+	if (audit_has_sink(s->audit) || log_get_level() >= LOG_DEBUG) {
+		tenant_get_usage(t, &u);
+		snprintf(reason, sizeof(reason),
+			 "%s: %" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32
+			 " memory regions, 0x%" PRIx64 " pinned bytes released",
+			 why, u.ioas, u.mappings, u.memory_regions, u.pinned_bytes);
+		r.reason = reason;
+		(void)audit_emit(s->audit, &r);
+		log_debug("tenant %s released (%s)", tenant_name(t), reason);
+	}
 	tenant_free(t);
 	state_commit(s->state);
 }
