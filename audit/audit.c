@@ -306,6 +306,19 @@ static void sb_json_chars(struct sbuf *s, const char *str, size_t n)
 	sb_put(s, (const char *)run, (size_t)(p - run));
 }
 
+/* ,"key":123 and ,"key":"0x7b": key is a literal with its comma and quotes. */
+#define sb_field_u64(s, key, v) \
+	do {                     \
+		sb_lit(s, key);      \
+		sb_u64(s, v);        \
+	} while (0)
+#define sb_field_hex(s, key, v) \
+	do {                     \
+		sb_lit(s, key "\""); \
+		sb_hex(s, v);        \
+		sb_lit(s, "\"");     \
+	} while (0)
+
 static void sb_json_string(struct sbuf *s, const char *str)
 {
 	sb_lit(s, "\"");
@@ -390,53 +403,33 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 	/* A peer only when the record is about one (a release or a policy
 	 * load has none: no made-up uid 0). */
 	if (r->conn || r->pid) {
-		sb_lit(&s, ",\"uid\":");
-		sb_u64(&s, (unsigned)r->uid);
-		sb_lit(&s, ",\"gid\":");
-		sb_u64(&s, (unsigned)r->gid);
+		sb_field_u64(&s, ",\"uid\":", (unsigned)r->uid);
+		sb_field_u64(&s, ",\"gid\":", (unsigned)r->gid);
 		sb_lit(&s, ",\"pid\":");
 		sb_i64(&s, (int)r->pid);
 	} else if (r->kind == AUDIT_RATELIMIT && !r->tenant) {
-		sb_lit(&s, ",\"uid\":");
-		sb_u64(&s, (unsigned)r->uid);
+		sb_field_u64(&s, ",\"uid\":", (unsigned)r->uid);
 	}
 	if (r->kind == AUDIT_RATELIMIT) {
-		sb_lit(&s, ",\"suppressed\":");
-		sb_u64(&s, r->suppressed);
-		sb_lit(&s, ",\"interval_sec\":");
-		sb_u64(&s, r->interval_sec);
+		sb_field_u64(&s, ",\"suppressed\":", r->suppressed);
+		sb_field_u64(&s, ",\"interval_sec\":", r->interval_sec);
 	}
-	if (r->conn) {
-		sb_lit(&s, ",\"conn\":");
-		sb_u64(&s, r->conn);
-	}
+	if (r->conn)
+		sb_field_u64(&s, ",\"conn\":", r->conn);
 	if (r->policy_file) {
 		sb_lit(&s, ",\"policy\":");
 		sb_json_where(&s, r->policy_file, r->policy_line);
 	}
-	if (r->has_handle) {
-		sb_lit(&s, ",\"handle\":");
-		sb_u64(&s, r->handle);
-	}
-	if (r->has_handle2) {
-		sb_lit(&s, ",\"handle2\":");
-		sb_u64(&s, r->handle2);
-	}
-	if (r->has_iova) {
-		sb_lit(&s, ",\"iova\":\"");
-		sb_hex(&s, r->iova);
-		sb_lit(&s, "\"");
-	}
-	if (r->has_length) {
-		sb_lit(&s, ",\"length\":\"");
-		sb_hex(&s, r->length);
-		sb_lit(&s, "\"");
-	}
-	if (r->has_iova2) {
-		sb_lit(&s, ",\"iova2\":\"");
-		sb_hex(&s, r->iova2);
-		sb_lit(&s, "\"");
-	}
+	if (r->has_handle)
+		sb_field_u64(&s, ",\"handle\":", r->handle);
+	if (r->has_handle2)
+		sb_field_u64(&s, ",\"handle2\":", r->handle2);
+	if (r->has_iova)
+		sb_field_hex(&s, ",\"iova\":", r->iova);
+	if (r->has_length)
+		sb_field_hex(&s, ",\"length\":", r->length);
+	if (r->has_iova2)
+		sb_field_hex(&s, ",\"iova2\":", r->iova2);
 	if (r->device) {
 		sb_lit(&s, ",\"device\":");
 		sb_json_string(&s, r->device);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "tests/check-run.h"
 
 static char long_path[700];
 static char long_reason[3000];
@@ -129,15 +130,9 @@ int main(void)
 {
 	Suite *s = suite_create("audit-json");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, json_text_as_golden);
 	tcase_add_test(tc, json_text_cut_like_snprintf);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

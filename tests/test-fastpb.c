@@ -17,6 +17,7 @@
 #include "proto/fastpb.h"
 #include "proto/ioasd.pb-c.h"
 #include "proto/wire.h"
+#include "tests/check-run.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -325,17 +326,11 @@ int main(void)
 {
 	Suite *s = suite_create("fastpb");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, requests_decode_as_protobuf_c);
 	tcase_add_test(tc, mutated_requests_decline_or_agree);
 	tcase_add_test(tc, replies_encode_as_protobuf_c);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -75,7 +75,7 @@ static int session(struct bench *b, enum what what, size_t n, char backend[32])
 	struct ioas_client *c = NULL;
 	uint32_t ioas = 0, mem = 0;
 	char err[256] = "";
-	int fd = -1, r;
+	int r;
 
 	r = ioas_client_connect(b->socket, "ioasd-bench", &c, err, sizeof(err));
 	if (r < 0) {
@@ -85,13 +85,7 @@ static int session(struct bench *b, enum what what, size_t n, char backend[32])
 	snprintf(backend, 32, "%s", ioas_client_backend(c));
 	/* Under callgrind the daemon is some 50 times slower. */
 	(void)ioas_client_set_timeout(c, 60000);
-	r = ioas_alloc(c, &ioas);
-	if (r == 0)
-		r = ioas_memfd_create("bench", MAP_SIZE, &fd);
-	if (r == 0)
-		r = ioas_memory_register(c, fd, 0, MAP_SIZE, &mem, NULL);
-	if (fd >= 0)
-		close(fd);
+	r = bench_region(c, MAP_SIZE, &ioas, &mem);
 	for (size_t i = 0; r == 0 && i < BENCH_WARMUP + (what == PAIRS ? n : 0); i++) {
 		uint64_t iova = 0, un;
 

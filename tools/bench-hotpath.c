@@ -477,7 +477,7 @@ static void print_rate(const struct bench *b, unsigned conns, double rate,
 static int hot_ctx_open(struct hot_ctx *x)
 {
 	char err[256] = "";
-	int fd = -1, r;
+	int r;
 
 	r = ioas_client_connect(x->b->socket, "ioasd-bench", &x->c, err, sizeof(err));
 	if (r < 0) {
@@ -485,13 +485,7 @@ static int hot_ctx_open(struct hot_ctx *x)
 		return r;
 	}
 	snprintf(x->backend, sizeof(x->backend), "%s", ioas_client_backend(x->c));
-	r = ioas_alloc(x->c, &x->ioas);
-	if (r == 0)
-		r = ioas_memfd_create("bench", MAP_SIZE, &fd);
-	if (r == 0)
-		r = ioas_memory_register(x->c, fd, 0, MAP_SIZE, &x->mem, NULL);
-	if (fd >= 0)
-		close(fd);
+	r = bench_region(x->c, MAP_SIZE, &x->ioas, &x->mem);
 	if (r < 0)
 		fprintf(stderr, "ioasd-bench: setting up: %s\n",
 			ioas_client_last_error(x->c));

@@ -48,6 +48,12 @@ uint64_t bench_now_ns(void);
 void bench_summarize(struct bench_lat *s, uint64_t *lat, size_t n,
 		     uint64_t total_ns);
 
+struct ioas_client;
+/* A new IOAS and size bytes of a fresh memfd registered, what every series
+ * maps. 0 or -errno (the daemon's reason in ioas_client_last_error()). */
+int bench_region(struct ioas_client *c, uint64_t size, uint32_t *ret_ioas,
+		 uint32_t *ret_mem);
+
 /* The daemon under test on a private socket, no policy, no journal;
  * --state-dir state_dir when not NULL; under wrapper (NULL-terminated: a
  * valgrind command line) when not NULL. */

@@ -48,9 +48,7 @@
 struct series {
 	const char *path;   /* "socket" or "direct" */
 	uint64_t size;
-	size_t n;           /* pairs measured */
-	double seconds;     /* wall time of the measured pairs */
-	uint64_t p50, p90, p99, max; /* ns */
+	struct bench_lat lat; /* of the pairs */
 	int error;          /* 0 or -errno: the series could not run */
 };
 
@@ -81,20 +79,6 @@ void bench_summarize(struct bench_lat *s, uint64_t *lat, size_t n,
 	s->p90 = lat[(n - 1) * 90 / 100];
 	s->p99 = lat[(n - 1) * 99 / 100];
 	s->max = lat[n - 1];
-}
-
-static void summarize(struct series *s, uint64_t *lat, size_t n,
-		      uint64_t total_ns)
-{
-	struct bench_lat l = { 0 };
-
-	bench_summarize(&l, lat, n, total_ns);
-	s->n = l.n;
-	s->seconds = l.seconds;
-	s->p50 = l.p50;
-	s->p90 = l.p90;
-	s->p99 = l.p99;
-	s->max = l.max;
 }
 
 /* ------------------------------------------------------------ daemon */
@@ -148,6 +132,21 @@ static int stop_daemon(struct bench *b)
 
 /* ------------------------------------------------------------ series */
 
+int bench_region(struct ioas_client *c, uint64_t size, uint32_t *ret_ioas,
+		 uint32_t *ret_mem)
+{
+	int fd = -1, r;
+
+	r = ioas_alloc(c, ret_ioas);
+	if (r == 0)
+		r = ioas_memfd_create("bench", size, &fd);
+	if (r == 0)
+		r = ioas_memory_register(c, fd, 0, size, ret_mem, NULL);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 		       struct series *s)
 {
@@ -156,7 +155,7 @@ static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 	uint64_t t0, start, budget = (uint64_t)(b->max_seconds * 1e9), un;
 	uint32_t ioas = 0, mem = 0;
 	size_t n = 0;
-	int fd = -1, r;
+	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->path = "socket";
@@ -165,13 +164,7 @@ static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 		s->error = -ENOMEM;
 		return;
 	}
-	r = ioas_alloc(c, &ioas);
-	if (r == 0)
-		r = ioas_memfd_create("bench", size, &fd);
-	if (r == 0)
-		r = ioas_memory_register(c, fd, 0, size, &mem, NULL);
-	if (fd >= 0)
-		close(fd);
+	r = bench_region(c, size, &ioas, &mem);
 	for (int i = 0; r == 0 && i < BENCH_WARMUP; i++) {
 		uint64_t iova = 0;
 
@@ -194,7 +187,7 @@ static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 			size, strerror(-r), ioas_client_last_error(c));
 		s->error = r;
 	} else {
-		summarize(s, lat, n, bench_now_ns() - start);
+		bench_summarize(&s->lat, lat, n, bench_now_ns() - start);
 	}
 	if (mem)
 		(void)ioas_memory_unregister(c, mem);
@@ -264,7 +257,7 @@ static void run_direct(struct bench *b, struct backend *be, uint64_t size,
 			size, strerror(-r));
 		s->error = r;
 	} else {
-		summarize(s, lat, n, bench_now_ns() - start);
+		bench_summarize(&s->lat, lat, n, bench_now_ns() - start);
 	}
 	if (have_ioas)
 		(void)backend_destroy(be, ioas);
@@ -279,7 +272,7 @@ static void run_direct(struct bench *b, struct backend *be, uint64_t size,
 
 static double ops(const struct series *s)
 {
-	return s->seconds > 0 ? (double)s->n / s->seconds : 0;
+	return s->lat.seconds > 0 ? (double)s->lat.n / s->lat.seconds : 0;
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -314,15 +307,15 @@ static void print_text(const struct bench *b, const char *sock_backend,
 			continue;
 		}
 		printf("%-8s %-7s %8zu %12.0f %10.2f %10.2f %10.2f %10.2f\n",
-		       size, x->path, x->n, ops(x), x->p50 / 1e3, x->p90 / 1e3,
-		       x->p99 / 1e3, x->max / 1e3);
+		       size, x->path, x->lat.n, ops(x), x->lat.p50 / 1e3, x->lat.p90 / 1e3,
+		       x->lat.p99 / 1e3, x->lat.max / 1e3);
 		if (i % 2 == 1 && !s[i - 1].error) {
 			const struct series *so = &s[i - 1];
 
 			printf("%-8s %-7s %8s %12.2f %10.2f %10.2f %10.2f %10.2f\n",
 			       size, "ratio", "", ops(x) ? ops(so) / ops(x) : 0,
-			       ratio(so->p50, x->p50), ratio(so->p90, x->p90),
-			       ratio(so->p99, x->p99), ratio(so->max, x->max));
+			       ratio(so->lat.p50, x->lat.p50), ratio(so->lat.p90, x->lat.p90),
+			       ratio(so->lat.p99, x->lat.p99), ratio(so->lat.max, x->lat.max));
 		}
 	}
 	printf("ratio = socket / direct (pairs/s: below 1 means the socket is slower;"
@@ -346,7 +339,7 @@ static void print_json(const char *sock_backend, const char *direct_backend,
 			printf(",\"pairs\":%zu,\"pairs_per_s\":%.1f,\"p50_ns\":%" PRIu64
 			       ",\"p90_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
 			       ",\"max_ns\":%" PRIu64 "}",
-			       x->n, ops(x), x->p50, x->p90, x->p99, x->max);
+			       x->lat.n, ops(x), x->lat.p50, x->lat.p90, x->lat.p99, x->lat.max);
 	}
 	printf("],\"ratios\":[");
 	for (size_t i = 1, k = 0; i < ns; i += 2) {
@@ -357,8 +350,8 @@ static void print_json(const char *sock_backend, const char *direct_backend,
 		printf("%s{\"size\":%" PRIu64 ",\"pairs_per_s\":%.3f,\"p50\":%.3f,"
 		       "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
 		       k++ ? "," : "", so->size, ops(d) ? ops(so) / ops(d) : 0,
-		       ratio(so->p50, d->p50), ratio(so->p90, d->p90),
-		       ratio(so->p99, d->p99), ratio(so->max, d->max));
+		       ratio(so->lat.p50, d->lat.p50), ratio(so->lat.p90, d->lat.p90),
+		       ratio(so->lat.p99, d->lat.p99), ratio(so->lat.max, d->lat.max));
 	}
 	printf("]}\n");
 }
@@ -417,8 +410,8 @@ static int run_with_state(struct bench *b, const struct series *plain,
 			printf("{\"state_dir\":{\"tmpfs\":%s,\"size\":%" PRIu64 ",\"pairs_per_s\":%.1f,"
 			       "\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
 			       ",\"ratio_pairs_per_s\":%.3f,\"ratio_p50\":%.3f}}\n",
-			       on_tmpfs ? "true" : "false", x->size, ops(x), x->p50, x->p99,
-			       ops(p) ? ops(x) / ops(p) : 0, ratio(x->p50, p->p50));
+			       on_tmpfs ? "true" : "false", x->size, ops(x), x->lat.p50, x->lat.p99,
+			       ops(p) ? ops(x) / ops(p) : 0, ratio(x->lat.p50, p->lat.p50));
 			continue;
 		}
 		if (i == 0)
@@ -426,12 +419,12 @@ static int run_with_state(struct bench *b, const struct series *plain,
 			       on_tmpfs ? "tmpfs" : "a disk (each fsync counts)");
 		size_label(x->size, size, sizeof(size));
 		printf("%-8s %-7s %8zu %12.0f %10.2f %10.2f %10.2f %10.2f\n",
-		       size, "state", x->n, ops(x), x->p50 / 1e3, x->p90 / 1e3,
-		       x->p99 / 1e3, x->max / 1e3);
+		       size, "state", x->lat.n, ops(x), x->lat.p50 / 1e3, x->lat.p90 / 1e3,
+		       x->lat.p99 / 1e3, x->lat.max / 1e3);
 		printf("%-8s %-7s %8s %12.2f %10.2f %10.2f %10.2f %10.2f\n",
 		       size, "ratio", "", ops(p) ? ops(x) / ops(p) : 0,
-		       ratio(x->p50, p->p50), ratio(x->p90, p->p90),
-		       ratio(x->p99, p->p99), ratio(x->max, p->max));
+		       ratio(x->lat.p50, p->lat.p50), ratio(x->lat.p90, p->lat.p90),
+		       ratio(x->lat.p99, p->lat.p99), ratio(x->lat.max, p->lat.max));
 	}
 	if (!b->json)
 		printf("ratio = with --state-dir / without (pairs/s: below 1 means slower)\n");
