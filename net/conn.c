@@ -250,7 +250,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 
 	if (c->closing || c->read_paused)
 		goto out;
-	n = wire_recv_batch(c->fd, c->rx, CONN_RX_BATCH, MSG_DONTWAIT, &msgs);
+	n = wire_recv_batch(c->fd, c->rx, c->rx_want, MSG_DONTWAIT, &msgs);
 	if (n == -EAGAIN)
 		goto out;
 	if (n == -ECONNRESET) {
@@ -264,6 +264,17 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
+	/*
+	 * Ask for as many as the last call found, twice that when it was
+	 * full: recvmmsg tries each slot it is given, and at the peer's
+	 * close every slot reads the end of stream again (16 cost 4.8 us
+	 * here, 1 cost 0.55). A client with one request in flight is read
+	 * one at a time; one that pipelines reaches CONN_RX_BATCH soon.
+	 */
+	if ((unsigned)n == c->rx_want)
+		c->rx_want = c->rx_want * 2 < CONN_RX_BATCH ? c->rx_want * 2 : CONN_RX_BATCH;
+	else
+		c->rx_want = (unsigned)n;
 	for (int i = 0; i < n; i++) {
 		struct wire_msg *m = &msgs[i];
 
@@ -395,6 +406,7 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 			return -ENOMEM;
 		}
 	}
+	c->rx_want = 1;
 	c->rs.env = env;
 	c->rs.tp = &conn_transport;
 	c->rs.serial = serial;

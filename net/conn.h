@@ -60,6 +60,7 @@ struct conn {
 	int fd;
 	struct wire_rx *rx;        /* cfg.rx, or own_rx */
 	struct wire_rx *own_rx;
+	unsigned rx_want;          /* datagrams the next recvmmsg asks for */
 	/* Read when first asked for (conn_get_peer, conn_peer_desc): */
 	bool have_groups, have_unit_cgroup;
 	gid_t *groups;             /* SO_PEERGROUPS */
