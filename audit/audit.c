@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,38 +202,148 @@ bool audit_healthy(const struct audit *a)
 	return !a->file_broken && !a->journal_broken;
 }
 
+/*
+ * The record's text is written straight into the caller's buffer: literal
+ * pieces and strings copied in runs, numbers converted here. No printf per
+ * field, let alone per character: with a sink, a record is written on every
+ * request. Like snprintf, the length needed is counted whatever the room,
+ * and what fits is NUL-terminated.
+ */
 struct sbuf {
 	char *buf;
 	size_t size, len;
 };
 
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *s, const char *fmt, ...)
+static void sb_put(struct sbuf *s, const char *p, size_t n)
 {
-	va_list ap;
-	int n;
+	if (s->len + 1 < s->size) {
+		size_t room = s->size - 1 - s->len;
 
-	va_start(ap, fmt);
-	n = vsnprintf(s->len < s->size ? s->buf + s->len : NULL,
-		      s->len < s->size ? s->size - s->len : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		s->len += (size_t)n;
+		memcpy(s->buf + s->len, p, n < room ? n : room);
+	}
+	s->len += n;
 }
+
+#define sb_lit(s, lit) sb_put((s), "" lit, sizeof(lit) - 1)
+
+static void sb_str(struct sbuf *s, const char *str)
+{
+	sb_put(s, str, strlen(str));
+}
+
+/* Decimal, at least width digits (zero-padded): %u, %02d, %04d. */
+static void sb_u64_pad(struct sbuf *s, uint64_t v, size_t width)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (sizeof(tmp) - i < width && i > 0)
+		tmp[--i] = '0';
+	sb_put(s, tmp + i, sizeof(tmp) - i);
+}
+
+static void sb_u64(struct sbuf *s, uint64_t v)
+{
+	sb_u64_pad(s, v, 1);
+}
+
+static void sb_i64(struct sbuf *s, int64_t v)
+{
+	if (v < 0) {
+		sb_lit(s, "-");
+		sb_u64(s, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(s, (uint64_t)v);
+	}
+}
+
+/* "0x%" PRIx64 */
+static void sb_hex(struct sbuf *s, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[18];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = digits[v & 0xf];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	sb_put(s, tmp + i, sizeof(tmp) - i);
+}
+
+/* n bytes of str as the inside of a JSON string: '"' and '\\' escaped with
+ * a backslash, control characters and DEL as \u00XX, the rest as is. */
+static void sb_json_chars(struct sbuf *s, const char *str, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)str, *end = p + n;
+	const unsigned char *run = p;
+
+	for (; p < end; p++) {
+		char esc[6] = { '\\', 'u', '0', '0' };
+		size_t len;
+
+		if (*p == '"' || *p == '\\') {
+			esc[1] = (char)*p;
+			len = 2;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			esc[4] = digits[*p >> 4];
+			esc[5] = digits[*p & 0xf];
+			len = 6;
+		} else {
+			continue;
+		}
+		sb_put(s, (const char *)run, (size_t)(p - run));
+		sb_put(s, esc, len);
+		run = p + 1;
+	}
+	sb_put(s, (const char *)run, (size_t)(p - run));
+}
+
+/* ,"key":123 and ,"key":"0x7b": key is a literal with its comma and quotes. */
+#define sb_field_u64(s, key, v) \
+	do {                     \
+		sb_lit(s, key);      \
+		sb_u64(s, v);        \
+	} while (0)
+#define sb_field_hex(s, key, v) \
+	do {                     \
+		sb_lit(s, key "\""); \
+		sb_hex(s, v);        \
+		sb_lit(s, "\"");     \
+	} while (0)
 
 static void sb_json_string(struct sbuf *s, const char *str)
 {
-	sb_printf(s, "\"");
-	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			sb_printf(s, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			sb_printf(s, "\\u%04x", *p);
-		else
-			sb_printf(s, "%c", *p);
-	}
-	sb_printf(s, "\"");
+	sb_lit(s, "\"");
+	sb_json_chars(s, str, strlen(str));
+	sb_lit(s, "\"");
 }
 
+/* "file:line" as a JSON string; at most 511 bytes of it, as it always was
+ * (a path that long is cut, not the record). */
+static void sb_json_where(struct sbuf *s, const char *file, unsigned line)
+{
+	char where[512];
+	size_t flen = strlen(file);
+
+	if (flen + sizeof(":4294967295") <= sizeof(where)) {
+		sb_lit(s, "\"");
+		sb_json_chars(s, file, flen);
+		sb_lit(s, ":");
+		sb_u64(s, line);
+		sb_lit(s, "\"");
+		return;
+	}
+	snprintf(where, sizeof(where), "%s:%u", file, line);
+	sb_json_string(s, where);
+}
 
 static const char *result_name(const struct audit_record *r)
 {
@@ -252,59 +361,82 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	sb_printf(&s, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
-		  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		  tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-	sb_printf(&s, ",\"kind\":\"%s\",\"message_id\":\"%s\"",
-		  kind_names[r->kind], message_ids[r->kind]);
-	sb_printf(&s, ",\"op\":");
+	/* {"ts":"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ" */
+	sb_lit(&s, "{\"ts\":\"");
+	sb_u64_pad(&s, (uint64_t)(tm.tm_year + 1900), 4);
+	sb_lit(&s, "-");
+	sb_u64_pad(&s, (uint64_t)(tm.tm_mon + 1), 2);
+	sb_lit(&s, "-");
+	sb_u64_pad(&s, (uint64_t)tm.tm_mday, 2);
+	sb_lit(&s, "T");
+	sb_u64_pad(&s, (uint64_t)tm.tm_hour, 2);
+	sb_lit(&s, ":");
+	sb_u64_pad(&s, (uint64_t)tm.tm_min, 2);
+	sb_lit(&s, ":");
+	sb_u64_pad(&s, (uint64_t)tm.tm_sec, 2);
+	sb_lit(&s, ".");
+	sb_u64_pad(&s, (uint64_t)(ts.tv_nsec / 1000000), 3);
+	sb_lit(&s, "Z\",\"kind\":\"");
+	sb_str(&s, kind_names[r->kind]);
+	sb_lit(&s, "\",\"message_id\":\"");
+	sb_str(&s, message_ids[r->kind]);
+	sb_lit(&s, "\",\"op\":");
 	sb_json_string(&s, r->op ? r->op : "");
-	sb_printf(&s, ",\"result\":\"%s\",\"errno\":%d", result_name(r), r->errnum);
+	sb_lit(&s, ",\"result\":\"");
+	sb_str(&s, result_name(r));
+	sb_lit(&s, "\",\"errno\":");
+	sb_i64(&s, r->errnum);
 	en = errno_name(r->errnum);
-	if (r->errnum && en)
-		sb_printf(&s, ",\"error\":\"%s\"", en);
+	if (r->errnum && en) {
+		sb_lit(&s, ",\"error\":\"");
+		sb_str(&s, en);
+		sb_lit(&s, "\"");
+	}
 	if (r->reason) {
-		sb_printf(&s, ",\"reason\":");
+		sb_lit(&s, ",\"reason\":");
 		sb_json_string(&s, r->reason);
 	}
 	if (r->tenant) {
-		sb_printf(&s, ",\"tenant\":");
+		sb_lit(&s, ",\"tenant\":");
 		sb_json_string(&s, r->tenant);
 	}
 	/* A peer only when the record is about one (a release or a policy
 	 * load has none: no made-up uid 0). */
-	if (r->conn || r->pid)
-		sb_printf(&s, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", (unsigned)r->uid,
-			  (unsigned)r->gid, (int)r->pid);
-	else if (r->kind == AUDIT_RATELIMIT && !r->tenant)
-		sb_printf(&s, ",\"uid\":%u", (unsigned)r->uid);
-	if (r->kind == AUDIT_RATELIMIT)
-		sb_printf(&s, ",\"suppressed\":%" PRIu64 ",\"interval_sec\":%" PRIu32,
-			  r->suppressed, r->interval_sec);
+	if (r->conn || r->pid) {
+		sb_field_u64(&s, ",\"uid\":", (unsigned)r->uid);
+		sb_field_u64(&s, ",\"gid\":", (unsigned)r->gid);
+		sb_lit(&s, ",\"pid\":");
+		sb_i64(&s, (int)r->pid);
+	} else if (r->kind == AUDIT_RATELIMIT && !r->tenant) {
+		sb_field_u64(&s, ",\"uid\":", (unsigned)r->uid);
+	}
+	if (r->kind == AUDIT_RATELIMIT) {
+		sb_field_u64(&s, ",\"suppressed\":", r->suppressed);
+		sb_field_u64(&s, ",\"interval_sec\":", r->interval_sec);
+	}
 	if (r->conn)
-		sb_printf(&s, ",\"conn\":%" PRIu64, r->conn);
+		sb_field_u64(&s, ",\"conn\":", r->conn);
 	if (r->policy_file) {
-		sb_printf(&s, ",\"policy\":");
-		char where[512];
-
-		snprintf(where, sizeof(where), "%s:%u", r->policy_file, r->policy_line);
-		sb_json_string(&s, where);
+		sb_lit(&s, ",\"policy\":");
+		sb_json_where(&s, r->policy_file, r->policy_line);
 	}
 	if (r->has_handle)
-		sb_printf(&s, ",\"handle\":%" PRIu32, r->handle);
+		sb_field_u64(&s, ",\"handle\":", r->handle);
 	if (r->has_handle2)
-		sb_printf(&s, ",\"handle2\":%" PRIu32, r->handle2);
+		sb_field_u64(&s, ",\"handle2\":", r->handle2);
 	if (r->has_iova)
-		sb_printf(&s, ",\"iova\":\"0x%" PRIx64 "\"", r->iova);
+		sb_field_hex(&s, ",\"iova\":", r->iova);
 	if (r->has_length)
-		sb_printf(&s, ",\"length\":\"0x%" PRIx64 "\"", r->length);
+		sb_field_hex(&s, ",\"length\":", r->length);
 	if (r->has_iova2)
-		sb_printf(&s, ",\"iova2\":\"0x%" PRIx64 "\"", r->iova2);
+		sb_field_hex(&s, ",\"iova2\":", r->iova2);
 	if (r->device) {
-		sb_printf(&s, ",\"device\":");
+		sb_lit(&s, ",\"device\":");
 		sb_json_string(&s, r->device);
 	}
-	sb_printf(&s, "}");
+	sb_lit(&s, "}");
+	if (size > 0)
+		buf[s.len < size ? s.len : size - 1] = '\0';
 	return s.len;
 }
 
@@ -387,6 +519,16 @@ static bool rate_subject(const struct audit_record *r, struct ratelimit_key *ret
 	return true;
 }
 
+bool audit_has_sink(const struct audit *a)
+{
+	return a && (a->fd >= 0 || a->journal);
+}
+
+/*
+ * Decided before anything is formatted: first the rate limit (which also
+ * tells the caller to keep its log quiet, so it applies with no sink
+ * too), then whether a sink is there to take the record at all.
+ */
 int audit_emit(struct audit *a, const struct audit_record *r)
 {
 	struct ratelimit_key key;
@@ -441,6 +583,8 @@ static int audit_write(struct audit *a, const struct audit_record *r)
 	size_t len;
 	int ret = 0;
 
+	if (!audit_has_sink(a))
+		return 0; /* nothing to format it for */
 	len = audit_format_json(r, line, sizeof(line) - 1);
 	if (len >= sizeof(line) - 1) {
 		/* Never cut a record: the reason is what grows, then the

@@ -92,8 +92,13 @@ struct audit *audit_close(struct audit *a); /* NULL-safe */
 
 /* Emit one record. 0; AUDIT_SUPPRESSED; or -errno when some sink failed
  * (already logged; the record is counted as dropped). A record goes to the
- * file whole or not at all: never half a line. */
+ * file whole or not at all: never half a line. With no sink it is not
+ * formatted at all (the rate limit still counts refusals). */
 int audit_emit(struct audit *a, const struct audit_record *r);
+
+/* Whether records go anywhere (a file, the journal): a caller may skip
+ * work that only a record's text needs. False for NULL. */
+bool audit_has_sink(const struct audit *a);
 
 /* Sum up the rate-limit windows that have closed (call it now and then,
  * e.g. from a timer). audit_close() sums up the open ones too. */

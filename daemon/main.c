@@ -198,6 +198,10 @@ static int open_backend(const struct options *o, struct backend **ret)
 	}
 	if (o->sim_no_map_file)
 		backend_sim_set_map_file(*ret, false);
+	/* The tenant layer maps only a registered memory's fd, which it
+	 * checked at RegisterMemory (tenant/memory.c: a bad fd is EBADF
+	 * there) and holds until UnregisterMemory: no fget check per Map. */
+	backend_sim_set_fds_held(*ret, true);
 	log_info("sim backend (IOMMU_IOAS_MAP_FILE %s): %s",
 		 (*ret)->has_map_file ? "modelled" : "not modelled: mmap + IOMMU_IOAS_MAP path",
 		 backend_description(*ret));

@@ -158,6 +158,15 @@ const struct backend_model *backend_sim_model(const struct backend *b);
  * IOVA_RANGES when a device attaches; the sim models that with this call).
  */
 void backend_sim_set_map_file(struct backend *b, bool has_map_file);
+/*
+ * The caller passes map_file only fds it holds open (the daemon: a
+ * registered memory's own fd, checked when it was registered and held until
+ * it is unregistered): the sim then leaves out its model of fget's EBADF, a
+ * fcntl(F_GETFD) per map that the kernel does not make (its fget is a
+ * lookup inside the ioctl), so that a map costs the sim's caller what it
+ * costs the kernel's. Off by default; contexts opened from b inherit it.
+ */
+void backend_sim_set_fds_held(struct backend *b, bool held);
 int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
 				const struct backend_iova_range *reserved,
 				uint32_t num, uint64_t alignment);

@@ -139,6 +139,12 @@ void backend_sim_set_map_file(struct backend *b, bool has_map_file)
 		b->has_map_file = has_map_file;
 }
 
+void backend_sim_set_fds_held(struct backend *b, bool held)
+{
+	if (b && b->ops == &sim_ops)
+		to_sim(b)->fds_held = held;
+}
+
 int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
 				const struct backend_iova_range *reserved,
 				uint32_t num, uint64_t alignment)

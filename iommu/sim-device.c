@@ -223,8 +223,10 @@ static int sim_context_open(struct backend *b, struct backend **ret)
 {
 	int r = backend_sim_open_model(&to_sim(b)->model, ret);
 
-	if (r >= 0)
+	if (r >= 0) {
 		(*ret)->has_map_file = b->has_map_file;
+		to_sim(*ret)->fds_held = to_sim(b)->fds_held;
+	}
 	return r;
 }
 

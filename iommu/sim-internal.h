@@ -92,6 +92,7 @@ struct sim {
 	struct sim_ioas_tree objects;
 	size_t n_objects;
 	unsigned int account_mode;
+	bool fds_held;         /* backend_sim_set_fds_held() */
 };
 
 /* One slice of pages to become one area: what iopt_pages_list holds. */

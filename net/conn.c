@@ -18,9 +18,6 @@
 #include "common/util.h"
 #include "proto/wire.h"
 
-/* Datagrams handled per readable wakeup before yielding to other peers. */
-#define CONN_BATCH 16
-
 static void conn_maybe_finish(struct conn *c);
 static void conn_update_events(struct conn *c);
 static int conn_flush(struct conn *c);
@@ -183,9 +180,15 @@ static void transport_close(struct rpc_session *s)
 	conn_close_after_flush(conn_of(s));
 }
 
+static const char *transport_describe(struct rpc_session *s)
+{
+	return conn_peer_desc(conn_of(s));
+}
+
 static const struct rpc_transport conn_transport = {
 	.send = transport_send,
 	.close_after_flush = transport_close,
+	.describe = transport_describe,
 };
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
@@ -243,54 +246,96 @@ static void conn_protocol_error(struct conn *c, int errnum, const char *why)
 	conn_close_after_flush(c);
 }
 
+/* Close the fds of datagrams that will not be handled. */
+static void drop_msgs(struct wire_msg *msgs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < msgs[i].nfds; k++)
+			close(msgs[i].fds[k]);
+		msgs[i].nfds = 0;
+	}
+}
+
+/*
+ * One wakeup: the datagrams queued now, up to CONN_RX_BATCH, in one recvmmsg
+ * call, and no further call to find the queue empty: libevent is
+ * level-triggered, so what is left wakes us again. The batch is handled
+ * whole unless the connection starts closing (a protocol error: the rest
+ * is dropped, as the socket would have dropped it): reading pauses between
+ * batches, so the output queue passes its high watermark by one batch of
+ * replies at most (CONN_RX_BATCH x IOASD_MAX_DATAGRAM, within the hard limit).
+ */
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	uint8_t buf[IOASD_MAX_DATAGRAM]; /* on the stack: nothing outlives the call */
+	struct wire_msg *msgs;
+	int n;
 
-	for (int i = 0; i < CONN_BATCH && !c->closing && !c->read_paused; i++) {
-		int fds[IOASD_MAX_FDS];
-		size_t nfds = 0;
-		ssize_t n;
+	if (c->closing || c->read_paused)
+		goto out;
+	n = wire_recv_batch(c->fd, c->rx, c->rx_want, MSG_DONTWAIT, &msgs);
+	if (n == -EAGAIN)
+		goto out;
+	if (n == -ECONNRESET) {
+		log_debug("connection %" PRIu64 " closed by peer", c->rs.serial);
+		conn_free(c);
+		return;
+	}
+	if (n < 0) {
+		log_warn("connection %" PRIu64 ": recvmmsg: %s",
+			 c->rs.serial, strerror(-n));
+		conn_free(c);
+		return;
+	}
+	/*
+	 * Ask for as many as the last call found, twice that when it was
+	 * full: recvmmsg tries each slot it is given, and at the peer's
+	 * close every slot reads the end of stream again (16 cost 4.8 us
+	 * here, 1 cost 0.55). A client with one request in flight is read
+	 * one at a time; one that pipelines reaches CONN_RX_BATCH soon.
+	 */
+	if ((unsigned)n == c->rx_want)
+		c->rx_want = c->rx_want * 2 < CONN_RX_BATCH ? c->rx_want * 2 : CONN_RX_BATCH;
+	else
+		c->rx_want = (unsigned)n;
+	for (int i = 0; i < n; i++) {
+		struct wire_msg *m = &msgs[i];
 
-		n = wire_recv(c->fd, buf, sizeof(buf), fds, IOASD_MAX_FDS,
-			      &nfds, MSG_DONTWAIT);
-		if (n == -EAGAIN)
+		if (c->closing) {
+			drop_msgs(m, n - i);
 			break;
-		if (n == 0 || n == -ECONNRESET) {
+		}
+		if (m->len == 0) {
 			log_debug("connection %" PRIu64 " closed by peer",
 				  c->rs.serial);
+			drop_msgs(m, n - i);
 			conn_free(c);
 			return;
 		}
-		if (n == -EMSGSIZE) {
+		if (m->len == -EMSGSIZE) {
 			char why[128];
 
 			snprintf(why, sizeof(why),
 				 "datagram larger than %u bytes refused",
 				 IOASD_MAX_DATAGRAM);
 			conn_protocol_error(c, EMSGSIZE, why);
-			break;
+			continue;
 		}
-		if (n == -EBADMSG) {
+		if (m->len == -EBADMSG) {
 			char why[128];
 
 			snprintf(why, sizeof(why),
 				 "more than %u fds or a foreign control message on one datagram",
 				 IOASD_MAX_FDS);
 			conn_protocol_error(c, EBADMSG, why);
-			break;
-		}
-		if (n < 0) {
-			log_warn("connection %" PRIu64 ": recvmsg: %s",
-				 c->rs.serial, strerror((int)-n));
-			conn_free(c);
-			return;
+			continue;
 		}
 		c->reading = true;
-		rpc_handle_datagram(&c->rs, buf, (size_t)n, fds, nfds);
+		rpc_handle_datagram(&c->rs, m->buf, (size_t)m->len, m->fds, m->nfds);
 		c->reading = false;
+		m->nfds = 0; /* rpc took or closed them */
 	}
+out:
 	(void)conn_hold(c);
 	if (conn_flush(c) < 0) {
 		conn_free(c);
@@ -364,9 +409,8 @@ static void peer_unit_cgroup(struct conn *c)
 
 int conn_new(struct event_base *base, const struct conn_config *cfg,
 	     const struct rpc_env *env, uint64_t serial, int fd,
-	     struct conn **ret)
+	     const struct ucred *cred, struct conn **ret)
 {
-	struct policy_peer peer;
 	struct conn *c;
 	socklen_t len;
 	int r;
@@ -378,26 +422,31 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	}
 	c->fd = fd;
 	c->cfg = *cfg;
+	c->rx = cfg->rx;
+	if (!c->rx) {
+		c->rx = c->own_rx = wire_rx_new(CONN_RX_BATCH);
+		if (!c->rx) {
+			conn_free(c);
+			return -ENOMEM;
+		}
+	}
+	c->rx_want = 1;
 	c->rs.env = env;
 	c->rs.tp = &conn_transport;
 	c->rs.serial = serial;
 	TAILQ_INIT(&c->outq);
-	len = sizeof(c->rs.cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->rs.cred, &len) < 0) {
-		r = -errno;
-		conn_free(c);
-		return r;
+	if (cred) {
+		c->rs.cred = *cred;
+	} else {
+		len = sizeof(c->rs.cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->rs.cred, &len) < 0) {
+			r = -errno;
+			conn_free(c);
+			return r;
+		}
 	}
-	r = peer_groups(fd, &c->groups, &c->n_groups);
-	if (r < 0) {
-		conn_free(c);
-		return r;
-	}
-	/* A process that exits right away may be unresolvable: that is not
-	 * an error, it just cannot match MatchUnit/MatchCgroup. */
-	peer_unit_cgroup(c);
-	conn_get_peer(c, &peer);
-	(void)policy_peer_describe(&peer, c->rs.peer_desc, sizeof(c->rs.peer_desc));
+	/* The rest of who the peer is is read when first asked for
+	 * (conn_get_peer, conn_peer_desc). */
 	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->ev_slow = evtimer_new(base, conn_on_slow, c);
@@ -410,8 +459,31 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	return 0;
 }
 
-void conn_get_peer(const struct conn *c, struct policy_peer *ret)
+/*
+ * Who the peer is beyond SO_PEERCRED, read from the kernel once each and
+ * only when something asks: policy matching asks for what its Match* keys
+ * use (policy_peer_needs), a description (refusals, whoami, the audit
+ * trail's connect record, logs) for everything. A peer that is gone by
+ * then has no unit or cgroup, as one gone before accept never had.
+ */
+static void conn_resolve(struct conn *c, unsigned parts)
 {
+	if ((parts & POLICY_PEER_GROUPS) && !c->have_groups) {
+		c->have_groups = true;
+		if (peer_groups(c->fd, &c->groups, &c->n_groups) < 0) {
+			c->groups = NULL;
+			c->n_groups = 0;
+		}
+	}
+	if ((parts & POLICY_PEER_UNIT_CGROUP) && !c->have_unit_cgroup) {
+		c->have_unit_cgroup = true;
+		peer_unit_cgroup(c);
+	}
+}
+
+void conn_get_peer(struct conn *c, unsigned parts, struct policy_peer *ret)
+{
+	conn_resolve(c, parts);
 	ret->uid = c->rs.cred.uid;
 	ret->gid = c->rs.cred.gid;
 	ret->pid = c->rs.cred.pid;
@@ -421,6 +493,16 @@ void conn_get_peer(const struct conn *c, struct policy_peer *ret)
 	ret->cgroup = c->cgroup;
 }
 
+const char *conn_peer_desc(struct conn *c)
+{
+	struct policy_peer peer;
+
+	if (!c->desc[0]) {
+		conn_get_peer(c, POLICY_PEER_GROUPS | POLICY_PEER_UNIT_CGROUP, &peer);
+		(void)policy_peer_describe(&peer, c->desc, sizeof(c->desc));
+	}
+	return c->desc;
+}
 
 void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner)
 {
@@ -458,6 +540,7 @@ struct conn *conn_free(struct conn *c)
 	 * connection does (or when its lease runs out). */
 	if (c->owner.gone)
 		c->owner.gone(c->owner.userdata, c);
+	wire_rx_free(c->own_rx);
 	free(c->groups);
 	free(c->unit);
 	free(c->cgroup);

@@ -33,7 +33,17 @@ struct conn_config {
 	size_t max_outq_bytes;      /* reading pauses above; hard limit 4x */
 	unsigned slow_client_sec;   /* a peer paused this long is dropped */
 	unsigned hello_timeout_sec; /* a peer silent this long after connect is dropped */
+	/* Where datagrams are received, CONN_RX_BATCH at a time:
+	 * lent by the owner and shared by its connections (handling is one
+	 * connection at a time, and nothing of a datagram outlives it);
+	 * NULL: the connection allocates its own. */
+	struct wire_rx *rx;
 };
+
+/* The most datagrams one readable wakeup receives (one recvmmsg) and
+ * handles before yielding to other peers: a struct wire_rx lent in
+ * conn_config has room for at least this many. */
+#define CONN_RX_BATCH 16
 
 /* Whoever lists connections: told when one goes (from conn_free), so that
  * it unlists it and lets go of its tenant. hold (may be NULL) is asked
@@ -52,10 +62,16 @@ struct conn {
 	struct conn_config cfg;
 	struct conn_owner owner;    /* set by conn_start */
 	int fd;
+	struct wire_rx *rx;        /* cfg.rx, or own_rx */
+	struct wire_rx *own_rx;
+	unsigned rx_want;          /* datagrams the next recvmmsg asks for */
+	/* Read when first asked for (conn_get_peer, conn_peer_desc): */
+	bool have_groups, have_unit_cgroup;
 	gid_t *groups;             /* SO_PEERGROUPS */
 	size_t n_groups;
-	char *unit;                /* systemd unit of cred.pid at accept, or NULL */
-	char *cgroup;              /* cgroup of cred.pid at accept, or NULL */
+	char *unit;                /* systemd unit of cred.pid, or NULL */
+	char *cgroup;              /* cgroup of cred.pid, or NULL */
+	char desc[256];            /* "" until described */
 	struct event *ev_read;
 	struct event *ev_write;
 	bool closing;              /* refuse further input; free once flushed */
@@ -70,20 +86,26 @@ struct conn {
 	size_t outq_bytes;
 };
 
-/* Takes fd (closes it on failure). Reads the peer's identity from the
- * kernel; the connection has no tenant and serves nothing yet. serial
- * names it in logs and the audit trail; env is what its requests are
- * served with. */
+/* Takes fd (closes it on failure). cred is the peer's SO_PEERCRED when the
+ * caller has read it already (NULL: read here); the rest of its identity is
+ * read when first asked for. The connection has no tenant and serves
+ * nothing yet. serial names it in logs and the audit trail; env is what its
+ * requests are served with. */
 int conn_new(struct event_base *base, const struct conn_config *cfg,
 	     const struct rpc_env *env, uint64_t serial, int fd,
-	     struct conn **ret);
+	     const struct ucred *cred, struct conn **ret);
 /* Serve it for tenant t; owner hears when it goes. */
 void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner);
 /* What it held back may leave now (may free c). */
 void conn_release(struct conn *c);
 struct policy_peer;
-/* The peer as policy matching sees it (pointers into c). */
-void conn_get_peer(const struct conn *c, struct policy_peer *ret);
+/* The peer as policy matching sees it (pointers into c), with at least
+ * parts (POLICY_PEER_*: policy_peer_needs()) read from the kernel; what
+ * was not read is absent (no groups, no unit, no cgroup). */
+void conn_get_peer(struct conn *c, unsigned parts, struct policy_peer *ret);
+/* The peer described for refusals, logs and the audit trail (everything
+ * read), built once. */
+const char *conn_peer_desc(struct conn *c);
 
 /* Release everything the connection owns. NULL-safe, returns NULL. */
 struct conn *conn_free(struct conn *c);

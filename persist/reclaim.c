@@ -35,7 +35,7 @@ void state_claim_audit(struct state *st, struct rpc_session *c, struct tenant *t
 
 	tenant_set_unclaimed(t, false);
 	snprintf(why, sizeof(why), "reclaimed by connection %" PRIu64 " (%s)",
-		 c->serial, c->peer_desc);
+		 c->serial, rpc_peer_desc(c));
 	{
 		struct audit_record r = {
 			.kind = AUDIT_RESTART,

@@ -235,6 +235,20 @@ static bool tenant_matches(const struct policy_tenant *t,
 	return any;
 }
 
+unsigned policy_peer_needs(const struct policy *p)
+{
+	unsigned needs = 0;
+
+	for (size_t i = 0; p && i < p->n_tenants; i++) {
+		if (has(&p->tenants[i], POLICY_KEY_MATCH_GROUP))
+			needs |= POLICY_PEER_GROUPS;
+		if (has(&p->tenants[i], POLICY_KEY_MATCH_UNIT) ||
+		    has(&p->tenants[i], POLICY_KEY_MATCH_CGROUP))
+			needs |= POLICY_PEER_UNIT_CGROUP;
+	}
+	return needs;
+}
+
 const struct policy_tenant *policy_match(const struct policy *p,
 					 const struct policy_peer *peer)
 {

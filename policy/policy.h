@@ -290,6 +290,14 @@ int policy_tenant_source(const struct policy_tenant *t, enum policy_key k,
  * NUL-terminated). */
 int policy_peer_describe(const struct policy_peer *peer, char *buf, size_t size);
 
+/* What of a peer matching against p reads beyond its uid and gid, so that
+ * nothing else is read from the kernel: */
+enum {
+	POLICY_PEER_GROUPS = 1u << 0,      /* supplementary groups (MatchGroup) */
+	POLICY_PEER_UNIT_CGROUP = 1u << 1, /* unit and cgroup (MatchUnit, MatchCgroup) */
+};
+unsigned policy_peer_needs(const struct policy *p);
+
 /* The systemd unit (NULL when the process is in none) and cgroup v2 path
  * of a process: sd_pid_get_unit()/sd_pid_get_cgroup() with libsystemd,
  * else /proc/PID/cgroup. Both outputs are malloc'ed. */

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Largest datagram either side accepts; larger ones are refused. */
@@ -39,3 +40,34 @@ int wire_send(int sock, const void *buf, size_t len, const int *fds,
  */
 ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds,
 		  size_t *ret_nfds, int flags);
+
+/*
+ * Receiving several datagrams in one recvmmsg() call: room for n of them
+ * (n <= WIRE_RX_MAX), IOASD_MAX_DATAGRAM bytes and IOASD_MAX_FDS fds each,
+ * allocated once and reused (the bytes are not touched until a datagram
+ * lands in them). wire_rx_new() returns NULL when out of memory.
+ */
+#define WIRE_RX_MAX 64u
+
+struct wire_rx;
+struct wire_rx *wire_rx_new(size_t n);
+struct wire_rx *wire_rx_free(struct wire_rx *rx); /* NULL-safe, returns NULL */
+
+/* One datagram of a batch, judged like wire_recv() judges one. */
+struct wire_msg {
+	const uint8_t *buf;        /* in the wire_rx, until its next use */
+	ssize_t len;               /* > 0; 0 end of stream; -EMSGSIZE; -EBADMSG */
+	int fds[IOASD_MAX_FDS];    /* [0, nfds) owned by the caller */
+	size_t nfds;               /* 0 unless len > 0 */
+};
+
+/*
+ * Receive up to max datagrams (at most the rx's n) in one recvmmsg() with
+ * flags | MSG_CMSG_CLOEXEC; with MSG_DONTWAIT it returns what is queued
+ * without a further call to find the queue empty. Returns how many (> 0),
+ * *ret_msgs pointing at them, each with its len and fds as wire_recv()
+ * would have returned them (every fd of a refused datagram closed); or
+ * -errno from recvmmsg (-EAGAIN: nothing queued, -ECONNRESET, ...).
+ */
+int wire_recv_batch(int sock, struct wire_rx *rx, size_t max, int flags,
+		    struct wire_msg **ret_msgs);

@@ -379,7 +379,7 @@ int h_whoami(struct rpc_ctx *x)
 		snprintf(source, sizeof(source), "%s:%u", pt->file, pt->line);
 		r->policy_source = source;
 	}
-	r->peer = x->c->peer_desc;
+	r->peer = (char *)rpc_peer_desc(x->c);
 	r->max_ioas = l.max_ioas;
 	r->max_pinned_bytes = l.max_pinned_bytes;
 	r->max_mappings = l.max_mappings;

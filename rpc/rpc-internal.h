@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/pci.h"
+#include "proto/fastpb.h"
 #include "proto/ioasd.pb-c.h"
 #include "audit/audit.h"
 #include "iommu/backend.h"

@@ -27,6 +27,7 @@
 
 struct audit;
 struct audit_record;
+struct fastpb_memo;
 struct backend;
 struct pool;
 struct rpc_session;
@@ -47,6 +48,9 @@ struct rpc_env {
 	 * e filled in; on failure the peer is dropped. */
 	int (*hello)(void *userdata, struct rpc_session *s, const char *token,
 		     const char **ret_token, bool *ret_reclaimed, struct err *e);
+	/* What the message codec worked out about each message type, for
+	 * every session; may be NULL (worked out each time). */
+	struct fastpb_memo *codec;
 	void *userdata;
 };
 
@@ -56,6 +60,9 @@ struct rpc_transport {
 	int (*send)(struct rpc_session *s, const void *buf, size_t len);
 	/* Read nothing more; close once what is queued is sent. */
 	void (*close_after_flush)(struct rpc_session *s);
+	/* The peer described (refusals, logs, whoami), built when first
+	 * asked for; NULL: rpc_peer_desc() says only what cred says. */
+	const char *(*describe)(struct rpc_session *s);
 };
 
 struct rpc_session {
@@ -65,8 +72,11 @@ struct rpc_session {
 	bool hello_done;
 	uint64_t serial;            /* the connection's, for logs and audit */
 	struct ucred cred;          /* SO_PEERCRED at accept: never a claim */
-	char peer_desc[256];        /* for refusals, logs and whoami */
+	char cred_desc[64];         /* rpc_peer_desc() without a describe */
 };
+
+/* Who is at the other end of s, for refusals, logs and whoami. */
+const char *rpc_peer_desc(struct rpc_session *s);
 
 void rpc_handle_datagram(struct rpc_session *s, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds);

@@ -16,6 +16,7 @@
 #include "rpc/rpc.h"
 #include "tenancy/server.h"
 #include "persist/state.h"
+#include "proto/wire.h"
 #include "common/util.h"
 
 /* A tenant kept alive after its last connection (Lease=). */
@@ -115,7 +116,8 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 				     .max_outq_bytes = s->cfg.max_outq_bytes,
 				     .slow_client_sec = s->cfg.slow_client_sec,
 				     .hello_timeout_sec = s->cfg.hello_timeout_sec,
-			     }, &s->env, ++s->next_serial, fd, &c);
+				     .rx = s->rx,
+			     }, &s->env, ++s->next_serial, fd, &cred, &c);
 		if (r < 0) {
 			log_warn("new connection: %s", strerror(-r));
 			continue;
@@ -132,7 +134,8 @@ static int audit_connect(struct server *s, struct conn *c,
 		.op = "connect",
 		.allowed = errnum == 0,
 		.errnum = errnum,
-		.reason = why ? why : c->rs.peer_desc,
+		/* Accepted: who it is, when there is a sink to say it to. */
+		.reason = why ? why : audit_has_sink(s->audit) ? conn_peer_desc(c) : NULL,
 	};
 
 	rpc_audit_subject(&c->rs, t, &r);
@@ -167,6 +170,31 @@ static void lease_free(struct server *s, struct lease *l)
 	free(l);
 }
 
+/* "conn<serial>-uid<uid>", the tenant of a connection under --no-policy
+ * (size >= 1): written by hand, snprintf was a tenth of a connection. */
+static void no_policy_name(const struct conn *c, char *buf, size_t size)
+{
+	char tmp[64];
+	size_t n = sizeof(tmp);
+	uint64_t v = c->rs.cred.uid;
+
+	tmp[--n] = '\0';
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(tmp + (n -= 4), "-uid", 4);
+	v = c->rs.serial;
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(tmp + (n -= 4), "conn", 4);
+	size = sizeof(tmp) - 1 - n < size ? sizeof(tmp) - n : size;
+	memcpy(buf, tmp + n, size - 1);
+	buf[size - 1] = '\0';
+}
+
 /* Which tenant is this peer? Creates the tenant on its first connection. */
 static int server_resolve(struct server *s, struct conn *c,
 			  struct tenant **ret, struct err *e)
@@ -180,19 +208,19 @@ static int server_resolve(struct server *s, struct conn *c,
 
 	if (!s->policy) {
 		/* --no-policy: each connection is its own tenant. */
-		snprintf(name, sizeof(name), "conn%" PRIu64 "-uid%u", c->rs.serial,
-			 (unsigned)c->rs.cred.uid);
+		no_policy_name(c, name, sizeof(name));
 		t = tenant_new(s->tenants, s->backend, s->pool, name, &s->cfg.limits, NULL);
 		if (!t)
 			return err_set(e, ENOMEM, "out of memory");
 		*ret = t;
 		return 0;
 	}
-	conn_get_peer(c, &peer);
+	/* Only what the policy's Match* keys read. */
+	conn_get_peer(c, policy_peer_needs(s->policy), &peer);
 	pt = policy_match(s->policy, &peer);
 	if (!pt)
 		return err_set(e, EACCES, "no policy tenant matches %s",
-			       c->rs.peer_desc);
+			       conn_peer_desc(c));
 	policy_tenant_source(pt, POLICY_KEY_MAX_CONNECTIONS, where, sizeof(where));
 	t = tenant_find(s->tenants, pt->name);
 	if ((t ? tenant_conns(t) : 0) >= pt->max_connections)
@@ -359,7 +387,7 @@ void server_admit(struct server *s, struct conn *c)
 		 * records and log lines are rate-limited (by uid). */
 		if (audit_connect(s, c, NULL, e.errnum, e.msg) != AUDIT_SUPPRESSED)
 			log_warn("refusing connection %" PRIu64 " (%s): %s", c->rs.serial,
-				 c->rs.peer_desc, e.msg);
+				 conn_peer_desc(c), e.msg);
 		rpc_send_refusal(c->fd, e.errnum, e.msg);
 		conn_free(c);
 		return;
@@ -371,7 +399,7 @@ void server_admit(struct server *s, struct conn *c)
 				 .gone = server_conn_gone, .hold = server_hold, .userdata = s });
 	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->rs.serial,
-		  c->rs.peer_desc, tenant_name(t));
+		  conn_peer_desc(c), tenant_name(t));
 }
 
 static void server_release_tenant(struct server *s, struct tenant *t,
@@ -389,14 +417,18 @@ static void server_release_tenant(struct server *s, struct tenant *t,
 		.policy_line = pt ? pt->line : 0,
 	};
 
-	tenant_get_usage(t, &u);
-	snprintf(reason, sizeof(reason),
-		 "%s: %" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32
-		 " memory regions, 0x%" PRIx64 " pinned bytes released",
-		 why, u.ioas, u.mappings, u.memory_regions, u.pinned_bytes);
-	r.reason = reason;
-	(void)audit_emit(s->audit, &r);
-	log_debug("tenant %s released (%s)", tenant_name(t), reason);
+	/* What it held, for the audit trail and the debug log: only when
+	 * one of them takes it. */
+	if (audit_has_sink(s->audit) || log_get_level() >= LOG_DEBUG) {
+		tenant_get_usage(t, &u);
+		snprintf(reason, sizeof(reason),
+			 "%s: %" PRIu32 " IOAS, %" PRIu32 " mappings, %" PRIu32
+			 " memory regions, 0x%" PRIx64 " pinned bytes released",
+			 why, u.ioas, u.mappings, u.memory_regions, u.pinned_bytes);
+		r.reason = reason;
+		(void)audit_emit(s->audit, &r);
+		log_debug("tenant %s released (%s)", tenant_name(t), reason);
+	}
 	tenant_release(t);
 	server_reap_arm(s);
 	state_commit(s->state);
@@ -611,7 +643,7 @@ int server_start(struct server *s, struct event_base *base,
 	s->env = (struct rpc_env){
 		.tenants = tenants, .backend = b, .pool = pool, .audit = audit,
 		.connections = env_connections, .hello = env_hello,
-		.userdata = s,
+		.codec = &s->codec, .userdata = s,
 	};
 	tenant_set_revoke_hook(s->tenants, server_share_revoked, s);
 	if (listen_fd >= 0) {
@@ -627,7 +659,9 @@ int server_start(struct server *s, struct event_base *base,
 	s->ev_retry = evtimer_new(base, server_on_retry, s);
 	s->ev_commit = event_new(base, -1, 0, server_on_commit, s);
 	s->ev_reap = evtimer_new(base, server_on_reap, s);
-	if (!s->ev_accept || !s->ev_retry || !s->ev_commit || !s->ev_reap) {
+	/* One set of receive buffers for every connection, allocated once. */
+	s->rx = wire_rx_new(CONN_RX_BATCH);
+	if (!s->ev_accept || !s->ev_retry || !s->ev_commit || !s->ev_reap || !s->rx) {
 		server_stop(s);
 		return -ENOMEM;
 	}
@@ -658,6 +692,7 @@ void server_stop(struct server *s)
 	if (s->ev_reap)
 		event_free(s->ev_reap);
 	s->ev_accept = s->ev_retry = s->ev_commit = s->ev_reap = NULL;
+	s->rx = wire_rx_free(s->rx);
 	while (tenants_reap(s->tenants, SIZE_MAX))
 		;
 	if (s->listen_fd >= 0) {

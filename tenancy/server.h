@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "proto/fastpb.h"
 #include "rpc/rpc.h"
 #include "tenant/tenant.h"
 
@@ -52,6 +53,8 @@ struct server {
 	struct event *ev_accept;
 	struct event *ev_retry;            /* re-arm accept after EMFILE */
 	struct rpc_env env;                /* what requests are served with */
+	struct wire_rx *rx;                /* lent to every connection */
+	struct fastpb_memo codec;          /* env.codec */
 	TAILQ_HEAD(conn_list, conn) conns;
 	TAILQ_HEAD(, conn) held;           /* replies waiting for the commit */
 	struct event *ev_commit;           /* the wakeup's one commit */

@@ -181,8 +181,11 @@ static int random_hex(char *buf, size_t size)
 
 	if (n > sizeof(rnd) || getrandom(rnd, n, 0) != (ssize_t)n)
 		return -EIO;
-	for (size_t i = 0; i < n; i++)
-		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+		buf[2 * i + 1] = "0123456789abcdef"[rnd[i] & 0xf];
+	}
+	buf[2 * n] = '\0';
 	explicit_bzero(rnd, sizeof(rnd));
 	return 0;
 }

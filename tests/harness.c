@@ -24,6 +24,7 @@
 #define STOP_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_VALGRIND_MS 60000
 #define MAX_EXTRA_ARGS 32
+#define MAX_WRAPPER_ARGS 16
 
 static long long now_ms(void)
 {
@@ -111,9 +112,16 @@ bool harness_backend_is_sim(void)
 int harness_daemon_start(struct harness_daemon *d,
 			 const char *const *extra_args)
 {
+	return harness_daemon_start_wrapped(d, NULL, extra_args);
+}
+
+int harness_daemon_start_wrapped(struct harness_daemon *d,
+				 const char *const *wrapper,
+				 const char *const *extra_args)
+{
 	const char *bin = getenv("IOASD_BIN");
 	const char *vg = getenv("IOASD_VALGRIND");
-	const char *argv[18 + MAX_EXTRA_ARGS];
+	const char *argv[18 + MAX_WRAPPER_ARGS + MAX_EXTRA_ARGS];
 	const char *tmp = getenv("TMPDIR");
 	long long deadline;
 	size_t n = 0;
@@ -126,7 +134,7 @@ int harness_daemon_start(struct harness_daemon *d,
 			bin ? bin : "unset");
 		return -ENOENT;
 	}
-	d->valgrind = vg && !strcmp(vg, "1");
+	d->valgrind = (vg && !strcmp(vg, "1")) || wrapper;
 
 	snprintf(d->dir, sizeof(d->dir), "%s/ioasd-test.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
@@ -151,7 +159,14 @@ int harness_daemon_start(struct harness_daemon *d,
 	strcpy(d->socket, d->dir);
 	strcat(d->socket, "/ioasd.sock");
 
-	if (d->valgrind) {
+	for (size_t i = 0; wrapper && wrapper[i]; i++) {
+		if (i >= MAX_WRAPPER_ARGS) {
+			remove_dir(d);
+			return -E2BIG;
+		}
+		argv[n++] = wrapper[i];
+	}
+	if (d->valgrind && !wrapper) {
 		argv[n++] = "valgrind";
 		argv[n++] = "--quiet";
 		argv[n++] = "--error-exitcode=99";

@@ -61,6 +61,15 @@ struct harness_daemon {
  */
 int harness_daemon_start(struct harness_daemon *d,
 			 const char *const *extra_args);
+/*
+ * The same under a wrapper: wrapper (NULL-terminated, at most 16 words) is
+ * the start of the command line, before the daemon's path, e.g. { "valgrind",
+ * "--tool=callgrind", NULL }. It is taken to be a valgrind tool: the
+ * start-up and stop timeouts are valgrind's, and IOASD_VALGRIND is ignored.
+ */
+int harness_daemon_start_wrapped(struct harness_daemon *d,
+				 const char *const *wrapper,
+				 const char *const *extra_args);
 
 /*
  * SIGTERM the daemon and wait for it (bounded). Returns 0 when it exited

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "net/conn.h"
+#include "policy/policy.h"
 
 /* A peer that reads nothing: the queue grows past the high watermark (reading
  * pauses) and then, fed by sends that are not replies (notifications), to
@@ -32,7 +33,7 @@ START_TEST(hard_limit_drops_the_queue)
 
 	ck_assert_ptr_nonnull(base);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
-	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, sp[0], &c), 0);
+	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, sp[0], NULL, &c), 0);
 	for (n = 0; n < 100; n++) {
 		r = conn_send(c, buf, sizeof(buf));
 		if (r < 0)
@@ -84,6 +85,7 @@ START_TEST(reused_pid_is_not_the_peer)
 	const struct rpc_env env = { 0 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct conn *c = NULL;
+	struct policy_peer who;
 	pid_t peer, impostor;
 	int l, fd, status, one = 0;
 
@@ -119,9 +121,13 @@ START_TEST(reused_pid_is_not_the_peer)
 	}
 	fd = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, fd, &c), 0);
+	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, fd, NULL, &c), 0);
 	ck_assert_int_eq(c->rs.cred.pid, peer);
-	one = c->cgroup == NULL && c->unit == NULL;
+	/* Read when asked for, not at accept; the same answer either way. */
+	ck_assert(!c->have_groups && !c->have_unit_cgroup);
+	conn_get_peer(c, POLICY_PEER_UNIT_CGROUP, &who);
+	ck_assert(c->have_unit_cgroup && !c->have_groups);
+	one = who.cgroup == NULL && who.unit == NULL;
 	conn_free(c);
 	kill(impostor, SIGKILL);
 	waitpid(impostor, NULL, 0);

@@ -857,6 +857,32 @@ START_TEST(map_file_bad_fd_is_ebadf_after_ioas_lookup)
 }
 END_TEST
 
+/* A caller that holds its fds (the daemon) is taken at its word: no fget
+ * model, so no system call per map; a negative fd is still EBADF, and a
+ * context opened from it inherits the setting. */
+START_TEST(map_file_fds_held_skips_the_fget_model)
+{
+	struct backend *b = sim_new(), *ctx = NULL;
+	uint64_t iova = 0;
+	uint32_t id = ioas_new(b);
+	int fd = memfd_create("t", MFD_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	backend_sim_set_fds_held(b, true);
+	ck_assert_int_eq(backend_map_file(b, id, RW, fd, 0, PAGE, &iova), 0);
+	ck_assert_int_eq(backend_map_file(b, id, RW, -1, 0, PAGE, &iova), -EBADF);
+	ck_assert_int_eq(backend_context_open(b, &ctx), 0);
+	backend_sim_set_fds_held(b, false);
+	close(fd); /* now a closed descriptor number: only the model sees it */
+	iova = 0;
+	ck_assert_int_eq(backend_map_file(b, id, RW, fd, 0, PAGE, &iova), -EBADF);
+	id = ioas_new(ctx);
+	ck_assert_int_eq(backend_map_file(ctx, id, RW, fd, 0, PAGE, &iova), 0);
+	sim_free(ctx);
+	sim_free(b);
+}
+END_TEST
+
 /* iopt_alloc_file_pages: start + length - 1 overflows -> EOVERFLOW; the file
  * offset plays the VA's role for the automatic alignment. */
 START_TEST(map_file_offset_acts_as_va)
@@ -2007,6 +2033,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, map_auto_alignment_below_iova_alignment_is_einval);
 	tcase_add_test(tc, map_file_without_capability_is_eopnotsupp);
 	tcase_add_test(tc, map_file_bad_fd_is_ebadf_after_ioas_lookup);
+	tcase_add_test(tc, map_file_fds_held_skips_the_fget_model);
 	tcase_add_test(tc, map_file_offset_acts_as_va);
 	suite_add_tcase(s, tc);
 

@@ -442,6 +442,91 @@ START_TEST(empty_datagram_is_zero)
 }
 END_TEST
 
+/*
+ * Rule: wire_recv_batch() takes what is queued in one call and judges each
+ * datagram as wire_recv() does: fds of the good ones handed over (CLOEXEC),
+ * an oversized one -EMSGSIZE and one with too many fds -EBADMSG with every
+ * fd closed, the peer's close 0; at most max at a time, the rest left for
+ * the next call; and -EAGAIN once the queue is empty.
+ */
+START_TEST(batch_judges_each_datagram)
+{
+	static char big[IOASD_MAX_DATAGRAM + 1];
+	int r[IOASD_MAX_FDS + 1], w[IOASD_MAX_FDS + 1];
+	struct wire_rx *rx = wire_rx_new(4);
+	struct wire_msg *m;
+	int s[2], before;
+
+	ck_assert_ptr_nonnull(rx);
+	ck_assert_ptr_null(wire_rx_new(0));
+	ck_assert_ptr_null(wire_rx_new(WIRE_RX_MAX + 1));
+	seqpacket_pair(s);
+	ck_assert_int_eq(wire_recv_batch(s[1], rx, 4, MSG_DONTWAIT, &m), -EAGAIN);
+	make_pipes(r, w, IOASD_MAX_FDS + 1);
+	before = count_fds();
+	ck_assert_int_eq(wire_send(s[0], "one", 3, w, 1), 0);
+	ck_assert_int_eq(send(s[0], big, sizeof(big), 0), (ssize_t)sizeof(big));
+	{
+		/* IOASD_MAX_FDS + 1 fds: wire_send refuses that many. */
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * (IOASD_MAX_FDS + 1))];
+			struct cmsghdr align;
+		} control = { 0 };
+		char many[] = "many";
+		struct iovec iov = { .iov_base = many, .iov_len = 4 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = control.buf,
+				      .msg_controllen = sizeof(control.buf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (IOASD_MAX_FDS + 1));
+		memcpy(CMSG_DATA(c), w, sizeof(int) * (IOASD_MAX_FDS + 1));
+		ck_assert_int_eq(sendmsg(s[0], &msg, 0), 4);
+	}
+	ck_assert_int_eq(wire_send(s[0], "two", 3, w + 1, 2), 0);
+	ck_assert_int_eq(wire_send(s[0], "three", 5, NULL, 0), 0);
+
+	ck_assert_int_eq(wire_recv_batch(s[1], rx, 4, MSG_DONTWAIT, &m), 4);
+	ck_assert_int_eq(m[0].len, 3);
+	ck_assert(!memcmp(m[0].buf, "one", 3));
+	ck_assert_uint_eq(m[0].nfds, 1);
+	ck_assert(same_file(m[0].fds[0], w[0]) && is_cloexec(m[0].fds[0]));
+	ck_assert_int_eq(m[1].len, -EMSGSIZE);
+	ck_assert_uint_eq(m[1].nfds, 0);
+	ck_assert_int_eq(m[2].len, -EBADMSG);
+	ck_assert_uint_eq(m[2].nfds, 0);
+	ck_assert_int_eq(m[3].len, 3);
+	ck_assert(!memcmp(m[3].buf, "two", 3));
+	ck_assert_uint_eq(m[3].nfds, 2);
+	ck_assert(same_file(m[3].fds[1], w[2]));
+	/* What the refused ones carried is closed; the good ones' fds are ours. */
+	ck_assert_int_eq(count_fds(), before + 3);
+	close_fds(m[0].fds, m[0].nfds);
+	close_fds(m[3].fds, m[3].nfds);
+	ck_assert_int_eq(count_fds(), before);
+
+	/* max bounds a call; the rest waits for the next. */
+	ck_assert_int_eq(wire_send(s[0], "four", 4, NULL, 0), 0);
+	ck_assert_int_eq(wire_recv_batch(s[1], rx, 1, MSG_DONTWAIT, &m), 1);
+	ck_assert_int_eq(m[0].len, 5);
+	ck_assert(!memcmp(m[0].buf, "three", 5));
+	ck_assert_int_eq(wire_recv_batch(s[1], rx, 4, MSG_DONTWAIT, &m), 1);
+	ck_assert_int_eq(m[0].len, 4);
+	ck_assert_int_eq(wire_recv_batch(s[1], rx, 4, MSG_DONTWAIT, &m), -EAGAIN);
+
+	/* The peer's close reads as 0. */
+	close(s[0]);
+	ck_assert_int_ge(wire_recv_batch(s[1], rx, 4, MSG_DONTWAIT, &m), 1);
+	ck_assert_int_eq(m[0].len, 0);
+	close(s[1]);
+	close_fds(r, IOASD_MAX_FDS + 1);
+	close_fds(w, IOASD_MAX_FDS + 1);
+	wire_rx_free(rx);
+}
+END_TEST
+
 /* Rule: nothing to read on a non-blocking receive is -EAGAIN. */
 START_TEST(nonblocking_empty)
 {
@@ -524,6 +609,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, eof_is_zero);
 	tcase_add_test(tc, empty_datagram_is_zero);
 	tcase_add_test(tc, nonblocking_empty);
+	tcase_add_test(tc, batch_judges_each_datagram);
 	tcase_add_test(tc, send_limits);
 	tcase_add_test(tc, send_to_closed_peer);
 	suite_add_tcase(s, tc);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ioasd-bench: what does brokering cost? Latency percentiles and rate of
+ * ioasd-bench: what does brokering cost? First the hot path (bench-hotpath.c):
+ * one unbatched RPC and one 4 KiB map+unmap pair against the floor of a
+ * SOCK_SEQPACKET round trip, and the RPC rate with 1 to 16 connections.
+ * Then latency percentiles and rate of
  * map+unmap pairs for 4 KiB and 2 MiB regions, through the socket (libioas
  * against an ioasd this tool starts on a private socket) and by direct
  * backend calls in this process (same backend kind), in the same run, and
@@ -11,6 +14,10 @@
  *
  *   ioasd-bench --daemon PATH [--backend auto|kernel|sim] [--device PATH]
  *               [--iterations N] [--max-seconds S] [--json]
+ *   ioasd-bench --daemon PATH --callgrind [--pairs N] [--callgrind-out FILE]
+ *
+ * --callgrind counts instead the daemon's user-space instructions per 4 KiB
+ * map+unmap pair under valgrind (bench-callgrind.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,38 +38,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "iommu/backend.h"
-#include "tests/harness.h"
 #include "ioas.h"
+#include "tools/bench.h"
 
-#define WARMUP 20
 #define DEFAULT_ITERATIONS 2000
-#define DEFAULT_MAX_SECONDS 1.0 /* per series; 4 series */
+#define DEFAULT_MAX_SECONDS 1.0 /* per series */
+#define DEFAULT_CALLGRIND_PAIRS 1000
 
 struct series {
 	const char *path;   /* "socket" or "direct" */
 	uint64_t size;
-	size_t n;           /* pairs measured */
-	double seconds;     /* wall time of the measured pairs */
-	uint64_t p50, p90, p99, max; /* ns */
+	struct bench_lat lat; /* of the pairs */
 	int error;          /* 0 or -errno: the series could not run */
 };
 
-struct bench {
-	const char *daemon;
-	const char *backend_arg;
-	enum backend_kind kind;
-	const char *device;
-	size_t iterations;
-	double max_seconds;
-	bool json;
-
-	struct harness_daemon d;
-	char socket[PATH_MAX];
-	pid_t pid;
-};
-
-static uint64_t now_ns(void)
+uint64_t bench_now_ns(void)
 {
 	struct timespec ts;
 
@@ -77,8 +67,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void summarize(struct series *s, uint64_t *lat, size_t n,
-		      uint64_t total_ns)
+void bench_summarize(struct bench_lat *s, uint64_t *lat, size_t n,
+		     uint64_t total_ns)
 {
 	s->n = n;
 	s->seconds = (double)total_ns / 1e9;
@@ -95,7 +85,8 @@ static void summarize(struct series *s, uint64_t *lat, size_t n,
 
 /* The daemon under test, started the way the test suite starts it
  * (tests/harness.c): private socket, no policy, no journal. */
-static int start_daemon(struct bench *b, const char *state_dir)
+int bench_start_daemon(struct bench *b, const char *state_dir,
+		       const char *const *wrapper)
 {
 	const char *args[8] = { "--backend", b->backend_arg };
 	int n = 2, r;
@@ -115,7 +106,7 @@ static int start_daemon(struct bench *b, const char *state_dir)
 	if (setenv("IOASD_BIN", b->daemon, 1) < 0 ||
 	    setenv("IOASD_TEST_BACKEND", b->backend_arg, 1) < 0)
 		return -errno;
-	r = harness_daemon_start(&b->d, args);
+	r = harness_daemon_start_wrapped(&b->d, wrapper, args);
 	if (r < 0)
 		return r;
 	b->pid = b->d.pid;
@@ -123,13 +114,38 @@ static int start_daemon(struct bench *b, const char *state_dir)
 	return 0;
 }
 
-static int stop_daemon(struct bench *b)
+int bench_stop_daemon(struct bench *b)
 {
 	b->pid = 0;
 	return harness_daemon_stop(&b->d);
 }
 
+static int start_daemon(struct bench *b, const char *state_dir)
+{
+	return bench_start_daemon(b, state_dir, NULL);
+}
+
+static int stop_daemon(struct bench *b)
+{
+	return bench_stop_daemon(b);
+}
+
 /* ------------------------------------------------------------ series */
+
+int bench_region(struct ioas_client *c, uint64_t size, uint32_t *ret_ioas,
+		 uint32_t *ret_mem)
+{
+	int fd = -1, r;
+
+	r = ioas_alloc(c, ret_ioas);
+	if (r == 0)
+		r = ioas_memfd_create("bench", size, &fd);
+	if (r == 0)
+		r = ioas_memory_register(c, fd, 0, size, ret_mem, NULL);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
 
 static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 		       struct series *s)
@@ -139,7 +155,7 @@ static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 	uint64_t t0, start, budget = (uint64_t)(b->max_seconds * 1e9), un;
 	uint32_t ioas = 0, mem = 0;
 	size_t n = 0;
-	int fd = -1, r;
+	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->path = "socket";
@@ -148,36 +164,30 @@ static void run_socket(struct bench *b, struct ioas_client *c, uint64_t size,
 		s->error = -ENOMEM;
 		return;
 	}
-	r = ioas_alloc(c, &ioas);
-	if (r == 0)
-		r = ioas_memfd_create("bench", size, &fd);
-	if (r == 0)
-		r = ioas_memory_register(c, fd, 0, size, &mem, NULL);
-	if (fd >= 0)
-		close(fd);
-	for (int i = 0; r == 0 && i < WARMUP; i++) {
+	r = bench_region(c, size, &ioas, &mem);
+	for (int i = 0; r == 0 && i < BENCH_WARMUP; i++) {
 		uint64_t iova = 0;
 
 		r = ioas_map(c, ioas, mem, 0, size, rw, &iova);
 		if (r == 0)
 			r = ioas_unmap(c, ioas, iova, size, &un);
 	}
-	start = now_ns();
-	while (r == 0 && n < b->iterations && now_ns() - start < budget) {
+	start = bench_now_ns();
+	while (r == 0 && n < b->iterations && bench_now_ns() - start < budget) {
 		uint64_t iova = 0;
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		r = ioas_map(c, ioas, mem, 0, size, rw, &iova);
 		if (r == 0)
 			r = ioas_unmap(c, ioas, iova, size, &un);
-		lat[n++] = now_ns() - t0;
+		lat[n++] = bench_now_ns() - t0;
 	}
 	if (r < 0) {
 		fprintf(stderr, "ioasd-bench: socket %" PRIu64 " bytes: %s: %s\n",
 			size, strerror(-r), ioas_client_last_error(c));
 		s->error = r;
 	} else {
-		summarize(s, lat, n, now_ns() - start);
+		bench_summarize(&s->lat, lat, n, bench_now_ns() - start);
 	}
 	if (mem)
 		(void)ioas_memory_unregister(c, mem);
@@ -225,29 +235,29 @@ static void run_direct(struct bench *b, struct backend *be, uint64_t size,
 		if (va == MAP_FAILED)
 			r = -errno;
 	}
-	for (int i = 0; r == 0 && i < WARMUP; i++) {
+	for (int i = 0; r == 0 && i < BENCH_WARMUP; i++) {
 		uint64_t iova = 0;
 
 		r = direct_map(be, ioas, fd, va, size, &iova);
 		if (r == 0)
 			r = backend_unmap(be, ioas, iova, size, &un);
 	}
-	start = now_ns();
-	while (r == 0 && n < b->iterations && now_ns() - start < budget) {
+	start = bench_now_ns();
+	while (r == 0 && n < b->iterations && bench_now_ns() - start < budget) {
 		uint64_t iova = 0;
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		r = direct_map(be, ioas, fd, va, size, &iova);
 		if (r == 0)
 			r = backend_unmap(be, ioas, iova, size, &un);
-		lat[n++] = now_ns() - t0;
+		lat[n++] = bench_now_ns() - t0;
 	}
 	if (r < 0) {
 		fprintf(stderr, "ioasd-bench: direct %" PRIu64 " bytes: %s\n",
 			size, strerror(-r));
 		s->error = r;
 	} else {
-		summarize(s, lat, n, now_ns() - start);
+		bench_summarize(&s->lat, lat, n, bench_now_ns() - start);
 	}
 	if (have_ioas)
 		(void)backend_destroy(be, ioas);
@@ -262,7 +272,7 @@ static void run_direct(struct bench *b, struct backend *be, uint64_t size,
 
 static double ops(const struct series *s)
 {
-	return s->seconds > 0 ? (double)s->n / s->seconds : 0;
+	return s->lat.seconds > 0 ? (double)s->lat.n / s->lat.seconds : 0;
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -297,15 +307,15 @@ static void print_text(const struct bench *b, const char *sock_backend,
 			continue;
 		}
 		printf("%-8s %-7s %8zu %12.0f %10.2f %10.2f %10.2f %10.2f\n",
-		       size, x->path, x->n, ops(x), x->p50 / 1e3, x->p90 / 1e3,
-		       x->p99 / 1e3, x->max / 1e3);
+		       size, x->path, x->lat.n, ops(x), x->lat.p50 / 1e3, x->lat.p90 / 1e3,
+		       x->lat.p99 / 1e3, x->lat.max / 1e3);
 		if (i % 2 == 1 && !s[i - 1].error) {
 			const struct series *so = &s[i - 1];
 
 			printf("%-8s %-7s %8s %12.2f %10.2f %10.2f %10.2f %10.2f\n",
 			       size, "ratio", "", ops(x) ? ops(so) / ops(x) : 0,
-			       ratio(so->p50, x->p50), ratio(so->p90, x->p90),
-			       ratio(so->p99, x->p99), ratio(so->max, x->max));
+			       ratio(so->lat.p50, x->lat.p50), ratio(so->lat.p90, x->lat.p90),
+			       ratio(so->lat.p99, x->lat.p99), ratio(so->lat.max, x->lat.max));
 		}
 	}
 	printf("ratio = socket / direct (pairs/s: below 1 means the socket is slower;"
@@ -329,7 +339,7 @@ static void print_json(const char *sock_backend, const char *direct_backend,
 			printf(",\"pairs\":%zu,\"pairs_per_s\":%.1f,\"p50_ns\":%" PRIu64
 			       ",\"p90_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
 			       ",\"max_ns\":%" PRIu64 "}",
-			       x->n, ops(x), x->p50, x->p90, x->p99, x->max);
+			       x->lat.n, ops(x), x->lat.p50, x->lat.p90, x->lat.p99, x->lat.max);
 	}
 	printf("],\"ratios\":[");
 	for (size_t i = 1, k = 0; i < ns; i += 2) {
@@ -340,8 +350,8 @@ static void print_json(const char *sock_backend, const char *direct_backend,
 		printf("%s{\"size\":%" PRIu64 ",\"pairs_per_s\":%.3f,\"p50\":%.3f,"
 		       "\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
 		       k++ ? "," : "", so->size, ops(d) ? ops(so) / ops(d) : 0,
-		       ratio(so->p50, d->p50), ratio(so->p90, d->p90),
-		       ratio(so->p99, d->p99), ratio(so->max, d->max));
+		       ratio(so->lat.p50, d->lat.p50), ratio(so->lat.p90, d->lat.p90),
+		       ratio(so->lat.p99, d->lat.p99), ratio(so->lat.max, d->lat.max));
 	}
 	printf("]}\n");
 }
@@ -400,8 +410,8 @@ static int run_with_state(struct bench *b, const struct series *plain,
 			printf("{\"state_dir\":{\"tmpfs\":%s,\"size\":%" PRIu64 ",\"pairs_per_s\":%.1f,"
 			       "\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
 			       ",\"ratio_pairs_per_s\":%.3f,\"ratio_p50\":%.3f}}\n",
-			       on_tmpfs ? "true" : "false", x->size, ops(x), x->p50, x->p99,
-			       ops(p) ? ops(x) / ops(p) : 0, ratio(x->p50, p->p50));
+			       on_tmpfs ? "true" : "false", x->size, ops(x), x->lat.p50, x->lat.p99,
+			       ops(p) ? ops(x) / ops(p) : 0, ratio(x->lat.p50, p->lat.p50));
 			continue;
 		}
 		if (i == 0)
@@ -409,12 +419,12 @@ static int run_with_state(struct bench *b, const struct series *plain,
 			       on_tmpfs ? "tmpfs" : "a disk (each fsync counts)");
 		size_label(x->size, size, sizeof(size));
 		printf("%-8s %-7s %8zu %12.0f %10.2f %10.2f %10.2f %10.2f\n",
-		       size, "state", x->n, ops(x), x->p50 / 1e3, x->p90 / 1e3,
-		       x->p99 / 1e3, x->max / 1e3);
+		       size, "state", x->lat.n, ops(x), x->lat.p50 / 1e3, x->lat.p90 / 1e3,
+		       x->lat.p99 / 1e3, x->lat.max / 1e3);
 		printf("%-8s %-7s %8s %12.2f %10.2f %10.2f %10.2f %10.2f\n",
 		       size, "ratio", "", ops(p) ? ops(x) / ops(p) : 0,
-		       ratio(x->p50, p->p50), ratio(x->p90, p->p90),
-		       ratio(x->p99, p->p99), ratio(x->max, p->max));
+		       ratio(x->lat.p50, p->lat.p50), ratio(x->lat.p90, p->lat.p90),
+		       ratio(x->lat.p99, p->lat.p99), ratio(x->lat.max, p->lat.max));
 	}
 	if (!b->json)
 		printf("ratio = with --state-dir / without (pairs/s: below 1 means slower)\n");
@@ -431,10 +441,17 @@ static void usage(FILE *f)
 		"  --device PATH              iommufd device (default /dev/iommu)\n"
 		"  --iterations N             pairs per series (default %d)\n"
 		"  --max-seconds S            time budget per series (default %.1f)\n"
-		"  --json                     JSON lines: the comparison, then one line per\n"
-		"                             size for the daemon with --state-dir\n"
+		"  --cpu N|none               the hot path's latency rows: this process, the\n"
+		"                             floor's echo and the daemon on CPU N (default:\n"
+		"                             the first this process may use), or not pinned\n"
+		"  --json                     JSON lines: the hot path, the comparison, then\n"
+		"                             one line per size for the daemon with --state-dir\n"
+		"  --callgrind                only count the daemon's instructions per 4 KiB\n"
+		"                             map+unmap pair under valgrind's callgrind\n"
+		"  --pairs N                  pairs counted with --callgrind (default %d)\n"
+		"  --callgrind-out FILE       keep the profile of those pairs in FILE\n"
 		"  -h, --help                 this text\n",
-		DEFAULT_ITERATIONS, DEFAULT_MAX_SECONDS);
+		DEFAULT_ITERATIONS, DEFAULT_MAX_SECONDS, DEFAULT_CALLGRIND_PAIRS);
 }
 
 int main(int argc, char **argv)
@@ -446,6 +463,10 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "max-seconds", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cpu", required_argument, NULL, 'C' },
+		{ "callgrind", no_argument, NULL, 'c' },
+		{ "pairs", required_argument, NULL, 'p' },
+		{ "callgrind-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -455,12 +476,15 @@ int main(int argc, char **argv)
 		.kind = BACKEND_AUTO,
 		.iterations = DEFAULT_ITERATIONS,
 		.max_seconds = DEFAULT_MAX_SECONDS,
+		.cpu = -1,
 	};
 	struct series s[4];
 	struct ioas_client *c = NULL;
 	struct backend *be = NULL;
 	char err[256] = "", direct_name[32], sock_name[32];
-	bool fell_back = false;
+	bool fell_back = false, callgrind = false;
+	size_t pairs = DEFAULT_CALLGRIND_PAIRS;
+	const char *callgrind_out = NULL;
 	int opt, r, status = 0;
 	char *end;
 
@@ -504,6 +528,32 @@ int main(int argc, char **argv)
 		case 'j':
 			b.json = true;
 			break;
+		case 'C':
+			if (!strcmp(optarg, "none")) {
+				b.cpu = BENCH_CPU_NONE;
+				break;
+			}
+			errno = 0;
+			b.cpu = (int)strtol(optarg, &end, 10);
+			if (errno || *end || b.cpu < 0 || b.cpu >= 1024) {
+				fprintf(stderr, "ioasd-bench: bad --cpu\n");
+				return 2;
+			}
+			break;
+		case 'c':
+			callgrind = true;
+			break;
+		case 'p':
+			errno = 0;
+			pairs = strtoul(optarg, &end, 10);
+			if (errno || *end || pairs == 0 || pairs > 1000000) {
+				fprintf(stderr, "ioasd-bench: bad --pairs\n");
+				return 2;
+			}
+			break;
+		case 'o':
+			callgrind_out = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -516,6 +566,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (callgrind)
+		return bench_callgrind(&b, pairs, callgrind_out) < 0;
+	if (bench_hotpath(&b) < 0)
+		status = 1;
 
 	r = backend_open(b.kind, b.device ? b.device : "/dev/iommu", &be,
 			 &fell_back);

@@ -146,8 +146,7 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	if (c->reclaim_token)
 		explicit_bzero(c->reclaim_token, strlen(c->reclaim_token));
 	free(c->reclaim_token);
-	if (c->reply)
-		ioasd__response__free_unpacked(c->reply, NULL);
+	libioas_response_free(c, c->reply);
 	free(c);
 	return NULL;
 }

@@ -14,6 +14,7 @@
 
 #include "ioas.h"
 #include "ioasd.pb-c.h"
+#include "proto/fastpb.h"
 #include "proto/wire.h"
 #include "requests.h"
 
@@ -40,8 +41,14 @@ struct ioas_client {
 	char last_error[256];
 
 	/* The answer to the last request, kept until the next one (or
-	 * ioas_client_free) so that an operation reads its reply in place. */
+	 * ioas_client_free) so that an operation reads its reply in place:
+	 * decoded into rx (fastpb) or allocated by protobuf-c. */
 	Ioasd__Response *reply;
+	struct {
+		Ioasd__Response resp;
+		uint64_t scratch[512];  /* its result and strings */
+	} rx;
+	struct fastpb_memo codec;   /* what fastpb worked out */
 
 	/* Received notifications, oldest first (a ring). */
 	struct ioas_notification notes[IOAS_NOTIFY_QUEUE];
@@ -77,6 +84,10 @@ void libioas_close_fds(int *fds, size_t n);
  */
 int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		     Ioasd__Response__ResultCase expect);
+
+/* Let go of a Response the transport decoded (NULL-safe): freed when
+ * protobuf-c allocated it, nothing when it was decoded in place. */
+void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp);
 
 /*
  * request_<member>(c, fd, msg[, &reply]) for each row of requests.h: msg

@@ -82,6 +82,23 @@ static int pending_refusal(struct ioas_client *c, int why)
 	return r;
 }
 
+void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp)
+{
+	if (resp && resp != &c->rx.resp)
+		ioasd__response__free_unpacked(resp, NULL);
+}
+
+/* The n bytes of c->buf as a Response: in place when fastpb takes it
+ * (the small replies, most), else allocated by protobuf-c; NULL when it is
+ * not one. Replaces what the last call decoded in place. */
+static Ioasd__Response *decode(struct ioas_client *c, size_t n)
+{
+	if (fastpb_unpack(&c->codec, &ioasd__response__descriptor, c->buf, n,
+			  &c->rx.resp, c->rx.scratch, sizeof(c->rx.scratch)) == 0)
+		return &c->rx.resp;
+	return ioasd__response__unpack(NULL, n, c->buf);
+}
+
 int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		     Ioasd__Response__ResultCase expect)
 {
@@ -92,10 +109,8 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	ssize_t n;
 	int r, r2;
 
-	if (c->reply) {
-		ioasd__response__free_unpacked(c->reply, NULL);
-		c->reply = NULL;
-	}
+	libioas_response_free(c, c->reply);
+	c->reply = NULL;
 	if (c->broken)
 		return libioas_fail(c, -ENOTCONN,
 				    "connection to ioasd is broken; reconnect");
@@ -104,15 +119,21 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	if (c->next_id == 0) /* id 0 is reserved for notifications */
 		c->next_id = 1;
 
-	len = ioasd__request__get_packed_size(req);
 	limit = c->max_datagram ? c->max_datagram : IOASD_MAX_DATAGRAM;
 	if (limit > sizeof(c->buf))
 		limit = sizeof(c->buf);
-	if (len > limit)
-		return libioas_fail(c, -EMSGSIZE,
-				    "request of %zu bytes exceeds the daemon's limit of %u",
-				    len, limit);
-	ioasd__request__pack(req, c->buf);
+	/* The small requests in one pass; the rest sized first. */
+	n = fastpb_pack(&c->codec, &req->base, c->buf, limit);
+	if (n >= 0) {
+		len = (size_t)n;
+	} else {
+		len = ioasd__request__get_packed_size(req);
+		if (len > limit)
+			return libioas_fail(c, -EMSGSIZE,
+					    "request of %zu bytes exceeds the daemon's limit of %u",
+					    len, limit);
+		ioasd__request__pack(req, c->buf);
+	}
 
 	r = wire_send(c->fd, c->buf, len, send_fd >= 0 ? &send_fd : NULL,
 		      send_fd >= 0 ? 1 : 0);
@@ -153,7 +174,7 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 					      "ioasd sent %zu unexpected fd(s)", nfds);
 		}
 
-		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
+		resp = decode(c, (size_t)n);
 		if (!resp)
 			return libioas_broken(c, -EPROTO,
 					      "malformed reply from ioasd (%zd bytes)",
@@ -165,12 +186,12 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 			r = libioas_broken(c, -resp->error, "%s",
 					   resp->message ? resp->message :
 							   strerror(resp->error));
-			ioasd__response__free_unpacked(resp, NULL);
+			libioas_response_free(c, resp);
 			return r;
 		}
 		if (resp->id == 0) {
 			libioas_queue_notification(c, resp);
-			ioasd__response__free_unpacked(resp, NULL);
+			libioas_response_free(c, resp);
 			continue;
 		}
 		break;
@@ -181,13 +202,13 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 				   "reply id %llu does not match request id %llu",
 				   (unsigned long long)resp->id,
 				   (unsigned long long)req->id);
-		ioasd__response__free_unpacked(resp, NULL);
+		libioas_response_free(c, resp);
 		return r;
 	}
 	if (resp->error < 0 || resp->error > IOAS_ERRNO_MAX) {
 		r = libioas_broken(c, -EPROTO, "reply carries invalid error %d",
 				   resp->error);
-		ioasd__response__free_unpacked(resp, NULL);
+		libioas_response_free(c, resp);
 		return r;
 	}
 	if (resp->error != 0) {
@@ -202,7 +223,7 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		r = libioas_broken(c, -EPROTO,
 				   "reply carries result %d, expected %d",
 				   (int)resp->result_case, (int)expect);
-		ioasd__response__free_unpacked(resp, NULL);
+		libioas_response_free(c, resp);
 		return r;
 	}
 	c->last_error[0] = '\0';

@@ -173,7 +173,7 @@ struct conn *fuzz_conn_new(int *ret_client)
 	r = conn_new(server.base, &(struct conn_config){
 			     .max_outq_bytes = server.cfg.max_outq_bytes,
 			     .slow_client_sec = server.cfg.slow_client_sec,
-		     }, &server.env, ++server.next_serial, sv[1], &c);
+		     }, &server.env, ++server.next_serial, sv[1], NULL, &c);
 	if (r < 0)
 		fuzz_fail("conn_new: %s", strerror(-r));
 	/* As after accept(): resolve the tenant and start serving. */

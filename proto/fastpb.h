@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A lean codec for the small messages of the hot path, beside protobuf-c
+ * and driven by protobuf-c's own descriptors: no field number, type or
+ * layout is written here a second time.
+ *
+ * protobuf-c is generic: every unpack allocates each message, walks every
+ * field of the descriptor (21 of Request, 20 of Response) to initialise,
+ * check and later free it, and every reply is walked twice (its size, then
+ * its bytes). For a Map or an Unmap that was half of what the daemon spent
+ * on a request. These functions handle the common, simple case in one pass
+ * with no allocation, and decline everything else, which then goes to
+ * protobuf-c as before:
+ *
+ *   - fields of numbers (uint32, uint64, int32, bool, enum) and strings,
+ *     required, optional or in a oneof; a message field only as a oneof
+ *     member whose message is itself of that kind;
+ *   - no repeated field, no unknown field, no field twice, only the
+ *     shortest encodings protobuf-c itself writes for numbers.
+ *
+ * What they accept they decode or encode exactly as protobuf-c does
+ * (tests/test-fastpb.c checks it against protobuf-c, mutated inputs
+ * included). Library code: no logging.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+/*
+ * What the codec works out about a message type once instead of on every
+ * message (which fields are required, which belong to a oneof, where the
+ * oneofs keep their case). Kept by the caller for as long as it decodes
+ * and encodes (zeroed to start; the daemon has one); NULL works it out
+ * each time. Entries are found by descriptor address, two places to look
+ * for each: enough for the few dozen message types of a protocol.
+ */
+#define FASTPB_MEMO_ENTRIES 64
+#define FASTPB_MAX_ONEOFS 4
+struct fastpb_type {
+	const ProtobufCMessageDescriptor *desc;
+	uint64_t required;     /* bit i: fields[i] is required */
+	uint64_t oneof;        /* bit i: fields[i] is a member of a oneof */
+	unsigned n_oneofs;     /* > FASTPB_MAX_ONEOFS: not of the simple kind */
+	unsigned oneof_case[FASTPB_MAX_ONEOFS]; /* quantifier offsets */
+};
+struct fastpb_memo {
+	struct fastpb_type e[FASTPB_MEMO_ENTRIES];
+};
+
+/*
+ * Decode buf into msg (storage of desc->sizeof_message bytes) without
+ * allocating: its oneof's message and its strings (copied, NUL-terminated)
+ * go into scratch (scratch_size bytes), which must outlive msg. Returns 0,
+ * or -1 when the input is not of the simple kind, or not valid, or does
+ * not fit in scratch: msg is then garbage and the caller unpacks with
+ * protobuf-c, which decides. Nothing decoded here needs freeing.
+ */
+int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,
+		  const uint8_t *buf, size_t len, void *msg, void *scratch,
+		  size_t scratch_size);
+
+/*
+ * Encode m into out (cap bytes), byte for byte as protobuf_c_message_pack()
+ * would. Returns the length, or -1 when m is not of the simple kind or does
+ * not fit in cap (the caller then packs with protobuf-c, after asking its
+ * size).
+ */
+ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
+		    uint8_t *out, size_t cap);
