@@ -75,6 +75,42 @@ typedef int (*rpc_handler)(struct rpc_ctx *x);
 typedef void (*rpc_audit_fill)(struct audit_record *a, const Ioasd__Request *req,
 			       const Ioasd__Response *resp);
 
+/*
+ * Everything the dispatcher knows of an operation, in its one row (the
+ * table is rpc_lookup() in rpc.c):
+ *   name     in logs, refusals and the audit trail
+ *   handler  protobuf in, tenant layer, protobuf out
+ *   nfds     exactly this many fds ride on the request (else EBADMSG)
+ *   reads    changes nothing: no state write after it
+ *   grants   gives the tenant something (refused with EIO while the audit
+ *            trail is broken under AuditFailure=refuse); Option grants only
+ *            when it sets
+ *   audit    which outcomes are recorded: every one, only refusals (Hello),
+ *            or none (pure reads of the caller's own tables)
+ *   fill     the numbers its audit record carries
+ */
+enum rpc_grants { GRANTS_NOTHING, GRANTS, GRANTS_WHEN_SETTING };
+enum rpc_audit { AUDIT_EVERY, AUDIT_REFUSALS, AUDIT_NONE };
+
+struct rpc_op {
+	const char *name;
+	rpc_handler handler;
+	unsigned nfds;
+	bool reads;
+	enum rpc_grants grants;
+	enum rpc_audit audit;
+	rpc_audit_fill fill;
+};
+
+/* The row of an operation, or NULL when this daemon does not know it. */
+const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op);
+/* Run x->req as op (NULL: unknown) on the fds x holds: the checks of its
+ * row, its handler, its refusal in x->resp and its audit record. Returns
+ * the handler's 0 or -errno. */
+int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op);
+/* Free what a handler kept in x for its reply, once that is packed. */
+void rpc_ctx_release(struct rpc_ctx *x);
+
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp);
 struct tenant *T(struct rpc_ctx *x);
 

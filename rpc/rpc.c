@@ -120,33 +120,7 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 
 /* ------------------------------------------------------------ dispatch */
 
-/*
- * Everything the dispatcher knows of an operation, in its one row:
- *   name     in logs, refusals and the audit trail
- *   handler  protobuf in, tenant layer, protobuf out
- *   nfds     exactly this many fds ride on the request (else EBADMSG)
- *   reads    changes nothing: no state write after it
- *   grants   gives the tenant something (refused with EIO while the audit
- *            trail is broken under AuditFailure=refuse); Option grants only
- *            when it sets
- *   audit    which outcomes are recorded: every one, only refusals (Hello),
- *            or none (pure reads of the caller's own tables)
- *   fill     the numbers its audit record carries
- */
-enum rpc_grants { GRANTS_NOTHING, GRANTS, GRANTS_WHEN_SETTING };
-enum rpc_audit { AUDIT_EVERY, AUDIT_REFUSALS, AUDIT_NONE };
-
-struct rpc_op {
-	const char *name;
-	rpc_handler handler;
-	unsigned nfds;
-	bool reads;
-	enum rpc_grants grants;
-	enum rpc_audit audit;
-	rpc_audit_fill fill;
-};
-
-static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
+const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 {
 #define OP(CASE, NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL) \
 	[IOASD__REQUEST__OP_##CASE] = { NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL }
@@ -193,6 +167,68 @@ static void close_fds(int *fds, size_t n)
 		fds[i] = safe_close(fds[i]);
 }
 
+/* What every operation gets, alone or inside a batch: the fds of its row,
+ * the audit trail's health for what grants, its handler, the refusal in
+ * the reply, its audit record and the debug log of a refusal. */
+int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op)
+{
+	const Ioasd__Request *req = x->req;
+	Ioasd__Response *resp = x->resp;
+	struct rpc_session *c = x->c;
+	int r, audited = 0;
+
+	if (!op) {
+		r = err_set(&x->err, EOPNOTSUPP,
+			    "unknown operation (field %d); this daemon speaks protocol %u",
+			    (int)req->op_case, IOASD_PROTOCOL_VERSION);
+	} else if (x->nfds != op->nfds) {
+		r = err_set(&x->err, EBADMSG, "%s takes %u fd(s), %zu attached",
+			    op->name, op->nfds, x->nfds);
+	} else if (op_grants(op, req) &&
+		   !audit_healthy(c->env->audit)) {
+		r = err_set(&x->err, EIO,
+			    "the audit trail cannot be written and AuditFailure=refuse: "
+			    "%s refused until it recovers",
+			    op->name);
+	} else {
+		r = op->handler(x);
+	}
+
+	if (r < 0) {
+		resp->error = x->err.errnum ? x->err.errnum : -r;
+		resp->message = x->err.errnum ? x->err.msg : (char *)"failed";
+		/* Only EMSGSIZE (IovaRanges) keeps a result body. */
+		if (r != -EMSGSIZE)
+			resp->result_case = IOASD__RESPONSE__RESULT__NOT_SET;
+	}
+	if (!op || op->audit == AUDIT_EVERY ||
+	    (op->audit == AUDIT_REFUSALS && resp->error))
+		audited = rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL,
+				       req, resp, resp->error, resp->message,
+				       x->has_dev ? x->dev_desc : NULL);
+	/* The debug log of refusals keeps to the audit's rate limit. */
+	if (r < 0 && audited != AUDIT_SUPPRESSED)
+		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
+			  c->serial, op ? op->name : "?", resp->message,
+			  strerror(resp->error));
+	return r;
+}
+
+/* Free what a handler kept in x for its reply (after it is packed). */
+void rpc_ctx_release(struct rpc_ctx *x)
+{
+	free(x->ranges);
+	free(x->range_ptrs);
+	free_list_mem(x->list_mem);
+	free(x->devs);
+	free(x->dev_ptrs);
+	free(x->dev_strs);
+	for (size_t i = 0; i < x->n_allow_strs; i++)
+		free(x->allow_strs[i]);
+	free(x->allow_strs);
+	explicit_bzero(x->token, sizeof(x->token));
+}
+
 void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds)
 {
@@ -200,7 +236,6 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds };
 	const struct rpc_op *op;
 	Ioasd__Request *req;
-	int r, audited = 0;
 
 	req = ioasd__request__unpack(NULL, len, buf);
 	if (!req) {
@@ -226,41 +261,8 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		c->tp->close_after_flush(c);
 		goto out;
 	}
-	if (!op) {
-		r = err_set(&x.err, EOPNOTSUPP,
-			    "unknown operation (field %d); this daemon speaks protocol %u",
-			    (int)req->op_case, IOASD_PROTOCOL_VERSION);
-	} else if (nfds != op->nfds) {
-		r = err_set(&x.err, EBADMSG, "%s takes %u fd(s), %zu attached",
-			    op->name, op->nfds, nfds);
-	} else if (op_grants(op, req) &&
-		   !audit_healthy(c->env->audit)) {
-		r = err_set(&x.err, EIO,
-			    "the audit trail cannot be written and AuditFailure=refuse: "
-			    "%s refused until it recovers",
-			    op->name);
-	} else {
-		r = op->handler(&x);
-	}
+	(void)rpc_run_op(&x, op);
 	close_fds(fds, nfds);
-
-	if (r < 0) {
-		resp.error = x.err.errnum ? x.err.errnum : -r;
-		resp.message = x.err.errnum ? x.err.msg : (char *)"failed";
-		/* Only EMSGSIZE (IovaRanges) keeps a result body. */
-		if (r != -EMSGSIZE)
-			resp.result_case = IOASD__RESPONSE__RESULT__NOT_SET;
-	}
-	if (!op || op->audit == AUDIT_EVERY ||
-	    (op->audit == AUDIT_REFUSALS && resp.error))
-		audited = rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL,
-				       req, &resp, resp.error, resp.message,
-				       x.has_dev ? x.dev_desc : NULL);
-	/* The debug log of refusals keeps to the audit's rate limit. */
-	if (r < 0 && audited != AUDIT_SUPPRESSED)
-		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
-			  c->serial, op ? op->name : "?", resp.message,
-			  strerror(resp.error));
 	/* Restart support: the state file says what this reply reports
 	 * before the client can see it (a read changed nothing: no need to
 	 * pack the whole state to find that out). */
@@ -268,15 +270,6 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		c->env->commit(c->env->userdata);
 	(void)pack_and_queue(c, &resp);
 out:
-	free(x.ranges);
-	free(x.range_ptrs);
-	free_list_mem(x.list_mem);
-	free(x.devs);
-	free(x.dev_ptrs);
-	free(x.dev_strs);
-	for (size_t i = 0; i < x.n_allow_strs; i++)
-		free(x.allow_strs[i]);
-	free(x.allow_strs);
-	explicit_bzero(x.token, sizeof(x.token));
+	rpc_ctx_release(&x);
 	ioasd__request__free_unpacked(req, NULL);
 }
