@@ -13,6 +13,11 @@
 #define IOASD_MAX_DATAGRAM (64u * 1024u)
 /* Most fds one datagram may carry. */
 #define IOASD_MAX_FDS 4u
+/* Most operations one Batch request may carry (HelloReply.max_batch):
+ * larger batches are refused (E2BIG). 256 small maps fit a datagram many
+ * times over; the bound keeps one request's work, its audit records and
+ * its reply (one result per operation, within IOASD_MAX_DATAGRAM) small. */
+#define IOASD_MAX_BATCH 256u
 
 /*
  * Send one datagram with nfds fds attached (nfds may be 0). MSG_NOSIGNAL.
