@@ -304,6 +304,9 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 		sb_printf(&s, ",\"device\":");
 		sb_json_string(&s, r->device);
 	}
+	if (r->has_batch)
+		sb_printf(&s, ",\"batch\":%" PRIu64 ",\"batch_index\":%" PRIu32 "%s",
+			  r->batch, r->batch_index, r->rollback ? ",\"rollback\":true" : "");
 	sb_printf(&s, "}");
 	return s.len;
 }
