@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,15 @@
 /* Most IOVA ranges one reply carries (16 bytes each on the wire). */
 #define RPC_MAX_RANGES 2048u
 
+/* Where an operation of a Batch request stands: the request's id, the
+ * operation's place in it, and whether this is its undoing. */
+struct rpc_batch_pos {
+	uint64_t id;
+	uint32_t index;
+	bool rollback;
+};
+struct rpc_batch;
+
 struct rpc_ctx {
 	struct rpc_session *c;
 	const Ioasd__Request *req;
@@ -34,6 +44,11 @@ struct rpc_ctx {
 	int *fds;
 	size_t nfds;
 	struct err err;
+	/* Set for an operation of a batch: its audit record says where. */
+	const struct rpc_batch_pos *batch;
+	/* A refusal that keeps its result body (a Batch whose operations
+	 * ran: their results). */
+	bool keep_body;
 	/* Storage for the reply bodies, alive until the reply is packed. */
 	union {
 		Ioasd__HelloReply hello;
@@ -51,6 +66,7 @@ struct rpc_ctx {
 		Ioasd__ShareListReply share_list;
 		Ioasd__DeviceInfo attach_device;
 		Ioasd__DeviceListReply device_list;
+		Ioasd__BatchReply batch;
 	} body;
 	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
@@ -66,6 +82,8 @@ struct rpc_ctx {
 	struct list_mem *list_mem;
 	Ioasd__IovaRange *ranges;
 	Ioasd__IovaRange **range_ptrs;
+	/* A Batch's operations and results (batch.c), freed with the context. */
+	struct rpc_batch *batch_mem;
 };
 
 struct list_mem;
@@ -92,6 +110,39 @@ typedef void (*rpc_audit_fill)(struct audit_record *a, const Ioasd__Request *req
 enum rpc_grants { GRANTS_NOTHING, GRANTS, GRANTS_WHEN_SETTING };
 enum rpc_audit { AUDIT_EVERY, AUDIT_REFUSALS, AUDIT_NONE };
 
+/* The request that undoes an operation done in an all-or-nothing batch
+ * that failed later, made from the operation and its reply, and run like
+ * any other (batch.c). */
+struct rpc_inverse {
+	Ioasd__Request req;
+	union {
+		Ioasd__IoasDestroy ioas_destroy;
+		Ioasd__UnregisterMemory unregister_memory;
+		Ioasd__Unmap unmap;
+		Ioasd__ShareRevoke share_revoke;
+	} m;
+};
+typedef void (*rpc_undo)(const Ioasd__Request *done, const Ioasd__Response *reply,
+			 struct rpc_inverse *ret);
+
+/*
+ * An operation inside a Batch request (the table's last column):
+ *   batched  it may be in one; else why_not says why
+ *   undo     the request that undoes it (an all-or-nothing batch that
+ *            failed); NULL: such a batch refuses it, why_not says why
+ */
+struct rpc_batching {
+	bool batched;
+	rpc_undo undo;
+	const char *why_not;
+};
+#define NOT_BATCHED(why) { .batched = false, .why_not = (why) }
+#define NOT_UNDONE(why) { .batched = true, .why_not = (why) }
+#define UNDONE_BY(fn) { .batched = true, .undo = (fn) }
+
+/* nfds of the Batch row: one for each of its operations that takes one. */
+#define RPC_NFDS_BATCH UINT_MAX
+
 struct rpc_op {
 	const char *name;
 	rpc_handler handler;
@@ -100,6 +151,7 @@ struct rpc_op {
 	enum rpc_grants grants;
 	enum rpc_audit audit;
 	rpc_audit_fill fill;
+	struct rpc_batching batch;
 };
 
 /* The row of an operation, or NULL when this daemon does not know it. */
@@ -135,6 +187,21 @@ int h_stats(struct rpc_ctx *x);
 int h_unmap(struct rpc_ctx *x);
 int h_unregister_memory(struct rpc_ctx *x);
 int h_whoami(struct rpc_ctx *x);
+/* batch.c: the Batch request, the undoing of each kind of operation. */
+int h_batch(struct rpc_ctx *x);
+struct rpc_batch *rpc_batch_free(struct rpc_batch *b);
+void undo_ioas_alloc(const Ioasd__Request *done, const Ioasd__Response *reply,
+		     struct rpc_inverse *ret);
+void undo_register_memory(const Ioasd__Request *done, const Ioasd__Response *reply,
+			  struct rpc_inverse *ret);
+void undo_map(const Ioasd__Request *done, const Ioasd__Response *reply,
+	      struct rpc_inverse *ret);
+void undo_copy(const Ioasd__Request *done, const Ioasd__Response *reply,
+	       struct rpc_inverse *ret);
+void undo_share_export(const Ioasd__Request *done, const Ioasd__Response *reply,
+		       struct rpc_inverse *ret);
+void undo_share_import(const Ioasd__Request *done, const Ioasd__Response *reply,
+		       struct rpc_inverse *ret);
 /* The fillers of audit-fill.c, one per operation that has numbers to tell. */
 #define RPC_AUDIT_FILL(name) \
 	void name(struct audit_record *a, const Ioasd__Request *req, const Ioasd__Response *resp)
