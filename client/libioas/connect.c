@@ -148,6 +148,8 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	free(c->reclaim_token);
 	if (c->reply)
 		ioasd__response__free_unpacked(c->reply, NULL);
+	free(c->notes);
+	free(c->buf);
 	free(c);
 	return NULL;
 }

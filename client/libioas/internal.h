@@ -43,13 +43,20 @@ struct ioas_client {
 	 * ioas_client_free) so that an operation reads its reply in place. */
 	Ioasd__Response *reply;
 
-	/* Received notifications, oldest first (a ring). */
-	struct ioas_notification notes[IOAS_NOTIFY_QUEUE];
+	/* Received notifications, oldest first (a ring of
+	 * IOAS_NOTIFY_QUEUE, allocated with the first one). */
+	struct ioas_notification *notes;
 	unsigned int note_head, note_count;
 	uint64_t notes_dropped;
 
-	uint8_t buf[IOASD_MAX_DATAGRAM];
+	/* One datagram on its way out or in (IOASD_MAX_DATAGRAM bytes,
+	 * allocated with the first request, never zeroed): the client
+	 * itself stays small (libioas_buf()). */
+	uint8_t *buf;
 };
+
+/* c->buf, allocated if need be; NULL (last_error set) when out of memory. */
+uint8_t *libioas_buf(struct ioas_client *c);
 
 void libioas_copy_str(char *dst, size_t size, const char *src);
 

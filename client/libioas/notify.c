@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libioas: the queue of notifications (Response id 0 without an error). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -14,7 +15,9 @@ void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *re
 
 	if (resp->result_case != IOASD__RESPONSE__RESULT_SHARE_REVOKED)
 		return;
-	if (c->note_count == IOAS_NOTIFY_QUEUE) {
+	if (!c->notes)
+		c->notes = calloc(IOAS_NOTIFY_QUEUE, sizeof(*c->notes));
+	if (!c->notes || c->note_count == IOAS_NOTIFY_QUEUE) {
 		c->notes_dropped++;
 		return;
 	}
@@ -34,13 +37,13 @@ IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
 				       struct ioas_notification *ret)
 {
 	/* Drain what has arrived, without blocking. */
-	while (!c->broken) {
+	while (!c->broken && libioas_buf(c)) {
 		int fds[IOASD_MAX_FDS];
 		Ioasd__Response *resp;
 		size_t nfds = 0;
 		ssize_t n;
 
-		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
+		n = wire_recv(c->fd, c->buf, IOASD_MAX_DATAGRAM, fds, IOASD_MAX_FDS,
 			      &nfds, MSG_DONTWAIT);
 		if (n == -EAGAIN || n == -EINTR)
 			break;

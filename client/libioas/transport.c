@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,6 +47,15 @@ __attribute__((format(printf, 3, 4))) int libioas_broken(struct ioas_client *c,
 	return neg_errno;
 }
 
+uint8_t *libioas_buf(struct ioas_client *c)
+{
+	if (!c->buf)
+		c->buf = malloc(IOASD_MAX_DATAGRAM);
+	if (!c->buf)
+		(void)libioas_fail(c, -ENOMEM, "out of memory");
+	return c->buf;
+}
+
 void libioas_close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -67,7 +77,7 @@ static int pending_refusal(struct ioas_client *c, int why)
 	int r = 0;
 
 	(void)why;
-	n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
+	n = wire_recv(c->fd, c->buf, IOASD_MAX_DATAGRAM, fds, IOASD_MAX_FDS,
 		      &nfds, MSG_DONTWAIT);
 	if (n <= 0)
 		return 0;
@@ -100,14 +110,16 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		return libioas_fail(c, -ENOTCONN,
 				    "connection to ioasd is broken; reconnect");
 
+	if (!libioas_buf(c))
+		return -ENOMEM;
 	req->id = c->next_id++;
 	if (c->next_id == 0) /* id 0 is reserved for notifications */
 		c->next_id = 1;
 
 	len = ioasd__request__get_packed_size(req);
 	limit = c->max_datagram ? c->max_datagram : IOASD_MAX_DATAGRAM;
-	if (limit > sizeof(c->buf))
-		limit = sizeof(c->buf);
+	if (limit > IOASD_MAX_DATAGRAM)
+		limit = IOASD_MAX_DATAGRAM;
 	if (len > limit)
 		return libioas_fail(c, -EMSGSIZE,
 				    "request of %zu bytes exceeds the daemon's limit of %u",
@@ -127,7 +139,7 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 		return libioas_broken(c, r, "sending to ioasd: %s", strerror(-r));
 
 	for (;;) {
-		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds,
+		n = wire_recv(c->fd, c->buf, IOASD_MAX_DATAGRAM, fds,
 			      IOASD_MAX_FDS, &nfds, 0);
 		if (n == -EINTR)
 			continue;
