@@ -26,6 +26,9 @@
  */
 int wire_send(int sock, const void *buf, size_t len, const int *fds,
 	      size_t nfds);
+/* The same with extra sendmsg flags (MSG_DONTWAIT). */
+int wire_send_flags(int sock, const void *buf, size_t len, const int *fds,
+		    size_t nfds, int flags);
 
 /*
  * Receive one datagram into buf (cap bytes) and up to max_fds fds
