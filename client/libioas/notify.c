@@ -36,37 +36,18 @@ void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *re
 IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
 				       struct ioas_notification *ret)
 {
-	/* Drain what has arrived, without blocking. */
-	while (!c->broken && libioas_buf(c)) {
-		int fds[IOASD_MAX_FDS];
+	/* Drain what has arrived, without blocking (replies to requests in
+	 * flight complete them on the way). */
+	while (!c->broken) {
 		Ioasd__Response *resp;
-		size_t nfds = 0;
-		ssize_t n;
 
-		n = wire_recv(c->fd, c->buf, IOASD_MAX_DATAGRAM, fds, IOASD_MAX_FDS,
-			      &nfds, MSG_DONTWAIT);
-		if (n == -EAGAIN || n == -EINTR)
+		if (libioas_recv(c, MSG_DONTWAIT, &resp) < 0)
 			break;
-		if (n <= 0) {
-			(void)libioas_broken(c, n == 0 ? -ECONNRESET : (int)n,
-					     "ioasd closed the connection");
-			break;
-		}
-		libioas_close_fds(fds, nfds);
-		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
-		if (!resp) {
-			(void)libioas_broken(c, -EPROTO, "malformed datagram from ioasd");
-			break;
-		}
-		if (resp->id != 0)
+		if (resp) {
 			(void)libioas_broken(c, -EPROTO, "reply %llu with no request outstanding",
 					     (unsigned long long)resp->id);
-		else if (resp->error > 0)
-			(void)libioas_broken(c, -resp->error, "%s",
-					     resp->message ? resp->message : strerror(resp->error));
-		else
-			libioas_queue_notification(c, resp);
-		ioasd__response__free_unpacked(resp, NULL);
+			ioasd__response__free_unpacked(resp, NULL);
+		}
 	}
 	if (c->note_count == 0)
 		return -EAGAIN;
