@@ -389,8 +389,8 @@ int h_batch(struct rpc_ctx *bx)
 		s->pos = (struct rpc_batch_pos){ .id = bx->req->id,
 						 .index = (uint32_t)failed };
 		s->x = (struct rpc_ctx){ .c = bx->c, .req = &s->req, .resp = &s->resp,
-					 .fds = bx->fds + fd, .nfds = s->op->nfds,
-					 .batch = &s->pos };
+					 .fds = s->op->nfds ? bx->fds + fd : NULL,
+					 .nfds = s->op->nfds, .batch = &s->pos };
 		fd += s->op->nfds;
 		if (rpc_run_op(&s->x, s->op) < 0) {
 			s->state = SLOT_FAILED;

@@ -209,11 +209,11 @@ static bool input_ready(const struct input *in)
 static char *input_line(struct input *in, int *err)
 {
 	for (;;) {
-		char *nl = buffered_newline(in);
-		char *line = in->buf + in->start;
+		char *nl = buffered_newline(in), *line;
 		ssize_t n;
 
 		if (nl || (in->eof && in->start < in->end)) {
+			line = in->buf + in->start;
 			if (!nl)
 				nl = in->buf + in->end; /* room kept for it */
 			*nl = '\0';
