@@ -84,8 +84,7 @@ static void inverse_init(struct rpc_inverse *ret, Ioasd__Request__OpCase op)
 	ret->req.op_case = op;
 }
 
-void undo_ioas_alloc(const Ioasd__Request *done, const Ioasd__Response *reply,
-		     struct rpc_inverse *ret)
+RPC_UNDO(undo_ioas_alloc)
 {
 	inverse_init(ret, IOASD__REQUEST__OP_IOAS_DESTROY);
 	ioasd__ioas_destroy__init(&ret->m.ioas_destroy);
@@ -93,8 +92,7 @@ void undo_ioas_alloc(const Ioasd__Request *done, const Ioasd__Response *reply,
 	ret->req.ioas_destroy = &ret->m.ioas_destroy;
 }
 
-void undo_register_memory(const Ioasd__Request *done, const Ioasd__Response *reply,
-			  struct rpc_inverse *ret)
+RPC_UNDO(undo_register_memory)
 {
 	inverse_init(ret, IOASD__REQUEST__OP_UNREGISTER_MEMORY);
 	ioasd__unregister_memory__init(&ret->m.unregister_memory);
@@ -114,16 +112,14 @@ static void unmap_of(struct rpc_inverse *ret, uint32_t ioas, uint64_t iova,
 }
 
 /* A map made one mapping at the IOVA its reply gave: exactly that goes. */
-void undo_map(const Ioasd__Request *done, const Ioasd__Response *reply,
-	      struct rpc_inverse *ret)
+RPC_UNDO(undo_map)
 {
 	unmap_of(ret, done->map->ioas, reply->map->iova, done->map->length);
 }
 
 /* A copy went to a range of the destination nothing else held (the kernel
  * refuses an overlap): unmapping that range takes exactly its pieces. */
-void undo_copy(const Ioasd__Request *done, const Ioasd__Response *reply,
-	       struct rpc_inverse *ret)
+RPC_UNDO(undo_copy)
 {
 	unmap_of(ret, done->copy->dst_ioas, reply->copy->dst_iova,
 		 done->copy->length);
@@ -131,8 +127,7 @@ void undo_copy(const Ioasd__Request *done, const Ioasd__Response *reply,
 
 /* No one can have imported the share in the meantime (a batch runs
  * whole): the revoke tells nobody. */
-void undo_share_export(const Ioasd__Request *done, const Ioasd__Response *reply,
-		       struct rpc_inverse *ret)
+RPC_UNDO(undo_share_export)
 {
 	inverse_init(ret, IOASD__REQUEST__OP_SHARE_REVOKE);
 	ioasd__share_revoke__init(&ret->m.share_revoke);
@@ -141,8 +136,7 @@ void undo_share_export(const Ioasd__Request *done, const Ioasd__Response *reply,
 }
 
 /* Unmapping the whole of an import is how its importer lets it go. */
-void undo_share_import(const Ioasd__Request *done, const Ioasd__Response *reply,
-		       struct rpc_inverse *ret)
+RPC_UNDO(undo_share_import)
 {
 	unmap_of(ret, done->share_import->ioas, reply->share_import->iova,
 		 reply->share_import->length);

@@ -187,21 +187,19 @@ int h_stats(struct rpc_ctx *x);
 int h_unmap(struct rpc_ctx *x);
 int h_unregister_memory(struct rpc_ctx *x);
 int h_whoami(struct rpc_ctx *x);
-/* batch.c: the Batch request, the undoing of each kind of operation. */
+/* batch.c: the Batch request, the undoing of each kind of operation that
+ * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
 struct rpc_batch *rpc_batch_free(struct rpc_batch *b);
-void undo_ioas_alloc(const Ioasd__Request *done, const Ioasd__Response *reply,
-		     struct rpc_inverse *ret);
-void undo_register_memory(const Ioasd__Request *done, const Ioasd__Response *reply,
-			  struct rpc_inverse *ret);
-void undo_map(const Ioasd__Request *done, const Ioasd__Response *reply,
-	      struct rpc_inverse *ret);
-void undo_copy(const Ioasd__Request *done, const Ioasd__Response *reply,
-	       struct rpc_inverse *ret);
-void undo_share_export(const Ioasd__Request *done, const Ioasd__Response *reply,
-		       struct rpc_inverse *ret);
-void undo_share_import(const Ioasd__Request *done, const Ioasd__Response *reply,
-		       struct rpc_inverse *ret);
+#define RPC_UNDO(name) \
+	void name(const Ioasd__Request *done, const Ioasd__Response *reply, \
+		  struct rpc_inverse *ret)
+RPC_UNDO(undo_ioas_alloc);
+RPC_UNDO(undo_register_memory);
+RPC_UNDO(undo_map);
+RPC_UNDO(undo_copy);
+RPC_UNDO(undo_share_export);
+RPC_UNDO(undo_share_import);
 /* The fillers of audit-fill.c, one per operation that has numbers to tell. */
 #define RPC_AUDIT_FILL(name) \
 	void name(struct audit_record *a, const Ioasd__Request *req, const Ioasd__Response *resp)

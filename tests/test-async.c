@@ -62,6 +62,13 @@ static void teardown(void)
 		fprintf(stderr, "cleanup of %s failed\n", dir);
 }
 
+/* fn(NULL) in a child as the tenant's uid (tests/harness.h). */
+static int as_client(int (*fn)(void *arg))
+{
+	return harness_run_client_as(client_uid, client_uid == getuid() ?
+				     getgid() : HARNESS_CLIENT_GID, fn, NULL);
+}
+
 /* An IOAS and a registered region of size bytes. */
 static int ioas_and_memory(struct ioas_client *c, uint64_t size, uint32_t *ioas,
 			   uint32_t *mem)
@@ -143,9 +150,7 @@ static int many_in_flight(void *arg)
 
 START_TEST(async_many_in_flight)
 {
-	ck_assert_int_eq(harness_run_client_as(client_uid, client_uid == getuid() ?
-					       getgid() : HARNESS_CLIENT_GID,
-					       many_in_flight, NULL), 0);
+	ck_assert_int_eq(as_client(many_in_flight), 0);
 }
 END_TEST
 
@@ -174,9 +179,7 @@ static int in_flight_bound(void *arg)
 
 START_TEST(async_in_flight_bound)
 {
-	ck_assert_int_eq(harness_run_client_as(client_uid, client_uid == getuid() ?
-					       getgid() : HARNESS_CLIENT_GID,
-					       in_flight_bound, NULL), 0);
+	ck_assert_int_eq(as_client(in_flight_bound), 0);
 }
 END_TEST
 
@@ -228,9 +231,7 @@ static int interleaved(void *arg)
 
 START_TEST(async_interleaved)
 {
-	ck_assert_int_eq(harness_run_client_as(client_uid, client_uid == getuid() ?
-					       getgid() : HARNESS_CLIENT_GID,
-					       interleaved, NULL), 0);
+	ck_assert_int_eq(as_client(interleaved), 0);
 }
 END_TEST
 
@@ -314,9 +315,7 @@ START_TEST(batch_run_and_submit)
 {
 	int base = harness_fd_count_settled(d.pid, 2000);
 
-	ck_assert_int_eq(harness_run_client_as(client_uid, client_uid == getuid() ?
-					       getgid() : HARNESS_CLIENT_GID,
-					       batch_run, NULL), 0);
+	ck_assert_int_eq(as_client(batch_run), 0);
 	/* Every fd the batches sent was released with the tenant. */
 	ck_assert_int_eq(harness_wait_fd_count(d.pid, base, 2000), base);
 }
@@ -368,9 +367,7 @@ static int batch_atomic(void *arg)
 
 START_TEST(batch_all_or_nothing)
 {
-	ck_assert_int_eq(harness_run_client_as(client_uid, client_uid == getuid() ?
-					       getgid() : HARNESS_CLIENT_GID,
-					       batch_atomic, NULL), 0);
+	ck_assert_int_eq(as_client(batch_atomic), 0);
 }
 END_TEST
 
@@ -405,9 +402,7 @@ static int broken_mid_flight(void *arg)
 
 START_TEST(async_connection_lost)
 {
-	ck_assert_int_eq(harness_run_client_as(client_uid, client_uid == getuid() ?
-					       getgid() : HARNESS_CLIENT_GID,
-					       broken_mid_flight, NULL), 0);
+	ck_assert_int_eq(as_client(broken_mid_flight), 0);
 }
 END_TEST
 

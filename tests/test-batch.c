@@ -26,43 +26,10 @@
 #include "proto/wire.h"
 #include "rpc/rpc.h"
 #include "tenant/tenant.h"
+#include "tests/rpc-fake.h"
 
-#define MAX_REPLIES 8
 #define MAX_OPS (IOASD_MAX_BATCH + 1)
 #define KiB 1024ull
-
-struct fake {
-	struct rpc_session s;        /* first: the transport's argument */
-	Ioasd__Response *replies[MAX_REPLIES];
-	size_t n;
-	unsigned commits;
-};
-
-static int fake_send(struct rpc_session *s, const void *buf, size_t len)
-{
-	struct fake *f = (struct fake *)s;
-
-	ck_assert_uint_lt(f->n, MAX_REPLIES);
-	ck_assert_uint_le(len, IOASD_MAX_DATAGRAM);
-	f->replies[f->n] = ioasd__response__unpack(NULL, len, buf);
-	ck_assert_ptr_nonnull(f->replies[f->n]);
-	f->n++;
-	return 0;
-}
-
-static void fake_close(struct rpc_session *s)
-{
-	(void)s;
-}
-
-static const struct rpc_transport fake_transport = {
-	.send = fake_send, .close_after_flush = fake_close,
-};
-
-static void env_commit(void *ud)
-{
-	((struct fake *)ud)->commits++;
-}
 
 static struct backend *b;
 static struct tenants *ts;
@@ -109,7 +76,7 @@ static void start(bool with_policy)
 	ck_assert_ptr_nonnull(t);
 	tenant_conn_attach(t);
 	memset(&f, 0, sizeof(f));
-	env = (struct rpc_env){ .tenants = ts, .backend = b, .commit = env_commit,
+	env = (struct rpc_env){ .tenants = ts, .backend = b, .commit = fake_commit,
 				.userdata = &f, .audit = aud };
 	f.s = (struct rpc_session){ .env = &env, .tp = &fake_transport, .tenant = t,
 				    .serial = 1, .hello_done = true,
@@ -128,8 +95,7 @@ static void setup_policy(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < f.n; i++)
-		ioasd__response__free_unpacked(f.replies[i], NULL);
+	fake_free_replies(&f);
 	tenant_conn_detach(t);
 	tenant_free(t);
 	ts = tenants_free(ts);

@@ -16,37 +16,8 @@
 
 #include "iommu/backend.h"
 #include "rpc/rpc.h"
+#include "tests/rpc-fake.h"
 #include "tenant/tenant.h"
-
-#define MAX_REPLIES 8
-
-struct fake {
-	struct rpc_session s;        /* first: the transport's argument */
-	Ioasd__Response *replies[MAX_REPLIES];
-	size_t n;
-	bool closed;
-	unsigned commits, hellos;
-};
-
-static int fake_send(struct rpc_session *s, const void *buf, size_t len)
-{
-	struct fake *f = (struct fake *)s;
-
-	ck_assert_uint_lt(f->n, MAX_REPLIES);
-	f->replies[f->n] = ioasd__response__unpack(NULL, len, buf);
-	ck_assert_ptr_nonnull(f->replies[f->n]);
-	f->n++;
-	return 0;
-}
-
-static void fake_close(struct rpc_session *s)
-{
-	((struct fake *)s)->closed = true;
-}
-
-static const struct rpc_transport fake_transport = {
-	.send = fake_send, .close_after_flush = fake_close,
-};
 
 static int env_hello(void *ud, struct rpc_session *s, const char *token,
 		     const char **ret_token, bool *ret_reclaimed, struct err *e)
@@ -55,11 +26,6 @@ static int env_hello(void *ud, struct rpc_session *s, const char *token,
 	*ret_token = NULL;
 	*ret_reclaimed = false;
 	return 0;
-}
-
-static void env_commit(void *ud)
-{
-	((struct fake *)ud)->commits++;
 }
 
 static struct backend *b;
@@ -83,15 +49,14 @@ static void setup(void)
 	tenant_conn_attach(t);
 	memset(&f, 0, sizeof(f));
 	env = (struct rpc_env){ .tenants = ts, .backend = b, .hello = env_hello,
-				.commit = env_commit, .userdata = &f };
+				.commit = fake_commit, .userdata = &f };
 	f.s = (struct rpc_session){ .env = &env, .tp = &fake_transport, .tenant = t,
 				    .serial = 1, .cred = { .pid = 1, .uid = 65534, .gid = 65534 } };
 }
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < f.n; i++)
-		ioasd__response__free_unpacked(f.replies[i], NULL);
+	fake_free_replies(&f);
 	tenant_conn_detach(t);
 	tenant_free(t);
 	ts = tenants_free(ts);

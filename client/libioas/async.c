@@ -201,18 +201,7 @@ IOAS_EXPORT int ioas_client_poll_completions(struct ioas_client *c,
 
 	if (max && !ret)
 		return libioas_fail(c, -EINVAL, "no place for the completions");
-	/* Read what has arrived, without blocking. */
-	while (!c->broken) {
-		Ioasd__Response *resp;
-
-		if (libioas_recv(c, MSG_DONTWAIT, &resp) < 0)
-			break;
-		if (resp) {
-			(void)libioas_broken(c, -EPROTO, "reply %llu to no request in flight",
-					     (unsigned long long)resp->id);
-			ioasd__response__free_unpacked(resp, NULL);
-		}
-	}
+	libioas_drain(c);
 	for (; n < max && c->done_count > 0; n++) {
 		ret[n] = c->done[c->done_head];
 		c->done_head = (c->done_head + 1) % IOAS_MAX_IN_FLIGHT;

@@ -110,6 +110,10 @@ int libioas_send(struct ioas_client *c, size_t len, const int *fds, size_t nfds)
  */
 int libioas_recv(struct ioas_client *c, int flags, Ioasd__Response **ret);
 
+/* Read all that has arrived, without blocking: notifications queued,
+ * requests in flight completed; a reply to no request breaks the client. */
+void libioas_drain(struct ioas_client *c);
+
 /* async.c: resp answers a request in flight: complete it (takes resp) and
  * return 1; 0 when it answers none; -errno when it is malformed (broken). */
 int libioas_complete(struct ioas_client *c, Ioasd__Response *resp);

@@ -36,19 +36,7 @@ void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *re
 IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
 				       struct ioas_notification *ret)
 {
-	/* Drain what has arrived, without blocking (replies to requests in
-	 * flight complete them on the way). */
-	while (!c->broken) {
-		Ioasd__Response *resp;
-
-		if (libioas_recv(c, MSG_DONTWAIT, &resp) < 0)
-			break;
-		if (resp) {
-			(void)libioas_broken(c, -EPROTO, "reply %llu with no request outstanding",
-					     (unsigned long long)resp->id);
-			ioasd__response__free_unpacked(resp, NULL);
-		}
-	}
+	libioas_drain(c);
 	if (c->note_count == 0)
 		return -EAGAIN;
 	*ret = c->notes[c->note_head];

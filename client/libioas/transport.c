@@ -164,7 +164,6 @@ int libioas_send(struct ioas_client *c, size_t len, const int *fds, size_t nfds)
 
 	for (;;) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLOUT };
-		Ioasd__Response *resp;
 
 		r = wire_send_flags(c->fd, c->out, len, fds, nfds, MSG_DONTWAIT);
 		if (r == 0)
@@ -188,17 +187,23 @@ int libioas_send(struct ioas_client *c, size_t len, const int *fds, size_t nfds)
 			return libioas_broken(c, -ETIMEDOUT, "timed out sending to ioasd");
 		if (!(p.revents & POLLIN))
 			continue;
-		r = libioas_recv(c, MSG_DONTWAIT, &resp);
-		if (r == -EAGAIN)
-			continue;
-		if (r < 0)
-			return r;
+		libioas_drain(c);
+		if (c->broken)
+			return -ENOTCONN;
+	}
+}
+
+void libioas_drain(struct ioas_client *c)
+{
+	while (!c->broken) {
+		Ioasd__Response *resp;
+
+		if (libioas_recv(c, MSG_DONTWAIT, &resp) < 0)
+			break;
 		if (resp) {
-			r = libioas_broken(c, -EPROTO,
-					   "reply %llu to no request in flight",
-					   (unsigned long long)resp->id);
+			(void)libioas_broken(c, -EPROTO, "reply %llu to no request in flight",
+					     (unsigned long long)resp->id);
 			ioasd__response__free_unpacked(resp, NULL);
-			return r;
 		}
 	}
 }

@@ -109,27 +109,23 @@ static void batches(void)
 	revoke.share = 1;
 
 	/* alloc, alloc, map (fixed, auto), copy, export, unmap, revoke,
-	 * destroy, unregister: stop at the first failure. */
-	ops[0].op_case = IOASD__BATCH_OP__OP_IOAS_ALLOC;
-	ops[0].ioas_alloc = &alloc;
-	ops[1].op_case = IOASD__BATCH_OP__OP_IOAS_ALLOC;
-	ops[1].ioas_alloc = &alloc;
-	ops[2].op_case = IOASD__BATCH_OP__OP_MAP;
-	ops[2].map = &fixed;
-	ops[3].op_case = IOASD__BATCH_OP__OP_MAP;
-	ops[3].map = &map;
-	ops[4].op_case = IOASD__BATCH_OP__OP_COPY;
-	ops[4].copy = &copy;
-	ops[5].op_case = IOASD__BATCH_OP__OP_SHARE_EXPORT;
-	ops[5].share_export = &export;
-	ops[6].op_case = IOASD__BATCH_OP__OP_UNMAP;
-	ops[6].unmap = &unmap;
-	ops[7].op_case = IOASD__BATCH_OP__OP_SHARE_REVOKE;
-	ops[7].share_revoke = &revoke;
-	ops[8].op_case = IOASD__BATCH_OP__OP_IOAS_DESTROY;
-	ops[8].ioas_destroy = &destroy;
-	ops[9].op_case = IOASD__BATCH_OP__OP_UNREGISTER_MEMORY;
-	ops[9].unregister_memory = &unreg;
+	 * destroy, unregister: stop at the first failure. BatchOp's field
+	 * of each operation is the Request's (same name and number). */
+#define SET_OP(i, CASE, member, msg)                          \
+	do {                                                  \
+		ops[i].op_case = IOASD__BATCH_OP__OP_##CASE;  \
+		ops[i].member = (msg);                        \
+	} while (0)
+	SET_OP(0, IOAS_ALLOC, ioas_alloc, &alloc);
+	SET_OP(1, IOAS_ALLOC, ioas_alloc, &alloc);
+	SET_OP(2, MAP, map, &fixed);
+	SET_OP(3, MAP, map, &map);
+	SET_OP(4, COPY, copy, &copy);
+	SET_OP(5, SHARE_EXPORT, share_export, &export);
+	SET_OP(6, UNMAP, unmap, &unmap);
+	SET_OP(7, SHARE_REVOKE, share_revoke, &revoke);
+	SET_OP(8, IOAS_DESTROY, ioas_destroy, &destroy);
+	SET_OP(9, UNREGISTER_MEMORY, unregister_memory, &unreg);
 	b.n_ops = 10;
 	b.mode = IOASD__BATCH_MODE__BATCH_MODE_STOP;
 	request("batch-stop", &req);
@@ -140,16 +136,14 @@ static void batches(void)
 	b.n_ops = 6;
 	request("batch-atomic", &req);
 	/* A register: one fd, which this target never sends (EBADMSG). */
-	ops[1].op_case = IOASD__BATCH_OP__OP_REGISTER_MEMORY;
-	ops[1].register_memory = &reg;
+	SET_OP(1, REGISTER_MEMORY, register_memory, &reg);
 	request("batch-register-no-fd", &req);
 	/* Malformed: empty, a read inside, an operation naming none, an
 	 * unknown one, a nested batch (Request.batch's number). */
 	b.n_ops = 0;
 	request("batch-empty", &req);
 	b.mode = IOASD__BATCH_MODE__BATCH_MODE_STOP;
-	ops[1].op_case = IOASD__BATCH_OP__OP_STATS;
-	ops[1].stats = &stats;
+	SET_OP(1, STATS, stats, &stats);
 	b.n_ops = 2;
 	request("batch-read", &req);
 	ops[1].op_case = IOASD__BATCH_OP__OP__NOT_SET;
@@ -166,18 +160,15 @@ static void batches(void)
 	ops[1].base.n_unknown_fields = 0;
 	ops[1].base.unknown_fields = NULL;
 	/* The limit, and one over it. */
-	for (int i = 0; i < SEED_OPS; i++) {
-		ops[i].op_case = IOASD__BATCH_OP__OP_MAP;
-		ops[i].map = &map;
-	}
+	for (int i = 0; i < SEED_OPS; i++)
+		SET_OP(i, MAP, map, &map);
 	b.n_ops = SEED_OPS - 1;
 	request("batch-max", &req);
-	for (int i = 0; i < SEED_OPS; i++) {
-		ops[i].op_case = IOASD__BATCH_OP__OP_IOAS_ALLOC;
-		ops[i].ioas_alloc = &alloc;
-	}
+	for (int i = 0; i < SEED_OPS; i++)
+		SET_OP(i, IOAS_ALLOC, ioas_alloc, &alloc);
 	b.n_ops = SEED_OPS;
 	request("batch-too-many", &req);
+#undef SET_OP
 }
 
 static void requests(void)
