@@ -8,7 +8,9 @@
  *   3. known operation, else EOPNOTSUPP (the peer stays)
  *   4. fds: exactly the number the operation takes, else EBADMSG
  *   5. the handler (tenant.c), whose refusals carry errno + reason
- * Every fd that arrived and was not taken by a handler is closed here.
+ * Steps 3 to 5 are rpc_run_op(), which a Batch (batch.c) also runs for
+ * each of its operations. Every fd that arrived and was not taken by a
+ * handler is closed here.
  */
 #include "rpc/rpc-internal.h"
 
