@@ -434,6 +434,14 @@ size_t audit_format_json(const struct audit_record *r, char *buf, size_t size)
 		sb_lit(&s, ",\"device\":");
 		sb_json_string(&s, r->device);
 	}
+	if (r->has_batch) {
+		sb_lit(&s, ",\"batch\":");
+		sb_u64(&s, r->batch);
+		sb_lit(&s, ",\"batch_index\":");
+		sb_u64(&s, r->batch_index);
+		if (r->rollback)
+			sb_lit(&s, ",\"rollback\":true");
+	}
 	sb_lit(&s, "}");
 	if (size > 0)
 		buf[s.len < size ? s.len : size - 1] = '\0';

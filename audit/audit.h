@@ -52,6 +52,13 @@ struct audit_record {
 	uint64_t length;
 	uint64_t iova2;        /* result IOVA / dst IOVA */
 	const char *device;    /* "0000:00:03.0 (1234:11e8)", device ops */
+	/* An operation of a Batch request: the request's id (with conn, it
+	 * names the batch) and the operation's place in it, from 0. With
+	 * rollback, the record is of that operation being undone (an
+	 * all-or-nothing batch that failed later): op is the undoing one. */
+	bool has_batch, rollback;
+	uint32_t batch_index;
+	uint64_t batch;
 	/* AUDIT_RATELIMIT: records held back, over how many seconds. */
 	uint64_t suppressed;
 	uint32_t interval_sec;

@@ -3,8 +3,11 @@
  * libioas — client library for ioasd, the IOMMU address space broker.
  *
  * One struct ioas_client is one connection to the daemon. Every call is a
- * synchronous request/response on that connection; a client is not
- * thread-safe (use one per thread, or lock around it).
+ * synchronous request/response on that connection, except the
+ * asynchronous ones (ioas_submit_*, ioas_batch_submit: see "Asynchronous
+ * requests"), which send now and complete later. Many operations can go
+ * in one request as a batch ("Batches"). A client is not thread-safe (use
+ * one per thread, or lock around it).
  *
  * Conventions:
  *   - Every function returning int returns 0 (or a documented non-negative
@@ -221,6 +224,9 @@ IOAS_EXPORT uint32_t ioas_client_version(const struct ioas_client *c);
 IOAS_EXPORT uint64_t ioas_client_caps(const struct ioas_client *c);       /* IOAS_CAP_* bits */
 IOAS_EXPORT uint32_t ioas_client_max_datagram(const struct ioas_client *c);
 IOAS_EXPORT uint32_t ioas_client_max_fds(const struct ioas_client *c);
+/* Most operations one batch may carry (HelloReply.max_batch); 0 from a
+ * daemon without batches. */
+IOAS_EXPORT uint32_t ioas_client_max_batch(const struct ioas_client *c);
 
 /*
  * True once a transport or protocol failure (connection lost, timeout,
@@ -228,7 +234,9 @@ IOAS_EXPORT uint32_t ioas_client_max_fds(const struct ioas_client *c);
  */
 IOAS_EXPORT bool ioas_client_broken(const struct ioas_client *c);
 
-/* The connected socket (for poll() or diagnostics); owned by c. */
+/* The connected socket, owned by c: poll it for POLLIN to know when
+ * ioas_client_poll_completions() or ioas_next_notification() has something
+ * to read (do not read it, nor set it non-blocking yourself). */
 IOAS_EXPORT int ioas_client_fd(const struct ioas_client *c);
 
 /* ------------------------------------------------------------ IOAS */
@@ -474,6 +482,201 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
  */
 IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
 				       const char *pci_address, int *ret_fd);
+
+/* ------------------------------------------------------------ batches
+ *
+ * A batch is many operations in one request: one round trip, and the
+ * daemon checks, runs and audits each exactly as if it had come alone (the
+ * same policy and quota checks, one audit record each). Operations run in
+ * order; the first that fails stops the batch, and, by mode:
+ *   IOAS_BATCH_STOP    what ran before it stays done; the operations after
+ *                      it are not run (error -ECANCELED);
+ *   IOAS_BATCH_ATOMIC  all or nothing: what ran before it is undone, in
+ *                      reverse order (error -ECANCELED, rolled_back). Only
+ *                      operations that can be undone exactly may be in
+ *                      such a batch: alloc, memory register, map, copy,
+ *                      share export. Destroy, unregister, unmap and revoke
+ *                      cannot; the daemon refuses the whole batch with
+ *                      -EINVAL (and says why) before running any of it.
+ * A batch holds at most 256 operations (ioas_client_max_batch() says the
+ * daemon's limit; more: -E2BIG when adding) and as many memory registers
+ * as one request carries fds (ioas_client_max_fds(): 4; more: -E2BIG).
+ * Handles an operation makes are only known
+ * from its result: an operation cannot name a handle made earlier in the
+ * same batch unless the caller knows it otherwise.
+ *
+ * A batch is reusable: ioas_batch_clear() empties it; running it again
+ * sends the same operations again. Adding an operation after a run drops
+ * that run's results.
+ */
+#define IOAS_BATCH_STOP 0u
+#define IOAS_BATCH_ATOMIC 1u
+
+struct ioas_batch;
+
+/* A new, empty batch of mode IOAS_BATCH_STOP or IOAS_BATCH_ATOMIC.
+ * 0 and *ret, -EINVAL (unknown mode), -ENOMEM. */
+IOAS_EXPORT int ioas_batch_new(uint32_t mode, struct ioas_batch **ret);
+/* Free it (NULL-safe; returns NULL). Not while it is in flight: complete
+ * it first (or free the client, which drops it). */
+IOAS_EXPORT struct ioas_batch *ioas_batch_free(struct ioas_batch *b);
+/* Forget its operations, fds and results. 0, or -EBUSY while in flight. */
+IOAS_EXPORT int ioas_batch_clear(struct ioas_batch *b);
+/* How many operations it holds. */
+IOAS_EXPORT unsigned int ioas_batch_size(const struct ioas_batch *b);
+
+/*
+ * Add one operation, with the arguments of its synchronous form (whose
+ * comments say what they mean; iova and dst_iova are used with
+ * IOAS_MAP_FIXED_IOVA only). Each returns the operation's index in the
+ * batch (>= 0), or -E2BIG (full), -EBUSY (in flight), -ENOMEM, -EBADF (a
+ * negative fd). Nothing is checked before the batch runs: the daemon does.
+ *
+ * ioas_batch_memory_register() does not take fd: the caller keeps it open
+ * until ioas_batch_run() or ioas_batch_submit() has returned (it is sent
+ * with the batch, the daemon keeps its own copy), and closes it after.
+ */
+IOAS_EXPORT int ioas_batch_alloc(struct ioas_batch *b);
+IOAS_EXPORT int ioas_batch_destroy(struct ioas_batch *b, uint32_t ioas);
+IOAS_EXPORT int ioas_batch_memory_register(struct ioas_batch *b, int fd,
+					   uint64_t offset, uint64_t length);
+IOAS_EXPORT int ioas_batch_memory_unregister(struct ioas_batch *b, uint32_t memory);
+IOAS_EXPORT int ioas_batch_map(struct ioas_batch *b, uint32_t ioas, uint32_t memory,
+			       uint64_t offset, uint64_t length, uint32_t flags,
+			       uint64_t iova);
+IOAS_EXPORT int ioas_batch_unmap(struct ioas_batch *b, uint32_t ioas, uint64_t iova,
+				 uint64_t length);
+IOAS_EXPORT int ioas_batch_copy(struct ioas_batch *b, uint32_t dst_ioas,
+				uint32_t src_ioas, uint32_t flags, uint64_t src_iova,
+				uint64_t length, uint64_t dst_iova);
+IOAS_EXPORT int ioas_batch_share_export(struct ioas_batch *b, uint32_t ioas,
+					uint64_t iova, uint64_t length, bool writeable);
+IOAS_EXPORT int ioas_batch_share_revoke(struct ioas_batch *b, uint32_t share);
+
+/*
+ * Send the batch and wait for its reply. Returns 0 when every operation
+ * succeeded; the first failure's errno (negative, the daemon's reason in
+ * ioas_client_last_error(), naming the operation) when one failed -- the
+ * results of all of them are then available; -EINVAL (empty batch, or a
+ * batch the daemon refused whole: then no results, ioas_batch_result()
+ * says -ENODATA), -EBUSY (in flight), or a transport error as for any call.
+ */
+IOAS_EXPORT int ioas_batch_run(struct ioas_client *c, struct ioas_batch *b);
+
+/* One operation's outcome, after a run or a completion. */
+struct ioas_batch_result {
+	uint32_t op;              /* IOAS_OP_* */
+	int error;                /* 0 done; the daemon's -errno when it failed;
+				   * -ECANCELED: not run, or run and undone */
+	bool rolled_back;         /* with -ECANCELED: it ran and was undone */
+	uint32_t handle;          /* alloc: the IOAS; register: the memory; export: the share */
+	uint64_t iova;            /* map, copy: where it is mapped */
+	uint64_t unmapped;        /* unmap: bytes unmapped */
+	char token[IOAS_SHARE_TOKEN_LEN + 1]; /* export: the share's token */
+	/* Why it failed, was not run or was undone ("" when done; an
+	 * operation an all-or-nothing batch could not undo says so with
+	 * error 0). Valid until the batch is changed, run, cleared or freed. */
+	const char *message;
+};
+/* Result of operation index. 0; -EINVAL (no such index); -ENODATA (not
+ * run yet, in flight, or refused whole). */
+IOAS_EXPORT int ioas_batch_result(const struct ioas_batch *b, unsigned int index,
+				  struct ioas_batch_result *ret);
+
+/* ------------------------------------------------------------ asynchronous requests
+ *
+ * Pipelining: submit many requests without waiting for each reply, and
+ * collect the replies as they come, e.g. from an event loop that polls
+ * ioas_client_fd() for POLLIN. The daemon answers a connection's requests
+ * in the order they were sent, so completions come in that order.
+ *
+ * ioas_submit_*() send the request now (blocking only while the socket is
+ * full, up to the client's timeout, reading replies meanwhile) and return
+ * 0 and the request's id in *ret_id (may be NULL), or -errno: -EAGAIN when
+ * IOAS_MAX_IN_FLIGHT requests are in flight or completed and not yet
+ * collected (collect some first), -ENOTCONN (broken), -EMSGSIZE, -ENOMEM,
+ * -EBADF. A refusal by the daemon is not a failure of the submit: it comes
+ * back in the completion. userdata is handed back with it.
+ *
+ * Synchronous calls may be made meanwhile; they read (and keep) the
+ * completions that arrive before their own reply. Notifications are
+ * queued for ioas_next_notification() whichever call reads them. When the
+ * connection breaks, every request in flight completes with its errno.
+ */
+#define IOAS_MAX_IN_FLIGHT 256
+
+/* Which operation a completion or batch result is (the protocol's field
+ * numbers). */
+#define IOAS_OP_ALLOC 11u
+#define IOAS_OP_DESTROY 12u
+#define IOAS_OP_MEMORY_REGISTER 15u
+#define IOAS_OP_MEMORY_UNREGISTER 16u
+#define IOAS_OP_MAP 17u
+#define IOAS_OP_UNMAP 18u
+#define IOAS_OP_COPY 19u
+#define IOAS_OP_SHARE_EXPORT 23u
+#define IOAS_OP_SHARE_REVOKE 25u
+#define IOAS_OP_BATCH 30u
+
+struct ioas_completion {
+	uint64_t id;              /* what the submit returned in *ret_id */
+	void *userdata;           /* what was given to the submit */
+	uint32_t op;              /* IOAS_OP_* */
+	int error;                /* 0, or the daemon's -errno (with message); for
+				   * a batch, its first failure's (see its results);
+				   * the connection's -errno when it broke first */
+	uint32_t handle;          /* ALLOC: the IOAS; MEMORY_REGISTER: the memory */
+	uint64_t iova;            /* MAP, COPY: where it is mapped */
+	uint64_t unmapped;        /* UNMAP: bytes unmapped */
+	struct ioas_batch *batch; /* BATCH: the batch, its results now readable */
+	char message[256];        /* the daemon's reason when error != 0 */
+};
+
+/* The asynchronous forms of ioas_alloc, ioas_destroy, ioas_memory_register
+ * (fd is sent before it returns and not taken: the caller may close it
+ * then), ioas_memory_unregister, ioas_map (iova: the IOVA to use with
+ * IOAS_MAP_FIXED_IOVA, else ignored), ioas_unmap and ioas_copy. */
+IOAS_EXPORT int ioas_submit_alloc(struct ioas_client *c, void *userdata,
+				  uint64_t *ret_id);
+IOAS_EXPORT int ioas_submit_destroy(struct ioas_client *c, uint32_t ioas,
+				    void *userdata, uint64_t *ret_id);
+IOAS_EXPORT int ioas_submit_memory_register(struct ioas_client *c, int fd,
+					    uint64_t offset, uint64_t length,
+					    void *userdata, uint64_t *ret_id);
+IOAS_EXPORT int ioas_submit_memory_unregister(struct ioas_client *c, uint32_t memory,
+					      void *userdata, uint64_t *ret_id);
+IOAS_EXPORT int ioas_submit_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
+				uint64_t offset, uint64_t length, uint32_t flags,
+				uint64_t iova, void *userdata, uint64_t *ret_id);
+IOAS_EXPORT int ioas_submit_unmap(struct ioas_client *c, uint32_t ioas, uint64_t iova,
+				  uint64_t length, void *userdata, uint64_t *ret_id);
+IOAS_EXPORT int ioas_submit_copy(struct ioas_client *c, uint32_t dst_ioas,
+				 uint32_t src_ioas, uint32_t flags, uint64_t src_iova,
+				 uint64_t length, uint64_t dst_iova, void *userdata,
+				 uint64_t *ret_id);
+/* Send a batch asynchronously. b must be neither changed nor freed until
+ * its completion is collected (-EBUSY meanwhile); its fds are sent before
+ * this returns. The completion's error is what ioas_batch_run() would have
+ * returned, and ioas_batch_result() reads its results. */
+IOAS_EXPORT int ioas_batch_submit(struct ioas_client *c, struct ioas_batch *b,
+				  void *userdata, uint64_t *ret_id);
+
+/*
+ * Read what has arrived, without blocking, and hand back up to max
+ * completions, oldest first. Returns how many (0: none yet), or -ENOTCONN
+ * when the connection is broken and no completion is left to hand out
+ * (ioas_client_last_error() says why), -EINVAL (ret NULL).
+ */
+IOAS_EXPORT int ioas_client_poll_completions(struct ioas_client *c,
+					     struct ioas_completion *ret,
+					     unsigned int max);
+/* The same, waiting up to timeout_ms (-1: no limit) for at least one.
+ * Returns 0 at once when nothing is in flight, and 0 at the timeout. */
+IOAS_EXPORT int ioas_client_wait_completions(struct ioas_client *c,
+					     struct ioas_completion *ret,
+					     unsigned int max, int timeout_ms);
+/* Requests submitted whose reply has not been read yet. */
+IOAS_EXPORT unsigned int ioas_client_in_flight(const struct ioas_client *c);
 
 #ifdef __cplusplus
 }

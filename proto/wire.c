@@ -25,6 +25,12 @@
 int wire_send(int sock, const void *buf, size_t len, const int *fds,
 	      size_t nfds)
 {
+	return wire_send_flags(sock, buf, len, fds, nfds, 0);
+}
+
+int wire_send_flags(int sock, const void *buf, size_t len, const int *fds,
+		    size_t nfds, int flags)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * IOASD_MAX_FDS)];
 		struct cmsghdr align;
@@ -48,7 +54,7 @@ int wire_send(int sock, const void *buf, size_t len, const int *fds,
 		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
 	}
 	do {
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;

@@ -14,6 +14,11 @@
 #define IOASD_MAX_DATAGRAM (64u * 1024u)
 /* Most fds one datagram may carry. */
 #define IOASD_MAX_FDS 4u
+/* Most operations one Batch request may carry (HelloReply.max_batch):
+ * larger batches are refused (E2BIG). 256 small maps fit a datagram many
+ * times over; the bound keeps one request's work, its audit records and
+ * its reply (one result per operation, within IOASD_MAX_DATAGRAM) small. */
+#define IOASD_MAX_BATCH 256u
 
 /*
  * Send one datagram with nfds fds attached (nfds may be 0). MSG_NOSIGNAL.
@@ -22,6 +27,9 @@
  */
 int wire_send(int sock, const void *buf, size_t len, const int *fds,
 	      size_t nfds);
+/* The same with extra sendmsg flags (MSG_DONTWAIT). */
+int wire_send_flags(int sock, const void *buf, size_t len, const int *fds,
+		    size_t nfds, int flags);
 
 /*
  * Receive one datagram into buf (cap bytes) and up to max_fds fds

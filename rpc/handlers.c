@@ -33,6 +33,8 @@ int h_hello(struct rpc_ctx *x)
 	r->backend_description = (char *)backend_description(b);
 	r->max_datagram = IOASD_MAX_DATAGRAM;
 	r->max_fds = IOASD_MAX_FDS;
+	r->has_max_batch = true;
+	r->max_batch = IOASD_MAX_BATCH;
 	r->server = (char *)PACKAGE_NAME " " PACKAGE_VERSION;
 	{
 		const char *token;

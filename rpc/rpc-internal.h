@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@
 /* Most IOVA ranges one reply carries (16 bytes each on the wire). */
 #define RPC_MAX_RANGES 2048u
 
+/* Where an operation of a Batch request stands: the request's id, the
+ * operation's place in it, and whether this is its undoing. */
+struct rpc_batch_pos {
+	uint64_t id;
+	uint32_t index;
+	bool rollback;
+};
+struct rpc_batch;
+
 struct rpc_ctx {
 	struct rpc_session *c;
 	const Ioasd__Request *req;
@@ -35,6 +45,11 @@ struct rpc_ctx {
 	int *fds;
 	size_t nfds;
 	struct err err;
+	/* Set for an operation of a batch: its audit record says where. */
+	const struct rpc_batch_pos *batch;
+	/* A refusal that keeps its result body (a Batch whose operations
+	 * ran: their results). */
+	bool keep_body;
 	/* Storage for the reply bodies, alive until the reply is packed. */
 	union {
 		Ioasd__HelloReply hello;
@@ -52,6 +67,7 @@ struct rpc_ctx {
 		Ioasd__ShareListReply share_list;
 		Ioasd__DeviceInfo attach_device;
 		Ioasd__DeviceListReply device_list;
+		Ioasd__BatchReply batch;
 	} body;
 	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
@@ -67,6 +83,8 @@ struct rpc_ctx {
 	struct list_mem *list_mem;
 	Ioasd__IovaRange *ranges;
 	Ioasd__IovaRange **range_ptrs;
+	/* A Batch's operations and results (batch.c), freed with the context. */
+	struct rpc_batch *batch_mem;
 };
 
 struct list_mem;
@@ -75,6 +93,76 @@ typedef int (*rpc_handler)(struct rpc_ctx *x);
 
 typedef void (*rpc_audit_fill)(struct audit_record *a, const Ioasd__Request *req,
 			       const Ioasd__Response *resp);
+
+/*
+ * Everything the dispatcher knows of an operation, in its one row (the
+ * table is rpc_lookup() in rpc.c):
+ *   name     in logs, refusals and the audit trail
+ *   handler  protobuf in, tenant layer, protobuf out
+ *   nfds     exactly this many fds ride on the request (else EBADMSG)
+ *   reads    changes nothing: no state write after it
+ *   grants   gives the tenant something (refused with EIO while the audit
+ *            trail is broken under AuditFailure=refuse); Option grants only
+ *            when it sets
+ *   audit    which outcomes are recorded: every one, only refusals (Hello),
+ *            or none (pure reads of the caller's own tables)
+ *   fill     the numbers its audit record carries
+ */
+enum rpc_grants { GRANTS_NOTHING, GRANTS, GRANTS_WHEN_SETTING };
+enum rpc_audit { AUDIT_EVERY, AUDIT_REFUSALS, AUDIT_NONE };
+
+/* The request that undoes an operation done in an all-or-nothing batch
+ * that failed later, made from the operation and its reply, and run like
+ * any other (batch.c). */
+struct rpc_inverse {
+	Ioasd__Request req;
+	union {
+		Ioasd__IoasDestroy ioas_destroy;
+		Ioasd__UnregisterMemory unregister_memory;
+		Ioasd__Unmap unmap;
+		Ioasd__ShareRevoke share_revoke;
+	} m;
+};
+typedef void (*rpc_undo)(const Ioasd__Request *done, const Ioasd__Response *reply,
+			 struct rpc_inverse *ret);
+
+/*
+ * An operation inside a Batch request (the table's last column):
+ *   batched  it may be in one; else why_not says why
+ *   undo     the request that undoes it (an all-or-nothing batch that
+ *            failed); NULL: such a batch refuses it, why_not says why
+ */
+struct rpc_batching {
+	bool batched;
+	rpc_undo undo;
+	const char *why_not;
+};
+#define NOT_BATCHED(why) { .batched = false, .why_not = (why) }
+#define NOT_UNDONE(why) { .batched = true, .why_not = (why) }
+#define UNDONE_BY(fn) { .batched = true, .undo = (fn) }
+
+/* nfds of the Batch row: one for each of its operations that takes one. */
+#define RPC_NFDS_BATCH UINT_MAX
+
+struct rpc_op {
+	const char *name;
+	rpc_handler handler;
+	unsigned nfds;
+	bool reads;
+	enum rpc_grants grants;
+	enum rpc_audit audit;
+	rpc_audit_fill fill;
+	struct rpc_batching batch;
+};
+
+/* The row of an operation, or NULL when this daemon does not know it. */
+const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op);
+/* Run x->req as op (NULL: unknown) on the fds x holds: the checks of its
+ * row, its handler, its refusal in x->resp and its audit record. Returns
+ * the handler's 0 or -errno. */
+int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op);
+/* Free what a handler kept in x for its reply, once that is packed. */
+void rpc_ctx_release(struct rpc_ctx *x);
 
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp);
 struct tenant *T(struct rpc_ctx *x);
@@ -100,6 +188,19 @@ int h_stats(struct rpc_ctx *x);
 int h_unmap(struct rpc_ctx *x);
 int h_unregister_memory(struct rpc_ctx *x);
 int h_whoami(struct rpc_ctx *x);
+/* batch.c: the Batch request, the undoing of each kind of operation that
+ * an all-or-nothing batch may hold (named in its row). */
+int h_batch(struct rpc_ctx *x);
+struct rpc_batch *rpc_batch_free(struct rpc_batch *b);
+#define RPC_UNDO(name) \
+	void name(const Ioasd__Request *done, const Ioasd__Response *reply, \
+		  struct rpc_inverse *ret)
+RPC_UNDO(undo_ioas_alloc);
+RPC_UNDO(undo_register_memory);
+RPC_UNDO(undo_map);
+RPC_UNDO(undo_copy);
+RPC_UNDO(undo_share_export);
+RPC_UNDO(undo_share_import);
 /* The fillers of audit-fill.c, one per operation that has numbers to tell. */
 #define RPC_AUDIT_FILL(name) \
 	void name(struct audit_record *a, const Ioasd__Request *req, const Ioasd__Response *resp)

@@ -8,7 +8,9 @@
  *   3. known operation, else EOPNOTSUPP (the peer stays)
  *   4. fds: exactly the number the operation takes, else EBADMSG
  *   5. the handler (tenant.c), whose refusals carry errno + reason
- * Every fd that arrived and was not taken by a handler is closed here.
+ * Steps 3 to 5 are rpc_run_op(), which a Batch (batch.c) also runs for
+ * each of its operations. Every fd that arrived and was not taken by a
+ * handler is closed here.
  */
 #include "rpc/rpc-internal.h"
 
@@ -108,16 +110,18 @@ void rpc_audit_subject(const struct rpc_session *s, const struct tenant *t,
 
 static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fill,
 			 const Ioasd__Request *req, const Ioasd__Response *resp,
-			 int errnum, const char *reason, const char *device);
+			 int errnum, const char *reason, const char *device,
+			 const struct rpc_batch_pos *batch);
 
 int rpc_audit(struct rpc_session *c, const char *op, int errnum, const char *reason)
 {
-	return rpc_audit_op(c, op, NULL, NULL, NULL, errnum, reason, NULL);
+	return rpc_audit_op(c, op, NULL, NULL, NULL, errnum, reason, NULL, NULL);
 }
 
 static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fill,
 			const Ioasd__Request *req, const Ioasd__Response *resp,
-			int errnum, const char *reason, const char *device)
+			int errnum, const char *reason, const char *device,
+			const struct rpc_batch_pos *batch)
 {
 	struct audit_record a = {
 		.kind = AUDIT_DECISION,
@@ -134,63 +138,59 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 	rpc_audit_subject(c, c->tenant, &a);
 	if (fill && req && resp)
 		fill(&a, req, resp);
+	if (batch) {
+		a.has_batch = true;
+		a.batch = batch->id;
+		a.batch_index = batch->index;
+		a.rollback = batch->rollback;
+	}
 	return audit_emit(c->env->audit, &a);
 }
 
 /* ------------------------------------------------------------ dispatch */
 
-/*
- * Everything the dispatcher knows of an operation, in its one row:
- *   name     in logs, refusals and the audit trail
- *   handler  protobuf in, tenant layer, protobuf out
- *   nfds     exactly this many fds ride on the request (else EBADMSG)
- *   reads    changes nothing: no state write after it
- *   grants   gives the tenant something (refused with EIO while the audit
- *            trail is broken under AuditFailure=refuse); Option grants only
- *            when it sets
- *   audit    which outcomes are recorded: every one, only refusals (Hello),
- *            or none (pure reads of the caller's own tables)
- *   fill     the numbers its audit record carries
- */
-enum rpc_grants { GRANTS_NOTHING, GRANTS, GRANTS_WHEN_SETTING };
-enum rpc_audit { AUDIT_EVERY, AUDIT_REFUSALS, AUDIT_NONE };
+/* Why an operation is not batched, or not undone in an all-or-nothing
+ * batch: the refusals say it. */
+#define WHY_HELLO "Hello opens the connection and comes alone"
+#define WHY_READ "it changes nothing: send it alone (pipelined, if many)"
+#define WHY_DESTROY "an IOAS destroyed cannot be brought back (its mappings and its handle are gone)"
+#define WHY_ALLOW "the allowed list can be narrowed, never widened back"
+#define WHY_UNREGISTER "a region unregistered cannot be brought back (its fd is closed, its handle gone)"
+#define WHY_UNMAP "an unmap cannot be undone exactly (the pages would be pinned anew, and shares of the range are revoked with their importers told)"
+#define WHY_OPTION "an option set cannot always be set back (huge pages cannot be turned off again once a mapping needs them)"
+#define WHY_REVOKE "a revoke unmaps every import of the share and tells its importers"
+#define WHY_ATTACH "a detach does not undo an attach (the device stays bound to the tenant's iommufd context: the binding belongs to the client's open file)"
+#define WHY_DETACH "a detached device cannot be attached back without its fd"
 
-struct rpc_op {
-	const char *name;
-	rpc_handler handler;
-	unsigned nfds;
-	bool reads;
-	enum rpc_grants grants;
-	enum rpc_audit audit;
-	rpc_audit_fill fill;
-};
-
-static const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
+const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 {
-#define OP(CASE, NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL) \
-	[IOASD__REQUEST__OP_##CASE] = { NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL }
+#define OP(CASE, NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL, BATCH) \
+	[IOASD__REQUEST__OP_##CASE] = { NAME, HANDLER, NFDS, READS, GRANTS, AUDIT, FILL, BATCH }
 	static const struct rpc_op ops[] = {
-		/*  case               name                handler          fds reads  grants               audit           fill */
-		OP(HELLO,             "Hello",            h_hello,            0, false, GRANTS_NOTHING,      AUDIT_REFUSALS, NULL),
-		OP(IOAS_ALLOC,        "IoasAlloc",        h_ioas_alloc,       0, false, GRANTS,              AUDIT_EVERY,    fill_ioas_alloc),
-		OP(IOAS_DESTROY,      "IoasDestroy",      h_ioas_destroy,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_ioas_destroy),
-		OP(IOVA_RANGES,       "IovaRanges",       h_iova_ranges,      0, true,  GRANTS_NOTHING,      AUDIT_EVERY,    fill_iova_ranges),
-		OP(ALLOW_IOVAS,       "AllowIovas",       h_allow_iovas,      0, false, GRANTS,              AUDIT_EVERY,    fill_allow_iovas),
-		OP(REGISTER_MEMORY,   "RegisterMemory",   h_register_memory,  1, false, GRANTS,              AUDIT_EVERY,    fill_register_memory),
-		OP(UNREGISTER_MEMORY, "UnregisterMemory", h_unregister_memory, 0, false, GRANTS_NOTHING,     AUDIT_EVERY,    fill_unregister_memory),
-		OP(MAP,               "Map",              h_map,              0, false, GRANTS,              AUDIT_EVERY,    fill_map),
-		OP(UNMAP,             "Unmap",            h_unmap,            0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_unmap),
-		OP(COPY,              "Copy",             h_copy,             0, false, GRANTS,              AUDIT_EVERY,    fill_copy),
-		OP(OPTION,            "Option",           h_option,           0, false, GRANTS_WHEN_SETTING, AUDIT_EVERY,    fill_option),
-		OP(STATS,             "Stats",            h_stats,            0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
-		OP(WHOAMI,            "Whoami",           h_whoami,           0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
-		OP(SHARE_EXPORT,      "ShareExport",      h_share_export,     0, false, GRANTS,              AUDIT_EVERY,    NULL),
-		OP(SHARE_IMPORT,      "ShareImport",      h_share_import,     0, false, GRANTS,              AUDIT_EVERY,    NULL),
-		OP(SHARE_REVOKE,      "ShareRevoke",      h_share_revoke,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    NULL),
-		OP(SHARE_LIST,        "ShareList",        h_share_list,       0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
-		OP(ATTACH_DEVICE,     "AttachDevice",     h_attach_device,    1, false, GRANTS,              AUDIT_EVERY,    fill_attach_device),
-		OP(DETACH_DEVICE,     "DetachDevice",     h_detach_device,    0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_detach_device),
-		OP(DEVICE_LIST,       "DeviceList",       h_device_list,      0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL),
+		/*  case               name                handler          fds reads  grants               audit           fill                    in a batch */
+		OP(HELLO,             "Hello",            h_hello,            0, false, GRANTS_NOTHING,      AUDIT_REFUSALS, NULL,                   NOT_BATCHED(WHY_HELLO)),
+		OP(IOAS_ALLOC,        "IoasAlloc",        h_ioas_alloc,       0, false, GRANTS,              AUDIT_EVERY,    fill_ioas_alloc,        UNDONE_BY(undo_ioas_alloc)),
+		OP(IOAS_DESTROY,      "IoasDestroy",      h_ioas_destroy,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_ioas_destroy,      NOT_UNDONE(WHY_DESTROY)),
+		OP(IOVA_RANGES,       "IovaRanges",       h_iova_ranges,      0, true,  GRANTS_NOTHING,      AUDIT_EVERY,    fill_iova_ranges,       NOT_BATCHED(WHY_READ)),
+		OP(ALLOW_IOVAS,       "AllowIovas",       h_allow_iovas,      0, false, GRANTS,              AUDIT_EVERY,    fill_allow_iovas,       NOT_UNDONE(WHY_ALLOW)),
+		OP(REGISTER_MEMORY,   "RegisterMemory",   h_register_memory,  1, false, GRANTS,              AUDIT_EVERY,    fill_register_memory,   UNDONE_BY(undo_register_memory)),
+		OP(UNREGISTER_MEMORY, "UnregisterMemory", h_unregister_memory, 0, false, GRANTS_NOTHING,     AUDIT_EVERY,    fill_unregister_memory, NOT_UNDONE(WHY_UNREGISTER)),
+		OP(MAP,               "Map",              h_map,              0, false, GRANTS,              AUDIT_EVERY,    fill_map,               UNDONE_BY(undo_map)),
+		OP(UNMAP,             "Unmap",            h_unmap,            0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_unmap,             NOT_UNDONE(WHY_UNMAP)),
+		OP(COPY,              "Copy",             h_copy,             0, false, GRANTS,              AUDIT_EVERY,    fill_copy,              UNDONE_BY(undo_copy)),
+		OP(OPTION,            "Option",           h_option,           0, false, GRANTS_WHEN_SETTING, AUDIT_EVERY,    fill_option,            NOT_UNDONE(WHY_OPTION)),
+		OP(STATS,             "Stats",            h_stats,            0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		OP(WHOAMI,            "Whoami",           h_whoami,           0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		OP(SHARE_EXPORT,      "ShareExport",      h_share_export,     0, false, GRANTS,              AUDIT_EVERY,    NULL,                   UNDONE_BY(undo_share_export)),
+		OP(SHARE_IMPORT,      "ShareImport",      h_share_import,     0, false, GRANTS,              AUDIT_EVERY,    NULL,                   UNDONE_BY(undo_share_import)),
+		OP(SHARE_REVOKE,      "ShareRevoke",      h_share_revoke,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    NULL,                   NOT_UNDONE(WHY_REVOKE)),
+		OP(SHARE_LIST,        "ShareList",        h_share_list,       0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		OP(ATTACH_DEVICE,     "AttachDevice",     h_attach_device,    1, false, GRANTS,              AUDIT_EVERY,    fill_attach_device,     NOT_UNDONE(WHY_ATTACH)),
+		OP(DETACH_DEVICE,     "DetachDevice",     h_detach_device,    0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_detach_device,     NOT_UNDONE(WHY_DETACH)),
+		OP(DEVICE_LIST,       "DeviceList",       h_device_list,      0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		/* Its operations are audited one by one (a refusal of the
+		 * whole batch by batch.c); it takes their fds. */
+		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),
 	};
 #undef OP
 
@@ -210,6 +210,70 @@ static void close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		fds[i] = safe_close(fds[i]);
+}
+
+/* What every operation gets, alone or inside a batch: the fds of its row,
+ * the audit trail's health for what grants, its handler, the refusal in
+ * the reply, its audit record and the debug log of a refusal. */
+int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op)
+{
+	const Ioasd__Request *req = x->req;
+	Ioasd__Response *resp = x->resp;
+	struct rpc_session *c = x->c;
+	int r, audited = 0;
+
+	if (!op) {
+		r = err_set(&x->err, EOPNOTSUPP,
+			    "unknown operation (field %d); this daemon speaks protocol %u",
+			    (int)req->op_case, IOASD_PROTOCOL_VERSION);
+	} else if (op->nfds != RPC_NFDS_BATCH && x->nfds != op->nfds) {
+		r = err_set(&x->err, EBADMSG, "%s takes %u fd(s), %zu attached",
+			    op->name, op->nfds, x->nfds);
+	} else if (op_grants(op, req) &&
+		   !audit_healthy(c->env->audit)) {
+		r = err_set(&x->err, EIO,
+			    "the audit trail cannot be written and AuditFailure=refuse: "
+			    "%s refused until it recovers",
+			    op->name);
+	} else {
+		r = op->handler(x);
+	}
+
+	if (r < 0) {
+		resp->error = x->err.errnum ? x->err.errnum : -r;
+		resp->message = x->err.errnum ? x->err.msg : (char *)"failed";
+		/* Only EMSGSIZE (IovaRanges) and a Batch whose operations
+		 * ran keep a result body. */
+		if (r != -EMSGSIZE && !x->keep_body)
+			resp->result_case = IOASD__RESPONSE__RESULT__NOT_SET;
+	}
+	if (!op || op->audit == AUDIT_EVERY ||
+	    (op->audit == AUDIT_REFUSALS && resp->error))
+		audited = rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL,
+				       req, resp, resp->error, resp->message,
+				       x->has_dev ? x->dev_desc : NULL, x->batch);
+	/* The debug log of refusals keeps to the audit's rate limit. */
+	if (r < 0 && audited != AUDIT_SUPPRESSED)
+		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
+			  c->serial, op ? op->name : "?", resp->message,
+			  strerror(resp->error));
+	return r;
+}
+
+/* Free what a handler kept in x for its reply (after it is packed). */
+void rpc_ctx_release(struct rpc_ctx *x)
+{
+	free(x->ranges);
+	free(x->range_ptrs);
+	free_list_mem(x->list_mem);
+	free(x->devs);
+	free(x->dev_ptrs);
+	free(x->dev_strs);
+	for (size_t i = 0; i < x->n_allow_strs; i++)
+		free(x->allow_strs[i]);
+	free(x->allow_strs);
+	explicit_bzero(x->token, sizeof(x->token));
+	x->batch_mem = rpc_batch_free(x->batch_mem);
 }
 
 /* Storage for a request fastpb decodes, on the stack: the request, and its
@@ -242,7 +306,6 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 	const struct rpc_op *op;
 	Ioasd__Request *req;
 	bool allocated;
-	int r, audited = 0;
 
 	req = decode(c, buf, len, &storage, &allocated);
 	if (!req) {
@@ -268,53 +331,11 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		c->tp->close_after_flush(c);
 		goto out;
 	}
-	if (!op) {
-		r = err_set(&x.err, EOPNOTSUPP,
-			    "unknown operation (field %d); this daemon speaks protocol %u",
-			    (int)req->op_case, IOASD_PROTOCOL_VERSION);
-	} else if (nfds != op->nfds) {
-		r = err_set(&x.err, EBADMSG, "%s takes %u fd(s), %zu attached",
-			    op->name, op->nfds, nfds);
-	} else if (op_grants(op, req) &&
-		   !audit_healthy(c->env->audit)) {
-		r = err_set(&x.err, EIO,
-			    "the audit trail cannot be written and AuditFailure=refuse: "
-			    "%s refused until it recovers",
-			    op->name);
-	} else {
-		r = op->handler(&x);
-	}
+	(void)rpc_run_op(&x, op);
 	close_fds(fds, nfds);
-
-	if (r < 0) {
-		resp.error = x.err.errnum ? x.err.errnum : -r;
-		resp.message = x.err.errnum ? x.err.msg : (char *)"failed";
-		/* Only EMSGSIZE (IovaRanges) keeps a result body. */
-		if (r != -EMSGSIZE)
-			resp.result_case = IOASD__RESPONSE__RESULT__NOT_SET;
-	}
-	if (!op || op->audit == AUDIT_EVERY ||
-	    (op->audit == AUDIT_REFUSALS && resp.error))
-		audited = rpc_audit_op(c, op ? op->name : "unknown", op ? op->fill : NULL,
-				       req, &resp, resp.error, resp.message,
-				       x.has_dev ? x.dev_desc : NULL);
-	/* The debug log of refusals keeps to the audit's rate limit. */
-	if (r < 0 && audited != AUDIT_SUPPRESSED)
-		log_debug("connection %" PRIu64 ": %s refused: %s (%s)",
-			  c->serial, op ? op->name : "?", resp.message,
-			  strerror(resp.error));
 	(void)pack_and_queue(c, &resp);
 out:
-	free(x.ranges);
-	free(x.range_ptrs);
-	free_list_mem(x.list_mem);
-	free(x.devs);
-	free(x.dev_ptrs);
-	free(x.dev_strs);
-	for (size_t i = 0; i < x.n_allow_strs; i++)
-		free(x.allow_strs[i]);
-	free(x.allow_strs);
-	explicit_bzero(x.token, sizeof(x.token));
+	rpc_ctx_release(&x);
 	if (allocated)
 		ioasd__request__free_unpacked(req, NULL);
 }

@@ -601,6 +601,45 @@ static const struct step s_device[] = {
 	END,
 };
 
+/*
+ * What an all-or-nothing Batch relies on (rpc/batch.c): undoing maps and
+ * copies with exact unmaps, in reverse order, after a failure, leaves the
+ * IOAS as it was -- the next automatic IOVA is the one the first map got.
+ * Every length is 4 KiB and every address 4 KiB aligned and no more, so
+ * the lines are the same on kernels with THP and without.
+ */
+static const struct step s_batch_undo_map[] = {
+	ALLOC('A'),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x3000, 0x1000),
+	MAPF('A', RW, 0x5000, 0x1000, 0x100000),
+	MAPF('A', RW, 0x7000, 0x1000, 0x100000),
+	UNMAP('A', 0x100000, 0x1000),
+	UNMAP('A', 0x2000, 0x1000),
+	UNMAP('A', 0x1000, 0x1000),
+	RANGES('A', 1),
+	MAP('A', RW, 0x1000, 0x1000),
+	MAP('A', RW, 0x3000, 0x1000),
+	UNMAP_ALL('A'),
+	END,
+};
+
+static const struct step s_batch_undo_copy[] = {
+	ALLOC('A'),
+	ALLOC('B'),
+	MAPF('A', RW, 0x1000, 0x3000, 0x100000),
+	COPY('B', 'A', RW, 0x100000, 0x1000),
+	COPY('B', 'A', RW, 0x102000, 0x1000),
+	COPYF('B', 'A', RW, 0x100000, 0x1000, 0x1000),
+	UNMAP('B', 0x2000, 0x1000),
+	UNMAP('B', 0x1000, 0x1000),
+	UNMAP_ALL('B'),
+	COPY('B', 'A', RW, 0x100000, 0x1000),
+	UNMAP_ALL('A'),
+	UNMAP_ALL('B'),
+	END,
+};
+
 static const struct scenario scenarios[] = {
 	{ "rlimit", "global RLIMIT_MODE: set only on an empty context", s_rlimit },
 	{ "objects", "alloc and destroy; unknown and destroyed ids", s_objects },
@@ -613,6 +652,8 @@ static const struct scenario scenarios[] = {
 	{ "huge", "HUGE_PAGES option and the alignment it imposes", s_huge },
 	{ "lifetime", "destroy with mappings; copies outlive the source", s_lifetime },
 	{ "device", "a VFIO device: bind, attach, reserved ranges, replace, detach", s_device },
+	{ "batch-undo-map", "maps undone in reverse by exact unmaps: the IOAS as before", s_batch_undo_map },
+	{ "batch-undo-copy", "copies undone in reverse by exact unmaps: the IOAS as before", s_batch_undo_copy },
 	{ "top", "the top of the address space: the last page, UINT64_MAX, wraps", s_top },
 	{ "auto-align", "automatic IOVA alignment from length and address, and its cap", s_auto_align },
 	{ "auto-copy", "automatic IOVA of a copy: the source's address sets the alignment", s_auto_copy },

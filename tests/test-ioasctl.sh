@@ -3,7 +3,7 @@
 #
 # ioasctl against a real ioasd (sim backend): hello, demo, --json demo (each
 # line must be a JSON object), batch (one connection, $variables, stop at the
-# first error, -k), stats and whoami as root and not (daemon-wide figures),
+# first error, -k; Batch requests, --atomic, --no-batch, a FIFO), stats and whoami as root and not (daemon-wide figures),
 # and the exit status and message of each error class.
 #
 # Needs IOASD_BIN and IOASCTL_BIN (set by 'make check'); exit 77 (skip)
@@ -211,6 +211,93 @@ fi
 printf 'ioas-alloc\nioas-alloc\nstats\n' | "$IOASCTL" --socket "$sock" batch - >"$dir/stdin.out" 2>"$dir/stdin.err"
 check stdin "batch - reads stdin" test $? -eq 0
 check stdin "batch - keeps handles across lines" grep_q "^ioas 2$" "$dir/stdin.out"
+
+# ---------------------------------------------------------------- batch requests
+# Consecutive commands that can go in a batch are sent as Batch requests:
+# the audit trail (one record per operation) gives them one batch id and
+# their places in it; the output is what one by one prints.
+: >"$dir/br.jsonl"
+chmod 0600 "$dir/br.jsonl"
+"$IOASD" --socket "$dir/br.sock" --backend "$backend" --socket-mode 0666 --no-policy \
+	--no-journal --audit-log "$dir/br.jsonl" 2>"$dir/br.log" &
+br_pid=$!
+for _ in $(seq 1 250); do
+	"$IOASCTL" --socket "$dir/br.sock" hello >/dev/null 2>&1 && break
+	sleep 0.02
+done
+# run_br NAME EXPECTED_STATUS ARGS...: run, on the daemon with the audit log.
+run_br() {
+	local sock=$dir/br.sock
+	run "$@"
+}
+printf '%s\n' 'ioas-alloc' 'ioas-alloc' 'memfd 64K' \
+	'map 1 $mem --iova 0x100000 --length 4K' 'map 1 $mem --iova 0x200000 --length 4K' \
+	'copy 1 0x100000 4K 2' 'map 2 $mem --iova $iova --length 4K' 'stats' >"$dir/br.txt"
+check br "batch requests: exit status 1 (the last map overlaps the copy)" \
+	run_br br 1 --json batch "$dir/br.txt"
+check br "batch requests: the output of one by one" json_lines "$dir/br.out" \
+	'len(lines) == 7 and lines[1]["ioas"] == 2 and lines[3]["iova"] == 0x100000 and lines[4]["iova"] == 0x200000 and lines[5]["dst_ioas"] == 2 and lines[6]["error"] == "EEXIST" and lines[6]["line"] == 7'
+# The two allocs are one batch, the maps and the copy another; the map
+# naming $iova (set by the copy) waited for it: a batch of its own.
+check br "batch requests: grouped as the audit trail shows" json_lines "$dir/br.jsonl" \
+	'[(l["op"], l.get("batch_index")) for l in lines if l["kind"] == "decision"] == [("IoasAlloc", 0), ("IoasAlloc", 1), ("RegisterMemory", None), ("Map", 0), ("Map", 1), ("Copy", 2), ("Map", 0)] and len(set(l["batch"] for l in lines if l["op"] in ("Map", "Copy"))) == 2'
+
+# --atomic: each group all or nothing. The third map fails: the two before
+# it are undone (ECANCELED, "undone"), and the batch stops; with -k it goes
+# on (stats: nothing mapped).
+printf '%s\n' 'ioas-alloc' 'memfd 64K' 'map 1 1 --iova 0x100000 --length 4K' \
+	'map 1 1 --iova 0x200000 --length 4K' 'map 1 1 --iova 0x100000 --length 4K' \
+	'stats' >"$dir/atomic.txt"
+check atomic "batch --atomic: exit status 1" run_br atomic 1 batch --atomic "$dir/atomic.txt"
+check atomic "batch --atomic: the failure named" grep_q "line 5: map: .*EEXIST" "$dir/atomic.err"
+check atomic "batch --atomic: what ran before it undone" \
+	sh -c "grep -q 'line 3: map: .*ECANCELED.*undone' '$dir/atomic.err' && grep -q 'line 4: map: .*ECANCELED.*undone' '$dir/atomic.err'"
+check atomic "batch --atomic: stops there" sh -c "! grep -q '^mappings' '$dir/atomic.out'"
+check atomic "batch --atomic: the undoing audited" \
+	test "$(grep -c '"rollback":true' "$dir/br.jsonl")" -eq 2
+check atomic-k "batch --atomic -k: exit status 1" run_br atomic-k 1 -k batch --atomic "$dir/atomic.txt"
+check atomic-k "batch --atomic -k: goes on, nothing left mapped" \
+	grep_q "^mappings  *0$" "$dir/atomic-k.out"
+# A command the daemon cannot undo runs alone between groups.
+printf '%s\n' 'ioas-alloc' 'memfd 64K' 'map 1 1 --iova 0x100000 --length 4K' \
+	'unmap 1 0x100000 4K' 'map 1 1 --iova 0x100000 --length 4K' 'unmap-all 1' \
+	'ioas-destroy 1' >"$dir/atomic2.txt"
+check atomic2 "batch --atomic with unmap and destroy: exit status 0" \
+	run_br atomic2 0 batch --atomic "$dir/atomic2.txt"
+check atomic2 "batch --atomic with unmap and destroy: every line answered" \
+	test "$(wc -l <"$dir/atomic2.out")" -eq 7
+# --no-batch: one request per command (no batch in the audit records).
+before=$(grep -c '"batch":' "$dir/br.jsonl")
+check nobatch "batch --no-batch: exit status 0" \
+	run_br nobatch 0 batch --no-batch "$dir/atomic2.txt"
+check nobatch "batch --no-batch: no Batch request" \
+	test "$(grep -c '"batch":' "$dir/br.jsonl")" -eq "$before"
+check modes "batch with two modes: usage error" \
+	run_br modes 2 batch --atomic --no-batch "$dir/atomic2.txt"
+kill -TERM "$br_pid"
+wait "$br_pid"
+
+# A batch fed by a FIFO, line by line, each written once the one before it
+# was answered: what waits is sent before ioasctl waits for more input.
+mkfifo "$dir/conv.fifo"
+"$IOASCTL" --socket "$sock" batch "$dir/conv.fifo" >"$dir/conv.out" 2>"$dir/conv.err" &
+conv_pid=$!
+exec 3>"$dir/conv.fifo"
+echo ioas-alloc >&3
+answered=false
+for _ in $(seq 1 250); do
+	if grep -q '^ioas 1$' "$dir/conv.out"; then
+		answered=true
+		break
+	fi
+	sleep 0.02
+done
+check conv "batch from a FIFO: a line is answered before the next comes" $answered
+echo "ioas-destroy 1" >&3
+exec 3>&-
+wait "$conv_pid"
+check conv "batch from a FIFO: exit status 0" test $? -eq 0
+check conv "batch from a FIFO: the second line answered" grep_q "^destroyed ioas 1$" "$dir/conv.out"
 
 # ---------------------------------------------------------------- errors
 # A refused request: exit 1, errno name and the daemon's reason on stderr.

@@ -16,37 +16,8 @@
 
 #include "iommu/backend.h"
 #include "rpc/rpc.h"
+#include "tests/rpc-fake.h"
 #include "tenant/tenant.h"
-
-#define MAX_REPLIES 8
-
-struct fake {
-	struct rpc_session s;        /* first: the transport's argument */
-	Ioasd__Response *replies[MAX_REPLIES];
-	size_t n;
-	bool closed;
-	unsigned commits, hellos;
-};
-
-static int fake_send(struct rpc_session *s, const void *buf, size_t len)
-{
-	struct fake *f = (struct fake *)s;
-
-	ck_assert_uint_lt(f->n, MAX_REPLIES);
-	f->replies[f->n] = ioasd__response__unpack(NULL, len, buf);
-	ck_assert_ptr_nonnull(f->replies[f->n]);
-	f->n++;
-	return 0;
-}
-
-static void fake_close(struct rpc_session *s)
-{
-	((struct fake *)s)->closed = true;
-}
-
-static const struct rpc_transport fake_transport = {
-	.send = fake_send, .close_after_flush = fake_close,
-};
 
 static int env_hello(void *ud, struct rpc_session *s, const char *token,
 		     const char **ret_token, bool *ret_reclaimed, struct err *e)
@@ -55,12 +26,6 @@ static int env_hello(void *ud, struct rpc_session *s, const char *token,
 	*ret_token = NULL;
 	*ret_reclaimed = false;
 	return 0;
-}
-
-/* The tables' journal: what restart support would write. */
-static void journal(void *ud, const struct tenant_journal_event *ev)
-{
-	((struct fake *)ud)->commits++;
 }
 
 static struct backend *b;
@@ -83,7 +48,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(t);
 	tenant_conn_attach(t);
 	memset(&f, 0, sizeof(f));
-	tenant_set_journal(ts, journal, &f);
+	tenant_set_journal(ts, fake_journal, &f);
 	env = (struct rpc_env){ .tenants = ts, .backend = b, .hello = env_hello,
 				.userdata = &f };
 	f.s = (struct rpc_session){ .env = &env, .tp = &fake_transport, .tenant = t,
@@ -92,8 +57,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < f.n; i++)
-		ioasd__response__free_unpacked(f.replies[i], NULL);
+	fake_free_replies(&f);
 	tenant_conn_detach(t);
 	tenant_free(t);
 	ts = tenants_free(ts);

@@ -10,7 +10,8 @@
  * the ratio socket/direct. Then the socket path again against a daemon with
  * --state-dir (restart support: the state file is rewritten and fsync'ed
  * before each reply that changed the tables), and the ratio of the two, in
- * the same run. It prints figures; it is not a test.
+ * the same run. Between the two, the batched and pipelined rows
+ * (tools/bench-batch.c). It prints figures; it is not a test.
  *
  *   ioasd-bench --daemon PATH [--backend auto|kernel|sim] [--device PATH]
  *               [--iterations N] [--max-seconds S] [--json]
@@ -38,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tools/bench-batch.h"
 #include "ioas.h"
 #include "tools/bench.h"
 
@@ -615,6 +617,10 @@ int main(int argc, char **argv)
 		print_json(sock_name, direct_name, s, 4);
 	else
 		print_text(&b, sock_name, direct_name, s, 4);
+	/* Batched and pipelined 4 KiB pairs against the same daemon. */
+	if (bench_batch_rows(b.socket, b.max_seconds, s[1].error ? 0 : ops(&s[1]),
+			     direct_name, b.json) < 0)
+		status = 1;
 
 	ioas_client_free(c);
 	if (stop_daemon(&b) < 0) {

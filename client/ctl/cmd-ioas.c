@@ -8,71 +8,69 @@
 
 #include "ctl.h"
 
-int cmd_ioas_alloc(struct ctl *ctl, int argc, char **argv)
+static int parse_ioas_alloc(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
-	uint32_t ioas;
 	size_t npos;
-	int r;
 
-	r = parse_args(ctl, argc, argv, NULL, 0, NULL, 0, 0, &npos);
-	if (r)
-		return r;
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_alloc(ctl->client, &ioas);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
+	return parse_args(ctl, argc, argv, NULL, 0, NULL, 0, 0, &npos);
+}
+
+static int add_ioas_alloc(struct ioas_batch *b, const struct ctl_op *op)
+{
+	return ioas_batch_alloc(b);
+}
+
+static int run_ioas_alloc(struct ctl *ctl, const struct ctl_op *op,
+			  struct ioas_batch_result *ret)
+{
+	return ioas_alloc(ctl->client, &ret->handle);
+}
+
+static void done_ioas_alloc(struct ctl *ctl, const struct ctl_op *op,
+			    const struct ioas_batch_result *res)
+{
 	ctl->have_ioas = true;
-	ctl->last_ioas = ioas;
+	ctl->last_ioas = res->handle;
 	if (ctl->json) {
 		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "ioas", ioas);
+		jstr(ctl, "cmd", op->cmd);
+		ju64(ctl, "ioas", res->handle);
 		jclose();
 	} else {
-		printf("ioas %u\n", ioas);
+		printf("ioas %u\n", res->handle);
 	}
-	return 0;
 }
 
-/* Commands taking one handle and answering nothing but success. */
-/* COMMAND HANDLE: fn(handle), then "DONE WHAT HANDLE" (or JSON). */
-int cmd_one_handle(struct ctl *ctl, int argc, char **argv,
-		   const char *what, const char *done,
-		   int (*fn)(struct ioas_client *, uint32_t))
+const struct ctl_op_kind op_ioas_alloc = {
+	parse_ioas_alloc, add_ioas_alloc, run_ioas_alloc, done_ioas_alloc,
+	.undone = true, .sets = CTL_VAR_IOAS,
+};
+
+static int parse_ioas_destroy(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
-	char *pos[1];
-	uint32_t h;
-	size_t npos;
-	int r;
-
-	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
-	if (r)
-		return r;
-	if (parse_u32(ctl, pos[0], &h) < 0)
-		return bad_value(ctl, argv[0], what, pos[0]);
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = fn(ctl->client, h);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	if (ctl->json) {
-		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, what, h);
-		jclose();
-	} else {
-		printf("%s %s %u\n", done, what, h);
-	}
-	return 0;
+	return ctl_op_parse_handle(ctl, argc, argv, op, "ioas");
 }
 
-int cmd_ioas_destroy(struct ctl *ctl, int argc, char **argv)
+static int add_ioas_destroy(struct ioas_batch *b, const struct ctl_op *op)
 {
-	return cmd_one_handle(ctl, argc, argv, "ioas", "destroyed", ioas_destroy);
+	return ioas_batch_destroy(b, op->handle);
 }
+
+static int run_ioas_destroy(struct ctl *ctl, const struct ctl_op *op,
+			    struct ioas_batch_result *ret)
+{
+	return ioas_destroy(ctl->client, op->handle);
+}
+
+static void done_ioas_destroy(struct ctl *ctl, const struct ctl_op *op,
+			      const struct ioas_batch_result *res)
+{
+	ctl_op_print_handle(ctl, op, "ioas", "destroyed");
+}
+
+const struct ctl_op_kind op_ioas_destroy = {
+	parse_ioas_destroy, add_ioas_destroy, run_ioas_destroy, done_ioas_destroy,
+};
 
 int cmd_iova_ranges(struct ctl *ctl, int argc, char **argv)
 {

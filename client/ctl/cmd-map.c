@@ -11,16 +11,32 @@
 
 #include "ctl.h"
 
-int cmd_unregister(struct ctl *ctl, int argc, char **argv)
+static int parse_unregister(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
-	uint32_t h;
-	int r = cmd_one_handle(ctl, argc, argv, "memory", "unregistered",
-			       ioas_memory_unregister);
-
-	if (r == 0 && argc > 1 && parse_u32(ctl, argv[1], &h) == 0)
-		forget_memory(ctl, h);
-	return r;
+	return ctl_op_parse_handle(ctl, argc, argv, op, "memory");
 }
+
+static int add_unregister(struct ioas_batch *b, const struct ctl_op *op)
+{
+	return ioas_batch_memory_unregister(b, op->handle);
+}
+
+static int run_unregister(struct ctl *ctl, const struct ctl_op *op,
+			  struct ioas_batch_result *ret)
+{
+	return ioas_memory_unregister(ctl->client, op->handle);
+}
+
+static void done_unregister(struct ctl *ctl, const struct ctl_op *op,
+			    const struct ioas_batch_result *res)
+{
+	forget_memory(ctl, op->handle);
+	ctl_op_print_handle(ctl, op, "memory", "unregistered");
+}
+
+const struct ctl_op_kind op_unregister = {
+	parse_unregister, add_unregister, run_unregister, done_unregister,
+};
 
 int cmd_register(struct ctl *ctl, int argc, char **argv)
 {
@@ -153,201 +169,234 @@ static int map_flags(struct ctl *ctl, const char *cmd, struct opt *flags_opt,
 	return 0;
 }
 
-int cmd_map(struct ctl *ctl, int argc, char **argv)
+static int parse_map(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
 	struct opt opts[] = {
 		{ "offset", true }, { "length", true }, { "iova", true },
 		{ "flags", true },  { "read", false },  { "write", false },
 	};
-	uint64_t offset = 0, length = 0, iova = 0, mlen;
-	uint32_t ioas, mem, flags;
-	char *pos[2], fbuf[64], sbuf[32];
+	uint64_t mlen;
+	char *pos[2];
 	size_t npos;
 	int r;
 
 	r = parse_args(ctl, argc, argv, opts, 6, pos, 2, 2, &npos);
 	if (r)
 		return r;
-	if (parse_u32(ctl, pos[0], &ioas) < 0)
+	if (parse_u32(ctl, pos[0], &op->ioas) < 0)
 		return bad_value(ctl, argv[0], "ioas", pos[0]);
-	if (parse_u32(ctl, pos[1], &mem) < 0)
+	if (parse_u32(ctl, pos[1], &op->handle) < 0)
 		return bad_value(ctl, argv[0], "memory", pos[1]);
-	if (opts[0].set && parse_size(ctl, opts[0].val, &offset) < 0)
+	if (opts[0].set && parse_size(ctl, opts[0].val, &op->offset) < 0)
 		return bad_value(ctl, argv[0], "offset", opts[0].val);
 	if (opts[1].set) {
-		if (parse_size(ctl, opts[1].val, &length) < 0)
+		if (parse_size(ctl, opts[1].val, &op->length) < 0)
 			return bad_value(ctl, argv[0], "length", opts[1].val);
-	} else if (known_memory_length(ctl, mem, &mlen) && mlen > offset) {
-		length = mlen - offset;
+	} else if (known_memory_length(ctl, op->handle, &mlen) && mlen > op->offset) {
+		op->length = mlen - op->offset;
 	} else {
 		return usage_error(ctl, argv[0],
-				   "--length is needed for memory %u", mem);
+				   "--length is needed for memory %u", op->handle);
 	}
-	r = map_flags(ctl, argv[0], &opts[3], &opts[4], &opts[5], &flags);
+	r = map_flags(ctl, argv[0], &opts[3], &opts[4], &opts[5], &op->flags);
 	if (r)
 		return r;
 	if (opts[2].set) {
-		if (parse_size(ctl, opts[2].val, &iova) < 0)
+		if (parse_size(ctl, opts[2].val, &op->iova) < 0)
 			return bad_value(ctl, argv[0], "iova", opts[2].val);
-		flags |= IOAS_MAP_FIXED_IOVA;
-	}
-
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_map(ctl->client, ioas, mem, offset, length, flags, &iova);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	ctl->have_iova = true;
-	ctl->last_iova = iova;
-	if (ctl->json) {
-		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "ioas", ioas);
-		ju64(ctl, "memory", mem);
-		ju64(ctl, "offset", offset);
-		ju64(ctl, "length", length);
-		ju64(ctl, "flags", flags);
-		ju64(ctl, "iova", iova);
-		jclose();
-	} else {
-		printf("iova 0x%" PRIx64 " length %s flags %s\n", iova,
-		       fmt_size(length, sbuf, sizeof(sbuf)),
-		       fmt_flags(flags, fbuf, sizeof(fbuf)));
+		op->flags |= IOAS_MAP_FIXED_IOVA;
 	}
 	return 0;
 }
 
-static int print_unmapped(struct ctl *ctl, const char *cmd, uint32_t ioas,
-			  uint64_t unmapped)
+static int add_map(struct ioas_batch *b, const struct ctl_op *op)
 {
-	char buf[32];
-
-	if (ctl->json) {
-		jopen(ctl);
-		jstr(ctl, "cmd", cmd);
-		ju64(ctl, "ioas", ioas);
-		ju64(ctl, "unmapped", unmapped);
-		jclose();
-	} else {
-		printf("unmapped %s\n", fmt_size(unmapped, buf, sizeof(buf)));
-	}
-	return 0;
+	return ioas_batch_map(b, op->ioas, op->handle, op->offset, op->length,
+			      op->flags, op->iova);
 }
 
-int cmd_unmap(struct ctl *ctl, int argc, char **argv)
+static int run_map(struct ctl *ctl, const struct ctl_op *op,
+		   struct ioas_batch_result *ret)
+{
+	ret->iova = op->iova;
+	return ioas_map(ctl->client, op->ioas, op->handle, op->offset, op->length,
+			op->flags, &ret->iova);
+}
+
+static void done_map(struct ctl *ctl, const struct ctl_op *op,
+		     const struct ioas_batch_result *res)
+{
+	char fbuf[64], sbuf[32];
+
+	ctl->have_iova = true;
+	ctl->last_iova = res->iova;
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", op->cmd);
+		ju64(ctl, "ioas", op->ioas);
+		ju64(ctl, "memory", op->handle);
+		ju64(ctl, "offset", op->offset);
+		ju64(ctl, "length", op->length);
+		ju64(ctl, "flags", op->flags);
+		ju64(ctl, "iova", res->iova);
+		jclose();
+	} else {
+		printf("iova 0x%" PRIx64 " length %s flags %s\n", res->iova,
+		       fmt_size(op->length, sbuf, sizeof(sbuf)),
+		       fmt_flags(op->flags, fbuf, sizeof(fbuf)));
+	}
+}
+
+const struct ctl_op_kind op_map = {
+	parse_map, add_map, run_map, done_map, .undone = true, .sets = CTL_VAR_IOVA,
+};
+
+static int parse_unmap(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
 	struct opt opts[] = { { "all", false } };
-	uint64_t iova = 0, length = 0, unmapped = 0;
 	char *pos[3];
-	uint32_t ioas;
 	size_t npos;
 	int r;
 
 	r = parse_args(ctl, argc, argv, opts, 1, pos, 1, 3, &npos);
 	if (r)
 		return r;
-	if (parse_u32(ctl, pos[0], &ioas) < 0)
+	if (parse_u32(ctl, pos[0], &op->ioas) < 0)
 		return bad_value(ctl, argv[0], "ioas", pos[0]);
 	if (opts[0].set) {
 		if (npos != 1)
 			return usage_error(ctl, argv[0],
 					   "--all takes no IOVA or length");
-		length = IOAS_UNMAP_ALL_LENGTH;
-	} else {
-		if (npos != 3)
-			return usage_error(ctl, argv[0],
-					   "give IOAS IOVA LENGTH, or IOAS --all");
-		if (parse_size(ctl, pos[1], &iova) < 0)
-			return bad_value(ctl, argv[0], "iova", pos[1]);
-		if (parse_size(ctl, pos[2], &length) < 0)
-			return bad_value(ctl, argv[0], "length", pos[2]);
+		op->length = IOAS_UNMAP_ALL_LENGTH;
+		return 0;
 	}
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_unmap(ctl->client, ioas, iova, length, &unmapped);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	return print_unmapped(ctl, argv[0], ioas, unmapped);
+	if (npos != 3)
+		return usage_error(ctl, argv[0],
+				   "give IOAS IOVA LENGTH, or IOAS --all");
+	if (parse_size(ctl, pos[1], &op->iova) < 0)
+		return bad_value(ctl, argv[0], "iova", pos[1]);
+	if (parse_size(ctl, pos[2], &op->length) < 0)
+		return bad_value(ctl, argv[0], "length", pos[2]);
+	return 0;
 }
 
-int cmd_unmap_all(struct ctl *ctl, int argc, char **argv)
+static int parse_unmap_all(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
-	uint64_t unmapped = 0;
 	char *pos[1];
-	uint32_t ioas;
 	size_t npos;
 	int r;
 
 	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
 	if (r)
 		return r;
-	if (parse_u32(ctl, pos[0], &ioas) < 0)
+	if (parse_u32(ctl, pos[0], &op->ioas) < 0)
 		return bad_value(ctl, argv[0], "ioas", pos[0]);
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_unmap_all(ctl->client, ioas, &unmapped);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	return print_unmapped(ctl, argv[0], ioas, unmapped);
+	op->length = IOAS_UNMAP_ALL_LENGTH;
+	return 0;
 }
 
-int cmd_copy(struct ctl *ctl, int argc, char **argv)
+static int add_unmap(struct ioas_batch *b, const struct ctl_op *op)
+{
+	return ioas_batch_unmap(b, op->ioas, op->iova, op->length);
+}
+
+static int run_unmap(struct ctl *ctl, const struct ctl_op *op,
+		     struct ioas_batch_result *ret)
+{
+	return ioas_unmap(ctl->client, op->ioas, op->iova, op->length, &ret->unmapped);
+}
+
+static void done_unmap(struct ctl *ctl, const struct ctl_op *op,
+		       const struct ioas_batch_result *res)
+{
+	char buf[32];
+
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", op->cmd);
+		ju64(ctl, "ioas", op->ioas);
+		ju64(ctl, "unmapped", res->unmapped);
+		jclose();
+	} else {
+		printf("unmapped %s\n", fmt_size(res->unmapped, buf, sizeof(buf)));
+	}
+}
+
+const struct ctl_op_kind op_unmap = { parse_unmap, add_unmap, run_unmap, done_unmap };
+const struct ctl_op_kind op_unmap_all = {
+	parse_unmap_all, add_unmap, run_unmap, done_unmap,
+};
+
+static int parse_copy(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
 	struct opt opts[] = {
 		{ "iova", true }, { "flags", true },
 		{ "read", false }, { "write", false },
 	};
-	uint64_t src_iova, length, dst_iova = 0;
-	uint32_t src, dst, flags;
-	char *pos[4], sbuf[32];
+	char *pos[4];
 	size_t npos;
 	int r;
 
 	r = parse_args(ctl, argc, argv, opts, 4, pos, 4, 4, &npos);
 	if (r)
 		return r;
-	if (parse_u32(ctl, pos[0], &src) < 0)
+	if (parse_u32(ctl, pos[0], &op->ioas2) < 0)
 		return bad_value(ctl, argv[0], "source ioas", pos[0]);
-	if (parse_size(ctl, pos[1], &src_iova) < 0)
+	if (parse_size(ctl, pos[1], &op->iova2) < 0)
 		return bad_value(ctl, argv[0], "source iova", pos[1]);
-	if (parse_size(ctl, pos[2], &length) < 0)
+	if (parse_size(ctl, pos[2], &op->length) < 0)
 		return bad_value(ctl, argv[0], "length", pos[2]);
-	if (parse_u32(ctl, pos[3], &dst) < 0)
+	if (parse_u32(ctl, pos[3], &op->ioas) < 0)
 		return bad_value(ctl, argv[0], "destination ioas", pos[3]);
-	r = map_flags(ctl, argv[0], &opts[1], &opts[2], &opts[3], &flags);
+	r = map_flags(ctl, argv[0], &opts[1], &opts[2], &opts[3], &op->flags);
 	if (r)
 		return r;
 	if (opts[0].set) {
-		if (parse_size(ctl, opts[0].val, &dst_iova) < 0)
+		if (parse_size(ctl, opts[0].val, &op->iova) < 0)
 			return bad_value(ctl, argv[0], "iova", opts[0].val);
-		flags |= IOAS_MAP_FIXED_IOVA;
-	}
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_copy(ctl->client, dst, src, flags, src_iova, length,
-		      &dst_iova);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	ctl->have_iova = true;
-	ctl->last_iova = dst_iova;
-	if (ctl->json) {
-		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "src_ioas", src);
-		ju64(ctl, "src_iova", src_iova);
-		ju64(ctl, "length", length);
-		ju64(ctl, "dst_ioas", dst);
-		ju64(ctl, "flags", flags);
-		ju64(ctl, "dst_iova", dst_iova);
-		jclose();
-	} else {
-		printf("ioas %u iova 0x%" PRIx64 " (%s from ioas %u iova 0x%" PRIx64 ")\n",
-		       dst, dst_iova, fmt_size(length, sbuf, sizeof(sbuf)), src,
-		       src_iova);
+		op->flags |= IOAS_MAP_FIXED_IOVA;
 	}
 	return 0;
 }
+
+static int add_copy(struct ioas_batch *b, const struct ctl_op *op)
+{
+	return ioas_batch_copy(b, op->ioas, op->ioas2, op->flags, op->iova2, op->length,
+			       op->iova);
+}
+
+static int run_copy(struct ctl *ctl, const struct ctl_op *op,
+		    struct ioas_batch_result *ret)
+{
+	ret->iova = op->iova;
+	return ioas_copy(ctl->client, op->ioas, op->ioas2, op->flags, op->iova2,
+			 op->length, &ret->iova);
+}
+
+static void done_copy(struct ctl *ctl, const struct ctl_op *op,
+		      const struct ioas_batch_result *res)
+{
+	char sbuf[32];
+
+	ctl->have_iova = true;
+	ctl->last_iova = res->iova;
+	if (ctl->json) {
+		jopen(ctl);
+		jstr(ctl, "cmd", op->cmd);
+		ju64(ctl, "src_ioas", op->ioas2);
+		ju64(ctl, "src_iova", op->iova2);
+		ju64(ctl, "length", op->length);
+		ju64(ctl, "dst_ioas", op->ioas);
+		ju64(ctl, "flags", op->flags);
+		ju64(ctl, "dst_iova", res->iova);
+		jclose();
+	} else {
+		printf("ioas %u iova 0x%" PRIx64 " (%s from ioas %u iova 0x%" PRIx64 ")\n",
+		       op->ioas, res->iova, fmt_size(op->length, sbuf, sizeof(sbuf)),
+		       op->ioas2, op->iova2);
+	}
+}
+
+const struct ctl_op_kind op_copy = {
+	parse_copy, add_copy, run_copy, done_copy, .undone = true, .sets = CTL_VAR_IOVA,
+};

@@ -57,6 +57,7 @@ int cmd_hello(struct ctl *ctl, int argc, char **argv)
 		jbool(ctl, "huge_pages", ioas_client_caps(c) & IOAS_CAP_HUGE_PAGES);
 		ju64(ctl, "max_datagram", ioas_client_max_datagram(c));
 		ju64(ctl, "max_fds", ioas_client_max_fds(c));
+		ju64(ctl, "max_batch", ioas_client_max_batch(c));
 		if (ioas_client_reclaim_token(c))
 			jstr(ctl, "reclaim_token", ioas_client_reclaim_token(c));
 		jbool(ctl, "reclaimed", ioas_client_reclaimed(c));
@@ -72,6 +73,7 @@ int cmd_hello(struct ctl *ctl, int argc, char **argv)
 	print_caps(ioas_client_caps(c));
 	printf("\nmax-datagram  %u\n", ioas_client_max_datagram(c));
 	printf("max-fds       %u\n", ioas_client_max_fds(c));
+	printf("max-batch     %u\n", ioas_client_max_batch(c));
 	printf("reclaim-token %s\n", ioas_client_reclaim_token(c) ?
 		ioas_client_reclaim_token(c) : "(no restart support)");
 	if (ioas_client_reclaimed(c))

@@ -9,51 +9,67 @@
 
 /* ------------------------------------------------------------ sharing */
 
-int cmd_export(struct ctl *ctl, int argc, char **argv)
+static int parse_export(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
 	struct opt opts[] = { { "write", false } };
-	char token[IOAS_SHARE_TOKEN_LEN + 1], *pos[3], sbuf[32];
-	uint64_t iova, length;
-	uint32_t ioas, share;
+	char *pos[3];
 	size_t npos;
 	int r;
 
 	r = parse_args(ctl, argc, argv, opts, 1, pos, 3, 3, &npos);
 	if (r)
 		return r;
-	if (parse_u32(ctl, pos[0], &ioas) < 0)
+	if (parse_u32(ctl, pos[0], &op->ioas) < 0)
 		return bad_value(ctl, argv[0], "ioas", pos[0]);
-	if (parse_size(ctl, pos[1], &iova) < 0)
+	if (parse_size(ctl, pos[1], &op->iova) < 0)
 		return bad_value(ctl, argv[0], "iova", pos[1]);
-	if (parse_size(ctl, pos[2], &length) < 0)
+	if (parse_size(ctl, pos[2], &op->length) < 0)
 		return bad_value(ctl, argv[0], "length", pos[2]);
-	r = ensure_client(ctl);
-	if (r)
-		return r;
-	r = ioas_share_export(ctl->client, ioas, iova, length, opts[0].set,
-			      &share, token);
-	if (r < 0)
-		return op_error(ctl, argv[0], r);
-	memcpy(ctl->last_token, token, sizeof(token));
-	ctl->last_share = share;
+	op->writeable = opts[0].set;
+	return 0;
+}
+
+static int add_export(struct ioas_batch *b, const struct ctl_op *op)
+{
+	return ioas_batch_share_export(b, op->ioas, op->iova, op->length, op->writeable);
+}
+
+static int run_export(struct ctl *ctl, const struct ctl_op *op,
+		      struct ioas_batch_result *ret)
+{
+	return ioas_share_export(ctl->client, op->ioas, op->iova, op->length,
+				 op->writeable, &ret->handle, ret->token);
+}
+
+static void done_export(struct ctl *ctl, const struct ctl_op *op,
+			const struct ioas_batch_result *res)
+{
+	char sbuf[32];
+
+	memcpy(ctl->last_token, res->token, sizeof(ctl->last_token));
+	ctl->last_share = res->handle;
 	ctl->have_share = true;
 	if (ctl->json) {
 		jopen(ctl);
-		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "share", share);
-		jstr(ctl, "token", token);
-		ju64(ctl, "ioas", ioas);
-		ju64(ctl, "iova", iova);
-		ju64(ctl, "length", length);
-		jbool(ctl, "writeable", opts[0].set);
+		jstr(ctl, "cmd", op->cmd);
+		ju64(ctl, "share", res->handle);
+		jstr(ctl, "token", res->token);
+		ju64(ctl, "ioas", op->ioas);
+		ju64(ctl, "iova", op->iova);
+		ju64(ctl, "length", op->length);
+		jbool(ctl, "writeable", op->writeable);
 		jclose();
 	} else {
 		printf("share %u token %s (%s of ioas %u at 0x%" PRIx64 ", %s)\n",
-		       share, token, fmt_size(length, sbuf, sizeof(sbuf)), ioas,
-		       iova, opts[0].set ? "writeable" : "read-only");
+		       res->handle, res->token, fmt_size(op->length, sbuf, sizeof(sbuf)),
+		       op->ioas, op->iova, op->writeable ? "writeable" : "read-only");
 	}
-	return 0;
 }
+
+const struct ctl_op_kind op_export = {
+	parse_export, add_export, run_export, done_export,
+	.undone = true, .sets = CTL_VAR_SHARE | CTL_VAR_TOKEN,
+};
 
 int cmd_import(struct ctl *ctl, int argc, char **argv)
 {
@@ -112,11 +128,29 @@ int cmd_import(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-int cmd_revoke(struct ctl *ctl, int argc, char **argv)
+static int parse_revoke(struct ctl *ctl, int argc, char **argv, struct ctl_op *op)
 {
-	return cmd_one_handle(ctl, argc, argv, "share", "revoked",
-			      ioas_share_revoke);
+	return ctl_op_parse_handle(ctl, argc, argv, op, "share");
 }
+
+static int add_revoke(struct ioas_batch *b, const struct ctl_op *op)
+{
+	return ioas_batch_share_revoke(b, op->handle);
+}
+
+static int run_revoke(struct ctl *ctl, const struct ctl_op *op,
+		      struct ioas_batch_result *ret)
+{
+	return ioas_share_revoke(ctl->client, op->handle);
+}
+
+static void done_revoke(struct ctl *ctl, const struct ctl_op *op,
+			const struct ioas_batch_result *res)
+{
+	ctl_op_print_handle(ctl, op, "share", "revoked");
+}
+
+const struct ctl_op_kind op_revoke = { parse_revoke, add_revoke, run_revoke, done_revoke };
 
 int cmd_shares(struct ctl *ctl, int argc, char **argv)
 {

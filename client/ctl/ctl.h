@@ -5,7 +5,8 @@
  *   main.c        options, the command table, usage, the connection
  *   output.c      JSON and text printers, error messages and exit codes
  *   args.c        numbers, sizes, handles, $variables, --options
- *   batch.c       the batch interpreter
+ *   batch.c       the batch interpreter: commands grouped into Batch requests
+ *   ops.c         commands that can go in a batch: sent alone or batched
  *   demo.c        the demo, a table of steps
  *   cmd-ioas.c    IOASes: alloc, destroy, IOVA ranges, huge pages
  *   cmd-map.c     memory and mappings: register, map, unmap, copy
@@ -73,9 +74,63 @@ struct opt {
 	bool set;
 };
 
+/*
+ * A command that can also go in a Batch request (ioasctl batch): its
+ * arguments parsed into a struct ctl_op, then sent alone (run, the
+ * synchronous call) or in a batch (add), and its outcome printed by done,
+ * the same either way. One kind per such command (ops.c, cmd-*.c).
+ */
+struct ctl_op;
+struct ctl_op_kind {
+	/* 0, or an exit status (usage error, said) */
+	int (*parse)(struct ctl *ctl, int argc, char **argv, struct ctl_op *op);
+	/* ioas_batch_*(): the operation's index or -errno */
+	int (*add)(struct ioas_batch *b, const struct ctl_op *op);
+	/* the synchronous call: 0 or -errno, the outcome in *ret */
+	int (*run)(struct ctl *ctl, const struct ctl_op *op, struct ioas_batch_result *ret);
+	/* print a success, remember what it made ($ioas, ...) */
+	void (*done)(struct ctl *ctl, const struct ctl_op *op,
+		     const struct ioas_batch_result *res);
+	/* the daemon can undo it: it may be in an all-or-nothing batch */
+	bool undone;
+	/* the $variables its success sets (CTL_VAR_*) */
+	unsigned int sets;
+};
+#define CTL_VAR_IOAS (1u << 0)
+#define CTL_VAR_MEM (1u << 1)
+#define CTL_VAR_IOVA (1u << 2)
+#define CTL_VAR_SHARE (1u << 3)
+#define CTL_VAR_TOKEN (1u << 4)
+#define CTL_VAR_DEVICE (1u << 5)
+
+struct ctl_op {
+	const struct ctl_op_kind *kind;
+	char cmd[24];            /* the command as given (argv[0]) */
+	unsigned int line;       /* in a batch: its line */
+	uint32_t ioas, ioas2, handle, flags;
+	uint64_t offset, length, iova, iova2;
+	bool writeable;
+};
+
+extern const struct ctl_op_kind op_ioas_alloc, op_ioas_destroy, op_unregister,
+	op_map, op_unmap, op_unmap_all, op_copy, op_export, op_revoke;
+
+/* ops.c: run one command of kind k alone: parse, send, print. */
+int ctl_op_command(struct ctl *ctl, const struct ctl_op_kind *k, int argc, char **argv);
+/* ops.c: COMMAND HANDLE into op->handle; what names it in messages. */
+int ctl_op_parse_handle(struct ctl *ctl, int argc, char **argv, struct ctl_op *op,
+			const char *what);
+/* ops.c: "DONE WHAT HANDLE" (or JSON). */
+void ctl_op_print_handle(struct ctl *ctl, const struct ctl_op *op, const char *what,
+			 const char *done);
+/* The $variables args name (CTL_VAR_*). */
+unsigned int ctl_vars_used(int argc, char **argv);
+
 /* main.c */
 int ensure_client(struct ctl *ctl);
 int run_command(struct ctl *ctl, int argc, char **argv);
+/* The kind of a command that can go in a batch, or NULL. */
+const struct ctl_op_kind *batchable_command(const char *name);
 
 /* output.c */
 void jopen(struct ctl *ctl);
@@ -95,6 +150,8 @@ __attribute__((format(printf, 4, 5))) int local_error(struct ctl *ctl,
 						      int neg_errno,
 						      const char *fmt, ...);
 int op_error(struct ctl *ctl, const char *cmd, int r);
+/* The same with the reason given (a batched operation's). */
+int op_error_reason(struct ctl *ctl, const char *cmd, int r, const char *reason);
 
 /* args.c */
 int parse_size(struct ctl *ctl, const char *s, uint64_t *ret);
@@ -114,16 +171,9 @@ int cmd_one_handle(struct ctl *ctl, int argc, char **argv,
 		   const char *what, const char *done,
 		   int (*fn)(struct ioas_client *, uint32_t));
 int cmd_hello(struct ctl *ctl, int argc, char **argv);
-int cmd_ioas_alloc(struct ctl *ctl, int argc, char **argv);
-int cmd_ioas_destroy(struct ctl *ctl, int argc, char **argv);
-int cmd_unregister(struct ctl *ctl, int argc, char **argv);
 int cmd_iova_ranges(struct ctl *ctl, int argc, char **argv);
 int cmd_allow_iovas(struct ctl *ctl, int argc, char **argv);
 int cmd_register(struct ctl *ctl, int argc, char **argv);
-int cmd_map(struct ctl *ctl, int argc, char **argv);
-int cmd_unmap(struct ctl *ctl, int argc, char **argv);
-int cmd_unmap_all(struct ctl *ctl, int argc, char **argv);
-int cmd_copy(struct ctl *ctl, int argc, char **argv);
 int cmd_huge_pages(struct ctl *ctl, int argc, char **argv);
 int cmd_whoami(struct ctl *ctl, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, int argc, char **argv);
@@ -131,9 +181,7 @@ int cmd_demo(struct ctl *ctl, int argc, char **argv);
 int cmd_attach_device(struct ctl *ctl, int argc, char **argv);
 int cmd_detach_device(struct ctl *ctl, int argc, char **argv);
 int cmd_devices(struct ctl *ctl, int argc, char **argv);
-int cmd_export(struct ctl *ctl, int argc, char **argv);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
-int cmd_revoke(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);
 int cmd_batch(struct ctl *ctl, int argc, char **argv);

@@ -57,17 +57,20 @@ int ensure_client(struct ctl *ctl)
 
 /* ------------------------------------------------------------ commands */
 
+/* A command is run by run, or, when it can also go in a batch, by its
+ * kind (op: ctl_op_command() alone, batch.c in a batch). */
 struct command {
 	const char *name;
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *args;
 	const char *help;
+	const struct ctl_op_kind *op;
 };
 
 static const struct command commands[] = {
 	{ "hello", cmd_hello, "", "connect; show backend, capabilities, limits" },
-	{ "ioas-alloc", cmd_ioas_alloc, "", "allocate an IOAS" },
-	{ "ioas-destroy", cmd_ioas_destroy, "IOAS", "destroy an IOAS" },
+	{ "ioas-alloc", NULL, "", "allocate an IOAS", &op_ioas_alloc },
+	{ "ioas-destroy", NULL, "IOAS", "destroy an IOAS", &op_ioas_destroy },
 	{ "iova-ranges", cmd_iova_ranges, "IOAS", "show allowed IOVA ranges and alignment" },
 	{ "allow-iovas", cmd_allow_iovas, "IOAS [START-LAST...]",
 	  "set the ranges automatic IOVAs come from (none: clear)" },
@@ -75,24 +78,24 @@ static const struct command commands[] = {
 	  "--size SIZE | --fd N | --file PATH [--offset OFF] [--length LEN]",
 	  "register memory (--size: a new sealed memfd)" },
 	{ "memfd", cmd_register, "SIZE", "create a sealed memfd and register it" },
-	{ "unregister", cmd_unregister, "MEMORY", "unregister memory" },
-	{ "map", cmd_map,
+	{ "unregister", NULL, "MEMORY", "unregister memory", &op_unregister },
+	{ "map", NULL,
 	  "IOAS MEMORY [--offset OFF] [--length LEN] [--iova IOVA] [--read] [--write] [--flags BITS]",
-	  "map memory (--iova: fixed IOVA; default read+write)" },
-	{ "unmap", cmd_unmap, "IOAS IOVA LENGTH | IOAS --all", "unmap whole mappings" },
-	{ "unmap-all", cmd_unmap_all, "IOAS", "unmap everything in an IOAS" },
-	{ "copy", cmd_copy,
+	  "map memory (--iova: fixed IOVA; default read+write)", &op_map },
+	{ "unmap", NULL, "IOAS IOVA LENGTH | IOAS --all", "unmap whole mappings", &op_unmap },
+	{ "unmap-all", NULL, "IOAS", "unmap everything in an IOAS", &op_unmap_all },
+	{ "copy", NULL,
 	  "SRC_IOAS SRC_IOVA LENGTH DST_IOAS [--iova IOVA] [--read] [--write] [--flags BITS]",
-	  "map an existing mapping into another IOAS" },
+	  "map an existing mapping into another IOAS", &op_copy },
 	{ "huge-pages", cmd_huge_pages, "IOAS [on|off]", "get or set IOMMU_OPTION_HUGE_PAGES" },
 	{ "stats", cmd_stats, "", "the tenant's counters (and the daemon's, for admins)" },
 	{ "whoami", cmd_whoami, "", "your tenant, its policy, limits and usage" },
-	{ "export", cmd_export, "IOAS IOVA LENGTH [--write]",
-	  "export a mapped range as a share; prints its handle and token" },
+	{ "export", NULL, "IOAS IOVA LENGTH [--write]",
+	  "export a mapped range as a share; prints its handle and token", &op_export },
 	{ "import", cmd_import,
 	  "TOKEN IOAS [--write] [--iova IOVA] [--offset OFF] [--length LEN]",
 	  "import a share into an IOAS (IOMMU_IOAS_COPY, pinned once)" },
-	{ "revoke", cmd_revoke, "SHARE", "revoke a share: unmaps every import of it" },
+	{ "revoke", NULL, "SHARE", "revoke a share: unmaps every import of it", &op_revoke },
 	{ "shares", cmd_shares, "", "your shares, who imports them, and your imports" },
 	{ "attach-device", cmd_attach_device, "IOAS PATH",
 	  "attach a VFIO device (/dev/vfio/devices/vfioN; sim:1234:11e8@0000:00:03.0 on sim)" },
@@ -100,7 +103,8 @@ static const struct command commands[] = {
 	{ "devices", cmd_devices, "", "your attached devices" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
-	{ "batch", cmd_batch, "[FILE|-]", "run commands, one per line, on one connection" },
+	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",
+	  "run commands, one per line, on one connection, in Batch requests" },
 };
 
 static const struct command *find_command(const char *name)
@@ -162,7 +166,16 @@ int run_command(struct ctl *ctl, int argc, char **argv)
 
 	if (!cmd)
 		return usage_error(ctl, NULL, "unknown command '%s'", argv[0]);
+	if (cmd->op)
+		return ctl_op_command(ctl, cmd->op, argc, argv);
 	return cmd->run(ctl, argc, argv);
+}
+
+const struct ctl_op_kind *batchable_command(const char *name)
+{
+	const struct command *cmd = find_command(name);
+
+	return cmd ? cmd->op : NULL;
 }
 
 int main(int argc, char **argv)

@@ -158,8 +158,12 @@ __attribute__((format(printf, 4, 5))) int local_error(struct ctl *ctl,
 /* A failed libioas call: errno, its name and the daemon's reason. */
 int op_error(struct ctl *ctl, const char *cmd, int r)
 {
-	const char *reason = ctl->client ? ioas_client_last_error(ctl->client) :
-					   "";
+	return op_error_reason(ctl, cmd, r,
+			       ctl->client ? ioas_client_last_error(ctl->client) : "");
+}
+
+int op_error_reason(struct ctl *ctl, const char *cmd, int r, const char *reason)
+{
 	bool lost = ctl->client && ioas_client_broken(ctl->client);
 
 	fputs("ioasctl: ", stderr);

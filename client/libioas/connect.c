@@ -31,6 +31,7 @@ static int say_hello(struct ioas_client *c, const char *client_name,
 	c->caps = h->caps;
 	c->max_datagram = h->max_datagram;
 	c->max_fds = h->max_fds;
+	c->max_batch = h->has_max_batch ? h->max_batch : 0;
 	c->backend = strdup(h->backend ? h->backend : "");
 	c->backend_description = strdup(h->backend_description ?
 						h->backend_description : "");
@@ -138,6 +139,8 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 {
 	if (!c)
 		return NULL;
+	/* Requests in flight are dropped (their batches free to reuse). */
+	libioas_fail_pending(c, -ENOTCONN);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->backend);
@@ -147,6 +150,13 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 		explicit_bzero(c->reclaim_token, strlen(c->reclaim_token));
 	free(c->reclaim_token);
 	libioas_response_free(c, c->reply);
+	free(c->notes);
+	free(c->pending);
+	free(c->done);
+	free(c->in);
+	free(c->out);
+	free(c->rx);
+	free(c->codec);
 	free(c);
 	return NULL;
 }
@@ -204,6 +214,11 @@ IOAS_EXPORT uint32_t ioas_client_max_datagram(const struct ioas_client *c)
 IOAS_EXPORT uint32_t ioas_client_max_fds(const struct ioas_client *c)
 {
 	return c->max_fds;
+}
+
+IOAS_EXPORT uint32_t ioas_client_max_batch(const struct ioas_client *c)
+{
+	return c->max_batch;
 }
 
 IOAS_EXPORT bool ioas_client_broken(const struct ioas_client *c)

@@ -32,6 +32,7 @@ struct ioas_client {
 	uint64_t caps;
 	uint32_t max_datagram;
 	uint32_t max_fds;
+	uint32_t max_batch;   /* 0: a daemon without Batch */
 	char *backend;
 	char *backend_description;
 	char *server;
@@ -44,19 +45,48 @@ struct ioas_client {
 	 * ioas_client_free) so that an operation reads its reply in place:
 	 * decoded into rx (fastpb) or allocated by protobuf-c. */
 	Ioasd__Response *reply;
-	struct {
-		Ioasd__Response resp;
-		uint64_t scratch[512];  /* its result and strings */
-	} rx;
-	struct fastpb_memo codec;   /* what fastpb worked out */
+	struct libioas_rx *rx;      /* allocated with the buffers below */
+	struct fastpb_memo *codec;  /* what fastpb worked out (likewise) */
 
-	/* Received notifications, oldest first (a ring). */
-	struct ioas_notification notes[IOAS_NOTIFY_QUEUE];
+	/* Received notifications, oldest first (a ring of
+	 * IOAS_NOTIFY_QUEUE, allocated with the first one). */
+	struct ioas_notification *notes;
 	unsigned int note_head, note_count;
 	uint64_t notes_dropped;
 
-	uint8_t buf[IOASD_MAX_DATAGRAM];
+	/* The asynchronous API (async.c): requests in flight and
+	 * completions not handed out yet, oldest first, each a ring of
+	 * IOAS_MAX_IN_FLIGHT allocated with the first submit; the two
+	 * together never hold more than that. */
+	struct libioas_pending *pending;
+	unsigned int pending_head, pending_count;
+	struct ioas_completion *done;
+	unsigned int done_head, done_count;
+
+	/* The datagram going out and the one coming in (IOASD_MAX_DATAGRAM
+	 * bytes each, allocated with the first request, never zeroed): the
+	 * client itself stays small. Two, because a send that finds the
+	 * socket full reads what arrives meanwhile. */
+	uint8_t *out, *in;
 };
+
+/* Where fastpb decodes a reply in place. */
+struct libioas_rx {
+	Ioasd__Response resp;
+	uint64_t scratch[512];  /* its result and strings */
+};
+
+/* A request of the asynchronous API, sent and not answered yet. */
+struct libioas_pending {
+	uint64_t id;
+	void *userdata;
+	uint32_t op;               /* IOAS_OP_* */
+	struct ioas_batch *batch;  /* IOAS_OP_BATCH: where its results go */
+};
+
+/* c->out, c->in, c->rx and c->codec, allocated if need be; false
+ * (last_error set) when out of memory. */
+bool libioas_buffers(struct ioas_client *c);
 
 void libioas_copy_str(char *dst, size_t size, const char *src);
 
@@ -72,8 +102,73 @@ __attribute__((format(printf, 3, 4))) int libioas_broken(struct ioas_client *c,
 
 void libioas_close_fds(int *fds, size_t n);
 
+/* Give req the next id and pack it into c->out: 0 and *ret_len, or
+ * -ENOTCONN (broken), -EMSGSIZE (over the daemon's limit), -ENOMEM. */
+int libioas_pack(struct ioas_client *c, Ioasd__Request *req, size_t *ret_len);
+
+/* Send the len bytes packed in c->out with fds attached. While the socket
+ * is full, read what arrives (the daemon stops reading while its replies
+ * to us pile up). 0, or -errno and the client broken. */
+int libioas_send(struct ioas_client *c, size_t len, const int *fds, size_t nfds);
+
 /*
- * Send req (with send_fd attached when >= 0) and wait for its Response,
+ * Receive one datagram (flags: 0 or MSG_DONTWAIT). A notification is
+ * queued and the reply to an asynchronous request completes it (*ret is
+ * then NULL); any other reply comes back in *ret, the caller's to free.
+ * -EAGAIN when nothing is there (MSG_DONTWAIT); any other -errno leaves
+ * the client broken (-ETIMEDOUT past its timeout).
+ */
+int libioas_recv(struct ioas_client *c, int flags, Ioasd__Response **ret);
+
+/* Read all that has arrived, without blocking: notifications queued,
+ * requests in flight completed; a reply to no request breaks the client. */
+void libioas_drain(struct ioas_client *c);
+
+/* async.c: resp answers a request in flight: complete it (takes resp) and
+ * return 1; 0 when it answers none; -errno when it is malformed (broken). */
+int libioas_complete(struct ioas_client *c, Ioasd__Response *resp);
+/* async.c: every request in flight fails with neg_errno (the connection
+ * broke). */
+void libioas_fail_pending(struct ioas_client *c, int neg_errno);
+/* async.c: send req (its message set, fds attached) and remember it as
+ * op with userdata (and batch). 0 and *ret_id (may be NULL) or -errno. */
+int libioas_submit(struct ioas_client *c, Ioasd__Request *req, const int *fds,
+		   size_t nfds, uint32_t op, void *userdata, struct ioas_batch *batch,
+		   uint64_t *ret_id);
+/* batch.c: the reply to a batch sent asynchronously (takes resp). */
+int libioas_batch_reply(struct ioas_client *c, struct ioas_batch *b,
+			Ioasd__Response *resp);
+
+/* What a reply body gives back, whatever the operation: the handle it
+ * made, the IOVA, the bytes unmapped, a share's token (async.c). */
+struct libioas_values {
+	uint32_t handle;
+	uint64_t iova, unmapped;
+	const char *token;
+};
+void libioas_reply_values(const ProtobufCMessage *body, struct libioas_values *ret);
+
+/*
+ * The messages of the operations that have an asynchronous or a batched
+ * form besides the synchronous one, each made in one place from the
+ * arguments of the public functions (iova is used with
+ * IOAS_MAP_FIXED_IOVA only).
+ */
+void libioas_msg_ioas_destroy(Ioasd__IoasDestroy *m, uint32_t ioas);
+void libioas_msg_register(Ioasd__RegisterMemory *m, uint64_t offset, uint64_t length);
+void libioas_msg_unregister(Ioasd__UnregisterMemory *m, uint32_t memory);
+void libioas_msg_map(Ioasd__Map *m, uint32_t ioas, uint32_t memory, uint64_t offset,
+		     uint64_t length, uint32_t flags, uint64_t iova);
+void libioas_msg_unmap(Ioasd__Unmap *m, uint32_t ioas, uint64_t iova, uint64_t length);
+void libioas_msg_copy(Ioasd__Copy *m, uint32_t dst_ioas, uint32_t src_ioas,
+		      uint32_t flags, uint64_t src_iova, uint64_t length,
+		      uint64_t dst_iova);
+void libioas_msg_share_export(Ioasd__ShareExport *m, uint32_t ioas, uint64_t iova,
+			      uint64_t length, bool writeable);
+void libioas_msg_share_revoke(Ioasd__ShareRevoke *m, uint32_t share);
+
+/*
+ * Send req (with fds attached) and wait for its Response,
  * which becomes c->reply (the previous one is freed first).
  * Returns:
  *   0        success; c->reply->result_case == expect (unless expect is
@@ -82,8 +177,8 @@ void libioas_close_fds(int *fds, size_t n);
  *            replies carry data), last_error is the daemon's message
  *   -errno   local/transport/protocol failure; c->reply is NULL
  */
-int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
-		     Ioasd__Response__ResultCase expect);
+int libioas_transact(struct ioas_client *c, Ioasd__Request *req, const int *fds,
+		     size_t nfds, Ioasd__Response__ResultCase expect);
 
 /* Let go of a Response the transport decoded (NULL-safe): freed when
  * protobuf-c allocated it, nothing when it was decoded in place. */
@@ -94,9 +189,27 @@ void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp);
  * as Request.<member>, through libioas_transact. *reply is the Response's
  * <member> when it has one (always after a success of a REPLY row, and on
  * a refusal that carries data), else NULL; it lives in c->reply.
+ *
+ * submit_<member>(c, fd, msg, userdata, &id): the same sent now and
+ * completed later (libioas_submit; the completion's op is the Request's
+ * field number, which the IOAS_OP_* constants are).
  */
+#define LIBIOAS_SUBMIT_FN(member, MEMBER, Type)                                    \
+	static inline int submit_##member(struct ioas_client *c, int fd,          \
+					  Ioasd__##Type *msg, void *userdata,     \
+					  uint64_t *ret_id)                       \
+	{                                                                         \
+		Ioasd__Request req = IOASD__REQUEST__INIT;                        \
+										  \
+		req.op_case = IOASD__REQUEST__OP_##MEMBER;                        \
+		req.member = msg;                                                 \
+		return libioas_submit(c, &req, fd >= 0 ? &fd : NULL, fd >= 0,     \
+				      IOASD__REQUEST__OP_##MEMBER, userdata, NULL, \
+				      ret_id);                                    \
+	}
 #define LIBIOAS_REQUEST_FN(member, MEMBER, Type, Reply, expect)                    \
 	typedef Ioasd__##Type libioas_message_##member;                           \
+	LIBIOAS_SUBMIT_FN(member, MEMBER, Type)                                   \
 	static inline int request_##member(struct ioas_client *c, int fd,         \
 					   Ioasd__##Type *msg, Ioasd__##Reply **ret) \
 	{                                                                         \
@@ -105,7 +218,8 @@ void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp);
 										  \
 		req.op_case = IOASD__REQUEST__OP_##MEMBER;                        \
 		req.member = msg;                                                 \
-		r = libioas_transact(c, &req, fd, expect);                        \
+		r = libioas_transact(c, &req, fd >= 0 ? &fd : NULL, fd >= 0,      \
+				     expect);                                     \
 		*ret = c->reply && c->reply->result_case ==                       \
 					   IOASD__RESPONSE__RESULT_##MEMBER ?     \
 			       c->reply->member : NULL;                           \
@@ -117,6 +231,7 @@ void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp);
 	LIBIOAS_REQUEST_FN(member, MEMBER, Type, Reply, IOASD__RESPONSE__RESULT__NOT_SET)
 #define LIBIOAS_NO_REPLY(member, MEMBER, Type)                                     \
 	typedef Ioasd__##Type libioas_message_##member;                           \
+	LIBIOAS_SUBMIT_FN(member, MEMBER, Type)                                   \
 	static inline int request_##member(struct ioas_client *c, int fd,         \
 					   Ioasd__##Type *msg)                    \
 	{                                                                         \
@@ -124,7 +239,7 @@ void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp);
 										  \
 		req.op_case = IOASD__REQUEST__OP_##MEMBER;                        \
 		req.member = msg;                                                 \
-		return libioas_transact(c, &req, fd,                              \
+		return libioas_transact(c, &req, fd >= 0 ? &fd : NULL, fd >= 0,   \
 					IOASD__RESPONSE__RESULT__NOT_SET);        \
 	}
 LIBIOAS_REQUESTS(LIBIOAS_REPLY, LIBIOAS_MAY_REPLY, LIBIOAS_NO_REPLY)

@@ -17,9 +17,34 @@ IOAS_EXPORT int ioas_alloc(struct ioas_client *c, uint32_t *ret_ioas)
 	return r;
 }
 
+void libioas_msg_ioas_destroy(Ioasd__IoasDestroy *m, uint32_t ioas)
+{
+	*m = (Ioasd__IoasDestroy){ LIBIOAS_MESSAGE_BASE(ioas_destroy), .ioas = ioas };
+}
+
 IOAS_EXPORT int ioas_destroy(struct ioas_client *c, uint32_t ioas)
 {
-	return REQUEST_NO_REPLY(c, ioas_destroy, -1, .ioas = ioas);
+	Ioasd__IoasDestroy m;
+
+	libioas_msg_ioas_destroy(&m, ioas);
+	return request_ioas_destroy(c, -1, &m);
+}
+
+IOAS_EXPORT int ioas_submit_alloc(struct ioas_client *c, void *userdata,
+				  uint64_t *ret_id)
+{
+	Ioasd__IoasAlloc m = { LIBIOAS_MESSAGE_BASE(ioas_alloc) };
+
+	return submit_ioas_alloc(c, -1, &m, userdata, ret_id);
+}
+
+IOAS_EXPORT int ioas_submit_destroy(struct ioas_client *c, uint32_t ioas,
+				    void *userdata, uint64_t *ret_id)
+{
+	Ioasd__IoasDestroy m;
+
+	libioas_msg_ioas_destroy(&m, ioas);
+	return submit_ioas_destroy(c, -1, &m, userdata, ret_id);
 }
 
 IOAS_EXPORT int ioas_iova_ranges(struct ioas_client *c, uint32_t ioas,

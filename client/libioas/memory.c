@@ -10,19 +10,32 @@
 
 /* ------------------------------------------------------------ memory */
 
+void libioas_msg_register(Ioasd__RegisterMemory *m, uint64_t offset, uint64_t length)
+{
+	*m = (Ioasd__RegisterMemory){ LIBIOAS_MESSAGE_BASE(register_memory),
+				      .offset = offset, .length = length };
+}
+
+void libioas_msg_unregister(Ioasd__UnregisterMemory *m, uint32_t memory)
+{
+	*m = (Ioasd__UnregisterMemory){ LIBIOAS_MESSAGE_BASE(unregister_memory),
+					.memory = memory };
+}
+
 IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
 				     uint64_t offset, uint64_t length,
 				     uint32_t *ret_memory,
 				     struct ioas_memory_info *ret_info)
 {
 	Ioasd__RegisterMemoryReply *m;
+	Ioasd__RegisterMemory msg;
 	int r;
 
 	if (fd < 0)
 		return libioas_fail(c, -EBADF, "invalid fd %d", fd);
 
-	r = REQUEST(c, register_memory, fd, &m, .offset = offset,
-		    .length = length);
+	libioas_msg_register(&msg, offset, length);
+	r = request_register_memory(c, fd, &msg, &m);
 	if (r < 0)
 		return r;
 
@@ -41,7 +54,31 @@ IOAS_EXPORT int ioas_memory_register(struct ioas_client *c, int fd,
 
 IOAS_EXPORT int ioas_memory_unregister(struct ioas_client *c, uint32_t memory)
 {
-	return REQUEST_NO_REPLY(c, unregister_memory, -1, .memory = memory);
+	Ioasd__UnregisterMemory m;
+
+	libioas_msg_unregister(&m, memory);
+	return request_unregister_memory(c, -1, &m);
+}
+
+IOAS_EXPORT int ioas_submit_memory_register(struct ioas_client *c, int fd,
+					    uint64_t offset, uint64_t length,
+					    void *userdata, uint64_t *ret_id)
+{
+	Ioasd__RegisterMemory m;
+
+	if (fd < 0)
+		return libioas_fail(c, -EBADF, "invalid fd %d", fd);
+	libioas_msg_register(&m, offset, length);
+	return submit_register_memory(c, fd, &m, userdata, ret_id);
+}
+
+IOAS_EXPORT int ioas_submit_memory_unregister(struct ioas_client *c, uint32_t memory,
+					      void *userdata, uint64_t *ret_id)
+{
+	Ioasd__UnregisterMemory m;
+
+	libioas_msg_unregister(&m, memory);
+	return submit_unregister_memory(c, -1, &m, userdata, ret_id);
 }
 
 IOAS_EXPORT int ioas_memfd_create(const char *name, uint64_t size,

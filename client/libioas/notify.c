@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libioas: the queue of notifications (Response id 0 without an error). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -14,7 +15,9 @@ void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *re
 
 	if (resp->result_case != IOASD__RESPONSE__RESULT_SHARE_REVOKED)
 		return;
-	if (c->note_count == IOAS_NOTIFY_QUEUE) {
+	if (!c->notes)
+		c->notes = calloc(IOAS_NOTIFY_QUEUE, sizeof(*c->notes));
+	if (!c->notes || c->note_count == IOAS_NOTIFY_QUEUE) {
 		c->notes_dropped++;
 		return;
 	}
@@ -33,38 +36,7 @@ void libioas_queue_notification(struct ioas_client *c, const Ioasd__Response *re
 IOAS_EXPORT int ioas_next_notification(struct ioas_client *c,
 				       struct ioas_notification *ret)
 {
-	/* Drain what has arrived, without blocking. */
-	while (!c->broken) {
-		int fds[IOASD_MAX_FDS];
-		Ioasd__Response *resp;
-		size_t nfds = 0;
-		ssize_t n;
-
-		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
-			      &nfds, MSG_DONTWAIT);
-		if (n == -EAGAIN || n == -EINTR)
-			break;
-		if (n <= 0) {
-			(void)libioas_broken(c, n == 0 ? -ECONNRESET : (int)n,
-					     "ioasd closed the connection");
-			break;
-		}
-		libioas_close_fds(fds, nfds);
-		resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
-		if (!resp) {
-			(void)libioas_broken(c, -EPROTO, "malformed datagram from ioasd");
-			break;
-		}
-		if (resp->id != 0)
-			(void)libioas_broken(c, -EPROTO, "reply %llu with no request outstanding",
-					     (unsigned long long)resp->id);
-		else if (resp->error > 0)
-			(void)libioas_broken(c, -resp->error, "%s",
-					     resp->message ? resp->message : strerror(resp->error));
-		else
-			libioas_queue_notification(c, resp);
-		ioasd__response__free_unpacked(resp, NULL);
-	}
+	libioas_drain(c);
 	if (c->note_count == 0)
 		return -EAGAIN;
 	*ret = c->notes[c->note_head];

@@ -40,7 +40,8 @@
 	REPLY(share_list,           SHARE_LIST,        ShareList,        ShareListReply)     \
 	REPLY(attach_device,        ATTACH_DEVICE,     AttachDevice,     DeviceInfo)         \
 	NO_REPLY(detach_device,     DETACH_DEVICE,     DetachDevice)                         \
-	REPLY(device_list,          DEVICE_LIST,       DeviceList,       DeviceListReply)
+	REPLY(device_list,          DEVICE_LIST,       DeviceList,       DeviceListReply)    \
+	REPLY(batch,                BATCH,             Batch,            BatchReply)
 
 /*
  * The start of a request message made with designated initializers:

@@ -8,18 +8,32 @@
 
 /* ------------------------------------------------------------ sharing */
 
+void libioas_msg_share_export(Ioasd__ShareExport *m, uint32_t ioas, uint64_t iova,
+			      uint64_t length, bool writeable)
+{
+	*m = (Ioasd__ShareExport){ LIBIOAS_MESSAGE_BASE(share_export), .ioas = ioas,
+				   .iova = iova, .length = length,
+				   .writeable = writeable };
+}
+
+void libioas_msg_share_revoke(Ioasd__ShareRevoke *m, uint32_t share)
+{
+	*m = (Ioasd__ShareRevoke){ LIBIOAS_MESSAGE_BASE(share_revoke), .share = share };
+}
+
 IOAS_EXPORT int ioas_share_export(struct ioas_client *c, uint32_t ioas,
 				  uint64_t iova, uint64_t length, bool writeable,
 				  uint32_t *ret_share,
 				  char ret_token[IOAS_SHARE_TOKEN_LEN + 1])
 {
 	Ioasd__ShareExportReply *e;
+	Ioasd__ShareExport m;
 	int r;
 
 	if (!ret_share || !ret_token)
 		return libioas_fail(c, -EINVAL, "no place for the share handle or token");
-	r = REQUEST(c, share_export, -1, &e, .ioas = ioas, .iova = iova,
-		    .length = length, .writeable = writeable);
+	libioas_msg_share_export(&m, ioas, iova, length, writeable);
+	r = request_share_export(c, -1, &m, &e);
 	if (r == 0 && strlen(e->token) != IOAS_SHARE_TOKEN_LEN)
 		r = libioas_broken(c, -EPROTO, "share token of unexpected length");
 	if (r == 0) {
@@ -61,7 +75,10 @@ IOAS_EXPORT int ioas_share_import(struct ioas_client *c, const char *token,
 
 IOAS_EXPORT int ioas_share_revoke(struct ioas_client *c, uint32_t share)
 {
-	return REQUEST_NO_REPLY(c, share_revoke, -1, .share = share);
+	Ioasd__ShareRevoke m;
+
+	libioas_msg_share_revoke(&m, share);
+	return request_share_revoke(c, -1, &m);
 }
 
 IOAS_EXPORT struct ioas_share_list *ioas_share_list_free(struct ioas_share_list *l)

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libioas: one synchronous request/response at a time over a SOCK_SEQPACKET
- * connection to ioasd. See ioas.h for the contract.
+ * libioas over a SOCK_SEQPACKET connection to ioasd. See ioas.h for the
+ * contract.
  *
- * The transport: send a request, wait for its reply (queueing the
- * notifications that arrive meanwhile), and the errors that come of it.
+ * The transport: send a datagram (reading what arrives while the socket is
+ * full), receive one (a notification is queued, the reply to an
+ * asynchronous request completes it, async.c), a synchronous request and
+ * its reply, and the errors that come of them.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,7 +47,24 @@ __attribute__((format(printf, 3, 4))) int libioas_broken(struct ioas_client *c,
 	va_start(ap, fmt);
 	vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
 	va_end(ap);
+	/* What was in flight will never be answered: it completes now. */
+	libioas_fail_pending(c, neg_errno);
 	return neg_errno;
+}
+
+bool libioas_buffers(struct ioas_client *c)
+{
+	if (!c->in)
+		c->in = malloc(IOASD_MAX_DATAGRAM);
+	if (!c->out)
+		c->out = malloc(IOASD_MAX_DATAGRAM);
+	if (!c->rx)
+		c->rx = malloc(sizeof(*c->rx));
+	if (!c->codec)
+		c->codec = calloc(1, sizeof(*c->codec));
+	if (!c->in || !c->out || !c->rx || !c->codec)
+		(void)libioas_fail(c, -ENOMEM, "out of memory");
+	return c->in && c->out && c->rx && c->codec;
 }
 
 void libioas_close_fds(int *fds, size_t n)
@@ -53,12 +74,30 @@ void libioas_close_fds(int *fds, size_t n)
 			close(fds[i]);
 }
 
+void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp)
+{
+	if (resp && (!c->rx || resp != &c->rx->resp))
+		ioasd__response__free_unpacked(resp, NULL);
+}
+
+/* The n bytes of c->in as a Response: in place when fastpb takes it (the
+ * small replies, most), else allocated by protobuf-c; NULL when it is not
+ * one. Replaces what the last call decoded in place: whoever keeps a reply
+ * past the next receive keeps only protobuf-c's (repeated fields). */
+static Ioasd__Response *decode(struct ioas_client *c, size_t n)
+{
+	if (fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
+			  &c->rx->resp, c->rx->scratch, sizeof(c->rx->scratch)) == 0)
+		return &c->rx->resp;
+	return ioasd__response__unpack(NULL, n, c->in);
+}
+
 /*
  * A refused connection gets one error datagram (id 0) before the daemon
  * closes it. After EPIPE/ECONNRESET, read it if it is there and mark the
  * client broken with the daemon's errno and reason; else return 0.
  */
-static int pending_refusal(struct ioas_client *c, int why)
+static int pending_refusal(struct ioas_client *c)
 {
 	int fds[IOASD_MAX_FDS];
 	Ioasd__Response *resp;
@@ -66,135 +105,150 @@ static int pending_refusal(struct ioas_client *c, int why)
 	ssize_t n;
 	int r = 0;
 
-	(void)why;
-	n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds, IOASD_MAX_FDS,
+	n = wire_recv(c->fd, c->in, IOASD_MAX_DATAGRAM, fds, IOASD_MAX_FDS,
 		      &nfds, MSG_DONTWAIT);
 	if (n <= 0)
 		return 0;
 	libioas_close_fds(fds, nfds);
-	resp = ioasd__response__unpack(NULL, (size_t)n, c->buf);
+	resp = decode(c, (size_t)n);
 	if (!resp)
 		return 0;
 	if (resp->id == 0 && resp->error > 0 && resp->error <= IOAS_ERRNO_MAX)
 		r = libioas_broken(c, -resp->error, "%s",
 				   resp->message ? resp->message : strerror(resp->error));
-	ioasd__response__free_unpacked(resp, NULL);
+	libioas_response_free(c, resp);
 	return r;
 }
 
-void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp)
-{
-	if (resp && resp != &c->rx.resp)
-		ioasd__response__free_unpacked(resp, NULL);
-}
-
-/* The n bytes of c->buf as a Response: in place when fastpb takes it
- * (the small replies, most), else allocated by protobuf-c; NULL when it is
- * not one. Replaces what the last call decoded in place. */
-static Ioasd__Response *decode(struct ioas_client *c, size_t n)
-{
-	if (fastpb_unpack(&c->codec, &ioasd__response__descriptor, c->buf, n,
-			  &c->rx.resp, c->rx.scratch, sizeof(c->rx.scratch)) == 0)
-		return &c->rx.resp;
-	return ioasd__response__unpack(NULL, n, c->buf);
-}
-
-int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
-		     Ioasd__Response__ResultCase expect)
+int libioas_recv(struct ioas_client *c, int flags, Ioasd__Response **ret)
 {
 	Ioasd__Response *resp;
-	size_t len, nfds = 0;
 	int fds[IOASD_MAX_FDS];
-	uint32_t limit;
+	size_t nfds = 0;
 	ssize_t n;
-	int r, r2;
+	int r;
+
+	*ret = NULL;
+	if (c->broken)
+		return libioas_fail(c, -ENOTCONN, "connection to ioasd is broken; reconnect");
+	if (!libioas_buffers(c))
+		return -ENOMEM;
+	do {
+		n = wire_recv(c->fd, c->in, IOASD_MAX_DATAGRAM, fds, IOASD_MAX_FDS,
+			      &nfds, flags);
+	} while (n == -EINTR);
+	if (n == -EAGAIN)
+		return (flags & MSG_DONTWAIT) ? -EAGAIN :
+			libioas_broken(c, -ETIMEDOUT, "timed out waiting for ioasd");
+	if (n == -ECONNRESET) {
+		/* The kernel reports the reset before the datagram the
+		 * daemon queued before closing: read that. */
+		r = pending_refusal(c);
+		if (r < 0)
+			return r;
+	}
+	if (n < 0)
+		return libioas_broken(c, (int)n, "receiving from ioasd: %s",
+				      strerror((int)-n));
+	if (n == 0)
+		return libioas_broken(c, -ECONNRESET, "ioasd closed the connection");
+	if (nfds > 0) {
+		libioas_close_fds(fds, nfds);
+		return libioas_broken(c, -EPROTO, "ioasd sent %zu unexpected fd(s)", nfds);
+	}
+	resp = decode(c, (size_t)n);
+	if (!resp)
+		return libioas_broken(c, -EPROTO, "malformed reply from ioasd (%zd bytes)", n);
+	if (resp->id == 0 && resp->error > 0 && resp->error <= IOAS_ERRNO_MAX) {
+		/* The daemon refused the datagram itself (or the
+		 * connection) and closes: say why. */
+		r = libioas_broken(c, -resp->error, "%s",
+				   resp->message ? resp->message : strerror(resp->error));
+		libioas_response_free(c, resp);
+		return r;
+	}
+	if (resp->id == 0) {
+		libioas_queue_notification(c, resp);
+		libioas_response_free(c, resp);
+		return 0;
+	}
+	r = libioas_complete(c, resp);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	*ret = resp;
+	return 0;
+}
+
+int libioas_send(struct ioas_client *c, size_t len, const int *fds, size_t nfds)
+{
+	int timeout = c->timeout_ms ? (int)c->timeout_ms : -1;
+	int r;
+
+	for (;;) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLOUT };
+
+		r = wire_send_flags(c->fd, c->out, len, fds, nfds, MSG_DONTWAIT);
+		if (r == 0)
+			return 0;
+		if (r == -EPIPE || r == -ECONNRESET) {
+			int r2 = pending_refusal(c);
+
+			return r2 < 0 ? r2 :
+				libioas_broken(c, r, "ioasd closed the connection (its log says why)");
+		}
+		if (r != -EAGAIN)
+			return libioas_broken(c, r, "sending to ioasd: %s", strerror(-r));
+		/* The socket is full: the daemon stops reading while what it
+		 * sends us piles up, so read that while waiting for room. */
+		r = poll(&p, 1, timeout);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return libioas_broken(c, -errno, "poll: %s", strerror(errno));
+		if (r == 0)
+			return libioas_broken(c, -ETIMEDOUT, "timed out sending to ioasd");
+		if (!(p.revents & POLLIN))
+			continue;
+		libioas_drain(c);
+		if (c->broken)
+			return -ENOTCONN;
+	}
+}
+
+void libioas_drain(struct ioas_client *c)
+{
+	while (!c->broken) {
+		Ioasd__Response *resp;
+
+		if (libioas_recv(c, MSG_DONTWAIT, &resp) < 0)
+			break;
+		if (resp) {
+			(void)libioas_broken(c, -EPROTO, "reply %llu to no request in flight",
+					     (unsigned long long)resp->id);
+			libioas_response_free(c, resp);
+		}
+	}
+}
+
+int libioas_transact(struct ioas_client *c, Ioasd__Request *req, const int *fds,
+		     size_t nfds, Ioasd__Response__ResultCase expect)
+{
+	Ioasd__Response *resp = NULL;
+	size_t len;
+	int r;
 
 	libioas_response_free(c, c->reply);
 	c->reply = NULL;
-	if (c->broken)
-		return libioas_fail(c, -ENOTCONN,
-				    "connection to ioasd is broken; reconnect");
-
-	req->id = c->next_id++;
-	if (c->next_id == 0) /* id 0 is reserved for notifications */
-		c->next_id = 1;
-
-	limit = c->max_datagram ? c->max_datagram : IOASD_MAX_DATAGRAM;
-	if (limit > sizeof(c->buf))
-		limit = sizeof(c->buf);
-	/* The small requests in one pass; the rest sized first. */
-	n = fastpb_pack(&c->codec, &req->base, c->buf, limit);
-	if (n >= 0) {
-		len = (size_t)n;
-	} else {
-		len = ioasd__request__get_packed_size(req);
-		if (len > limit)
-			return libioas_fail(c, -EMSGSIZE,
-					    "request of %zu bytes exceeds the daemon's limit of %u",
-					    len, limit);
-		ioasd__request__pack(req, c->buf);
-	}
-
-	r = wire_send(c->fd, c->buf, len, send_fd >= 0 ? &send_fd : NULL,
-		      send_fd >= 0 ? 1 : 0);
-	if (r == -EAGAIN)
-		return libioas_broken(c, -ETIMEDOUT, "timed out sending to ioasd");
-	if (r == -EPIPE || r == -ECONNRESET) {
-		r2 = pending_refusal(c, r);
-		return r2 < 0 ? r2 :
-			libioas_broken(c, r, "ioasd closed the connection (its log says why)");
-	}
+	r = libioas_pack(c, req, &len);
 	if (r < 0)
-		return libioas_broken(c, r, "sending to ioasd: %s", strerror(-r));
-
-	for (;;) {
-		n = wire_recv(c->fd, c->buf, sizeof(c->buf), fds,
-			      IOASD_MAX_FDS, &nfds, 0);
-		if (n == -EINTR)
-			continue;
-		if (n == -EAGAIN)
-			return libioas_broken(c, -ETIMEDOUT,
-					      "timed out waiting for ioasd");
-		if (n == -ECONNRESET) {
-			/* The kernel reports the reset before the datagram
-			 * the daemon queued before closing: read that. */
-			r2 = pending_refusal(c, (int)n);
-			if (r2 < 0)
-				return r2;
-		}
-		if (n < 0)
-			return libioas_broken(c, (int)n, "receiving from ioasd: %s",
-					      strerror((int)-n));
-		if (n == 0)
-			return libioas_broken(c, -ECONNRESET,
-					      "ioasd closed the connection");
-		if (nfds > 0) {
-			libioas_close_fds(fds, nfds);
-			return libioas_broken(c, -EPROTO,
-					      "ioasd sent %zu unexpected fd(s)", nfds);
-		}
-
-		resp = decode(c, (size_t)n);
-		if (!resp)
-			return libioas_broken(c, -EPROTO,
-					      "malformed reply from ioasd (%zd bytes)",
-					      n);
-		if (resp->id == 0 && resp->error > 0 &&
-		    resp->error <= IOAS_ERRNO_MAX) {
-			/* The daemon refused the datagram itself (or the
-			 * connection) and closes: say why. */
-			r = libioas_broken(c, -resp->error, "%s",
-					   resp->message ? resp->message :
-							   strerror(resp->error));
-			libioas_response_free(c, resp);
+		return r;
+	r = libioas_send(c, len, fds, nfds);
+	if (r < 0)
+		return r;
+	while (!resp) {
+		r = libioas_recv(c, 0, &resp);
+		if (r < 0)
 			return r;
-		}
-		if (resp->id == 0) {
-			libioas_queue_notification(c, resp);
-			libioas_response_free(c, resp);
-			continue;
-		}
-		break;
 	}
 
 	if (resp->id != req->id) {
@@ -228,5 +282,38 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, int send_fd,
 	}
 	c->last_error[0] = '\0';
 	c->reply = resp;
+	return 0;
+}
+
+int libioas_pack(struct ioas_client *c, Ioasd__Request *req, size_t *ret_len)
+{
+	uint32_t limit;
+	ssize_t n;
+	size_t len;
+
+	if (c->broken)
+		return libioas_fail(c, -ENOTCONN,
+				    "connection to ioasd is broken; reconnect");
+	if (!libioas_buffers(c))
+		return -ENOMEM;
+	req->id = c->next_id++;
+	if (c->next_id == 0) /* id 0 is reserved for notifications */
+		c->next_id = 1;
+	limit = c->max_datagram ? c->max_datagram : IOASD_MAX_DATAGRAM;
+	if (limit > IOASD_MAX_DATAGRAM)
+		limit = IOASD_MAX_DATAGRAM;
+	/* The small requests in one pass; the rest sized first. */
+	n = fastpb_pack(c->codec, &req->base, c->out, limit);
+	if (n >= 0) {
+		*ret_len = (size_t)n;
+		return 0;
+	}
+	len = ioasd__request__get_packed_size(req);
+	if (len > limit)
+		return libioas_fail(c, -EMSGSIZE,
+				    "request of %zu bytes exceeds the daemon's limit of %u",
+				    len, limit);
+	ioasd__request__pack(req, c->out);
+	*ret_len = len;
 	return 0;
 }

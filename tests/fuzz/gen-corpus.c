@@ -44,9 +44,131 @@ static void write_file(const char *sub, const char *name, const void *buf,
 
 static void request(const char *name, Ioasd__Request *req)
 {
-	uint8_t buf[4096];
+	static uint8_t buf[65536];
 
+	if (ioasd__request__get_packed_size(req) > sizeof(buf)) {
+		fprintf(stderr, "seed %s does not fit a datagram\n", name);
+		exit(1);
+	}
 	write_file("request", name, buf, ioasd__request__pack(req, buf));
+}
+
+/*
+ * Batch requests: both modes, each kind of operation the daemon batches,
+ * what an all-or-nothing batch refuses, and the malformed shapes (empty,
+ * over the limit, a nested batch, an unknown operation, a read inside).
+ */
+#define SEED_OPS 257
+static void batches(void)
+{
+	static Ioasd__BatchOp ops[SEED_OPS], *ptrs[SEED_OPS];
+	static ProtobufCMessageUnknownField unknown;
+	static const uint8_t empty_len[] = { 0x00 };
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Batch b = IOASD__BATCH__INIT;
+	Ioasd__IoasAlloc alloc = IOASD__IOAS_ALLOC__INIT;
+	Ioasd__IoasDestroy destroy = IOASD__IOAS_DESTROY__INIT;
+	Ioasd__RegisterMemory reg = IOASD__REGISTER_MEMORY__INIT;
+	Ioasd__UnregisterMemory unreg = IOASD__UNREGISTER_MEMORY__INIT;
+	Ioasd__Map map = IOASD__MAP__INIT, fixed = IOASD__MAP__INIT;
+	Ioasd__Unmap unmap = IOASD__UNMAP__INIT;
+	Ioasd__Copy copy = IOASD__COPY__INIT;
+	Ioasd__ShareExport export = IOASD__SHARE_EXPORT__INIT;
+	Ioasd__ShareRevoke revoke = IOASD__SHARE_REVOKE__INIT;
+	Ioasd__Stats stats = IOASD__STATS__INIT;
+
+	for (int i = 0; i < SEED_OPS; i++) {
+		ioasd__batch_op__init(&ops[i]);
+		ptrs[i] = &ops[i];
+	}
+	req.id = 9;
+	req.op_case = IOASD__REQUEST__OP_BATCH;
+	req.batch = &b;
+	b.ops = ptrs;
+	map.ioas = fixed.ioas = 1;
+	map.memory = fixed.memory = 1;
+	map.length = fixed.length = 4096;
+	map.flags = 6;
+	fixed.flags = 7;
+	fixed.has_iova = 1;
+	fixed.iova = 0x100000;
+	destroy.ioas = 1;
+	reg.length = 8192;
+	unreg.memory = 1;
+	unmap.ioas = 1;
+	unmap.iova = 0x100000;
+	unmap.length = 4096;
+	copy.src_ioas = 1;
+	copy.dst_ioas = 2;
+	copy.src_iova = 0x100000;
+	copy.length = 4096;
+	copy.flags = 6;
+	export.ioas = 1;
+	export.iova = 0x100000;
+	export.length = 4096;
+	revoke.share = 1;
+
+	/* alloc, alloc, map (fixed, auto), copy, export, unmap, revoke,
+	 * destroy, unregister: stop at the first failure. BatchOp's field
+	 * of each operation is the Request's (same name and number). */
+#define SET_OP(i, CASE, member, msg)                          \
+	do {                                                  \
+		ops[i].op_case = IOASD__BATCH_OP__OP_##CASE;  \
+		ops[i].member = (msg);                        \
+	} while (0)
+	SET_OP(0, IOAS_ALLOC, ioas_alloc, &alloc);
+	SET_OP(1, IOAS_ALLOC, ioas_alloc, &alloc);
+	SET_OP(2, MAP, map, &fixed);
+	SET_OP(3, MAP, map, &map);
+	SET_OP(4, COPY, copy, &copy);
+	SET_OP(5, SHARE_EXPORT, share_export, &export);
+	SET_OP(6, UNMAP, unmap, &unmap);
+	SET_OP(7, SHARE_REVOKE, share_revoke, &revoke);
+	SET_OP(8, IOAS_DESTROY, ioas_destroy, &destroy);
+	SET_OP(9, UNREGISTER_MEMORY, unregister_memory, &unreg);
+	b.n_ops = 10;
+	b.mode = IOASD__BATCH_MODE__BATCH_MODE_STOP;
+	request("batch-stop", &req);
+	/* All or nothing: refused whole (unmap, revoke, destroy cannot be
+	 * undone), and the undoable first five alone (rolled back). */
+	b.mode = IOASD__BATCH_MODE__BATCH_MODE_ATOMIC;
+	request("batch-atomic-refused", &req);
+	b.n_ops = 6;
+	request("batch-atomic", &req);
+	/* A register: one fd, which this target never sends (EBADMSG). */
+	SET_OP(1, REGISTER_MEMORY, register_memory, &reg);
+	request("batch-register-no-fd", &req);
+	/* Malformed: empty, a read inside, an operation naming none, an
+	 * unknown one, a nested batch (Request.batch's number). */
+	b.n_ops = 0;
+	request("batch-empty", &req);
+	b.mode = IOASD__BATCH_MODE__BATCH_MODE_STOP;
+	SET_OP(1, STATS, stats, &stats);
+	b.n_ops = 2;
+	request("batch-read", &req);
+	ops[1].op_case = IOASD__BATCH_OP__OP__NOT_SET;
+	request("batch-no-op", &req);
+	unknown = (ProtobufCMessageUnknownField){
+		.tag = 45, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+		.len = sizeof(empty_len), .data = (uint8_t *)empty_len,
+	};
+	ops[1].base.n_unknown_fields = 1;
+	ops[1].base.unknown_fields = &unknown;
+	request("batch-unknown-op", &req);
+	unknown.tag = IOASD__REQUEST__OP_BATCH;
+	request("batch-nested", &req);
+	ops[1].base.n_unknown_fields = 0;
+	ops[1].base.unknown_fields = NULL;
+	/* The limit, and one over it. */
+	for (int i = 0; i < SEED_OPS; i++)
+		SET_OP(i, MAP, map, &map);
+	b.n_ops = SEED_OPS - 1;
+	request("batch-max", &req);
+	for (int i = 0; i < SEED_OPS; i++)
+		SET_OP(i, IOAS_ALLOC, ioas_alloc, &alloc);
+	b.n_ops = SEED_OPS;
+	request("batch-too-many", &req);
+#undef SET_OP
 }
 
 static void requests(void)
@@ -176,6 +298,7 @@ static void requests(void)
 	write_file("request", "empty", "", 0);
 	write_file("request", "garbage", garbage, sizeof(garbage));
 	write_file("request", "unknown-op", unknown_op, sizeof(unknown_op));
+	batches();
 }
 
 /* ------------------------------------------------------------ dispatch */

@@ -12,7 +12,10 @@ for t in "$@"; do
 	name=$(basename "$t"); name=${name#fuzz-}
 	mkdir -p "$work/$name"
 	log="$work/$name.log"
-	if "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	# A target's dictionary, when it has one: corpus/NAME.dict.
+	dict=
+	[ -f "$corpus/$name.dict" ] && dict="-dict=$corpus/$name.dict"
+	if "$t" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$work/$name-" \
 		"$work/$name" "$corpus/$name" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
