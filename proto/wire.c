@@ -182,11 +182,12 @@ ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds,
 
 /* One slot of a batch: the kernel's view and the caller's. */
 struct wire_slot {
+	struct iovec iov;
+	/* Last: clang takes CMSG_SPACE() for a variable size. */
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * IOASD_MAX_FDS)];
 		struct cmsghdr align;
 	} control;
-	struct iovec iov;
 };
 
 struct wire_rx {
