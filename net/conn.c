@@ -43,7 +43,8 @@ void conn_release(struct conn *c)
 
 static void conn_update_events(struct conn *c)
 {
-	bool want_read = !c->closing && !c->read_paused;
+	bool want_read = !c->closing && !c->read_paused && !rpc_session_busy(&c->rs) &&
+			 TAILQ_EMPTY(&c->backlog);
 
 	/* A client that does not read its replies is throttled (we stop
 	 * reading it) and, if it stays that way, dropped: its queued replies
@@ -265,13 +266,105 @@ static void drop_msgs(struct wire_msg *msgs, int n)
  * batches, so the output queue passes its high watermark by one batch of
  * replies at most (CONN_RX_BATCH x IOASD_MAX_DATAGRAM, within the hard limit).
  */
+/* One datagram (len as wire_msg; its *nfds fds are taken). false: c is
+ * gone. */
+static bool conn_handle(struct conn *c, const uint8_t *buf, ssize_t len, int *fds,
+			size_t *nfds)
+{
+	char why[128];
+
+	if (len == 0) {
+		log_debug("connection %" PRIu64 " closed by peer", c->rs.serial);
+		conn_free(c);
+		return false;
+	}
+	if (len == -EMSGSIZE) {
+		snprintf(why, sizeof(why), "datagram larger than %u bytes refused",
+			 IOASD_MAX_DATAGRAM);
+		conn_protocol_error(c, EMSGSIZE, why);
+		return true;
+	}
+	if (len == -EBADMSG) {
+		snprintf(why, sizeof(why),
+			 "more than %u fds or a foreign control message on one datagram",
+			 IOASD_MAX_FDS);
+		conn_protocol_error(c, EBADMSG, why);
+		return true;
+	}
+	c->reading = true;
+	rpc_handle_datagram(&c->rs, buf, (size_t)len, fds, *nfds);
+	c->reading = false;
+	*nfds = 0; /* rpc took or closed them */
+	if (c->rs.pending.active) {
+		if (c->owner.deferred)
+			c->owner.deferred(c->owner.userdata, c);
+		else /* nobody steps it: all of it now */
+			while (rpc_session_step(&c->rs))
+				;
+	}
+	return true;
+}
+
+static int backlog_add(struct conn *c, struct wire_msg *m)
+{
+	size_t n = m->len > 0 ? (size_t)m->len : 0;
+	struct conn_backlog *b = malloc(sizeof(*b) + n);
+
+	if (!b)
+		return -ENOMEM;
+	b->len = m->len;
+	b->nfds = m->nfds;
+	memcpy(b->fds, m->fds, sizeof(b->fds));
+	memcpy(b->data, m->buf, n);
+	m->nfds = 0; /* the backlog has them */
+	TAILQ_INSERT_TAIL(&c->backlog, b, link);
+	return 0;
+}
+
+static void backlog_drop(struct conn *c)
+{
+	struct conn_backlog *b;
+
+	while ((b = TAILQ_FIRST(&c->backlog))) {
+		TAILQ_REMOVE(&c->backlog, b, link);
+		for (size_t k = 0; k < b->nfds; k++)
+			close(b->fds[k]);
+		free(b);
+	}
+}
+
+void conn_resume(struct conn *c)
+{
+	struct conn_backlog *b;
+
+	while (!c->closing && !rpc_session_busy(&c->rs) && (b = TAILQ_FIRST(&c->backlog))) {
+		bool alive;
+
+		TAILQ_REMOVE(&c->backlog, b, link);
+		alive = conn_handle(c, b->data, b->len, b->fds, &b->nfds);
+		for (size_t k = 0; k < b->nfds; k++)
+			close(b->fds[k]);
+		free(b);
+		if (!alive)
+			return;
+	}
+	(void)conn_hold(c);
+	if (conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	conn_update_events(c);
+	conn_maybe_finish(c);
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct wire_msg *msgs;
 	int n;
 
-	if (c->closing || c->read_paused)
+	if (c->closing || c->read_paused || rpc_session_busy(&c->rs) ||
+	    !TAILQ_EMPTY(&c->backlog))
 		goto out;
 	n = wire_recv_batch(c->fd, c->rx, c->rx_want, MSG_DONTWAIT, &msgs);
 	if (n == -EAGAIN)
@@ -305,35 +398,17 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 			drop_msgs(m, n - i);
 			break;
 		}
-		if (m->len == 0) {
-			log_debug("connection %" PRIu64 " closed by peer",
-				  c->rs.serial);
-			drop_msgs(m, n - i);
-			conn_free(c);
+		/* Behind a request that runs in slices: kept for later. */
+		if (rpc_session_busy(&c->rs)) {
+			if (backlog_add(c, m) < 0) {
+				drop_msgs(m, n - i);
+				conn_free(c);
+				return;
+			}
+			continue;
+		}
+		if (!conn_handle(c, m->buf, m->len, m->fds, &m->nfds))
 			return;
-		}
-		if (m->len == -EMSGSIZE) {
-			char why[128];
-
-			snprintf(why, sizeof(why),
-				 "datagram larger than %u bytes refused",
-				 IOASD_MAX_DATAGRAM);
-			conn_protocol_error(c, EMSGSIZE, why);
-			continue;
-		}
-		if (m->len == -EBADMSG) {
-			char why[128];
-
-			snprintf(why, sizeof(why),
-				 "more than %u fds or a foreign control message on one datagram",
-				 IOASD_MAX_FDS);
-			conn_protocol_error(c, EBADMSG, why);
-			continue;
-		}
-		c->reading = true;
-		rpc_handle_datagram(&c->rs, m->buf, (size_t)m->len, m->fds, m->nfds);
-		c->reading = false;
-		m->nfds = 0; /* rpc took or closed them */
 	}
 out:
 	(void)conn_hold(c);
@@ -435,6 +510,7 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	c->rs.tp = &conn_transport;
 	c->rs.serial = serial;
 	TAILQ_INIT(&c->outq);
+	TAILQ_INIT(&c->backlog);
 	if (cred) {
 		c->rs.cred = *cred;
 	} else {
@@ -536,6 +612,10 @@ struct conn *conn_free(struct conn *c)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	backlog_drop(c);
+	/* An operation under way ends whole, with nobody to tell. */
+	if (c->rs.pending.active)
+		rpc_session_abandon(&c->rs);
 	/* The owner unlists it, and the tenant's objects go when its last
 	 * connection does (or when its lease runs out). */
 	if (c->owner.gone)

@@ -15,6 +15,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "proto/wire.h"
 #include "rpc/rpc.h"
 
 struct event;
@@ -53,7 +54,21 @@ struct conn_config {
 struct conn_owner {
 	void (*gone)(void *userdata, struct conn *c);
 	bool (*hold)(void *userdata, struct conn *c);
+	/* A request of c runs in slices (rpc_pending): step it with
+	 * rpc_session_step() and conn_resume() every connection of its
+	 * tenant when it ends. May be NULL (then nothing defers). */
+	void (*deferred)(void *userdata, struct conn *c);
 	void *userdata;
+};
+
+/* Datagrams read in the batch that held a deferred request, kept in
+ * order until it ends. */
+struct conn_backlog {
+	TAILQ_ENTRY(conn_backlog) link;
+	ssize_t len;               /* as wire_msg */
+	int fds[IOASD_MAX_FDS];
+	size_t nfds;
+	uint8_t data[];
 };
 
 struct conn {
@@ -83,6 +98,7 @@ struct conn {
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	struct event *ev_hello;    /* drops a peer that has not said Hello in time */
 	TAILQ_HEAD(, outmsg) outq;
+	TAILQ_HEAD(, conn_backlog) backlog;
 	size_t outq_bytes;
 };
 
@@ -98,6 +114,9 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner);
 /* What it held back may leave now (may free c). */
 void conn_release(struct conn *c);
+/* Its tenant's operation in slices ended: serve what it read meanwhile,
+ * then read again (may free c). */
+void conn_resume(struct conn *c);
 struct policy_peer;
 /* The peer as policy matching sees it (pointers into c), with at least
  * parts (POLICY_PEER_*: policy_peer_needs()) read from the kernel; what

@@ -239,10 +239,28 @@ int h_unmap(struct rpc_ctx *x)
 	uint64_t unmapped = 0;
 	int ret;
 
-	ret = tenant_unmap(T(x), m->ioas, m->iova, m->length, &unmapped,
-			   &x->err);
-	if (ret < 0)
-		return ret;
+	/* A whole IOAS (not inside a batch, whose operations are bounded):
+	 * a slice now, the rest between other tenants' requests. */
+	if (m->iova == 0 && m->length == UINT64_MAX && !x->batch) {
+		bool done = false;
+
+		ret = tenant_unmap_all_step(T(x), m->ioas, RPC_SLICE, &unmapped, &done,
+					    &x->err);
+		if (ret < 0)
+			return ret;
+		if (!done) {
+			x->c->pending = (struct rpc_pending){
+				.active = true, .id = x->req->id, .ioas = m->ioas,
+				.unmapped = unmapped,
+			};
+			tenant_set_busy(T(x), true);
+			return RPC_DEFERRED;
+		}
+	} else {
+		ret = tenant_unmap(T(x), m->ioas, m->iova, m->length, &unmapped, &x->err);
+		if (ret < 0)
+			return ret;
+	}
 	ioasd__unmap_reply__init(r);
 	r->unmapped = unmapped;
 	x->resp->result_case = IOASD__RESPONSE__RESULT_UNMAP;

@@ -38,6 +38,9 @@ struct rpc_batch_pos {
 };
 struct rpc_batch;
 
+/* A handler's result: the operation goes on in slices (rpc_pending). */
+#define RPC_DEFERRED 1
+
 struct rpc_ctx {
 	struct rpc_session *c;
 	const Ioasd__Request *req;

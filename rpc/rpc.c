@@ -238,6 +238,8 @@ int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op)
 	} else {
 		r = op->handler(x);
 	}
+	if (r == RPC_DEFERRED)
+		return r; /* replied to and audited when it ends */
 
 	if (r < 0) {
 		resp->error = x->err.errnum ? x->err.errnum : -r;
@@ -331,11 +333,82 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		c->tp->close_after_flush(c);
 		goto out;
 	}
-	(void)rpc_run_op(&x, op);
+	if (rpc_run_op(&x, op) == RPC_DEFERRED) {
+		close_fds(fds, nfds);
+		goto out;
+	}
 	close_fds(fds, nfds);
 	(void)pack_and_queue(c, &resp);
 out:
 	rpc_ctx_release(&x);
 	if (allocated)
 		ioasd__request__free_unpacked(req, NULL);
+}
+
+bool rpc_session_busy(const struct rpc_session *s)
+{
+	return s->pending.active || (s->tenant && tenant_busy(s->tenant));
+}
+
+/* The reply (and audit record) of the operation under way, now ended with
+ * r (0, or -errno with e). */
+static void pending_end(struct rpc_session *c, int r, const struct err *e)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__Unmap unmap = IOASD__UNMAP__INIT;
+	Ioasd__Response resp = IOASD__RESPONSE__INIT;
+	Ioasd__UnmapReply body = IOASD__UNMAP_REPLY__INIT;
+	const struct rpc_op *op = rpc_lookup(IOASD__REQUEST__OP_UNMAP);
+
+	unmap.ioas = c->pending.ioas;
+	unmap.iova = 0;
+	unmap.length = UINT64_MAX;
+	req.id = c->pending.id;
+	req.op_case = IOASD__REQUEST__OP_UNMAP;
+	req.unmap = &unmap;
+	resp.id = req.id;
+	if (r < 0) {
+		resp.error = e->errnum ? e->errnum : -r;
+		resp.message = e->errnum ? (char *)e->msg : (char *)"failed";
+	} else {
+		body.unmapped = c->pending.unmapped;
+		resp.result_case = IOASD__RESPONSE__RESULT_UNMAP;
+		resp.unmap = &body;
+	}
+	if (op->audit == AUDIT_EVERY || (op->audit == AUDIT_REFUSALS && resp.error))
+		(void)rpc_audit_op(c, op->name, op->fill, &req, &resp, resp.error,
+				   resp.message, NULL, NULL);
+	c->pending.active = false;
+	if (c->tenant)
+		tenant_set_busy(c->tenant, false);
+	(void)pack_and_queue(c, &resp);
+}
+
+bool rpc_session_step(struct rpc_session *c)
+{
+	struct err e = { 0 };
+	bool done = false;
+	int r;
+
+	if (!c->pending.active)
+		return false;
+	r = tenant_unmap_all_step(c->tenant, c->pending.ioas, RPC_SLICE,
+				  &c->pending.unmapped, &done, &e);
+	if (r < 0 || done)
+		pending_end(c, r, &e);
+	return c->pending.active;
+}
+
+void rpc_session_abandon(struct rpc_session *c)
+{
+	struct err e = { 0 };
+	bool done = false;
+
+	while (c->pending.active && !done &&
+	       tenant_unmap_all_step(c->tenant, c->pending.ioas, SIZE_MAX,
+				     &c->pending.unmapped, &done, &e) == 0)
+		;
+	c->pending.active = false;
+	if (c->tenant)
+		tenant_set_busy(c->tenant, false);
 }

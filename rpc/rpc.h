@@ -65,6 +65,21 @@ struct rpc_transport {
 	const char *(*describe)(struct rpc_session *s);
 };
 
+/*
+ * An operation that runs in slices (an unmap of a whole IOAS holding more
+ * than RPC_SLICE mappings): its reply is sent when rpc_session_step()
+ * finishes it. Meanwhile the session serves nothing else, nor does any
+ * session of the same tenant (tenant_busy), so the operation is one for
+ * the client, as the kernel's ioctl is.
+ */
+#define RPC_SLICE 4096u
+struct rpc_pending {
+	bool active;
+	uint64_t id;          /* the request's */
+	uint32_t ioas;
+	uint64_t unmapped;    /* so far */
+};
+
 struct rpc_session {
 	const struct rpc_env *env;
 	const struct rpc_transport *tp;
@@ -72,6 +87,7 @@ struct rpc_session {
 	bool hello_done;
 	uint64_t serial;            /* the connection's, for logs and audit */
 	struct ucred cred;          /* SO_PEERCRED at accept: never a claim */
+	struct rpc_pending pending; /* an operation under way, or none */
 	char cred_desc[64];         /* rpc_peer_desc() without a describe */
 };
 
@@ -80,6 +96,15 @@ const char *rpc_peer_desc(struct rpc_session *s);
 
 void rpc_handle_datagram(struct rpc_session *s, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds);
+/* Whether s must not be given another request now: an operation of its own
+ * runs in slices, or one of its tenant's other sessions does. */
+bool rpc_session_busy(const struct rpc_session *s);
+/* Run the next slice of s's operation under way; when it ends, its reply
+ * is sent (and audited). Returns whether it is still under way. */
+bool rpc_session_step(struct rpc_session *s);
+/* The session goes with its operation under way: finish it at once (the
+ * kernel's unmap would have been whole), no reply. */
+void rpc_session_abandon(struct rpc_session *s);
 
 /* One audit record for a decision on session s that no request carries
  * (the transport's refusals, timeouts, drops). audit_emit()'s result:

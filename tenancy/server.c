@@ -357,6 +357,53 @@ static void server_on_reap(evutil_socket_t fd, short what, void *arg)
 	server_reap_arm(s);
 }
 
+/* Requests that run in slices (a whole IOAS unmapped): one slice of each
+ * per event-loop turn, between other requests; when one ends, every
+ * connection of its tenant is served again. */
+static void server_step_arm(struct server *s)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (s->ev_step && !evtimer_pending(s->ev_step, NULL))
+		evtimer_add(s->ev_step, &now);
+}
+
+static void server_deferred(void *userdata, struct conn *c)
+{
+	(void)c;
+	server_step_arm(userdata);
+}
+
+static void server_on_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct conn *c, *d, *next;
+	bool more = false;
+
+	TAILQ_FOREACH(c, &s->conns, link) {
+		struct tenant *t = c->rs.tenant;
+
+		if (!c->rs.pending.active)
+			continue;
+		if (rpc_session_step(&c->rs)) {
+			more = true;
+			continue;
+		}
+		/* Its tenant's connections read again, this one first (its
+		 * reply, then what it read behind the request). */
+		conn_resume(c);
+		for (d = TAILQ_FIRST(&s->conns); d; d = next) {
+			next = TAILQ_NEXT(d, link);
+			if (d->rs.tenant == t && !rpc_session_busy(&d->rs))
+				conn_resume(d);
+		}
+		more = true; /* the list may have changed: look again next turn */
+		break;
+	}
+	if (more)
+		server_step_arm(s);
+}
+
 /* Whatever committed (a wakeup's requests, a sweep, a timer): what waited
  * for it may leave. */
 static void server_durable(void *userdata)
@@ -396,7 +443,8 @@ void server_admit(struct server *s, struct conn *c)
 	s->nconns++;
 	tenant_conn_attach(t);
 	conn_start(c, t, &(struct conn_owner){
-				 .gone = server_conn_gone, .hold = server_hold, .userdata = s });
+				 .gone = server_conn_gone, .hold = server_hold,
+				 .deferred = server_deferred, .userdata = s });
 	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->rs.serial,
 		  conn_peer_desc(c), tenant_name(t));
@@ -659,9 +707,11 @@ int server_start(struct server *s, struct event_base *base,
 	s->ev_retry = evtimer_new(base, server_on_retry, s);
 	s->ev_commit = event_new(base, -1, 0, server_on_commit, s);
 	s->ev_reap = evtimer_new(base, server_on_reap, s);
+	s->ev_step = evtimer_new(base, server_on_step, s);
 	/* One set of receive buffers for every connection, allocated once. */
 	s->rx = wire_rx_new(CONN_RX_BATCH);
-	if (!s->ev_accept || !s->ev_retry || !s->ev_commit || !s->ev_reap || !s->rx) {
+	if (!s->ev_accept || !s->ev_retry || !s->ev_commit || !s->ev_reap || !s->ev_step ||
+	    !s->rx) {
 		server_stop(s);
 		return -ENOMEM;
 	}
@@ -691,7 +741,9 @@ void server_stop(struct server *s)
 		event_free(s->ev_commit);
 	if (s->ev_reap)
 		event_free(s->ev_reap);
-	s->ev_accept = s->ev_retry = s->ev_commit = s->ev_reap = NULL;
+	if (s->ev_step)
+		event_free(s->ev_step);
+	s->ev_accept = s->ev_retry = s->ev_commit = s->ev_reap = s->ev_step = NULL;
 	s->rx = wire_rx_free(s->rx);
 	while (tenants_reap(s->tenants, SIZE_MAX))
 		;

@@ -59,6 +59,7 @@ struct server {
 	TAILQ_HEAD(, conn) held;           /* replies waiting for the commit */
 	struct event *ev_commit;           /* the wakeup's one commit */
 	struct event *ev_reap;             /* released tenants, a slice at a time */
+	struct event *ev_step;             /* requests that run in slices */
 	bool commit_armed;
 	uint32_t nconns;
 	uint64_t next_serial;

@@ -46,7 +46,7 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/50-async.conf", pdir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "[tenant async]\nMatchUser=%u\nExportTo=async\nMaxMappings=1024\n"
+	fprintf(f, "[tenant async]\nMatchUser=%u\nExportTo=async\nMaxMappings=8192\n"
 		"MaxIOAS=8\n", (unsigned)client_uid);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(harness_daemon_start(&d, args), 0);
@@ -373,6 +373,48 @@ END_TEST
 
 /* Rule: when the connection goes, every request in flight completes with
  * an error (none is lost), and then polling says -ENOTCONN. */
+/* More than one slice's worth (RPC_SLICE is 4096). */
+#define BIG_IOAS 5000u
+
+/* Rule: an unmap of a whole IOAS holding more than a slice runs in slices
+ * but is one operation for the client: what it sent after it runs after
+ * it (a map into the IOVA it freed succeeds), with every byte counted. */
+static int unmap_all_in_slices(void *arg)
+{
+	struct ioas_completion done[2];
+	struct ioas_client *c = NULL;
+	struct ioas_whoami w;
+	uint32_t ioas, mem;
+	uint64_t id;
+
+	(void)arg;
+	REQUIRE(harness_connect(&d, "async", &c) == 0);
+	REQUIRE(ioas_and_memory(c, 64 * KiB, &ioas, &mem) == 0);
+	for (uint32_t i = 0; i < BIG_IOAS; i++) {
+		uint64_t iova = 0x100000 + i * 4 * KiB;
+
+		REQUIRE(ioas_map(c, ioas, mem, (i % 16) * 4 * KiB, 4 * KiB,
+				 RW | IOAS_MAP_FIXED_IOVA, &iova) == 0);
+	}
+	REQUIRE(ioas_submit_unmap(c, ioas, 0, UINT64_MAX, NULL, &id) == 0);
+	REQUIRE(ioas_submit_map(c, ioas, mem, 0, 4 * KiB, RW | IOAS_MAP_FIXED_IOVA,
+				0x100000, NULL, &id) == 0);
+	REQUIRE(collect(c, done, 2) == 0);
+	REQUIRE(done[0].op == IOAS_OP_UNMAP && done[0].error == 0);
+	REQUIRE(done[0].unmapped == BIG_IOAS * 4 * KiB);
+	REQUIRE(done[1].op == IOAS_OP_MAP && done[1].error == 0 && done[1].iova == 0x100000);
+	REQUIRE(ioas_whoami(c, &w) == 0);
+	REQUIRE(w.mappings == 1);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(async_unmap_all_in_slices)
+{
+	ck_assert_int_eq(as_client(unmap_all_in_slices), 0);
+}
+END_TEST
+
 static int broken_mid_flight(void *arg)
 {
 	static struct ioas_completion done[8];
@@ -420,6 +462,7 @@ int main(void)
 	tcase_add_test(tc, batch_run_and_submit);
 	tcase_add_test(tc, batch_all_or_nothing);
 	tcase_add_test(tc, async_connection_lost);
+	tcase_add_test(tc, async_unmap_all_in_slices);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
