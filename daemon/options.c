@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/numparse.h"
 #include "daemon/options.h"
+#include "persist/state.h"
 #include "policy/policy.h"
 
 void options_init(struct options *o)
@@ -46,7 +47,7 @@ void options_init(struct options *o)
 		.pool_size = -1,
 		.rlimit_mode = -1,
 		.restart_grace = 60,
-		.state_sync = true,
+		.state_sync = STATE_SYNC_AUTO,
 	};
 }
 
@@ -101,9 +102,10 @@ static void usage(FILE *f)
 		"                             back with every mapping and device (default: off)\n"
 		"  --restart-grace SEC        release restored tenants nobody reclaimed after\n"
 		"                             SEC seconds (default 60)\n"
-		"  --state-sync yes|no        fsync the state database at each commit (default\n"
-		"                             yes); no: a change survives the daemon's death but\n"
-		"                             not the machine's (nor does the DMA it describes)\n"
+		"  --state-sync auto|yes|no   fsync the state database at each commit; no: a\n"
+		"                             change survives the daemon's death but not the\n"
+		"                             machine's (nor does the DMA it describes); auto\n"
+		"                             (default): no on tmpfs and ramfs, yes elsewhere\n"
 		"  --rlimit-mode user|process IOMMU_OPTION_RLIMIT_MODE of the daemon's context\n"
 		"  --socket-group GROUP       group of the socket file (with --socket-mode 0660)\n"
 		"  --user USER                run as USER after opening the device and socket\n"
@@ -385,11 +387,17 @@ int options_parse(int argc, char **argv, struct options *o)
 			o->restart_grace = u;
 			break;
 		case OPT_STATE_SYNC:
-			if (strcmp(optarg, "yes") && strcmp(optarg, "no")) {
-				fprintf(stderr, "ioasd: --state-sync: '%s' is not yes or no\n", optarg);
+			if (!strcmp(optarg, "auto"))
+				o->state_sync = STATE_SYNC_AUTO;
+			else if (!strcmp(optarg, "yes"))
+				o->state_sync = STATE_SYNC_YES;
+			else if (!strcmp(optarg, "no"))
+				o->state_sync = STATE_SYNC_NO;
+			else {
+				fprintf(stderr, "ioasd: --state-sync: '%s' is not auto, yes or no\n",
+					optarg);
 				return -EINVAL;
 			}
-			o->state_sync = !strcmp(optarg, "yes");
 			break;
 		case OPT_KEEP_IPC_LOCK:
 			o->privs.keep_ipc_lock = true;

@@ -36,7 +36,7 @@ struct options {
 	bool keep_privileges;        /* --no-drop-privileges (debugging only) */
 	const char *state_dir;       /* restart support; NULL: off */
 	uint32_t restart_grace;      /* seconds */
-	bool state_sync;             /* fsync each commit of the state */
+	int state_sync;              /* enum state_sync */
 	bool test_mock_domains;      /* --test-mock-domains (test builds) */
 };
 

@@ -75,7 +75,7 @@ int db_open(int dir_fd, const char *dir, const struct db_config *cfg,
 	if (!db)
 		return err_set(e, ENOMEM, "out of memory");
 	if (!cfg->sync)
-		flags |= MDB_NOSYNC;
+		flags |= MDB_NOSYNC | MDB_WRITEMAP;
 	snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE);
 	/* Created 0600 here, so that LMDB never makes it wider. */
 	fd = openat(dir_fd, DB_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -313,4 +313,17 @@ long db_del_prefix(struct db *db, enum db_table t, const void *prefix,
 	if (rc && rc != MDB_NOTFOUND)
 		return fail(db, rc);
 	return n;
+}
+
+int db_grow(struct db *db)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if (db->txn)
+		return -EBUSY;
+	rc = mdb_env_info(db->env, &info);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(db->env, info.me_mapsize * 2);
+	return db_errno(rc);
 }

@@ -32,8 +32,12 @@ enum db_table {
 struct db;
 
 struct db_config {
-	bool sync;          /* fsync at each commit (--state-sync=yes) */
-	uint64_t map_size;  /* the most the file may grow to */
+	/* fsync at each commit. Without it the database is written through
+	 * its shared mapping (MDB_WRITEMAP | MDB_NOSYNC): a commit is then a
+	 * few stores to memory the page cache already holds, which outlives
+	 * the process but not the machine. */
+	bool sync;
+	uint64_t map_size;  /* the most the file may grow to (grows on demand) */
 };
 
 /* Open (or create) <dir>/state.lmdb. -EBUSY when another process holds it;
@@ -54,6 +58,9 @@ bool db_pending(const struct db *db);
 int db_commit(struct db *db, struct err *e);
 /* Empty every table (in the open transaction). */
 int db_clear(struct db *db);
+/* Double the largest size (no transaction may be open): after a commit
+ * failed with -ENOSPC. 0 or -errno. */
+int db_grow(struct db *db);
 
 /* Read one record (in the write transaction if one is open). 0, -ENOENT. */
 int db_get(struct db *db, enum db_table t, const void *key, size_t klen,

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -110,9 +112,21 @@ static void read_legacy(struct state *st, const char *dir)
 
 /* A database LMDB will not open is moved aside (for whoever looks into
  * it) and a new one made: the daemon serves either way. */
+/* --state-sync=auto: an fsync on a file system in memory adds nothing. */
+static bool want_sync(const struct state_config *cfg, int dir_fd)
+{
+	struct statfs sf;
+
+	if (cfg->sync != STATE_SYNC_AUTO)
+		return cfg->sync == STATE_SYNC_YES;
+	if (fstatfs(dir_fd, &sf) < 0)
+		return true;
+	return sf.f_type != TMPFS_MAGIC && sf.f_type != RAMFS_MAGIC;
+}
+
 static int open_db(struct state *st, const struct state_config *cfg, struct err *e)
 {
-	struct db_config dc = { .sync = cfg->sync, .map_size = cfg->map_size };
+	struct db_config dc = { .sync = want_sync(cfg, st->dir_fd), .map_size = cfg->map_size };
 	struct err de = { 0 };
 	char aside[64];
 	int r;
@@ -183,7 +197,9 @@ int state_open(const struct state_config *cfg, struct state **ret, struct err *e
 	 * adopted; any other goes, and the kernel frees what it held. */
 	if (!st->load.m && !st->legacy)
 		st->iommufd = safe_close(st->iommufd);
-	log_info("restart support: state in %s/%s, fds kept by %s%s", cfg->dir, DB_FILE,
+	log_info("restart support: state in %s/%s (%s), fds kept by %s%s", cfg->dir, DB_FILE,
+		 want_sync(cfg, st->dir_fd) ? "synced at each commit" :
+					      "written through the page cache, not synced",
 		 fdstore_describe(st->store),
 		 st->load.m ? "; restoring the previous run's tenants" :
 		 st->legacy ? "; converting the previous run's state file and restoring its tenants" :
@@ -276,6 +292,11 @@ void state_commit(struct state *st)
 				"writing it whole", st->dir, DB_FILE,
 				e.errnum ? e.msg : strerror(-r));
 			st->resync = true;
+		}
+		/* Full: room for it, then everything again. */
+		if (r == -ENOSPC || e.errnum == ENOSPC) {
+			if (db_grow(st->db) == 0)
+				log_info("the state database may now grow past its former size");
 		}
 	}
 	if (st->resync)

@@ -49,12 +49,16 @@ struct state_config {
 	const char *dir;       /* created 0700 if missing; must be 0700 */
 	unsigned grace_sec;    /* unclaimed restored tenants live this long */
 	uid_t dir_owner;       /* chown the dir to this (--user), or (uid_t)-1 */
-	bool sync;             /* --state-sync=yes: fsync each commit */
+	enum state_sync {
+		STATE_SYNC_AUTO,   /* no on tmpfs and ramfs, yes elsewhere */
+		STATE_SYNC_YES,    /* fsync each commit */
+		STATE_SYNC_NO,     /* survive the daemon's death, not the machine's */
+	} sync;
 	uint64_t map_size;     /* the database's largest size (0: the default) */
 };
 
 #define STATE_FILE "state"  /* what daemons before the database wrote */
-#define STATE_DEFAULT_MAP_SIZE (64ull << 30)
+#define STATE_DEFAULT_MAP_SIZE (4ull << 30) /* grows on demand */
 #define STATE_IOMMUFD_NAME "ioasd-iommufd"
 
 /* Before the backend opens: the directory, the fd store, what it holds,
