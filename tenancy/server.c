@@ -311,118 +311,6 @@ static int env_hello(void *userdata, struct rpc_session *rs, const char *token,
 	return state_hello(s->state, rs, token, ret_token, ret_reclaimed, e);
 }
 
-/*
- * Group commit. A connection whose replies report changes not yet durable
- * waits (conn_owner.hold); the first to wait in a wakeup arms one commit
- * event, which runs after the callbacks already active in that wakeup: one
- * commit for everyone served in it, then every waiting connection sends.
- */
-static bool server_hold(void *userdata, struct conn *c)
-{
-	struct server *s = userdata;
-
-	if (!state_pending(s->state))
-		return false;
-	TAILQ_INSERT_TAIL(&s->held, c, hold_link);
-	if (!s->commit_armed) {
-		s->commit_armed = true;
-		event_active(s->ev_commit, 0, 0);
-	}
-	return true;
-}
-
-static void server_on_commit(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-
-	s->commit_armed = false;
-	state_commit(s->state); /* calls server_durable */
-}
-
-/* Released tenants' mappings, unmapped and forgotten a slice at a time;
- * a zero timeout (not event_active()) lets requests in between slices. */
-static void server_reap_arm(struct server *s)
-{
-	static const struct timeval now = { 0, 0 };
-
-	if (s->ev_reap && tenants_reaping(s->tenants) && !evtimer_pending(s->ev_reap, NULL))
-		evtimer_add(s->ev_reap, &now);
-}
-
-static void server_on_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-
-	(void)tenants_reap(s->tenants, SERVER_REAP_SLICE);
-	server_reap_arm(s);
-}
-
-/* Requests that run in slices (a whole IOAS unmapped): one slice of each
- * per event-loop turn, between other requests; when one ends, every
- * connection of its tenant is served again. */
-static void server_step_arm(struct server *s)
-{
-	static const struct timeval now = { 0, 0 };
-
-	if (s->ev_step && !evtimer_pending(s->ev_step, NULL))
-		evtimer_add(s->ev_step, &now);
-}
-
-static void server_deferred(void *userdata, struct conn *c)
-{
-	(void)c;
-	server_step_arm(userdata);
-}
-
-static void server_on_step(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	struct conn *c, *d, *next;
-	bool more = false;
-
-	TAILQ_FOREACH(c, &s->conns, link) {
-		struct tenant *t = c->rs.tenant;
-
-		if (!c->rs.pending.active)
-			continue;
-		if (rpc_session_step(&c->rs)) {
-			more = true;
-			continue;
-		}
-		/* Its tenant's connections read again, this one first (its
-		 * reply, then what it read behind the request). */
-		conn_resume(c);
-		for (d = TAILQ_FIRST(&s->conns); d; d = next) {
-			next = TAILQ_NEXT(d, link);
-			if (d->rs.tenant == t && !rpc_session_busy(&d->rs))
-				conn_resume(d);
-		}
-		more = true; /* the list may have changed: look again next turn */
-		break;
-	}
-	if (more)
-		server_step_arm(s);
-}
-
-/* Whatever committed (a wakeup's requests, a sweep, a timer): what waited
- * for it may leave. */
-static void server_durable(void *userdata)
-{
-	struct server *s = userdata;
-	struct conn *c;
-
-	while ((c = TAILQ_FIRST(&s->held))) {
-		TAILQ_REMOVE(&s->held, c, hold_link);
-		conn_release(c);
-	}
-	server_reap_arm(s); /* a grace period's end released some */
-}
-
-void server_attach_state(struct server *s, struct state *st)
-{
-	s->state = st;
-	state_set_durable_hook(st, server_durable, s);
-}
 
 void server_admit(struct server *s, struct conn *c)
 {
@@ -443,8 +331,8 @@ void server_admit(struct server *s, struct conn *c)
 	s->nconns++;
 	tenant_conn_attach(t);
 	conn_start(c, t, &(struct conn_owner){
-				 .gone = server_conn_gone, .hold = server_hold,
-				 .deferred = server_deferred, .userdata = s });
+				 .gone = server_conn_gone, .hold = server_turns_hold,
+				 .deferred = server_turns_deferred, .userdata = s });
 	(void)audit_connect(s, c, t, 0, NULL);
 	log_debug("connection %" PRIu64 " from %s: tenant %s", c->rs.serial,
 		  conn_peer_desc(c), tenant_name(t));
@@ -478,7 +366,7 @@ static void server_release_tenant(struct server *s, struct tenant *t,
 		log_debug("tenant %s released (%s)", tenant_name(t), reason);
 	}
 	tenant_release(t);
-	server_reap_arm(s);
+	server_turns_reap(s);
 	state_commit(s->state);
 }
 
@@ -705,13 +593,9 @@ int server_start(struct server *s, struct event_base *base,
 	s->ev_accept = event_new(base, s->listen_fd, EV_READ | EV_PERSIST,
 				 server_on_accept, s);
 	s->ev_retry = evtimer_new(base, server_on_retry, s);
-	s->ev_commit = event_new(base, -1, 0, server_on_commit, s);
-	s->ev_reap = evtimer_new(base, server_on_reap, s);
-	s->ev_step = evtimer_new(base, server_on_step, s);
 	/* One set of receive buffers for every connection, allocated once. */
 	s->rx = wire_rx_new(CONN_RX_BATCH);
-	if (!s->ev_accept || !s->ev_retry || !s->ev_commit || !s->ev_reap || !s->ev_step ||
-	    !s->rx) {
+	if (!s->ev_accept || !s->ev_retry || server_turns_start(s) < 0 || !s->rx) {
 		server_stop(s);
 		return -ENOMEM;
 	}
@@ -737,13 +621,8 @@ void server_stop(struct server *s)
 		event_free(s->ev_accept);
 	if (s->ev_retry)
 		event_free(s->ev_retry);
-	if (s->ev_commit)
-		event_free(s->ev_commit);
-	if (s->ev_reap)
-		event_free(s->ev_reap);
-	if (s->ev_step)
-		event_free(s->ev_step);
-	s->ev_accept = s->ev_retry = s->ev_commit = s->ev_reap = s->ev_step = NULL;
+	server_turns_stop(s);
+	s->ev_accept = s->ev_retry = NULL;
 	s->rx = wire_rx_free(s->rx);
 	while (tenants_reap(s->tenants, SIZE_MAX))
 		;

@@ -76,6 +76,16 @@ void server_stop(struct server *s);
 /* Restart support (before state_attach): replies wait for its commits. */
 void server_attach_state(struct server *s, struct state *st);
 
+/* turns.c: what runs between requests. The conn_owner hooks (hold: the
+ * wakeup's changes are not committed yet; deferred: a request runs in
+ * slices), the reaping of released tenants (armed after a release), and
+ * the events' lifetime (with the server's). */
+bool server_turns_hold(void *userdata, struct conn *c);
+void server_turns_deferred(void *userdata, struct conn *c);
+void server_turns_reap(struct server *s);
+int server_turns_start(struct server *s);
+void server_turns_stop(struct server *s);
+
 /* A new connection: resolve its tenant (policy), then serve it or refuse
  * it with one error datagram saying why. Audited either way. */
 void server_admit(struct server *s, struct conn *c);
