@@ -313,7 +313,8 @@ static int put_bytes(struct out *o, const void *src, size_t n)
 {
 	if ((size_t)(o->end - o->p) < n)
 		return DECLINE;
-	memcpy(o->p, src, n);
+	if (n) /* an empty string may come as NULL */
+		memcpy(o->p, src, n);
 	o->p += n;
 	return 0;
 }
