@@ -407,6 +407,14 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			continue;
 		}
+		if (m->len == 0) {
+			/* What was read with the end of stream goes before the
+			 * connection (its buffers may be the connection's). */
+			log_debug("connection %" PRIu64 " closed by peer", c->rs.serial);
+			drop_msgs(m, n - i);
+			conn_free(c);
+			return;
+		}
 		if (!conn_handle(c, m->buf, m->len, m->fds, &m->nfds))
 			return;
 	}

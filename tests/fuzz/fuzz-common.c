@@ -188,8 +188,9 @@ struct conn *fuzz_conn_new(int *ret_client)
 void fuzz_loop(void)
 {
 	/* Each round handles what is ready now; a few rounds let a close
-	 * (read of EOF) and a flush follow one another. */
-	for (int i = 0; i < 4; i++)
+	 * (read of EOF) and a flush follow one another, and a released
+	 * tenant's reaping (a slice per round) end. */
+	for (int i = 0; i < 4 || (tenants_reaping(tenants) && i < 100000); i++)
 		if (event_base_loop(base, EVLOOP_NONBLOCK) < 0)
 			fuzz_fail("event_base_loop failed");
 }
@@ -233,6 +234,11 @@ void fuzz_check_idle(void)
 
 	if (server.nconns || !TAILQ_EMPTY(&server.conns))
 		fuzz_fail("%u connection(s) still alive", server.nconns);
+	/* A released tenant's mappings go a slice per turn of the loop. */
+	if (tenants_reaping(tenants))
+		fuzz_loop();
+	if (tenants_reaping(tenants))
+		fuzz_fail("a released tenant is still being reaped after the loop ran");
 	tenant_get_totals(tenants, &t);
 	if (t.tenants || t.ioas || t.pinned_bytes || t.mappings)
 		fuzz_fail("left behind: %u tenants, %u IOASes, %u mappings, %llu pinned bytes",

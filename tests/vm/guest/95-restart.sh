@@ -136,8 +136,8 @@ grep '"op":"restore"' $audit >/tmp/restore.txt || fail "no restore record in the
 sed 's/^/  audit: /' /tmp/restore.txt
 grep '"tenant":"edu"' /tmp/restore.txt | grep -q 'kernel state kept' ||
 	fail "the restore record of tenant edu does not say \"kernel state kept\""
-grep '"tenant":"edu"' /tmp/restore.txt | grep -q '1 IOAS, 3002 mappings, 1 memory regions' ||
-	fail "the restore record of tenant edu does not count 1 IOAS, 3002 mappings, 1 memory region"
+grep '"tenant":"edu"' /tmp/restore.txt | grep -q '2 IOAS, 3002 mappings, 1 memory regions' ||
+	fail "the restore record of tenant edu does not count 2 IOAS, 3002 mappings, 1 memory region"
 ok "restore of tenant edu: kernel state kept (adopted, not replayed)"
 # The first daemon's pool held idle IOASes no table names any more: the
 # second destroys them in the adopted context (the same sweep removes an
