@@ -24,15 +24,16 @@ if ! command -v groff >/dev/null 2>&1; then
 	exit 77
 fi
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
+# One TAP line: "tap pass WHAT" or "tap fail WHAT".
+tap() {
+	local status=ok
 
-not_ok() {
 	n=$((n + 1))
-	failures=$((failures + 1))
-	echo "not ok $n - $1"
+	if [ "$1" != pass ]; then
+		status="not ok"
+		failures=$((failures + 1))
+	fi
+	echo "$status $n - $2"
 }
 
 # The first word of each .TP entry's tag line, as a reader sees it ("\-"
@@ -52,16 +53,16 @@ all_in() {
 	local what=$1 want=$2 have=$3 where=$4 missing=
 
 	if [ -z "$want" ]; then
-		not_ok "$what: found nothing to look for (did the source change shape?)"
+		tap fail "$what: found nothing to look for (did the source change shape?)"
 		return
 	fi
 	for w in $want; do
 		printf '%s\n' "$have" | grep -qxF -- "$w" || missing="$missing $w"
 	done
 	if [ -z "$missing" ]; then
-		ok "$what: all $(printf '%s\n' "$want" | wc -l) in $where"
+		tap pass "$what: all $(printf '%s\n' "$want" | wc -l) in $where"
 	else
-		not_ok "$what: missing from $where:$missing"
+		tap fail "$what: missing from $where:$missing"
 	fi
 }
 
@@ -70,9 +71,9 @@ for page in "$man"/*.[1-9]; do
 	for dev in utf8 ps; do
 		out=$(groff -man -ww -z -T"$dev" "$page" 2>&1)
 		if [ -z "$out" ]; then
-			ok "$(basename "$page") renders (-T$dev) without warnings"
+			tap pass "$(basename "$page") renders (-T$dev) without warnings"
 		else
-			not_ok "$(basename "$page") renders (-T$dev) with warnings:"
+			tap fail "$(basename "$page") renders (-T$dev) with warnings:"
 			printf '# %s\n' "$out"
 		fi
 	done
@@ -85,7 +86,7 @@ all_in "policy keys" "$keys" "$(entries "$man/ioasd.policy.5")" ioasd.policy.5
 
 # --- every ioasctl command, from its own --help
 if [ -z "$ioasctl" ] || [ ! -x "$ioasctl" ]; then
-	not_ok "IOASCTL_BIN not set or not executable: cannot list ioasctl's commands"
+	tap fail "IOASCTL_BIN not set or not executable: cannot list ioasctl's commands"
 else
 	cmds=$("$ioasctl" --help 2>&1 |
 		sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p')
