@@ -12,7 +12,7 @@ IOASD_DEPS=(
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev
 	libcap-dev check libinih-dev libbsd-dev liblmdb-dev
-	valgrind python3 systemd clang libclang-rt-dev
+	valgrind python3 systemd clang libclang-rt-dev groff-base
 	qemu-system-x86 busybox-static cpio xz-utils
 )
 
