@@ -352,9 +352,19 @@ static int mapping_rec(void *ud, const void *key, size_t klen, const void *val, 
 	if (oi != i && !mi.import)
 		return BAD(w->e, "tenant %s, mapping at 0x%" PRIx64 ": maps tenant %s's "
 			   "memory outside an import", x->name, mi.iova, ox->name);
-	if (mi.import && !FIND(x->imports, x->n_imports, mi.import))
-		return BAD(w->e, "tenant %s, mapping at 0x%" PRIx64 ": no import %" PRIu32,
-			   x->name, mi.iova, mi.import);
+	if (mi.import) {
+		const IoasdState__Import *imp = FIND(x->imports, x->n_imports, mi.import);
+
+		if (!imp)
+			return BAD(w->e, "tenant %s, mapping at 0x%" PRIx64 ": no import %" PRIu32,
+				   x->name, mi.iova, mi.import);
+		/* A piece maps its exporter's memory, and nobody else's:
+		 * revoking the share is what takes it away. */
+		if (strcmp(imp->exporter, ox->name) != 0)
+			return BAD(w->e, "tenant %s, mapping at 0x%" PRIx64 ": a piece of import "
+				   "%" PRIu32 " (from tenant %s) maps tenant %s's memory",
+				   x->name, mi.iova, mi.import, imp->exporter, ox->name);
+	}
 	r = w->fn(w->fnud, (size_t)i, &mi, w->e);
 	if (r == 1 && queue_drop(ld, key) < 0)
 		return err_set(w->e, ENOMEM, "out of memory reading the state");

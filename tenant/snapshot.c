@@ -348,6 +348,18 @@ int tenant_restore_mapping(struct tenant *t, const struct tenant_mapping_info *m
 		if (!imp)
 			return err_set(e, ENOENT, "mapping at 0x%" PRIx64 ": no import %" PRIu32,
 				       mi->iova, mi->import);
+		/* Revoking the share must take every mapping of its
+		 * exporter's memory away: no piece maps anyone else's. */
+		if (imp->share->owner != owner)
+			return err_set(e, EINVAL, "mapping at 0x%" PRIx64 ": a piece of import %"
+				       PRIu32 " maps tenant %s's memory, not its exporter's",
+				       mi->iova, mi->import, mi->mem_owner);
+	}
+	/* Another tenant's memory only as a piece of an import. */
+	if (owner != t && !imp)
+		return err_set(e, EINVAL, "mapping at 0x%" PRIx64 " maps tenant %s's memory "
+			       "outside an import", mi->iova, mi->mem_owner);
+	if (imp) {
 		/* A piece lies inside its import's range, in its IOAS:
 		 * revoking the import unmaps exactly that range. */
 		if (imp->ioas != o || mi->iova < imp->iova ||
