@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "persist/records.h"
+#include "policy/policy.h"
 
 void record_tenant_key(uint32_t tid, uint8_t key[RECORD_TENANT_KEY])
 {
@@ -106,6 +107,8 @@ static int put_ioas(struct records *r, uint32_t tid, const struct tenant_ioas_in
 {
 	IoasdState__Ioas x = IOASD_STATE__IOAS__INIT;
 	uint8_t key[RECORD_OBJECT_KEY];
+	IoasdState__Range *rv = NULL, **rp = NULL;
+	int ret;
 
 	x.handle = i->handle;
 	x.id = i->id;
@@ -115,8 +118,28 @@ static int put_ioas(struct records *r, uint32_t tid, const struct tenant_ioas_in
 	x.mock_hwpt = i->mock_hwpt;
 	x.has_gen = true;
 	x.gen = i->gen;
+	if (i->n_own_allowed) {
+		rv = calloc(i->n_own_allowed, sizeof(*rv));
+		rp = calloc(i->n_own_allowed, sizeof(*rp));
+		if (!rv || !rp) {
+			free(rv);
+			free(rp);
+			return -ENOMEM;
+		}
+		for (uint32_t k = 0; k < i->n_own_allowed; k++) {
+			ioasd_state__range__init(&rv[k]);
+			rv[k].start = i->own_allowed[k].start;
+			rv[k].last = i->own_allowed[k].last;
+			rp[k] = &rv[k];
+		}
+		x.n_own_allowed = i->n_own_allowed;
+		x.own_allowed = rp;
+	}
 	record_object_key(tid, RECORD_IOAS, i->handle, key);
-	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+	ret = put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+	free(rv);
+	free(rp);
+	return ret;
 }
 
 static int put_memory(struct records *r, uint32_t tid, const struct tenant_memory_info *i)

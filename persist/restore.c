@@ -290,12 +290,19 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			continue;
 		}
 		for (size_t j = 0; j < x->n_ioases; j++) {
+			const IoasdState__Ioas *y = x->ioases[j];
+			_cleanup_free_ struct policy_range *own =
+				y->n_own_allowed ? calloc(y->n_own_allowed, sizeof(*own)) : NULL;
 			struct tenant_ioas_info ii = {
-				.handle = x->ioases[j]->handle, .id = x->ioases[j]->id,
-				.mock_stdev = x->ioases[j]->has_mock_stdev ? x->ioases[j]->mock_stdev : 0,
-				.gen = x->ioases[j]->has_gen ? x->ioases[j]->gen : 0,
+				.handle = y->handle, .id = y->id,
+				.mock_stdev = y->has_mock_stdev ? y->mock_stdev : 0,
+				.gen = y->has_gen ? y->gen : 0,
+				.own_allowed = own, .n_own_allowed = own ? (uint32_t)y->n_own_allowed : 0,
 			};
 
+			for (size_t k = 0; own && k < y->n_own_allowed; k++)
+				own[k] = (struct policy_range){ .start = y->own_allowed[k]->start,
+								.last = y->own_allowed[k]->last };
 			if (tenant_restore_ioas(ts[i], &ii, replay, &e) < 0)
 				RLOG(x->name, "IOAS %" PRIu32 ": %s", ii.handle, e.msg);
 		}

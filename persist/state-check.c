@@ -209,10 +209,15 @@ static int check_records(const struct check *c, const struct vtenant *v)
 	const char *tn = x->name;
 	struct err *e = c->e;
 
-	for (size_t i = 0; i < x->n_ioases; i++)
+	for (size_t i = 0; i < x->n_ioases; i++) {
 		if (x->ioases[i]->id == 0)
 			return BAD(e, "tenant %s, IOAS %" PRIu32 ": object id 0", tn,
 				   x->ioases[i]->handle);
+		for (size_t k = 0; k < x->ioases[i]->n_own_allowed; k++)
+			if (x->ioases[i]->own_allowed[k]->start >= x->ioases[i]->own_allowed[k]->last)
+				return BAD(e, "tenant %s, IOAS %" PRIu32 ": allowed range %zu is "
+					   "empty or reversed", tn, x->ioases[i]->handle, k);
+	}
 	for (size_t i = 0; i < x->n_memories; i++) {
 		const IoasdState__Memory *y = x->memories[i];
 

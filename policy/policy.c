@@ -473,6 +473,9 @@ int policy_tenant_effective_iovas(const struct policy_tenant *t,
 	size_t n = 0, n_sorted;
 	int r;
 
+	/* No policy (--no-policy): the own list alone. */
+	if (!t)
+		return ranges_dup(own, n_own, ret, ret_n);
 	if (t->n_allowed_iova == 0 || n_own == 0)
 		return t->n_allowed_iova ?
 			       ranges_dup(t->allowed_iova, t->n_allowed_iova, ret, ret_n) :

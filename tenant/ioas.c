@@ -272,6 +272,7 @@ int tenant_allow_iovas(struct tenant *t, uint32_t handle,
 	free(o->own_allowed);
 	o->own_allowed = own;
 	o->n_own_allowed = num;
+	journal_ioas(t, o, false);
 	return 0;
 }
 

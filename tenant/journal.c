@@ -23,6 +23,7 @@ void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret)
 	*ret = (struct tenant_ioas_info){
 		.handle = o->handle, .id = o->id, .mock_stdev = o->mock_stdev,
 		.mock_hwpt = o->mock_hwpt, .gen = o->gen,
+		.own_allowed = o->own_allowed, .n_own_allowed = o->n_own_allowed,
 	};
 }
 

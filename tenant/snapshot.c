@@ -193,13 +193,34 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 
 	if (i->handle == 0 || RB_FIND(ioas_tree, &t->ioases, &key))
 		return err_set(e, EEXIST, "IOAS handle %" PRIu32 " twice", i->handle);
+	for (uint32_t k = 0; k < i->n_own_allowed; k++)
+		if (i->own_allowed[k].start >= i->own_allowed[k].last)
+			return err_set(e, EINVAL, "IOAS %" PRIu32 ": allowed range %" PRIu32
+				       " is empty or reversed", i->handle, k);
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return err_set(e, ENOMEM, "out of memory");
+	if (i->n_own_allowed) {
+		o->own_allowed = calloc(i->n_own_allowed, sizeof(*o->own_allowed));
+		if (!o->own_allowed) {
+			free(o);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		memcpy(o->own_allowed, i->own_allowed,
+		       i->n_own_allowed * sizeof(*o->own_allowed));
+		o->n_own_allowed = i->n_own_allowed;
+	}
 	if (replay) {
 		/* A fresh context (sim): the IOAS is made again. */
 		r = ioas_new_backend(t, &id, e);
+		/* The kernel kept the narrowing; a fresh sim has it again. */
+		if (r == 0 && o->n_own_allowed) {
+			r = ioas_apply_allowed(t, id, o->own_allowed, o->n_own_allowed, false, e);
+			if (r < 0)
+				(void)ioas_put_backend(t, id, 0);
+		}
 		if (r < 0) {
+			free(o->own_allowed);
 			free(o);
 			return r;
 		}

@@ -358,9 +358,14 @@ struct tenant_handles {
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
 
+struct policy_range;
 struct tenant_ioas_info {
 	uint32_t handle, id, mock_stdev, mock_hwpt;
 	uint32_t gen;            /* its mappings' generation (tenant_journal) */
+	/* The tenant's own AllowIovas narrowing (NULL, 0: none): applied
+	 * within the policy's AllowedIOVA, and again at every reload. */
+	const struct policy_range *own_allowed;
+	uint32_t n_own_allowed;
 };
 struct tenant_device_info {
 	uint32_t handle, ioas;

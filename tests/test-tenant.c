@@ -384,6 +384,46 @@ START_TEST(unmap_all_in_slices)
 }
 END_TEST
 
+/* Rule: a tenant's own AllowIovas narrowing is reported to the journal
+ * (restart support keeps it) and a restore applies it again, so automatic
+ * IOVAs after a restart come from the same window. */
+START_TEST(own_allowed_survives_restore)
+{
+	const struct backend_iova_range window[] = { { 16 * MiB, 20 * MiB - 1 } };
+	const struct policy_range own[] = { { .start = 16 * MiB, .last = 20 * MiB - 1 } };
+	struct tenant *t = tenant_new(ts, b, NULL, "t", &big, NULL), *r;
+	struct tenant_ioas_info ii = { .handle = 1, .own_allowed = own, .n_own_allowed = 1 };
+	struct tenant_handles h = { .ioas = 2, .memory = 1, .share = 1, .import = 1, .device = 1 };
+	struct err e = { 0 };
+	uint32_t io = ioas(t), mem;
+	uint64_t iova = 0;
+
+	memset(journal_seen, 0, sizeof(journal_seen));
+	tenant_set_journal(ts, count_journal, NULL);
+	ck_assert_msg(tenant_allow_iovas(t, io, window, 1, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(journal_seen[TENANT_JOURNAL_IOAS][0], 1);
+	tenant_set_journal(ts, NULL, NULL);
+	tenant_free(t);
+
+	r = tenant_new(ts, b, NULL, "restored", &big, NULL);
+	tenant_set_next_handles(r, &h);
+	ck_assert_msg(tenant_restore_ioas(r, &ii, true, &e) == 0, "%s", e.msg);
+	mem = reg(r, 2 * MiB);
+	ck_assert_msg(tenant_map(r, 1, mem, 0, 4096, BACKEND_MAP_READABLE, &iova, &e) == 0,
+		      "%s", e.msg);
+	ck_assert_uint_ge(iova, 16 * MiB);
+	ck_assert_uint_lt(iova, 20 * MiB);
+	/* A reversed range is refused, not restored. */
+	{
+		const struct policy_range bad[] = { { .start = 8 * MiB, .last = 4 * MiB } };
+		struct tenant_ioas_info bi = { .handle = 7, .own_allowed = bad, .n_own_allowed = 1 };
+
+		ck_assert_int_eq(tenant_restore_ioas(r, &bi, true, &e), -EINVAL);
+	}
+	tenant_free(r);
+}
+END_TEST
+
 /* Random map/copy/unmap sequences keep the tables consistent. */
 START_TEST(random_sequences_stay_consistent)
 {
@@ -810,6 +850,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, free_releases_everything);
 	tcase_add_test(tc, release_reaps_in_slices);
 	tcase_add_test(tc, unmap_all_in_slices);
+	tcase_add_test(tc, own_allowed_survives_restore);
 	tcase_add_test(tc, random_sequences_stay_consistent);
 	tcase_add_test(tc, share_pins_once_and_revokes);
 	tcase_add_test(tc, share_refusals);
