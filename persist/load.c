@@ -207,18 +207,18 @@ int load_skeleton(struct load *ld, struct err *e)
 	size_t len;
 	int r;
 
-	r = db_get(ld->rec->db, DB_META, "layout", 6, &v, &len);
+	r = db_get(ld->rec->db, DB_META, RECORDS_META_LAYOUT, strlen(RECORDS_META_LAYOUT), &v, &len);
 	if (r == -ENOENT)
 		return -ENOENT; /* nothing written yet */
-	r = meta_get(ld, "layout", &layout, sizeof(layout), e);
+	r = meta_get(ld, RECORDS_META_LAYOUT, &layout, sizeof(layout), e);
 	if (r < 0)
 		return r;
 	if (layout != RECORDS_LAYOUT)
 		return BAD(e, "record layout %" PRIu32 ", this daemon reads %u", layout,
 			   RECORDS_LAYOUT);
-	if ((r = meta_get(ld, "next_store_id", &ld->next_store_id, 8, e)) < 0 ||
-	    (r = meta_get(ld, "next_conn_serial", &ld->next_conn_serial, 8, e)) < 0 ||
-	    (r = meta_get(ld, "next_tenant", &next_tenant, 4, e)) < 0)
+	if ((r = meta_get(ld, RECORDS_NEXT_STORE_ID, &ld->next_store_id, 8, e)) < 0 ||
+	    (r = meta_get(ld, RECORDS_NEXT_CONN_SERIAL, &ld->next_conn_serial, 8, e)) < 0 ||
+	    (r = meta_get(ld, RECORDS_NEXT_TENANT, &next_tenant, 4, e)) < 0)
 		return r;
 	ld->rec->next_tenant = next_tenant;
 	ld->m = calloc(1, sizeof(*ld->m));
@@ -228,7 +228,8 @@ int load_skeleton(struct load *ld, struct err *e)
 	ld->m->version = STATE_VERSION;
 	ld->m->next_store_id = ld->next_store_id;
 	ld->m->next_conn_serial = ld->next_conn_serial;
-	r = db_get(ld->rec->db, DB_META, "backend", 7, &v, &len);
+	r = db_get(ld->rec->db, DB_META, RECORDS_META_BACKEND, strlen(RECORDS_META_BACKEND), &v,
+		   &len);
 	if (r < 0)
 		return BAD(e, "meta record \"backend\" is missing");
 	ld->m->backend = strndup(v, len > 16 ? 16 : len);

@@ -311,7 +311,7 @@ static int meta_u32(struct records *r, const char *name, uint32_t v)
 	return db_put(r->db, DB_META, name, strlen(name), &v, sizeof(v));
 }
 
-static int meta_u64(struct records *r, const char *name, uint64_t v)
+int records_put_counter(struct records *r, const char *name, uint64_t v)
 {
 	return db_put(r->db, DB_META, name, strlen(name), &v, sizeof(v));
 }
@@ -329,7 +329,7 @@ static int journal(struct records *r, const struct tenant_journal_event *ev)
 			return -ENOSPC;
 		tid = r->next_tenant++;
 		tenant_set_journal_id(ev->t, tid);
-		ret = meta_u32(r, "next_tenant", r->next_tenant);
+		ret = meta_u32(r, RECORDS_NEXT_TENANT, r->next_tenant);
 		if (ret < 0)
 			return ret;
 	}
@@ -386,16 +386,17 @@ void records_journal(void *userdata, const struct tenant_journal_event *ev)
 int records_put_meta(struct records *r, const char *backend, uint64_t next_store_id,
 		     uint64_t next_conn_serial)
 {
-	int ret = meta_u32(r, "layout", RECORDS_LAYOUT);
+	int ret = meta_u32(r, RECORDS_META_LAYOUT, RECORDS_LAYOUT);
 
 	if (ret == 0)
-		ret = db_put(r->db, DB_META, "backend", 7, backend, strlen(backend));
+		ret = db_put(r->db, DB_META, RECORDS_META_BACKEND, strlen(RECORDS_META_BACKEND), backend,
+			     strlen(backend));
 	if (ret == 0)
-		ret = meta_u64(r, "next_store_id", next_store_id);
+		ret = records_put_counter(r, RECORDS_NEXT_STORE_ID, next_store_id);
 	if (ret == 0)
-		ret = meta_u64(r, "next_conn_serial", next_conn_serial);
+		ret = records_put_counter(r, RECORDS_NEXT_CONN_SERIAL, next_conn_serial);
 	if (ret == 0)
-		ret = meta_u32(r, "next_tenant", r->next_tenant);
+		ret = meta_u32(r, RECORDS_NEXT_TENANT, r->next_tenant);
 	return ret;
 }
 

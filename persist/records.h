@@ -83,6 +83,14 @@ struct records {
 
 /* The tenant layer's journal (tenant_set_journal(ts, records_journal, r)). */
 void records_journal(void *userdata, const struct tenant_journal_event *ev);
+/* The meta table's names (the layout above), and a 64-bit counter of it
+ * written alone. */
+#define RECORDS_META_LAYOUT "layout"
+#define RECORDS_META_BACKEND "backend"
+#define RECORDS_NEXT_STORE_ID "next_store_id"
+#define RECORDS_NEXT_CONN_SERIAL "next_conn_serial"
+#define RECORDS_NEXT_TENANT "next_tenant"
+int records_put_counter(struct records *r, const char *name, uint64_t v);
 /* Write the counters. */
 int records_put_meta(struct records *r, const char *backend, uint64_t next_store_id,
 		     uint64_t next_conn_serial);

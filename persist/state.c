@@ -276,8 +276,8 @@ void state_commit(struct state *st)
 		return;
 	if (!st->resync && (db_pending(st->db) || st->rec.error)) {
 		if (*st->env.next_serial != st->saved_serial)
-			(void)db_put(st->db, DB_META, "next_conn_serial", 16,
-				     st->env.next_serial, sizeof(uint64_t));
+			(void)records_put_counter(&st->rec, RECORDS_NEXT_CONN_SERIAL,
+						  *st->env.next_serial);
 		r = st->rec.error;
 		st->rec.error = 0;
 		if (r == 0) {
@@ -345,8 +345,7 @@ static int on_fd_store(void *ud, const char *kind, int fd, uint64_t *ret_id,
 	if (r < 0)
 		return r;
 	*ret_id = st->next_store_id++;
-	r = db_put(st->db, DB_META, "next_store_id", 13, &st->next_store_id,
-		   sizeof(st->next_store_id));
+	r = records_put_counter(&st->rec, RECORDS_NEXT_STORE_ID, st->next_store_id);
 	if (r < 0 && !st->rec.error)
 		st->rec.error = r;
 	return 0;
