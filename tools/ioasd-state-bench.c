@@ -143,42 +143,66 @@ struct lat {
 	double mean_us, p50_us, p99_us, max_us;
 };
 
-/* PAIRS map+unmap pairs of the probe mapping: per request (half a pair). */
+/* Latencies as they are taken, grown as needed. */
+struct samples {
+	uint64_t *v, sum;
+	size_t n, cap;
+};
+
+static void samples_add(struct samples *s, uint64_t ns)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4096;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			die("samples", -ENOMEM, NULL);
+	}
+	s->v[s->n++] = ns;
+	s->sum += ns;
+}
+
+/* Their figures; the samples are freed. */
+static struct lat samples_done(struct samples *s)
+{
+	struct lat l = { 0 };
+
+	if (s->n) {
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+		l.mean_us = (double)s->sum / (double)s->n / 1e3;
+		l.p50_us = (double)s->v[s->n / 2] / 1e3;
+		l.p99_us = (double)s->v[s->n * 99 / 100] / 1e3;
+		l.max_us = (double)s->v[s->n - 1] / 1e3;
+	}
+	free(s->v);
+	*s = (struct samples){ 0 };
+	return l;
+}
+
+/* One map+unmap pair of t's probe mapping: ns per request (half a pair). */
+static uint64_t probe_pair(struct tenant *t, const char *what)
+{
+	uint64_t iova = PROBE_IOVA, t0 = now_ns();
+	int r = ioas_map(t->c, t->ioas, t->mem, 0, PAGE,
+			 IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE, &iova);
+
+	if (r == 0)
+		r = ioas_unmap(t->c, t->ioas, PROBE_IOVA, PAGE, NULL);
+	if (r < 0)
+		die(what, r, t->c);
+	return (now_ns() - t0) / 2;
+}
+
+/* pairs probe pairs, after a tenth as many unmeasured (caches, the
+ * allocator). */
 static struct lat probe(struct tenant *t, size_t pairs)
 {
-	uint64_t *v = calloc(pairs, sizeof(*v)), sum = 0;
-	struct lat l;
+	struct samples s = { 0 };
 
-	if (!v)
-		die("probe", -ENOMEM, NULL);
-	/* Warm up (caches, the allocator), unmeasured. */
-	for (size_t i = 0; i < pairs / 10; i++) {
-		uint64_t iova = PROBE_IOVA;
-
-		if (ioas_map(t->c, t->ioas, t->mem, 0, PAGE, IOAS_MAP_FIXED_IOVA |
-			     IOAS_MAP_READABLE, &iova) < 0 ||
-		    ioas_unmap(t->c, t->ioas, PROBE_IOVA, PAGE, NULL) < 0)
-			die("probe", -EIO, t->c);
-	}
-	for (size_t i = 0; i < pairs; i++) {
-		uint64_t iova = PROBE_IOVA, t0 = now_ns();
-		int r = ioas_map(t->c, t->ioas, t->mem, 0, PAGE,
-				 IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE, &iova);
-
-		if (r == 0)
-			r = ioas_unmap(t->c, t->ioas, PROBE_IOVA, PAGE, NULL);
-		if (r < 0)
-			die("probe", r, t->c);
-		v[i] = (now_ns() - t0) / 2;
-		sum += v[i];
-	}
-	qsort(v, pairs, sizeof(*v), cmp_u64);
-	l.mean_us = (double)sum / (double)pairs / 1e3;
-	l.p50_us = (double)v[pairs / 2] / 1e3;
-	l.p99_us = (double)v[pairs * 99 / 100] / 1e3;
-	l.max_us = (double)v[pairs - 1] / 1e3;
-	free(v);
-	return l;
+	for (size_t i = 0; i < pairs / 10; i++)
+		(void)probe_pair(t, "probe");
+	for (size_t i = 0; i < pairs; i++)
+		samples_add(&s, probe_pair(t, "probe"));
+	return samples_done(&s);
 }
 
 static long proc_kb(pid_t pid, const char *field)
@@ -232,29 +256,15 @@ struct row {
 	struct lat with, without;
 };
 
-static struct lat summary(uint64_t *v, size_t n, uint64_t sum)
-{
-	struct lat l = { 0 };
-
-	if (!n)
-		return l;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	l.mean_us = (double)sum / (double)n / 1e3;
-	l.p50_us = (double)v[n / 2] / 1e3;
-	l.p99_us = (double)v[n * 99 / 100] / 1e3;
-	l.max_us = (double)v[n - 1] / 1e3;
-	return l;
-}
-
 /* The probe tenant's latencies while tenant big unmaps all it holds (one
  * request, sent asynchronously); big then holds nothing. */
 static struct lat during_unmap_all(const struct harness_daemon *d, struct tenant *big)
 {
 	struct ioas_completion done;
+	struct samples s = { 0 };
 	struct tenant p;
-	uint64_t *v = NULL, sum = 0, id;
-	size_t n = 0, cap = 0;
 	struct lat l;
+	uint64_t id;
 	int r;
 
 	tenant_open(&p, d, "probe");
@@ -263,22 +273,7 @@ static struct lat during_unmap_all(const struct harness_daemon *d, struct tenant
 	if (r < 0)
 		die("unmap all", r, big->c);
 	for (;;) {
-		uint64_t a = now_ns(), iova = PROBE_IOVA;
-
-		r = ioas_map(p.c, p.ioas, p.mem, 0, PAGE, IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE,
-			     &iova);
-		if (r == 0)
-			r = ioas_unmap(p.c, p.ioas, PROBE_IOVA, PAGE, NULL);
-		if (r < 0)
-			die("probe during unmap all", r, p.c);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			v = realloc(v, cap * sizeof(*v));
-			if (!v)
-				die("probe", -ENOMEM, NULL);
-		}
-		v[n] = (now_ns() - a) / 2;
-		sum += v[n++];
+		samples_add(&s, probe_pair(&p, "probe during unmap all"));
 		r = ioas_client_poll_completions(big->c, &done, 1);
 		if (r < 0)
 			die("unmap all", r, big->c);
@@ -289,21 +284,21 @@ static struct lat during_unmap_all(const struct harness_daemon *d, struct tenant
 		}
 	}
 	big->held = 0;
-	l = summary(v, n, sum);
-	free(v);
+	l = samples_done(&s);
 	tenant_close(&p);
 	return l;
 }
 
-/* The probe tenant's latencies while tenant big is released. */
+/* The probe tenant's latencies while tenant big is released: until the
+ * daemon holds only the probe's tenant and IOAS (a released tenant leaves
+ * the count of tenants at once, its IOAS once its mappings are reaped). */
 static struct lat during_release(const struct harness_daemon *d, struct tenant *big)
 {
+	struct samples s = { 0 };
 	struct tenant p;
-	uint64_t *v = NULL, sum = 0;
-	size_t n = 0, cap = 0;
+	struct lat l;
 	int pfd[2];
 	pid_t pid;
-	struct lat l = { 0 };
 
 	tenant_open(&p, d, "probe");
 	if (pipe(pfd) < 0)
@@ -324,43 +319,16 @@ static struct lat during_release(const struct harness_daemon *d, struct tenant *
 	if (write(pfd[1], "x", 1) != 1)
 		die("pipe", -errno, NULL);
 	close(pfd[1]);
-	/* Measure until the daemon holds no more than the probe's own. */
 	for (uint64_t t0 = now_ns(); now_ns() - t0 < 20000000000ull;) {
 		struct ioas_stats st;
-		uint64_t a = now_ns(), iova = PROBE_IOVA;
-		int r = ioas_map(p.c, p.ioas, p.mem, 0, PAGE,
-				 IOAS_MAP_FIXED_IOVA | IOAS_MAP_READABLE, &iova);
 
-		if (r == 0)
-			r = ioas_unmap(p.c, p.ioas, PROBE_IOVA, PAGE, NULL);
-		if (r < 0)
-			die("probe during release", r, p.c);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			v = realloc(v, cap * sizeof(*v));
-			if (!v)
-				die("probe", -ENOMEM, NULL);
-		}
-		v[n] = (now_ns() - a) / 2;
-		sum += v[n++];
-		if (n % 64 == 0 && ioas_stats(p.c, &st) == 0 && st.daemon_wide &&
-		    st.tenants == 1)
-			break;
-		if (n % 64 == 0 && waitpid(pid, NULL, WNOHANG) == pid)
-			pid = -1;
-		if (pid < 0 && n > 20000)
+		samples_add(&s, probe_pair(&p, "probe during release"));
+		if (s.n % 64 == 0 && ioas_stats(p.c, &st) == 0 && st.daemon_wide &&
+		    st.tenants == 1 && st.total_ioas == 1)
 			break;
 	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	if (n) {
-		qsort(v, n, sizeof(*v), cmp_u64);
-		l.mean_us = (double)sum / (double)n / 1e3;
-		l.p50_us = (double)v[n / 2] / 1e3;
-		l.p99_us = (double)v[n * 99 / 100] / 1e3;
-		l.max_us = (double)v[n - 1] / 1e3;
-	}
-	free(v);
+	waitpid(pid, NULL, 0);
+	l = samples_done(&s);
 	tenant_close(&p);
 	return l;
 }
