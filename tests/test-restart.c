@@ -893,6 +893,16 @@ START_TEST(test_corrupt_state_refused)
 }
 END_TEST
 
+/* Rule: a second daemon on the same state directory does not start (the
+ * database is locked): it would restore tenants the first one serves. */
+START_TEST(test_second_daemon_refused)
+{
+	struct harness_daemon d2 = { 0 };
+
+	ck_assert_int_eq(harness_daemon_start(&d2, daemon_args()), -ECHILD);
+}
+END_TEST
+
 static int first_key(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	ck_assert_uint_eq(klen, RECORD_MAPPING_KEY);
@@ -953,6 +963,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_device_tenant_planned_restart);
 	tcase_add_test(tc, test_corrupt_state_refused);
 	tcase_add_test(tc, test_corrupt_record_refused);
+	tcase_add_test(tc, test_second_daemon_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
