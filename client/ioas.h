@@ -326,6 +326,28 @@ IOAS_EXPORT int ioas_map(struct ioas_client *c, uint32_t ioas, uint32_t memory,
 			 uint64_t *iova);
 
 /*
+ * An identity map: [offset, offset + length) of a registered memory region
+ * mapped at the IOVA equal to addr, the caller's own address of that range
+ * (its mmap(MAP_SHARED) of the same memfd), so that the device and the CPU
+ * use the same pointers. Pinned and static like any mapping: neither
+ * supported kernel has a uAPI that binds a process's page tables to a
+ * device (shared virtual addressing), so this is what can be offered. The
+ * library reads /proc/self/maps for the file and file offset at addr and
+ * the daemon checks they are this memory at this offset (it cannot look
+ * into the caller's address space itself). flags: IOAS_MAP_READABLE and/or
+ * IOAS_MAP_WRITEABLE (FIXED_IOVA is implied). Errors as ioas_map() with a
+ * fixed IOVA (an address outside the IOAS's IOVA ranges or the tenant's
+ * allowed IOVAs is refused: with QEMU's emulated VT-d, user addresses need
+ * aw-bits=48), and -EINVAL when addr or length is not page aligned, addr
+ * is not one shared mapping of one file without holes, or that file and
+ * offset are not the memory's.
+ */
+IOAS_EXPORT int ioas_map_identity(struct ioas_client *c, uint32_t ioas,
+				  uint32_t memory, uint64_t offset,
+				  uint64_t length, uint32_t flags,
+				  const void *addr);
+
+/*
  * IOMMU_IOAS_UNMAP of [iova, iova + length): must cover whole mappings;
  * -ENOENT when it would split one or nothing is mapped there. Before that,
  * as in the kernel: -EOVERFLOW when iova or length is UINT64_MAX (iova 0

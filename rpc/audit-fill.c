@@ -75,6 +75,8 @@ void fill_map(struct audit_record *a, const Ioasd__Request *req,
 		a->has_iova2 = true;
 		a->iova2 = resp->map->iova;
 	}
+	if (req->map->identity && a->allowed)
+		a->reason = "identity map: IOVA = the client's address";
 }
 
 void fill_unmap(struct audit_record *a, const Ioasd__Request *req,

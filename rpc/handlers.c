@@ -221,8 +221,18 @@ int h_map(struct rpc_ctx *x)
 				       "FIXED_IOVA set but no iova given");
 		iova = m->iova;
 	}
-	ret = tenant_map(T(x), m->ioas, m->memory, m->offset, m->length,
-			 m->flags, &iova, &x->err);
+	if (m->identity) {
+		const struct tenant_identity id = {
+			.dev = m->identity->dev, .ino = m->identity->ino,
+			.file_offset = m->identity->file_offset,
+		};
+
+		ret = tenant_map_identity(T(x), m->ioas, m->memory, m->offset,
+					  m->length, m->flags, iova, &id, &x->err);
+	} else {
+		ret = tenant_map(T(x), m->ioas, m->memory, m->offset, m->length,
+				 m->flags, &iova, &x->err);
+	}
 	if (ret < 0)
 		return ret;
 	ioasd__map_reply__init(r);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -328,4 +329,29 @@ struct memory_region *memory_region_free(struct memory_region *m)
 	safe_close(m->fd);
 	free(m);
 	return NULL;
+}
+
+int memory_region_is_file(const struct memory_region *m, uint64_t offset,
+			  uint64_t dev, uint64_t ino, uint64_t file_offset,
+			  struct err *e)
+{
+	struct stat st;
+	uint64_t at;
+
+	if (fstat(m->fd, &st) < 0)
+		return err_errno(e, -errno, "fstat");
+	if ((uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino)
+		return err_set(e, EINVAL,
+			       "the client's mapping is of file %u:%u inode %" PRIu64
+			       ", not of this memory (%u:%u inode %" PRIu64 ")",
+			       major((dev_t)dev), minor((dev_t)dev), ino,
+			       major(st.st_dev), minor(st.st_dev),
+			       (uint64_t)st.st_ino);
+	if (add_overflow(m->offset, offset, &at) || at != file_offset)
+		return err_set(e, EINVAL,
+			       "the client's address is at offset 0x%" PRIx64
+			       " of the file, but the memory's offset 0x%" PRIx64
+			       " is the file's 0x%" PRIx64,
+			       file_offset, offset, m->offset + offset);
+	return 0;
 }

@@ -43,3 +43,13 @@ int memory_region_new(int *fd, uint64_t offset, uint64_t length,
 
 /* Unmap, close the fd, free. NULL-safe; returns NULL. */
 struct memory_region *memory_region_free(struct memory_region *m);
+
+/*
+ * Whether byte offset of the region is byte file_offset of the file
+ * (dev, ino) (st_dev/st_ino; st_dev as the kernel encodes it, which is what
+ * /proc/PID/maps prints as major:minor). 0 when it is; -EINVAL with why
+ * otherwise; -errno from fstat.
+ */
+int memory_region_is_file(const struct memory_region *m, uint64_t offset,
+			  uint64_t dev, uint64_t ino, uint64_t file_offset,
+			  struct err *e);

@@ -160,6 +160,20 @@ int tenant_memory_unregister(struct tenant *t, uint32_t handle, struct err *e);
 int tenant_map(struct tenant *t, uint32_t ioas, uint32_t memory,
 	       uint64_t offset, uint64_t length, uint32_t flags,
 	       uint64_t *iova, struct err *e);
+/*
+ * An identity map (tenant/identity.c): what the client says its own mapping
+ * at address iova is (the file and the offset in it of that address, from
+ * its /proc/self/maps). tenant_map_identity() checks that this is memory's
+ * file at memory offset `offset` (EINVAL otherwise) and needs FIXED_IOVA
+ * (EINVAL); then it is tenant_map() at iova.
+ */
+struct tenant_identity {
+	uint64_t dev, ino, file_offset;
+};
+int tenant_map_identity(struct tenant *t, uint32_t ioas, uint32_t memory,
+			uint64_t offset, uint64_t length, uint32_t flags,
+			uint64_t iova, const struct tenant_identity *id,
+			struct err *e);
 int tenant_unmap(struct tenant *t, uint32_t ioas, uint64_t iova,
 		 uint64_t length, uint64_t *ret_unmapped, struct err *e);
 /*

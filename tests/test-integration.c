@@ -639,6 +639,68 @@ out:
 }
 
 /*
+ * Rule: an identity map puts memory at the IOVA equal to the client's own
+ * address of it (its MAP_SHARED mmap of the memfd); the description of
+ * that address must be this memory at this offset (EINVAL otherwise, on
+ * the client side for what it can see, on the daemon side for the rest);
+ * it is a fixed map in every other way: EEXIST on an overlap, unmapped
+ * at that address (test-tenant: refused by AllowedIOVA= as a fixed map).
+ */
+static int body_identity(void *arg)
+{
+	const struct ctx *x = arg;
+	struct ioas_client *c = NULL;
+	uint32_t a = 0, mem = 0, other = 0;
+	uint64_t iova, addr, unmapped = 0;
+	void *p = MAP_FAILED, *priv = MAP_FAILED;
+	int fd = -1, ret = 0;
+
+	EXPECT(open_client(x, &c) == 0);
+	EXPECT_RC(c, ioas_alloc(c, &a), 0);
+	fd = sealed_memfd(1 * MiB, 0);
+	EXPECT(fd >= 0);
+	EXPECT_RC(c, ioas_memory_register(c, fd, 0, 1 * MiB, &mem, NULL), 0);
+	EXPECT_RC(c, register_new(c, 1 * MiB, &other), 0);
+	p = mmap(NULL, 1 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT(p != MAP_FAILED);
+	addr = (uint64_t)(uintptr_t)p;
+
+	/* The daemon's checks: another memory, another offset. */
+	EXPECT_RC(c, ioas_map_identity(c, a, other, 0, 64 * KiB, RW, p), -EINVAL);
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 64 * KiB, 64 * KiB, RW, p), -EINVAL);
+	EXPECT_RC(c, ioas_map_identity(c, a + 100, mem, 0, 64 * KiB, RW, p), -ENOENT);
+	EXPECT_RC(c, ioas_map_identity(c, a, mem + 100, 0, 64 * KiB, RW, p), -ENOENT);
+	/* The library's: past the end of the mapping, unaligned, private. */
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 0, 2 * MiB, RW, p), -EINVAL);
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 0, 64 * KiB, RW, (char *)p + 1), -EINVAL);
+	priv = mmap(NULL, 64 * KiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(priv != MAP_FAILED);
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 0, 64 * KiB, RW, priv), -EINVAL);
+
+	/* At the address, and at an address inside it with the same offset. */
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 0, 256 * KiB, RW, p), 0);
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 512 * KiB, 64 * KiB,
+				       IOAS_MAP_READABLE, (char *)p + 512 * KiB), 0);
+	EXPECT_RC(c, ioas_map_identity(c, a, mem, 0, 64 * KiB, RW, p), -EEXIST);
+	iova = addr;
+	EXPECT_RC(c, ioas_map(c, a, other, 0, 64 * KiB, RW | IOAS_MAP_FIXED_IOVA, &iova),
+		  -EEXIST);
+	EXPECT_RC(c, ioas_unmap(c, a, addr, 256 * KiB, &unmapped), 0);
+	EXPECT_U64(unmapped, 256 * KiB);
+	EXPECT_RC(c, ioas_unmap(c, a, addr + 512 * KiB, 64 * KiB, &unmapped), 0);
+
+out:
+	if (p != MAP_FAILED)
+		munmap(p, 1 * MiB);
+	if (priv != MAP_FAILED)
+		munmap(priv, 64 * KiB);
+	if (fd >= 0)
+		close(fd);
+	ioas_client_free(c);
+	return ret;
+}
+
+/*
  * Rule: unmap must cover whole mappings: splitting one, or a range with
  * nothing mapped, is ENOENT and changes nothing; unmap-all of an empty IOAS
  * succeeds with 0 bytes.
@@ -1161,6 +1223,12 @@ START_TEST(test_map)
 }
 END_TEST
 
+START_TEST(test_identity)
+{
+	run_case(_i, NULL, body_identity);
+}
+END_TEST
+
 START_TEST(test_unmap)
 {
 	run_case(_i, NULL, body_unmap);
@@ -1323,6 +1391,7 @@ static Suite *integration_suite(void)
 	tcase_add_loop_test(tc, test_register, 0, nv);
 	tcase_add_loop_test(tc, test_region_limit, 0, nv);
 	tcase_add_loop_test(tc, test_map, 0, nv);
+	tcase_add_loop_test(tc, test_identity, 0, nv);
 	tcase_add_loop_test(tc, test_unmap, 0, nv);
 	tcase_add_loop_test(tc, test_copy, 0, nv);
 	tcase_add_loop_test(tc, test_top_of_space, 0, nv);

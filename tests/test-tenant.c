@@ -508,6 +508,59 @@ static struct tenant *policy_tenant(struct policy *p, const char *name)
 	return t;
 }
 
+/* Rule: an identity map names the memory's file and offset; otherwise it
+ * is a fixed map: refused by AllowedIOVA= citing the line, as a fixed map
+ * at that IOVA is, and kept like one. */
+START_TEST(identity_checks_file_and_policy)
+{
+	struct policy *p = NULL;
+	struct err e = { 0 };
+	struct tenant *t;
+	struct tenant_identity id;
+	struct stat st;
+	uint32_t io, mem, h;
+	uint64_t v = 0x7f0000000000;
+	int fd = sealed_memfd(MiB), copy = dup(fd);
+
+	ck_assert_msg(policy_parse_string("test",
+					  "[tenant a]\nMatchUser=1000\nAllowedIOVA=0x100000-0x1fffff\n",
+					  &p, &e) == 0, "%s", e.msg);
+	t = policy_tenant(p, "a");
+	io = ioas(t);
+	ck_assert_int_eq(tenant_memory_register(t, &copy, 0, MiB, &mem, NULL, &e), 0);
+	h = reg(t, MiB);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	id = (struct tenant_identity){ .dev = st.st_dev, .ino = st.st_ino };
+
+	/* Inside AllowedIOVA: fine; without FIXED_IOVA, another memory,
+	 * another offset: EINVAL. */
+	ck_assert_int_eq(tenant_map_identity(t, io, mem, 0, 4096, BACKEND_MAP_READABLE,
+					     0x100000, &id, &e), -EINVAL);
+	ck_assert_int_eq(tenant_map_identity(t, io, h, 0, 4096,
+					     BACKEND_MAP_READABLE | BACKEND_MAP_FIXED_IOVA,
+					     0x100000, &id, &e), -EINVAL);
+	ck_assert_int_eq(tenant_map_identity(t, io, mem, 4096, 4096,
+					     BACKEND_MAP_READABLE | BACKEND_MAP_FIXED_IOVA,
+					     0x100000, &id, &e), -EINVAL);
+	ck_assert_msg(tenant_map_identity(t, io, mem, 0, 4096,
+					  BACKEND_MAP_READABLE | BACKEND_MAP_FIXED_IOVA,
+					  0x100000, &id, &e) == 0, "%s", e.msg);
+	/* A user-space address outside it: what tenant_map() says. */
+	ck_assert_int_eq(tenant_map(t, io, mem, 0, 4096,
+				    BACKEND_MAP_READABLE | BACKEND_MAP_FIXED_IOVA, &v, &e),
+			 -EPERM);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(tenant_map_identity(t, io, mem, 0, 4096,
+					     BACKEND_MAP_READABLE | BACKEND_MAP_FIXED_IOVA,
+					     0x7f0000000000, &id, &e), -EPERM);
+	ck_assert_msg(strstr(e.msg, "test:3") != NULL, "%s", e.msg);
+	assert_consistent(t);
+	tenant_free(t);
+	policy_unref(p);
+	close(fd);
+}
+END_TEST
+
 /* Rule: pinned bytes are charged once, to the memory's owner; the importer
  * is charged its mappings; revoking unmaps the import and reports it. */
 START_TEST(share_pins_once_and_revokes)
@@ -854,6 +907,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, random_sequences_stay_consistent);
 	tcase_add_test(tc, share_pins_once_and_revokes);
 	tcase_add_test(tc, share_refusals);
+	tcase_add_test(tc, identity_checks_file_and_policy);
 	tcase_add_test(tc, share_lifetime_follows_source);
 	suite_add_tcase(s, tc);
 	/* Restored tables: a loop that would not end fails here, not at the

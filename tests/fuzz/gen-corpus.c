@@ -184,6 +184,7 @@ static void requests(void)
 	Ioasd__RegisterMemory reg = IOASD__REGISTER_MEMORY__INIT;
 	Ioasd__UnregisterMemory unreg = IOASD__UNREGISTER_MEMORY__INIT;
 	Ioasd__Map map = IOASD__MAP__INIT;
+	Ioasd__MapIdentity ident = IOASD__MAP_IDENTITY__INIT;
 	Ioasd__Unmap unmap = IOASD__UNMAP__INIT;
 	Ioasd__Copy copy = IOASD__COPY__INIT;
 	Ioasd__Option opt = IOASD__OPTION__INIT;
@@ -255,6 +256,16 @@ static void requests(void)
 	map.flags = 1;
 	map.has_iova = 0;
 	request("map-fixed-no-iova", &req);
+	map.flags = 7;
+	map.has_iova = 1;
+	map.iova = 0x7f0000000000;
+	map.identity = &ident;
+	ident.dev = 1;
+	ident.ino = 42;
+	ident.file_offset = 0;
+	request("map-identity", &req);
+	map.identity = NULL;
+	map.has_iova = 0;
 
 	unmap.ioas = 1;
 	unmap.iova = 0x100000;
