@@ -1308,6 +1308,90 @@ static int mode_restart(const char *sock, const char *devpath)
 	return 0;
 }
 
+/* ------------------------------------------------------------ identity mode */
+
+/* Low enough for edu (it masks DMA addresses to 28 bits), above what a
+ * static program's text, data and heap use. */
+#define IDENTITY_ADDR 0x6000000ul
+
+/*
+ * Identity maps with a device: memory mapped at the IOVA equal to this
+ * process's address of it, so the device uses the CPU's pointers. Under
+ * QEMU's default VT-d (39 address bits) an ordinary user address (0x7f...)
+ * is outside the IOAS's ranges once the device is attached: refused, as the
+ * same fixed map is. One mmapped low (edu reaches only 28 bits) works:
+ * RAM -> edu -> RAM by the CPU's own pointers.
+ */
+static int mode_identity(const char *sock, const char *devpath)
+{
+	struct ioas_client *c;
+	uint32_t ioas, memory, device;
+	uint64_t iova;
+	uint8_t *low, *high;
+	int memfd, devfd, r, r2;
+	struct mem m = { .len = 2 * PAGE };
+	struct edu e;
+
+	who = "identity";
+	c = connect_or_die(sock, "vm-edu-identity");
+	MUST(c, ioas_alloc(c, &ioas));
+	r = ioas_memfd_create("vm-edu-identity", m.len, &memfd);
+	if (r < 0)
+		fail("ioas_memfd_create: %s", strerror(-r));
+	MUST(c, ioas_memory_register(c, memfd, 0, m.len, &memory, NULL));
+	low = mmap((void *)IDENTITY_ADDR, m.len, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED_NOREPLACE, memfd, 0);
+	high = mmap(NULL, m.len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (low != (void *)IDENTITY_ADDR || high == MAP_FAILED)
+		fail("mmap the memfd at %#lx and anywhere: %s", IDENTITY_ADDR,
+		     strerror(errno));
+	m.p = low;
+	m.shadow = calloc(1, m.len);
+	if (!m.shadow)
+		fail("calloc");
+
+	devfd = open(devpath, O_RDWR | O_CLOEXEC);
+	if (devfd < 0)
+		fail("open %s: %s", devpath, strerror(errno));
+	device = attach_or_die(c, ioas, devfd);
+	open_edu_or_die(devfd, &e);
+
+	/* The ordinary address, beyond 39 bits: refused as the fixed map. */
+	r = ioas_map_identity(c, ioas, memory, 0, PAGE, IOAS_MAP_READABLE, high);
+	iova = (uint64_t)(uintptr_t)high;
+	r2 = ioas_map(c, ioas, memory, 0, PAGE,
+		      IOAS_MAP_READABLE | IOAS_MAP_FIXED_IOVA, &iova);
+	if (r >= 0 || r != r2)
+		fail("identity map at %p: %s, fixed map there: %s (expected the same refusal)",
+		     (void *)high, r ? strerror(-r) : "success", r2 ? strerror(-r2) : "success");
+	ok("identity map at %p (beyond 39 address bits): %s, as the fixed map there",
+	   (void *)high, strerror(-r));
+
+	/* The low address: the device reads and writes through the CPU's
+	 * pointers. */
+	MUST(c, ioas_map_identity(c, ioas, memory, 0, PAGE, IOAS_MAP_READABLE, low));
+	MUST(c, ioas_map_identity(c, ioas, memory, PAGE, PAGE,
+				  IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE, low + PAGE));
+	ok("identity maps at %p and %p", (void *)low, (void *)(low + PAGE));
+	mem_fill(&m, 0, PAGE, 7);
+	mem_zero(&m, PAGE, PAGE);
+	dma(&e, (uint64_t)(uintptr_t)low, EDU_FROM_RAM);
+	dma(&e, (uint64_t)(uintptr_t)(low + PAGE), EDU_TO_RAM);
+	mem_expect_dma(&m, PAGE, 7);
+	mem_check(&m, "RAM -> edu -> RAM with the CPU's pointers as device addresses");
+
+	MUST(c, ioas_device_detach(c, device));
+	MUST(c, ioas_unmap_all(c, ioas, NULL));
+	edu_close(&e);
+	close(devfd);
+	ioas_client_free(c);
+	munmap(low, m.len);
+	munmap(high, m.len);
+	close(memfd);
+	free(m.shadow);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -1323,10 +1407,13 @@ int main(int argc, char **argv)
 				  argc == 6 ? (uid_t)parse_uid(argv[5]) : 1000);
 	if (!strcmp(mode, "restart") && argc >= 3 && argc <= 4)
 		return mode_restart(argv[2], argc > 3 ? argv[3] : DEFAULT_DEVICE);
+	if (!strcmp(mode, "identity") && argc >= 3 && argc <= 4)
+		return mode_identity(argv[2], argc > 3 ? argv[3] : DEFAULT_DEVICE);
 	fprintf(stderr,
 		"usage: vm-edu direct [DEVICE]\n"
 		"       vm-edu broker SOCKET [DEVICE]\n"
 		"       vm-edu share SOCKET [DEVICE [UID_A UID_B]]\n"
-		"       vm-edu restart SOCKET [DEVICE]\n");
+		"       vm-edu restart SOCKET [DEVICE]\n"
+		"       vm-edu identity SOCKET [DEVICE]\n");
 	return 2;
 }

@@ -7,6 +7,9 @@
 #           EBUSY destroy, unmap, detach, re-attach, release on disconnect
 #   share   uid 2 exports a read-only page, uid $TEST_UID imports it, its
 #           device reads it by DMA, and no longer after the revoke
+#   identity  uid $TEST_UID's memory at the IOVAs equal to its own addresses:
+#           a user address beyond the 39 bits of QEMU's default VT-d refused
+#           as the fixed map is, a low one reached by the device's DMA
 # The faulting DMAs that QEMU's VT-d reports must show up as DMAR faults in
 # the kernel log (see expect_faults).
 . /tests/lib.sh
@@ -100,6 +103,10 @@ rc=0
 run_mode share vm-edu share $sock $dev $EXPORTER_UID $TEST_UID || rc=$?
 [ $rc = 0 ] || fail "vm-edu share exited $rc; daemon log: $(tail -n 20 $log)"
 expect_faults $f share Read:0x500000 Read:0x300000
+
+rc=0
+run_mode identity as_user vm-edu identity $sock $dev || rc=$?
+[ $rc = 0 ] || fail "vm-edu identity as uid $TEST_UID exited $rc; daemon log: $(tail -n 20 $log)"
 
 chown 0 $dev
 kill -0 $pid 2>/dev/null || fail "ioasd died during the device tests"
