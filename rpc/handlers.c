@@ -516,7 +516,7 @@ int h_share_revoke(struct rpc_ctx *x)
 
 /* ------------------------------------------------------------ devices */
 
-static void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device,
+void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device,
 			     uint32_t ioas, const struct backend_device_info *d,
 			     char pci[16], char name[32])
 {
