@@ -46,11 +46,11 @@ int backend_kernel_adopt_like(struct backend *like, int *fd, struct backend **re
 /*
  * Delegation (delegate.c): what is handed to a VMM, never used here.
  *
- * A fresh context on dev_path with IOMMU_OPTION_RLIMIT_MODE set to mode
- * (0 user, 1 process) and read back. Setting it needs CAP_SYS_RESOURCE:
- * the daemon's context helper calls this, not the daemon. *ret_step names
- * the step that failed (open, set, get); -EIO when the kernel reports
- * another mode than the one set.
+ * A fresh context on dev_path with IOMMU_OPTION_RLIMIT_MODE mode (0 user,
+ * 1 process), read back; set only when the kernel's default differs, since
+ * setting needs CAP_SYS_RESOURCE (the daemon's context helper calls this,
+ * not the daemon). *ret_step names the step that failed (open, set, get);
+ * -EIO when the kernel reports another mode than the one set.
  */
 int backend_kernel_context_fd(const char *dev_path, uint64_t mode, int *ret_fd,
 			      const char **ret_step);

@@ -46,18 +46,27 @@ int backend_kernel_context_fd(const char *dev_path, uint64_t mode, int *ret_fd,
 	fd = open(dev_path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	/* Needs CAP_SYS_RESOURCE (EPERM without), and an empty context. */
-	*ret_step = "IOMMU_OPTION_RLIMIT_MODE set";
-	r = option_rlimit_mode(fd, IOFD_OPTION_OP_SET, &v);
-	if (r < 0)
-		return r;
-	/* What the receiver gets is what the kernel says it is. */
+	/* A fresh context has the kernel's default (user): setting only
+	 * what differs spares the capability where it is not needed. */
 	*ret_step = "IOMMU_OPTION_RLIMIT_MODE get";
 	r = option_rlimit_mode(fd, IOFD_OPTION_OP_GET, &v);
 	if (r < 0)
 		return r;
-	if (v != mode)
-		return -EIO;
+	if (v != mode) {
+		/* Needs CAP_SYS_RESOURCE (EPERM without), and an empty context. */
+		*ret_step = "IOMMU_OPTION_RLIMIT_MODE set";
+		v = mode;
+		r = option_rlimit_mode(fd, IOFD_OPTION_OP_SET, &v);
+		if (r < 0)
+			return r;
+		/* What the receiver gets is what the kernel says it is. */
+		*ret_step = "IOMMU_OPTION_RLIMIT_MODE get";
+		r = option_rlimit_mode(fd, IOFD_OPTION_OP_GET, &v);
+		if (r < 0)
+			return r;
+		if (v != mode)
+			return -EIO;
+	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
