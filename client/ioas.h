@@ -144,6 +144,7 @@ struct ioas_whoami {
 	 * outside it: kept (and counted in mappings), never made anew. */
 	uint32_t mappings_outside_policy;
 	bool daemon_wide_stats;   /* ioas_stats() shows it the daemon-wide figures */
+	bool delegate;            /* Delegate=yes: ioas_context_open(), ioas_device_open() */
 };
 
 /* ------------------------------------------------------------ connection */

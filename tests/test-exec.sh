@@ -83,6 +83,9 @@ AllowDevice=1234:11e8
 CONF
 start --policy-dir "$dir/policy.d"
 
+run who whoami
+check "whoami says delegate" grep -q "^delegate  *yes" "$dir/who.out"
+
 # ---- exec itself
 run status exec -- sh -c 'exit 7'
 check "exec: the program's exit status is exec's" status status 7
@@ -116,6 +119,8 @@ check "sim: ... EOPNOTSUPP, saying why" says dev "EOPNOTSUPP.*no VFIO device fil
 sed -i 's/^Delegate=yes/Delegate=no/' "$dir/policy.d/vmm.conf"
 kill -HUP "$pid"
 sleep 0.3
+run who2 whoami
+check "whoami says delegate no after the reload" grep -q "^delegate  *no" "$dir/who2.out"
 run noctx exec --context -- true
 check "Delegate=no: a context is EPERM" status noctx 1
 check "Delegate=no: ... citing the line" says noctx "EPERM.*Delegate=no (Delegate of tenant vmm at .*vmm.conf:3)" err

@@ -21,8 +21,13 @@
 #   IOASD_VM_KERNELS    which kernels to run (default "6.12 7.2 7.2-thp")
 #   IOASD_VM_TIMEOUT    seconds per guest boot (default 300)
 #
+# The 7.2 main boot also runs QEMU 10 inside (guest/97-vmm.sh: the hand-off
+# to a VMM), from Debian's bookworm-backports via qemu10.sh (cached like the
+# kernels), with 2 GiB of RAM.
+#
 # Run as root on a fresh Debian 12 machine, it installs what it lacks. It
-# never skips: a missing QEMU, kernel or static build is a failure.
+# never skips: a missing QEMU (7.2 on the host, 10 for the 7.2 guest),
+# kernel or static build is a failure.
 set -euo pipefail
 
 die() { echo "check-vm: ERROR: $*" >&2; exit 1; }

@@ -9,7 +9,7 @@
 #   - a memlock limit below its RAM: QEMU fails to map (ENOMEM) and exits,
 #     the daemon is unaffected;
 #   - a tenant whose AllowDevice= does not name edu is refused, citing
-#     the policy line;
+#     the policy line; its contexts (RlimitMode=user) are in user mode;
 #   - QEMU killed leaves nothing in the daemon: no fd of the device or of
 #     another context, and the device can be handed out and bound again;
 #   - the context helper killed: contexts are refused (ESRCH), device
@@ -158,6 +158,14 @@ grep -q "EPERM.*device $bdf (1234:11e8) is not in AllowDevice=.*50-vmm.conf:$den
 	fail "the refusal does not cite AllowDevice= at 50-vmm.conf:$deny_line: $(cat $dir/deny.err)"
 ok "device not allowed: refused, $(cat $dir/deny.err)"
 grep -q '"op":"OpenDevice","result":"refused".*"tenant":"other"' $audit || fail "the refusal is not audited"
+
+# ---- RlimitMode=user (the default): that tenant's contexts are in user mode
+rc=0
+vm-runas $OTHER_UID $OTHER_UID ioasctl -s $sock exec --context -- true >$dir/user.out 2>$dir/user.err || rc=$?
+[ $rc = 0 ] || fail "a context for tenant other: exit $rc: $(cat $dir/user.err)"
+grep -q '"op":"OpenContext","result":"allowed".*"reason":"delegated iommufd context, RlimitMode=user","tenant":"other"' $audit ||
+	fail "no audit record of a user-mode context: $(grep OpenContext $audit)"
+ok "RlimitMode=user: tenant other's context is in user mode (read back, audited)"
 
 # ---- QEMU killed: nothing left behind
 start_qemu kill 262144
