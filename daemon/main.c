@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -87,6 +88,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 #endif
 	state_commit(srv->state); /* the pool refills between requests */
 	audit_tick(srv->audit); /* rate-limit windows that closed: sum them up */
+	{
+		int status = ctxhelper_poll(srv->ctxhelper);
+
+		if (status >= 0)
+			log_warn("the context helper exited (%s %d): OpenContext is refused "
+				 "(ESRCH) until the daemon restarts",
+				 WIFSIGNALED(status) ? "signal" : "status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
 	notify_status(srv);
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 #include "tenancy/ctxhelper.h"
 
 struct ctxhelper {
-	int sock;   /* -1 once the helper is gone */
-	pid_t pid;  /* 0 once reaped */
+	int sock;      /* -1 once the helper is gone */
+	pid_t pid;     /* 0 once reaped */
+	int status;    /* its wait status, once reaped */
+	bool reported; /* ctxhelper_poll() returned it */
 };
 
 /* The helper's answer: 0 and one fd, or an errno and the failed step. */
@@ -128,13 +131,19 @@ int ctxhelper_spawn(const char *dev_path,
 	return 0;
 }
 
+/* Reap it if it has exited: 0, or -1 while it runs. */
+static int reap(struct ctxhelper *h)
+{
+	if (h->pid <= 0 || waitpid(h->pid, &h->status, WNOHANG) != h->pid)
+		return -1;
+	h->pid = 0;
+	return 0;
+}
+
 static void helper_gone(struct ctxhelper *h)
 {
-	int status;
-
 	h->sock = safe_close(h->sock);
-	if (h->pid > 0 && waitpid(h->pid, &status, WNOHANG) == h->pid)
-		h->pid = 0;
+	(void)reap(h);
 }
 
 int ctxhelper_mint(struct ctxhelper *h, uint64_t mode, int *ret_fd, struct err *e)
@@ -186,6 +195,17 @@ int ctxhelper_mint(struct ctxhelper *h, uint64_t mode, int *ret_fd, struct err *
 	}
 	*ret_fd = fds[0];
 	return 0;
+}
+
+int ctxhelper_poll(struct ctxhelper *h)
+{
+	if (!h || h->reported)
+		return -1;
+	if (h->pid > 0 && reap(h) < 0)
+		return -1;
+	h->sock = safe_close(h->sock);
+	h->reported = true;
+	return h->status;
 }
 
 pid_t ctxhelper_pid(const struct ctxhelper *h)

@@ -39,5 +39,9 @@ int ctxhelper_spawn(const char *dev_path,
 #define CTXHELPER_TIMEOUT_MS 5000
 int ctxhelper_mint(struct ctxhelper *h, uint64_t mode, int *ret_fd, struct err *e);
 pid_t ctxhelper_pid(const struct ctxhelper *h); /* 0 once gone */
+/* Reap a helper that exited (between requests: no zombie is left) and say
+ * so once: its wait status the first time it is found gone (by this call
+ * or by a request), else -1. NULL-safe. */
+int ctxhelper_poll(struct ctxhelper *h);
 /* Close the socket (the helper exits) and reap it. NULL-safe. */
 struct ctxhelper *ctxhelper_free(struct ctxhelper *h);

@@ -88,8 +88,13 @@ START_TEST(helper_gone_is_esrch)
 	ck_assert_ptr_nonnull(strstr(e.msg, "context helper"));
 	ck_assert_ptr_nonnull(strstr(e.msg, "until the daemon restarts"));
 	ck_assert_int_eq(ctxhelper_pid(h), 0);
-	/* Reaped: no zombie left. */
-	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), -1);
+	/* Reaped (by the request, or by the next poll as the daemon's tick
+	 * does) and reported once, with the signal that ended it. */
+	for (int i = 0; i < 200 && (status = ctxhelper_poll(h)) < 0; i++)
+		usleep(10000);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(ctxhelper_poll(h), -1);
+	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), -1); /* no zombie */
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(ctxhelper_mint(h, 0, &fd, &e), -ESRCH);
 	ck_assert_int_eq(fd, -1);
@@ -98,6 +103,20 @@ START_TEST(helper_gone_is_esrch)
 	ck_assert_int_eq(ctxhelper_spawn("/dev/null", drop_fails, NULL, &h), 0);
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(ctxhelper_mint(h, 1, &fd, &e), -ESRCH);
+	ctxhelper_free(h);
+
+	/* Found gone between requests (the daemon's tick): reaped, reported once. */
+	ck_assert_int_eq(ctxhelper_spawn("/dev/null", drop_nothing, NULL, &h), 0);
+	ck_assert_int_eq(ctxhelper_poll(h), -1); /* alive */
+	pid = ctxhelper_pid(h);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	for (int i = 0; i < 200 && (status = ctxhelper_poll(h)) < 0; i++)
+		usleep(10000);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(ctxhelper_poll(h), -1);
+	ck_assert_int_eq(ctxhelper_pid(h), 0);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(ctxhelper_mint(h, 0, &fd, &e), -ESRCH);
 	ctxhelper_free(h);
 	/* No helper at all (the sim). */
 	memset(&e, 0, sizeof(e));

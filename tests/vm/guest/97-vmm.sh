@@ -198,6 +198,8 @@ as_user ioasctl -s $sock exec --device $bdf -- true >$dir/dev.out 2>$dir/dev.err
 [ $rc = 0 ] || fail "a device file without the helper: exit $rc, $(cat $dir/dev.err)"
 kill -0 $dpid 2>/dev/null || fail "ioasd died with its helper"
 ok "helper gone: device files still handed out, the daemon serves on"
+wait_for $log "context helper exited (signal 9)" 7 || fail "the daemon did not log the helper's exit: $(tail -n 5 $log)"
+ok "the daemon logged the helper's exit"
 
 kill -TERM $dpid
 rc=0
