@@ -144,6 +144,7 @@ struct ioas_whoami {
 	 * outside it: kept (and counted in mappings), never made anew. */
 	uint32_t mappings_outside_policy;
 	bool daemon_wide_stats;   /* ioas_stats() shows it the daemon-wide figures */
+	bool delegate;            /* Delegate=yes: ioas_context_open(), ioas_device_open() */
 };
 
 /* ------------------------------------------------------------ connection */
@@ -504,6 +505,29 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
  */
 IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
 				       const char *pci_address, int *ret_fd);
+
+/* ------------------------------------------------------------ delegation
+ * The hand-off to a VMM (QEMU's -object iommufd,fd=N and -device
+ * vfio-pci,fd=M), for a tenant whose policy has Delegate=yes. Each returns
+ * an fd (CLOEXEC) that the daemon keeps no copy of: the caller owns it,
+ * and closing it (the VMM's exit) ends it. See "Delegation" in README.md.
+ *
+ * A fresh iommufd context whose pinned-page accounting is already set from
+ * the tenant's RlimitMode=; mode (may be NULL, 16 bytes) gets "user" or
+ * "process". -EPERM Delegate=no; -EOPNOTSUPP the sim backend (it has no
+ * context file); -ESRCH the daemon's context helper is gone.
+ */
+IOAS_EXPORT int ioas_context_open(struct ioas_client *c, int *ret_fd, char mode[16]);
+/*
+ * The VFIO cdev of the PCI device at address ("0000:00:04.0" or "00:04.0"),
+ * unbound (the receiver binds it: a bound one would fail its
+ * VFIO_DEVICE_BIND_IOMMUFD with EINVAL). ret (may be NULL) gets its
+ * identity; its device and ioas are 0. -EPERM Delegate=no or not in
+ * AllowDevice=; -EINVAL not an address; -ENOENT no such device; -ENODEV
+ * not bound to vfio-pci; -EOPNOTSUPP the sim backend.
+ */
+IOAS_EXPORT int ioas_device_open(struct ioas_client *c, const char *address,
+				 int *ret_fd, struct ioas_device_info *ret);
 
 /* ------------------------------------------------------------ batches
  *

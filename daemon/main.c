@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -25,6 +26,7 @@
 #include "policy/policy.h"
 #include "tenant/pool.h"
 #include "daemon/privs.h"
+#include "tenancy/ctxhelper.h"
 #include "tenancy/server.h"
 #include "persist/state.h"
 #include "iommu/backend-kernel.h"
@@ -86,6 +88,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 #endif
 	state_commit(srv->state); /* the pool refills between requests */
 	audit_tick(srv->audit); /* rate-limit windows that closed: sum them up */
+	{
+		int status = ctxhelper_poll(srv->ctxhelper);
+
+		if (status >= 0)
+			log_warn("the context helper exited (%s %d): OpenContext is refused "
+				 "(ESRCH) until the daemon restarts",
+				 WIFSIGNALED(status) ? "signal" : "status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
 	notify_status(srv);
 }
 
@@ -165,6 +176,20 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	notify_status(srv);
 }
 
+/* The context helper's privileges: the daemon's user, CAP_SYS_RESOURCE
+ * and nothing else (run in the helper, see tenancy/ctxhelper.h). */
+struct helper_privs {
+	const char *user;
+};
+
+static int helper_drop(void *arg, char *why, size_t len)
+{
+	const struct helper_privs *hp = arg;
+	struct privs_config pc = { .user = hp->user, .keep_sys_resource = true };
+
+	return privs_drop(&pc, why, len);
+}
+
 static int open_backend(const struct options *o, struct backend **ret)
 {
 	struct backend_model m;
@@ -225,6 +250,7 @@ int main(int argc, char **argv)
 	struct policy *policy = NULL;
 	struct audit *audit = NULL;
 	struct pool *pool = NULL;
+	struct ctxhelper *ctxhelper = NULL;
 	struct tenants *tenants = NULL;
 	struct server srv = { .listen_fd = -1 };
 	const struct policy_daemon *pd = NULL;
@@ -426,6 +452,23 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* Delegated contexts (OpenContext) need CAP_SYS_RESOURCE to get
+	 * their RlimitMode=: a helper keeps it, the daemon does not
+	 * (tenancy/ctxhelper.h). The sim hands out no contexts. */
+	if (backend_kernel_dev_path(b)) {
+		struct helper_privs hp = { .user = o.privs.user };
+
+		r = ctxhelper_spawn(backend_kernel_dev_path(b), helper_drop, &hp, &ctxhelper);
+		if (r < 0) {
+			log_err("cannot start the context helper: %s", strerror(-r));
+			goto out;
+		}
+		server_set_ctxhelper(&srv, ctxhelper);
+		log_info("context helper started (pid %d): it alone keeps CAP_SYS_RESOURCE, "
+			 "to set the RlimitMode= of delegated contexts",
+			 (int)ctxhelper_pid(ctxhelper));
+	}
+
 	/* Everything privileged is done: the device, the socket, the rlimit
 	 * mode, the audit log. Hold nothing more from here on. */
 	if (!o.keep_privileges) {
@@ -512,6 +555,7 @@ out:
 	if (ev_tick)
 		event_free(ev_tick);
 	pool_free(pool);
+	ctxhelper_free(ctxhelper);
 	if (base)
 		event_base_free(base);
 	policy_unref(policy);

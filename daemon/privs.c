@@ -57,7 +57,8 @@ int privs_drop(const struct privs_config *cfg, char *why, size_t whylen)
 {
 	uint64_t want = cfg->keep_ipc_lock ? (UINT64_C(1) << CAP_IPC_LOCK) : 0;
 	struct passwd *pw = NULL;
-	cap_value_t keep[] = { CAP_IPC_LOCK };
+	cap_value_t keep[2];
+	int nkeep = 0;
 	uint64_t v;
 	cap_t caps;
 	int last;
@@ -70,6 +71,13 @@ int privs_drop(const struct privs_config *cfg, char *why, size_t whylen)
 	 * bounding set cannot be changed, nor does it matter then. */
 	(void)read_capset("CapPrm", &prm0);
 	privileged = prm0 != 0;
+	/* CAP_SYS_RESOURCE is kept only if it is there (the context helper
+	 * then says EPERM per request, with the reason). */
+	if (cfg->keep_sys_resource && (prm0 & (UINT64_C(1) << CAP_SYS_RESOURCE)))
+		want |= UINT64_C(1) << CAP_SYS_RESOURCE;
+	for (int c = 0; c < 64 && nkeep < (int)(sizeof(keep) / sizeof(keep[0])); c++)
+		if (want & (UINT64_C(1) << c))
+			keep[nkeep++] = c;
 	if (!privileged && cfg->keep_ipc_lock) {
 		snprintf(why, whylen, "CAP_IPC_LOCK cannot be kept: the daemon has no capabilities");
 		return -EPERM;
@@ -85,7 +93,7 @@ int privs_drop(const struct privs_config *cfg, char *why, size_t whylen)
 	 * (started unprivileged) the set can only already be what it is. */
 	last = privileged ? (int)cap_max_bits() - 1 : -1;
 	for (int c = 0; c <= last; c++) {
-		if (cfg->keep_ipc_lock && c == CAP_IPC_LOCK)
+		if (want & (UINT64_C(1) << c))
 			continue;
 		if (CAP_IS_SUPPORTED(c) && cap_get_bound(c) > 0 &&
 		    cap_drop_bound(c) < 0 && errno != EINVAL) {
@@ -119,9 +127,9 @@ int privs_drop(const struct privs_config *cfg, char *why, size_t whylen)
 		snprintf(why, whylen, "cap_init: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	if (cfg->keep_ipc_lock &&
-	    (cap_set_flag(caps, CAP_PERMITTED, 1, keep, CAP_SET) < 0 ||
-	     cap_set_flag(caps, CAP_EFFECTIVE, 1, keep, CAP_SET) < 0)) {
+	if (nkeep &&
+	    (cap_set_flag(caps, CAP_PERMITTED, nkeep, keep, CAP_SET) < 0 ||
+	     cap_set_flag(caps, CAP_EFFECTIVE, nkeep, keep, CAP_SET) < 0)) {
 		cap_free(caps);
 		snprintf(why, whylen, "cap_set_flag: %s", strerror(errno));
 		return -EINVAL;

@@ -16,6 +16,8 @@ struct privs_config {
 	const char *user;      /* switch to this user (and its group); NULL: stay */
 	bool keep_ipc_lock;    /* keep CAP_IPC_LOCK: pins are then not charged to
 				* any RLIMIT_MEMLOCK (the kernel skips accounting) */
+	bool keep_sys_resource; /* the context helper's one capability (kept
+				 * only if held: see tenancy/ctxhelper.h) */
 };
 
 /*

@@ -382,6 +382,13 @@ static int kernel_device_detach(struct backend *b, int fd)
 	return xioctl(fd, IOFD_VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 }
 
+static int kernel_device_open(struct backend *b, const struct pci_address *a,
+			      int *ret_fd)
+{
+	(void)b;
+	return backend_kernel_device_open(a, ret_fd);
+}
+
 static const struct backend_ops kernel_ops = {
 	.name = "kernel",
 	.close = kernel_close,
@@ -399,6 +406,7 @@ static const struct backend_ops kernel_ops = {
 	.device_bind = kernel_device_bind,
 	.device_attach = kernel_device_attach,
 	.device_detach = kernel_device_detach,
+	.device_open = kernel_device_open,
 };
 
 /*
@@ -451,6 +459,13 @@ int backend_kernel_open(const char *dev_path, struct backend **ret)
 	if (fd < 0)
 		return -errno;
 	return backend_kernel_adopt(dev_path, &fd, ret);
+}
+
+const char *backend_kernel_dev_path(struct backend *b)
+{
+	if (!b || b->ops != &kernel_ops)
+		return NULL;
+	return to_kernel(b)->dev_path;
 }
 
 int backend_kernel_fd(struct backend *b)

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "common/pci.h"
 #include "iommu/backend.h"
 
 /*
@@ -41,3 +42,25 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret);
 /* The same, with like's device path (-EINVAL unless like is a kernel backend). */
 int backend_kernel_adopt_like(struct backend *like, int *fd, struct backend **ret);
+
+/*
+ * Delegation (delegate.c): what is handed to a VMM, never used here.
+ *
+ * A fresh context on dev_path with IOMMU_OPTION_RLIMIT_MODE mode (0 user,
+ * 1 process), read back; set only when the kernel's default differs, since
+ * setting needs CAP_SYS_RESOURCE (the daemon's context helper calls this,
+ * not the daemon). *ret_step names the step that failed (open, set, get);
+ * -EIO when the kernel reports another mode than the one set.
+ */
+int backend_kernel_context_fd(const char *dev_path, uint64_t mode, int *ret_fd,
+			      const char **ret_step);
+/* IOMMU_OPTION_RLIMIT_MODE of a context fd (any caller may read it). */
+int backend_kernel_context_mode(int fd, uint64_t *ret_mode);
+/*
+ * The VFIO cdev of PCI device a, opened afresh (so unbound), CLOEXEC.
+ * -ENOENT: no such PCI device; -ENODEV: it has no VFIO cdev (not bound to
+ * vfio-pci); else open's errno.
+ */
+int backend_kernel_device_open(const struct pci_address *a, int *ret_fd);
+/* The path contexts are opened from ("/dev/iommu"); NULL unless kernel. */
+const char *backend_kernel_dev_path(struct backend *b);

@@ -44,6 +44,7 @@ enum backend_kind {
 };
 
 struct backend;
+struct pci_address;
 
 /*
  * What a VFIO device cdev fd is, for policy (AllowDevice=) and audit. The
@@ -93,6 +94,11 @@ struct backend_ops {
 			     uint32_t *ret_hwpt);
 	/* VFIO_DEVICE_DETACH_IOMMUFD_PT (0 even when not attached). */
 	int (*device_detach)(struct backend *b, int fd);
+	/* Open the VFIO cdev of a PCI device afresh (unbound), to hand it
+	 * over (delegate.c): -ENOENT no such device, -ENODEV no cdev; the sim
+	 * has none to open (-EOPNOTSUPP). */
+	int (*device_open)(struct backend *b, const struct pci_address *a,
+			   int *ret_fd);
 };
 
 /*
@@ -266,6 +272,12 @@ static inline int backend_device_attach(struct backend *b, int fd,
 static inline int backend_device_detach(struct backend *b, int fd)
 {
 	return b->ops->device_detach(b, fd);
+}
+
+static inline int backend_device_open(struct backend *b,
+				      const struct pci_address *a, int *ret_fd)
+{
+	return b->ops->device_open(b, a, ret_fd);
 }
 
 /*

@@ -230,6 +230,17 @@ static int sim_context_open(struct backend *b, struct backend **ret)
 	return r;
 }
 
+/* The sim's devices are memfds its clients make (ioas_sim_device_create):
+ * there is no device file for the daemon to open and hand over. */
+static int sim_device_open(struct backend *b, const struct pci_address *a,
+			   int *ret_fd)
+{
+	(void)b;
+	(void)a;
+	(void)ret_fd;
+	return -EOPNOTSUPP;
+}
+
 const struct backend_ops sim_ops = {
 	.name = "sim",
 	.close = sim_close,
@@ -247,4 +258,5 @@ const struct backend_ops sim_ops = {
 	.device_bind = sim_device_bind,
 	.device_attach = sim_device_attach,
 	.device_detach = sim_device_detach,
+	.device_open = sim_device_open,
 };

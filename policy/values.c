@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The lexers of policy values: booleans, names, devices, users and groups
  * (numbers and sizes are common/numparse's). */
+#include "common/pci.h"
 #include "policy/parse-internal.h"
 
 /* ------------------------------------------------------------- values */
@@ -69,55 +70,24 @@ bool valid_name(const char *s)
 	return true;
 }
 
-/* 1..max hex digits, stopping at the first non-hex character. */
-static bool hex_field(const char **s, int max, unsigned *ret)
-{
-	unsigned v = 0;
-	int n = 0;
-
-	while (isxdigit((unsigned char)**s) && n < max) {
-		char c = (char)tolower((unsigned char)**s);
-
-		v = v << 4 | (unsigned)(isdigit((unsigned char)c) ? c - '0' : c - 'a' + 10);
-		(*s)++;
-		n++;
-	}
-	*ret = v;
-	return n > 0;
-}
-
-/* "1234:11e8", "0000:00:03.0" or "00:03.0". */
+/* "1234:11e8", "0000:00:03.0" or "00:03.0" (common/pci.c's grammar). */
 bool parse_device(const char *s, struct policy_device *ret)
 {
-	unsigned a, b, c, dom = 0;
-	const char *p = s;
+	struct pci_address a;
+	uint16_t v, d;
 
 	if (!strchr(s, '.')) {
-		if (!hex_field(&p, 4, &a) || *p++ != ':' || !hex_field(&p, 4, &b) || *p)
+		if (pci_parse_id(s, &v, &d) < 0)
 			return false;
 		*ret = (struct policy_device){ .kind = POLICY_DEVICE_ID,
-					       .vendor = (uint16_t)a,
-					       .device = (uint16_t)b };
+					       .vendor = v, .device = d };
 		return true;
 	}
-	if (!hex_field(&p, 4, &a) || *p++ != ':' || !hex_field(&p, 2, &b))
-		return false;
-	if (*p == ':') {                    /* domain:bus:slot.fn */
-		p++;
-		dom = a;
-		a = b;
-		if (!hex_field(&p, 2, &b))
-			return false;
-	} else if (a > 0xff) {
-		return false;
-	}
-	if (*p++ != '.' || !hex_field(&p, 1, &c) || *p)
-		return false;
-	if (b > 0x1f || c > 7)
+	if (pci_parse_address(s, &a) < 0)
 		return false;
 	*ret = (struct policy_device){ .kind = POLICY_DEVICE_BDF,
-				       .domain = (uint16_t)dom, .bus = (uint8_t)a,
-				       .slot = (uint8_t)b, .function = (uint8_t)c };
+				       .domain = a.domain, .bus = a.bus,
+				       .slot = a.slot, .function = a.function };
 	return true;
 }
 

@@ -447,6 +447,8 @@ int h_whoami(struct rpc_ctx *x)
 	r->mappings_outside_policy = u.mappings_outside_policy;
 	r->has_daemon_wide_stats = true;
 	r->daemon_wide_stats = sees_daemon_wide(x->c);
+	r->has_delegate = true;
+	r->delegate = pt && pt->delegate && !tenant_orphaned(t);
 	if (pt && pt->n_allow_device > 0) {
 		x->allow_strs = calloc(pt->n_allow_device, sizeof(*x->allow_strs));
 		if (!x->allow_strs)
@@ -526,7 +528,7 @@ int h_share_revoke(struct rpc_ctx *x)
 
 /* ------------------------------------------------------------ devices */
 
-static void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device,
+void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device,
 			     uint32_t ioas, const struct backend_device_info *d,
 			     char pci[16], char name[32])
 {

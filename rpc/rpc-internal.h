@@ -71,7 +71,13 @@ struct rpc_ctx {
 		Ioasd__DeviceInfo attach_device;
 		Ioasd__DeviceListReply device_list;
 		Ioasd__BatchReply batch;
+		Ioasd__OpenContextReply open_context;
+		Ioasd__DeviceInfo open_device;
 	} body;
+	/* An fd the reply carries (OpenContext, OpenDevice), owned; valid
+	 * when has_out_fd. */
+	int out_fd;
+	bool has_out_fd;
 	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
 	struct backend_device_info dev_info;
@@ -168,6 +174,10 @@ int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op);
 void rpc_ctx_release(struct rpc_ctx *x);
 
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp);
+/* The same with fd riding on the reply; takes fd. */
+int pack_and_queue_fd(struct rpc_session *c, Ioasd__Response *resp, int fd);
+void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device, uint32_t ioas,
+		      const struct backend_device_info *d, char pci[16], char name[32]);
 struct tenant *T(struct rpc_ctx *x);
 
 void free_list_mem(struct list_mem *mem);
@@ -194,6 +204,9 @@ int h_whoami(struct rpc_ctx *x);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
+/* delegate.c */
+int h_open_context(struct rpc_ctx *x);
+int h_open_device(struct rpc_ctx *x);
 struct rpc_batch *rpc_batch_free(struct rpc_batch *b);
 #define RPC_UNDO(name) \
 	void name(const Ioasd__Request *done, const Ioasd__Response *reply, \
@@ -208,6 +221,8 @@ RPC_UNDO(undo_share_import);
 #define RPC_AUDIT_FILL(name) \
 	void name(struct audit_record *a, const Ioasd__Request *req, const Ioasd__Response *resp)
 RPC_AUDIT_FILL(fill_allow_iovas);
+RPC_AUDIT_FILL(fill_open_context);
+RPC_AUDIT_FILL(fill_open_device);
 RPC_AUDIT_FILL(fill_attach_device);
 RPC_AUDIT_FILL(fill_copy);
 RPC_AUDIT_FILL(fill_detach_device);

@@ -17,7 +17,24 @@
 /* Replies are packed on the stack (the transport copies what it keeps):
  * no buffer is shared between a handler's reply and a notification it
  * causes, and none outlives the call. */
+/* One datagram to the client, with fd (taken) when it is not -1. */
+static int queue(struct rpc_session *c, const void *buf, size_t len, int fd)
+{
+	if (fd < 0)
+		return c->tp->send(c, buf, len);
+	if (!c->tp->send_fd) {
+		safe_close(fd);
+		return -EOPNOTSUPP;
+	}
+	return c->tp->send_fd(c, buf, len, fd);
+}
+
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
+{
+	return pack_and_queue_fd(c, resp, -1);
+}
+
+int pack_and_queue_fd(struct rpc_session *c, Ioasd__Response *resp, int fd)
 {
 	uint8_t out_buf[IOASD_MAX_DATAGRAM];
 	ssize_t fast = fastpb_pack(c->env->codec, &resp->base, out_buf, sizeof(out_buf));
@@ -26,7 +43,7 @@ int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 	/* The simple replies (most) in one pass; the rest, and one that
 	 * would not fit, through protobuf-c after it has sized them. */
 	if (fast >= 0)
-		return c->tp->send(c, out_buf, (size_t)fast);
+		return queue(c, out_buf, (size_t)fast, fd);
 	len = ioasd__response__get_packed_size(resp);
 
 	if (len > sizeof(out_buf)) {
@@ -36,10 +53,11 @@ int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 		small.error = E2BIG;
 		small.message = (char *)"reply would exceed the datagram limit";
 		len = ioasd__response__pack(&small, out_buf);
+		safe_close(fd);
 		return c->tp->send(c, out_buf, len);
 	}
 	len = ioasd__response__pack(resp, out_buf);
-	return c->tp->send(c, out_buf, len);
+	return queue(c, out_buf, len, fd);
 }
 
 void rpc_send_error(struct rpc_session *c, uint64_t id, int errnum, const char *msg)
@@ -161,6 +179,7 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 #define WHY_REVOKE "a revoke unmaps every import of the share and tells its importers"
 #define WHY_ATTACH "a detach does not undo an attach (the device stays bound to the tenant's iommufd context: the binding belongs to the client's open file)"
 #define WHY_DETACH "a detached device cannot be attached back without its fd"
+#define WHY_HANDOVER "it hands the client an fd, which a batch's reply cannot carry"
 
 const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 {
@@ -188,6 +207,8 @@ const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		OP(ATTACH_DEVICE,     "AttachDevice",     h_attach_device,    1, false, GRANTS,              AUDIT_EVERY,    fill_attach_device,     NOT_UNDONE(WHY_ATTACH)),
 		OP(DETACH_DEVICE,     "DetachDevice",     h_detach_device,    0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_detach_device,     NOT_UNDONE(WHY_DETACH)),
 		OP(DEVICE_LIST,       "DeviceList",       h_device_list,      0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		OP(OPEN_CONTEXT,      "OpenContext",      h_open_context,     0, false, GRANTS,              AUDIT_EVERY,    fill_open_context,      NOT_BATCHED(WHY_HANDOVER)),
+		OP(OPEN_DEVICE,       "OpenDevice",       h_open_device,      0, false, GRANTS,              AUDIT_EVERY,    fill_open_device,       NOT_BATCHED(WHY_HANDOVER)),
 		/* Its operations are audited one by one (a refusal of the
 		 * whole batch by batch.c); it takes their fds. */
 		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),
@@ -275,6 +296,9 @@ void rpc_ctx_release(struct rpc_ctx *x)
 		free(x->allow_strs[i]);
 	free(x->allow_strs);
 	explicit_bzero(x->token, sizeof(x->token));
+	if (x->has_out_fd)
+		x->out_fd = safe_close(x->out_fd);
+	x->has_out_fd = false;
 	x->batch_mem = rpc_batch_free(x->batch_mem);
 }
 
@@ -303,7 +327,7 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds)
 {
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
-	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds };
+	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds, .out_fd = -1 };
 	struct rpc_request_storage storage;
 	const struct rpc_op *op;
 	Ioasd__Request *req;
@@ -338,7 +362,12 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		goto out;
 	}
 	close_fds(fds, nfds);
-	(void)pack_and_queue(c, &resp);
+	if (x.has_out_fd && !resp.error) {
+		x.has_out_fd = false;
+		(void)pack_and_queue_fd(c, &resp, TAKE_FD(x.out_fd));
+	} else {
+		(void)pack_and_queue(c, &resp);
+	}
 out:
 	rpc_ctx_release(&x);
 	if (allocated)

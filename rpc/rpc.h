@@ -48,6 +48,11 @@ struct rpc_env {
 	 * e filled in; on failure the peer is dropped. */
 	int (*hello)(void *userdata, struct rpc_session *s, const char *token,
 		     const char **ret_token, bool *ret_reclaimed, struct err *e);
+	/* OpenContext: a fresh iommufd context fd with its
+	 * IOMMU_OPTION_RLIMIT_MODE set to mode, now the caller's (the daemon's
+	 * context helper makes it). 0 or -errno with e filled in; NULL: no
+	 * context can be made (ESRCH). */
+	int (*open_context)(void *userdata, uint64_t mode, int *ret_fd, struct err *e);
 	/* What the message codec worked out about each message type, for
 	 * every session; may be NULL (worked out each time). */
 	struct fastpb_memo *codec;
@@ -58,6 +63,10 @@ struct rpc_env {
 struct rpc_transport {
 	/* Queue one datagram. 0 or -errno (the connection then goes). */
 	int (*send)(struct rpc_session *s, const void *buf, size_t len);
+	/* The same with fd riding on it (SCM_RIGHTS); takes fd whatever it
+	 * returns. NULL: the transport carries no fds (OpenContext and
+	 * OpenDevice are then refused). */
+	int (*send_fd)(struct rpc_session *s, const void *buf, size_t len, int fd);
 	/* Read nothing more; close once what is queued is sent. */
 	void (*close_after_flush)(struct rpc_session *s);
 	/* The peer described (refusals, logs, whoami), built when first

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "policy/policy.h"
 #include "rpc/rpc.h"
+#include "tenancy/ctxhelper.h"
 #include "tenancy/server.h"
 #include "persist/state.h"
 #include "proto/wire.h"
@@ -557,6 +558,22 @@ static int server_listen(const struct server_config *cfg, int *ret_fd)
 	return 0;
 }
 
+static int env_open_context(void *userdata, uint64_t mode, int *ret_fd, struct err *e)
+{
+	struct server *s = userdata;
+
+	if (!s->ctxhelper)
+		return err_set(e, ESRCH,
+			       "no context helper runs (it is started with the kernel "
+			       "backend only)");
+	return ctxhelper_mint(s->ctxhelper, mode, ret_fd, e);
+}
+
+void server_set_ctxhelper(struct server *s, struct ctxhelper *h)
+{
+	s->ctxhelper = h;
+}
+
 int server_start(struct server *s, struct event_base *base,
 		 struct tenants *tenants, struct backend *b, const struct server_config *cfg,
 		 int listen_fd, struct policy *policy, struct audit *audit,
@@ -579,6 +596,7 @@ int server_start(struct server *s, struct event_base *base,
 	s->env = (struct rpc_env){
 		.tenants = tenants, .backend = b, .pool = pool, .audit = audit,
 		.connections = env_connections, .hello = env_hello,
+		.open_context = env_open_context,
 		.codec = &s->codec, .userdata = s,
 	};
 	tenant_set_revoke_hook(s->tenants, server_share_revoked, s);

@@ -46,6 +46,7 @@ struct server {
 	struct policy *policy;             /* owned; NULL: --no-policy */
 	struct audit *audit;               /* not owned; may be NULL */
 	struct pool *pool;                 /* not owned; may be NULL */
+	struct ctxhelper *ctxhelper;       /* not owned; NULL: none (sim) */
 	struct server_config cfg;
 	TAILQ_HEAD(lease_list, lease) leases;
 	int listen_fd;
@@ -71,6 +72,8 @@ int server_start(struct server *s, struct event_base *base,
 		 struct tenants *tenants, struct backend *b, const struct server_config *cfg,
 		 int listen_fd, struct policy *policy, struct audit *audit,
 		 struct pool *pool);
+/* The context helper OpenContext asks (tenancy/ctxhelper.h); not owned. */
+void server_set_ctxhelper(struct server *s, struct ctxhelper *h);
 /* Close every connection (releasing what they own) and the socket. */
 void server_stop(struct server *s);
 /* Restart support (before state_attach): replies wait for its commits. */

@@ -316,6 +316,26 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 			 bool *ret_identified, struct err *e);
 int tenant_device_detach(struct tenant *t, uint32_t handle, struct err *e);
 
+/*
+ * Delegation (delegate.c; OpenContext, OpenDevice): refused with EPERM
+ * citing the policy unless the tenant has Delegate=yes (and, for a device,
+ * AllowDevice= names it); EACCES when orphaned. The tables keep nothing of
+ * what is handed out.
+ *
+ * The IOMMU_OPTION_RLIMIT_MODE value a context handed to t gets (0 user,
+ * 1 process: its RlimitMode=).
+ */
+int tenant_context_delegate_mode(const struct tenant *t, uint64_t *ret_mode,
+				 struct err *e);
+/* A fresh, unbound VFIO cdev fd of the PCI device at address ("DDDD:BB:SS.F"
+ * or "BB:SS.F"), CLOEXEC, now the caller's. *ret_info (and
+ * *ret_identified) as soon as the device is identified, also when then
+ * refused. EINVAL bad address, ENOENT no such device, ENODEV no VFIO cdev,
+ * EOPNOTSUPP on the sim (it has no device files). */
+int tenant_device_delegate(const struct tenant *t, const char *address, int *ret_fd,
+			   struct backend_device_info *ret_info, bool *ret_identified,
+			   struct err *e);
+
 struct tenant_device_list_info {
 	uint32_t device, ioas;
 	struct backend_device_info info;

@@ -181,6 +181,7 @@ int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 		jbool(ctl, "own_context", w.own_context);
 		ju64(ctl, "mappings_outside_policy", w.mappings_outside_policy);
 		jbool(ctl, "daemon_wide_stats", w.daemon_wide_stats);
+		jbool(ctl, "delegate", w.delegate);
 		jclose();
 		return 0;
 	}
@@ -208,6 +209,8 @@ int cmd_whoami(struct ctl *ctl, int argc, char **argv)
 	printf("huge-pages          %s\n", w.huge_pages ? "allowed" : "off by policy");
 	printf("access              %s\n", w.writeable ? "read-write" : "read-only");
 	printf("rlimit-mode         %s\n", w.rlimit_mode);
+	printf("delegate            %s\n", w.delegate ?
+	       "yes: contexts and device files for a VMM (ioasctl exec)" : "no");
 	printf("devices             %u attached; allowed: %s\n", w.devices,
 	       w.allow_device[0] ? w.allow_device : "none");
 	printf("context             %s\n", w.own_context ?

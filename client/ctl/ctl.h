@@ -171,6 +171,7 @@ int cmd_one_handle(struct ctl *ctl, int argc, char **argv,
 		   const char *what, const char *done,
 		   int (*fn)(struct ioas_client *, uint32_t));
 int cmd_hello(struct ctl *ctl, int argc, char **argv);
+int cmd_exec(struct ctl *ctl, int argc, char **argv);
 int cmd_iova_ranges(struct ctl *ctl, int argc, char **argv);
 int cmd_allow_iovas(struct ctl *ctl, int argc, char **argv);
 int cmd_register(struct ctl *ctl, int argc, char **argv);

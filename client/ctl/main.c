@@ -101,6 +101,9 @@ static const struct command commands[] = {
 	  "attach a VFIO device (/dev/vfio/devices/vfioN; sim:1234:11e8@0000:00:03.0 on sim)" },
 	{ "detach-device", cmd_detach_device, "DEVICE", "detach a device" },
 	{ "devices", cmd_devices, "", "your attached devices" },
+	{ "exec", cmd_exec, "[--context] [--device ADDRESS]... -- PROGRAM [ARGS...]",
+	  "run a VMM with a delegated iommufd context and device fds: {iommufd}\n"
+	  "                  and {device:ADDRESS} in ARGS become their fd numbers" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",

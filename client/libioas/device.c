@@ -10,7 +10,7 @@
 
 /* ------------------------------------------------------------ devices */
 
-static void device_info_copy(struct ioas_device_info *o,
+void libioas_device_info_copy(struct ioas_device_info *o,
 			     const Ioasd__DeviceInfo *d)
 {
 	memset(o, 0, sizeof(*o));
@@ -33,7 +33,7 @@ IOAS_EXPORT int ioas_device_attach(struct ioas_client *c, uint32_t ioas,
 		return libioas_fail(c, -EBADF, "no device fd");
 	r = REQUEST(c, attach_device, fd, &d, .ioas = ioas);
 	if (r == 0 && ret)
-		device_info_copy(ret, d);
+		libioas_device_info_copy(ret, d);
 	return r;
 }
 
@@ -58,7 +58,7 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
 	if (!out)
 		return libioas_fail(c, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < l->n_devices; i++)
-		device_info_copy(&out[i], l->devices[i]);
+		libioas_device_info_copy(&out[i], l->devices[i]);
 	*n = (uint32_t)l->n_devices;
 	*ret = out;
 	return 0;

@@ -45,6 +45,10 @@ struct ioas_client {
 	 * ioas_client_free) so that an operation reads its reply in place:
 	 * decoded into rx (fastpb) or allocated by protobuf-c. */
 	Ioasd__Response *reply;
+	/* An fd that rode on the reply to the request in flight (OpenContext,
+	 * OpenDevice: want_fd while it is sent), owned until taken; -1. */
+	int reply_fd;
+	bool want_fd;
 	struct libioas_rx *rx;      /* allocated with the buffers below */
 	struct fastpb_memo *codec;  /* what fastpb worked out (likewise) */
 
@@ -259,6 +263,8 @@ LIBIOAS_REQUESTS(LIBIOAS_REPLY, LIBIOAS_MAY_REPLY, LIBIOAS_NO_REPLY)
 	request_##member((c), (fd),                                               \
 			 &(libioas_message_##member){ LIBIOAS_MESSAGE_BASE(member), \
 						      __VA_ARGS__ })
+
+void libioas_device_info_copy(struct ioas_device_info *o, const Ioasd__DeviceInfo *d);
 
 /* Keep a notification (Response id 0 without an error). Unknown kinds are
  * ignored: a newer daemon may define more. */

@@ -82,6 +82,7 @@ IOAS_EXPORT int ioas_whoami(struct ioas_client *c, struct ioas_whoami *ret)
 		ret->mappings_outside_policy = w->mappings_outside_policy;
 		ret->daemon_wide_stats = w->has_daemon_wide_stats ?
 					 w->daemon_wide_stats : true;
+		ret->delegate = w->delegate;
 		for (size_t i = 0, at = 0; i < w->n_allow_device; i++) {
 			int n = snprintf(ret->allow_device + at,
 					 sizeof(ret->allow_device) - at, "%s%s",

@@ -41,7 +41,9 @@
 	REPLY(attach_device,        ATTACH_DEVICE,     AttachDevice,     DeviceInfo)         \
 	NO_REPLY(detach_device,     DETACH_DEVICE,     DetachDevice)                         \
 	REPLY(device_list,          DEVICE_LIST,       DeviceList,       DeviceListReply)    \
-	REPLY(batch,                BATCH,             Batch,            BatchReply)
+	REPLY(batch,                BATCH,             Batch,            BatchReply)         \
+	REPLY(open_context,         OPEN_CONTEXT,      OpenContext,      OpenContextReply)   \
+	REPLY(open_device,          OPEN_DEVICE,       OpenDevice,       DeviceInfo)
 
 /*
  * The start of a request message made with designated initializers:

@@ -152,6 +152,11 @@ int libioas_recv(struct ioas_client *c, int flags, Ioasd__Response **ret)
 				      strerror((int)-n));
 	if (n == 0)
 		return libioas_broken(c, -ECONNRESET, "ioasd closed the connection");
+	if (nfds == 1 && c->want_fd && c->reply_fd < 0) {
+		/* The reply to the request in flight hands an fd over. */
+		c->reply_fd = fds[0];
+		nfds = 0;
+	}
 	if (nfds > 0) {
 		libioas_close_fds(fds, nfds);
 		return libioas_broken(c, -EPROTO, "ioasd sent %zu unexpected fd(s)", nfds);

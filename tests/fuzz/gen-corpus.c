@@ -306,6 +306,26 @@ static void requests(void)
 
 	write_file("request", "whoami", whoami, sizeof(whoami));
 
+	/* Delegation: a context, a device by address, and the bad shapes. */
+	{
+		Ioasd__OpenContext oc = IOASD__OPEN_CONTEXT__INIT;
+		Ioasd__OpenDevice od = IOASD__OPEN_DEVICE__INIT;
+
+		req.op_case = IOASD__REQUEST__OP_OPEN_CONTEXT;
+		req.open_context = &oc;
+		request("open-context", &req);
+		req.op_case = IOASD__REQUEST__OP_OPEN_DEVICE;
+		req.open_device = &od;
+		od.pci_address = (char *)"0000:00:04.0";
+		request("open-device", &req);
+		od.pci_address = (char *)"00:1f.7";
+		request("open-device-short", &req);
+		od.pci_address = (char *)"0000:00:20.0";
+		request("open-device-bad-slot", &req);
+		od.pci_address = (char *)"";
+		request("open-device-empty", &req);
+	}
+
 	write_file("request", "empty", "", 0);
 	write_file("request", "garbage", garbage, sizeof(garbage));
 	write_file("request", "unknown-op", unknown_op, sizeof(unknown_op));
