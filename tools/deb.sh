@@ -33,7 +33,9 @@ rm -rf "$src"
 mkdir -p "$src"
 # Tracked files that exist (a file deleted in the work tree is left out)
 # and new ones not ignored.
-git -C "$top" ls-files -z --cached --others --exclude-standard | (cd "$top" && xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done; true' sh) |
+# shellcheck disable=SC2016 # the sh -c body expands its own arguments
+git -C "$top" ls-files -z --cached --others --exclude-standard |
+	(cd "$top" && xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done; true' sh) |
 	tar -C "$top" --null -T - -cf - | tar -C "$src" -xf -
 
 cd "$src"
@@ -46,7 +48,8 @@ if ! dpkg-checkbuilddeps >/dev/null 2>&1; then
 fi
 
 build() {
-	local log=$out/build-$(dpkg-parsechangelog -S Version).log
+	local log
+	log=$out/build-$(dpkg-parsechangelog -S Version).log
 	if ! DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" \
 		dpkg-buildpackage -us -uc -b -j"$(nproc)" "$@" >"$log" 2>&1; then
 		tail -40 "$log" >&2
