@@ -71,6 +71,7 @@ struct rpc_ctx {
 		Ioasd__DeviceInfo attach_device;
 		Ioasd__DeviceListReply device_list;
 		Ioasd__BatchReply batch;
+		Ioasd__MappingListReply mapping_list;
 	} body;
 	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
@@ -88,6 +89,8 @@ struct rpc_ctx {
 	Ioasd__IovaRange **range_ptrs;
 	/* A Batch's operations and results (batch.c), freed with the context. */
 	struct rpc_batch *batch_mem;
+	/* A MappingList page (mappings.c), freed with the context. */
+	struct rpc_mapping_mem *mapping_mem;
 };
 
 struct list_mem;
@@ -191,6 +194,9 @@ int h_stats(struct rpc_ctx *x);
 int h_unmap(struct rpc_ctx *x);
 int h_unregister_memory(struct rpc_ctx *x);
 int h_whoami(struct rpc_ctx *x);
+/* mappings.c */
+int h_mapping_list(struct rpc_ctx *x);
+struct rpc_mapping_mem *rpc_mapping_mem_free(struct rpc_mapping_mem *mem);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);

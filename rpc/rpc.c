@@ -188,6 +188,7 @@ const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		OP(ATTACH_DEVICE,     "AttachDevice",     h_attach_device,    1, false, GRANTS,              AUDIT_EVERY,    fill_attach_device,     NOT_UNDONE(WHY_ATTACH)),
 		OP(DETACH_DEVICE,     "DetachDevice",     h_detach_device,    0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_detach_device,     NOT_UNDONE(WHY_DETACH)),
 		OP(DEVICE_LIST,       "DeviceList",       h_device_list,      0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		OP(MAPPING_LIST,      "MappingList",      h_mapping_list,     0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
 		/* Its operations are audited one by one (a refusal of the
 		 * whole batch by batch.c); it takes their fds. */
 		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),
@@ -276,6 +277,7 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	free(x->allow_strs);
 	explicit_bzero(x->token, sizeof(x->token));
 	x->batch_mem = rpc_batch_free(x->batch_mem);
+	x->mapping_mem = rpc_mapping_mem_free(x->mapping_mem);
 }
 
 /* Storage for a request fastpb decodes, on the stack: the request, and its

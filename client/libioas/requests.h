@@ -41,7 +41,8 @@
 	REPLY(attach_device,        ATTACH_DEVICE,     AttachDevice,     DeviceInfo)         \
 	NO_REPLY(detach_device,     DETACH_DEVICE,     DetachDevice)                         \
 	REPLY(device_list,          DEVICE_LIST,       DeviceList,       DeviceListReply)    \
-	REPLY(batch,                BATCH,             Batch,            BatchReply)
+	REPLY(batch,                BATCH,             Batch,            BatchReply)         \
+	REPLY(mapping_list,         MAPPING_LIST,      MappingList,      MappingListReply)
 
 /*
  * The start of a request message made with designated initializers:
