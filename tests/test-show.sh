@@ -5,7 +5,8 @@
 # the width asked (--width, $COLUMNS), the list of segments naming the
 # mappings (memory, offset, flags), the export and the import, and why a
 # fixed map would be refused where it would (outside the policy's
-# AllowedIOVA=, or only outside the IOAS's own AllowIovas list); --json
+# AllowedIOVA=, reserved by the kernel with a device attached, or only
+# outside the IOAS's own AllowIovas list); --json
 # with the same data, one object per line; 1500 mappings fetched in pages
 # (MappingList carries at most 1024) and summed up in one line unless
 # --all; bad arguments and an IOAS the tenant does not have.
@@ -157,6 +158,36 @@ check "--all: the last of the run, at offset 1499 pages" \
 	has "$dir/all.out" "^0x00000000006db000-0x00000000006dbfff  *4 KiB  mapping 0x6db000 of memory 3 +0x5db000, fixed,read,write$"
 run many-json 0 --json show 3
 check "--json lists all 1501" eval '[ "$(count "$dir/many-json.out" "\"kind\":\"mapping\"")" -eq 1501 ]'
+
+# ------------------------------------------------------------ reserved ranges
+# A device attached (the sim's stand-in for the VT-d rig: an MSI window at
+# 0xfee00000 and nothing above 39 bits) gives the IOAS holes; a tenant
+# with AllowDevice= of its own, on a second daemon.
+mkdir "$dir/policy2.d"
+printf '[tenant dev]\nMatchUser=%s\nAllowDevice=1234:11e8\n' "$(id -u)" >"$dir/policy2.d/50-dev.conf"
+sock2=$dir/ioasd2.sock
+"$IOASD" --backend sim --policy-dir "$dir/policy2.d" --socket "$sock2" --no-journal \
+	2>"$dir/daemon2.log" &
+pid2=$!
+for _ in $(seq 100); do [ -S "$sock2" ] && break; sleep 0.05; done
+printf '%s\n' 'ioas-alloc' 'attach-device $ioas sim:1234:11e8@0000:00:03.0' 'memfd 1M' \
+	'map $ioas $mem --iova 0xfe000000' 'show $ioas --width 80' >"$dir/dev.batch"
+"$IOASCTL" --socket "$sock2" batch "$dir/dev.batch" >"$dir/dev.out" 2>"$dir/dev.err"
+check "with a device: the MSI window is a reserved line, and why" \
+	has "$dir/dev.out" "^0x00000000fee00000-0x00000000feefffff  *1 MiB  reserved (fixed maps refused: not in the kernel's IOVA ranges)$"
+check "... so is everything above the 39-bit aperture" \
+	has "$dir/dev.out" "^0x0000008000000000-0xffffffffffffffff .* reserved (fixed maps refused: not in the kernel's IOVA ranges)$"
+check "... the ruler spans the mapping and the hole beside it" \
+	eval 'has "$dir/dev.out" "^IOAS 1: 1 mappings; drawn 0xfe000000-0xfeefffff" &&
+		grep -q "^kernel *|=*x*|$" "$dir/dev.out" && grep -q "^kernel *|=*x\{1,\}|$" "$dir/dev.out"'
+printf '%s\n' 'ioas-alloc' 'attach-device $ioas sim:1234:11e8@0000:00:03.0' 'show $ioas --json' \
+	>"$dir/dev-json.batch"
+"$IOASCTL" --socket "$sock2" batch "$dir/dev-json.batch" >"$dir/dev-json.out" 2>"$dir/dev-json.err"
+check "--json: the reserved ranges" \
+	eval 'has "$dir/dev-json.out" "\"kind\":\"reserved\",\"start\":4276092928,\"last\":4277141503}" &&
+		has "$dir/dev-json.out" "\"kind\":\"reserved\",\"start\":549755813888,\"last\":18446744073709551615}"'
+kill -TERM "$pid2"
+wait "$pid2"
 
 # ------------------------------------------------------------ errors
 run noioas 1 show 99

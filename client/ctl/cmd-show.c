@@ -375,7 +375,7 @@ static void draw(const struct show *s, unsigned int width)
 	char buf[32], lbuf[32], hbuf[32];
 	bool any = false;
 
-	/* The span: whatever is mapped, shared or allowed; else the kernel's. */
+	/* The span: whatever is mapped or allowed; else the kernel's. */
 #define SPAN(a, z) do { if ((a) < lo) lo = (a); if ((z) > hi) hi = (z); any = true; } while (0)
 	for (size_t i = 0; i < s->n_maps; i++)
 		SPAN(s->maps[i].iova, s->maps[i].iova + (s->maps[i].length - 1));
@@ -383,6 +383,13 @@ static void draw(const struct show *s, unsigned int width)
 		SPAN(s->who.allowed_iova[i].start, s->who.allowed_iova[i].last);
 	for (uint32_t i = 0; i < s->n_own; i++)
 		SPAN(s->own[i].start, s->own[i].last);
+	/* ... and the holes inside the kernel's ranges (an MSI window), so
+	 * that what is mapped is seen beside what cannot be. */
+	if (any && s->n_kernel && s->kernel[0].start > 0)
+		SPAN(0, s->kernel[0].start - 1);
+	for (uint32_t i = 1; any && i < s->n_kernel; i++)
+		if (s->kernel[i].start > s->kernel[i - 1].last + 1)
+			SPAN(s->kernel[i - 1].last + 1, s->kernel[i].start - 1);
 	if (!any)
 		for (uint32_t i = 0; i < s->n_kernel; i++)
 			SPAN(s->kernel[i].start, s->kernel[i].last);
