@@ -192,6 +192,11 @@ check "whoami before: 2 IOAS, 4 mappings, 3 memory regions" \
 		grep -Eq "^memory-regions +3 of" "$dir/before.out"'
 usage() { grep -E '^(ioas|pinned|mappings|memory-regions) ' "$1"; }
 usage "$dir/before.out" >"$dir/before.usage"
+# Every mapping of both IOASes: IOVA, length, memory, offset, flags.
+ctl before-show1 0 --json show 1
+ctl before-show2 0 --json show 2
+check "show lists the 4 mappings before the upgrade" \
+	test "$(cat "$dir/before-show1.out" "$dir/before-show2.out" | grep -c '"kind":"mapping"')" -eq 4
 
 # ------------------------------------------------------------ upgrade
 DEBIAN_FRONTEND=noninteractive dpkg -i "${second[@]}" >"$dir/upgrade.log" 2>&1 ||
@@ -234,6 +239,11 @@ check "without its token the restored tenant is not given away (EBUSY)" grep -q 
 check "the tenant reclaims it with its token" ctl reclaim 0 --reclaim "$token" whoami
 usage "$dir/reclaim.out" >"$dir/after.usage"
 check "its usage is what it was before the upgrade" diff "$dir/before.usage" "$dir/after.usage"
+ctl after-show1 0 --json show 1
+ctl after-show2 0 --json show 2
+check "every mapping of IOAS 1 is as it was (ioasctl show --json)" \
+	diff "$dir/before-show1.out" "$dir/after-show1.out"
+check "every mapping of IOAS 2 is as it was" diff "$dir/before-show2.out" "$dir/after-show2.out"
 check "the mapping of 2 MiB at 0x100000 of IOAS 1 is there" ctl unmap1 0 unmap 1 0x100000 2M
 check "the mapping of 1 MiB at 0x400000 of IOAS 1 is there" ctl unmap2 0 unmap 1 0x400000 1M
 check "the mapping of 64 KiB at 0x10000 of IOAS 2 is there" ctl unmap3 0 unmap 2 0x10000 64K
