@@ -18,33 +18,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "show.h"
 
-/* More mapping rows than this and runs of like mappings are summed up. */
-#define SHOW_ROWS_MAX 64
 #define LABEL_W 10
-
-struct show {
-	uint32_t ioas;
-	uint64_t align;
-	struct ioas_iova_range *kernel;       /* usable, sorted */
-	uint32_t n_kernel;
-	struct ioas_whoami who;               /* policy's AllowedIOVA= */
-	struct ioas_iova_range *own;          /* AllowIovas list */
-	uint32_t n_own;
-	struct ioas_mapping_info *maps;       /* in IOVA order */
-	size_t n_maps, cap_maps;
-	uint32_t total;
-	struct ioas_share_list *shares;
-};
-
-static void show_free(struct show *s)
-{
-	free(s->kernel);
-	free(s->own);
-	free(s->maps);
-	ioas_share_list_free(s->shares);
-}
 
 /* A size in the largest unit it reaches, exactly ("2 MiB") or roughly
  * ("~120.5 MiB"), up to EiB. */
@@ -80,252 +56,7 @@ static const char *fmt_span(uint64_t start, uint64_t last, char *buf, size_t len
 	return buf;
 }
 
-/* The mappings, page by page. */
-static int fetch_mappings(struct ctl *ctl, struct show *s)
-{
-	struct ioas_mapping_page *p = NULL;
-	uint64_t from = 0;
-	bool first = true;
-	int r;
-
-	do {
-		r = ioas_mapping_list(ctl->client, s->ioas, first ? NULL : &from, 0, &p);
-		if (r < 0)
-			return r;
-		if (first) {
-			s->total = p->total;
-			s->n_own = p->n_own_allowed;
-			s->own = p->own_allowed;
-			p->own_allowed = NULL;
-		}
-		if (s->n_maps + p->n_mappings > s->cap_maps) {
-			size_t cap = (s->cap_maps ? s->cap_maps * 2 : 64) + p->n_mappings;
-			struct ioas_mapping_info *m = realloc(s->maps, cap * sizeof(*m));
-
-			if (!m) {
-				ioas_mapping_page_free(p);
-				return -ENOMEM;
-			}
-			s->maps = m;
-			s->cap_maps = cap;
-		}
-		memcpy(s->maps + s->n_maps, p->mappings, p->n_mappings * sizeof(*p->mappings));
-		s->n_maps += p->n_mappings;
-		first = false;
-		from = p->next_iova;
-		r = p->more;
-		p = ioas_mapping_page_free(p);
-	} while (r);
-	return 0;
-}
-
-/* ------------------------------------------------------------ what is where */
-
-static bool in_ranges(const struct ioas_iova_range *r, uint32_t n, uint64_t a)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (r[i].start <= a && a <= r[i].last)
-			return true;
-	return false;
-}
-
-static bool kernel_ok(const struct show *s, uint64_t a)
-{
-	return in_ranges(s->kernel, s->n_kernel, a);
-}
-
-static bool policy_ok(const struct show *s, uint64_t a)
-{
-	return !s->who.n_allowed_iova ||
-	       in_ranges(s->who.allowed_iova, s->who.n_allowed_iova, a);
-}
-
-static bool own_ok(const struct show *s, uint64_t a)
-{
-	return !s->n_own || in_ranges(s->own, s->n_own, a);
-}
-
-/* The mapping holding a, or -1 (binary search: they do not overlap). */
-static long map_at(const struct show *s, uint64_t a)
-{
-	size_t lo = 0, hi = s->n_maps;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct ioas_mapping_info *m = &s->maps[mid];
-
-		if (a < m->iova)
-			hi = mid;
-		else if (a > m->iova + (m->length - 1))
-			lo = mid + 1;
-		else
-			return (long)mid;
-	}
-	return -1;
-}
-
-static long export_at(const struct show *s, uint64_t a)
-{
-	for (uint32_t i = 0; i < s->shares->n_shares; i++) {
-		const struct ioas_share_info *x = &s->shares->shares[i];
-
-		if (x->ioas == s->ioas && x->iova <= a && a <= x->iova + (x->length - 1))
-			return i;
-	}
-	return -1;
-}
-
-static long import_at(const struct show *s, uint64_t a)
-{
-	for (uint32_t i = 0; i < s->shares->n_imports; i++) {
-		const struct ioas_import_info *x = &s->shares->imports[i];
-
-		if (x->ioas == s->ioas && x->iova <= a && a <= x->iova + (x->length - 1))
-			return i;
-	}
-	return -1;
-}
-
-/* Every address where something starts or ends, sorted, unique. */
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void add_bound(uint64_t *b, size_t *n, uint64_t start, uint64_t last)
-{
-	b[(*n)++] = start;
-	if (last != UINT64_MAX)
-		b[(*n)++] = last + 1;
-}
-
-static uint64_t *boundaries(const struct show *s, size_t *ret_n)
-{
-	size_t cap = 1 + 2 * ((size_t)s->n_kernel + s->who.n_allowed_iova + s->n_own +
-			      s->n_maps + s->shares->n_shares + s->shares->n_imports);
-	uint64_t *b = malloc(cap * sizeof(*b));
-	size_t n = 0, u = 0;
-
-	if (!b)
-		return NULL;
-	b[n++] = 0;
-	for (uint32_t i = 0; i < s->n_kernel; i++)
-		add_bound(b, &n, s->kernel[i].start, s->kernel[i].last);
-	for (uint32_t i = 0; i < s->who.n_allowed_iova; i++)
-		add_bound(b, &n, s->who.allowed_iova[i].start, s->who.allowed_iova[i].last);
-	for (uint32_t i = 0; i < s->n_own; i++)
-		add_bound(b, &n, s->own[i].start, s->own[i].last);
-	for (size_t i = 0; i < s->n_maps; i++)
-		add_bound(b, &n, s->maps[i].iova, s->maps[i].iova + (s->maps[i].length - 1));
-	for (uint32_t i = 0; i < s->shares->n_shares; i++)
-		if (s->shares->shares[i].ioas == s->ioas)
-			add_bound(b, &n, s->shares->shares[i].iova,
-				  s->shares->shares[i].iova + (s->shares->shares[i].length - 1));
-	for (uint32_t i = 0; i < s->shares->n_imports; i++)
-		if (s->shares->imports[i].ioas == s->ioas)
-			add_bound(b, &n, s->shares->imports[i].iova,
-				  s->shares->imports[i].iova + (s->shares->imports[i].length - 1));
-	qsort(b, n, sizeof(*b), cmp_u64);
-	for (size_t i = 0; i < n; i++)
-		if (!u || b[i] != b[u - 1])
-			b[u++] = b[i];
-	*ret_n = u;
-	return b;
-}
-
-/* One row of the list: a stretch where nothing changes. */
-struct row {
-	uint64_t start, last;
-	bool kernel, policy, own;
-	long map, exp, imp;
-	size_t nmaps; /* a summed-up run: how many mappings (0: one row) */
-};
-
-static bool same_state(const struct row *a, const struct row *b)
-{
-	return a->kernel == b->kernel && a->policy == b->policy && a->own == b->own &&
-	       a->exp == b->exp && a->imp == b->imp;
-}
-
-static bool same_kind(const struct show *s, const struct row *a, const struct row *b)
-{
-	const struct ioas_mapping_info *x = &s->maps[a->map], *y = &s->maps[b->map];
-
-	return x->memory == y->memory && x->import == y->import && x->flags == y->flags;
-}
-
-static struct row *make_rows(const struct show *s, bool all, size_t *ret_n)
-{
-	size_t nb, n = 0, nmap_rows = 0, k = 0;
-	uint64_t *b = boundaries(s, &nb);
-	struct row *rows;
-
-	if (!b)
-		return NULL;
-	rows = calloc(nb, sizeof(*rows));
-	if (!rows) {
-		free(b);
-		return NULL;
-	}
-	for (size_t i = 0; i < nb; i++) {
-		struct row r = {
-			.start = b[i],
-			.last = i + 1 < nb ? b[i + 1] - 1 : UINT64_MAX,
-			.kernel = kernel_ok(s, b[i]),
-			.policy = policy_ok(s, b[i]),
-			.own = own_ok(s, b[i]),
-			.map = map_at(s, b[i]),
-			.exp = export_at(s, b[i]),
-			.imp = import_at(s, b[i]),
-		};
-
-		if (n && rows[n - 1].map == r.map && same_state(&rows[n - 1], &r)) {
-			rows[n - 1].last = r.last;
-			continue;
-		}
-		nmap_rows += r.map >= 0;
-		rows[n++] = r;
-	}
-	free(b);
-	if (all || nmap_rows <= SHOW_ROWS_MAX) {
-		*ret_n = n;
-		return rows;
-	}
-	/* Sum up runs of mappings of the same memory and flags, with only
-	 * free space of the same state between them. */
-	for (size_t i = 0; i < n;) {
-		size_t j = i, maps = 0, end = i;
-
-		if (rows[i].map < 0) {
-			rows[k++] = rows[i++];
-			continue;
-		}
-		for (; j < n && same_state(&rows[j], &rows[i]); j++) {
-			if (rows[j].map >= 0) {
-				if (!same_kind(s, &rows[j], &rows[i]))
-					break;
-				maps++;
-				end = j;
-			}
-		}
-		rows[k] = rows[i];
-		rows[k].last = rows[end].last;
-		rows[k].nmaps = maps > 1 ? maps : 0;
-		k++;
-		i = end + 1;
-	}
-	*ret_n = k;
-	return rows;
-}
-
 /* ------------------------------------------------------------ the ruler */
-
-struct lane {
-	const char *name;
-	uint64_t *covered; /* bytes per column */
-};
 
 static void cover(uint64_t *cols, size_t ncols, uint64_t lo, uint64_t hi, uint64_t step,
 		  uint64_t start, uint64_t last)
@@ -635,13 +366,7 @@ int cmd_show(struct ctl *ctl, int argc, char **argv)
 	r = ensure_client(ctl);
 	if (r)
 		return r;
-	r = ioas_iova_ranges_all(ctl->client, s.ioas, &s.kernel, &s.n_kernel, &s.align);
-	if (r == 0)
-		r = ioas_whoami(ctl->client, &s.who);
-	if (r == 0)
-		r = ioas_share_list(ctl->client, &s.shares);
-	if (r == 0)
-		r = fetch_mappings(ctl, &s);
+	r = show_fetch(ctl, &s);
 	if (r < 0) {
 		show_free(&s);
 		return r == -ENOMEM ? local_error(ctl, argv[0], r, "out of memory") :
@@ -652,7 +377,7 @@ int cmd_show(struct ctl *ctl, int argc, char **argv)
 		show_free(&s);
 		return 0;
 	}
-	rows = make_rows(&s, opts[1].set, &nrows);
+	rows = show_rows(&s, opts[1].set, &nrows);
 	if (!rows) {
 		show_free(&s);
 		return local_error(ctl, argv[0], -ENOMEM, "out of memory");

@@ -13,7 +13,8 @@
  *   cmd-share.c   export, import, revoke, shares, notifications
  *   cmd-device.c  attach-device, detach-device, devices
  *   cmd-query.c   hello, stats, whoami
- *   cmd-show.c    show: a picture of one IOVA space
+ *   cmd-show.c    show: a picture of one IOVA space (show.h, show-model.c:
+ *                 what it learns of the IOAS)
  */
 #pragma once
 
