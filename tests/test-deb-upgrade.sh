@@ -124,7 +124,7 @@ ctl() { # ctl NAME WANT ARGS...: the installed ioasctl, exit status WANT
 exe_of() { readlink "/proc/$1/exe" 2>/dev/null; }
 main_pid() { awk '$1 == "started" || $1 == "restarted" { p = $2 } END { print p }' "$dir/events"; }
 
-echo "# upgrade $v1 -> $v2 without systemd as PID 1 ($(ps -o comm= 1))"
+echo "# upgrade $v1 -> $v2 without systemd as PID 1 ($(cat /proc/1/comm))"
 
 # ------------------------------------------------------------ install
 DEBIAN_FRONTEND=noninteractive dpkg -i "${first[@]}" >"$dir/install.log" 2>&1 ||
@@ -175,7 +175,7 @@ fpid=$!
 wait_for 10 has "$dir/events" ready || bail "the installed ioasd did not get ready"
 pid1=$(main_pid)
 check "the installed ioasd runs as $user, from /usr/sbin/ioasd" \
-	eval 'test "$(ps -o user= -p "$pid1")" = "$user" && test "$(exe_of "$pid1")" = /usr/sbin/ioasd'
+	eval 'test "$(stat -c %U "/proc/$pid1")" = "$user" && test "$(exe_of "$pid1")" = /usr/sbin/ioasd'
 check "it keeps its fds in the fd store, its state in /run/ioasd/state" \
 	grep -q "fds kept by systemd's file-descriptor store" "$dir/daemon.log"
 

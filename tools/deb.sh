@@ -8,7 +8,8 @@
 #
 # The copy is what git tracks or would track, as it is in the work tree
 # (uncommitted edits and new files included; nothing .gitignore names: no
-# configure, no ./build). The packages land
+# configure, no ./build); without git, the tree but its build directories
+# and configure's output. The packages land
 # in OUTDIR; the last line of stdout names the .changes of each build
 # ("built CHANGES"). lintian must report no error and no warning: a
 # deliberate one is overridden, with its reason, in debian/*.lintian-overrides
@@ -25,18 +26,27 @@ if [ $# -ne 1 ]; then
 fi
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 src=$out/src
-if ! git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-	echo "deb: $top is not a git work tree: cannot tell its files from generated ones" >&2
-	exit 1
-fi
 rm -rf "$src"
 mkdir -p "$src"
-# Tracked files that exist (a file deleted in the work tree is left out)
-# and new ones not ignored.
-# shellcheck disable=SC2016 # the sh -c body expands its own arguments
-git -C "$top" ls-files -z --cached --others --exclude-standard |
-	(cd "$top" && xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done; true' sh) |
-	tar -C "$top" --null -T - -cf - | tar -C "$src" -xf -
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	# Tracked files that exist (a file deleted in the work tree is left
+	# out) and new ones not ignored.
+	# shellcheck disable=SC2016 # the sh -c body expands its own arguments
+	git -C "$top" ls-files -z --cached --others --exclude-standard |
+		(cd "$top" && xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done; true' sh) |
+		tar -C "$top" --null -T - -cf - | tar -C "$src" -xf -
+else
+	# A tree without git (an unpacked copy): all of it but the build
+	# directories and what autoreconf and configure leave at the top
+	# (dh_autoreconf makes them again).
+	echo "deb: $top is not a git work tree: copying it without build*/ and generated files"
+	inside=
+	case $out in "$top"/*) inside=./${out#"$top"/} ;; esac
+	tar -C "$top" ${inside:+--exclude="$inside"} --exclude='./build*' --exclude=./autom4te.cache --exclude=./config.status \
+		--exclude=./config.log --exclude=./Makefile --exclude=./libtool --exclude=./stamp-h1 \
+		--exclude=./config.h --exclude='./debian/.debhelper' --exclude=./debian/tmp \
+		-cf - . | tar -C "$src" -xf -
+fi
 
 cd "$src"
 if ! dpkg-checkbuilddeps >/dev/null 2>&1; then
