@@ -451,6 +451,37 @@ struct ioas_share_list {
 	uint32_t n_imports;
 	struct ioas_import_info *imports;
 };
+/* One mapping of an IOAS (ioas_mapping_list). */
+struct ioas_mapping_info {
+	uint64_t iova, length;
+	uint64_t offset;          /* into the memory region, or into the share */
+	uint32_t flags;           /* IOAS_MAP_* bits it was made with */
+	uint32_t memory;          /* the caller's memory region, 0 for an import's piece */
+	uint32_t import;          /* the import it is a piece of, or 0 */
+	bool outside_policy;      /* made before a reload narrowed AllowedIOVA=; kept */
+};
+struct ioas_mapping_page {
+	uint32_t n_mappings;
+	struct ioas_mapping_info *mappings;   /* in IOVA order */
+	uint32_t total;           /* the IOAS's mappings, every page */
+	bool more;                /* there is a next page: it starts at next_iova */
+	uint64_t next_iova;
+	uint32_t n_own_allowed;   /* first page: the IOAS's ioas_allow_iovas() list */
+	struct ioas_iova_range *own_allowed;
+};
+/*
+ * One page of the caller's mappings of ioas, in IOVA order: those starting
+ * at or above *from_iova (NULL: the first page, which also carries the
+ * IOAS's own allowed list), at most max (0: as many as one reply carries,
+ * up to 1024). Pass &page->next_iova for the next page while page->more.
+ * -ENOENT for an IOAS the tenant does not have. Free the page with
+ * ioas_mapping_page_free() (NULL-safe, returns NULL).
+ */
+IOAS_EXPORT int ioas_mapping_list(struct ioas_client *c, uint32_t ioas,
+				  const uint64_t *from_iova, uint32_t max,
+				  struct ioas_mapping_page **ret);
+IOAS_EXPORT struct ioas_mapping_page *ioas_mapping_page_free(struct ioas_mapping_page *p);
+
 /* The caller tenant's shares (with who imports them) and its imports. */
 IOAS_EXPORT int ioas_share_list(struct ioas_client *c,
 				struct ioas_share_list **ret);

@@ -73,6 +73,7 @@ struct rpc_ctx {
 		Ioasd__BatchReply batch;
 		Ioasd__OpenContextReply open_context;
 		Ioasd__DeviceInfo open_device;
+		Ioasd__MappingListReply mapping_list;
 	} body;
 	/* An fd the reply carries (OpenContext, OpenDevice), owned; valid
 	 * when has_out_fd. */
@@ -94,6 +95,8 @@ struct rpc_ctx {
 	Ioasd__IovaRange **range_ptrs;
 	/* A Batch's operations and results (batch.c), freed with the context. */
 	struct rpc_batch *batch_mem;
+	/* A MappingList page (mappings.c), freed with the context. */
+	struct rpc_mapping_mem *mapping_mem;
 };
 
 struct list_mem;
@@ -201,6 +204,9 @@ int h_stats(struct rpc_ctx *x);
 int h_unmap(struct rpc_ctx *x);
 int h_unregister_memory(struct rpc_ctx *x);
 int h_whoami(struct rpc_ctx *x);
+/* mappings.c */
+int h_mapping_list(struct rpc_ctx *x);
+struct rpc_mapping_mem *rpc_mapping_mem_free(struct rpc_mapping_mem *mem);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);

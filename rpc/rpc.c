@@ -209,6 +209,7 @@ const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		OP(DEVICE_LIST,       "DeviceList",       h_device_list,      0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
 		OP(OPEN_CONTEXT,      "OpenContext",      h_open_context,     0, false, GRANTS,              AUDIT_EVERY,    fill_open_context,      NOT_BATCHED(WHY_HANDOVER)),
 		OP(OPEN_DEVICE,       "OpenDevice",       h_open_device,      0, false, GRANTS,              AUDIT_EVERY,    fill_open_device,       NOT_BATCHED(WHY_HANDOVER)),
+		OP(MAPPING_LIST,      "MappingList",      h_mapping_list,     0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
 		/* Its operations are audited one by one (a refusal of the
 		 * whole batch by batch.c); it takes their fds. */
 		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),
@@ -300,6 +301,7 @@ void rpc_ctx_release(struct rpc_ctx *x)
 		x->out_fd = safe_close(x->out_fd);
 	x->has_out_fd = false;
 	x->batch_mem = rpc_batch_free(x->batch_mem);
+	x->mapping_mem = rpc_mapping_mem_free(x->mapping_mem);
 }
 
 /* Storage for a request fastpb decodes, on the stack: the request, and its

@@ -280,6 +280,29 @@ const struct tenant_import *tenant_import_next(const struct tenant *t,
 					       const struct tenant_import *prev,
 					       struct tenant_import_info *ret);
 
+/* One mapping of an IOAS as MappingList shows it: memory is the tenant's
+ * own region (0 for a piece of an import), offset into it (or into the
+ * share, for an import's piece); flags are BACKEND_MAP_* bits. */
+struct tenant_mapping_entry {
+	uint64_t iova, length, offset;
+	uint32_t memory, import, flags;
+	bool outside_policy; /* made before a reload narrowed AllowedIOVA */
+};
+struct policy_range;
+struct tenant_mapping_page_info {
+	uint32_t total;        /* the IOAS's mappings, every page */
+	bool more;             /* mappings past this page: the next starts at */
+	uint64_t next_iova;
+	const struct policy_range *own_allowed; /* AllowIovas narrowing, or NULL */
+	uint32_t n_own_allowed;
+};
+/* The mappings of IOAS ioas that start at or above from, in IOVA order: at
+ * most *n (the room in out), *n set to how many. -ENOENT (e) for an IOAS
+ * the tenant does not have. */
+int tenant_mapping_page(struct tenant *t, uint32_t ioas, uint64_t from,
+			struct tenant_mapping_entry *out, uint32_t *n,
+			struct tenant_mapping_page_info *ret, struct err *e);
+
 /* An import taken away from importer (not by its own doing). */
 struct tenant_revoke_event {
 	struct tenant *importer;

@@ -124,6 +124,7 @@ static struct {
 		Ioasd__ShareExport export;
 		Ioasd__Stats stats;
 		Ioasd__Hello hello;
+		Ioasd__MappingList mapping_list;
 	} m[MAX_OPS];
 	ProtobufCMessageUnknownField unknown[MAX_OPS];
 	uint8_t unknown_data[4];
@@ -581,6 +582,13 @@ START_TEST(malformed)
 	ioasd__stats__init(&bb.m[1].stats);
 	bb_op(IOASD__BATCH_OP__OP_STATS)->stats = &bb.m[1].stats;
 	assert_refused(run(NULL, 0), EINVAL, "batch op 1: Stats is not batched: it changes nothing");
+
+	bb_init(IOASD__BATCH_MODE__BATCH_MODE_STOP);
+	bb_alloc();
+	ioasd__mapping_list__init(&bb.m[1].mapping_list);
+	bb.m[1].mapping_list.ioas = 1;
+	bb_op(IOASD__BATCH_OP__OP_MAPPING_LIST)->mapping_list = &bb.m[1].mapping_list;
+	assert_refused(run(NULL, 0), EINVAL, "batch op 1: MappingList is not batched: it changes nothing");
 
 	bb_init(IOASD__BATCH_MODE__BATCH_MODE_STOP);
 	ioasd__hello__init(&bb.m[0].hello);

@@ -42,6 +42,7 @@ else
 	check "after a global option's argument" \
 		"$(complete_words "$ioasctl" -s /tmp/sock unmap-)" unmap-all
 	check "a command's option" "$(complete_words "$ioasctl" batch --ato)" --atomic
+	check "show's option" "$(complete_words "$ioasctl" show 1 --wi)" --width
 fi
 
 echo "1..$n"

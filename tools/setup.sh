@@ -7,13 +7,16 @@ set -euo pipefail
 IOASD_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IOASD_BUILD=${IOASD_BUILD:-$IOASD_TOP/build}
 
-# Build and test dependencies (Debian package names).
+# Build and test dependencies (Debian package names); debhelper and lintian
+# build and check the Debian packages (tools/deb.sh), whose own build
+# dependencies are debian/control's.
 IOASD_DEPS=(
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev
 	libcap-dev check libinih-dev libbsd-dev liblmdb-dev
 	valgrind python3 systemd clang libclang-rt-dev groff-base
 	qemu-system-x86 busybox-static cpio xz-utils
+	debhelper lintian
 )
 
 ioasd_install_deps() {

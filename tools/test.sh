@@ -2,9 +2,10 @@
 # Set up, build and run the whole test suite: unit and integration tests
 # (make check), the same under valgrind (make check-valgrind), again in an
 # ASan+UBSan build, a short run of every fuzz target (make fuzz-smoke, clang),
-# the distribution check (make distcheck) and the real-kernel suite in QEMU
-# guests (make check-vm). Any failure fails the run; each step says how long
-# it took.
+# the distribution check (make distcheck), the Debian packages (built from a
+# clean copy, lintian, an upgrade that keeps a tenant's mappings: as root)
+# and the real-kernel suite in QEMU guests (make check-vm). Any failure fails
+# the run; each step says how long it took.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
 ioasd_install_deps
@@ -46,7 +47,22 @@ fuzz_smoke() (
 	{ [ -f Makefile ] || "$IOASD_TOP/configure" -q --enable-werror --enable-fuzzing CC=clang; } &&
 	make -j"$(nproc)" fuzz-smoke
 )
+# The Debian packages, built twice out of a clean copy of the tree
+# (tools/deb.sh: lintian must be clean), then installed, upgraded from the
+# first build to the second with a tenant's mappings held, and purged
+# (tests/test-deb-upgrade.sh; root only, skipped where systemd is PID 1).
+deb_package() (
+	local out built
+	out=$(mktemp -d "${TMPDIR:-/tmp}/ioasd-deb.XXXXXX")
+	trap 'rm -rf "$out"' EXIT
+	mapfile -t built < <("$IOASD_TOP/tools/deb.sh" --upgrade "$out" | tee /dev/stderr | sed -n 's/^built //p')
+	[ ${#built[@]} -eq 2 ] || { echo "deb: the package did not build twice" >&2; return 1; }
+	local rc=0
+	IOASD_BUILD=$IOASD_BUILD bash "$IOASD_TOP/tests/test-deb-upgrade.sh" "${built[@]}" || rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 77 ]
+)
 step make -j"$(nproc)" check || show_logs
+step deb_package || true
 step make check-valgrind || show_logs
 step asan_check || true
 step fuzz_smoke || true

@@ -13,6 +13,8 @@
  *   cmd-share.c   export, import, revoke, shares, notifications
  *   cmd-device.c  attach-device, detach-device, devices
  *   cmd-query.c   hello, stats, whoami
+ *   cmd-show.c    show: a picture of one IOVA space (show.h, show-model.c:
+ *                 what it learns of the IOAS)
  */
 #pragma once
 
@@ -186,3 +188,4 @@ int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);
 int cmd_batch(struct ctl *ctl, int argc, char **argv);
+int cmd_show(struct ctl *ctl, int argc, char **argv);

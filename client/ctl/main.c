@@ -97,6 +97,8 @@ static const struct command commands[] = {
 	  "import a share into an IOAS (IOMMU_IOAS_COPY, pinned once)" },
 	{ "revoke", NULL, "SHARE", "revoke a share: unmaps every import of it", &op_revoke },
 	{ "shares", cmd_shares, "", "your shares, who imports them, and your imports" },
+	{ "show", cmd_show, "IOAS [--width COLS] [--all] [--json]",
+	  "draw an IOVA space: kernel, policy and own ranges, mappings, shares" },
 	{ "attach-device", cmd_attach_device, "IOAS PATH",
 	  "attach a VFIO device (/dev/vfio/devices/vfioN; sim:1234:11e8@0000:00:03.0 on sim)" },
 	{ "detach-device", cmd_detach_device, "DEVICE", "detach a device" },

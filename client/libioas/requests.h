@@ -43,7 +43,8 @@
 	REPLY(device_list,          DEVICE_LIST,       DeviceList,       DeviceListReply)    \
 	REPLY(batch,                BATCH,             Batch,            BatchReply)         \
 	REPLY(open_context,         OPEN_CONTEXT,      OpenContext,      OpenContextReply)   \
-	REPLY(open_device,          OPEN_DEVICE,       OpenDevice,       DeviceInfo)
+	REPLY(open_device,          OPEN_DEVICE,       OpenDevice,       DeviceInfo)         \
+	REPLY(mapping_list,         MAPPING_LIST,      MappingList,      MappingListReply)
 
 /*
  * The start of a request message made with designated initializers:

@@ -189,6 +189,7 @@ static void requests(void)
 	Ioasd__Copy copy = IOASD__COPY__INIT;
 	Ioasd__Option opt = IOASD__OPTION__INIT;
 	Ioasd__Stats stats = IOASD__STATS__INIT;
+	Ioasd__MappingList list = IOASD__MAPPING_LIST__INIT;
 	static const uint8_t garbage[] = { 0x08, 0x01, 0x52, 0xff, 0xff, 0xff, 0xff, 0x0f };
 	static const uint8_t unknown_op[] = { 0x08, 0x07, 0xfa, 0x01, 0x00 }; /* field 31 */
 	static const uint8_t whoami[] = { 0x08, 0x07, 0xb2, 0x01, 0x00 };     /* field 22 */
@@ -325,6 +326,15 @@ static void requests(void)
 		od.pci_address = (char *)"";
 		request("open-device-empty", &req);
 	}
+	list.ioas = 1;
+	req.op_case = IOASD__REQUEST__OP_MAPPING_LIST;
+	req.mapping_list = &list;
+	request("mapping-list", &req);
+	list.has_from_iova = 1;
+	list.from_iova = 0x100000;
+	list.has_max = 1;
+	list.max = 2;
+	request("mapping-list-page", &req);
 
 	write_file("request", "empty", "", 0);
 	write_file("request", "garbage", garbage, sizeof(garbage));

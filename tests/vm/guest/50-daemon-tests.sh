@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # modes: main
 # The daemon-level tests of 'make check' (tests/test-integration, test-shares, test-devices, test-exhaustion,
-# tests/test-tenants, tests/test-badinput, tests/test-restart: static builds; and
-# tests/test-ioasctl.sh under busybox sh) against ioasd on the REAL kernel
+# tests/test-tenants, tests/test-badinput, tests/test-restart,
+# tests/test-mapping-list: static builds; and tests/test-ioasctl.sh and
+# tests/test-show.sh under busybox sh) against ioasd on the REAL kernel
 # backend, as root, with IOASD_TEST_BACKEND=kernel: the same cases, results
 # and errno that the host checks on the sim. Clients run as nobody (65534),
 # daemon (1) and bin (2) (/etc/passwd of the initramfs).
@@ -35,7 +36,7 @@ ok "kernel $kver: IOASD_TEST_MAP_FILE=$IOASD_TEST_MAP_FILE"
 summary=$IOASD_VM_OUT/daemon-tests.summary
 : >$summary
 failed=0
-for t in test-integration test-tenants test-shares test-devices test-exhaustion test-badinput test-restart test-ioasctl.sh; do
+for t in test-integration test-tenants test-shares test-devices test-exhaustion test-badinput test-restart test-mapping-list test-ioasctl.sh test-show.sh; do
 	cmd=/bin/$t
 	case $t in
 	*.sh)
