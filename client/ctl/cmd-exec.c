@@ -156,6 +156,14 @@ static char *substitute(struct exec_plan *p, const char *arg)
 	return out;
 }
 
+/* NULL-terminated, each malloc'ed, and the array too. */
+static void free_args(char **args)
+{
+	for (char **a = args; a && *a; a++)
+		free(*a);
+	free(args);
+}
+
 static int inheritable(struct ctl *ctl, int fd)
 {
 	if (fcntl(fd, F_SETFD, 0) < 0)
@@ -229,14 +237,17 @@ int cmd_exec(struct ctl *ctl, int argc, char **argv)
 		return local_error(ctl, "exec", -ENOMEM, "arguments");
 	for (i = prog; i < argc; i++) {
 		args[i - prog] = substitute(&p, argv[i]);
-		if (!args[i - prog])
+		if (!args[i - prog]) {
+			free_args(args);
 			return local_error(ctl, "exec", -ENOMEM, "arguments");
+		}
 	}
 	/* The connection is not the program's (it is CLOEXEC anyway); the
 	 * tenant's other objects, if any, go with it. */
 	ctl->client = ioas_client_free(ctl->client);
 	fflush(NULL);
 	execvp(args[0], args);
-	r = -errno;
-	return local_error(ctl, "exec", r, "%s", args[0]);
+	r = local_error(ctl, "exec", -errno, "%s", args[0]);
+	free_args(args);
+	return r;
 }

@@ -42,7 +42,9 @@ static int fetch_mappings(struct ctl *ctl, struct show *s)
 			s->maps = m;
 			s->cap_maps = cap;
 		}
-		memcpy(s->maps + s->n_maps, p->mappings, p->n_mappings * sizeof(*p->mappings));
+		if (p->n_mappings) /* an empty page: maps may still be NULL */
+			memcpy(s->maps + s->n_maps, p->mappings,
+			       p->n_mappings * sizeof(*p->mappings));
 		s->n_maps += p->n_mappings;
 		first = false;
 		from = p->next_iova;
