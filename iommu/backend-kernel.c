@@ -382,6 +382,73 @@ static int kernel_device_detach(struct backend *b, int fd)
 	return xioctl(fd, IOFD_VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 }
 
+static int kernel_hw_info(struct backend *b, uint32_t dev_id,
+			  struct backend_hw_info *ret)
+{
+	struct backend_hw_info info = { 0 };
+	struct iofd_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = sizeof(info.data),
+		.data_uptr = (uintptr_t)info.data,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_GET_HW_INFO, &cmd);
+	if (r < 0)
+		return r;
+	info.type = cmd.out_data_type;
+	info.data_len = cmd.data_len;
+	info.capabilities = cmd.out_capabilities;
+	info.max_pasid_log2 = cmd.out_max_pasid_log2;
+	*ret = info;
+	return 0;
+}
+
+static int kernel_hwpt_alloc(struct backend *b,
+			     const struct backend_hwpt_alloc *a,
+			     uint32_t *ret_id)
+{
+	struct iofd_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = a->flags,
+		.dev_id = a->dev_id,
+		.pt_id = a->pt_id,
+		.data_type = a->data_type,
+		.data_len = a->data_len,
+		.data_uptr = (uintptr_t)a->data,
+		.fault_id = a->fault_id,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_HWPT_ALLOC, &cmd);
+	if (r < 0)
+		return r;
+	*ret_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int kernel_hwpt_invalidate(struct backend *b, uint32_t id,
+				  uint32_t data_type, const void *entries,
+				  uint32_t entry_len, uint32_t *entry_num)
+{
+	struct iofd_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)entries,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_HWPT_INVALIDATE, &cmd);
+	/* The kernel writes entry_num back on failure too (how many it did);
+	 * an ioctl it does not know (ENOTTY) leaves it: none were. */
+	*entry_num = r == -ENOTTY ? 0 : cmd.entry_num;
+	return r;
+}
+
 static const struct backend_ops kernel_ops = {
 	.name = "kernel",
 	.close = kernel_close,
@@ -399,6 +466,9 @@ static const struct backend_ops kernel_ops = {
 	.device_bind = kernel_device_bind,
 	.device_attach = kernel_device_attach,
 	.device_detach = kernel_device_detach,
+	.hw_info = kernel_hw_info,
+	.hwpt_alloc = kernel_hwpt_alloc,
+	.hwpt_invalidate = kernel_hwpt_invalidate,
 };
 
 /*
@@ -490,6 +560,22 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 		.id = hwpt,
 		.check_map = { .iova = iova, .length = length,
 			       .uptr = (uintptr_t)uptr },
+	};
+	int fd = backend_kernel_fd(b);
+
+	if (fd < 0)
+		return fd;
+	return xioctl(fd, IOFD_TEST_CMD, &cmd);
+}
+
+int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
+				    uint32_t iotlb_id, uint32_t expect)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt,
+		.check_iotlb = { .id = iotlb_id, .iotlb = expect },
 	};
 	int fd = backend_kernel_fd(b);
 

@@ -33,6 +33,13 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 				  const void *uptr);
 
 /*
+ * IOMMU_TEST_OP_MD_CHECK_IOTLB: does IOTLB iotlb_id (0..3) of the mock's
+ * nested HWPT hwpt hold expect? 0, -EINVAL when not, or the ioctl's errno.
+ */
+int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
+				    uint32_t iotlb_id, uint32_t expect);
+
+/*
  * A kernel backend on an existing iommufd context (one kept across a daemon
  * restart, with its IOASes and mappings). Takes *fd on success (sets it to
  * -1); on failure *fd is untouched. dev_path is what more contexts are
