@@ -71,7 +71,15 @@ struct rpc_ctx {
 		Ioasd__DeviceInfo attach_device;
 		Ioasd__DeviceListReply device_list;
 		Ioasd__BatchReply batch;
+		Ioasd__HwInfoReply hw_info;
+		Ioasd__HwptAllocReply hwpt_alloc;
+		Ioasd__HwptInvalidateReply hwpt_invalidate;
+		Ioasd__HwptListReply hwpt_list;
 	} body;
+	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
+	struct backend_hw_info hw_info;
+	Ioasd__HwptInfo *hwpts;
+	Ioasd__HwptInfo **hwpt_ptrs;
 	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
 	struct backend_device_info dev_info;
@@ -191,6 +199,13 @@ int h_stats(struct rpc_ctx *x);
 int h_unmap(struct rpc_ctx *x);
 int h_unregister_memory(struct rpc_ctx *x);
 int h_whoami(struct rpc_ctx *x);
+/* hwpt.c: hardware page tables (issue 15). */
+int h_hw_info(struct rpc_ctx *x);
+int h_hwpt_alloc(struct rpc_ctx *x);
+int h_hwpt_destroy(struct rpc_ctx *x);
+int h_hwpt_invalidate(struct rpc_ctx *x);
+int h_device_replace(struct rpc_ctx *x);
+int h_hwpt_list(struct rpc_ctx *x);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
@@ -219,3 +234,9 @@ RPC_AUDIT_FILL(fill_option);
 RPC_AUDIT_FILL(fill_register_memory);
 RPC_AUDIT_FILL(fill_unmap);
 RPC_AUDIT_FILL(fill_unregister_memory);
+/* hwpt.c */
+RPC_AUDIT_FILL(fill_hw_info);
+RPC_AUDIT_FILL(fill_hwpt_alloc);
+RPC_AUDIT_FILL(fill_hwpt_destroy);
+RPC_AUDIT_FILL(fill_hwpt_invalidate);
+RPC_AUDIT_FILL(fill_device_replace);

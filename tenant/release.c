@@ -24,6 +24,7 @@ static void release_now(struct tenant *t)
 		import_release(LIST_FIRST(&t->imports));
 	while (!LIST_EMPTY(&t->devices))
 		device_free(t, LIST_FIRST(&t->devices), true);
+	hwpts_release(t);
 	LIST_REMOVE(t, link);
 	LIST_INSERT_HEAD(&ts->dying, t, link);
 	ts->totals.tenants--;

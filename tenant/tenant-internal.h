@@ -11,6 +11,7 @@
  *               the AllowedIOVA gate and the consistency walker
  *   share.c     shares and imports, revocation
  *   device.c    VFIO devices
+ *   hwpt.c      hardware page tables, hardware info, device replace
  *   snapshot.c  dump, restore and reconcile for restart support
  *   journal.c   the change events restart support records
  *   release.c   releasing a tenant, at once or a slice at a time
@@ -93,6 +94,7 @@ struct ioas_obj {
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
+	uint32_t nhwpts;     /* HWPTs allocated from it (or a parent on it) */
 	uint32_t gen;        /* generation of its mappings (journal) */
 	bool quiet;          /* going whole: no journal event per mapping */
 	bool unmapping_all;  /* tenant_unmap_all_step() under way */
@@ -132,12 +134,30 @@ struct tenant_import {
 	uint32_t npieces;           /* its mappings still present */
 };
 
+/*
+ * A hardware page table (tenant/hwpt.c): paging, allocated from an IOAS,
+ * or nested, from a nesting parent. It holds its IOAS (nhwpts) and a nested
+ * one its parent; devices on it and nested children hold it (users).
+ */
+struct tenant_hwpt {
+	LIST_ENTRY(tenant_hwpt) link; /* newest first */
+	uint32_t handle;
+	uint32_t id;                /* backend object id */
+	uint32_t flags;             /* BACKEND_HWPT_* it was allocated with */
+	uint32_t data_type;         /* IOMMU_HWPT_DATA_*, 0 for paging */
+	struct ioas_obj *ioas;      /* paging: its IOAS; nested: the parent's */
+	struct tenant_hwpt *parent; /* nested only */
+	uint32_t device;            /* handle of the device it was made for */
+	uint32_t children, devices; /* who holds it */
+};
+
 /* A VFIO device the daemon bound to the tenant's context and attached. */
 struct tenant_device {
 	LIST_ENTRY(tenant_device) link;
 	uint32_t handle;
 	int fd;                     /* the daemon's copy, owned */
-	struct ioas_obj *ioas;      /* attached to */
+	struct ioas_obj *ioas;      /* attached to (or to an HWPT on it) */
+	struct tenant_hwpt *hwpt;   /* the HWPT it is on, NULL: the IOAS's own */
 	uint32_t dev_id, hwpt_id;   /* backend object ids */
 	struct backend_device_info info;
 	bool stored;                /* in the restart fd store as store_id */
@@ -170,6 +190,8 @@ struct tenant {
 	uint32_t next_import_handle;
 	LIST_HEAD(, tenant_device) devices; /* usage.devices of them */
 	uint32_t next_device_handle;
+	LIST_HEAD(, tenant_hwpt) hwpts;     /* usage.hwpts of them */
+	uint32_t next_hwpt_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
@@ -227,6 +249,9 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 		   struct ioas_obj *o);
 void device_free(struct tenant *t, struct tenant_device *d, bool detach);
 void mem_free(struct tenant *t, struct mem_obj *m);
+void hwpts_release(struct tenant *t);
+struct tenant_device *device_get(struct tenant *t, uint32_t handle,
+				 struct err *e);
 uint64_t pin_uncovered(struct pin_tree *tree, uint64_t start,
 		       uint64_t end);
 int64_t pin_add(struct pin_tree *tree, uint64_t start, uint64_t end);

@@ -41,6 +41,7 @@ struct tenant_usage {
 	uint64_t mapped_bytes; /* sum of mapping lengths, copies counted again */
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
 	uint32_t devices;      /* attached VFIO devices */
+	uint32_t hwpts;        /* hardware page tables (MaxHwpts=) */
 	/* Mappings outside the AllowedIOVA now in force: made before a reload
 	 * (or a restart) narrowed it. Kept, reported, never made anew. */
 	uint32_t mappings_outside_policy;
@@ -293,6 +294,7 @@ void tenant_set_revoke_hook(struct tenants *ts, tenant_revoke_fn fn, void *userd
 #define TENANT_MAX_DEVICES 32u /* attached devices per tenant */
 
 struct tenant_device;
+struct tenant_hwpt;
 
 /* Does not take *fd: the daemon keeps a dup of it on success. *ret_info is
  * set (and *ret_identified true) as soon as the device is identified, also
@@ -301,6 +303,49 @@ int tenant_device_attach(struct tenant *t, int fd, uint32_t ioas,
 			 uint32_t *ret_handle, struct backend_device_info *ret_info,
 			 bool *ret_identified, struct err *e);
 int tenant_device_detach(struct tenant *t, uint32_t handle, struct err *e);
+
+/*
+ * Hardware page tables (tenant/hwpt.c; device tenants, in their own
+ * context). The kernel's answers pass through: its errno, with a message
+ * saying which call refused.
+ */
+#define TENANT_HWPT_DATA_MAX 4096u          /* driver data of one HWPT */
+#define TENANT_INVALIDATE_ENTRY_MAX 4096u   /* bytes of one entry */
+#define TENANT_INVALIDATE_MAX_BYTES 65536u  /* entries of one request */
+
+/* IOMMU_GET_HW_INFO of an attached device. */
+int tenant_hw_info(struct tenant *t, uint32_t device,
+		   struct backend_hw_info *ret, struct err *e);
+
+struct tenant_hwpt_req {
+	uint32_t device;      /* the device (handle) whose IOMMU it is for */
+	uint32_t ioas;        /* from an IOAS (paging) ... */
+	uint32_t parent;      /* ... or a nesting parent HWPT (nested): one */
+	uint32_t flags;       /* BACKEND_HWPT_NEST_PARENT, _DIRTY_TRACKING */
+	uint32_t data_type;   /* IOMMU_HWPT_DATA_*: nested only */
+	const void *data;
+	uint32_t data_len;
+};
+int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *r,
+		      uint32_t *ret_handle, struct err *e);
+int tenant_hwpt_destroy(struct tenant *t, uint32_t handle, struct err *e);
+/* entries: *entry_num of entry_len bytes each; *entry_num out: how many
+ * the kernel handled (also when it failed part way). */
+int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
+			   uint32_t data_type, const void *entries,
+			   uint32_t entry_len, uint32_t *entry_num,
+			   struct err *e);
+/* Move an attached device onto an IOAS or an HWPT (exactly one non-zero). */
+int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
+			  uint32_t hwpt, struct err *e);
+
+struct tenant_hwpt_list_info {
+	uint32_t hwpt, ioas, parent, device, flags, data_type;
+	uint32_t children, devices;
+};
+const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
+					   const struct tenant_hwpt *prev,
+					   struct tenant_hwpt_list_info *ret);
 
 struct tenant_device_list_info {
 	uint32_t device, ioas;

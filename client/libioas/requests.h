@@ -41,7 +41,13 @@
 	REPLY(attach_device,        ATTACH_DEVICE,     AttachDevice,     DeviceInfo)         \
 	NO_REPLY(detach_device,     DETACH_DEVICE,     DetachDevice)                         \
 	REPLY(device_list,          DEVICE_LIST,       DeviceList,       DeviceListReply)    \
-	REPLY(batch,                BATCH,             Batch,            BatchReply)
+	REPLY(batch,                BATCH,             Batch,            BatchReply)         \
+	REPLY(hw_info,              HW_INFO,           HwInfo,           HwInfoReply)        \
+	REPLY(hwpt_alloc,           HWPT_ALLOC,        HwptAlloc,        HwptAllocReply)     \
+	NO_REPLY(hwpt_destroy,      HWPT_DESTROY,      HwptDestroy)                          \
+	REPLY(hwpt_invalidate,      HWPT_INVALIDATE,   HwptInvalidate,   HwptInvalidateReply) \
+	NO_REPLY(device_replace,    DEVICE_REPLACE,    DeviceReplace)                        \
+	REPLY(hwpt_list,            HWPT_LIST,         HwptList,         HwptListReply)
 
 /*
  * The start of a request message made with designated initializers:
