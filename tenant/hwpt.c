@@ -157,6 +157,16 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return err_set(e, ENOMEM, "out of memory");
+	if (q->data_len) {
+		/* Kept for a restart on the sim, which allocates it again. */
+		h->data = malloc(q->data_len);
+		if (!h->data) {
+			free(h);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		memcpy(h->data, q->data, q->data_len);
+		h->data_len = q->data_len;
+	}
 	a.flags = q->flags;
 	a.dev_id = d->dev_id;
 	a.pt_id = parent ? parent->id : o->id;
@@ -165,6 +175,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	a.data_len = q->data_len;
 	r = backend_hwpt_alloc(t->backend, &a, &h->id);
 	if (r < 0) {
+		free(h->data);
 		free(h);
 		return err_errno(e, r, "IOMMU_HWPT_ALLOC of a %s HWPT (flags 0x%" PRIx32
 				 ", data type 0x%" PRIx32 ") for device %" PRIu32
@@ -183,12 +194,16 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	o->nhwpts++;
 	LIST_INSERT_HEAD(&t->hwpts, h, link);
 	t->usage.hwpts++;
+	journal_hwpt(t, h, false);
+	journal_tenant(t, false); /* its next HWPT handle */
 	*ret_handle = h->handle;
 	return 0;
 }
 
 static void hwpt_free(struct tenant *t, struct tenant_hwpt *h)
 {
+	journal_hwpt(t, h, true);
+	free(h->data);
 	if (h->parent)
 		h->parent->children--;
 	h->ioas->nhwpts--;
@@ -341,4 +356,130 @@ const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
 		};
 	}
 	return h;
+}
+
+/* ------------------------------------------------------------ restart */
+
+/* Oldest first: a parent before its children, as restoring needs them. */
+int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
+		      void *userdata)
+{
+	const struct tenant_hwpt **v, *h;
+	struct tenant_hwpt_info hi;
+	size_t n = 0;
+	int r = 0;
+
+	if (!ops->hwpt || LIST_EMPTY(&t->hwpts))
+		return 0;
+	LIST_FOREACH(h, &t->hwpts, link)
+		n++;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	LIST_FOREACH(h, &t->hwpts, link)
+		v[n++] = h;
+	while (n > 0 && r >= 0) {
+		hwpt_info(v[--n], &hi);
+		r = ops->hwpt(userdata, &hi);
+	}
+	free(v);
+	return r < 0 ? r : 0;
+}
+
+int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
+			bool replay, struct err *e)
+{
+	struct ioas_obj key = { .handle = i->ioas }, *o;
+	struct tenant_hwpt *h, *parent = NULL;
+	struct tenant_device *d, *dev = NULL;
+	uint32_t got;
+	int r;
+
+	if (i->handle == 0)
+		return err_set(e, EINVAL, "HWPT handle 0");
+	LIST_FOREACH(h, &t->hwpts, link) {
+		if (h->handle == i->handle)
+			return err_set(e, EEXIST, "HWPT handle %" PRIu32 " twice", i->handle);
+		if (i->parent && h->handle == i->parent)
+			parent = h;
+	}
+	if (i->parent && !parent)
+		return err_set(e, ENOENT, "its parent HWPT %" PRIu32 " was not restored",
+			       i->parent);
+	o = parent ? parent->ioas : RB_FIND(ioas_tree, &t->ioases, &key);
+	if (!o)
+		return err_set(e, ENOENT, "its IOAS %" PRIu32 " was not restored", i->ioas);
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return err_set(e, ENOMEM, "out of memory");
+	if (i->data_len) {
+		h->data = malloc(i->data_len);
+		if (!h->data) {
+			free(h);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		memcpy(h->data, i->data, i->data_len);
+		h->data_len = i->data_len;
+	}
+	h->id = i->id;
+	if (replay) {
+		/* A fresh context: allocated again for its device, or for
+		 * another of the tenant's (the same IOMMU) if that one left. */
+		struct backend_hwpt_alloc a = {
+			.flags = i->flags, .pt_id = parent ? parent->id : o->id,
+			.data_type = i->data_type, .data = h->data,
+			.data_len = h->data_len,
+		};
+
+		LIST_FOREACH(d, &t->devices, link)
+			if (!dev || d->handle == i->device)
+				dev = d;
+		r = dev ? 0 : -ENODEV;
+		if (dev) {
+			a.dev_id = dev->dev_id;
+			r = backend_hwpt_alloc(t->backend, &a, &h->id);
+		}
+		if (r < 0) {
+			free(h->data);
+			free(h);
+			return err_errno(e, r, "allocating it again");
+		}
+	}
+	h->handle = i->handle;
+	h->flags = i->flags;
+	h->data_type = i->data_type;
+	h->ioas = o;
+	h->parent = parent;
+	h->device = i->device;
+	if (parent)
+		parent->children++;
+	o->nhwpts++;
+	LIST_INSERT_HEAD(&t->hwpts, h, link);
+	t->usage.hwpts++;
+	if (t->next_hwpt_handle <= i->handle)
+		t->next_hwpt_handle = i->handle + 1;
+	/* The devices that were on it. */
+	LIST_FOREACH(d, &t->devices, link) {
+		if (d->restore_hwpt != h->handle)
+			continue;
+		d->restore_hwpt = 0;
+		if (replay) {
+			r = backend_device_attach(t->backend, d->fd, h->id, &got);
+			if (r < 0) {
+				log_warn("tenant %s: device %" PRIu32 " stays on IOAS %"
+					 PRIu32 ", not back onto HWPT %" PRIu32 ": %s",
+					 t->name, d->handle, d->ioas->handle, h->handle,
+					 strerror(-r));
+				continue;
+			}
+			d->hwpt_id = got;
+		}
+		d->ioas->ndevices--;
+		d->ioas = o;
+		o->ndevices++;
+		d->hwpt = h;
+		h->devices++;
+	}
+	return 0;
 }

@@ -149,6 +149,8 @@ struct tenant_hwpt {
 	struct tenant_hwpt *parent; /* nested only */
 	uint32_t device;            /* handle of the device it was made for */
 	uint32_t children, devices; /* who holds it */
+	void *data;                 /* nested: its driver data (restart replay) */
+	uint32_t data_len;
 };
 
 /* A VFIO device the daemon bound to the tenant's context and attached. */
@@ -158,6 +160,7 @@ struct tenant_device {
 	int fd;                     /* the daemon's copy, owned */
 	struct ioas_obj *ioas;      /* attached to (or to an HWPT on it) */
 	struct tenant_hwpt *hwpt;   /* the HWPT it is on, NULL: the IOAS's own */
+	uint32_t restore_hwpt;      /* restart: the HWPT it goes back onto */
 	uint32_t dev_id, hwpt_id;   /* backend object ids */
 	struct backend_device_info info;
 	bool stored;                /* in the restart fd store as store_id */
@@ -250,6 +253,8 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 void device_free(struct tenant *t, struct tenant_device *d, bool detach);
 void mem_free(struct tenant *t, struct mem_obj *m);
 void hwpts_release(struct tenant *t);
+int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
+		      void *userdata);
 struct tenant_device *device_get(struct tenant *t, uint32_t handle,
 				 struct err *e);
 uint64_t pin_uncovered(struct pin_tree *tree, uint64_t start,
@@ -284,6 +289,8 @@ void journal_import(const struct tenant_import *imp, bool gone);
 void journal_mapping(struct tenant *t, const struct ioas_obj *o,
 		     const struct mapping *m, bool gone);
 void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
+void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone);
+void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret);
 /* The info structs events and dumps carry. */
 void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);
 void mapping_info(const struct ioas_obj *o, const struct mapping *m,

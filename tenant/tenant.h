@@ -398,7 +398,7 @@ void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
 
 /* The next handle of each kind. */
 struct tenant_handles {
-	uint32_t ioas, memory, share, import, device;
+	uint32_t ioas, memory, share, import, device, hwpt;
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
@@ -416,6 +416,13 @@ struct tenant_device_info {
 	uint32_t handle, ioas;
 	uint64_t store_id;
 	struct backend_device_info info;
+	uint32_t hwpt;           /* the HWPT it is on, 0: the IOAS's own */
+};
+/* A hardware page table (tenant/hwpt.c). */
+struct tenant_hwpt_info {
+	uint32_t handle, id, ioas, parent, device, flags, data_type;
+	const void *data;        /* nested: its driver data */
+	uint32_t data_len;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -438,6 +445,7 @@ struct tenant_dump_ops {
 	int (*memory)(void *userdata, const struct tenant_memory_info *i);
 	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
 	int (*device)(void *userdata, const struct tenant_device_info *i);
+	int (*hwpt)(void *userdata, const struct tenant_hwpt_info *i); /* may be NULL */
 };
 /* A device tenant's own context: true, and *ret_store_id when it is in the
  * fd store (kernel backend). */
@@ -463,6 +471,11 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
  * and attaches it again in the fresh context. */
 int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
 			  int *fd, bool replay, struct err *e);
+/* After the devices, parents before their children. replay: allocated
+ * again (with its device, or another of the tenant's) and the devices that
+ * were on it are attached to it again. */
+int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
+			bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
 			  uint64_t offset, uint64_t length, uint64_t store_id,
@@ -510,6 +523,7 @@ enum tenant_journal_kind {
 	TENANT_JOURNAL_IMPORT,
 	TENANT_JOURNAL_MAPPING,
 	TENANT_JOURNAL_DEVICE,
+	TENANT_JOURNAL_HWPT,
 };
 struct tenant_journal_event {
 	enum tenant_journal_kind kind;
@@ -522,6 +536,7 @@ struct tenant_journal_event {
 		struct tenant_import_info import;   /* .tenant: the exporter */
 		struct tenant_mapping_info mapping;
 		struct tenant_device_info device;
+		struct tenant_hwpt_info hwpt;
 	} u;
 };
 typedef void (*tenant_journal_fn)(void *userdata,
