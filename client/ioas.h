@@ -524,7 +524,7 @@ IOAS_EXPORT int ioas_hwpt_alloc_nested(struct ioas_client *c, uint32_t device,
 IOAS_EXPORT int ioas_hwpt_destroy(struct ioas_client *c, uint32_t hwpt);
 /*
  * Invalidate a nested HWPT's caches with *entry_num entries of entry_len
- * bytes each (at most 64 KiB in all). *entry_num out: how many the kernel
+ * bytes each (at most 32 KiB in all). *entry_num out: how many the kernel
  * handled, also when it failed part way (then the return is its -errno).
  */
 IOAS_EXPORT int ioas_hwpt_invalidate(struct ioas_client *c, uint32_t hwpt,

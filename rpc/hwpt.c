@@ -74,10 +74,7 @@ int h_hwpt_invalidate(struct rpc_ctx *x)
 		return err_set(&x->err, EINVAL,
 			       "%zu bytes of entries are not a whole number of "
 			       "entries of %" PRIu32 " bytes", bytes, m->entry_len);
-	if (bytes > TENANT_INVALIDATE_MAX_BYTES)
-		return err_set(&x->err, E2BIG, "%zu bytes of invalidation entries: "
-			       "at most %u in one request", bytes,
-			       TENANT_INVALIDATE_MAX_BYTES);
+	/* The count is bounded with the bytes (tenant_hwpt_invalidate). */
 	n = bytes ? (uint32_t)(bytes / m->entry_len) : 0;
 	ret = tenant_hwpt_invalidate(T(x), m->hwpt, m->data_type,
 				     bytes ? m->entries.data : NULL, m->entry_len,

@@ -110,9 +110,6 @@ static int check_alloc_policy(struct tenant *t, const struct tenant_hwpt_req *q,
 			       hwpt_data_kinds[i].name, q->data_type, names,
 			       cite(t, POLICY_KEY_ALLOWED_HWPT_DATA, why, sizeof(why)));
 	}
-	if (q->data_len > TENANT_HWPT_DATA_MAX)
-		return err_set(e, E2BIG, "HWPT driver data of %" PRIu32
-			       " bytes: at most %u", q->data_len, TENANT_HWPT_DATA_MAX);
 	return 0;
 }
 
@@ -124,8 +121,12 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	struct tenant_device *d;
 	struct ioas_obj *o = NULL;
 	char why[400];
-	int r = check_device_tenant(t, e);
+	int r;
 
+	if (q->data_len > TENANT_HWPT_DATA_MAX)
+		return err_set(e, E2BIG, "HWPT driver data of %" PRIu32
+			       " bytes: at most %u", q->data_len, TENANT_HWPT_DATA_MAX);
+	r = check_device_tenant(t, e);
 	if (r < 0)
 		return r;
 	if (!q->ioas == !q->parent)
@@ -260,6 +261,13 @@ int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
 	int r, i;
 
 	*entry_num = 0;
+	if (want && (entry_len == 0 || entry_len > TENANT_INVALIDATE_ENTRY_MAX))
+		return err_set(e, EINVAL, "invalidation entry length %" PRIu32
+			       ": 1 to %u bytes", entry_len, TENANT_INVALIDATE_ENTRY_MAX);
+	if ((uint64_t)want * entry_len > TENANT_INVALIDATE_MAX_BYTES)
+		return err_set(e, E2BIG, "%" PRIu32 " invalidation entries of %" PRIu32
+			       " bytes: at most %u bytes in one request", want,
+			       entry_len, TENANT_INVALIDATE_MAX_BYTES);
 	r = check_device_tenant(t, e);
 	if (r < 0)
 		return r;
@@ -276,13 +284,6 @@ int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
 			       i < 0 ? "unknown" : hwpt_data_kinds[i].name, names,
 			       cite(t, POLICY_KEY_ALLOWED_HWPT_DATA, why, sizeof(why)));
 	}
-	if (want && (entry_len == 0 || entry_len > TENANT_INVALIDATE_ENTRY_MAX))
-		return err_set(e, EINVAL, "invalidation entry length %" PRIu32
-			       ": 1 to %u bytes", entry_len, TENANT_INVALIDATE_ENTRY_MAX);
-	if ((uint64_t)want * entry_len > TENANT_INVALIDATE_MAX_BYTES)
-		return err_set(e, E2BIG, "%" PRIu32 " invalidation entries of %" PRIu32
-			       " bytes: at most %u bytes in one request", want,
-			       entry_len, TENANT_INVALIDATE_MAX_BYTES);
 	*entry_num = want;
 	r = backend_hwpt_invalidate(t->backend, h->id, data_type, entries,
 				    entry_len, entry_num);

@@ -311,7 +311,7 @@ int tenant_device_detach(struct tenant *t, uint32_t handle, struct err *e);
  */
 #define TENANT_HWPT_DATA_MAX 4096u          /* driver data of one HWPT */
 #define TENANT_INVALIDATE_ENTRY_MAX 4096u   /* bytes of one entry */
-#define TENANT_INVALIDATE_MAX_BYTES 65536u  /* entries of one request */
+#define TENANT_INVALIDATE_MAX_BYTES 32768u  /* entries of one request */
 
 /* IOMMU_GET_HW_INFO of an attached device. */
 int tenant_hw_info(struct tenant *t, uint32_t device,
