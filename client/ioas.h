@@ -478,7 +478,10 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
 /*
  * For tests against a daemon on the sim backend, which has no VFIO: an fd
  * that the sim treats as a VFIO cdev of the given PCI identity ("1234:11e8",
- * "0000:00:03.0"). A kernel-backend daemon refuses it (ENOTTY).
+ * "0000:00:03.0"). A kernel-backend daemon refuses it (ENOTTY). With
+ * "+mock" after the address ("0000:00:03.0+mock") the sim puts the device
+ * behind its model of the kernel's self-test IOMMU driver (nesting with
+ * IOAS_HWPT_DATA_SELFTEST) instead of the rig's VT-d.
  */
 IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
 				       const char *pci_address, int *ret_fd);

@@ -12,6 +12,8 @@
  *   cmd-map.c     memory and mappings: register, map, unmap, copy
  *   cmd-share.c   export, import, revoke, shares, notifications
  *   cmd-device.c  attach-device, detach-device, devices
+ *   cmd-hwpt.c    hw-info, hwpt-alloc(-nested), hwpt-destroy, hwpt-invalidate,
+ *                 device-replace, hwpts
  *   cmd-query.c   hello, stats, whoami
  */
 #pragma once
@@ -62,6 +64,8 @@ struct ctl {
 	bool have_share;
 	uint32_t last_device;                      /* $device */
 	bool have_device;
+	uint32_t last_hwpt;                        /* $hwpt */
+	bool have_hwpt;
 
 	bool jfirst;
 };
@@ -181,6 +185,13 @@ int cmd_demo(struct ctl *ctl, int argc, char **argv);
 int cmd_attach_device(struct ctl *ctl, int argc, char **argv);
 int cmd_detach_device(struct ctl *ctl, int argc, char **argv);
 int cmd_devices(struct ctl *ctl, int argc, char **argv);
+int cmd_hw_info(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_invalidate(struct ctl *ctl, int argc, char **argv);
+int cmd_device_replace(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpts(struct ctl *ctl, int argc, char **argv);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);

@@ -101,6 +101,20 @@ static const struct command commands[] = {
 	  "attach a VFIO device (/dev/vfio/devices/vfioN; sim:1234:11e8@0000:00:03.0 on sim)" },
 	{ "detach-device", cmd_detach_device, "DEVICE", "detach a device" },
 	{ "devices", cmd_devices, "", "your attached devices" },
+	{ "hw-info", cmd_hw_info, "DEVICE", "the IOMMU behind a device (IOMMU_GET_HW_INFO)" },
+	{ "hwpt-alloc", cmd_hwpt_alloc,
+	  "DEVICE IOAS [--nest-parent] [--dirty-tracking] [--flags BITS]",
+	  "allocate a paging hardware page table from an IOAS" },
+	{ "hwpt-alloc-nested", cmd_hwpt_alloc_nested,
+	  "DEVICE PARENT --data-type TYPE --data HEX",
+	  "allocate a nested HWPT from a nesting parent (TYPE: vtd-s1, selftest, ...)" },
+	{ "hwpt-destroy", cmd_hwpt_destroy, "HWPT", "destroy a hardware page table" },
+	{ "hwpt-invalidate", cmd_hwpt_invalidate,
+	  "HWPT --data-type TYPE --entry-len LEN --entries HEX",
+	  "invalidate a nested HWPT's caches; says how many entries the kernel did" },
+	{ "device-replace", cmd_device_replace, "DEVICE --ioas IOAS | DEVICE --hwpt HWPT",
+	  "move an attached device onto an IOAS or a hardware page table" },
+	{ "hwpts", cmd_hwpts, "", "your hardware page tables" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",
@@ -148,8 +162,8 @@ static void usage(FILE *f)
 		"Numbers are decimal or 0x-hex; sizes take K, M, G, T suffixes (2M).\n"
 		"In a batch, $ioas, $mem and $iova stand for the last IOAS allocated,\n"
 		"memory registered and IOVA mapped, $share and $token for the last\n"
-		"share exported, $device for the last device attached; '#' starts a\n"
-		"comment.\n"
+		"share exported, $device for the last device attached, $hwpt for the\n"
+		"last hardware page table allocated; '#' starts a comment.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"
