@@ -72,13 +72,40 @@ struct sim_binding *sim_binding_by_id(struct sim *s, uint32_t dev_id)
  */
 #define SIM_DEVICE_PREFIX "ioasd-sim-device:"
 #define SIM_DEVICE_MOCK_SUFFIX "+mock"
-#define SIM_DEVICE_ALIGN UINT64_C(4096) /* VT-d's smallest page */
-#define SIM_DEVICE_APERTURE_LAST UINT64_C(0x7fffffffff)
+#define SIM_VTD_ALIGN UINT64_C(4096) /* VT-d's smallest page */
+#define SIM_VTD_APERTURE_LAST UINT64_C(0x7fffffffff)
+#define SIM_MOCK_ALIGN UINT64_C(2048) /* MOCK_IO_PAGE_SIZE: PAGE_SIZE / 2 */
+#define SIM_MOCK_APERTURE_START (UINT64_C(1) << 24)
+#define SIM_MOCK_APERTURE_LAST ((UINT64_C(1) << 31) - 1)
 
-static const struct backend_iova_range sim_device_reserved[] = {
+static const struct backend_iova_range vtd_device_reserved[] = {
 	{ UINT64_C(0xfee00000), UINT64_C(0xfeefffff) },
-	{ SIM_DEVICE_APERTURE_LAST + 1, UINT64_MAX },
+	{ SIM_VTD_APERTURE_LAST + 1, UINT64_MAX },
 };
+static const struct backend_iova_range vtd_domain_reserved[] = {
+	{ SIM_VTD_APERTURE_LAST + 1, UINT64_MAX },
+};
+static const struct backend_iova_range mock_reserved[] = {
+	{ 0, SIM_MOCK_APERTURE_START - 1 },
+	{ SIM_MOCK_APERTURE_LAST + 1, UINT64_MAX },
+};
+
+const struct sim_domain_shape *sim_driver_domain(enum sim_driver d, bool device)
+{
+	static const struct sim_domain_shape vtd_device = {
+		SIM_VTD_ALIGN, vtd_device_reserved, ARRAY_SIZE(vtd_device_reserved)
+	};
+	static const struct sim_domain_shape vtd_domain = {
+		SIM_VTD_ALIGN, vtd_domain_reserved, ARRAY_SIZE(vtd_domain_reserved)
+	};
+	static const struct sim_domain_shape mock = {
+		SIM_MOCK_ALIGN, mock_reserved, ARRAY_SIZE(mock_reserved)
+	};
+
+	if (d == SIM_DRIVER_MOCK)
+		return &mock;
+	return device ? &vtd_device : &vtd_domain;
+}
 
 /* The text after SIM_DEVICE_PREFIX in fd's memfd name, or -ENOTTY. */
 static int sim_device_name(int fd, char *buf, size_t size, struct stat *st)
@@ -232,9 +259,9 @@ static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
 	if (bd->hwpt)
 		old_h = sim_get_hwpt(bd->ctx, bd->hwpt);
 	if (old != io) {
-		r = sim_domain_add(io, bd, sim_device_reserved,
-				   ARRAY_SIZE(sim_device_reserved),
-				   SIM_DEVICE_ALIGN);
+		const struct sim_domain_shape *sh = sim_driver_domain(bd->driver, true);
+
+		r = sim_domain_add(io, bd, sh->reserved, sh->n_reserved, sh->alignment);
 		if (r < 0)
 			return r;
 		if (old)

@@ -21,8 +21,10 @@
  *   too) -> EOPNOTSUPP; then the
  *   driver's rules below; the HWPT's
  *   domain joins the IOAS (alignment   iopt_table_add_domain.
- *   rules as a device attach) and
- *   holds it: DESTROY(ioas) -> EBUSY.
+ *   rules as a device attach; what is
+ *   outside its aperture is reserved)
+ *   and holds it: DESTROY(ioas) ->
+ *   EBUSY.
  * From a paging HWPT (nested): a flag  iommufd_hwpt_nested_alloc.
  *   other than FAULT_ID_VALID, or no
  *   data -> EOPNOTSUPP; parent not
@@ -66,8 +68,6 @@
 #include "iommu/iommufd-uapi.h"
 #include "iommu/sim-internal.h"
 
-#define SIM_VTD_ALIGN UINT64_C(4096)
-#define SIM_MOCK_ALIGN UINT64_C(2048) /* MOCK_IO_PAGE_SIZE: PAGE_SIZE / 2 */
 #define SIM_MOCK_TEST_REG UINT32_C(0xdeadbeef)
 #define SIM_MOCK_INV_ALL 1u       /* IOMMU_TEST_INVALIDATE_FLAG_ALL */
 #define SIM_MOCK_INV_ENTRY 8u     /* struct iommu_hwpt_invalidate_selftest */
@@ -218,10 +218,13 @@ int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
 	if (io) {
 		r = a->flags & ~paging_flags ? -EOPNOTSUPP :
 			driver_paging(bd, a->flags, a->data_len != 0);
-		if (r == 0)
-			r = sim_domain_add(io, h, NULL, 0,
-					   bd->driver == SIM_DRIVER_MOCK ?
-					   SIM_MOCK_ALIGN : SIM_VTD_ALIGN);
+		if (r == 0) {
+			const struct sim_domain_shape *sh =
+				sim_driver_domain(bd->driver, false);
+
+			r = sim_domain_add(io, h, sh->reserved, sh->n_reserved,
+					   sh->alignment);
+		}
 		h->ioas = io->id;
 	} else {
 		if ((a->flags & ~BACKEND_HWPT_FAULT_ID_VALID) || !a->data_len)

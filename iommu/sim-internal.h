@@ -108,6 +108,21 @@ struct sim_binding {
 	uint32_t hwpt;     /* the HWPT it is attached to, 0: the IOAS's own */
 };
 
+/*
+ * What a domain of each driver brings into the IOAS it joins (an attached
+ * device's, or a paging HWPT's): the alignment of its smallest page and the
+ * IOVAs outside its aperture, reserved (iopt_table_add_domain). The rig's
+ * VT-d: 4 KiB, a 39-bit aperture; a device also brings the interrupt window
+ * (iopt_table_enforce_dev_resv_regions). The mock: MOCK_IO_PAGE_SIZE
+ * (PAGE_SIZE / 2) and [MOCK_APERTURE_START, MOCK_APERTURE_LAST].
+ */
+struct sim_domain_shape {
+	uint64_t alignment;
+	const struct backend_iova_range *reserved; /* sorted */
+	uint32_t n_reserved;
+};
+const struct sim_domain_shape *sim_driver_domain(enum sim_driver d, bool device);
+
 /* Sim device ids: never an object id (those stop at SIM_ID_MAX). */
 #define SIM_DEVICE_ID_BASE (SIM_ID_MAX + 1)
 #define SIM_MOCK_IOTLBS 4 /* MOCK_NESTED_DOMAIN_IOTLB_NUM */

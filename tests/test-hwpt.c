@@ -103,11 +103,20 @@ static int client_with_device(int devfd, struct ioas_client **c,
 {
 	struct ioas_device_info info;
 	uint64_t iova = 0;
+	uint32_t mem;
+	int fd = -1;
 
+	/* The device first: the mapping then lands inside its aperture (the
+	 * mock's is [16 MiB, 2 GiB)). */
 	REQUIRE(harness_connect(&d, "test-hwpt", c) == 0);
-	REQUIRE(harness_mapped_ioas(*c, "hwpt", 2 * MiB, ioas, &iova) == 0);
+	REQUIRE(ioas_alloc(*c, ioas) == 0);
 	REQUIRE(ioas_device_attach(*c, *ioas, devfd, &info) == 0);
 	*dev = info.device;
+	REQUIRE(ioas_memfd_create("hwpt", 2 * MiB, &fd) == 0);
+	REQUIRE(ioas_memory_register(*c, fd, 0, 2 * MiB, &mem, NULL) == 0);
+	close(fd);
+	REQUIRE(ioas_map(*c, *ioas, mem, 0, 2 * MiB,
+			 IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE, &iova) == 0);
 	return 0;
 }
 

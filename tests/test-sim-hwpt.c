@@ -323,6 +323,47 @@ START_TEST(paging_hwpt_domain_joins_the_ioas)
 }
 END_TEST
 
+/* What each driver's domain brings: outside its aperture is reserved. */
+START_TEST(domains_reserve_outside_their_aperture)
+{
+	struct backend_iova_range r[4];
+	uint64_t align = 0;
+	uint32_t num = 4, got, vtd_hwpt, vtd_ioas, vtd;
+	int fd = sim_device("");
+
+	/* The mock device: [16 MiB, 2 GiB), 2 KiB pages. */
+	ck_assert_int_eq(backend_device_attach(b, dev_fd, ioas, &got), 0);
+	ck_assert_int_eq(backend_iova_ranges(b, ioas, r, &num, &align), 0);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_uint_eq(r[0].start, 1u << 24);
+	ck_assert_uint_eq(r[0].last, (1u << 31) - 1);
+	ck_assert_uint_eq(align, 2048);
+	/* A VT-d paging HWPT without a device on it: only its 39-bit aperture
+	 * (the interrupt window comes with a device). */
+	ck_assert_int_eq(backend_device_bind(b, fd, &vtd), 0);
+	ck_assert_int_eq(backend_ioas_alloc(b, &vtd_ioas), 0);
+	struct backend_hwpt_alloc a = { .dev_id = vtd, .pt_id = vtd_ioas };
+	ck_assert_int_eq(backend_hwpt_alloc(b, &a, &vtd_hwpt), 0);
+	num = 4;
+	ck_assert_int_eq(backend_iova_ranges(b, vtd_ioas, r, &num, &align), 0);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_uint_eq(r[0].start, 0);
+	ck_assert_uint_eq(r[0].last, UINT64_C(0x7fffffffff));
+	ck_assert_uint_eq(align, 4096);
+	ck_assert_int_eq(backend_device_attach(b, fd, vtd_hwpt, &got), 0);
+	num = 4;
+	ck_assert_int_eq(backend_iova_ranges(b, vtd_ioas, r, &num, &align), 0);
+	ck_assert_uint_eq(num, 2);
+	ck_assert_uint_eq(r[0].last, UINT64_C(0xfedfffff));
+	ck_assert_int_eq(backend_device_detach(b, fd), 0);
+	ck_assert_int_eq(backend_destroy(b, vtd_hwpt), 0);
+	num = 4;
+	ck_assert_int_eq(backend_iova_ranges(b, vtd_ioas, r, &num, &align), 0);
+	ck_assert_uint_eq(r[0].last, UINT64_MAX);
+	close(fd);
+}
+END_TEST
+
 /* ------------------------------------------------------------ invalidate */
 
 START_TEST(invalidate_clears_the_named_iotlbs)
@@ -421,6 +462,7 @@ static Suite *hwpt_suite(void)
 	tcase_add_test(tc, detach_releases_the_hwpt);
 	tcase_add_test(tc, attach_across_drivers_is_einval);
 	tcase_add_test(tc, paging_hwpt_domain_joins_the_ioas);
+	tcase_add_test(tc, domains_reserve_outside_their_aperture);
 	tcase_add_test(tc, invalidate_clears_the_named_iotlbs);
 	tcase_add_test(tc, invalidate_reports_what_it_did_before_failing);
 	tcase_add_test(tc, invalidate_argument_errors);
