@@ -10,10 +10,10 @@
  * GET_HW_INFO: dev_id not a device of   iommufd_get_hw_info,
  *   this context -> ENOENT; else the    iommufd_get_device; the drivers'
  *   driver's type, data, caps.          hw_info.
- * HWPT_ALLOC: data_type NONE with data, iommufd_hwpt_alloc.
- *   or a type without data -> EINVAL;
- *   unknown dev_id -> ENOENT; unknown
- *   pt_id -> ENOENT; pt_id a nested
+ * HWPT_ALLOC: data_type NONE with data, iommufd_hwpt_alloc (a pt_id
+ *   or a type without data -> EINVAL;   that names no object is EINVAL,
+ *   unknown dev_id -> ENOENT; unknown   not ENOENT: measured on 6.12
+ *   pt_id -> EINVAL; pt_id a nested     and 7.2).
  *   HWPT -> EINVAL.
  * From an IOAS (paging): a flag other  iommufd_hwpt_paging_alloc (6.12
  *   than NEST_PARENT|DIRTY_TRACKING     valid_flags); the driver's
@@ -206,7 +206,7 @@ int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
 	if (!io) {
 		parent = sim_get_hwpt(s, a->pt_id);
 		if (!parent)
-			return -ENOENT;
+			return -EINVAL; /* iommufd_get_object failed: rc = -EINVAL */
 		if (parent->parent)
 			return -EINVAL; /* a nested HWPT is no pt */
 	}
