@@ -44,6 +44,10 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
 				    uint32_t iotlb_id, uint32_t expect);
 
+/* IOMMU_TEST_OP_TRIGGER_VEVENT (7.2): the mock device idev reports an
+ * event to the vEVENTQ of the vIOMMU its vDEVICE is in. */
+int backend_kernel_test_trigger_vevent(struct backend *b, uint32_t idev);
+
 /*
  * A kernel backend on an existing iommufd context (one kept across a daemon
  * restart, with its IOASes and mappings). Takes *fd on success (sets it to

@@ -65,6 +65,16 @@ struct backend_hwpt_alloc {
 	uint32_t fault_id; /* read with BACKEND_HWPT_FAULT_ID_VALID */
 };
 
+/* IOMMU_VIOMMU_ALLOC (Linux 6.13 and later; older kernels: -ENOTTY). */
+struct backend_viommu_alloc {
+	uint32_t flags;
+	uint32_t type;       /* enum iommu_viommu_type */
+	uint32_t dev_id;
+	uint32_t hwpt_id;    /* a nesting parent */
+	const void *data;    /* the type's data, 6.15 and later */
+	uint32_t data_len;
+};
+
 /* IOMMU_GET_HW_INFO's answer. data holds min(data_len, sizeof data) bytes
  * of the driver's structure (struct iommu_hw_info_vtd, ...); data_len is
  * the driver's own length, as the kernel reports it. */
@@ -136,6 +146,14 @@ struct backend_ops {
 	int (*hwpt_invalidate)(struct backend *b, uint32_t id,
 			       uint32_t data_type, const void *entries,
 			       uint32_t entry_len, uint32_t *entry_num);
+	/* vIOMMU objects (Linux 6.13 and later; older kernels: -ENOTTY). */
+	int (*viommu_alloc)(struct backend *b, const struct backend_viommu_alloc *a,
+			    uint32_t *ret_id);
+	int (*vdevice_alloc)(struct backend *b, uint32_t viommu, uint32_t dev_id,
+			     uint64_t virt_id, uint32_t *ret_id);
+	/* *ret_fd: the queue's fd (CLOEXEC), the caller's. */
+	int (*veventq_alloc)(struct backend *b, uint32_t viommu, uint32_t type,
+			     uint32_t depth, uint32_t *ret_id, int *ret_fd);
 };
 
 /*
@@ -340,6 +358,27 @@ static inline int backend_hwpt_invalidate(struct backend *b, uint32_t id,
 {
 	return b->ops->hwpt_invalidate(b, id, data_type, entries, entry_len,
 				       entry_num);
+}
+
+static inline int backend_viommu_alloc(struct backend *b,
+				       const struct backend_viommu_alloc *a,
+				       uint32_t *ret_id)
+{
+	return b->ops->viommu_alloc(b, a, ret_id);
+}
+
+static inline int backend_vdevice_alloc(struct backend *b, uint32_t viommu,
+					uint32_t dev_id, uint64_t virt_id,
+					uint32_t *ret_id)
+{
+	return b->ops->vdevice_alloc(b, viommu, dev_id, virt_id, ret_id);
+}
+
+static inline int backend_veventq_alloc(struct backend *b, uint32_t viommu,
+					uint32_t type, uint32_t depth,
+					uint32_t *ret_id, int *ret_fd)
+{
+	return b->ops->veventq_alloc(b, viommu, type, depth, ret_id, ret_fd);
 }
 
 /*

@@ -48,6 +48,9 @@ typedef uint64_t iofd_u64 __attribute__((aligned(8)));
 #define IOFD_NR_HWPT_ALLOC 0x09 /* Linux 6.6 and later */
 #define IOFD_NR_GET_HW_INFO 0x0a
 #define IOFD_NR_HWPT_INVALIDATE 0x0d /* Linux 6.8 and later */
+#define IOFD_NR_VIOMMU_ALLOC 0x10 /* Linux 6.13 and later */
+#define IOFD_NR_VDEVICE_ALLOC 0x11
+#define IOFD_NR_VEVENTQ_ALLOC 0x13 /* Linux 6.15 and later */
 #define IOFD_NR_IOAS_MAP_FILE 0x0f /* Linux 6.13 and later */
 #define IOFD_NR_TEST 0x20 /* only with CONFIG_IOMMUFD_TEST */
 
@@ -63,6 +66,9 @@ typedef uint64_t iofd_u64 __attribute__((aligned(8)));
 #define IOFD_HWPT_ALLOC IOFD_CMD(IOFD_NR_HWPT_ALLOC)
 #define IOFD_GET_HW_INFO IOFD_CMD(IOFD_NR_GET_HW_INFO)
 #define IOFD_HWPT_INVALIDATE IOFD_CMD(IOFD_NR_HWPT_INVALIDATE)
+#define IOFD_VIOMMU_ALLOC IOFD_CMD(IOFD_NR_VIOMMU_ALLOC)
+#define IOFD_VDEVICE_ALLOC IOFD_CMD(IOFD_NR_VDEVICE_ALLOC)
+#define IOFD_VEVENTQ_ALLOC IOFD_CMD(IOFD_NR_VEVENTQ_ALLOC)
 #define IOFD_TEST_CMD IOFD_CMD(IOFD_NR_TEST)
 
 _Static_assert(IOFD_DESTROY == 0x3b80, "IOMMU_DESTROY number");
@@ -72,6 +78,8 @@ _Static_assert(IOFD_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD number");
 _Static_assert(IOFD_HWPT_ALLOC == 0x3b89, "IOMMU_HWPT_ALLOC number");
 _Static_assert(IOFD_GET_HW_INFO == 0x3b8a, "IOMMU_GET_HW_INFO number");
 _Static_assert(IOFD_HWPT_INVALIDATE == 0x3b8d, "IOMMU_HWPT_INVALIDATE number");
+_Static_assert(IOFD_VIOMMU_ALLOC == 0x3b90, "IOMMU_VIOMMU_ALLOC number");
+_Static_assert(IOFD_VEVENTQ_ALLOC == 0x3b93, "IOMMU_VEVENTQ_ALLOC number");
 
 /* Map / copy flags. */
 #define IOFD_MAP_FIXED_IOVA (1u << 0)
@@ -322,6 +330,60 @@ IOFD_ASSERT_OFF(iofd_hwpt_invalidate, data_type, 16);
 IOFD_ASSERT_OFF(iofd_hwpt_invalidate, entry_len, 20);
 IOFD_ASSERT_OFF(iofd_hwpt_invalidate, entry_num, 24);
 
+/* ------------------------------------------- vIOMMU (Linux 6.13 and later) */
+
+/* enum iommu_viommu_type; the self-test's is CONFIG_IOMMUFD_TEST only. */
+#define IOFD_VIOMMU_TYPE_DEFAULT 0
+#define IOFD_VIOMMU_TYPE_ARM_SMMUV3 1
+#define IOFD_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+#define IOFD_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+#define IOFD_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+
+/* A vIOMMU for a device's IOMMU on a nesting parent HWPT. */
+struct iofd_viommu_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t type;
+	uint32_t dev_id;
+	uint32_t hwpt_id;
+	uint32_t out_viommu_id;
+	uint32_t data_len;   /* 6.15 and later (0 before: reserved) */
+	uint32_t reserved;
+	iofd_u64 data_uptr;
+};
+IOFD_ASSERT_SIZE(iofd_viommu_alloc, 40);
+IOFD_ASSERT_OFF(iofd_viommu_alloc, hwpt_id, 16);
+IOFD_ASSERT_OFF(iofd_viommu_alloc, out_viommu_id, 20);
+IOFD_ASSERT_OFF(iofd_viommu_alloc, data_uptr, 32);
+
+/* A device's virtual id (vSID, vRID) in a vIOMMU. */
+struct iofd_vdevice_alloc {
+	uint32_t size;
+	uint32_t viommu_id;
+	uint32_t dev_id;
+	uint32_t out_vdevice_id;
+	iofd_u64 virt_id;
+};
+IOFD_ASSERT_SIZE(iofd_vdevice_alloc, 24);
+IOFD_ASSERT_OFF(iofd_vdevice_alloc, out_vdevice_id, 12);
+IOFD_ASSERT_OFF(iofd_vdevice_alloc, virt_id, 16);
+
+/* A queue of a vIOMMU's events: read() from out_veventq_fd gives
+ * struct iommufd_vevent_header {u32 flags, sequence} + the type's data. */
+struct iofd_veventq_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t viommu_id;
+	uint32_t type;
+	uint32_t veventq_depth;
+	uint32_t out_veventq_id;
+	uint32_t out_veventq_fd;
+	uint32_t reserved;
+};
+IOFD_ASSERT_SIZE(iofd_veventq_alloc, 32);
+IOFD_ASSERT_OFF(iofd_veventq_alloc, veventq_depth, 16);
+IOFD_ASSERT_OFF(iofd_veventq_alloc, out_veventq_fd, 24);
+
 /* ------------------------------------------- iommufd self-test (debug) */
 /*
  * Present only in kernels built with CONFIG_IOMMUFD_TEST: a software "mock"
@@ -332,6 +394,7 @@ IOFD_ASSERT_OFF(iofd_hwpt_invalidate, entry_num, 24);
 #define IOFD_TEST_OP_MD_CHECK_MAP 3
 #define IOFD_TEST_OP_MOCK_DOMAIN_REPLACE 10 /* .id = the mock device */
 #define IOFD_TEST_OP_MD_CHECK_IOTLB 14 /* .id = nested HWPT */
+#define IOFD_TEST_OP_TRIGGER_VEVENT 17 /* 7.2: the mock device's vEVENT */
 
 struct iofd_test_cmd {
 	uint32_t size;
@@ -352,6 +415,9 @@ struct iofd_test_cmd {
 		struct {
 			uint32_t pt_id; /* in: IOAS or HWPT; out: the HWPT */
 		} mock_domain_replace;
+		struct {
+			uint32_t dev_id; /* the mock's device object */
+		} trigger_vevent;
 		struct {
 			uint32_t id;    /* which of the mock's IOTLBs (0..3) */
 			uint32_t iotlb; /* the value expected there */

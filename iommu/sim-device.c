@@ -333,4 +333,7 @@ const struct backend_ops sim_ops = {
 	.hw_info = sim_hw_info,
 	.hwpt_alloc = sim_hwpt_alloc,
 	.hwpt_invalidate = sim_hwpt_invalidate,
+	.viommu_alloc = sim_viommu_alloc,
+	.vdevice_alloc = sim_vdevice_alloc,
+	.veventq_alloc = sim_veventq_alloc,
 };

@@ -303,6 +303,32 @@ int sim_hwpt_invalidate(struct backend *b, uint32_t id, uint32_t data_type,
 	return r;
 }
 
+/*
+ * vIOMMU, vDEVICE, vEVENTQ: the modelled kernel (6.12) has no such ioctl
+ * (ENOTTY, measured on 6.12). Their rules are the 7.2 kernel's to state,
+ * in the real-kernel suite.
+ */
+int sim_viommu_alloc(struct backend *b, const struct backend_viommu_alloc *a,
+		     uint32_t *ret_id)
+{
+	(void)b, (void)a, (void)ret_id;
+	return -ENOTTY;
+}
+
+int sim_vdevice_alloc(struct backend *b, uint32_t viommu, uint32_t dev_id,
+		      uint64_t virt_id, uint32_t *ret_id)
+{
+	(void)b, (void)viommu, (void)dev_id, (void)virt_id, (void)ret_id;
+	return -ENOTTY;
+}
+
+int sim_veventq_alloc(struct backend *b, uint32_t viommu, uint32_t type,
+		      uint32_t depth, uint32_t *ret_id, int *ret_fd)
+{
+	(void)b, (void)viommu, (void)type, (void)depth, (void)ret_id, (void)ret_fd;
+	return -ENOTTY;
+}
+
 int backend_sim_check_iotlb(struct backend *b, uint32_t hwpt,
 			    uint32_t iotlb_id, uint32_t expect)
 {

@@ -239,4 +239,10 @@ int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
 int sim_hwpt_invalidate(struct backend *b, uint32_t id, uint32_t data_type,
 			const void *entries, uint32_t entry_len,
 			uint32_t *entry_num);
+int sim_viommu_alloc(struct backend *b, const struct backend_viommu_alloc *a,
+		     uint32_t *ret_id);
+int sim_vdevice_alloc(struct backend *b, uint32_t viommu, uint32_t dev_id,
+		      uint64_t virt_id, uint32_t *ret_id);
+int sim_veventq_alloc(struct backend *b, uint32_t viommu, uint32_t type,
+		      uint32_t depth, uint32_t *ret_id, int *ret_fd);
 void sim_bindings_put(const struct sim *s);

@@ -446,6 +446,21 @@ START_TEST(invalidate_argument_errors)
 }
 END_TEST
 
+/* The modelled kernel (6.12) has no vIOMMU ioctls: ENOTTY, as measured. */
+START_TEST(viommu_is_enotty_on_the_modelled_kernel)
+{
+	struct backend_viommu_alloc a = { .type = 0xdeadbeef, .dev_id = dev_id,
+					  .hwpt_id = parent_new() };
+	uint32_t id;
+	int fd = -1;
+
+	ck_assert_int_eq(backend_viommu_alloc(b, &a, &id), -ENOTTY);
+	ck_assert_int_eq(backend_vdevice_alloc(b, 1, dev_id, 7, &id), -ENOTTY);
+	ck_assert_int_eq(backend_veventq_alloc(b, 1, 0xbeefbeef, 8, &id, &fd), -ENOTTY);
+	ck_assert_int_eq(fd, -1);
+}
+END_TEST
+
 static Suite *hwpt_suite(void)
 {
 	Suite *s = suite_create("sim-hwpt");
@@ -468,6 +483,7 @@ static Suite *hwpt_suite(void)
 	tcase_add_test(tc, invalidate_clears_the_named_iotlbs);
 	tcase_add_test(tc, invalidate_reports_what_it_did_before_failing);
 	tcase_add_test(tc, invalidate_argument_errors);
+	tcase_add_test(tc, viommu_is_enotty_on_the_modelled_kernel);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("vtd");
