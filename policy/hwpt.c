@@ -10,7 +10,10 @@
  *                              and invalidated with (common/hwptdata.h:
  *                              vtd-s1 arm-smmuv3 amd-guest selftest);
  *                              default none
- *   MaxHwpts=N                 HWPTs a tenant holds at once; default 16
+ *   MaxHwpts=N                 HWPTs and vIOMMU objects a tenant holds at
+ *                              once; default 16
+ *   AllowViommu=yes|no         vIOMMUs, vDEVICEs and vEVENTQs (Linux 6.13
+ *                              and later); default no
  *
  * A paging HWPT without flags needs none of them (only MaxHwpts=): it is
  * what an attach to an IOAS makes anyway.
@@ -24,7 +27,8 @@ bool hwpt_key_is(enum policy_key k)
 {
 	return k == POLICY_KEY_ALLOW_NESTING ||
 	       k == POLICY_KEY_ALLOW_DIRTY_TRACKING ||
-	       k == POLICY_KEY_ALLOWED_HWPT_DATA || k == POLICY_KEY_MAX_HWPTS;
+	       k == POLICY_KEY_ALLOWED_HWPT_DATA || k == POLICY_KEY_MAX_HWPTS ||
+	       k == POLICY_KEY_ALLOW_VIOMMU;
 }
 
 void hwpt_key_default(struct policy_tenant *t, enum policy_key k)
@@ -41,6 +45,9 @@ void hwpt_key_default(struct policy_tenant *t, enum policy_key k)
 		break;
 	case POLICY_KEY_MAX_HWPTS:
 		t->max_hwpts = POLICY_DEFAULT_MAX_HWPTS;
+		break;
+	case POLICY_KEY_ALLOW_VIOMMU:
+		t->allow_viommu = false;
 		break;
 	default:
 		break;
@@ -89,6 +96,7 @@ bool hwpt_key_value(struct policy_loader *l, struct policy_tenant *t,
 	switch (k) {
 	case POLICY_KEY_ALLOW_NESTING:
 	case POLICY_KEY_ALLOW_DIRTY_TRACKING:
+	case POLICY_KEY_ALLOW_VIOMMU:
 		r = parse_bool(value);
 		if (r < 0) {
 			error_at(l, l->lineno, "%s=%s: expected yes or no", key, value);
@@ -96,8 +104,10 @@ bool hwpt_key_value(struct policy_loader *l, struct policy_tenant *t,
 		}
 		if (k == POLICY_KEY_ALLOW_NESTING)
 			t->allow_nesting = r;
-		else
+		else if (k == POLICY_KEY_ALLOW_DIRTY_TRACKING)
 			t->allow_dirty_tracking = r;
+		else
+			t->allow_viommu = r;
 		return true;
 	case POLICY_KEY_ALLOWED_HWPT_DATA:
 		return data_names(l, t, value);
@@ -135,6 +145,8 @@ void policy_print_hwpt(const struct policy_tenant *t, FILE *f)
 		fprintf(f, "AllowedHwptData= ; none\n");
 	fprintf(f, "MaxHwpts=%" PRIu32 "%s\n", t->max_hwpts,
 		t->key_line[POLICY_KEY_MAX_HWPTS] ? "" : " ; default");
+	fprintf(f, "AllowViommu=%s%s\n", t->allow_viommu ? "yes" : "no",
+		t->key_line[POLICY_KEY_ALLOW_VIOMMU] ? "" : " ; default");
 }
 
 enum policy_key policy_hwpt_refusing_key(const struct policy_tenant *t,

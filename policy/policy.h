@@ -87,6 +87,7 @@ enum policy_key {
 	POLICY_KEY_ALLOW_DIRTY_TRACKING,
 	POLICY_KEY_ALLOWED_HWPT_DATA,
 	POLICY_KEY_MAX_HWPTS,
+	POLICY_KEY_ALLOW_VIOMMU,
 	_POLICY_KEY_MAX,
 };
 
@@ -166,7 +167,8 @@ struct policy_tenant {
 	bool allow_nesting;         /* NEST_PARENT HWPTs and nested ones */
 	bool allow_dirty_tracking;  /* DIRTY_TRACKING HWPTs */
 	uint32_t hwpt_data;         /* bit i: hwpt_data_kinds[i] allowed */
-	uint32_t max_hwpts;
+	uint32_t max_hwpts;         /* HWPTs and vIOMMU objects */
+	bool allow_viommu;          /* vIOMMUs, vDEVICEs, vEVENTQs */
 
 	/* Line of each key in the section (first line for repeated keys),
 	 * 0 when absent (default in effect). */

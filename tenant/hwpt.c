@@ -47,7 +47,7 @@ static struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle,
 }
 
 /* HWPTs are for devices: a tenant with AllowDevice= in its own context. */
-static int check_device_tenant(struct tenant *t, struct err *e)
+int check_device_tenant(struct tenant *t, struct err *e)
 {
 	int r = check_not_orphaned(t, e);
 
@@ -120,6 +120,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 {
 	struct backend_hwpt_alloc a = { 0 };
 	struct tenant_hwpt *h, *parent = NULL;
+	struct tenant_viommu *vi = NULL;
 	struct tenant_device *d;
 	struct ioas_obj *o = NULL;
 	char why[400];
@@ -131,10 +132,10 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	r = check_device_tenant(t, e);
 	if (r < 0)
 		return r;
-	if (!q->ioas == !q->parent)
+	if (!!q->ioas + !!q->parent + !!q->viommu != 1)
 		return err_set(e, EINVAL,
-			       "an HWPT is allocated from an IOAS or from a nesting "
-			       "parent HWPT: name exactly one");
+			       "an HWPT is allocated from an IOAS, a nesting parent HWPT "
+			       "or a vIOMMU: name exactly one");
 	d = hwpt_test_mock(t, q->device) ? NULL : device_get(t, q->device, e);
 	if (!d && !hwpt_test_mock(t, q->device))
 		return -ENOENT;
@@ -142,17 +143,22 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 		o = ioas_get(t, q->ioas, e);
 		if (!o)
 			return -ENOENT;
-	} else {
+	} else if (q->parent) {
 		parent = hwpt_get(t, q->parent, e);
 		if (!parent)
 			return -ENOENT;
 		o = parent->ioas;
+	} else {
+		vi = viommu_get(t, q->viommu, TENANT_VIOMMU, e);
+		if (!vi)
+			return -ENOENT;
+		o = vi->parent->ioas;
 	}
 	if (d)
 		a.dev_id = d->dev_id;
 	else if ((r = hwpt_test_mock_dev_id(t, o, &a.dev_id, e)) < 0)
 		return r;
-	r = check_alloc_policy(t, q, parent != NULL, e);
+	r = check_alloc_policy(t, q, parent || vi, e);
 	if (r < 0)
 		return r;
 	if (t->usage.hwpts >= t->pt->max_hwpts)
@@ -175,7 +181,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 		h->data_len = q->data_len;
 	}
 	a.flags = q->flags;
-	a.pt_id = parent ? parent->id : o->id;
+	a.pt_id = parent ? parent->id : vi ? vi->id : o->id;
 	a.data_type = q->data_type;
 	a.data = q->data;
 	a.data_len = q->data_len;
@@ -194,9 +200,12 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	h->data_type = q->data_type;
 	h->ioas = o;
 	h->parent = parent;
+	h->viommu = vi;
 	h->device = q->device;
 	if (parent)
 		parent->children++;
+	if (vi)
+		vi->users++;
 	o->nhwpts++;
 	LIST_INSERT_HEAD(&t->hwpts, h, link);
 	t->usage.hwpts++;
@@ -206,7 +215,8 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 		hwpt_free(t, h);
 		return r;
 	}
-	journal_hwpt(t, h, false);
+	if (!vi) /* vIOMMU objects are not kept across a restart */
+		journal_hwpt(t, h, false);
 	journal_tenant(t, false); /* its next HWPT handle */
 	*ret_handle = h->handle;
 	return 0;
@@ -214,10 +224,13 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 
 static void hwpt_free(struct tenant *t, struct tenant_hwpt *h)
 {
-	journal_hwpt(t, h, true);
+	if (!h->viommu)
+		journal_hwpt(t, h, true);
 	free(h->data);
 	if (h->parent)
 		h->parent->children--;
+	if (h->viommu)
+		h->viommu->users--;
 	h->ioas->nhwpts--;
 	LIST_REMOVE(h, link);
 	t->usage.hwpts--;
@@ -248,10 +261,23 @@ int tenant_hwpt_destroy(struct tenant *t, uint32_t handle, struct err *e)
  * every nested HWPT goes before its parent. */
 void hwpts_release(struct tenant *t)
 {
-	struct tenant_hwpt *h;
+	struct tenant_hwpt *h, *next;
 	int r;
 
 	hwpt_test_mock_release(t);
+	/* Those made from a vIOMMU, then the vIOMMUs, then the rest. */
+	for (h = LIST_FIRST(&t->hwpts); h; h = next) {
+		next = LIST_NEXT(h, link);
+		if (!h->viommu)
+			continue;
+		r = backend_destroy(t->backend, h->id);
+		if (r < 0)
+			log_warn("tenant %s: HWPT %" PRIu32 " (id %" PRIu32 ") not "
+				 "destroyed: %s (it goes with the context)", t->name,
+				 h->handle, h->id, strerror(-r));
+		hwpt_free(t, h);
+	}
+	vobjs_release(t, true);
 	while ((h = LIST_FIRST(&t->hwpts))) {
 		r = backend_destroy(t->backend, h->id);
 		if (r < 0)
@@ -262,30 +288,17 @@ void hwpts_release(struct tenant *t)
 	}
 }
 
-int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
-			   uint32_t data_type, const void *entries,
-			   uint32_t entry_len, uint32_t *entry_num,
-			   struct err *e)
+/* IOMMU_HWPT_INVALIDATE of object id (an HWPT's or a vIOMMU's), what
+ * names it in messages: the bounds, the policy's data types, the kernel. */
+static int invalidate(struct tenant *t, uint32_t id, const char *what,
+		      uint32_t handle, uint32_t data_type, const void *entries,
+		      uint32_t entry_len, uint32_t *entry_num, struct err *e)
 {
 	uint32_t want = *entry_num;
-	struct tenant_hwpt *h;
 	char why[400], names[128];
 	int r, i;
 
 	*entry_num = 0;
-	if (want && (entry_len == 0 || entry_len > TENANT_INVALIDATE_ENTRY_MAX))
-		return err_set(e, EINVAL, "invalidation entry length %" PRIu32
-			       ": 1 to %u bytes", entry_len, TENANT_INVALIDATE_ENTRY_MAX);
-	if ((uint64_t)want * entry_len > TENANT_INVALIDATE_MAX_BYTES)
-		return err_set(e, E2BIG, "%" PRIu32 " invalidation entries of %" PRIu32
-			       " bytes: at most %u bytes in one request", want,
-			       entry_len, TENANT_INVALIDATE_MAX_BYTES);
-	r = check_device_tenant(t, e);
-	if (r < 0)
-		return r;
-	h = hwpt_get(t, handle, e);
-	if (!h)
-		return -ENOENT;
 	i = hwpt_data_by_invalidate_type(data_type);
 	/* The type of a nested HWPT's entries goes with its data type. */
 	if (i < 0 || !policy_hwpt_data_allowed(t->pt, i)) {
@@ -297,16 +310,73 @@ int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
 			       cite(t, POLICY_KEY_ALLOWED_HWPT_DATA, why, sizeof(why)));
 	}
 	*entry_num = want;
-	r = backend_hwpt_invalidate(t->backend, h->id, data_type, entries,
+	r = backend_hwpt_invalidate(t->backend, id, data_type, entries,
 				    entry_len, entry_num);
+	if (r < 0)
+		return err_errno(e, r, "IOMMU_HWPT_INVALIDATE of %s %" PRIu32
+				 " refused after %" PRIu32 " of %" PRIu32 " entries",
+				 what, handle, *entry_num, want);
+	return 0;
+}
+
+/* Bounds first, then who asks: no tenant state is read for bad input. */
+static int check_entries(struct tenant *t, uint32_t want, uint32_t entry_len,
+			 struct err *e)
+{
+	if (want && (entry_len == 0 || entry_len > TENANT_INVALIDATE_ENTRY_MAX))
+		return err_set(e, EINVAL, "invalidation entry length %" PRIu32
+			       ": 1 to %u bytes", entry_len, TENANT_INVALIDATE_ENTRY_MAX);
+	if ((uint64_t)want * entry_len > TENANT_INVALIDATE_MAX_BYTES)
+		return err_set(e, E2BIG, "%" PRIu32 " invalidation entries of %" PRIu32
+			       " bytes: at most %u bytes in one request", want,
+			       entry_len, TENANT_INVALIDATE_MAX_BYTES);
+	return check_device_tenant(t, e);
+}
+
+int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
+			   uint32_t data_type, const void *entries,
+			   uint32_t entry_len, uint32_t *entry_num,
+			   struct err *e)
+{
+	struct tenant_hwpt *h;
+	int r = check_entries(t, *entry_num, entry_len, e);
+
+	if (r < 0) {
+		*entry_num = 0;
+		return r;
+	}
+	h = hwpt_get(t, handle, e);
+	if (!h) {
+		*entry_num = 0;
+		return -ENOENT;
+	}
+	r = invalidate(t, h->id, "HWPT", handle, data_type, entries, entry_len,
+		       entry_num, e);
 	if (hwpt_test_check_invalidate(t, h, data_type, entries, entry_len,
 				       *entry_num, e) < 0)
 		return -EIO;
-	if (r < 0)
-		return err_errno(e, r, "IOMMU_HWPT_INVALIDATE of HWPT %" PRIu32
-				 " refused after %" PRIu32 " of %" PRIu32 " entries",
-				 handle, *entry_num, want);
-	return 0;
+	return r;
+}
+
+int tenant_viommu_invalidate(struct tenant *t, uint32_t handle,
+			     uint32_t data_type, const void *entries,
+			     uint32_t entry_len, uint32_t *entry_num,
+			     struct err *e)
+{
+	struct tenant_viommu *v;
+	int r = check_entries(t, *entry_num, entry_len, e);
+
+	if (r < 0) {
+		*entry_num = 0;
+		return r;
+	}
+	v = viommu_get(t, handle, TENANT_VIOMMU, e);
+	if (!v) {
+		*entry_num = 0;
+		return -ENOENT;
+	}
+	return invalidate(t, v->id, "vIOMMU", handle, data_type, entries,
+			  entry_len, entry_num, e);
 }
 
 int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
@@ -396,7 +466,8 @@ int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
 		return -ENOMEM;
 	n = 0;
 	LIST_FOREACH(h, &t->hwpts, link)
-		v[n++] = h;
+		if (!h->viommu) /* not kept across a restart */
+			v[n++] = h;
 	while (n > 0 && r >= 0) {
 		hwpt_info(v[--n], &hi);
 		r = ops->hwpt(userdata, &hi);

@@ -22,6 +22,7 @@ static void release_now(struct tenant *t)
 		share_free(LIST_FIRST(&t->shares), "exporter-gone");
 	while (!LIST_EMPTY(&t->imports))
 		import_release(LIST_FIRST(&t->imports));
+	vobjs_release(t, false); /* vDEVICEs before their devices go */
 	while (!LIST_EMPTY(&t->devices))
 		device_free(t, LIST_FIRST(&t->devices), true);
 	hwpts_release(t);

@@ -12,6 +12,7 @@
  *   share.c     shares and imports, revocation
  *   device.c    VFIO devices
  *   hwpt.c      hardware page tables, hardware info, device replace
+ *   viommu.c    vIOMMUs, vDEVICEs, vEVENTQs
  *   snapshot.c  dump, restore and reconcile for restart support
  *   journal.c   the change events restart support records
  *   release.c   releasing a tenant, at once or a slice at a time
@@ -154,6 +155,28 @@ struct tenant_hwpt {
 	void *data;                 /* nested: its driver data (restart replay) */
 	uint32_t data_len;
 	uint8_t test_cleared;       /* hwpt-test.c: mock IOTLBs invalidated */
+	struct tenant_viommu *viommu; /* nested from a vIOMMU (not kept across
+				       * a restart), else NULL */
+};
+
+/*
+ * vIOMMU objects (tenant/viommu.c; Linux 6.13 and later): a vIOMMU on a
+ * nesting parent HWPT, which it holds; vDEVICEs (a device's virtual id in
+ * it), vEVENTQs (its event queues, whose fd the client got) and nested
+ * HWPTs made from it hold it. Handles are one space for the three kinds.
+ */
+enum tenant_vobj_kind { TENANT_VIOMMU, TENANT_VDEVICE, TENANT_VEVENTQ };
+struct tenant_viommu {
+	LIST_ENTRY(tenant_viommu) link; /* newest first */
+	enum tenant_vobj_kind kind;
+	uint32_t handle;
+	uint32_t id;                /* backend object id */
+	uint32_t type;              /* vIOMMU / vEVENTQ type */
+	uint32_t device;            /* vIOMMU, vDEVICE: the device's handle */
+	struct tenant_hwpt *parent; /* vIOMMU: its nesting parent */
+	struct tenant_viommu *viommu; /* vDEVICE, vEVENTQ: the vIOMMU */
+	uint64_t virt_id;           /* vDEVICE */
+	uint32_t users;             /* vIOMMU: vDEVICEs, vEVENTQs, HWPTs on it */
 };
 
 /* A VFIO device the daemon bound to the tenant's context and attached. */
@@ -198,6 +221,8 @@ struct tenant {
 	uint32_t next_device_handle;
 	LIST_HEAD(, tenant_hwpt) hwpts;     /* usage.hwpts of them */
 	uint32_t next_hwpt_handle;
+	LIST_HEAD(, tenant_viommu) vobjs;   /* counted in usage.hwpts too */
+	uint32_t next_vobj_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
@@ -256,6 +281,13 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 void device_free(struct tenant *t, struct tenant_device *d, bool detach);
 void mem_free(struct tenant *t, struct mem_obj *m);
 void hwpts_release(struct tenant *t);
+/* viommu.c: the vIOMMU a handle names (ENOENT in e otherwise). */
+struct tenant_viommu *viommu_get(struct tenant *t, uint32_t handle,
+				 enum tenant_vobj_kind kind, struct err *e);
+/* viommu.c: at a release, before the devices go: vDEVICEs and vEVENTQs;
+ * after the HWPTs made from a vIOMMU: the vIOMMUs. */
+void vobjs_release(struct tenant *t, bool viommus);
+int check_device_tenant(struct tenant *t, struct err *e);
 /* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
 bool hwpt_test_mock(const struct tenant *t, uint32_t device);
 int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,

@@ -225,6 +225,8 @@ struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *po
 	LIST_INIT(&t->devices);
 	LIST_INIT(&t->hwpts);
 	t->next_hwpt_handle = 1;
+	LIST_INIT(&t->vobjs);
+	t->next_vobj_handle = 1;
 	/* A tenant that may attach devices gets a context of its own (opened
 	 * with its first IOAS): a VFIO device fd can attach to any IOAS of the
 	 * context it is bound to, and the client keeps its own copy of it. */

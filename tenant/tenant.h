@@ -320,7 +320,8 @@ int tenant_hw_info(struct tenant *t, uint32_t device,
 struct tenant_hwpt_req {
 	uint32_t device;      /* the device (handle) whose IOMMU it is for */
 	uint32_t ioas;        /* from an IOAS (paging) ... */
-	uint32_t parent;      /* ... or a nesting parent HWPT (nested): one */
+	uint32_t parent;      /* ... or a nesting parent HWPT (nested) ... */
+	uint32_t viommu;      /* ... or a vIOMMU (nested): exactly one */
 	uint32_t flags;       /* BACKEND_HWPT_NEST_PARENT, _DIRTY_TRACKING */
 	uint32_t data_type;   /* IOMMU_HWPT_DATA_*: nested only */
 	const void *data;
@@ -335,6 +336,29 @@ int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
 			   uint32_t data_type, const void *entries,
 			   uint32_t entry_len, uint32_t *entry_num,
 			   struct err *e);
+/*
+ * vIOMMU objects (tenant/viommu.c; Linux 6.13 and later, EOPNOTSUPP
+ * before). The three kinds share one handle space; a vEVENTQ's fd is the
+ * caller's (*ret_fd).
+ */
+enum tenant_vobj_kind;
+int tenant_viommu_alloc(struct tenant *t, uint32_t device, uint32_t hwpt,
+			uint32_t type, const void *data, uint32_t data_len,
+			uint32_t *ret_handle, struct err *e);
+int tenant_vdevice_alloc(struct tenant *t, uint32_t viommu, uint32_t device,
+			 uint64_t virt_id, uint32_t *ret_handle, struct err *e);
+int tenant_veventq_alloc(struct tenant *t, uint32_t viommu, uint32_t type,
+			 uint32_t depth, uint32_t *ret_handle, int *ret_fd,
+			 struct err *e);
+/* kind: 0 vIOMMU, 1 vDEVICE, 2 vEVENTQ. */
+int tenant_vobj_destroy(struct tenant *t, enum tenant_vobj_kind kind,
+			uint32_t handle, struct err *e);
+/* IOMMU_HWPT_INVALIDATE of a vIOMMU's caches (as tenant_hwpt_invalidate). */
+int tenant_viommu_invalidate(struct tenant *t, uint32_t handle,
+			     uint32_t data_type, const void *entries,
+			     uint32_t entry_len, uint32_t *entry_num,
+			     struct err *e);
+
 /* Move an attached device onto an IOAS or an HWPT (exactly one non-zero). */
 int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 			  uint32_t hwpt, struct err *e);
