@@ -549,6 +549,38 @@ struct ioas_hwpt_info {
 IOAS_EXPORT int ioas_hwpt_list(struct ioas_client *c,
 			       struct ioas_hwpt_info **ret, uint32_t *n);
 
+/*
+ * vIOMMU objects (Linux 6.13 and later; -EOPNOTSUPP on older kernels;
+ * policy AllowViommu=): a vIOMMU of type (IOMMU_VIOMMU_TYPE_*) for the
+ * device's IOMMU on a nesting parent HWPT; a device's virtual id in it
+ * (vDEVICE); an event queue (vEVENTQ) whose fd *ret_fd is the caller's
+ * (CLOEXEC): read() gives struct iommufd_vevent_header + the type's data.
+ * HWPTs nested in a vIOMMU: ioas_hwpt_alloc_viommu; its caches:
+ * ioas_viommu_invalidate (as ioas_hwpt_invalidate). One handle space for
+ * the three kinds; destroy a vIOMMU after what holds it (-EBUSY).
+ */
+#define IOAS_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
+#define IOAS_VEVENTQ_TYPE_SELFTEST 0xbeefbeefu
+IOAS_EXPORT int ioas_viommu_alloc(struct ioas_client *c, uint32_t device,
+				  uint32_t hwpt, uint32_t type, const void *data,
+				  size_t len, uint32_t *ret_viommu);
+IOAS_EXPORT int ioas_vdevice_alloc(struct ioas_client *c, uint32_t viommu,
+				   uint32_t device, uint64_t virt_id,
+				   uint32_t *ret_vdevice);
+IOAS_EXPORT int ioas_veventq_alloc(struct ioas_client *c, uint32_t viommu,
+				   uint32_t type, uint32_t depth,
+				   uint32_t *ret_veventq, int *ret_fd);
+IOAS_EXPORT int ioas_viommu_destroy(struct ioas_client *c, uint32_t viommu);
+IOAS_EXPORT int ioas_vdevice_destroy(struct ioas_client *c, uint32_t vdevice);
+IOAS_EXPORT int ioas_veventq_destroy(struct ioas_client *c, uint32_t veventq);
+IOAS_EXPORT int ioas_hwpt_alloc_viommu(struct ioas_client *c, uint32_t device,
+				       uint32_t viommu, uint32_t data_type,
+				       const void *data, size_t len,
+				       uint32_t *ret_hwpt);
+IOAS_EXPORT int ioas_viommu_invalidate(struct ioas_client *c, uint32_t viommu,
+				       uint32_t data_type, const void *entries,
+				       uint32_t entry_len, uint32_t *entry_num);
+
 /* ------------------------------------------------------------ batches
  *
  * A batch is many operations in one request: one round trip, and the

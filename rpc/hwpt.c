@@ -35,6 +35,7 @@ int h_hwpt_alloc(struct rpc_ctx *x)
 		.device = m->device,
 		.ioas = m->has_ioas ? m->ioas : 0,
 		.parent = m->has_parent ? m->parent : 0,
+		.viommu = m->has_viommu ? m->viommu : 0,
 		.flags = m->has_flags ? m->flags : 0,
 		.data_type = m->has_data_type ? m->data_type : 0,
 	};
@@ -76,9 +77,14 @@ int h_hwpt_invalidate(struct rpc_ctx *x)
 			       "entries of %" PRIu32 " bytes", bytes, m->entry_len);
 	/* The count is bounded with the bytes (tenant_hwpt_invalidate). */
 	n = bytes ? (uint32_t)(bytes / m->entry_len) : 0;
-	ret = tenant_hwpt_invalidate(T(x), m->hwpt, m->data_type,
-				     bytes ? m->entries.data : NULL, m->entry_len,
-				     &n, &x->err);
+	if (m->has_viommu && m->viommu)
+		ret = tenant_viommu_invalidate(T(x), m->viommu, m->data_type,
+					       bytes ? m->entries.data : NULL,
+					       m->entry_len, &n, &x->err);
+	else
+		ret = tenant_hwpt_invalidate(T(x), m->hwpt, m->data_type,
+					     bytes ? m->entries.data : NULL,
+					     m->entry_len, &n, &x->err);
 	/* How many the kernel handled goes back either way. */
 	ioasd__hwpt_invalidate_reply__init(r);
 	r->entries_done = n;

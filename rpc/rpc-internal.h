@@ -79,6 +79,9 @@ struct rpc_ctx {
 		Ioasd__HwptAllocReply hwpt_alloc;
 		Ioasd__HwptInvalidateReply hwpt_invalidate;
 		Ioasd__HwptListReply hwpt_list;
+		Ioasd__ViommuAllocReply viommu_alloc;
+		Ioasd__VdeviceAllocReply vdevice_alloc;
+		Ioasd__VeventqAllocReply veventq_alloc;
 	} body;
 	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
 	struct backend_hw_info hw_info;
@@ -212,6 +215,10 @@ int h_hwpt_destroy(struct rpc_ctx *x);
 int h_hwpt_invalidate(struct rpc_ctx *x);
 int h_device_replace(struct rpc_ctx *x);
 int h_hwpt_list(struct rpc_ctx *x);
+int h_viommu_alloc(struct rpc_ctx *x);
+int h_vdevice_alloc(struct rpc_ctx *x);
+int h_veventq_alloc(struct rpc_ctx *x);
+int h_viommu_destroy(struct rpc_ctx *x);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
@@ -246,3 +253,7 @@ RPC_AUDIT_FILL(fill_hwpt_alloc);
 RPC_AUDIT_FILL(fill_hwpt_destroy);
 RPC_AUDIT_FILL(fill_hwpt_invalidate);
 RPC_AUDIT_FILL(fill_device_replace);
+RPC_AUDIT_FILL(fill_viommu_alloc);
+RPC_AUDIT_FILL(fill_vdevice_alloc);
+RPC_AUDIT_FILL(fill_veventq_alloc);
+RPC_AUDIT_FILL(fill_viommu_destroy);

@@ -177,7 +177,7 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 #define WHY_OPTION "an option set cannot always be set back (huge pages cannot be turned off again once a mapping needs them)"
 #define WHY_REVOKE "a revoke unmaps every import of the share and tells its importers"
 #define WHY_ATTACH "a detach does not undo an attach (the device stays bound to the tenant's iommufd context: the binding belongs to the client's open file)"
-#define WHY_HWPT "HWPT requests are not in Batch's operations (send them alone, pipelined)"
+#define WHY_HWPT "HWPT and vIOMMU requests are not in Batch's operations (send them alone, pipelined)"
 #define WHY_DETACH "a detached device cannot be attached back without its fd"
 
 const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
@@ -213,6 +213,11 @@ const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		OP(HWPT_INVALIDATE,   "HwptInvalidate",   h_hwpt_invalidate,  0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_hwpt_invalidate,   NOT_BATCHED(WHY_HWPT)),
 		OP(DEVICE_REPLACE,    "DeviceReplace",    h_device_replace,   0, false, GRANTS,              AUDIT_EVERY,    fill_device_replace,    NOT_BATCHED(WHY_HWPT)),
 		OP(HWPT_LIST,         "HwptList",         h_hwpt_list,        0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		/* vIOMMU objects (viommu.c) */
+		OP(VIOMMU_ALLOC,      "ViommuAlloc",      h_viommu_alloc,     0, false, GRANTS,              AUDIT_EVERY,    fill_viommu_alloc,      NOT_BATCHED(WHY_HWPT)),
+		OP(VDEVICE_ALLOC,     "VdeviceAlloc",     h_vdevice_alloc,    0, false, GRANTS,              AUDIT_EVERY,    fill_vdevice_alloc,     NOT_BATCHED(WHY_HWPT)),
+		OP(VEVENTQ_ALLOC,     "VeventqAlloc",     h_veventq_alloc,    0, false, GRANTS,              AUDIT_EVERY,    fill_veventq_alloc,     NOT_BATCHED(WHY_HWPT)),
+		OP(VIOMMU_DESTROY,    "ViommuDestroy",    h_viommu_destroy,   0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_viommu_destroy,    NOT_BATCHED(WHY_HWPT)),
 		/* Its operations are audited one by one (a refusal of the
 		 * whole batch by batch.c); it takes their fds. */
 		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),

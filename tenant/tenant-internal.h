@@ -165,7 +165,6 @@ struct tenant_hwpt {
  * it), vEVENTQs (its event queues, whose fd the client got) and nested
  * HWPTs made from it hold it. Handles are one space for the three kinds.
  */
-enum tenant_vobj_kind { TENANT_VIOMMU, TENANT_VDEVICE, TENANT_VEVENTQ };
 struct tenant_viommu {
 	LIST_ENTRY(tenant_viommu) link; /* newest first */
 	enum tenant_vobj_kind kind;

@@ -341,7 +341,7 @@ int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
  * before). The three kinds share one handle space; a vEVENTQ's fd is the
  * caller's (*ret_fd).
  */
-enum tenant_vobj_kind;
+enum tenant_vobj_kind { TENANT_VIOMMU, TENANT_VDEVICE, TENANT_VEVENTQ };
 int tenant_viommu_alloc(struct tenant *t, uint32_t device, uint32_t hwpt,
 			uint32_t type, const void *data, uint32_t data_len,
 			uint32_t *ret_handle, struct err *e);
@@ -350,7 +350,6 @@ int tenant_vdevice_alloc(struct tenant *t, uint32_t viommu, uint32_t device,
 int tenant_veventq_alloc(struct tenant *t, uint32_t viommu, uint32_t type,
 			 uint32_t depth, uint32_t *ret_handle, int *ret_fd,
 			 struct err *e);
-/* kind: 0 vIOMMU, 1 vDEVICE, 2 vEVENTQ. */
 int tenant_vobj_destroy(struct tenant *t, enum tenant_vobj_kind kind,
 			uint32_t handle, struct err *e);
 /* IOMMU_HWPT_INVALIDATE of a vIOMMU's caches (as tenant_hwpt_invalidate). */

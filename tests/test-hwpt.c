@@ -58,7 +58,7 @@ static void start(bool allow)
 	fprintf(f, "[tenant vmm]\nMatchUser=%u\nAllowDevice=1234:11e8\n%s",
 		(unsigned)dev_uid(),
 		allow ? "AllowNesting=yes\nAllowDirtyTracking=yes\n"
-			"AllowedHwptData=selftest\nMaxHwpts=3\n" : "");
+			"AllowedHwptData=selftest\nMaxHwpts=3\nAllowViommu=yes\n" : "");
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(harness_daemon_start(&d, args), 0);
 }
@@ -195,6 +195,14 @@ static int nested_rules(void *arg)
 	REQUIRE(ioas_device_replace(c, dev, ioas, 0) == 0);
 	REQUIRE(ioas_hwpt_destroy(c, nested) == 0);
 	REQUIRE(ioas_hwpt_destroy(c, nested) == -ENOENT);
+	/* The sim models 6.12: no vIOMMU (ENOTTY there), said as EOPNOTSUPP. */
+	REQUIRE(ioas_viommu_alloc(c, dev, parent, IOAS_VIOMMU_TYPE_SELFTEST, NULL, 0,
+				  &extra) == -EOPNOTSUPP);
+	REQUIRE(strstr(ioas_client_last_error(c), "no IOMMU_VIOMMU_ALLOC") != NULL);
+	REQUIRE(ioas_vdevice_alloc(c, 1, dev, 7, &extra) == -ENOENT);
+	REQUIRE(ioas_viommu_destroy(c, 1) == -ENOENT);
+	REQUIRE(ioas_hwpt_alloc_viommu(c, dev, 1, IOAS_HWPT_DATA_SELFTEST, &iotlb,
+				       sizeof(iotlb), &extra) == -ENOENT);
 	REQUIRE(ioas_hwpt_destroy(c, parent) == 0);
 	REQUIRE(ioas_hwpt_destroy(c, plain) == 0);
 	/* Leave a parent and a child behind: the release takes them. */
@@ -320,6 +328,9 @@ static int policy_refusals(void *arg)
 				     sizeof(x), &n) == -EPERM);
 	REQUIRE(n == 0);
 	REQUIRE(strstr(ioas_client_last_error(c), "AllowedHwptData") != NULL);
+	/* vIOMMU objects need AllowViommu=. */
+	REQUIRE(ioas_viommu_alloc(c, dev, h, 1, NULL, 0, &n) == -EPERM);
+	REQUIRE(strstr(ioas_client_last_error(c), "AllowViommu") != NULL);
 	/* Neither or both of IOAS and parent: EINVAL. */
 	REQUIRE(ioas_hwpt_alloc(c, dev, 0, 0, &h) == -EINVAL);
 	REQUIRE(ioas_hwpt_alloc(c, dev + 5, ioas, 0, &h) == -ENOENT);

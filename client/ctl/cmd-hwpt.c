@@ -16,12 +16,11 @@
 
 #define HEX_MAX 4096 /* bytes of data or of entries one command takes */
 
-/* "efbead0b" -> bytes; at most HEX_MAX of them. */
-static int parse_hex(const char *s, uint8_t *buf, size_t *ret_len)
+int ctl_parse_hex(const char *s, uint8_t *buf, size_t room, size_t *ret_len)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n % 2 || n / 2 > HEX_MAX)
+	if (n == 0 || n % 2 || n / 2 > room)
 		return -EINVAL;
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned v;
@@ -153,30 +152,33 @@ int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv)
 
 int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv)
 {
-	struct opt opts[] = { { "data-type", true }, { "data", true } };
+	struct opt opts[] = { { "data-type", true }, { "data", true },
+			      { "viommu", false } };
 	static uint8_t data[HEX_MAX];
 	uint32_t dev, parent, type, hwpt;
 	size_t npos, len;
 	char *pos[2];
 	int r;
 
-	r = parse_args(ctl, argc, argv, opts, 2, pos, 2, 2, &npos);
+	r = parse_args(ctl, argc, argv, opts, 3, pos, 2, 2, &npos);
 	if (r)
 		return r;
 	if (parse_u32(ctl, pos[0], &dev) < 0)
 		return bad_value(ctl, argv[0], "device", pos[0]);
 	if (parse_u32(ctl, pos[1], &parent) < 0)
-		return bad_value(ctl, argv[0], "parent hwpt", pos[1]);
+		return bad_value(ctl, argv[0], opts[2].set ? "viommu" : "parent hwpt", pos[1]);
 	if (!opts[0].set || !opts[1].set)
 		return usage_error(ctl, argv[0], "--data-type and --data are needed");
 	if (parse_type(ctl, opts[0].val, false, &type) < 0)
 		return bad_value(ctl, argv[0], "data type", opts[0].val);
-	if (parse_hex(opts[1].val, data, &len) < 0)
+	if (ctl_parse_hex(opts[1].val, data, sizeof(data), &len) < 0)
 		return bad_value(ctl, argv[0], "data (hex bytes)", opts[1].val);
 	r = ensure_client(ctl);
 	if (r)
 		return r;
-	r = ioas_hwpt_alloc_nested(ctl->client, dev, parent, type, data, len, &hwpt);
+	r = opts[2].set ?
+		ioas_hwpt_alloc_viommu(ctl->client, dev, parent, type, data, len, &hwpt) :
+		ioas_hwpt_alloc_nested(ctl->client, dev, parent, type, data, len, &hwpt);
 	if (r < 0)
 		return op_error(ctl, argv[0], r);
 	ctl->last_hwpt = hwpt;
@@ -194,18 +196,18 @@ int cmd_hwpt_destroy(struct ctl *ctl, int argc, char **argv)
 int cmd_hwpt_invalidate(struct ctl *ctl, int argc, char **argv)
 {
 	struct opt opts[] = { { "data-type", true }, { "entry-len", true },
-			      { "entries", true } };
+			      { "entries", true }, { "viommu", false } };
 	static uint8_t entries[HEX_MAX];
 	uint32_t hwpt, type, entry_len, n, want;
 	size_t npos, len;
 	char *pos[1];
 	int r;
 
-	r = parse_args(ctl, argc, argv, opts, 3, pos, 1, 1, &npos);
+	r = parse_args(ctl, argc, argv, opts, 4, pos, 1, 1, &npos);
 	if (r)
 		return r;
 	if (parse_u32(ctl, pos[0], &hwpt) < 0)
-		return bad_value(ctl, argv[0], "hwpt", pos[0]);
+		return bad_value(ctl, argv[0], opts[3].set ? "viommu" : "hwpt", pos[0]);
 	if (!opts[0].set || !opts[1].set || !opts[2].set)
 		return usage_error(ctl, argv[0],
 				   "--data-type, --entry-len and --entries are needed");
@@ -213,23 +215,27 @@ int cmd_hwpt_invalidate(struct ctl *ctl, int argc, char **argv)
 		return bad_value(ctl, argv[0], "invalidation data type", opts[0].val);
 	if (parse_u32(ctl, opts[1].val, &entry_len) < 0 || entry_len == 0)
 		return bad_value(ctl, argv[0], "entry length", opts[1].val);
-	if (parse_hex(opts[2].val, entries, &len) < 0 || len % entry_len)
+	if (ctl_parse_hex(opts[2].val, entries, sizeof(entries), &len) < 0 ||
+	    len % entry_len)
 		return bad_value(ctl, argv[0], "entries (hex bytes, whole entries)",
 				 opts[2].val);
 	r = ensure_client(ctl);
 	if (r)
 		return r;
 	want = n = (uint32_t)(len / entry_len);
-	r = ioas_hwpt_invalidate(ctl->client, hwpt, type, entries, entry_len, &n);
+	r = opts[3].set ?
+		ioas_viommu_invalidate(ctl->client, hwpt, type, entries, entry_len, &n) :
+		ioas_hwpt_invalidate(ctl->client, hwpt, type, entries, entry_len, &n);
 	if (ctl->json && r == 0) {
 		jopen(ctl);
 		jstr(ctl, "cmd", argv[0]);
-		ju64(ctl, "hwpt", hwpt);
+		ju64(ctl, opts[3].set ? "viommu" : "hwpt", hwpt);
 		ju64(ctl, "entries", want);
 		ju64(ctl, "entries_done", n);
 		jclose();
 	} else if (r == 0) {
-		printf("invalidated hwpt %u: %u of %u entries\n", hwpt, n, want);
+		printf("invalidated %s %u: %u of %u entries\n",
+		       opts[3].set ? "viommu" : "hwpt", hwpt, n, want);
 	} else {
 		/* How far the kernel got is part of the refusal. */
 		fprintf(stderr, "ioasctl: %s: the kernel handled %u of %u entries\n",

@@ -14,6 +14,8 @@
  *   cmd-device.c  attach-device, detach-device, devices
  *   cmd-hwpt.c    hw-info, hwpt-alloc(-nested), hwpt-destroy, hwpt-invalidate,
  *                 device-replace, hwpts
+ *   cmd-viommu.c  viommu-alloc, vdevice-alloc, veventq-alloc/-read,
+ *                 viommu/vdevice/veventq-destroy
  *   cmd-query.c   hello, stats, whoami
  */
 #pragma once
@@ -66,6 +68,11 @@ struct ctl {
 	bool have_device;
 	uint32_t last_hwpt;                        /* $hwpt */
 	bool have_hwpt;
+	uint32_t last_viommu;                      /* $viommu */
+	bool have_viommu;
+	/* vEVENTQs allocated here, with their fds (veventq-read). */
+	struct { uint32_t handle; int fd; } veventqs[8];
+	size_t n_veventqs;
 
 	bool jfirst;
 };
@@ -192,6 +199,16 @@ int cmd_hwpt_destroy(struct ctl *ctl, int argc, char **argv);
 int cmd_hwpt_invalidate(struct ctl *ctl, int argc, char **argv);
 int cmd_device_replace(struct ctl *ctl, int argc, char **argv);
 int cmd_hwpts(struct ctl *ctl, int argc, char **argv);
+int cmd_viommu_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_vdevice_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_veventq_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_veventq_read(struct ctl *ctl, int argc, char **argv);
+int cmd_viommu_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_vdevice_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_veventq_destroy(struct ctl *ctl, int argc, char **argv);
+void ctl_veventqs_close(struct ctl *ctl);
+/* cmd-hwpt.c: "efbead0b" -> bytes, at most room of them; -EINVAL. */
+int ctl_parse_hex(const char *s, uint8_t *buf, size_t room, size_t *ret_len);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);

@@ -106,15 +106,26 @@ static const struct command commands[] = {
 	  "DEVICE IOAS [--nest-parent] [--dirty-tracking] [--flags BITS]",
 	  "allocate a paging hardware page table from an IOAS" },
 	{ "hwpt-alloc-nested", cmd_hwpt_alloc_nested,
-	  "DEVICE PARENT --data-type TYPE --data HEX",
-	  "allocate a nested HWPT from a nesting parent (TYPE: vtd-s1, selftest, ...)" },
+	  "DEVICE PARENT --data-type TYPE --data HEX [--viommu]",
+	  "allocate a nested HWPT from a nesting parent, or a vIOMMU (TYPE: vtd-s1, selftest, ...)" },
 	{ "hwpt-destroy", cmd_hwpt_destroy, "HWPT", "destroy a hardware page table" },
 	{ "hwpt-invalidate", cmd_hwpt_invalidate,
-	  "HWPT --data-type TYPE --entry-len LEN --entries HEX",
-	  "invalidate a nested HWPT's caches; says how many entries the kernel did" },
+	  "HWPT --data-type TYPE --entry-len LEN --entries HEX [--viommu]",
+	  "invalidate a nested HWPT's (or a vIOMMU's) caches; says how many entries the kernel did" },
 	{ "device-replace", cmd_device_replace, "DEVICE --ioas IOAS | DEVICE --hwpt HWPT",
 	  "move an attached device onto an IOAS or a hardware page table" },
 	{ "hwpts", cmd_hwpts, "", "your hardware page tables" },
+	{ "viommu-alloc", cmd_viommu_alloc, "DEVICE HWPT --type TYPE [--data HEX]",
+	  "a vIOMMU on a nesting parent (TYPE: selftest, arm-smmuv3 or a number)" },
+	{ "vdevice-alloc", cmd_vdevice_alloc, "VIOMMU DEVICE VIRT_ID",
+	  "a device's virtual id in a vIOMMU" },
+	{ "veventq-alloc", cmd_veventq_alloc, "VIOMMU --type TYPE [--depth N]",
+	  "an event queue of a vIOMMU; its fd stays with this session" },
+	{ "veventq-read", cmd_veventq_read, "VEVENTQ [--timeout MS]",
+	  "read the events of a queue this session allocated" },
+	{ "viommu-destroy", cmd_viommu_destroy, "VIOMMU", "destroy a vIOMMU" },
+	{ "vdevice-destroy", cmd_vdevice_destroy, "VDEVICE", "destroy a vDEVICE" },
+	{ "veventq-destroy", cmd_veventq_destroy, "VEVENTQ", "destroy a vEVENTQ" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",
@@ -162,8 +173,9 @@ static void usage(FILE *f)
 		"Numbers are decimal or 0x-hex; sizes take K, M, G, T suffixes (2M).\n"
 		"In a batch, $ioas, $mem and $iova stand for the last IOAS allocated,\n"
 		"memory registered and IOVA mapped, $share and $token for the last\n"
-		"share exported, $device for the last device attached, $hwpt for the\n"
-		"last hardware page table allocated; '#' starts a comment.\n"
+		"share exported, $device for the last device attached, $hwpt and\n"
+		"$viommu for the last hardware page table and vIOMMU allocated; '#'\n"
+		"starts a comment.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"
@@ -254,6 +266,7 @@ int main(int argc, char **argv)
 	}
 
 	r = run_command(&ctl, argc - optind, argv + optind);
+	ctl_veventqs_close(&ctl);
 	ioas_client_free(ctl.client);
 	return r;
 }

@@ -10,7 +10,9 @@
 # kernel (IOMMU_TEST_OP_MD_CHECK_IOTLB) what the mock's IOTLBs hold, and
 # a value the kernel does not confirm would fail the request with EIO.
 # A second client leaves its HWPTs (the mock device on the nested one)
-# behind: the release must take them without a warning.
+# behind: the release must take them without a warning. On 7.2 a third
+# makes a vIOMMU, a vDEVICE, a nested HWPT in it and a vEVENTQ, and reads
+# the event the kernel reports from the fd ioasd handed over.
 . /tests/lib.sh
 
 [ -x /bin/ioasd ] || fail "ioasd is not in the initramfs"
@@ -96,6 +98,59 @@ grep -q "not destroyed\|IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE.*refused" $log &&
 	fail "the release left something: $(grep 'not destroyed\|refused' $log | tail -n 3)"
 [ "$(grep -c "the mock device of IOAS 1 is on IOAS 1" $log)" -ge 2 ] || fail "the release did not move the mock device back"
 ok "released with the tenant: mock device back on its IOAS, HWPTs destroyed"
+# vIOMMU, vDEVICE, vEVENTQ (Linux 6.13 and later; the selftest vEVENTQ
+# 6.15). The daemon's test hook triggers one event of the mock vDEVICE
+# (IOMMU_TEST_OP_TRIGGER_VEVENT) when the queue is made; the client reads
+# it from the fd the daemon handed over. On 6.12 the kernel has no such
+# ioctl: the client is told EOPNOTSUPP.
+kver=$(uname -r)
+major=${kver%%.*}
+cat >$dir/three.txt <<'B'
+ioas-alloc
+hwpt-alloc 0 $ioas --nest-parent
+viommu-alloc 0 $hwpt --type selftest
+vdevice-alloc $viommu 0 0x99
+hwpt-alloc-nested 0 $viommu --viommu --data-type selftest --data efbead0b
+device-replace 0 --hwpt $hwpt
+veventq-alloc $viommu --type selftest --depth 4
+veventq-read 3
+veventq-read 3 --timeout 200
+hwpt-invalidate $viommu --viommu --data-type selftest --entry-len 12 --entries 010000009900000000000000
+viommu-destroy $viommu
+device-replace 0 --ioas $ioas
+hwpt-destroy $hwpt
+veventq-destroy 3
+vdevice-destroy 2
+viommu-destroy $viommu
+hwpt-destroy 1
+B
+rc=0
+as_user ioasctl -s $sock -k batch $dir/three.txt >$dir/three.out 2>$dir/three.err || rc=$?
+cat $dir/three.out $dir/three.err
+if [ "$major" -ge 7 ]; then
+	[ $rc = 1 ] || fail "the vIOMMU batch exited $rc, expected 1 (one EBUSY)"
+	grep -q "^allocated viommu 1$" $dir/three.out || fail "no vIOMMU"
+	grep -q "^allocated vdevice 2$" $dir/three.out || fail "no vDEVICE"
+	grep -q "^allocated hwpt 2$" $dir/three.out || fail "no HWPT in the vIOMMU"
+	grep -q "^allocated veventq 3$" $dir/three.out || fail "no vEVENTQ"
+	grep -q "TRIGGER_VEVENT for vDEVICE 2 (virt_id 0x99): triggered" $log ||
+		fail "the test hook did not trigger the event: $(grep -i vevent $log | tail -n 2)"
+	grep -q "^veventq 3: 12 bytes, flags 0x0, sequence 0, data 99000000$" $dir/three.out ||
+		fail "the client did not read the event (header, virt_id 0x99) from its fd"
+	grep -q "^veventq 3: no event$" $dir/three.out || fail "a second read found an event"
+	ok "vIOMMU + vDEVICE + HWPT in it + vEVENTQ through ioasd; the client read the triggered event from its fd"
+	grep -q "^invalidated viommu 1: 1 of 1 entries$" $dir/three.out || fail "the vIOMMU invalidation was not done"
+	ok "a vIOMMU's caches invalidated through ioasd"
+	grep -q "line 11: viommu-destroy: .*EBUSY" $dir/three.err || fail "destroying the vIOMMU in use was not EBUSY"
+	grep -q "^destroyed viommu 1$" $dir/three.out || fail "the vIOMMU was not destroyed at the end"
+	ok "vIOMMU lifetimes: EBUSY while held, then destroyed in order"
+else
+	[ $rc = 1 ] || fail "the vIOMMU batch exited $rc on $kver, expected 1"
+	grep -q "line 3: viommu-alloc: .*EOPNOTSUPP.*no IOMMU_VIOMMU_ALLOC" $dir/three.err ||
+		fail "6.12: viommu-alloc was not EOPNOTSUPP naming the ioctl"
+	ok "$kver has no vIOMMU: the client is told EOPNOTSUPP (the kernel's ENOTTY, said so)"
+fi
+
 kill $pid
 wait $pid
-ok "ioasd exited"
+ok "ioasd exited\"
