@@ -237,6 +237,37 @@ static void hwpt_requests(void)
 	req.op_case = IOASD__REQUEST__OP_HWPT_DESTROY;
 	req.hwpt_destroy = &destroy;
 	request("hwpt-destroy", &req);
+
+	{
+		Ioasd__ViommuAlloc va = IOASD__VIOMMU_ALLOC__INIT;
+		Ioasd__VdeviceAlloc vd = IOASD__VDEVICE_ALLOC__INIT;
+		Ioasd__VeventqAlloc vq = IOASD__VEVENTQ_ALLOC__INIT;
+		Ioasd__ViommuDestroy vx = IOASD__VIOMMU_DESTROY__INIT;
+
+		va.device = 1;
+		va.hwpt = 1;
+		va.type = 0xdeadbeef;
+		req.op_case = IOASD__REQUEST__OP_VIOMMU_ALLOC;
+		req.viommu_alloc = &va;
+		request("viommu-alloc", &req);
+		vd.viommu = 1;
+		vd.device = 1;
+		vd.virt_id = 0x99;
+		req.op_case = IOASD__REQUEST__OP_VDEVICE_ALLOC;
+		req.vdevice_alloc = &vd;
+		request("vdevice-alloc", &req);
+		vq.viommu = 1;
+		vq.type = 0xbeefbeef;
+		vq.depth = 4;
+		req.op_case = IOASD__REQUEST__OP_VEVENTQ_ALLOC;
+		req.veventq_alloc = &vq;
+		request("veventq-alloc", &req);
+		vx.has_viommu = vx.has_vdevice = true;
+		vx.viommu = vx.vdevice = 1;
+		req.op_case = IOASD__REQUEST__OP_VIOMMU_DESTROY;
+		req.viommu_destroy = &vx;
+		request("viommu-destroy-two", &req);
+	}
 }
 
 static void requests(void)
