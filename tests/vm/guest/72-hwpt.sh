@@ -28,6 +28,7 @@ MatchUser=$TEST_UID
 AllowDevice=1234:11e8
 AllowNesting=yes
 AllowedHwptData=selftest
+AllowViommu=yes
 CONF
 sock=$dir/ioasd.sock
 log=$IOASD_VM_OUT/hwpt-ioasd.log
