@@ -557,7 +557,9 @@ IOAS_EXPORT int ioas_hwpt_list(struct ioas_client *c,
  * (CLOEXEC): read() gives struct iommufd_vevent_header + the type's data.
  * HWPTs nested in a vIOMMU: ioas_hwpt_alloc_viommu; its caches:
  * ioas_viommu_invalidate (as ioas_hwpt_invalidate). One handle space for
- * the three kinds; destroy a vIOMMU after what holds it (-EBUSY).
+ * the three kinds; destroy a vIOMMU after what holds it (-EBUSY), and close
+ * a vEVENTQ's fd before destroying it (the kernel keeps it while the fd is
+ * open: -EBUSY).
  */
 #define IOAS_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
 #define IOAS_VEVENTQ_TYPE_SELFTEST 0xbeefbeefu

@@ -245,8 +245,11 @@ int tenant_vobj_destroy(struct tenant *t, enum tenant_vobj_kind kind,
 			       v->users);
 	r = backend_destroy(t->backend, v->id);
 	if (r < 0)
-		return err_errno(e, r, "IOMMU_DESTROY of %s %" PRIu32 " refused",
-				 VOBJ_NAME(kind), handle);
+		return err_errno(e, r, "IOMMU_DESTROY of %s %" PRIu32 " refused%s",
+				 VOBJ_NAME(kind), handle,
+				 kind == TENANT_VEVENTQ && r == -EBUSY ?
+				 " (the kernel keeps a queue while its fd is open: "
+				 "close it first)" : "");
 	vobj_free(t, v);
 	return 0;
 }

@@ -217,8 +217,19 @@ int cmd_vdevice_destroy(struct ctl *ctl, int argc, char **argv)
 	return cmd_one_handle(ctl, argc, argv, "vdevice", "destroyed", ioas_vdevice_destroy);
 }
 
+/* The kernel keeps a queue while its fd is open (EBUSY): this session's
+ * copy goes first. */
 int cmd_veventq_destroy(struct ctl *ctl, int argc, char **argv)
 {
+	uint32_t q;
+
+	if (argc == 2 && parse_u32(ctl, argv[1], &q) == 0)
+		for (size_t i = 0; i < ctl->n_veventqs; i++)
+			if (ctl->veventqs[i].handle == q) {
+				close(ctl->veventqs[i].fd);
+				ctl->veventqs[i] = ctl->veventqs[--ctl->n_veventqs];
+				break;
+			}
 	return cmd_one_handle(ctl, argc, argv, "veventq", "destroyed", ioas_veventq_destroy);
 }
 

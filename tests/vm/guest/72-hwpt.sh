@@ -154,4 +154,4 @@ fi
 
 kill $pid
 wait $pid
-ok "ioasd exited\"
+ok "ioasd exited"
