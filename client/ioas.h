@@ -532,7 +532,10 @@ IOAS_EXPORT int ioas_device_list(struct ioas_client *c,
 /*
  * For tests against a daemon on the sim backend, which has no VFIO: an fd
  * that the sim treats as a VFIO cdev of the given PCI identity ("1234:11e8",
- * "0000:00:03.0"). A kernel-backend daemon refuses it (ENOTTY).
+ * "0000:00:03.0"). A kernel-backend daemon refuses it (ENOTTY). With
+ * "+mock" after the address ("0000:00:03.0+mock") the sim puts the device
+ * behind its model of the kernel's self-test IOMMU driver (nesting with
+ * IOAS_HWPT_DATA_SELFTEST) instead of the rig's VT-d.
  */
 IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
 				       const char *pci_address, int *ret_fd);
@@ -559,6 +562,103 @@ IOAS_EXPORT int ioas_context_open(struct ioas_client *c, int *ret_fd, char mode[
  */
 IOAS_EXPORT int ioas_device_open(struct ioas_client *c, const char *address,
 				 int *ret_fd, struct ioas_device_info *ret);
+
+/* ------------------------------------------------------------ hardware page tables
+ * For the devices of a tenant (AllowDevice=), in its own context: the
+ * IOMMU's hardware info, hardware page tables (HWPTs) allocated from an
+ * IOAS (paging) or from a nesting parent HWPT (nested, with the driver's
+ * data: the stage-1 table belongs to the caller), their invalidation, and
+ * moving a device onto an IOAS or an HWPT. Policy keys: AllowNesting=,
+ * AllowDirtyTracking=, AllowedHwptData=, MaxHwpts= (ioasd.policy(5)). The
+ * kernel's errno comes back as it is (EOPNOTSUPP: the IOMMU driver cannot).
+ * Constants are the kernel's (include/uapi/linux/iommufd.h).
+ */
+#define IOAS_HWPT_NEST_PARENT (1u << 0)
+#define IOAS_HWPT_DIRTY_TRACKING (1u << 1)
+#define IOAS_HWPT_DATA_VTD_S1 1u         /* struct iommu_hwpt_vtd_s1 */
+#define IOAS_HWPT_DATA_SELFTEST 0xdeadu  /* the kernel's self-test driver */
+#define IOAS_HWPT_INVALIDATE_DATA_VTD_S1 0u
+#define IOAS_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeefu
+#define IOAS_HW_INFO_DATA_MAX 256
+
+struct ioas_hw_info {
+	uint32_t type;            /* enum iommu_hw_info_type: 1 Intel VT-d */
+	uint32_t data_len;        /* the driver's structure's length */
+	uint64_t capabilities;    /* IOMMU_HW_CAP_* */
+	uint8_t max_pasid_log2;
+	uint8_t data[IOAS_HW_INFO_DATA_MAX]; /* that structure (its first bytes) */
+};
+/* IOMMU_GET_HW_INFO of one of the tenant's attached devices. */
+IOAS_EXPORT int ioas_hw_info(struct ioas_client *c, uint32_t device,
+			     struct ioas_hw_info *ret);
+/* A paging HWPT from an IOAS for device's IOMMU; flags IOAS_HWPT_*. */
+IOAS_EXPORT int ioas_hwpt_alloc(struct ioas_client *c, uint32_t device,
+				uint32_t ioas, uint32_t flags, uint32_t *ret_hwpt);
+/* A nested HWPT from a nesting parent, with len bytes of driver data of
+ * data_type (at most 4096). */
+IOAS_EXPORT int ioas_hwpt_alloc_nested(struct ioas_client *c, uint32_t device,
+				       uint32_t parent, uint32_t data_type,
+				       const void *data, size_t len,
+				       uint32_t *ret_hwpt);
+/* -EBUSY while a device or a nested HWPT holds it. */
+IOAS_EXPORT int ioas_hwpt_destroy(struct ioas_client *c, uint32_t hwpt);
+/*
+ * Invalidate a nested HWPT's caches with *entry_num entries of entry_len
+ * bytes each (at most 32 KiB in all). *entry_num out: how many the kernel
+ * handled, also when it failed part way (then the return is its -errno).
+ */
+IOAS_EXPORT int ioas_hwpt_invalidate(struct ioas_client *c, uint32_t hwpt,
+				     uint32_t data_type, const void *entries,
+				     uint32_t entry_len, uint32_t *entry_num);
+/* Move an attached device onto an IOAS or an HWPT: exactly one non-zero. */
+IOAS_EXPORT int ioas_device_replace(struct ioas_client *c, uint32_t device,
+				    uint32_t ioas, uint32_t hwpt);
+struct ioas_hwpt_info {
+	uint32_t hwpt;            /* tenant-local handle */
+	uint32_t ioas;            /* paging: its IOAS; nested: the parent's */
+	uint32_t parent;          /* nested: the parent HWPT, else 0 */
+	uint32_t device;          /* the device it was allocated for */
+	uint32_t flags, data_type;
+	uint32_t devices;         /* devices on it */
+	uint32_t children;        /* nested HWPTs made from it */
+};
+/* The caller tenant's HWPTs, newest first; *ret is malloc'ed (free()). */
+IOAS_EXPORT int ioas_hwpt_list(struct ioas_client *c,
+			       struct ioas_hwpt_info **ret, uint32_t *n);
+
+/*
+ * vIOMMU objects (Linux 6.13 and later; -EOPNOTSUPP on older kernels;
+ * policy AllowViommu=): a vIOMMU of type (IOMMU_VIOMMU_TYPE_*) for the
+ * device's IOMMU on a nesting parent HWPT; a device's virtual id in it
+ * (vDEVICE); an event queue (vEVENTQ) whose fd *ret_fd is the caller's
+ * (CLOEXEC): read() gives struct iommufd_vevent_header + the type's data.
+ * HWPTs nested in a vIOMMU: ioas_hwpt_alloc_viommu; its caches:
+ * ioas_viommu_invalidate (as ioas_hwpt_invalidate). One handle space for
+ * the three kinds; destroy a vIOMMU after what holds it (-EBUSY), and close
+ * a vEVENTQ's fd before destroying it (the kernel keeps it while the fd is
+ * open: -EBUSY).
+ */
+#define IOAS_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
+#define IOAS_VEVENTQ_TYPE_SELFTEST 0xbeefbeefu
+IOAS_EXPORT int ioas_viommu_alloc(struct ioas_client *c, uint32_t device,
+				  uint32_t hwpt, uint32_t type, const void *data,
+				  size_t len, uint32_t *ret_viommu);
+IOAS_EXPORT int ioas_vdevice_alloc(struct ioas_client *c, uint32_t viommu,
+				   uint32_t device, uint64_t virt_id,
+				   uint32_t *ret_vdevice);
+IOAS_EXPORT int ioas_veventq_alloc(struct ioas_client *c, uint32_t viommu,
+				   uint32_t type, uint32_t depth,
+				   uint32_t *ret_veventq, int *ret_fd);
+IOAS_EXPORT int ioas_viommu_destroy(struct ioas_client *c, uint32_t viommu);
+IOAS_EXPORT int ioas_vdevice_destroy(struct ioas_client *c, uint32_t vdevice);
+IOAS_EXPORT int ioas_veventq_destroy(struct ioas_client *c, uint32_t veventq);
+IOAS_EXPORT int ioas_hwpt_alloc_viommu(struct ioas_client *c, uint32_t device,
+				       uint32_t viommu, uint32_t data_type,
+				       const void *data, size_t len,
+				       uint32_t *ret_hwpt);
+IOAS_EXPORT int ioas_viommu_invalidate(struct ioas_client *c, uint32_t viommu,
+				       uint32_t data_type, const void *entries,
+				       uint32_t entry_len, uint32_t *entry_num);
 
 /* ------------------------------------------------------------ batches
  *

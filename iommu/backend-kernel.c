@@ -389,6 +389,139 @@ static int kernel_device_open(struct backend *b, const struct pci_address *a,
 	return backend_kernel_device_open(a, ret_fd);
 }
 
+static int kernel_hw_info(struct backend *b, uint32_t dev_id,
+			  struct backend_hw_info *ret)
+{
+	struct backend_hw_info info = { 0 };
+	struct iofd_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = sizeof(info.data),
+		.data_uptr = (uintptr_t)info.data,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_GET_HW_INFO, &cmd);
+	if (r < 0)
+		return r;
+	info.type = cmd.out_data_type;
+	info.data_len = cmd.data_len;
+	info.capabilities = cmd.out_capabilities;
+	info.max_pasid_log2 = cmd.out_max_pasid_log2;
+	*ret = info;
+	return 0;
+}
+
+static int kernel_hwpt_alloc(struct backend *b,
+			     const struct backend_hwpt_alloc *a,
+			     uint32_t *ret_id)
+{
+	struct iofd_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = a->flags,
+		.dev_id = a->dev_id,
+		.pt_id = a->pt_id,
+		.data_type = a->data_type,
+		.data_len = a->data_len,
+		.data_uptr = (uintptr_t)a->data,
+		.fault_id = a->fault_id,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_HWPT_ALLOC, &cmd);
+	if (r < 0)
+		return r;
+	*ret_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int kernel_hwpt_invalidate(struct backend *b, uint32_t id,
+				  uint32_t data_type, const void *entries,
+				  uint32_t entry_len, uint32_t *entry_num)
+{
+	struct iofd_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)entries,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_HWPT_INVALIDATE, &cmd);
+	/* The kernel writes entry_num back on failure too (how many it did);
+	 * an ioctl it does not know (ENOTTY) leaves it: none were. */
+	*entry_num = r == -ENOTTY ? 0 : cmd.entry_num;
+	return r;
+}
+
+static int kernel_viommu_alloc(struct backend *b,
+			       const struct backend_viommu_alloc *a,
+			       uint32_t *ret_id)
+{
+	struct iofd_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = a->flags,
+		.type = a->type,
+		.dev_id = a->dev_id,
+		.hwpt_id = a->hwpt_id,
+		.data_len = a->data_len,
+		.data_uptr = (uintptr_t)a->data,
+	};
+	int r;
+
+	/* Without data, the size 6.13 knows (it has no data fields). */
+	if (!a->data_len)
+		cmd.size = offsetof(struct iofd_viommu_alloc, data_len);
+	r = xioctl(to_kernel(b)->fd, IOFD_VIOMMU_ALLOC, &cmd);
+	if (r < 0)
+		return r;
+	*ret_id = cmd.out_viommu_id;
+	return 0;
+}
+
+static int kernel_vdevice_alloc(struct backend *b, uint32_t viommu,
+				uint32_t dev_id, uint64_t virt_id,
+				uint32_t *ret_id)
+{
+	struct iofd_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_VDEVICE_ALLOC, &cmd);
+	if (r < 0)
+		return r;
+	*ret_id = cmd.out_vdevice_id;
+	return 0;
+}
+
+static int kernel_veventq_alloc(struct backend *b, uint32_t viommu,
+				uint32_t type, uint32_t depth,
+				uint32_t *ret_id, int *ret_fd)
+{
+	struct iofd_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu,
+		.type = type,
+		.veventq_depth = depth,
+	};
+	int r;
+
+	r = xioctl(to_kernel(b)->fd, IOFD_VEVENTQ_ALLOC, &cmd);
+	if (r < 0)
+		return r;
+	/* The kernel opens it O_CLOEXEC; said again, in case one does not. */
+	(void)fcntl((int)cmd.out_veventq_fd, F_SETFD, FD_CLOEXEC);
+	*ret_id = cmd.out_veventq_id;
+	*ret_fd = (int)cmd.out_veventq_fd;
+	return 0;
+}
+
 static const struct backend_ops kernel_ops = {
 	.name = "kernel",
 	.close = kernel_close,
@@ -407,6 +540,12 @@ static const struct backend_ops kernel_ops = {
 	.device_attach = kernel_device_attach,
 	.device_detach = kernel_device_detach,
 	.device_open = kernel_device_open,
+	.hw_info = kernel_hw_info,
+	.hwpt_alloc = kernel_hwpt_alloc,
+	.hwpt_invalidate = kernel_hwpt_invalidate,
+	.viommu_alloc = kernel_viommu_alloc,
+	.vdevice_alloc = kernel_vdevice_alloc,
+	.veventq_alloc = kernel_veventq_alloc,
 };
 
 /*
@@ -476,7 +615,8 @@ int backend_kernel_fd(struct backend *b)
 }
 
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
-				    uint32_t *ret_stdev, uint32_t *ret_hwpt)
+				    uint32_t *ret_stdev, uint32_t *ret_hwpt,
+				    uint32_t *ret_idev)
 {
 	struct iofd_test_cmd cmd = {
 		.size = sizeof(cmd),
@@ -492,7 +632,28 @@ int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 	*ret_stdev = cmd.mock_domain.out_stdev_id;
 	if (ret_hwpt)
 		*ret_hwpt = cmd.mock_domain.out_hwpt_id;
+	if (ret_idev)
+		*ret_idev = cmd.mock_domain.out_idev_id;
 	return 0;
+}
+
+int backend_kernel_test_mock_replace(struct backend *b, uint32_t stdev,
+				     uint32_t pt, uint32_t *ret_hwpt)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = pt },
+	};
+	int fd = backend_kernel_fd(b), r;
+
+	if (fd < 0)
+		return fd;
+	r = xioctl(fd, IOFD_TEST_CMD, &cmd);
+	if (r == 0 && ret_hwpt)
+		*ret_hwpt = cmd.mock_domain_replace.pt_id;
+	return r;
 }
 
 int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
@@ -505,6 +666,36 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 		.id = hwpt,
 		.check_map = { .iova = iova, .length = length,
 			       .uptr = (uintptr_t)uptr },
+	};
+	int fd = backend_kernel_fd(b);
+
+	if (fd < 0)
+		return fd;
+	return xioctl(fd, IOFD_TEST_CMD, &cmd);
+}
+
+int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
+				    uint32_t iotlb_id, uint32_t expect)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt,
+		.check_iotlb = { .id = iotlb_id, .iotlb = expect },
+	};
+	int fd = backend_kernel_fd(b);
+
+	if (fd < 0)
+		return fd;
+	return xioctl(fd, IOFD_TEST_CMD, &cmd);
+}
+
+int backend_kernel_test_trigger_vevent(struct backend *b, uint32_t idev)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent = { .dev_id = idev },
 	};
 	int fd = backend_kernel_fd(b);
 

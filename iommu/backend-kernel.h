@@ -22,7 +22,12 @@ int backend_kernel_fd(struct backend *b);
  * *ret_stdev is the mock device's id: IOMMU_DESTROY of it detaches.
  */
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
-				    uint32_t *ret_stdev, uint32_t *ret_hwpt);
+				    uint32_t *ret_stdev, uint32_t *ret_hwpt,
+				    uint32_t *ret_idev);
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: the mock device stdev onto pt (an
+ * IOAS or an HWPT); *ret_hwpt (may be NULL) is the HWPT it is on then. */
+int backend_kernel_test_mock_replace(struct backend *b, uint32_t stdev,
+				     uint32_t pt, uint32_t *ret_hwpt);
 
 /*
  * IOMMU_TEST_OP_MD_CHECK_MAP: does the mock domain hwpt translate
@@ -32,6 +37,17 @@ int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 				  uint64_t iova, uint64_t length,
 				  const void *uptr);
+
+/*
+ * IOMMU_TEST_OP_MD_CHECK_IOTLB: does IOTLB iotlb_id (0..3) of the mock's
+ * nested HWPT hwpt hold expect? 0, -EINVAL when not, or the ioctl's errno.
+ */
+int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
+				    uint32_t iotlb_id, uint32_t expect);
+
+/* IOMMU_TEST_OP_TRIGGER_VEVENT (7.2): the mock device idev reports an
+ * event to the vEVENTQ of the vIOMMU its vDEVICE is in. */
+int backend_kernel_test_trigger_vevent(struct backend *b, uint32_t idev);
 
 /*
  * A kernel backend on an existing iommufd context (one kept across a daemon

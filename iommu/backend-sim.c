@@ -138,7 +138,10 @@
  *   sim behaves as a daemon that kept it.
  * - A device bind and attach in the kernel also create objects (device,
  *   hw_pagetable) that take ids; the sim's create none (ids never leave the
- *   daemon, and the conformance transcript names objects by letter).
+ *   daemon, and the conformance transcript names objects by letter). A
+ *   bound sim device gets an id above the object id space (SIM_DEVICE_ID_
+ *   BASE), which only GET_HW_INFO and HWPT_ALLOC take (sim-hwpt.c; the
+ *   HWPTs themselves are objects and take ids like IOASes).
  * - Nothing is pinned: with a device attached the kernel pins on MAP and can
  *   fail with EFAULT/ENOMEM (bad VA, rlimit); the sim cannot. Without a device
  *   the kernel does not pin either, so this only matters after an attach.
@@ -179,6 +182,7 @@ void sim_close(struct backend *b)
 	if (!b)
 		return;
 	s = to_sim(b);
+	sim_hwpts_free(s);
 	RB_FOREACH_SAFE(io, sim_ioas_tree, &s->objects, next) {
 		RB_REMOVE(sim_ioas_tree, &s->objects, io);
 		sim_ioas_free(io);
@@ -216,9 +220,12 @@ int sim_destroy(struct backend *b, uint32_t id)
 {
 	struct sim *s = to_sim(b);
 	struct sim_ioas *io = sim_get_ioas(s, id);
+	struct sim_hwpt *h;
 
-	if (!io)
-		return -ENOENT;
+	if (!io) {
+		h = sim_get_hwpt(s, id);
+		return h ? sim_hwpt_destroy(s, h) : -ENOENT;
+	}
 	if (io->n_domains)
 		return -EBUSY;
 	RB_REMOVE(sim_ioas_tree, &s->objects, io);

@@ -46,6 +46,48 @@ enum backend_kind {
 struct backend;
 struct pci_address;
 
+/* IOMMU_HWPT_ALLOC flag bits (kernel values). FAULT_ID_VALID and PASID are
+ * passed through for the ops of issue 16 (fault queues, PASID attach). */
+#define BACKEND_HWPT_NEST_PARENT (1u << 0)
+#define BACKEND_HWPT_DIRTY_TRACKING (1u << 1)
+#define BACKEND_HWPT_FAULT_ID_VALID (1u << 2)
+#define BACKEND_HWPT_PASID (1u << 3)
+
+/* What IOMMU_HWPT_ALLOC takes: a paging HWPT when pt_id is an IOAS
+ * (data_type 0, no data), a nested one when it is a nesting parent HWPT
+ * (data_type and data_len bytes of driver data, e.g. IOMMU_HWPT_DATA_VTD_S1). */
+struct backend_hwpt_alloc {
+	uint32_t flags;
+	uint32_t dev_id;   /* a device bound to this context */
+	uint32_t pt_id;
+	uint32_t data_type;
+	const void *data;
+	uint32_t data_len;
+	uint32_t fault_id; /* read with BACKEND_HWPT_FAULT_ID_VALID */
+};
+
+/* IOMMU_VIOMMU_ALLOC (Linux 6.13 and later; older kernels: -ENOTTY). */
+struct backend_viommu_alloc {
+	uint32_t flags;
+	uint32_t type;       /* enum iommu_viommu_type */
+	uint32_t dev_id;
+	uint32_t hwpt_id;    /* a nesting parent */
+	const void *data;    /* the type's data, 6.15 and later */
+	uint32_t data_len;
+};
+
+/* IOMMU_GET_HW_INFO's answer. data holds min(data_len, sizeof data) bytes
+ * of the driver's structure (struct iommu_hw_info_vtd, ...); data_len is
+ * the driver's own length, as the kernel reports it. */
+#define BACKEND_HW_INFO_DATA_MAX 256
+struct backend_hw_info {
+	uint32_t type;           /* enum iommu_hw_info_type */
+	uint32_t data_len;
+	uint64_t capabilities;   /* IOMMU_HW_CAP_* */
+	uint8_t max_pasid_log2;
+	uint8_t data[BACKEND_HW_INFO_DATA_MAX];
+};
+
 /*
  * What a VFIO device cdev fd is, for policy (AllowDevice=) and audit. The
  * kernel backend reads it from sysfs through the fd's st_rdev (the client
@@ -99,6 +141,25 @@ struct backend_ops {
 	 * has none to open (-EOPNOTSUPP). */
 	int (*device_open)(struct backend *b, const struct pci_address *a,
 			   int *ret_fd);
+	/* IOMMU_GET_HW_INFO of a bound device (dev_id from device_bind). */
+	int (*hw_info)(struct backend *b, uint32_t dev_id,
+		       struct backend_hw_info *ret);
+	/* IOMMU_HWPT_ALLOC; IOMMU_DESTROY (destroy) frees it. */
+	int (*hwpt_alloc)(struct backend *b, const struct backend_hwpt_alloc *a,
+			  uint32_t *ret_id);
+	/* IOMMU_HWPT_INVALIDATE: *entry_num in, and out how many entries the
+	 * kernel handled (set on failure too, as the kernel does). */
+	int (*hwpt_invalidate)(struct backend *b, uint32_t id,
+			       uint32_t data_type, const void *entries,
+			       uint32_t entry_len, uint32_t *entry_num);
+	/* vIOMMU objects (Linux 6.13 and later; older kernels: -ENOTTY). */
+	int (*viommu_alloc)(struct backend *b, const struct backend_viommu_alloc *a,
+			    uint32_t *ret_id);
+	int (*vdevice_alloc)(struct backend *b, uint32_t viommu, uint32_t dev_id,
+			     uint64_t virt_id, uint32_t *ret_id);
+	/* *ret_fd: the queue's fd (CLOEXEC), the caller's. */
+	int (*veventq_alloc)(struct backend *b, uint32_t viommu, uint32_t type,
+			     uint32_t depth, uint32_t *ret_id, int *ret_fd);
 };
 
 /*
@@ -176,6 +237,14 @@ void backend_sim_set_fds_held(struct backend *b, bool held);
 int backend_sim_attach_reserved(struct backend *b, uint32_t ioas,
 				const struct backend_iova_range *reserved,
 				uint32_t num, uint64_t alignment);
+
+/*
+ * The sim's IOMMU_TEST_OP_MD_CHECK_IOTLB: does IOTLB iotlb_id of the nested
+ * HWPT hwpt (a "+mock" sim device's) hold expect? 0, -EINVAL when not,
+ * -ENOENT when hwpt is no nested HWPT.
+ */
+int backend_sim_check_iotlb(struct backend *b, uint32_t hwpt,
+			    uint32_t iotlb_id, uint32_t expect);
 
 /*
  * In: ranges has room for *num entries. Out: *num is the number of ranges
@@ -278,6 +347,50 @@ static inline int backend_device_open(struct backend *b,
 				      const struct pci_address *a, int *ret_fd)
 {
 	return b->ops->device_open(b, a, ret_fd);
+}
+
+static inline int backend_hw_info(struct backend *b, uint32_t dev_id,
+				  struct backend_hw_info *ret)
+{
+	return b->ops->hw_info(b, dev_id, ret);
+}
+
+static inline int backend_hwpt_alloc(struct backend *b,
+				     const struct backend_hwpt_alloc *a,
+				     uint32_t *ret_id)
+{
+	return b->ops->hwpt_alloc(b, a, ret_id);
+}
+
+static inline int backend_hwpt_invalidate(struct backend *b, uint32_t id,
+					  uint32_t data_type,
+					  const void *entries,
+					  uint32_t entry_len,
+					  uint32_t *entry_num)
+{
+	return b->ops->hwpt_invalidate(b, id, data_type, entries, entry_len,
+				       entry_num);
+}
+
+static inline int backend_viommu_alloc(struct backend *b,
+				       const struct backend_viommu_alloc *a,
+				       uint32_t *ret_id)
+{
+	return b->ops->viommu_alloc(b, a, ret_id);
+}
+
+static inline int backend_vdevice_alloc(struct backend *b, uint32_t viommu,
+					uint32_t dev_id, uint64_t virt_id,
+					uint32_t *ret_id)
+{
+	return b->ops->vdevice_alloc(b, viommu, dev_id, virt_id, ret_id);
+}
+
+static inline int backend_veventq_alloc(struct backend *b, uint32_t viommu,
+					uint32_t type, uint32_t depth,
+					uint32_t *ret_id, int *ret_fd)
+{
+	return b->ops->veventq_alloc(b, viommu, type, depth, ret_id, ret_fd);
 }
 
 /*

@@ -45,6 +45,12 @@ typedef uint64_t iofd_u64 __attribute__((aligned(8)));
 #define IOFD_NR_IOAS_MAP 0x05
 #define IOFD_NR_IOAS_UNMAP 0x06
 #define IOFD_NR_OPTION 0x07
+#define IOFD_NR_HWPT_ALLOC 0x09 /* Linux 6.6 and later */
+#define IOFD_NR_GET_HW_INFO 0x0a
+#define IOFD_NR_HWPT_INVALIDATE 0x0d /* Linux 6.8 and later */
+#define IOFD_NR_VIOMMU_ALLOC 0x10 /* Linux 6.13 and later */
+#define IOFD_NR_VDEVICE_ALLOC 0x11
+#define IOFD_NR_VEVENTQ_ALLOC 0x13 /* Linux 6.15 and later */
 #define IOFD_NR_IOAS_MAP_FILE 0x0f /* Linux 6.13 and later */
 #define IOFD_NR_TEST 0x20 /* only with CONFIG_IOMMUFD_TEST */
 
@@ -57,12 +63,23 @@ typedef uint64_t iofd_u64 __attribute__((aligned(8)));
 #define IOFD_IOAS_UNMAP IOFD_CMD(IOFD_NR_IOAS_UNMAP)
 #define IOFD_OPTION IOFD_CMD(IOFD_NR_OPTION)
 #define IOFD_IOAS_MAP_FILE IOFD_CMD(IOFD_NR_IOAS_MAP_FILE)
+#define IOFD_HWPT_ALLOC IOFD_CMD(IOFD_NR_HWPT_ALLOC)
+#define IOFD_GET_HW_INFO IOFD_CMD(IOFD_NR_GET_HW_INFO)
+#define IOFD_HWPT_INVALIDATE IOFD_CMD(IOFD_NR_HWPT_INVALIDATE)
+#define IOFD_VIOMMU_ALLOC IOFD_CMD(IOFD_NR_VIOMMU_ALLOC)
+#define IOFD_VDEVICE_ALLOC IOFD_CMD(IOFD_NR_VDEVICE_ALLOC)
+#define IOFD_VEVENTQ_ALLOC IOFD_CMD(IOFD_NR_VEVENTQ_ALLOC)
 #define IOFD_TEST_CMD IOFD_CMD(IOFD_NR_TEST)
 
 _Static_assert(IOFD_DESTROY == 0x3b80, "IOMMU_DESTROY number");
 _Static_assert(IOFD_IOAS_MAP == 0x3b85, "IOMMU_IOAS_MAP number");
 _Static_assert(IOFD_IOAS_MAP_FILE == 0x3b8f, "IOMMU_IOAS_MAP_FILE number");
 _Static_assert(IOFD_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD number");
+_Static_assert(IOFD_HWPT_ALLOC == 0x3b89, "IOMMU_HWPT_ALLOC number");
+_Static_assert(IOFD_GET_HW_INFO == 0x3b8a, "IOMMU_GET_HW_INFO number");
+_Static_assert(IOFD_HWPT_INVALIDATE == 0x3b8d, "IOMMU_HWPT_INVALIDATE number");
+_Static_assert(IOFD_VIOMMU_ALLOC == 0x3b90, "IOMMU_VIOMMU_ALLOC number");
+_Static_assert(IOFD_VEVENTQ_ALLOC == 0x3b93, "IOMMU_VEVENTQ_ALLOC number");
 
 /* Map / copy flags. */
 #define IOFD_MAP_FIXED_IOVA (1u << 0)
@@ -217,6 +234,156 @@ IOFD_ASSERT_OFF(iofd_option, reserved, 10);
 IOFD_ASSERT_OFF(iofd_option, object_id, 12);
 IOFD_ASSERT_OFF(iofd_option, val64, 16);
 
+/* ------------------------------------------------ hardware page tables */
+
+/* IOMMU_HWPT_ALLOC flags (enum iommufd_hwpt_alloc_flags). */
+#define IOFD_HWPT_ALLOC_NEST_PARENT (1u << 0)
+#define IOFD_HWPT_ALLOC_DIRTY_TRACKING (1u << 1)
+#define IOFD_HWPT_FAULT_ID_VALID (1u << 2)
+#define IOFD_HWPT_ALLOC_PASID (1u << 3) /* Linux 6.15 and later */
+
+/* enum iommu_hwpt_data_type: driver data of IOMMU_HWPT_ALLOC. */
+#define IOFD_HWPT_DATA_NONE 0
+#define IOFD_HWPT_DATA_VTD_S1 1
+#define IOFD_HWPT_DATA_ARM_SMMUV3 2 /* 6.12: absent */
+#define IOFD_HWPT_DATA_AMD_GUEST 3  /* 6.12: absent */
+#define IOFD_HWPT_DATA_SELFTEST 0xdead /* CONFIG_IOMMUFD_TEST */
+
+/* enum iommu_hwpt_invalidate_data_type. */
+#define IOFD_HWPT_INVALIDATE_DATA_VTD_S1 0
+#define IOFD_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+
+/* enum iommu_hw_info_type. */
+#define IOFD_HW_INFO_TYPE_NONE 0
+#define IOFD_HW_INFO_TYPE_INTEL_VTD 1
+#define IOFD_HW_INFO_TYPE_ARM_SMMUV3 2
+#define IOFD_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+
+/* enum iommufd_hw_capabilities. */
+#define IOFD_HW_CAP_DIRTY_TRACKING (1u << 0)
+#define IOFD_HW_CAP_PCI_PASID_EXEC (1u << 1)
+#define IOFD_HW_CAP_PCI_PASID_PRIV (1u << 2)
+#define IOFD_HW_CAP_PCI_ATS_NOT_SUPPORTED (1u << 3) /* 7.2 */
+
+/* Allocate a paging HWPT from an IOAS, or a nested one from a nesting
+ * parent HWPT (7.2: or from a vIOMMU) with driver data. */
+struct iofd_hwpt_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pt_id;
+	uint32_t out_hwpt_id;
+	uint32_t reserved;
+	uint32_t data_type;
+	uint32_t data_len;
+	iofd_u64 data_uptr;
+	uint32_t fault_id;
+	uint32_t reserved2;
+};
+IOFD_ASSERT_SIZE(iofd_hwpt_alloc, 48);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, dev_id, 8);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, pt_id, 12);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, out_hwpt_id, 16);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, data_type, 24);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, data_len, 28);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, data_uptr, 32);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, fault_id, 40);
+IOFD_ASSERT_OFF(iofd_hwpt_alloc, reserved2, 44);
+
+/* What the IOMMU behind a bound device is. data_len in: the buffer's room;
+ * out: the driver's length (the kernel copies the smaller, zero-fills the
+ * rest of a larger buffer). 7.2 reads the type in with
+ * IOMMU_HW_INFO_FLAG_INPUT_TYPE; 6.12 refuses any flag (EOPNOTSUPP). */
+struct iofd_hw_info {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t data_len;
+	iofd_u64 data_uptr;
+	uint32_t out_data_type;
+	uint8_t out_max_pasid_log2;
+	uint8_t reserved[3];
+	iofd_u64 out_capabilities;
+};
+IOFD_ASSERT_SIZE(iofd_hw_info, 40);
+IOFD_ASSERT_OFF(iofd_hw_info, dev_id, 8);
+IOFD_ASSERT_OFF(iofd_hw_info, data_len, 12);
+IOFD_ASSERT_OFF(iofd_hw_info, data_uptr, 16);
+IOFD_ASSERT_OFF(iofd_hw_info, out_data_type, 24);
+IOFD_ASSERT_OFF(iofd_hw_info, out_max_pasid_log2, 28);
+IOFD_ASSERT_OFF(iofd_hw_info, out_capabilities, 32);
+
+/* Invalidate caches of a nested HWPT (7.2: or a vIOMMU) with entry_num
+ * entries of entry_len bytes; entry_num out: how many were handled. */
+struct iofd_hwpt_invalidate {
+	uint32_t size;
+	uint32_t hwpt_id;
+	iofd_u64 data_uptr;
+	uint32_t data_type;
+	uint32_t entry_len;
+	uint32_t entry_num;
+	uint32_t reserved;
+};
+IOFD_ASSERT_SIZE(iofd_hwpt_invalidate, 32);
+IOFD_ASSERT_OFF(iofd_hwpt_invalidate, data_uptr, 8);
+IOFD_ASSERT_OFF(iofd_hwpt_invalidate, data_type, 16);
+IOFD_ASSERT_OFF(iofd_hwpt_invalidate, entry_len, 20);
+IOFD_ASSERT_OFF(iofd_hwpt_invalidate, entry_num, 24);
+
+/* ------------------------------------------- vIOMMU (Linux 6.13 and later) */
+
+/* enum iommu_viommu_type; the self-test's is CONFIG_IOMMUFD_TEST only. */
+#define IOFD_VIOMMU_TYPE_DEFAULT 0
+#define IOFD_VIOMMU_TYPE_ARM_SMMUV3 1
+#define IOFD_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+#define IOFD_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+#define IOFD_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+
+/* A vIOMMU for a device's IOMMU on a nesting parent HWPT. */
+struct iofd_viommu_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t type;
+	uint32_t dev_id;
+	uint32_t hwpt_id;
+	uint32_t out_viommu_id;
+	uint32_t data_len;   /* 6.15 and later (0 before: reserved) */
+	uint32_t reserved;
+	iofd_u64 data_uptr;
+};
+IOFD_ASSERT_SIZE(iofd_viommu_alloc, 40);
+IOFD_ASSERT_OFF(iofd_viommu_alloc, hwpt_id, 16);
+IOFD_ASSERT_OFF(iofd_viommu_alloc, out_viommu_id, 20);
+IOFD_ASSERT_OFF(iofd_viommu_alloc, data_uptr, 32);
+
+/* A device's virtual id (vSID, vRID) in a vIOMMU. */
+struct iofd_vdevice_alloc {
+	uint32_t size;
+	uint32_t viommu_id;
+	uint32_t dev_id;
+	uint32_t out_vdevice_id;
+	iofd_u64 virt_id;
+};
+IOFD_ASSERT_SIZE(iofd_vdevice_alloc, 24);
+IOFD_ASSERT_OFF(iofd_vdevice_alloc, out_vdevice_id, 12);
+IOFD_ASSERT_OFF(iofd_vdevice_alloc, virt_id, 16);
+
+/* A queue of a vIOMMU's events: read() from out_veventq_fd gives
+ * struct iommufd_vevent_header {u32 flags, sequence} + the type's data. */
+struct iofd_veventq_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t viommu_id;
+	uint32_t type;
+	uint32_t veventq_depth;
+	uint32_t out_veventq_id;
+	uint32_t out_veventq_fd;
+	uint32_t reserved;
+};
+IOFD_ASSERT_SIZE(iofd_veventq_alloc, 32);
+IOFD_ASSERT_OFF(iofd_veventq_alloc, veventq_depth, 16);
+IOFD_ASSERT_OFF(iofd_veventq_alloc, out_veventq_fd, 24);
+
 /* ------------------------------------------- iommufd self-test (debug) */
 /*
  * Present only in kernels built with CONFIG_IOMMUFD_TEST: a software "mock"
@@ -225,6 +392,9 @@ IOFD_ASSERT_OFF(iofd_option, val64, 16);
  */
 #define IOFD_TEST_OP_MOCK_DOMAIN 2
 #define IOFD_TEST_OP_MD_CHECK_MAP 3
+#define IOFD_TEST_OP_MOCK_DOMAIN_REPLACE 10 /* .id = the mock device */
+#define IOFD_TEST_OP_MD_CHECK_IOTLB 14 /* .id = nested HWPT */
+#define IOFD_TEST_OP_TRIGGER_VEVENT 17 /* 7.2: the mock device's vEVENT */
 
 struct iofd_test_cmd {
 	uint32_t size;
@@ -242,6 +412,16 @@ struct iofd_test_cmd {
 			iofd_u64 length;
 			iofd_u64 uptr;
 		} check_map;
+		struct {
+			uint32_t pt_id; /* in: IOAS or HWPT; out: the HWPT */
+		} mock_domain_replace;
+		struct {
+			uint32_t dev_id; /* the mock's device object */
+		} trigger_vevent;
+		struct {
+			uint32_t id;    /* which of the mock's IOTLBs (0..3) */
+			uint32_t iotlb; /* the value expected there */
+		} check_iotlb;
 		/* the largest member of the kernel's union is 48 bytes */
 		uint8_t union_room[48];
 	};
@@ -256,6 +436,8 @@ IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain.out_idev_id, 24);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.iova, 16);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.length, 24);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.uptr, 32);
+IOFD_ASSERT_OFF(iofd_test_cmd, check_iotlb.iotlb, 20);
+IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain_replace.pt_id, 16);
 IOFD_ASSERT_OFF(iofd_test_cmd, last, 64);
 
 /* ------------------------------------------------------------ VFIO cdev */

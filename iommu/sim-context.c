@@ -12,14 +12,20 @@ struct sim_ioas *sim_get_ioas(struct sim *s, uint32_t id)
 	return RB_FIND(sim_ioas_tree, &s->objects, &key);
 }
 
-/* xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): lowest free id >= 1. */
+/* xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): lowest free id >= 1, over
+ * IOASes and HWPTs alike (one id space per context). */
 int sim_alloc_id(struct sim *s, uint32_t *ret_id)
 {
-	struct sim_ioas *o;
+	struct sim_ioas *o = RB_MIN(sim_ioas_tree, &s->objects);
+	struct sim_hwpt *h = RB_MIN(sim_hwpt_tree, &s->hwpts);
 	uint32_t want = 1;
 
-	RB_FOREACH(o, sim_ioas_tree, &s->objects) {
-		if (o->id != want)
+	for (;;) {
+		if (o && o->id == want)
+			o = RB_NEXT(sim_ioas_tree, &s->objects, o);
+		else if (h && h->id == want)
+			h = RB_NEXT(sim_hwpt_tree, &s->hwpts, h);
+		else
 			break;
 		if (want == SIM_ID_MAX)
 			return -EBUSY;
@@ -112,6 +118,7 @@ int backend_sim_open_model(const struct backend_model *m, struct backend **ret)
 	backend_model_format(&s->model, model, sizeof(model));
 	snprintf(s->b.description, sizeof(s->b.description), "sim %s", model);
 	RB_INIT(&s->objects);
+	RB_INIT(&s->hwpts);
 	s->account_mode = SIM_ACCOUNT_USER; /* iommufd_fops_open on /dev/iommu */
 	sim_bindings_get();
 	*ret = &s->b;

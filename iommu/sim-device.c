@@ -3,18 +3,12 @@
  * stand-ins for VFIO device files). */
 #include "iommu/sim-internal.h"
 
-/* Device files bound to a sim context, shared by every sim of the process:
- * the kernel's binding is global too (a device binds to one iommufd,
- * whichever context asks). */
-struct sim_binding {
-	LIST_ENTRY(sim_binding) link;
-	dev_t dev;
-	ino_t ino;
-	struct sim *ctx;   /* NULL once that context is closed */
-	uint32_t ioas;     /* attached to, 0 if not */
-};
+/* Device files bound to a sim context (struct sim_binding), shared by
+ * every sim of the process: the kernel's binding is global too (a device
+ * binds to one iommufd, whichever context asks). */
 static LIST_HEAD(, sim_binding) sim_bindings = LIST_HEAD_INITIALIZER(sim_bindings);
 static unsigned int sim_contexts; /* open sims: the table goes with the last */
+static uint32_t sim_next_dev_id = SIM_DEVICE_ID_BASE;
 
 /* A context is opened: the table lives as long as one does. */
 void sim_bindings_get(void)
@@ -37,8 +31,22 @@ void sim_bindings_put(const struct sim *s)
 		} else if (bd->ctx == s) {
 			bd->ctx = NULL;
 			bd->ioas = 0;
+			bd->hwpt = 0;
 		}
 	}
+	if (sim_contexts == 0)
+		sim_next_dev_id = SIM_DEVICE_ID_BASE;
+}
+
+/* The device bound to s with that id (iommufd_get_device), or NULL. */
+struct sim_binding *sim_binding_by_id(struct sim *s, uint32_t dev_id)
+{
+	struct sim_binding *bd;
+
+	LIST_FOREACH(bd, &sim_bindings, link)
+		if (bd->ctx == s && bd->dev_id == dev_id)
+			return bd;
+	return NULL;
 }
 
 /* ------------------------------------------------------------ devices
@@ -46,6 +54,8 @@ void sim_bindings_put(const struct sim *s)
  * The sim has no VFIO. A sim device is a memfd named
  * "ioasd-sim-device:VVVV:DDDD@DDDD:BB:SS.F" (ioas_sim_device_create); any
  * other fd is "not a VFIO device" (ENOTTY, what a VFIO ioctl on it says).
+ * The name may end in "+mock": that device sits behind the kernel's
+ * self-test mock IOMMU driver instead of the rig's VT-d (sim-hwpt.c).
  * Like a VFIO cdev file it is bound at most once in its life (a second bind
  * -> EINVAL, even after a detach: only closing the file unbinds, and the
  * client keeps its copy), so bindings live in a process-wide table keyed by
@@ -61,13 +71,41 @@ void sim_bindings_put(const struct sim *s)
  *   detach: not bound -> EINVAL; not attached -> 0.
  */
 #define SIM_DEVICE_PREFIX "ioasd-sim-device:"
-#define SIM_DEVICE_ALIGN UINT64_C(4096) /* VT-d's smallest page */
-#define SIM_DEVICE_APERTURE_LAST UINT64_C(0x7fffffffff)
+#define SIM_DEVICE_MOCK_SUFFIX "+mock"
+#define SIM_VTD_ALIGN UINT64_C(4096) /* VT-d's smallest page */
+#define SIM_VTD_APERTURE_LAST UINT64_C(0x7fffffffff)
+#define SIM_MOCK_ALIGN UINT64_C(2048) /* MOCK_IO_PAGE_SIZE: PAGE_SIZE / 2 */
+#define SIM_MOCK_APERTURE_START (UINT64_C(1) << 24)
+#define SIM_MOCK_APERTURE_LAST ((UINT64_C(1) << 31) - 1)
 
-static const struct backend_iova_range sim_device_reserved[] = {
+static const struct backend_iova_range vtd_device_reserved[] = {
 	{ UINT64_C(0xfee00000), UINT64_C(0xfeefffff) },
-	{ SIM_DEVICE_APERTURE_LAST + 1, UINT64_MAX },
+	{ SIM_VTD_APERTURE_LAST + 1, UINT64_MAX },
 };
+static const struct backend_iova_range vtd_domain_reserved[] = {
+	{ SIM_VTD_APERTURE_LAST + 1, UINT64_MAX },
+};
+static const struct backend_iova_range mock_reserved[] = {
+	{ 0, SIM_MOCK_APERTURE_START - 1 },
+	{ SIM_MOCK_APERTURE_LAST + 1, UINT64_MAX },
+};
+
+const struct sim_domain_shape *sim_driver_domain(enum sim_driver d, bool device)
+{
+	static const struct sim_domain_shape vtd_device = {
+		SIM_VTD_ALIGN, vtd_device_reserved, ARRAY_SIZE(vtd_device_reserved)
+	};
+	static const struct sim_domain_shape vtd_domain = {
+		SIM_VTD_ALIGN, vtd_domain_reserved, ARRAY_SIZE(vtd_domain_reserved)
+	};
+	static const struct sim_domain_shape mock = {
+		SIM_MOCK_ALIGN, mock_reserved, ARRAY_SIZE(mock_reserved)
+	};
+
+	if (d == SIM_DRIVER_MOCK)
+		return &mock;
+	return device ? &vtd_device : &vtd_domain;
+}
 
 /* The text after SIM_DEVICE_PREFIX in fd's memfd name, or -ENOTTY. */
 static int sim_device_name(int fd, char *buf, size_t size, struct stat *st)
@@ -94,9 +132,18 @@ static int sim_device_name(int fd, char *buf, size_t size, struct stat *st)
 	return 0;
 }
 
+/* Which driver a sim device's name asks for. */
+static enum sim_driver sim_device_driver(const char *name)
+{
+	size_t n = strlen(name), k = strlen(SIM_DEVICE_MOCK_SUFFIX);
+
+	return n > k && strcmp(name + n - k, SIM_DEVICE_MOCK_SUFFIX) == 0 ?
+		SIM_DRIVER_MOCK : SIM_DRIVER_VTD;
+}
+
 /* fd's binding (NULL: not bound); *st, if given, is the file's stat. */
 static int sim_device_binding(int fd, struct sim_binding **ret,
-			      struct stat *ret_st)
+			      struct stat *ret_st, enum sim_driver *ret_driver)
 {
 	struct sim_binding *bd;
 	struct stat st;
@@ -106,6 +153,8 @@ static int sim_device_binding(int fd, struct sim_binding **ret,
 	r = sim_device_name(fd, name, sizeof(name), &st);
 	if (r < 0)
 		return r;
+	if (ret_driver)
+		*ret_driver = sim_device_driver(name);
 	LIST_FOREACH(bd, &sim_bindings, link)
 		if (bd->dev == st.st_dev && bd->ino == st.st_ino)
 			break;
@@ -122,14 +171,16 @@ static int sim_device_identify(struct backend *b, int fd,
 	struct backend_device_info d = { 0 };
 	struct stat st;
 	char name[200], tail;
-	int r;
+	int r, n;
 
 	(void)b;
 	r = sim_device_name(fd, name, sizeof(name), &st);
 	if (r < 0)
 		return r;
-	if (sscanf(name, "%4x:%4x@%4x:%2x:%2x.%1x%c", &vendor, &device, &dom,
-		   &bus, &slot, &fn, &tail) != 6 || slot > 0x1f || fn > 7)
+	n = sscanf(name, "%4x:%4x@%4x:%2x:%2x.%1x%c", &vendor, &device, &dom,
+		   &bus, &slot, &fn, &tail);
+	if ((n != 6 && !(n == 7 && sim_device_driver(name) == SIM_DRIVER_MOCK)) ||
+	    slot > 0x1f || fn > 7)
 		return -ENODEV;
 	d.vendor = (uint16_t)vendor;
 	d.device = (uint16_t)device;
@@ -148,52 +199,80 @@ static int sim_device_bind(struct backend *b, int fd, uint32_t *ret_dev_id)
 	struct stat st;
 	int r;
 
-	r = sim_device_binding(fd, &bd, &st);
+	enum sim_driver driver;
+
+	r = sim_device_binding(fd, &bd, &st, &driver);
 	if (r < 0)
 		return r;
 	if (bd)
 		return -EINVAL; /* one device cannot be bound twice */
+	if (sim_next_dev_id == 0)
+		return -EBUSY;  /* 2^31 binds in one process */
 	bd = calloc(1, sizeof(*bd));
 	if (!bd)
 		return -ENOMEM;
 	bd->dev = st.st_dev;
 	bd->ino = st.st_ino;
 	bd->ctx = to_sim(b);
+	bd->driver = driver;
+	/* Not an object id of the context (see "Deliberate differences"):
+	 * only GET_HW_INFO and HWPT_ALLOC take it. */
+	bd->dev_id = sim_next_dev_id++;
 	LIST_INSERT_HEAD(&sim_bindings, bd, link);
-	/* The sim gives devices no object ids (see "Deliberate differences"). */
-	*ret_dev_id = 0;
+	*ret_dev_id = bd->dev_id;
 	return 0;
 }
 
+/* Attach (or replace) onto an IOAS or an HWPT: the device's domain (its
+ * reserved ranges) goes into the IOAS behind pt_id. */
 static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
 			     uint32_t *ret_hwpt)
 {
 	struct sim_ioas *io, *old = NULL;
+	struct sim_hwpt *h = NULL, *old_h = NULL;
 	struct sim_binding *bd;
+	uint32_t ioas = pt_id;
 	int r;
 
 	(void)b; /* the device acts in the context it is bound to */
-	r = sim_device_binding(fd, &bd, NULL);
+	r = sim_device_binding(fd, &bd, NULL, NULL);
 	if (r < 0)
 		return r;
 	if (!bd)
 		return -EINVAL; /* device ioctls before BIND_IOMMUFD */
 	io = bd->ctx ? sim_get_ioas(bd->ctx, pt_id) : NULL;
+	if (!io && bd->ctx && (h = sim_get_hwpt(bd->ctx, pt_id))) {
+		/* __iommu_attach_group: a domain of another driver. */
+		if (h->driver != bd->driver)
+			return -EINVAL;
+		ioas = h->ioas;
+		io = sim_get_ioas(bd->ctx, ioas);
+	}
 	if (!io)
 		return -ENOENT;
-	if (bd->ioas == pt_id) {
+	if (bd->ioas == ioas && bd->hwpt == (h ? h->id : 0)) {
 		*ret_hwpt = pt_id;
 		return 0;
 	}
 	if (bd->ioas)
 		old = sim_get_ioas(bd->ctx, bd->ioas);
-	r = sim_domain_add(io, bd, sim_device_reserved,
-			   ARRAY_SIZE(sim_device_reserved), SIM_DEVICE_ALIGN);
-	if (r < 0)
-		return r;
-	if (old)
-		sim_domain_remove(old, bd);
-	bd->ioas = pt_id;
+	if (bd->hwpt)
+		old_h = sim_get_hwpt(bd->ctx, bd->hwpt);
+	if (old != io) {
+		const struct sim_domain_shape *sh = sim_driver_domain(bd->driver, true);
+
+		r = sim_domain_add(io, bd, sh->reserved, sh->n_reserved, sh->alignment);
+		if (r < 0)
+			return r;
+		if (old)
+			sim_domain_remove(old, bd);
+	}
+	if (old_h)
+		old_h->users--;
+	if (h)
+		h->users++;
+	bd->ioas = ioas;
+	bd->hwpt = h ? h->id : 0;
 	*ret_hwpt = pt_id;
 	return 0;
 }
@@ -201,11 +280,12 @@ static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
 static int sim_device_detach(struct backend *b, int fd)
 {
 	struct sim_binding *bd;
+	struct sim_hwpt *h;
 	struct sim_ioas *io;
 	int r;
 
 	(void)b;
-	r = sim_device_binding(fd, &bd, NULL);
+	r = sim_device_binding(fd, &bd, NULL, NULL);
 	if (r < 0)
 		return r;
 	if (!bd)
@@ -215,7 +295,10 @@ static int sim_device_detach(struct backend *b, int fd)
 		if (io)
 			sim_domain_remove(io, bd);
 	}
+	if (bd->hwpt && bd->ctx && (h = sim_get_hwpt(bd->ctx, bd->hwpt)))
+		h->users--;
 	bd->ioas = 0;
+	bd->hwpt = 0;
 	return 0;
 }
 
@@ -259,4 +342,10 @@ const struct backend_ops sim_ops = {
 	.device_attach = sim_device_attach,
 	.device_detach = sim_device_detach,
 	.device_open = sim_device_open,
+	.hw_info = sim_hw_info,
+	.hwpt_alloc = sim_hwpt_alloc,
+	.hwpt_invalidate = sim_hwpt_invalidate,
+	.viommu_alloc = sim_viommu_alloc,
+	.vdevice_alloc = sim_vdevice_alloc,
+	.veventq_alloc = sim_veventq_alloc,
 };

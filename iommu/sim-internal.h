@@ -86,11 +86,74 @@ static inline int sim_ioas_cmp(const struct sim_ioas *a, const struct sim_ioas *
 RB_HEAD(sim_ioas_tree, sim_ioas);
 RB_GENERATE_STATIC(sim_ioas_tree, sim_ioas, node, sim_ioas_cmp)
 
+/*
+ * The IOMMU driver a sim device sits behind (sim-hwpt.c): the rig's
+ * emulated VT-d (what edu gets) or the kernel's self-test mock driver
+ * (CONFIG_IOMMUFD_TEST), which is the one that can nest.
+ */
+enum sim_driver {
+	SIM_DRIVER_VTD = 0,
+	SIM_DRIVER_MOCK,
+};
+
+/* A VFIO device file bound to a sim context (sim-device.c). */
+struct sim_binding {
+	LIST_ENTRY(sim_binding) link;
+	dev_t dev;
+	ino_t ino;
+	struct sim *ctx;   /* NULL once that context is closed */
+	uint32_t dev_id;   /* SIM_DEVICE_ID_BASE + n: outside the object ids */
+	enum sim_driver driver;
+	uint32_t ioas;     /* the IOAS its domain is in, 0 if not attached */
+	uint32_t hwpt;     /* the HWPT it is attached to, 0: the IOAS's own */
+};
+
+/*
+ * What a domain of each driver brings into the IOAS it joins (an attached
+ * device's, or a paging HWPT's): the alignment of its smallest page and the
+ * IOVAs outside its aperture, reserved (iopt_table_add_domain). The rig's
+ * VT-d: 4 KiB, a 39-bit aperture; a device also brings the interrupt window
+ * (iopt_table_enforce_dev_resv_regions). The mock: MOCK_IO_PAGE_SIZE
+ * (PAGE_SIZE / 2) and [MOCK_APERTURE_START, MOCK_APERTURE_LAST].
+ */
+struct sim_domain_shape {
+	uint64_t alignment;
+	const struct backend_iova_range *reserved; /* sorted */
+	uint32_t n_reserved;
+};
+const struct sim_domain_shape *sim_driver_domain(enum sim_driver d, bool device);
+
+/* Sim device ids: never an object id (those stop at SIM_ID_MAX). */
+#define SIM_DEVICE_ID_BASE (SIM_ID_MAX + 1)
+#define SIM_MOCK_IOTLBS 4 /* MOCK_NESTED_DOMAIN_IOTLB_NUM */
+
+/* A hardware page table (sim-hwpt.c): paging (from an IOAS) or nested
+ * (from a nesting parent). */
+struct sim_hwpt {
+	RB_ENTRY(sim_hwpt) node;
+	uint32_t id;
+	uint32_t flags;           /* BACKEND_HWPT_* it was allocated with */
+	enum sim_driver driver;
+	uint32_t ioas;            /* paging: its IOAS; nested: the parent's */
+	struct sim_hwpt *parent;  /* nested only */
+	unsigned int users;       /* attached devices + nested children */
+	uint32_t iotlb[SIM_MOCK_IOTLBS]; /* mock nested */
+};
+
+static inline int sim_hwpt_cmp(const struct sim_hwpt *a, const struct sim_hwpt *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+RB_HEAD(sim_hwpt_tree, sim_hwpt);
+RB_GENERATE_STATIC(sim_hwpt_tree, sim_hwpt, node, sim_hwpt_cmp)
+
 struct sim {
 	struct backend b;
 	struct backend_model model;
 	struct sim_ioas_tree objects;
 	size_t n_objects;
+	struct sim_hwpt_tree hwpts; /* same id space as objects */
 	unsigned int account_mode;
 	bool fds_held;         /* backend_sim_set_fds_held() */
 };
@@ -165,4 +228,21 @@ int sim_recalc_alignment(struct sim_ioas *io);
 int sim_alloc_id(struct sim *s, uint32_t *ret_id);
 void sim_ioas_free(struct sim_ioas *io);
 void sim_bindings_get(void);
+struct sim_binding *sim_binding_by_id(struct sim *s, uint32_t dev_id);
+struct sim_hwpt *sim_get_hwpt(struct sim *s, uint32_t id);
+int sim_hwpt_destroy(struct sim *s, struct sim_hwpt *h);
+void sim_hwpts_free(struct sim *s);
+int sim_hw_info(struct backend *b, uint32_t dev_id,
+		struct backend_hw_info *ret);
+int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
+		   uint32_t *ret_id);
+int sim_hwpt_invalidate(struct backend *b, uint32_t id, uint32_t data_type,
+			const void *entries, uint32_t entry_len,
+			uint32_t *entry_num);
+int sim_viommu_alloc(struct backend *b, const struct backend_viommu_alloc *a,
+		     uint32_t *ret_id);
+int sim_vdevice_alloc(struct backend *b, uint32_t viommu, uint32_t dev_id,
+		      uint64_t virt_id, uint32_t *ret_id);
+int sim_veventq_alloc(struct backend *b, uint32_t viommu, uint32_t type,
+		      uint32_t depth, uint32_t *ret_id, int *ret_fd);
 void sim_bindings_put(const struct sim *s);

@@ -19,13 +19,6 @@
 #include "proto/wire.h"
 
 static void conn_maybe_finish(struct conn *c);
-
-static void outmsg_free(struct outmsg *m)
-{
-	if (m->fd >= 0)
-		close(m->fd);
-	free(m);
-}
 static void conn_update_events(struct conn *c);
 static int conn_flush(struct conn *c);
 
@@ -73,6 +66,15 @@ static void conn_update_events(struct conn *c)
 		event_add(c->ev_write, NULL);
 	else
 		event_del(c->ev_write);
+}
+
+/* A queued datagram and the fd it carries (sent or not: the peer has its
+ * own copy once it was sent). */
+static void outmsg_free(struct outmsg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
 }
 
 /* Send as much of the queue as the socket takes. 0, or -errno on a dead peer. */
@@ -146,9 +148,9 @@ int conn_send_fd(struct conn *c, const void *buf, size_t len, int fd)
 	}
 	if (c->outq_bytes + len >
 	    c->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR) {
+		safe_close(fd);
 		c->overflowed = true;
 		conn_overflow(c, len);
-		safe_close(fd);
 		return -ENOBUFS;
 	}
 	m = malloc(sizeof(*m) + len);

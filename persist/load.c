@@ -184,6 +184,11 @@ static int object_rec(void *ud, const void *key, size_t klen, const void *val, s
 		r = UNPACK_INTO(IoasdState__Device, ioasd_state__device__unpack, x->devices,
 				x->n_devices);
 		break;
+	case RECORD_HWPT:
+		what = "HWPT";
+		r = UNPACK_INTO(IoasdState__Hwpt, ioasd_state__hwpt__unpack, x->hwpts,
+				x->n_hwpts);
+		break;
 	default:
 		return BAD(w->e, "tenant %s: an object record of unknown kind 0x%02x",
 			   x->name, k[4]);

@@ -71,6 +71,8 @@ void records_tenant_msg(const struct tenant *t, bool by_policy, IoasdState__Tena
 	x->next_import = h.import;
 	x->has_next_device = true;
 	x->next_device = h.device;
+	x->has_next_hwpt = true;
+	x->next_hwpt = h.hwpt;
 	x->has_own_context = true;
 	x->own_context = tenant_context_stored(t, &x->context_store_id);
 	x->has_context_store_id = x->own_context && x->context_store_id != 0;
@@ -203,7 +205,29 @@ static int put_device(struct records *r, uint32_t tid, const struct tenant_devic
 	x.slot = i->info.slot;
 	x.function = i->info.function;
 	x.name = (char *)i->info.name;
+	x.has_hwpt = i->hwpt != 0;
+	x.hwpt = i->hwpt;
 	record_object_key(tid, RECORD_DEVICE, i->handle, key);
+	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+}
+
+static int put_hwpt(struct records *r, uint32_t tid, const struct tenant_hwpt_info *i)
+{
+	IoasdState__Hwpt x = IOASD_STATE__HWPT__INIT;
+	uint8_t key[RECORD_OBJECT_KEY];
+
+	x.handle = i->handle;
+	x.id = i->id;
+	x.ioas = i->ioas;
+	x.has_parent = i->parent != 0;
+	x.parent = i->parent;
+	x.device = i->device;
+	x.flags = i->flags;
+	x.data_type = i->data_type;
+	x.has_data = i->data_len != 0;
+	x.data.len = i->data_len;
+	x.data.data = (uint8_t *)i->data;
+	record_object_key(tid, RECORD_HWPT, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }
 
@@ -362,6 +386,9 @@ static int journal(struct records *r, const struct tenant_journal_event *ev)
 	case TENANT_JOURNAL_DEVICE:
 		return ev->gone ? del_object(r, tid, RECORD_DEVICE, ev->u.device.handle)
 				: put_device(r, tid, &ev->u.device);
+	case TENANT_JOURNAL_HWPT:
+		return ev->gone ? del_object(r, tid, RECORD_HWPT, ev->u.hwpt.handle)
+				: put_hwpt(r, tid, &ev->u.hwpt);
 	case TENANT_JOURNAL_MAPPING:
 		if (!ev->gone)
 			return put_mapping(r, tid, &ev->u.mapping);
@@ -433,9 +460,16 @@ static int dump_device(void *ud, const struct tenant_device_info *i)
 	return put_device(d->r, d->tid, i);
 }
 
+static int dump_hwpt(void *ud, const struct tenant_hwpt_info *i)
+{
+	struct dump *d = ud;
+
+	return put_hwpt(d->r, d->tid, i);
+}
+
 static const struct tenant_dump_ops dump_ops = {
 	.ioas = dump_ioas, .memory = dump_memory, .mapping = dump_mapping,
-	.device = dump_device,
+	.device = dump_device, .hwpt = dump_hwpt,
 };
 
 int records_write_all(struct records *r, struct tenants *ts, const char *backend,

@@ -37,6 +37,7 @@ enum record_kind {
 	RECORD_SHARE = 's',
 	RECORD_IMPORT = 'p',
 	RECORD_DEVICE = 'd',
+	RECORD_HWPT = 'h',
 };
 
 #define RECORD_TENANT_KEY 4u

@@ -114,6 +114,7 @@ static void restore_device(struct restore *r, struct tenant *t,
 			.domain = (uint16_t)y->domain, .bus = (uint8_t)y->bus,
 			.slot = (uint8_t)y->slot, .function = (uint8_t)y->function,
 		},
+		.hwpt = y->has_hwpt ? y->hwpt : 0,
 	};
 	char name[FDSTORE_NAME_MAX];
 	struct err e = { 0 };
@@ -130,6 +131,37 @@ static void restore_device(struct restore *r, struct tenant *t,
 		RLOG(tenant_name(t), "device %" PRIu32 ": %s", y->handle, e.msg);
 		safe_close(fd);
 		forget(r, name);
+	}
+}
+
+/* A device tenant's HWPTs, after its devices: by handle, so that every
+ * parent comes before its children (a parent is always older). */
+static int hwpt_handle_cmp(const void *a, const void *b)
+{
+	const IoasdState__Hwpt *x = *(const IoasdState__Hwpt *const *)a;
+	const IoasdState__Hwpt *y = *(const IoasdState__Hwpt *const *)b;
+
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
+{
+	struct err e = { 0 };
+
+	if (x->n_hwpts > 1)
+		qsort(x->hwpts, x->n_hwpts, sizeof(*x->hwpts), hwpt_handle_cmp);
+	for (size_t j = 0; j < x->n_hwpts; j++) {
+		const IoasdState__Hwpt *y = x->hwpts[j];
+		struct tenant_hwpt_info hi = {
+			.handle = y->handle, .id = y->id, .ioas = y->ioas,
+			.parent = y->has_parent ? y->parent : 0, .device = y->device,
+			.flags = y->flags, .data_type = y->data_type,
+			.data = y->has_data ? y->data.data : NULL,
+			.data_len = y->has_data ? (uint32_t)y->data.len : 0,
+		};
+
+		if (tenant_restore_hwpt(t, &hi, replay, &e) < 0)
+			RLOG(tenant_name(t), "HWPT %" PRIu32 ": %s", y->handle, e.msg);
 	}
 }
 
@@ -258,6 +290,7 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			.ioas = x->next_ioas, .memory = x->next_memory,
 			.share = x->next_share, .import = x->next_import,
 			.device = x->has_next_device ? x->next_device : 0,
+			.hwpt = x->has_next_hwpt ? x->next_hwpt : 0,
 		};
 
 		if (tenant_find(r->tenants, x->name)) {
@@ -368,6 +401,9 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 	for (size_t i = 0; i < m->n_tenants; i++)
 		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
 			restore_device(r, ts[i], m->tenants[i]->devices[j], replay);
+	for (size_t i = 0; i < m->n_tenants; i++)
+		if (ts[i])
+			restore_hwpts(ts[i], m->tenants[i], replay);
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		if (!ts[i])
 			continue;

@@ -21,6 +21,7 @@ struct vtenant {
 	uint64_t *covered;            /* per import (same order): bytes its pieces cover */
 	IoasdState__Mapping **maps;   /* by IOAS, then IOVA */
 	IoasdState__Device **devices; /* by handle */
+	IoasdState__Hwpt **hwpts;     /* by handle */
 };
 
 struct check {
@@ -44,6 +45,7 @@ HANDLE_CMP(mem_cmp, IoasdState__Memory)
 HANDLE_CMP(share_cmp, IoasdState__Share)
 HANDLE_CMP(import_cmp, IoasdState__Import)
 HANDLE_CMP(device_cmp, IoasdState__Device)
+HANDLE_CMP(hwpt_cmp, IoasdState__Hwpt)
 
 /* The record with that handle in a sorted array, or NULL. */
 #define FIND(arr, n, type, cmp, h)                                           \
@@ -161,6 +163,7 @@ static void vtenant_free(struct vtenant *v)
 	free(v->covered);
 	free(v->maps);
 	free(v->devices);
+	free(v->hwpts);
 }
 
 /* Sort v's records; unique non-zero handles, counters past them. */
@@ -176,8 +179,9 @@ static int index_tenant(struct vtenant *v, struct err *e)
 	v->covered = calloc(x->n_imports ? x->n_imports : 1, sizeof(*v->covered));
 	v->maps = sorted((void *const *)x->mappings, x->n_mappings, map_cmp);
 	v->devices = sorted((void *const *)x->devices, x->n_devices, device_cmp);
+	v->hwpts = sorted((void *const *)x->hwpts, x->n_hwpts, hwpt_cmp);
 	if (!v->ioases || !v->mems || !v->shares || !v->imports || !v->covered ||
-	    !v->maps || !v->devices)
+	    !v->maps || !v->devices || !v->hwpts)
 		return err_set(e, ENOMEM, "out of memory checking the state");
 
 #define UNIQUE(arr, n, what, next, has_next)                                        \
@@ -198,6 +202,7 @@ static int index_tenant(struct vtenant *v, struct err *e)
 	UNIQUE(v->shares, x->n_shares, "share", x->next_share, true)
 	UNIQUE(v->imports, x->n_imports, "import", x->next_import, true)
 	UNIQUE(v->devices, x->n_devices, "device", x->next_device, x->has_next_device)
+	UNIQUE(v->hwpts, x->n_hwpts, "HWPT", x->next_hwpt, x->has_next_hwpt)
 #undef UNIQUE
 	return 0;
 }
@@ -274,6 +279,33 @@ static int check_records(const struct check *c, const struct vtenant *v)
 			  x->devices[i]->ioas))
 			return BAD(e, "tenant %s, device %" PRIu32 ": no IOAS %" PRIu32, tn,
 				   x->devices[i]->handle, x->devices[i]->ioas);
+	if (x->n_hwpts && !(x->has_own_context && x->own_context))
+		return BAD(e, "tenant %s: HWPTs without a context of its own", tn);
+	for (size_t i = 0; i < x->n_hwpts; i++) {
+		const IoasdState__Hwpt *y = x->hwpts[i];
+		const IoasdState__Hwpt *p = y->has_parent ?
+			FIND(v->hwpts, x->n_hwpts, IoasdState__Hwpt, hwpt_cmp, y->parent) : NULL;
+
+		if (y->id == 0)
+			return BAD(e, "tenant %s, HWPT %" PRIu32 ": object id 0", tn, y->handle);
+		if (!FIND(v->ioases, x->n_ioases, IoasdState__Ioas, ioas_cmp, y->ioas))
+			return BAD(e, "tenant %s, HWPT %" PRIu32 ": no IOAS %" PRIu32, tn,
+				   y->handle, y->ioas);
+		if (y->has_parent && (!p || p->handle >= y->handle || p->has_parent ||
+				      p->ioas != y->ioas))
+			return BAD(e, "tenant %s, HWPT %" PRIu32 ": parent %" PRIu32 " is not "
+				   "an older paging HWPT on the same IOAS", tn, y->handle,
+				   y->parent);
+	}
+	for (size_t i = 0; i < x->n_devices; i++) {
+		const IoasdState__Device *y = x->devices[i];
+		const IoasdState__Hwpt *h = y->has_hwpt && y->hwpt ?
+			FIND(v->hwpts, x->n_hwpts, IoasdState__Hwpt, hwpt_cmp, y->hwpt) : NULL;
+
+		if (y->has_hwpt && y->hwpt && (!h || h->ioas != y->ioas))
+			return BAD(e, "tenant %s, device %" PRIu32 ": no HWPT %" PRIu32
+				   " on its IOAS %" PRIu32, tn, y->handle, y->hwpt, y->ioas);
+	}
 	if (x->has_context_store_id && !(x->has_own_context && x->own_context))
 		return BAD(e, "tenant %s: a stored context but no context of its own", tn);
 	/* Kernel: a device tenant's IOASes are objects of its stored context. */

@@ -95,5 +95,10 @@ void strip_trailing(char *s);
 int parse_bool(const char *s);
 bool valid_name(const char *s);
 bool parse_device(const char *s, struct policy_device *ret);
+/* policy/hwpt.c: the hardware page table keys. */
+bool hwpt_key_is(enum policy_key k);
+void hwpt_key_default(struct policy_tenant *t, enum policy_key k);
+bool hwpt_key_value(struct policy_loader *l, struct policy_tenant *t,
+		    enum policy_key k, const char *key, const char *value);
 bool resolve_id(struct policy_loader *l, const char *key, const char *value,
 		bool group, uint32_t *ret);

@@ -76,6 +76,10 @@ void build_clear(struct tenant_build *b)
 
 static void tenant_defaults(struct policy_tenant *t, enum policy_key k)
 {
+	if (hwpt_key_is(k)) {
+		hwpt_key_default(t, k);
+		return;
+	}
 	switch (k) {
 	case POLICY_KEY_MAX_IOAS:
 		t->max_ioas = POLICY_DEFAULT_MAX_IOAS;
@@ -433,6 +437,8 @@ static bool tenant_value(struct policy_loader *l, struct policy_tenant *t,
 		}
 		return true;
 	default:
+		if (hwpt_key_is(k))
+			return hwpt_key_value(l, t, k, key, value);
 		return for_each_token(l, b, k, value);
 	}
 }

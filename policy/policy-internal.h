@@ -21,3 +21,5 @@ const char *policy_access_name(enum policy_access a);
 const char *policy_rlimit_mode_name(enum policy_rlimit_mode m);
 const char *policy_audit_failure_name(enum policy_audit_failure m);
 int policy_device_compare(const struct policy_device *a, const struct policy_device *b);
+/* The hardware page table keys of a [tenant] section (policy/hwpt.c). */
+void policy_print_hwpt(const struct policy_tenant *t, FILE *f);

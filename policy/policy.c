@@ -31,6 +31,11 @@ static const char *const key_names[_POLICY_KEY_MAX] = {
 	[POLICY_KEY_DELEGATE] = "Delegate",
 	[POLICY_KEY_LEASE] = "Lease",
 	[POLICY_KEY_ADMIN] = "Admin",
+	[POLICY_KEY_ALLOW_NESTING] = "AllowNesting",
+	[POLICY_KEY_ALLOW_DIRTY_TRACKING] = "AllowDirtyTracking",
+	[POLICY_KEY_ALLOWED_HWPT_DATA] = "AllowedHwptData",
+	[POLICY_KEY_MAX_HWPTS] = "MaxHwpts",
+	[POLICY_KEY_ALLOW_VIOMMU] = "AllowViommu",
 };
 
 const char *policy_key_name(enum policy_key k)
@@ -383,7 +388,11 @@ static bool tenant_equal(const struct policy_tenant *a,
 	    a->huge_pages != b->huge_pages || a->access != b->access ||
 	    a->rlimit_mode != b->rlimit_mode ||
 	    a->share_write != b->share_write || a->delegate != b->delegate ||
-	    a->lease_sec != b->lease_sec || a->admin != b->admin)
+	    a->lease_sec != b->lease_sec || a->admin != b->admin ||
+	    a->allow_nesting != b->allow_nesting ||
+	    a->allow_dirty_tracking != b->allow_dirty_tracking ||
+	    a->hwpt_data != b->hwpt_data || a->max_hwpts != b->max_hwpts ||
+	    a->allow_viommu != b->allow_viommu)
 		return false;
 
 	if (a->n_allowed_iova != b->n_allowed_iova)

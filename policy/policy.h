@@ -32,6 +32,7 @@
 #define POLICY_DEFAULT_MAX_MEMORY_REGIONS  64u
 #define POLICY_DEFAULT_MAX_CONNECTIONS     16u
 #define POLICY_DEFAULT_LEASE_SEC           0u
+#define POLICY_DEFAULT_MAX_HWPTS           16u
 
 /* Upper bounds of the numeric keys (anything above is "out of range"). */
 #define POLICY_MAX_COUNT      UINT32_MAX      /* MaxIOAS, MaxMappings, ... */
@@ -81,6 +82,12 @@ enum policy_key {
 	POLICY_KEY_DELEGATE,
 	POLICY_KEY_LEASE,
 	POLICY_KEY_ADMIN,
+	/* hardware page tables (policy/hwpt.c) */
+	POLICY_KEY_ALLOW_NESTING,
+	POLICY_KEY_ALLOW_DIRTY_TRACKING,
+	POLICY_KEY_ALLOWED_HWPT_DATA,
+	POLICY_KEY_MAX_HWPTS,
+	POLICY_KEY_ALLOW_VIOMMU,
 	_POLICY_KEY_MAX,
 };
 
@@ -155,6 +162,13 @@ struct policy_tenant {
 	bool delegate;          /* may receive its own iommufd context fd */
 	uint32_t lease_sec;     /* objects outlive the last connection by this */
 	bool admin;             /* Stats shows it daemon-wide figures */
+
+	/* Hardware page tables (policy/hwpt.c). */
+	bool allow_nesting;         /* NEST_PARENT HWPTs and nested ones */
+	bool allow_dirty_tracking;  /* DIRTY_TRACKING HWPTs */
+	uint32_t hwpt_data;         /* bit i: hwpt_data_kinds[i] allowed */
+	uint32_t max_hwpts;         /* HWPTs and vIOMMU objects */
+	bool allow_viommu;          /* vIOMMUs, vDEVICEs, vEVENTQs */
 
 	/* Line of each key in the section (first line for repeated keys),
 	 * 0 when absent (default in effect). */
@@ -275,6 +289,17 @@ bool policy_share_allowed(const struct policy_tenant *exporter,
 /* May the tenant attach this PCI device? bdf "DDDD:BB:SS.F" may be NULL. */
 bool policy_tenant_device_allowed(const struct policy_tenant *t, uint16_t vendor,
 				  uint16_t device, const char *bdf);
+
+/*
+ * Hardware page tables (policy/hwpt.c). The key that refuses an HWPT with
+ * these IOMMU_HWPT_ALLOC flags (nested: allocated from a parent HWPT), or
+ * _POLICY_KEY_MAX when none does. Only NEST_PARENT and DIRTY_TRACKING have
+ * keys; the tenant layer refuses other flags before asking.
+ */
+enum policy_key policy_hwpt_refusing_key(const struct policy_tenant *t,
+					 uint32_t flags, bool nested);
+/* Is driver data of kind index i (common/hwptdata.h) allowed? */
+bool policy_hwpt_data_allowed(const struct policy_tenant *t, int i);
 
 const char *policy_key_name(enum policy_key k);
 /* "FILE:LINE" of the key that decides k for t, or of the section header

@@ -74,11 +74,22 @@ struct rpc_ctx {
 		Ioasd__OpenContextReply open_context;
 		Ioasd__DeviceInfo open_device;
 		Ioasd__MappingListReply mapping_list;
+		Ioasd__HwInfoReply hw_info;
+		Ioasd__HwptAllocReply hwpt_alloc;
+		Ioasd__HwptInvalidateReply hwpt_invalidate;
+		Ioasd__HwptListReply hwpt_list;
+		Ioasd__ViommuAllocReply viommu_alloc;
+		Ioasd__VdeviceAllocReply vdevice_alloc;
+		Ioasd__VeventqAllocReply veventq_alloc;
 	} body;
-	/* An fd the reply carries (OpenContext, OpenDevice), owned; valid
-	 * when has_out_fd. */
+	/* An fd the reply carries (OpenContext, OpenDevice, VeventqAlloc),
+	 * owned; valid when has_out_fd (a zeroed context has no fd 0). */
 	int out_fd;
 	bool has_out_fd;
+	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
+	struct backend_hw_info hw_info;
+	Ioasd__HwptInfo *hwpts;
+	Ioasd__HwptInfo **hwpt_ptrs;
 	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
 	struct backend_device_info dev_info;
@@ -207,6 +218,17 @@ int h_whoami(struct rpc_ctx *x);
 /* mappings.c */
 int h_mapping_list(struct rpc_ctx *x);
 struct rpc_mapping_mem *rpc_mapping_mem_free(struct rpc_mapping_mem *mem);
+/* hwpt.c: hardware page tables (issue 15). */
+int h_hw_info(struct rpc_ctx *x);
+int h_hwpt_alloc(struct rpc_ctx *x);
+int h_hwpt_destroy(struct rpc_ctx *x);
+int h_hwpt_invalidate(struct rpc_ctx *x);
+int h_device_replace(struct rpc_ctx *x);
+int h_hwpt_list(struct rpc_ctx *x);
+int h_viommu_alloc(struct rpc_ctx *x);
+int h_vdevice_alloc(struct rpc_ctx *x);
+int h_veventq_alloc(struct rpc_ctx *x);
+int h_viommu_destroy(struct rpc_ctx *x);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
@@ -240,3 +262,13 @@ RPC_AUDIT_FILL(fill_option);
 RPC_AUDIT_FILL(fill_register_memory);
 RPC_AUDIT_FILL(fill_unmap);
 RPC_AUDIT_FILL(fill_unregister_memory);
+/* hwpt.c */
+RPC_AUDIT_FILL(fill_hw_info);
+RPC_AUDIT_FILL(fill_hwpt_alloc);
+RPC_AUDIT_FILL(fill_hwpt_destroy);
+RPC_AUDIT_FILL(fill_hwpt_invalidate);
+RPC_AUDIT_FILL(fill_device_replace);
+RPC_AUDIT_FILL(fill_viommu_alloc);
+RPC_AUDIT_FILL(fill_vdevice_alloc);
+RPC_AUDIT_FILL(fill_veventq_alloc);
+RPC_AUDIT_FILL(fill_viommu_destroy);

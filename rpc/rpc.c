@@ -178,6 +178,7 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 #define WHY_OPTION "an option set cannot always be set back (huge pages cannot be turned off again once a mapping needs them)"
 #define WHY_REVOKE "a revoke unmaps every import of the share and tells its importers"
 #define WHY_ATTACH "a detach does not undo an attach (the device stays bound to the tenant's iommufd context: the binding belongs to the client's open file)"
+#define WHY_HWPT "HWPT and vIOMMU requests are not in Batch's operations (send them alone, pipelined)"
 #define WHY_DETACH "a detached device cannot be attached back without its fd"
 #define WHY_HANDOVER "it hands the client an fd, which a batch's reply cannot carry"
 
@@ -210,6 +211,18 @@ const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		OP(OPEN_CONTEXT,      "OpenContext",      h_open_context,     0, false, GRANTS,              AUDIT_EVERY,    fill_open_context,      NOT_BATCHED(WHY_HANDOVER)),
 		OP(OPEN_DEVICE,       "OpenDevice",       h_open_device,      0, false, GRANTS,              AUDIT_EVERY,    fill_open_device,       NOT_BATCHED(WHY_HANDOVER)),
 		OP(MAPPING_LIST,      "MappingList",      h_mapping_list,     0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		/* hardware page tables (hwpt.c) */
+		OP(HW_INFO,           "HwInfo",           h_hw_info,          0, true,  GRANTS_NOTHING,      AUDIT_EVERY,    fill_hw_info,           NOT_BATCHED(WHY_READ)),
+		OP(HWPT_ALLOC,        "HwptAlloc",        h_hwpt_alloc,       0, false, GRANTS,              AUDIT_EVERY,    fill_hwpt_alloc,        NOT_BATCHED(WHY_HWPT)),
+		OP(HWPT_DESTROY,      "HwptDestroy",      h_hwpt_destroy,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_hwpt_destroy,      NOT_BATCHED(WHY_HWPT)),
+		OP(HWPT_INVALIDATE,   "HwptInvalidate",   h_hwpt_invalidate,  0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_hwpt_invalidate,   NOT_BATCHED(WHY_HWPT)),
+		OP(DEVICE_REPLACE,    "DeviceReplace",    h_device_replace,   0, false, GRANTS,              AUDIT_EVERY,    fill_device_replace,    NOT_BATCHED(WHY_HWPT)),
+		OP(HWPT_LIST,         "HwptList",         h_hwpt_list,        0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
+		/* vIOMMU objects (viommu.c) */
+		OP(VIOMMU_ALLOC,      "ViommuAlloc",      h_viommu_alloc,     0, false, GRANTS,              AUDIT_EVERY,    fill_viommu_alloc,      NOT_BATCHED(WHY_HWPT)),
+		OP(VDEVICE_ALLOC,     "VdeviceAlloc",     h_vdevice_alloc,    0, false, GRANTS,              AUDIT_EVERY,    fill_vdevice_alloc,     NOT_BATCHED(WHY_HWPT)),
+		OP(VEVENTQ_ALLOC,     "VeventqAlloc",     h_veventq_alloc,    0, false, GRANTS,              AUDIT_EVERY,    fill_veventq_alloc,     NOT_BATCHED(WHY_HWPT)),
+		OP(VIOMMU_DESTROY,    "ViommuDestroy",    h_viommu_destroy,   0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_viommu_destroy,    NOT_BATCHED(WHY_HWPT)),
 		/* Its operations are audited one by one (a refusal of the
 		 * whole batch by batch.c); it takes their fds. */
 		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),
@@ -293,6 +306,8 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	free(x->devs);
 	free(x->dev_ptrs);
 	free(x->dev_strs);
+	free(x->hwpts);
+	free(x->hwpt_ptrs);
 	for (size_t i = 0; i < x->n_allow_strs; i++)
 		free(x->allow_strs[i]);
 	free(x->allow_strs);

@@ -121,7 +121,7 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 	}
 	if (t->set->test_mock_domains) {
 		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev,
-						    &o->mock_hwpt);
+						    &o->mock_hwpt, &o->mock_idev);
 		if (r < 0) {
 			(void)ioas_put_backend(t, id, 0);
 			free(o);
@@ -162,6 +162,11 @@ int tenant_ioas_destroy(struct tenant *t, uint32_t handle, struct err *e)
 			       " device(s) attached (device %" PRIu32 ": %s): detach first",
 			       handle, o->ndevices, d ? d->handle : 0, dev);
 	}
+	if (o->nhwpts)
+		return err_set(e, EBUSY,
+			       "IOAS %" PRIu32 " holds %" PRIu32
+			       " HWPT(s) allocated from it: destroy them first",
+			       handle, o->nhwpts);
 	revoke_shares_in(t, o, 0, UINT64_MAX, "source-destroyed");
 	if (o->mock_stdev) {
 		(void)backend_destroy(t->backend, o->mock_stdev);

@@ -44,6 +44,19 @@ void device_info(const struct tenant_device *d, struct tenant_device_info *ret)
 	*ret = (struct tenant_device_info){
 		.handle = d->handle, .ioas = d->ioas->handle,
 		.store_id = d->store_id, .info = d->info,
+		/* one made from a vIOMMU is not kept: the device comes
+		 * back on its IOAS */
+		.hwpt = d->hwpt && !d->hwpt->viommu ? d->hwpt->handle : 0,
+	};
+}
+
+void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret)
+{
+	*ret = (struct tenant_hwpt_info){
+		.handle = h->handle, .id = h->id, .ioas = h->ioas->handle,
+		.parent = h->parent ? h->parent->handle : 0, .device = h->device,
+		.flags = h->flags, .data_type = h->data_type, .data = h->data,
+		.data_len = h->data_len,
 	};
 }
 
@@ -142,5 +155,15 @@ void journal_device(struct tenant *t, const struct tenant_device *d, bool gone)
 	if (!wanted(t))
 		return;
 	device_info(d, &ev.u.device);
+	emit(t, &ev);
+}
+
+void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone)
+{
+	struct tenant_journal_event ev = { .kind = TENANT_JOURNAL_HWPT, .gone = gone };
+
+	if (!wanted(t))
+		return;
+	hwpt_info(h, &ev.u.hwpt);
 	emit(t, &ev);
 }

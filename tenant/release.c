@@ -22,8 +22,10 @@ static void release_now(struct tenant *t)
 		share_free(LIST_FIRST(&t->shares), "exporter-gone");
 	while (!LIST_EMPTY(&t->imports))
 		import_release(LIST_FIRST(&t->imports));
+	vobjs_release(t, false); /* vDEVICEs before their devices go */
 	while (!LIST_EMPTY(&t->devices))
 		device_free(t, LIST_FIRST(&t->devices), true);
+	hwpts_release(t);
 	LIST_REMOVE(t, link);
 	LIST_INSERT_HEAD(&ts->dying, t, link);
 	ts->totals.tenants--;

@@ -63,6 +63,7 @@ void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
 	ret->share = t->next_share_handle;
 	ret->import = t->next_import_handle;
 	ret->device = t->next_device_handle;
+	ret->hwpt = t->next_hwpt_handle;
 }
 
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
@@ -73,6 +74,8 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
 	t->next_import_handle = h->import;
 	if (h->device)
 		t->next_device_handle = h->device;
+	if (h->hwpt)
+		t->next_hwpt_handle = h->hwpt;
 }
 
 bool tenant_context_stored(const struct tenant *t, uint64_t *ret_store_id)
@@ -127,6 +130,7 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
 	d->info = i->info;
 	d->stored = true;
 	d->store_id = i->store_id;
+	d->restore_hwpt = i->hwpt;
 	device_insert(t, d, o);
 	if (t->next_device_handle <= i->handle)
 		t->next_device_handle = i->handle + 1;
@@ -181,7 +185,7 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return tenant_dump_hwpts(t, ops, userdata);
 }
 
 int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,

@@ -11,6 +11,8 @@
  *               the AllowedIOVA gate and the consistency walker
  *   share.c     shares and imports, revocation
  *   device.c    VFIO devices
+ *   hwpt.c      hardware page tables, hardware info, device replace
+ *   viommu.c    vIOMMUs, vDEVICEs, vEVENTQs
  *   snapshot.c  dump, restore and reconcile for restart support
  *   journal.c   the change events restart support records
  *   release.c   releasing a tenant, at once or a slice at a time
@@ -90,9 +92,12 @@ struct ioas_obj {
 	uint32_t id; /* backend object id */
 	uint32_t mock_stdev; /* test builds: mock device attached, or 0 */
 	uint32_t mock_hwpt;  /* ... and its domain, for MD_CHECK_MAP */
+	uint32_t mock_idev;  /* ... and its device object (HWPTs: "device 0") */
+	struct tenant_hwpt *mock_on; /* the HWPT the mock device is on, or NULL */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
+	uint32_t nhwpts;     /* HWPTs allocated from it (or a parent on it) */
 	uint32_t gen;        /* generation of its mappings (journal) */
 	bool quiet;          /* going whole: no journal event per mapping */
 	bool unmapping_all;  /* tenant_unmap_all_step() under way */
@@ -132,12 +137,55 @@ struct tenant_import {
 	uint32_t npieces;           /* its mappings still present */
 };
 
+/*
+ * A hardware page table (tenant/hwpt.c): paging, allocated from an IOAS,
+ * or nested, from a nesting parent. It holds its IOAS (nhwpts) and a nested
+ * one its parent; devices on it and nested children hold it (users).
+ */
+struct tenant_hwpt {
+	LIST_ENTRY(tenant_hwpt) link; /* newest first */
+	uint32_t handle;
+	uint32_t id;                /* backend object id */
+	uint32_t flags;             /* BACKEND_HWPT_* it was allocated with */
+	uint32_t data_type;         /* IOMMU_HWPT_DATA_*, 0 for paging */
+	struct ioas_obj *ioas;      /* paging: its IOAS; nested: the parent's */
+	struct tenant_hwpt *parent; /* nested only */
+	uint32_t device;            /* handle of the device it was made for */
+	uint32_t children, devices; /* who holds it */
+	void *data;                 /* nested: its driver data (restart replay) */
+	uint32_t data_len;
+	uint8_t test_cleared;       /* hwpt-test.c: mock IOTLBs invalidated */
+	struct tenant_viommu *viommu; /* nested from a vIOMMU (not kept across
+				       * a restart), else NULL */
+};
+
+/*
+ * vIOMMU objects (tenant/viommu.c; Linux 6.13 and later): a vIOMMU on a
+ * nesting parent HWPT, which it holds; vDEVICEs (a device's virtual id in
+ * it), vEVENTQs (its event queues, whose fd the client got) and nested
+ * HWPTs made from it hold it. Handles are one space for the three kinds.
+ */
+struct tenant_viommu {
+	LIST_ENTRY(tenant_viommu) link; /* newest first */
+	enum tenant_vobj_kind kind;
+	uint32_t handle;
+	uint32_t id;                /* backend object id */
+	uint32_t type;              /* vIOMMU / vEVENTQ type */
+	uint32_t device;            /* vIOMMU, vDEVICE: the device's handle */
+	struct tenant_hwpt *parent; /* vIOMMU: its nesting parent */
+	struct tenant_viommu *viommu; /* vDEVICE, vEVENTQ: the vIOMMU */
+	uint64_t virt_id;           /* vDEVICE */
+	uint32_t users;             /* vIOMMU: vDEVICEs, vEVENTQs, HWPTs on it */
+};
+
 /* A VFIO device the daemon bound to the tenant's context and attached. */
 struct tenant_device {
 	LIST_ENTRY(tenant_device) link;
 	uint32_t handle;
 	int fd;                     /* the daemon's copy, owned */
-	struct ioas_obj *ioas;      /* attached to */
+	struct ioas_obj *ioas;      /* attached to (or to an HWPT on it) */
+	struct tenant_hwpt *hwpt;   /* the HWPT it is on, NULL: the IOAS's own */
+	uint32_t restore_hwpt;      /* restart: the HWPT it goes back onto */
 	uint32_t dev_id, hwpt_id;   /* backend object ids */
 	struct backend_device_info info;
 	bool stored;                /* in the restart fd store as store_id */
@@ -170,6 +218,10 @@ struct tenant {
 	uint32_t next_import_handle;
 	LIST_HEAD(, tenant_device) devices; /* usage.devices of them */
 	uint32_t next_device_handle;
+	LIST_HEAD(, tenant_hwpt) hwpts;     /* usage.hwpts of them */
+	uint32_t next_hwpt_handle;
+	LIST_HEAD(, tenant_viommu) vobjs;   /* counted in usage.hwpts too */
+	uint32_t next_vobj_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
@@ -227,6 +279,30 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 		   struct ioas_obj *o);
 void device_free(struct tenant *t, struct tenant_device *d, bool detach);
 void mem_free(struct tenant *t, struct mem_obj *m);
+void hwpts_release(struct tenant *t);
+/* viommu.c: the vIOMMU a handle names (ENOENT in e otherwise). */
+struct tenant_viommu *viommu_get(struct tenant *t, uint32_t handle,
+				 enum tenant_vobj_kind kind, struct err *e);
+/* viommu.c: at a release, before the devices go: vDEVICEs and vEVENTQs;
+ * after the HWPTs made from a vIOMMU: the vIOMMUs. */
+void vobjs_release(struct tenant *t, bool viommus);
+int check_device_tenant(struct tenant *t, struct err *e);
+/* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
+bool hwpt_test_mock(const struct tenant *t, uint32_t device);
+int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,
+			  struct err *e);
+int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
+			   struct tenant_hwpt *h, struct err *e);
+void hwpt_test_mock_release(struct tenant *t);
+int hwpt_test_check_nested(struct tenant *t, const struct tenant_hwpt *h,
+			   struct err *e);
+int hwpt_test_check_invalidate(struct tenant *t, const struct tenant_hwpt *h,
+			       uint32_t data_type, const void *entries,
+			       uint32_t entry_len, uint32_t done, struct err *e);
+int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
+		      void *userdata);
+struct tenant_device *device_get(struct tenant *t, uint32_t handle,
+				 struct err *e);
 uint64_t pin_uncovered(struct pin_tree *tree, uint64_t start,
 		       uint64_t end);
 int64_t pin_add(struct pin_tree *tree, uint64_t start, uint64_t end);
@@ -259,6 +335,8 @@ void journal_import(const struct tenant_import *imp, bool gone);
 void journal_mapping(struct tenant *t, const struct ioas_obj *o,
 		     const struct mapping *m, bool gone);
 void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
+void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone);
+void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret);
 /* The info structs events and dumps carry. */
 void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);
 void mapping_info(const struct ioas_obj *o, const struct mapping *m,

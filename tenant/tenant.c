@@ -223,6 +223,10 @@ struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *po
 	LIST_INIT(&t->shares);
 	LIST_INIT(&t->imports);
 	LIST_INIT(&t->devices);
+	LIST_INIT(&t->hwpts);
+	t->next_hwpt_handle = 1;
+	LIST_INIT(&t->vobjs);
+	t->next_vobj_handle = 1;
 	/* A tenant that may attach devices gets a context of its own (opened
 	 * with its first IOAS): a VFIO device fd can attach to any IOAS of the
 	 * context it is bound to, and the client keeps its own copy of it. */
@@ -531,6 +535,8 @@ void device_free(struct tenant *t, struct tenant_device *d, bool detach)
 		log_warn("tenant %s: detaching device %" PRIu32 ": %s", t->name,
 			 d->handle, strerror(-r));
 	d->ioas->ndevices--;
+	if (d->hwpt)
+		d->hwpt->devices--;
 	if (d->stored)
 		journal_device(t, d, true);
 	if (d->stored && t->set->fd_unstore_hook)

@@ -41,6 +41,7 @@ struct tenant_usage {
 	uint64_t mapped_bytes; /* sum of mapping lengths, copies counted again */
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
 	uint32_t devices;      /* attached VFIO devices */
+	uint32_t hwpts;        /* hardware page tables (MaxHwpts=) */
 	/* Mappings outside the AllowedIOVA now in force: made before a reload
 	 * (or a restart) narrowed it. Kept, reported, never made anew. */
 	uint32_t mappings_outside_policy;
@@ -330,6 +331,7 @@ void tenant_set_revoke_hook(struct tenants *ts, tenant_revoke_fn fn, void *userd
 #define TENANT_MAX_DEVICES 32u /* attached devices per tenant */
 
 struct tenant_device;
+struct tenant_hwpt;
 
 /* Does not take *fd: the daemon keeps a dup of it on success. *ret_info is
  * set (and *ret_identified true) as soon as the device is identified, also
@@ -358,6 +360,72 @@ int tenant_context_delegate_mode(const struct tenant *t, uint64_t *ret_mode,
 int tenant_device_delegate(const struct tenant *t, const char *address, int *ret_fd,
 			   struct backend_device_info *ret_info, bool *ret_identified,
 			   struct err *e);
+
+/*
+ * Hardware page tables (tenant/hwpt.c; device tenants, in their own
+ * context). The kernel's answers pass through: its errno, with a message
+ * saying which call refused.
+ */
+#define TENANT_HWPT_DATA_MAX 4096u          /* driver data of one HWPT */
+#define TENANT_INVALIDATE_ENTRY_MAX 4096u   /* bytes of one entry */
+#define TENANT_INVALIDATE_MAX_BYTES 32768u  /* entries of one request */
+
+/* IOMMU_GET_HW_INFO of an attached device. */
+int tenant_hw_info(struct tenant *t, uint32_t device,
+		   struct backend_hw_info *ret, struct err *e);
+
+struct tenant_hwpt_req {
+	uint32_t device;      /* the device (handle) whose IOMMU it is for */
+	uint32_t ioas;        /* from an IOAS (paging) ... */
+	uint32_t parent;      /* ... or a nesting parent HWPT (nested) ... */
+	uint32_t viommu;      /* ... or a vIOMMU (nested): exactly one */
+	uint32_t flags;       /* BACKEND_HWPT_NEST_PARENT, _DIRTY_TRACKING */
+	uint32_t data_type;   /* IOMMU_HWPT_DATA_*: nested only */
+	const void *data;
+	uint32_t data_len;
+};
+int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *r,
+		      uint32_t *ret_handle, struct err *e);
+int tenant_hwpt_destroy(struct tenant *t, uint32_t handle, struct err *e);
+/* entries: *entry_num of entry_len bytes each; *entry_num out: how many
+ * the kernel handled (also when it failed part way). */
+int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
+			   uint32_t data_type, const void *entries,
+			   uint32_t entry_len, uint32_t *entry_num,
+			   struct err *e);
+/*
+ * vIOMMU objects (tenant/viommu.c; Linux 6.13 and later, EOPNOTSUPP
+ * before). The three kinds share one handle space; a vEVENTQ's fd is the
+ * caller's (*ret_fd).
+ */
+enum tenant_vobj_kind { TENANT_VIOMMU, TENANT_VDEVICE, TENANT_VEVENTQ };
+int tenant_viommu_alloc(struct tenant *t, uint32_t device, uint32_t hwpt,
+			uint32_t type, const void *data, uint32_t data_len,
+			uint32_t *ret_handle, struct err *e);
+int tenant_vdevice_alloc(struct tenant *t, uint32_t viommu, uint32_t device,
+			 uint64_t virt_id, uint32_t *ret_handle, struct err *e);
+int tenant_veventq_alloc(struct tenant *t, uint32_t viommu, uint32_t type,
+			 uint32_t depth, uint32_t *ret_handle, int *ret_fd,
+			 struct err *e);
+int tenant_vobj_destroy(struct tenant *t, enum tenant_vobj_kind kind,
+			uint32_t handle, struct err *e);
+/* IOMMU_HWPT_INVALIDATE of a vIOMMU's caches (as tenant_hwpt_invalidate). */
+int tenant_viommu_invalidate(struct tenant *t, uint32_t handle,
+			     uint32_t data_type, const void *entries,
+			     uint32_t entry_len, uint32_t *entry_num,
+			     struct err *e);
+
+/* Move an attached device onto an IOAS or an HWPT (exactly one non-zero). */
+int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
+			  uint32_t hwpt, struct err *e);
+
+struct tenant_hwpt_list_info {
+	uint32_t hwpt, ioas, parent, device, flags, data_type;
+	uint32_t children, devices;
+};
+const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
+					   const struct tenant_hwpt *prev,
+					   struct tenant_hwpt_list_info *ret);
 
 struct tenant_device_list_info {
 	uint32_t device, ioas;
@@ -410,7 +478,7 @@ void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
 
 /* The next handle of each kind. */
 struct tenant_handles {
-	uint32_t ioas, memory, share, import, device;
+	uint32_t ioas, memory, share, import, device, hwpt;
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
@@ -428,6 +496,13 @@ struct tenant_device_info {
 	uint32_t handle, ioas;
 	uint64_t store_id;
 	struct backend_device_info info;
+	uint32_t hwpt;           /* the HWPT it is on, 0: the IOAS's own */
+};
+/* A hardware page table (tenant/hwpt.c). */
+struct tenant_hwpt_info {
+	uint32_t handle, id, ioas, parent, device, flags, data_type;
+	const void *data;        /* nested: its driver data */
+	uint32_t data_len;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -450,6 +525,7 @@ struct tenant_dump_ops {
 	int (*memory)(void *userdata, const struct tenant_memory_info *i);
 	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
 	int (*device)(void *userdata, const struct tenant_device_info *i);
+	int (*hwpt)(void *userdata, const struct tenant_hwpt_info *i); /* may be NULL */
 };
 /* A device tenant's own context: true, and *ret_store_id when it is in the
  * fd store (kernel backend). */
@@ -475,6 +551,11 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
  * and attaches it again in the fresh context. */
 int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
 			  int *fd, bool replay, struct err *e);
+/* After the devices, parents before their children. replay: allocated
+ * again (with its device, or another of the tenant's) and the devices that
+ * were on it are attached to it again. */
+int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
+			bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
 			  uint64_t offset, uint64_t length, uint64_t store_id,
@@ -522,6 +603,7 @@ enum tenant_journal_kind {
 	TENANT_JOURNAL_IMPORT,
 	TENANT_JOURNAL_MAPPING,
 	TENANT_JOURNAL_DEVICE,
+	TENANT_JOURNAL_HWPT,
 };
 struct tenant_journal_event {
 	enum tenant_journal_kind kind;
@@ -534,6 +616,7 @@ struct tenant_journal_event {
 		struct tenant_import_info import;   /* .tenant: the exporter */
 		struct tenant_mapping_info mapping;
 		struct tenant_device_info device;
+		struct tenant_hwpt_info hwpt;
 	} u;
 };
 typedef void (*tenant_journal_fn)(void *userdata,

@@ -55,9 +55,12 @@ enum op {
 	OP_DEV_BIND,
 	OP_DEV_ATTACH,
 	OP_DEV_DETACH,
+	OP_HW_INFO,
+	OP_HWPT_ALLOC,
 };
 
-/* Object operands: 'A'..'H' are the scenario's IOASes; these are not. */
+/* Object operands: 'A'..'Z' are the scenario's IOASes and HWPTs (the
+ * hwpt scenario names its HWPTs from 'H' on); these are not. */
 #define OBJ_ZERO '0'  /* id 0 */
 #define OBJ_BOGUS '?' /* BOGUS_ID */
 
@@ -79,7 +82,7 @@ struct step {
 	enum fd_kind fd;   /* map_file */
 	uint64_t val;      /* option SET value */
 	uint32_t room;     /* iova_ranges: entries the array has room for */
-	uint32_t n;        /* allow_iovas: entries */
+	uint32_t n;        /* allow_iovas: entries; hwpt_alloc: data bytes */
 	struct backend_iova_range r[3];
 };
 
@@ -87,6 +90,7 @@ struct scenario {
 	const char *name;
 	const char *what;
 	const struct step *steps;
+	bool device;       /* it drives the device (open_device) */
 };
 
 #define R BACKEND_MAP_READABLE
@@ -140,6 +144,15 @@ struct scenario {
 #define DEV_BIND { .op = OP_DEV_BIND }
 #define DEV_ATTACH(x) { .op = OP_DEV_ATTACH, .obj = (x) }
 #define DEV_DETACH { .op = OP_DEV_DETACH }
+/* IOMMU_GET_HW_INFO of the bound device (or of a bogus device id). */
+#define HW_INFO { .op = OP_HW_INFO }
+#define HW_INFO_BOGUS { .op = OP_HW_INFO, .obj = OBJ_BOGUS }
+/* HWPT h from pt (IOAS or HWPT) for the bound device; data: n zero bytes
+ * of data type t (option). */
+#define HWPT(h, pt, fl) { .op = OP_HWPT_ALLOC, .obj = (h), .src = (pt), .flags = (fl) }
+#define HWPT_DATA(h, pt, fl, t, nbytes)                                     \
+	{ .op = OP_HWPT_ALLOC, .obj = (h), .src = (pt), .flags = (fl),       \
+	  .option = (t), .n = (nbytes) }
 #define OPTION(o, id, x, v) \
 	{ .op = OP_OPTION, .flags = (o), .option = (id), .obj = (x), .val = (v) }
 
@@ -602,6 +615,45 @@ static const struct step s_device[] = {
 };
 
 /*
+ * Hardware page tables on the VT-d device (edu in the guest): the rig's
+ * QEMU gives the guest's VT-d neither nesting (ECAP.NEST) nor dirty
+ * tracking (SLADS), so those are EOPNOTSUPP; a plain paging HWPT works,
+ * its domain reserves what is outside the 39-bit aperture even before a
+ * device is on it, holds the IOAS, is held by the device on it, and a
+ * nested HWPT cannot come from it (not a nesting parent: EINVAL). The
+ * hardware info's capabilities are left out: 7.2 reports
+ * IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED for edu, 6.12 nothing.
+ */
+static const struct step s_hwpt[] = {
+	ALLOC('A'),
+	HW_INFO_BOGUS,
+	DEV_BIND,
+	HW_INFO,
+	HW_INFO_BOGUS,
+	HWPT('H', 'A', BACKEND_HWPT_NEST_PARENT),
+	HWPT('H', 'A', BACKEND_HWPT_DIRTY_TRACKING),
+	HWPT('H', 'A', 1u << 9),
+	HWPT_DATA('H', 'A', 0, 0, 8),
+	HWPT_DATA('H', 'A', 0, 1, 0),
+	HWPT_DATA('H', 'A', 0, 1, 24),
+	HWPT('H', OBJ_BOGUS, 0),
+	HWPT('H', 'A', 0),
+	RANGES('A', 4),
+	HWPT_DATA('N', 'H', 0, 1, 24),
+	DEV_ATTACH('H'),
+	RANGES('A', 4),
+	DESTROY('H'),
+	DESTROY('A'),
+	DEV_ATTACH('A'),
+	DESTROY('H'),
+	RANGES('A', 4),
+	DEV_DETACH,
+	RANGES('A', 4),
+	DESTROY('A'),
+	END,
+};
+
+/*
  * What an all-or-nothing Batch relies on (rpc/batch.c): undoing maps and
  * copies with exact unmaps, in reverse order, after a failure, leaves the
  * IOAS as it was -- the next automatic IOVA is the one the first map got.
@@ -651,7 +703,8 @@ static const struct scenario scenarios[] = {
 	{ "copy", "COPY: sub-ranges, holes, permissions", s_copy },
 	{ "huge", "HUGE_PAGES option and the alignment it imposes", s_huge },
 	{ "lifetime", "destroy with mappings; copies outlive the source", s_lifetime },
-	{ "device", "a VFIO device: bind, attach, reserved ranges, replace, detach", s_device },
+	{ "device", "a VFIO device: bind, attach, reserved ranges, replace, detach", s_device, true },
+	{ "hwpt", "hardware page tables of the VT-d device: hw info, refusals, lifetimes", s_hwpt, true },
 	{ "batch-undo-map", "maps undone in reverse by exact unmaps: the IOAS as before", s_batch_undo_map },
 	{ "batch-undo-copy", "copies undone in reverse by exact unmaps: the IOAS as before", s_batch_undo_copy },
 	{ "top", "the top of the address space: the last page, UINT64_MAX, wraps", s_top },
@@ -740,6 +793,7 @@ struct run {
 	uint32_t id[26];
 	bool allocated[26];
 	bool alive[26];
+	uint32_t dev_id;   /* the bound device's */
 };
 
 static uint32_t obj_id(const struct run *r, char obj)
@@ -766,6 +820,7 @@ static void run_step(struct run *r, const char *scenario, unsigned n,
 	FILE *out = r->out;
 	uint64_t iova = s->iova, u64 = 0;
 	struct backend_iova_range ranges[8];
+	struct backend_hw_info hw = { 0 };
 	uint32_t num, id = 0;
 	int ret = 0;
 
@@ -876,7 +931,35 @@ static void run_step(struct run *r, const char *scenario, unsigned n,
 	case OP_DEV_BIND:
 		fputs("device_bind", out);
 		ret = backend_device_bind(r->b, r->devfd, &id);
+		if (ret == 0)
+			r->dev_id = id;
 		break;
+	case OP_HW_INFO:
+		fputs("hw_info ", out);
+		if (s->obj)
+			print_obj(out, s->obj);
+		else
+			fputs("device", out);
+		ret = backend_hw_info(r->b, s->obj == OBJ_BOGUS ? BOGUS_ID : r->dev_id,
+				      &hw);
+		break;
+	case OP_HWPT_ALLOC: {
+		static const uint8_t zeros[64];
+		struct backend_hwpt_alloc a = {
+			.flags = s->flags, .dev_id = r->dev_id,
+			.pt_id = obj_id(r, s->src), .data_type = s->option,
+			.data = s->n ? zeros : NULL, .data_len = s->n,
+		};
+
+		fputs("hwpt_alloc ", out);
+		print_obj(out, s->obj);
+		fputs(" <- ", out);
+		print_obj(out, s->src);
+		fprintf(out, " flags=0x%" PRIx32 " data_type=%" PRIu32 " data_len=%" PRIu32,
+			s->flags, s->option, s->n);
+		ret = backend_hwpt_alloc(r->b, &a, &id);
+		break;
+	}
 	case OP_DEV_ATTACH:
 		fputs("device_attach ", out);
 		print_obj(out, s->obj);
@@ -900,10 +983,17 @@ static void run_step(struct run *r, const char *scenario, unsigned n,
 
 	switch (s->op) {
 	case OP_ALLOC:
+	case OP_HWPT_ALLOC:
 		r->id[s->obj - 'A'] = id;
 		r->allocated[s->obj - 'A'] = true;
 		r->alive[s->obj - 'A'] = true;
 		fprintf(out, " %c", s->obj);
+		break;
+	case OP_HW_INFO:
+		fprintf(out, " type=0x%" PRIx32 " data_len=%" PRIu32 " data=", hw.type,
+			hw.data_len);
+		for (uint32_t i = 0; i < hw.data_len && i < sizeof(hw.data); i++)
+			fprintf(out, "%02x", hw.data[i]);
 		break;
 	case OP_DESTROY:
 		if (s->obj >= 'A' && s->obj <= 'Z')
@@ -941,8 +1031,9 @@ static void run_scenario(struct run *r, const struct scenario *sc)
 	fprintf(r->out, "== %s: %s\n", sc->name, sc->what);
 	memset(r->allocated, 0, sizeof(r->allocated));
 	memset(r->alive, 0, sizeof(r->alive));
-	r->devfd = sc->steps == s_device ? r->open_device() : -1;
-	if (sc->steps == s_device && r->devfd < 0)
+	r->dev_id = 0;
+	r->devfd = sc->device ? r->open_device() : -1;
+	if (sc->device && r->devfd < 0)
 		fprintf(r->out, "# cannot open the device: %s\n", strerror(-r->devfd));
 	for (const struct step *s = sc->steps; s->op != OP_END; s++)
 		run_step(r, sc->name, n++, s);
@@ -952,8 +1043,9 @@ static void run_scenario(struct run *r, const struct scenario *sc)
 		(void)backend_device_detach(r->b, r->devfd);
 	r->devfd = safe_close(r->devfd);
 
-	/* Leave the backend as we found it: no objects. */
-	for (unsigned i = 0; i < ARRAY_SIZE(r->alive); i++)
+	/* Leave the backend as we found it: no objects. Backwards: an HWPT
+	 * ('H' on) goes before the IOAS it holds. */
+	for (unsigned i = ARRAY_SIZE(r->alive); i-- > 0;)
 		if (r->alive[i])
 			(void)backend_destroy(r->b, r->id[i]);
 }

@@ -341,6 +341,66 @@ START_TEST(fd_on_operation_without_fds_is_closed)
 }
 END_TEST
 
+/* Hardware page table requests with hostile sizes: each refused with its
+ * errno and a message before any tenant state is looked at (the daemon
+ * runs without a policy here, where HWPTs are refused anyway), the peer
+ * kept. */
+START_TEST(hwpt_sizes_are_refused)
+{
+	static uint8_t big[33 * 1024];
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__HwptAlloc alloc = IOASD__HWPT_ALLOC__INIT;
+	Ioasd__HwptInvalidate inv = IOASD__HWPT_INVALIDATE__INIT;
+	static uint8_t buf[IOASD_MAX_DATAGRAM];
+	int s = hello_done();
+
+	/* Driver data over 4096 bytes: E2BIG. */
+	alloc.device = 1;
+	alloc.has_parent = true;
+	alloc.parent = 1;
+	alloc.has_data_type = true;
+	alloc.data_type = 1;
+	alloc.has_data = true;
+	alloc.data.len = 4097;
+	alloc.data.data = big;
+	req.id = 20;
+	req.op_case = IOASD__REQUEST__OP_HWPT_ALLOC;
+	req.hwpt_alloc = &alloc;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 20, E2BIG);
+	/* Entries that are not whole, or of 0 bytes: EINVAL. */
+	inv.hwpt = 1;
+	inv.data_type = 0;
+	inv.entry_len = 5;
+	inv.has_entries = true;
+	inv.entries.len = 16;
+	inv.entries.data = big;
+	req.id = 21;
+	req.op_case = IOASD__REQUEST__OP_HWPT_INVALIDATE;
+	req.hwpt_invalidate = &inv;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 21, EINVAL);
+	inv.entry_len = 0;
+	req.id = 22;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 22, EINVAL);
+	/* An entry over 4096 bytes: EINVAL; over 32 KiB in all: E2BIG. */
+	inv.entry_len = 8192;
+	inv.entries.len = 8192;
+	req.id = 23;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 23, EINVAL);
+	inv.entry_len = 8;
+	inv.entries.len = sizeof(big);
+	req.id = 24;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 24, E2BIG);
+	close(s);
+	assert_daemon_serves();
+	assert_fds_back_to_baseline();
+}
+END_TEST
+
 /* Wrong fd types: each refused, the fd closed, the peer kept. */
 START_TEST(wrong_fd_types_are_refused)
 {
@@ -432,6 +492,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, second_hello_is_ealready);
 	tcase_add_test(tc, fd_on_operation_without_fds_is_closed);
 	tcase_add_test(tc, wrong_fd_types_are_refused);
+	tcase_add_test(tc, hwpt_sizes_are_refused);
 	tcase_add_test(tc, non_reading_client_is_throttled);
 	suite_add_tcase(s, tc);
 	return s;

@@ -15,8 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include "net/conn.h"
 #include "policy/policy.h"
+#include "proto/wire.h"
 
 /* A peer that reads nothing: the queue grows past the high watermark (reading
  * pauses) and then, fed by sends that are not replies (notifications), to
@@ -50,6 +55,48 @@ START_TEST(hard_limit_drops_the_queue)
 	 * connection, which closes its end. */
 	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
 	ck_assert_int_eq(recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(sp[1]);
+	event_base_free(base);
+}
+END_TEST
+
+/* A datagram with an fd (a vEVENTQ's, on its reply): the peer gets the
+ * same file once it is sent, the connection's copy is closed then; on a
+ * queue that was dropped the fd is closed at once. */
+START_TEST(an_fd_rides_on_a_datagram)
+{
+	struct event_base *base = event_base_new();
+	const struct conn_config cfg = { .max_outq_bytes = 4096, .slow_client_sec = 10 };
+	const struct rpc_env env = { 0 };
+	static uint8_t buf[1000];
+	struct stat want, got;
+	struct conn *c = NULL;
+	int sp[2], fds[4], mfd, r;
+	size_t nfds = 0;
+
+	ck_assert_ptr_nonnull(base);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	ck_assert_int_eq(conn_new(base, &cfg, &env, 1, sp[0], NULL, &c), 0);
+	mfd = memfd_create("an-fd-rides", MFD_CLOEXEC);
+	ck_assert_int_ge(mfd, 0);
+	ck_assert_int_eq(fstat(mfd, &want), 0);
+	ck_assert_int_eq(conn_send_fd(c, "x", 1, mfd), 0);
+	event_active(c->ev_write, EV_WRITE, 0);
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_int_eq(fcntl(mfd, F_GETFD), -1); /* the sender's copy went */
+	ck_assert_int_eq(wire_recv(sp[1], buf, sizeof(buf), fds, 4, &nfds, MSG_DONTWAIT), 1);
+	ck_assert_uint_eq(nfds, 1);
+	ck_assert_int_eq(fstat(fds[0], &got), 0);
+	ck_assert(got.st_ino == want.st_ino && got.st_dev == want.st_dev);
+	close(fds[0]);
+	/* Over the hard limit: dropped, and the fd of a later send closed. */
+	for (r = 0; r == 0;)
+		r = conn_send(c, buf, sizeof(buf));
+	mfd = memfd_create("an-fd-dropped", MFD_CLOEXEC);
+	ck_assert_int_ge(mfd, 0);
+	ck_assert_int_eq(conn_send_fd(c, "x", 1, mfd), -ENOBUFS);
+	ck_assert_int_eq(fcntl(mfd, F_GETFD), -1);
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
 	close(sp[1]);
 	event_base_free(base);
 }
@@ -144,6 +191,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("queue");
 
 	tcase_add_test(tc, hard_limit_drops_the_queue);
+	tcase_add_test(tc, an_fd_rides_on_a_datagram);
 	tcase_add_test(tc, reused_pid_is_not_the_peer);
 	suite_add_tcase(s, tc);
 	return s;

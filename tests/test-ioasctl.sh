@@ -337,6 +337,59 @@ check dev "attach-device under --no-policy: EPERM, AllowDevice" grep_q "EPERM.*A
 check dev2 "attach-device with a bad sim device: exit status 2" run dev2 2 attach-device 1 sim:xyz
 check devs "devices: none attached" run devs 0 devices
 
+# ---------------------------------------------------------------- hwpts
+# Hardware page tables (sim: a "+mock" device, the one that nests), on a
+# daemon whose policy gives this uid a device, nesting and the selftest
+# data type: every command once, in one batch, as JSON lines.
+if [ "$backend" = sim ]; then
+	mkdir -p "$dir/hwpt.d"
+	printf '[tenant vmm]\nMatchUser=%s\nAllowDevice=1234:11e8\nAllowNesting=yes\nAllowedHwptData=selftest\n' \
+		"$(id -u)" >"$dir/hwpt.d/50-vmm.conf"
+	"$IOASD" --socket "$dir/hwpt.sock" --backend sim --socket-mode 0666 \
+		--policy-dir "$dir/hwpt.d" --no-journal 2>"$dir/hwpt.log" &
+	hwpt_pid=$!
+	for _ in $(seq 1 250); do
+		"$IOASCTL" --socket "$dir/hwpt.sock" hello >/dev/null 2>&1 && break
+		sleep 0.02
+	done
+	cat >"$dir/hwpt.txt" <<'EOF'
+ioas-alloc
+attach-device $ioas sim:1234:11e8@0000:00:03.0+mock
+hw-info $device
+hwpt-alloc $device $ioas --nest-parent
+hwpt-alloc-nested $device $hwpt --data-type selftest --data efbead0b
+hwpt-invalidate $hwpt --data-type selftest --entry-len 8 --entries 0100000000000000
+device-replace $device --hwpt $hwpt
+hwpts
+device-replace $device --ioas $ioas
+hwpt-destroy $hwpt
+EOF
+	run_hwpt() {
+		local sock=$dir/hwpt.sock
+		run "$@"
+	}
+	check hwpt "hwpt commands: exit status 0" run_hwpt hwpt 0 --json batch "$dir/hwpt.txt"
+	check hwpt "hwpt commands: what each answered" json_lines "$dir/hwpt.out" \
+		'[l["cmd"] for l in lines] == ["ioas-alloc", "attach-device", "hw-info", "hwpt-alloc", "hwpt-alloc-nested", "hwpt-invalidate", "device-replace", "hwpt", "hwpt", "device-replace", "hwpt-destroy"] and lines[2]["type"] == 0xfeedbeef and lines[2]["data"] == "00000000efbeadde" and lines[4]["hwpt"] == 2 and lines[5]["entries_done"] == 1 and lines[7]["parent"] == 1 and lines[7]["devices"] == 1 and lines[8]["children"] == 1'
+	# The parent is held by its child: EBUSY, and how far an invalidation got.
+	printf 'ioas-alloc\nattach-device $ioas sim:1234:11e8@0000:00:03.0+mock\nhwpt-alloc $device $ioas --nest-parent\nhwpt-alloc-nested $device $hwpt --data-type selftest --data 01000000\nhwpt-invalidate $hwpt --data-type selftest --entry-len 8 --entries 00000000000000000000000009000000\nhwpt-destroy 1\n' >"$dir/hwpt2.txt"
+	check hwpt2 "hwpt refusals: exit status 1" run_hwpt hwpt2 1 -k batch "$dir/hwpt2.txt"
+	check hwpt2 "hwpt-invalidate: EINVAL and 1 of 2 entries done" \
+		sh -c "grep -q 'handled 1 of 2 entries' '$dir/hwpt2.err' && grep -q 'line 5: hwpt-invalidate: .*EINVAL' '$dir/hwpt2.err'"
+	check hwpt2 "hwpt-destroy of a parent in use: EBUSY" grep_q "line 6: hwpt-destroy: .*EBUSY" "$dir/hwpt2.err"
+	check hwpt3 "hwpt-alloc-nested without --data: exit status 2" \
+		run_hwpt hwpt3 2 hwpt-alloc-nested 1 1 --data-type selftest
+	check hwpt4 "hwpt-invalidate with entries not whole: exit status 2" \
+		run_hwpt hwpt4 2 hwpt-invalidate 1 --data-type selftest --entry-len 8 --entries 0100
+	# A tenant without a policy section for devices: EPERM, AllowDevice.
+	check hwpt5 "hw-info under --no-policy: EPERM" run hwpt5 1 hw-info 1
+	check hwpt5 "hw-info under --no-policy: why" grep_q "EPERM.*AllowDevice" "$dir/hwpt5.err"
+	kill -TERM "$hwpt_pid"
+	wait "$hwpt_pid"
+else
+	echo "# kernel backend: no sim device for the hwpt commands here"
+fi
+
 # Usage errors: exit 2.
 check usage1 "missing arguments: exit status 2" run usage1 2 map 1
 check usage2 "unknown command: exit status 2" run usage2 2 frobnicate

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/hwptdata.h"
 #include "policy/policy.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -135,6 +136,11 @@ START_TEST(every_key)
 		"Delegate=yes\n"
 		"Lease=30\n"
 		"Admin=yes\n"
+		"AllowNesting=yes\n"
+		"AllowDirtyTracking=yes\n"
+		"AllowedHwptData=selftest vtd-s1\n"
+		"MaxHwpts=3\n"
+		"AllowViommu=yes\n"
 		"  # indented comment\n"
 		"[tenant vm-b]\n"
 		"  MatchUser = 1000 ; indented, inline comment\n");
@@ -174,15 +180,23 @@ START_TEST(every_key)
 	ck_assert(t->delegate);
 	ck_assert_uint_eq(t->lease_sec, 30);
 	ck_assert(t->admin);
+	ck_assert(t->allow_nesting);
+	ck_assert(t->allow_dirty_tracking);
+	ck_assert(policy_hwpt_data_allowed(t, hwpt_data_by_name("vtd-s1")));
+	ck_assert(policy_hwpt_data_allowed(t, hwpt_data_by_name("selftest")));
+	ck_assert(!policy_hwpt_data_allowed(t, hwpt_data_by_name("arm-smmuv3")));
+	ck_assert(!policy_hwpt_data_allowed(t, -1));
+	ck_assert_uint_eq(t->max_hwpts, 3);
+	ck_assert(t->allow_viommu);
 	for (int k = 0; k < _POLICY_KEY_MAX; k++)
 		ck_assert_uint_eq(t->key_line[k], 3 + k);
 
 	t = policy_find_tenant(p, "vm-b");
 	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_eq(t->line, 24);
+	ck_assert_uint_eq(t->line, 29);
 	ck_assert_str_eq(t->match_user, "1000");
 	ck_assert_uint_eq(t->match_uid, 1000);
-	ck_assert_uint_eq(t->key_line[POLICY_KEY_MATCH_USER], 25);
+	ck_assert_uint_eq(t->key_line[POLICY_KEY_MATCH_USER], 30);
 	ck_assert(!t->admin);
 	ck_assert_ptr_null(policy_find_tenant(p, "nope"));
 	policy_unref(p);
@@ -863,7 +877,9 @@ START_TEST(equal)
 		"MaxConnections=1", "AllowedIOVA=0x3000-0x3fff", "HugePages=yes",
 		"Access=readwrite", "RlimitMode=process", "ExportTo=*", "ShareWrite=no",
 		"AllowDevice=00:04.0", "Delegate=no", "Lease=1", "Admin=no", "MatchGroup=root",
-		"MatchUnit=x.service", "MatchCgroup=/x",
+		"MatchUnit=x.service", "MatchCgroup=/x", "AllowNesting=yes",
+		"AllowDirtyTracking=yes", "AllowedHwptData=vtd-s1", "MaxHwpts=1",
+		"AllowViommu=yes",
 	};
 	struct policy *a = parse_ok(rich);
 	struct policy *b, *c;
@@ -1001,7 +1017,12 @@ START_TEST(print_exact)
 		"AllowDevice=0000:00:1f.7\n"
 		"Delegate=no ; default\n"
 		"Lease=0 ; default\n"
-		"Admin=no ; default\n");
+		"Admin=no ; default\n"
+		"AllowNesting=no ; default\n"
+		"AllowDirtyTracking=no ; default\n"
+		"AllowedHwptData= ; none\n"
+		"MaxHwpts=16 ; default\n"
+		"AllowViommu=no ; default\n");
 	free(t);
 	policy_unref(p);
 }
@@ -1194,6 +1215,34 @@ static void run_check(const char *dir, int want_rc, char **ret_out, char **ret_e
 	fclose(err);
 }
 
+/* Rule: an HWPT's flags and kind are refused by the key that decides them,
+ * and a plain paging HWPT needs none of the keys. */
+START_TEST(hwpt_decisions)
+{
+	struct policy *p = parse_ok("[tenant a]\nMatchUser=0\n"
+				    "[tenant b]\nMatchUser=1\nAllowNesting=yes\n"
+				    "[tenant c]\nMatchUser=2\nAllowDirtyTracking=yes\n");
+	const struct policy_tenant *a = policy_find_tenant(p, "a");
+	const struct policy_tenant *b = policy_find_tenant(p, "b");
+	const struct policy_tenant *c = policy_find_tenant(p, "c");
+
+	ck_assert_int_eq(policy_hwpt_refusing_key(a, 0, false), _POLICY_KEY_MAX);
+	ck_assert_int_eq(policy_hwpt_refusing_key(a, 1, false), POLICY_KEY_ALLOW_NESTING);
+	ck_assert_int_eq(policy_hwpt_refusing_key(a, 0, true), POLICY_KEY_ALLOW_NESTING);
+	ck_assert_int_eq(policy_hwpt_refusing_key(a, 2, false),
+			 POLICY_KEY_ALLOW_DIRTY_TRACKING);
+	ck_assert_int_eq(policy_hwpt_refusing_key(b, 1, false), _POLICY_KEY_MAX);
+	ck_assert_int_eq(policy_hwpt_refusing_key(b, 0, true), _POLICY_KEY_MAX);
+	ck_assert_int_eq(policy_hwpt_refusing_key(b, 3, false),
+			 POLICY_KEY_ALLOW_DIRTY_TRACKING);
+	ck_assert_int_eq(policy_hwpt_refusing_key(c, 2, false), _POLICY_KEY_MAX);
+	ck_assert_int_eq(policy_hwpt_refusing_key(c, 0, true), POLICY_KEY_ALLOW_NESTING);
+	ck_assert(!policy_hwpt_data_allowed(b, hwpt_data_by_name("vtd-s1")));
+	ck_assert_uint_eq(a->max_hwpts, POLICY_DEFAULT_MAX_HWPTS);
+	policy_unref(p);
+}
+END_TEST
+
 /* Rule: --check-policy on a good dir prints exactly the golden policy,
  * which itself parses back to the same policy. */
 START_TEST(golden_good)
@@ -1266,6 +1315,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, effective_iovas);
 	tcase_add_test(tc, every_key);
+	tcase_add_test(tc, hwpt_decisions);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, format_sizes);
 	tcase_add_test(tc, bad_values);

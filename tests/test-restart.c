@@ -638,7 +638,7 @@ END_TEST
 struct device_life {
 	int result;
 	char token[64];
-	uint32_t ioas, mem, device;
+	uint32_t ioas, mem, device, hwpt;
 	char pci_address[16];
 };
 
@@ -683,6 +683,11 @@ static int delta_first(int wfd)
 		l.device = info.device;
 		snprintf(l.pci_address, sizeof(l.pci_address), "%s", info.pci_address);
 	}
+	/* A paging HWPT of its own, with the device on it (issue 15). */
+	if (r == 0)
+		r = ioas_hwpt_alloc(c, l.device, l.ioas, 0, &l.hwpt);
+	if (r == 0)
+		r = ioas_device_replace(c, l.device, 0, l.hwpt);
 	if (r < 0)
 		fprintf(stderr, "delta: %s (%s)\n", strerror(-r),
 			c ? ioas_client_last_error(c) : err);
@@ -700,6 +705,7 @@ static int delta_second(int wfd)
 {
 	struct ioas_iova_range ranges[4];
 	struct ioas_device_info *list = NULL;
+	struct ioas_hwpt_info *hl = NULL;
 	struct ioas_whoami w;
 	struct ioas_client *c = NULL;
 	uint32_t n = 0, nr = 4, again;
@@ -721,6 +727,14 @@ static int delta_second(int wfd)
 	REQUIRE(ioas_iova_ranges(c, delta_life.ioas, ranges, &nr, &align) == 0);
 	REQUIRE(nr == 2 && ranges[0].last == 0xfedfffff && align == 4096);
 	REQUIRE(ioas_destroy(c, delta_life.ioas) == -EBUSY);
+	/* Its HWPT came back, the device on it: held, until moved off. */
+	REQUIRE(ioas_hwpt_list(c, &hl, &n) == 0);
+	REQUIRE(n == 1 && hl[0].hwpt == delta_life.hwpt && hl[0].devices == 1);
+	REQUIRE(hl[0].ioas == delta_life.ioas && hl[0].device == delta_life.device);
+	free(hl);
+	REQUIRE(ioas_hwpt_destroy(c, delta_life.hwpt) == -EBUSY);
+	REQUIRE(ioas_device_replace(c, delta_life.device, delta_life.ioas, 0) == 0);
+	REQUIRE(ioas_hwpt_destroy(c, delta_life.hwpt) == 0);
 	REQUIRE(ioas_unmap(c, delta_life.ioas, FIXED_IOVA, 2 * MiB, &len) == 0);
 	REQUIRE(len == 2 * MiB);
 	REQUIRE(ioas_device_detach(c, delta_life.device) == 0);

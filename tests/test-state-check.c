@@ -128,6 +128,24 @@ static void device(IoasdState__Tenant *t, uint32_t handle, uint32_t ioas, uint64
 	PUSH(t->devices, t->n_devices, x);
 }
 
+static void hwpt(IoasdState__Tenant *t, uint32_t handle, uint32_t id, uint32_t ioas,
+		 uint32_t parent)
+{
+	IoasdState__Hwpt *x = calloc(1, sizeof(*x));
+
+	ioasd_state__hwpt__init(x);
+	x->handle = handle;
+	x->id = id;
+	x->ioas = ioas;
+	x->has_parent = parent != 0;
+	x->parent = parent;
+	x->device = 1;
+	x->flags = parent ? 0 : 1;
+	PUSH(t->hwpts, t->n_hwpts, x);
+	t->has_next_hwpt = true;
+	t->next_hwpt = handle + 1;
+}
+
 #define TOKEN1 "0123456789abcdef0123456789abcdef"
 #define TOKEN2 "fedcba9876543210fedcba9876543210"
 
@@ -163,6 +181,10 @@ static IoasdState__State *good(void)
 	memory(d, 1, 2, 2 * MiB);
 	mapping(d, 1, 0x100000, 2 * MiB, "delta", 1, 0, 0);
 	device(d, 1, 1, 3);
+	hwpt(d, 1, 12, 1, 0);  /* a nesting parent on IOAS 1 */
+	hwpt(d, 2, 13, 1, 1);  /* nested in it, the device on it */
+	d->devices[0]->has_hwpt = true;
+	d->devices[0]->hwpt = 2;
 	return m;
 }
 
@@ -303,10 +325,25 @@ static const char *break_state(IoasdState__State *m, int k)
 	case 34:
 		T(m, "delta")->memories[0]->offset = UINT64_MAX;
 		return "memory 1: empty or overflowing range";
+	case 35:
+		T(m, "delta")->hwpts[1]->parent = 3;
+		return "tenant delta, HWPT 2: parent 3 is not an older paging HWPT";
+	case 36:
+		T(m, "delta")->devices[0]->hwpt = 9;
+		return "tenant delta, device 1: no HWPT 9 on its IOAS 1";
+	case 37:
+		T(m, "delta")->hwpts[0]->ioas = 5;
+		return "tenant delta, HWPT 1: no IOAS 5";
+	case 38:
+		hwpt(T(m, "beta"), 1, 30, 1, 0);
+		return "tenant beta: HWPTs without a context of its own";
+	case 39:
+		T(m, "delta")->next_hwpt = 2;
+		return "tenant delta: next HWPT handle 2 is not past HWPT 2";
 	}
 	return NULL;
 }
-#define NCASES 35 /* break_state(m, NCASES) is NULL */
+#define NCASES 40 /* break_state(m, NCASES) is NULL */
 
 START_TEST(good_state_passes)
 {

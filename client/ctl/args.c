@@ -24,6 +24,10 @@ static int parse_u64(struct ctl *ctl, const char *s, uint64_t *ret)
 			*ret = ctl->last_share;
 		else if (!strcmp(s, "$device") && ctl->have_device)
 			*ret = ctl->last_device;
+		else if (!strcmp(s, "$hwpt") && ctl->have_hwpt)
+			*ret = ctl->last_hwpt;
+		else if (!strcmp(s, "$viommu") && ctl->have_viommu)
+			*ret = ctl->last_viommu;
 		else
 			return -ENOENT;
 		return 0;

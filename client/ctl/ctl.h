@@ -12,6 +12,10 @@
  *   cmd-map.c     memory and mappings: register, map, unmap, copy
  *   cmd-share.c   export, import, revoke, shares, notifications
  *   cmd-device.c  attach-device, detach-device, devices
+ *   cmd-hwpt.c    hw-info, hwpt-alloc(-nested), hwpt-destroy, hwpt-invalidate,
+ *                 device-replace, hwpts
+ *   cmd-viommu.c  viommu-alloc, vdevice-alloc, veventq-alloc/-read,
+ *                 viommu/vdevice/veventq-destroy
  *   cmd-query.c   hello, stats, whoami
  *   cmd-show.c    show: a picture of one IOVA space (show.h, show-model.c:
  *                 what it learns of the IOAS)
@@ -64,6 +68,13 @@ struct ctl {
 	bool have_share;
 	uint32_t last_device;                      /* $device */
 	bool have_device;
+	uint32_t last_hwpt;                        /* $hwpt */
+	bool have_hwpt;
+	uint32_t last_viommu;                      /* $viommu */
+	bool have_viommu;
+	/* vEVENTQs allocated here, with their fds (veventq-read). */
+	struct { uint32_t handle; int fd; } veventqs[8];
+	size_t n_veventqs;
 
 	bool jfirst;
 };
@@ -184,6 +195,23 @@ int cmd_demo(struct ctl *ctl, int argc, char **argv);
 int cmd_attach_device(struct ctl *ctl, int argc, char **argv);
 int cmd_detach_device(struct ctl *ctl, int argc, char **argv);
 int cmd_devices(struct ctl *ctl, int argc, char **argv);
+int cmd_hw_info(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_invalidate(struct ctl *ctl, int argc, char **argv);
+int cmd_device_replace(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpts(struct ctl *ctl, int argc, char **argv);
+int cmd_viommu_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_vdevice_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_veventq_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_veventq_read(struct ctl *ctl, int argc, char **argv);
+int cmd_viommu_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_vdevice_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_veventq_destroy(struct ctl *ctl, int argc, char **argv);
+void ctl_veventqs_close(struct ctl *ctl);
+/* cmd-hwpt.c: "efbead0b" -> bytes, at most room of them; -EINVAL. */
+int ctl_parse_hex(const char *s, uint8_t *buf, size_t room, size_t *ret_len);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);

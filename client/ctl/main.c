@@ -106,6 +106,31 @@ static const struct command commands[] = {
 	{ "exec", cmd_exec, "[--context] [--device ADDRESS]... -- PROGRAM [ARGS...]",
 	  "run a VMM with a delegated iommufd context and device fds: {iommufd}\n"
 	  "                  and {device:ADDRESS} in ARGS become their fd numbers" },
+	{ "hw-info", cmd_hw_info, "DEVICE", "the IOMMU behind a device (IOMMU_GET_HW_INFO)" },
+	{ "hwpt-alloc", cmd_hwpt_alloc,
+	  "DEVICE IOAS [--nest-parent] [--dirty-tracking] [--flags BITS]",
+	  "allocate a paging hardware page table from an IOAS" },
+	{ "hwpt-alloc-nested", cmd_hwpt_alloc_nested,
+	  "DEVICE PARENT --data-type TYPE --data HEX [--viommu]",
+	  "allocate a nested HWPT from a nesting parent, or a vIOMMU (TYPE: vtd-s1, selftest, ...)" },
+	{ "hwpt-destroy", cmd_hwpt_destroy, "HWPT", "destroy a hardware page table" },
+	{ "hwpt-invalidate", cmd_hwpt_invalidate,
+	  "HWPT --data-type TYPE --entry-len LEN --entries HEX [--viommu]",
+	  "invalidate a nested HWPT's (or a vIOMMU's) caches; says how many entries the kernel did" },
+	{ "device-replace", cmd_device_replace, "DEVICE --ioas IOAS | DEVICE --hwpt HWPT",
+	  "move an attached device onto an IOAS or a hardware page table" },
+	{ "hwpts", cmd_hwpts, "", "your hardware page tables" },
+	{ "viommu-alloc", cmd_viommu_alloc, "DEVICE HWPT --type TYPE [--data HEX]",
+	  "a vIOMMU on a nesting parent (TYPE: selftest, arm-smmuv3 or a number)" },
+	{ "vdevice-alloc", cmd_vdevice_alloc, "VIOMMU DEVICE VIRT_ID",
+	  "a device's virtual id in a vIOMMU" },
+	{ "veventq-alloc", cmd_veventq_alloc, "VIOMMU --type TYPE [--depth N]",
+	  "an event queue of a vIOMMU; its fd stays with this session" },
+	{ "veventq-read", cmd_veventq_read, "VEVENTQ [--timeout MS]",
+	  "read the events of a queue this session allocated" },
+	{ "viommu-destroy", cmd_viommu_destroy, "VIOMMU", "destroy a vIOMMU" },
+	{ "vdevice-destroy", cmd_vdevice_destroy, "VDEVICE", "destroy a vDEVICE" },
+	{ "veventq-destroy", cmd_veventq_destroy, "VEVENTQ", "destroy a vEVENTQ" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",
@@ -153,8 +178,9 @@ static void usage(FILE *f)
 		"Numbers are decimal or 0x-hex; sizes take K, M, G, T suffixes (2M).\n"
 		"In a batch, $ioas, $mem and $iova stand for the last IOAS allocated,\n"
 		"memory registered and IOVA mapped, $share and $token for the last\n"
-		"share exported, $device for the last device attached; '#' starts a\n"
-		"comment.\n"
+		"share exported, $device for the last device attached, $hwpt and\n"
+		"$viommu for the last hardware page table and vIOMMU allocated; '#'\n"
+		"starts a comment.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"
@@ -245,6 +271,7 @@ int main(int argc, char **argv)
 	}
 
 	r = run_command(&ctl, argc - optind, argv + optind);
+	ctl_veventqs_close(&ctl);
 	ioas_client_free(ctl.client);
 	return r;
 }

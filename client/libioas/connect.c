@@ -109,7 +109,6 @@ static int connect_hello(const char *socket_path, const char *client_name,
 		return -ENOMEM;
 	}
 	c->next_id = 1;
-
 	c->reply_fd = -1;
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {

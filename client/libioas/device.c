@@ -68,17 +68,25 @@ IOAS_EXPORT int ioas_sim_device_create(const char *vendor_device,
 				       const char *pci_address, int *ret_fd)
 {
 	unsigned v, d, dom, bus, slot, fn;
+	const char *mock;
 	char name[80];
 	char tail;
-	int fd;
+	int fd, n;
 
 	if (!vendor_device || !pci_address || !ret_fd ||
-	    sscanf(vendor_device, "%4x:%4x%c", &v, &d, &tail) != 2 ||
-	    sscanf(pci_address, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn,
-		   &tail) != 4 || slot > 0x1f || fn > 7)
+	    sscanf(vendor_device, "%4x:%4x%c", &v, &d, &tail) != 2)
 		return -EINVAL;
-	snprintf(name, sizeof(name), "ioasd-sim-device:%04x:%04x@%04x:%02x:%02x.%x",
-		 v, d, dom, bus, slot, fn);
+	/* "+mock": behind the sim's model of the self-test IOMMU driver. */
+	mock = strchr(pci_address, '+');
+	n = sscanf(pci_address, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn, &tail);
+	if ((n != 4 && !(n == 5 && mock && !strcmp(mock, "+mock") &&
+			 mock == strchr(pci_address, '.') + 2)) ||
+	    slot > 0x1f || fn > 7)
+		return -EINVAL;
+	if (n == 4)
+		mock = NULL;
+	snprintf(name, sizeof(name), "ioasd-sim-device:%04x:%04x@%04x:%02x:%02x.%x%s",
+		 v, d, dom, bus, slot, fn, mock ? "+mock" : "");
 	fd = memfd_create(name, MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -44,7 +44,17 @@
 	REPLY(batch,                BATCH,             Batch,            BatchReply)         \
 	REPLY(open_context,         OPEN_CONTEXT,      OpenContext,      OpenContextReply)   \
 	REPLY(open_device,          OPEN_DEVICE,       OpenDevice,       DeviceInfo)         \
-	REPLY(mapping_list,         MAPPING_LIST,      MappingList,      MappingListReply)
+	REPLY(mapping_list,         MAPPING_LIST,      MappingList,      MappingListReply) \
+	REPLY(hw_info,              HW_INFO,           HwInfo,           HwInfoReply)        \
+	REPLY(hwpt_alloc,           HWPT_ALLOC,        HwptAlloc,        HwptAllocReply)     \
+	NO_REPLY(hwpt_destroy,      HWPT_DESTROY,      HwptDestroy)                          \
+	REPLY(hwpt_invalidate,      HWPT_INVALIDATE,   HwptInvalidate,   HwptInvalidateReply) \
+	NO_REPLY(device_replace,    DEVICE_REPLACE,    DeviceReplace)                        \
+	REPLY(hwpt_list,            HWPT_LIST,         HwptList,         HwptListReply)      \
+	REPLY(viommu_alloc,         VIOMMU_ALLOC,      ViommuAlloc,      ViommuAllocReply)   \
+	REPLY(vdevice_alloc,        VDEVICE_ALLOC,     VdeviceAlloc,     VdeviceAllocReply)  \
+	REPLY(veventq_alloc,        VEVENTQ_ALLOC,     VeventqAlloc,     VeventqAllocReply)  \
+	NO_REPLY(viommu_destroy,    VIOMMU_DESTROY,    ViommuDestroy)
 
 /*
  * The start of a request message made with designated initializers:

@@ -171,6 +171,105 @@ static void batches(void)
 #undef SET_OP
 }
 
+/* Hardware page tables (issue 15): each request, the nested alloc with
+ * driver data, an invalidation with two entries and one not whole. */
+static void hwpt_requests(void)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__HwInfo info = IOASD__HW_INFO__INIT;
+	Ioasd__HwptAlloc alloc = IOASD__HWPT_ALLOC__INIT;
+	Ioasd__HwptDestroy destroy = IOASD__HWPT_DESTROY__INIT;
+	Ioasd__HwptInvalidate inv = IOASD__HWPT_INVALIDATE__INIT;
+	Ioasd__DeviceReplace repl = IOASD__DEVICE_REPLACE__INIT;
+	Ioasd__HwptList list = IOASD__HWPT_LIST__INIT;
+	static uint8_t iotlb[4] = { 0xef, 0xbe, 0xad, 0x0b };
+	static uint8_t entries[16] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0 };
+
+	req.id = 9;
+	info.device = 1;
+	req.op_case = IOASD__REQUEST__OP_HW_INFO;
+	req.hw_info = &info;
+	request("hw-info", &req);
+
+	alloc.device = 1;
+	alloc.has_ioas = true;
+	alloc.ioas = 1;
+	alloc.has_flags = true;
+	alloc.flags = 1;
+	req.op_case = IOASD__REQUEST__OP_HWPT_ALLOC;
+	req.hwpt_alloc = &alloc;
+	request("hwpt-alloc-parent", &req);
+	alloc.has_ioas = false;
+	alloc.has_flags = false;
+	alloc.has_parent = true;
+	alloc.parent = 1;
+	alloc.has_data_type = true;
+	alloc.data_type = 0xdead;
+	alloc.has_data = true;
+	alloc.data.len = sizeof(iotlb);
+	alloc.data.data = iotlb;
+	request("hwpt-alloc-nested", &req);
+
+	inv.hwpt = 2;
+	inv.data_type = 0xdeadbeef;
+	inv.entry_len = 8;
+	inv.has_entries = true;
+	inv.entries.len = sizeof(entries);
+	inv.entries.data = entries;
+	req.op_case = IOASD__REQUEST__OP_HWPT_INVALIDATE;
+	req.hwpt_invalidate = &inv;
+	request("hwpt-invalidate", &req);
+	inv.entry_len = 5;
+	request("hwpt-invalidate-not-whole", &req);
+
+	repl.device = 1;
+	repl.has_hwpt = true;
+	repl.hwpt = 2;
+	req.op_case = IOASD__REQUEST__OP_DEVICE_REPLACE;
+	req.device_replace = &repl;
+	request("device-replace", &req);
+
+	req.op_case = IOASD__REQUEST__OP_HWPT_LIST;
+	req.hwpt_list = &list;
+	request("hwpt-list", &req);
+
+	destroy.hwpt = 2;
+	req.op_case = IOASD__REQUEST__OP_HWPT_DESTROY;
+	req.hwpt_destroy = &destroy;
+	request("hwpt-destroy", &req);
+
+	{
+		Ioasd__ViommuAlloc va = IOASD__VIOMMU_ALLOC__INIT;
+		Ioasd__VdeviceAlloc vd = IOASD__VDEVICE_ALLOC__INIT;
+		Ioasd__VeventqAlloc vq = IOASD__VEVENTQ_ALLOC__INIT;
+		Ioasd__ViommuDestroy vx = IOASD__VIOMMU_DESTROY__INIT;
+
+		va.device = 1;
+		va.hwpt = 1;
+		va.type = 0xdeadbeef;
+		req.op_case = IOASD__REQUEST__OP_VIOMMU_ALLOC;
+		req.viommu_alloc = &va;
+		request("viommu-alloc", &req);
+		vd.viommu = 1;
+		vd.device = 1;
+		vd.virt_id = 0x99;
+		req.op_case = IOASD__REQUEST__OP_VDEVICE_ALLOC;
+		req.vdevice_alloc = &vd;
+		request("vdevice-alloc", &req);
+		vq.viommu = 1;
+		vq.type = 0xbeefbeef;
+		vq.depth = 4;
+		req.op_case = IOASD__REQUEST__OP_VEVENTQ_ALLOC;
+		req.veventq_alloc = &vq;
+		request("veventq-alloc", &req);
+		vx.has_viommu = vx.has_vdevice = true;
+		vx.viommu = vx.vdevice = 1;
+		req.op_case = IOASD__REQUEST__OP_VIOMMU_DESTROY;
+		req.viommu_destroy = &vx;
+		request("viommu-destroy-two", &req);
+	}
+}
+
 static void requests(void)
 {
 	Ioasd__Request req = IOASD__REQUEST__INIT;
@@ -306,6 +405,7 @@ static void requests(void)
 	request("stats", &req);
 
 	write_file("request", "whoami", whoami, sizeof(whoami));
+	hwpt_requests();
 
 	/* Delegation: a context, a device by address, and the bad shapes. */
 	{
