@@ -196,6 +196,10 @@ fi
 # mode "main": VT-d + edu (the device tests, the conformance transcript);
 # mode "mock": no VT-d, for the iommufd self-test mock domain (on 6.12 the
 # mock device is claimed by the Intel driver when VT-d is present).
+# no_timer_check: under TCG on a loaded host the kernel's early check that
+# the timer interrupt arrives through the (remapped) IO-APIC can miss its
+# window and panic ("timer doesn't work through Interrupt-remapped
+# IO-APIC", seen in CI); the check is for broken hardware, not for QEMU.
 boot() { # version mode
 	local v=$1 mode=$2 dir=$work/$1-$2 rc=0
 	local iommu=(-device intel-iommu,intremap=on) append="intel_iommu=on iommu=nopt"
@@ -219,7 +223,7 @@ boot() { # version mode
 		-vga none -nic none -nographic -no-reboot -monitor none \
 		-serial stdio -serial "file:$dir/results.txt" \
 		-kernel "${kimg[$v]}" -initrd "$initrd" \
-		-append "console=ttyS0 $append panic=-1 quiet loglevel=4 ioasd_vm.mode=$mode" \
+		-append "console=ttyS0 $append no_timer_check panic=-1 quiet loglevel=4 ioasd_vm.mode=$mode" \
 		</dev/null >"$dir/console.log" 2>&1 || rc=$?
 	echo "$rc" >"$dir/qemu.rc"
 	echo $(( $(date +%s) - $(cat "$dir/start") )) >"$dir/seconds"
