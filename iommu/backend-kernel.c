@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "iommu/backend-faults.h"
 #include "iommu/backend-kernel.h"
 #include "iommu/iommufd-uapi.h"
 #include "common/util.h"
@@ -469,6 +470,7 @@ static const struct backend_ops kernel_ops = {
 	.hw_info = kernel_hw_info,
 	.hwpt_alloc = kernel_hwpt_alloc,
 	.hwpt_invalidate = kernel_hwpt_invalidate,
+	.faults = &kernel_fault_ops,
 };
 
 /*
@@ -615,6 +617,7 @@ int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret)
 			 "kernel %s", desc);
 	}
 	k->fd = TAKE_FD(*fd);
+	backend_kernel_probe_pasid(&k->base);
 	*ret = &k->base;
 	return 0;
 }
