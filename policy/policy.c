@@ -35,6 +35,8 @@ static const char *const key_names[_POLICY_KEY_MAX] = {
 	[POLICY_KEY_ALLOW_DIRTY_TRACKING] = "AllowDirtyTracking",
 	[POLICY_KEY_ALLOWED_HWPT_DATA] = "AllowedHwptData",
 	[POLICY_KEY_MAX_HWPTS] = "MaxHwpts",
+	[POLICY_KEY_ALLOWED_PASID] = "AllowedPASID",
+	[POLICY_KEY_MAX_FAULT_QUEUES] = "MaxFaultQueues",
 };
 
 const char *policy_key_name(enum policy_key k)
@@ -390,7 +392,8 @@ static bool tenant_equal(const struct policy_tenant *a,
 	    a->lease_sec != b->lease_sec || a->admin != b->admin ||
 	    a->allow_nesting != b->allow_nesting ||
 	    a->allow_dirty_tracking != b->allow_dirty_tracking ||
-	    a->hwpt_data != b->hwpt_data || a->max_hwpts != b->max_hwpts)
+	    a->hwpt_data != b->hwpt_data || a->max_hwpts != b->max_hwpts ||
+	    !policy_faults_equal(a, b))
 		return false;
 
 	if (a->n_allowed_iova != b->n_allowed_iova)
