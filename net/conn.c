@@ -68,6 +68,15 @@ static void conn_update_events(struct conn *c)
 		event_del(c->ev_write);
 }
 
+/* A queued datagram and the fd it carries (sent or not: the peer has its
+ * own copy once it was sent). */
+static void outmsg_free(struct outmsg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+}
+
 /* Send as much of the queue as the socket takes. 0, or -errno on a dead peer. */
 static int conn_flush(struct conn *c)
 {
@@ -76,7 +85,8 @@ static int conn_flush(struct conn *c)
 	if (c->held)
 		return 0;
 	while ((m = TAILQ_FIRST(&c->outq))) {
-		int r = wire_send(c->fd, m->data, m->len, NULL, 0);
+		int r = wire_send(c->fd, m->data, m->len, m->fd >= 0 ? &m->fd : NULL,
+				  m->fd >= 0);
 
 		if (r == -EAGAIN)
 			break;
@@ -84,7 +94,7 @@ static int conn_flush(struct conn *c)
 			return r;
 		TAILQ_REMOVE(&c->outq, m, link);
 		c->outq_bytes -= m->len;
-		free(m);
+		outmsg_free(m);
 	}
 	/* Resume reading once below the low watermark (half the high one). */
 	if (c->read_paused &&
@@ -115,7 +125,7 @@ static void conn_overflow(struct conn *c, size_t len)
 	rpc_audit(&c->rs, "output-overflow", ENOBUFS, why);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
-		free(m);
+		outmsg_free(m);
 	}
 	c->outq_bytes = 0;
 	conn_close_after_flush(c);
@@ -125,21 +135,31 @@ static void conn_overflow(struct conn *c, size_t len)
 
 int conn_send(struct conn *c, const void *buf, size_t len)
 {
+	return conn_send_fd(c, buf, len, -1);
+}
+
+int conn_send_fd(struct conn *c, const void *buf, size_t len, int fd)
+{
 	struct outmsg *m;
 
-	if (c->overflowed)
+	if (c->overflowed) {
+		safe_close(fd);
 		return -ENOBUFS;
+	}
 	if (c->outq_bytes + len >
 	    c->cfg.max_outq_bytes * CONN_HARD_LIMIT_FACTOR) {
+		safe_close(fd);
 		c->overflowed = true;
 		conn_overflow(c, len);
 		return -ENOBUFS;
 	}
 	m = malloc(sizeof(*m) + len);
 	if (!m) {
+		safe_close(fd);
 		conn_close_after_flush(c);
 		return -ENOMEM;
 	}
+	m->fd = fd;
 	m->len = len;
 	memcpy(m->data, buf, len);
 	TAILQ_INSERT_TAIL(&c->outq, m, link);
@@ -161,12 +181,13 @@ struct conn *conn_of(struct rpc_session *s)
 	return (struct conn *)((char *)s - offsetof(struct conn, rs));
 }
 
-static int transport_send(struct rpc_session *s, const void *buf, size_t len)
+static int transport_send_fd(struct rpc_session *s, const void *buf, size_t len,
+			     int fd)
 {
 	struct conn *c = conn_of(s);
 	int r;
 
-	r = conn_send(c, buf, len);
+	r = conn_send_fd(c, buf, len, fd);
 	/* A reply to this connection's own request is flushed when its read
 	 * callback ends (no event to arm: no syscall on the hot path); one sent
 	 * from elsewhere (a notification another tenant caused) is flushed by
@@ -174,6 +195,11 @@ static int transport_send(struct rpc_session *s, const void *buf, size_t len)
 	if (r == 0 && !c->reading && !conn_hold(c))
 		event_add(c->ev_write, NULL);
 	return r;
+}
+
+static int transport_send(struct rpc_session *s, const void *buf, size_t len)
+{
+	return transport_send_fd(s, buf, len, -1);
 }
 
 static void transport_close(struct rpc_session *s)
@@ -188,6 +214,7 @@ static const char *transport_describe(struct rpc_session *s)
 
 static const struct rpc_transport conn_transport = {
 	.send = transport_send,
+	.send_fd = transport_send_fd,
 	.close_after_flush = transport_close,
 	.describe = transport_describe,
 };
@@ -616,7 +643,7 @@ struct conn *conn_free(struct conn *c)
 		event_free(c->ev_hello);
 	while ((m = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, m, link);
-		free(m);
+		outmsg_free(m);
 	}
 	if (c->fd >= 0)
 		close(c->fd);

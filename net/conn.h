@@ -25,6 +25,7 @@ struct tenant;
 
 struct outmsg {
 	TAILQ_ENTRY(outmsg) link;
+	int fd;          /* one fd it carries (SCM_RIGHTS), owned; -1: none */
 	size_t len;
 	uint8_t data[];
 };
@@ -133,6 +134,9 @@ struct conn *conn_free(struct conn *c);
  * hard limit (4 x max_outq_bytes): the queue is then dropped, the drop
  * audited, and the connection freed from its own event callback. */
 int conn_send(struct conn *c, const void *buf, size_t len);
+/* The same with one fd riding on it (SCM_RIGHTS when it is sent): taken,
+ * closed once sent or dropped, also when the queueing fails. */
+int conn_send_fd(struct conn *c, const void *buf, size_t len, int fd);
 /* Stop reading; free the connection once its queued replies are sent. */
 void conn_close_after_flush(struct conn *c);
 /* The connection a protocol session is embedded in. */

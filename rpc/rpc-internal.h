@@ -53,6 +53,10 @@ struct rpc_ctx {
 	/* A refusal that keeps its result body (a Batch whose operations
 	 * ran: their results). */
 	bool keep_body;
+	/* One fd the reply carries (VeventqAlloc), owned until it is queued;
+	 * only when has_reply_fd (a zeroed context has no fd 0). */
+	bool has_reply_fd;
+	int reply_fd;
 	/* Storage for the reply bodies, alive until the reply is packed. */
 	union {
 		Ioasd__HelloReply hello;
@@ -176,6 +180,8 @@ int rpc_run_op(struct rpc_ctx *x, const struct rpc_op *op);
 void rpc_ctx_release(struct rpc_ctx *x);
 
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp);
+/* The same with fd (>= 0) riding on it; fd is taken whatever happens. */
+int pack_and_queue_fd(struct rpc_session *c, Ioasd__Response *resp, int fd);
 struct tenant *T(struct rpc_ctx *x);
 
 void free_list_mem(struct list_mem *mem);

@@ -17,7 +17,18 @@
 /* Replies are packed on the stack (the transport copies what it keeps):
  * no buffer is shared between a handler's reply and a notification it
  * causes, and none outlives the call. */
-int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
+/* Queue one packed reply, with fd when it is >= 0 (taken). */
+static int queue_reply(struct rpc_session *c, const void *buf, size_t len, int fd)
+{
+	if (fd < 0)
+		return c->tp->send(c, buf, len);
+	if (c->tp->send_fd)
+		return c->tp->send_fd(c, buf, len, fd);
+	safe_close(fd);
+	return c->tp->send(c, buf, len);
+}
+
+int pack_and_queue_fd(struct rpc_session *c, Ioasd__Response *resp, int fd)
 {
 	uint8_t out_buf[IOASD_MAX_DATAGRAM];
 	ssize_t fast = fastpb_pack(c->env->codec, &resp->base, out_buf, sizeof(out_buf));
@@ -26,7 +37,7 @@ int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 	/* The simple replies (most) in one pass; the rest, and one that
 	 * would not fit, through protobuf-c after it has sized them. */
 	if (fast >= 0)
-		return c->tp->send(c, out_buf, (size_t)fast);
+		return queue_reply(c, out_buf, (size_t)fast, fd);
 	len = ioasd__response__get_packed_size(resp);
 
 	if (len > sizeof(out_buf)) {
@@ -36,10 +47,16 @@ int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 		small.error = E2BIG;
 		small.message = (char *)"reply would exceed the datagram limit";
 		len = ioasd__response__pack(&small, out_buf);
+		safe_close(fd);
 		return c->tp->send(c, out_buf, len);
 	}
 	len = ioasd__response__pack(resp, out_buf);
-	return c->tp->send(c, out_buf, len);
+	return queue_reply(c, out_buf, len, fd);
+}
+
+int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
+{
+	return pack_and_queue_fd(c, resp, -1);
 }
 
 void rpc_send_error(struct rpc_session *c, uint64_t id, int errnum, const char *msg)
@@ -281,6 +298,9 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	free(x->dev_strs);
 	free(x->hwpts);
 	free(x->hwpt_ptrs);
+	if (x->has_reply_fd)
+		x->reply_fd = safe_close(x->reply_fd);
+	x->has_reply_fd = false;
 	for (size_t i = 0; i < x->n_allow_strs; i++)
 		free(x->allow_strs[i]);
 	free(x->allow_strs);
@@ -348,7 +368,12 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 		goto out;
 	}
 	close_fds(fds, nfds);
-	(void)pack_and_queue(c, &resp);
+	if (x.has_reply_fd && !resp.error) {
+		x.has_reply_fd = false;
+		(void)pack_and_queue_fd(c, &resp, TAKE_FD(x.reply_fd));
+	} else {
+		(void)pack_and_queue(c, &resp);
+	}
 out:
 	rpc_ctx_release(&x);
 	if (allocated)

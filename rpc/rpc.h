@@ -58,6 +58,9 @@ struct rpc_env {
 struct rpc_transport {
 	/* Queue one datagram. 0 or -errno (the connection then goes). */
 	int (*send)(struct rpc_session *s, const void *buf, size_t len);
+	/* The same with one fd (SCM_RIGHTS), taken whatever happens. NULL:
+	 * this transport passes no fds (the fd is closed, the reply sent). */
+	int (*send_fd)(struct rpc_session *s, const void *buf, size_t len, int fd);
 	/* Read nothing more; close once what is queued is sent. */
 	void (*close_after_flush)(struct rpc_session *s);
 	/* The peer described (refusals, logs, whoami), built when first

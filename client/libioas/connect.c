@@ -109,6 +109,7 @@ static int connect_hello(const char *socket_path, const char *client_name,
 		return -ENOMEM;
 	}
 	c->next_id = 1;
+	c->reply_fd = -1;
 
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
@@ -143,6 +144,8 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	libioas_fail_pending(c, -ENOTCONN);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->reply_fd >= 0)
+		close(c->reply_fd);
 	free(c->backend);
 	free(c->backend_description);
 	free(c->server);

@@ -45,6 +45,7 @@ struct ioas_client {
 	 * ioas_client_free) so that an operation reads its reply in place:
 	 * decoded into rx (fastpb) or allocated by protobuf-c. */
 	Ioasd__Response *reply;
+	int reply_fd;               /* the one fd c->reply carried, or -1 */
 	struct libioas_rx *rx;      /* allocated with the buffers below */
 	struct fastpb_memo *codec;  /* what fastpb worked out (likewise) */
 
@@ -179,6 +180,8 @@ void libioas_msg_share_revoke(Ioasd__ShareRevoke *m, uint32_t share);
  */
 int libioas_transact(struct ioas_client *c, Ioasd__Request *req, const int *fds,
 		     size_t nfds, Ioasd__Response__ResultCase expect);
+/* The fd the last reply carried (VeventqAlloc's), now the caller's; -1. */
+int libioas_take_reply_fd(struct ioas_client *c);
 
 /* Let go of a Response the transport decoded (NULL-safe): freed when
  * protobuf-c allocated it, nothing when it was decoded in place. */

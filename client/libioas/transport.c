@@ -152,13 +152,29 @@ int libioas_recv(struct ioas_client *c, int flags, Ioasd__Response **ret)
 				      strerror((int)-n));
 	if (n == 0)
 		return libioas_broken(c, -ECONNRESET, "ioasd closed the connection");
-	if (nfds > 0) {
+	/* A reply carries one fd at most (VeventqAlloc's queue). */
+	if (nfds > 1) {
 		libioas_close_fds(fds, nfds);
 		return libioas_broken(c, -EPROTO, "ioasd sent %zu unexpected fd(s)", nfds);
 	}
 	resp = decode(c, (size_t)n);
-	if (!resp)
+	if (!resp) {
+		libioas_close_fds(fds, nfds);
 		return libioas_broken(c, -EPROTO, "malformed reply from ioasd (%zd bytes)", n);
+	}
+	if (nfds == 1 && (resp->id == 0 || resp->error)) {
+		libioas_close_fds(fds, nfds);
+		libioas_response_free(c, resp);
+		return libioas_broken(c, -EPROTO, "ioasd sent an fd with a %s",
+				      resp->id ? "refusal" : "notification");
+	}
+	if (nfds == 1) {
+		/* Kept for the operation that reads this reply; a reply
+		 * nobody takes it from lets go of it with the next one. */
+		if (c->reply_fd >= 0)
+			close(c->reply_fd);
+		c->reply_fd = fds[0];
+	}
 	if (resp->id == 0 && resp->error > 0 && resp->error <= IOAS_ERRNO_MAX) {
 		/* The daemon refused the datagram itself (or the
 		 * connection) and closes: say why. */
@@ -239,6 +255,8 @@ int libioas_transact(struct ioas_client *c, Ioasd__Request *req, const int *fds,
 
 	libioas_response_free(c, c->reply);
 	c->reply = NULL;
+	if (c->reply_fd >= 0)
+		c->reply_fd = (close(c->reply_fd), -1);
 	r = libioas_pack(c, req, &len);
 	if (r < 0)
 		return r;
@@ -316,4 +334,12 @@ int libioas_pack(struct ioas_client *c, Ioasd__Request *req, size_t *ret_len)
 	ioasd__request__pack(req, c->out);
 	*ret_len = len;
 	return 0;
+}
+
+int libioas_take_reply_fd(struct ioas_client *c)
+{
+	int fd = c->reply_fd;
+
+	c->reply_fd = -1;
+	return fd;
 }
