@@ -79,7 +79,13 @@ struct rpc_ctx {
 		Ioasd__HwptAllocReply hwpt_alloc;
 		Ioasd__HwptInvalidateReply hwpt_invalidate;
 		Ioasd__HwptListReply hwpt_list;
+		Ioasd__FaultAllocReply fault_alloc;
+		Ioasd__HwptGetDirtyReply hwpt_get_dirty;
+		Ioasd__PasidListReply pasid_list;
 	} body;
+	/* PasidList's entries (faults.c), freed with the context. */
+	Ioasd__PasidInfo *pasids;
+	Ioasd__PasidInfo **pasid_ptrs;
 	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
 	struct backend_hw_info hw_info;
 	Ioasd__HwptInfo *hwpts;
@@ -212,6 +218,14 @@ int h_hwpt_destroy(struct rpc_ctx *x);
 int h_hwpt_invalidate(struct rpc_ctx *x);
 int h_device_replace(struct rpc_ctx *x);
 int h_hwpt_list(struct rpc_ctx *x);
+/* faults.c: fault queues, dirty tracking, PASIDs (issue 16). */
+int h_fault_alloc(struct rpc_ctx *x);
+int h_fault_destroy(struct rpc_ctx *x);
+int h_hwpt_set_dirty(struct rpc_ctx *x);
+int h_hwpt_get_dirty(struct rpc_ctx *x);
+int h_pasid_attach(struct rpc_ctx *x);
+int h_pasid_detach(struct rpc_ctx *x);
+int h_pasid_list(struct rpc_ctx *x);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
@@ -246,3 +260,10 @@ RPC_AUDIT_FILL(fill_hwpt_alloc);
 RPC_AUDIT_FILL(fill_hwpt_destroy);
 RPC_AUDIT_FILL(fill_hwpt_invalidate);
 RPC_AUDIT_FILL(fill_device_replace);
+/* faults.c */
+RPC_AUDIT_FILL(fill_fault_alloc);
+RPC_AUDIT_FILL(fill_fault_destroy);
+RPC_AUDIT_FILL(fill_hwpt_set_dirty);
+RPC_AUDIT_FILL(fill_hwpt_get_dirty);
+RPC_AUDIT_FILL(fill_pasid_attach);
+RPC_AUDIT_FILL(fill_pasid_detach);

@@ -18,7 +18,8 @@
 #include "common/hwptdata.h"
 #include "tenant/tenant-internal.h"
 
-#define BROKERED_FLAGS (BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING)
+#define BROKERED_FLAGS (BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING | \
+			BACKEND_HWPT_FAULT_ID_VALID | BACKEND_HWPT_PASID)
 
 struct tenant_device *device_get(struct tenant *t, uint32_t handle,
 				 struct err *e)
@@ -32,8 +33,7 @@ struct tenant_device *device_get(struct tenant *t, uint32_t handle,
 	return NULL;
 }
 
-static struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle,
-				    struct err *e)
+struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle, struct err *e)
 {
 	struct tenant_hwpt *h;
 
@@ -45,7 +45,7 @@ static struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle,
 }
 
 /* HWPTs are for devices: a tenant with AllowDevice= in its own context. */
-static int check_device_tenant(struct tenant *t, struct err *e)
+int check_device_tenant(struct tenant *t, struct err *e)
 {
 	int r = check_not_orphaned(t, e);
 
@@ -90,8 +90,9 @@ static int check_alloc_policy(struct tenant *t, const struct tenant_hwpt_req *q,
 
 	if (q->flags & ~BROKERED_FLAGS)
 		return err_set(e, EOPNOTSUPP,
-			       "HWPT flags 0x%" PRIx32 ": only NEST_PARENT (0x1) and "
-			       "DIRTY_TRACKING (0x2) are brokered", q->flags);
+			       "HWPT flags 0x%" PRIx32 ": only NEST_PARENT (0x1), "
+			       "DIRTY_TRACKING (0x2), FAULT_ID_VALID (0x4, with a "
+			       "fault queue) and PASID (0x8) are brokered", q->flags);
 	k = policy_hwpt_refusing_key(t->pt, q->flags, nested);
 	if (k != _POLICY_KEY_MAX)
 		return err_set(e, EPERM, "%s refused by %s=%s",
@@ -118,6 +119,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 {
 	struct backend_hwpt_alloc a = { 0 };
 	struct tenant_hwpt *h, *parent = NULL;
+	struct tenant_fault *f = NULL;
 	struct tenant_device *d;
 	struct ioas_obj *o = NULL;
 	char why[400];
@@ -149,6 +151,12 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	r = check_alloc_policy(t, q, parent != NULL, e);
 	if (r < 0)
 		return r;
+	/* FAULT_ID_VALID goes with a fault queue (tenant/faults.c). */
+	if (!(q->flags & BACKEND_HWPT_FAULT_ID_VALID) != !q->fault)
+		return err_set(e, EINVAL, "FAULT_ID_VALID (0x4) and a fault queue "
+			       "go together: name both or neither");
+	if (q->fault && !(f = fault_get(t, q->fault, e)))
+		return -ENOENT;
 	if (t->usage.hwpts >= t->pt->max_hwpts)
 		return err_set(e, ENOSPC, "HWPT limit reached: %" PRIu32 " of MaxHwpts=%"
 			       PRIu32 "%s", t->usage.hwpts, t->pt->max_hwpts,
@@ -174,6 +182,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	a.data_type = q->data_type;
 	a.data = q->data;
 	a.data_len = q->data_len;
+	a.fault_id = f ? f->id : 0;
 	r = backend_hwpt_alloc(t->backend, &a, &h->id);
 	if (r < 0) {
 		free(h->data);
@@ -190,6 +199,9 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	h->ioas = o;
 	h->parent = parent;
 	h->device = q->device;
+	h->fault = f;
+	if (f)
+		f->hwpts++;
 	if (parent)
 		parent->children++;
 	o->nhwpts++;
@@ -207,6 +219,8 @@ static void hwpt_free(struct tenant *t, struct tenant_hwpt *h)
 	free(h->data);
 	if (h->parent)
 		h->parent->children--;
+	if (h->fault)
+		h->fault->hwpts--;
 	h->ioas->nhwpts--;
 	LIST_REMOVE(h, link);
 	t->usage.hwpts--;
@@ -220,11 +234,12 @@ int tenant_hwpt_destroy(struct tenant *t, uint32_t handle, struct err *e)
 
 	if (!h)
 		return -ENOENT;
-	if (h->devices || h->children)
+	if (h->devices || h->children || h->pasids)
 		return err_set(e, EBUSY,
 			       "HWPT %" PRIu32 " is in use: %" PRIu32 " device(s) on it, %"
-			       PRIu32 " nested HWPT(s) made from it", handle,
-			       h->devices, h->children);
+			       PRIu32 " nested HWPT(s) made from it, %" PRIu32
+			       " PASID(s) attached to it", handle,
+			       h->devices, h->children, h->pasids);
 	r = backend_destroy(t->backend, h->id);
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_DESTROY of HWPT %" PRIu32 " refused",
@@ -354,6 +369,7 @@ const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
 			.device = h->device, .flags = h->flags,
 			.data_type = h->data_type, .children = h->children,
 			.devices = h->devices,
+			.fault = h->fault ? h->fault->handle : 0,
 		};
 	}
 	return h;

@@ -151,6 +151,29 @@ struct tenant_hwpt {
 	uint32_t children, devices; /* who holds it */
 	void *data;                 /* nested: its driver data (restart replay) */
 	uint32_t data_len;
+	struct tenant_fault *fault; /* FAULT_ID_VALID: the queue it holds */
+	uint32_t pasids;            /* PASIDs it is attached at (holds it) */
+};
+
+/*
+ * Issue 16 (tenant/faults.c). A fault queue: the kernel object the daemon
+ * owns (its fd went to the client), held by the HWPTs allocated with it.
+ * A PASID of a device with an HWPT (or, if a kernel allows, an IOAS) there.
+ */
+struct tenant_fault {
+	LIST_ENTRY(tenant_fault) link; /* newest first */
+	uint32_t handle;
+	uint32_t id;                /* backend object id */
+	uint32_t hwpts;             /* HWPTs allocated with it */
+};
+
+struct tenant_pasid {
+	LIST_ENTRY(tenant_pasid) link;
+	struct tenant_device *device;
+	uint32_t pasid;
+	struct tenant_hwpt *hwpt;   /* what is attached there ... */
+	struct ioas_obj *ioas;      /* ... or an IOAS (hwpt NULL) */
+	uint32_t pt_id;             /* the kernel's answer: the HWPT it got */
 };
 
 /* A VFIO device the daemon bound to the tenant's context and attached. */
@@ -195,6 +218,9 @@ struct tenant {
 	uint32_t next_device_handle;
 	LIST_HEAD(, tenant_hwpt) hwpts;     /* usage.hwpts of them */
 	uint32_t next_hwpt_handle;
+	LIST_HEAD(, tenant_fault) faults;   /* usage.fault_queues of them */
+	uint32_t next_fault_handle;
+	LIST_HEAD(, tenant_pasid) pasids;   /* usage.pasids of them */
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
@@ -253,6 +279,13 @@ void device_insert(struct tenant *t, struct tenant_device *d,
 void device_free(struct tenant *t, struct tenant_device *d, bool detach);
 void mem_free(struct tenant *t, struct mem_obj *m);
 void hwpts_release(struct tenant *t);
+int check_device_tenant(struct tenant *t, struct err *e);
+struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle, struct err *e);
+/* tenant/faults.c */
+struct tenant_fault *fault_get(struct tenant *t, uint32_t handle, struct err *e);
+void pasids_release(struct tenant *t, const struct tenant_device *d,
+		    bool detach);
+void faults_release(struct tenant *t);
 int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
 		      void *userdata);
 struct tenant_device *device_get(struct tenant *t, uint32_t handle,

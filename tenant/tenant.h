@@ -42,6 +42,8 @@ struct tenant_usage {
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
 	uint32_t devices;      /* attached VFIO devices */
 	uint32_t hwpts;        /* hardware page tables (MaxHwpts=) */
+	uint32_t fault_queues; /* I/O page fault queues (MaxFaultQueues=) */
+	uint32_t pasids;       /* PASID attachments */
 	/* Mappings outside the AllowedIOVA now in force: made before a reload
 	 * (or a restart) narrowed it. Kept, reported, never made anew. */
 	uint32_t mappings_outside_policy;
@@ -325,6 +327,7 @@ struct tenant_hwpt_req {
 	uint32_t data_type;   /* IOMMU_HWPT_DATA_*: nested only */
 	const void *data;
 	uint32_t data_len;
+	uint32_t fault;       /* a fault queue (handle): FAULT_ID_VALID; 0 none */
 };
 int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *r,
 		      uint32_t *ret_handle, struct err *e);
@@ -342,10 +345,57 @@ int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 struct tenant_hwpt_list_info {
 	uint32_t hwpt, ioas, parent, device, flags, data_type;
 	uint32_t children, devices;
+	uint32_t fault;       /* its fault queue (handle), 0: none */
 };
 const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
 					   const struct tenant_hwpt *prev,
 					   struct tenant_hwpt_list_info *ret);
+
+/*
+ * Fault queues, dirty tracking and PASIDs (tenant/faults.c; issue 16; device
+ * tenants). The kernel's errno passes through, with a message naming the
+ * call; what the daemon refuses before the kernel sees it cites the limit
+ * or the policy line.
+ */
+#define TENANT_MAX_PASIDS 64u                 /* PASID attachments per tenant */
+#define TENANT_DIRTY_BITMAP_MAX (8u << 20)    /* bytes of one dirty bitmap */
+#define TENANT_DIRTY_PAGE_MIN 512u            /* bitmap page size range */
+#define TENANT_DIRTY_PAGE_MAX (UINT64_C(1) << 30)
+
+struct tenant_fault;
+struct tenant_pasid;
+
+/* IOMMU_FAULT_QUEUE_ALLOC: *ret_fd (CLOEXEC) is the caller's to hand on. */
+int tenant_fault_alloc(struct tenant *t, uint32_t *ret_handle, int *ret_fd,
+		       struct err *e);
+int tenant_fault_destroy(struct tenant *t, uint32_t handle, struct err *e);
+int tenant_hwpt_set_dirty(struct tenant *t, uint32_t hwpt, bool enable,
+			  struct err *e);
+/* The dirty bitmap of [iova, iova + length) at page_size pages, written
+ * into registered memory `memory` at byte `offset` (mapped by the daemon
+ * for the call, never copied to the socket). */
+struct tenant_dirty_req {
+	uint32_t hwpt;
+	uint64_t iova, length, page_size;
+	uint32_t memory;
+	uint64_t offset;
+	bool no_clear;
+};
+int tenant_hwpt_get_dirty(struct tenant *t, const struct tenant_dirty_req *q,
+			  uint64_t *ret_bytes, uint64_t *ret_dirty,
+			  struct err *e);
+/* Attach an HWPT (or an IOAS: exactly one) at pasid of a device; again at
+ * the same PASID replaces. Detach: ENOENT when nothing is there. */
+int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
+			uint32_t ioas, uint32_t hwpt, struct err *e);
+int tenant_pasid_detach(struct tenant *t, uint32_t device, uint32_t pasid,
+			struct err *e);
+struct tenant_pasid_list_info {
+	uint32_t device, pasid, ioas, hwpt;
+};
+const struct tenant_pasid *tenant_pasid_next(const struct tenant *t,
+					     const struct tenant_pasid *prev,
+					     struct tenant_pasid_list_info *ret);
 
 struct tenant_device_list_info {
 	uint32_t device, ioas;

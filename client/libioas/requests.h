@@ -47,7 +47,14 @@
 	NO_REPLY(hwpt_destroy,      HWPT_DESTROY,      HwptDestroy)                          \
 	REPLY(hwpt_invalidate,      HWPT_INVALIDATE,   HwptInvalidate,   HwptInvalidateReply) \
 	NO_REPLY(device_replace,    DEVICE_REPLACE,    DeviceReplace)                        \
-	REPLY(hwpt_list,            HWPT_LIST,         HwptList,         HwptListReply)
+	REPLY(hwpt_list,            HWPT_LIST,         HwptList,         HwptListReply)      \
+	REPLY(fault_alloc,          FAULT_ALLOC,       FaultAlloc,       FaultAllocReply)    \
+	NO_REPLY(fault_destroy,     FAULT_DESTROY,     FaultDestroy)                         \
+	NO_REPLY(hwpt_set_dirty,    HWPT_SET_DIRTY,    HwptSetDirty)                         \
+	REPLY(hwpt_get_dirty,       HWPT_GET_DIRTY,    HwptGetDirty,     HwptGetDirtyReply)  \
+	NO_REPLY(pasid_attach,      PASID_ATTACH,      PasidAttach)                          \
+	NO_REPLY(pasid_detach,      PASID_DETACH,      PasidDetach)                          \
+	REPLY(pasid_list,           PASID_LIST,        PasidList,        PasidListReply)
 
 /*
  * The start of a request message made with designated initializers:
