@@ -14,6 +14,8 @@
  *   cmd-device.c  attach-device, detach-device, devices
  *   cmd-hwpt.c    hw-info, hwpt-alloc(-nested), hwpt-destroy, hwpt-invalidate,
  *                 device-replace, hwpts
+ *   cmd-faults.c  fault-alloc, fault-destroy, hwpt-set-dirty, hwpt-get-dirty,
+ *                 pasid-attach, pasid-detach, pasids
  *   cmd-query.c   hello, stats, whoami
  */
 #pragma once
@@ -192,6 +194,13 @@ int cmd_hwpt_destroy(struct ctl *ctl, int argc, char **argv);
 int cmd_hwpt_invalidate(struct ctl *ctl, int argc, char **argv);
 int cmd_device_replace(struct ctl *ctl, int argc, char **argv);
 int cmd_hwpts(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_set_dirty(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_get_dirty(struct ctl *ctl, int argc, char **argv);
+int cmd_pasid_attach(struct ctl *ctl, int argc, char **argv);
+int cmd_pasid_detach(struct ctl *ctl, int argc, char **argv);
+int cmd_pasids(struct ctl *ctl, int argc, char **argv);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);
