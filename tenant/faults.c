@@ -61,6 +61,8 @@ int tenant_fault_alloc(struct tenant *t, uint32_t *ret_handle, int *ret_fd,
 	f->handle = t->next_fault_handle++;
 	LIST_INSERT_HEAD(&t->faults, f, link);
 	t->usage.fault_queues++;
+	journal_fault(t, f, false);
+	journal_tenant(t, false); /* its next fault queue handle */
 	*ret_handle = f->handle;
 	*ret_fd = fd;
 	return 0;
@@ -68,6 +70,7 @@ int tenant_fault_alloc(struct tenant *t, uint32_t *ret_handle, int *ret_fd,
 
 static void fault_free(struct tenant *t, struct tenant_fault *f)
 {
+	journal_fault(t, f, true);
 	LIST_REMOVE(f, link);
 	t->usage.fault_queues--;
 	free(f);
@@ -287,6 +290,8 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 	if (!p && t->usage.pasids >= TENANT_MAX_PASIDS)
 		return err_set(e, ENOSPC, "PASID attachment limit reached: %u per "
 			       "tenant", TENANT_MAX_PASIDS);
+	if (!p && t->next_pasid_handle == 0)
+		return err_set(e, ENOSPC, "PASID record handle space exhausted");
 	r = backend_pasid_attach(t->backend, d->fd, pasid, h ? h->id : o->id, &got);
 	if (r < 0)
 		return err_errno(e, r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT of device %" PRIu32
@@ -305,8 +310,10 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 		}
 		p->device = d;
 		p->pasid = pasid;
+		p->handle = t->next_pasid_handle++;
 		LIST_INSERT_HEAD(&t->pasids, p, link);
 		t->usage.pasids++;
+		journal_tenant(t, false); /* its next PASID record handle */
 	}
 	p->hwpt = h;
 	p->ioas = h ? NULL : o;
@@ -315,11 +322,13 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 		h->pasids++;
 	else
 		o->nhwpts++;
+	journal_pasid(t, p, false);
 	return 0;
 }
 
 static void pasid_free(struct tenant *t, struct tenant_pasid *p)
 {
+	journal_pasid(t, p, true);
 	pasid_unhold(p);
 	LIST_REMOVE(p, link);
 	t->usage.pasids--;
@@ -384,4 +393,130 @@ const struct tenant_pasid *tenant_pasid_next(const struct tenant *t,
 			.hwpt = p->hwpt ? p->hwpt->handle : 0,
 		};
 	return p;
+}
+
+/* ------------------------------------------------------------ restart */
+
+/* Oldest first (the lists are newest first): queues, or PASIDs. */
+int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops,
+		       void *userdata, bool pasids)
+{
+	const struct tenant_fault *f;
+	const struct tenant_pasid *p;
+	int r = 0;
+
+	if (!pasids && ops->fault && !LIST_EMPTY(&t->faults)) {
+		const struct tenant_fault **v;
+		size_t n = 0;
+
+		LIST_FOREACH(f, &t->faults, link)
+			n++;
+		v = calloc(n, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		n = 0;
+		LIST_FOREACH(f, &t->faults, link)
+			v[n++] = f;
+		while (n > 0 && r >= 0) {
+			const struct tenant_fault *g = v[--n];
+			struct tenant_fault_info i = { .handle = g->handle, .id = g->id };
+
+			r = ops->fault(userdata, &i);
+		}
+		free(v);
+	}
+	if (pasids && ops->pasid) {
+		LIST_FOREACH(p, &t->pasids, link) {
+			struct tenant_pasid_info i = {
+				.handle = p->handle, .device = p->device->handle,
+				.pasid = p->pasid, .hwpt = p->hwpt ? p->hwpt->handle : 0,
+				.ioas = p->ioas ? p->ioas->handle : 0,
+			};
+
+			r = ops->pasid(userdata, &i);
+			if (r < 0)
+				break;
+		}
+	}
+	return r < 0 ? r : 0;
+}
+
+int tenant_restore_fault(struct tenant *t, const struct tenant_fault_info *i,
+			 bool replay, struct err *e)
+{
+	struct tenant_fault *f;
+	int r, fd;
+
+	if (i->handle == 0)
+		return err_set(e, EINVAL, "fault queue handle 0");
+	LIST_FOREACH(f, &t->faults, link)
+		if (f->handle == i->handle)
+			return err_set(e, EEXIST, "fault queue %" PRIu32 " twice", i->handle);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return err_set(e, ENOMEM, "out of memory");
+	f->id = i->id;
+	if (replay) {
+		r = backend_fault_alloc(t->backend, &f->id, &fd);
+		if (r < 0) {
+			free(f);
+			return err_errno(e, r, "allocating it again");
+		}
+		close(fd);
+		log_warn("tenant %s: fault queue %" PRIu32 " allocated again in a "
+			 "fresh context: the client's fd was of the old one",
+			 t->name, i->handle);
+	}
+	f->handle = i->handle;
+	LIST_INSERT_HEAD(&t->faults, f, link);
+	t->usage.fault_queues++;
+	if (t->next_fault_handle <= i->handle)
+		t->next_fault_handle = i->handle + 1;
+	return 0;
+}
+
+int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
+			 bool replay, struct err *e)
+{
+	struct tenant_device *d;
+	struct tenant_hwpt *h = NULL;
+	struct ioas_obj *o = NULL;
+	struct tenant_pasid *p;
+	uint32_t got = 0;
+	int r;
+
+	if (i->handle == 0)
+		return err_set(e, EINVAL, "PASID record handle 0");
+	d = device_get(t, i->device, e);
+	if (!d)
+		return -ENOENT;
+	if (!i->hwpt == !i->ioas)
+		return err_set(e, EINVAL, "neither or both of an HWPT and an IOAS");
+	if (i->hwpt ? !(h = hwpt_get(t, i->hwpt, e)) : !(o = ioas_get(t, i->ioas, e)))
+		return -ENOENT;
+	if (pasid_find(t, d, i->pasid))
+		return err_set(e, EEXIST, "PASID %" PRIu32 " of device %" PRIu32
+			       " twice", i->pasid, i->device);
+	if (replay) {
+		r = backend_pasid_attach(t->backend, d->fd, i->pasid,
+					 h ? h->id : o->id, &got);
+		if (r < 0)
+			return err_errno(e, r, "attaching it again");
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return err_set(e, ENOMEM, "out of memory");
+	*p = (struct tenant_pasid){
+		.handle = i->handle, .device = d, .pasid = i->pasid, .hwpt = h,
+		.ioas = h ? NULL : o, .pt_id = got,
+	};
+	if (h)
+		h->pasids++;
+	else
+		o->nhwpts++;
+	LIST_INSERT_HEAD(&t->pasids, p, link);
+	t->usage.pasids++;
+	if (t->next_pasid_handle <= i->handle)
+		t->next_pasid_handle = i->handle + 1;
+	return 0;
 }

@@ -410,6 +410,7 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	struct ioas_obj key = { .handle = i->ioas }, *o;
 	struct tenant_hwpt *h, *parent = NULL;
 	struct tenant_device *d, *dev = NULL;
+	struct tenant_fault *f = NULL;
 	uint32_t got;
 	int r;
 
@@ -424,6 +425,8 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	if (i->parent && !parent)
 		return err_set(e, ENOENT, "its parent HWPT %" PRIu32 " was not restored",
 			       i->parent);
+	if (i->fault && !(f = fault_get(t, i->fault, e)))
+		return -ENOENT;
 	o = parent ? parent->ioas : RB_FIND(ioas_tree, &t->ioases, &key);
 	if (!o)
 		return err_set(e, ENOENT, "its IOAS %" PRIu32 " was not restored", i->ioas);
@@ -446,7 +449,7 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 		struct backend_hwpt_alloc a = {
 			.flags = i->flags, .pt_id = parent ? parent->id : o->id,
 			.data_type = i->data_type, .data = h->data,
-			.data_len = h->data_len,
+			.data_len = h->data_len, .fault_id = f ? f->id : 0,
 		};
 
 		LIST_FOREACH(d, &t->devices, link)
@@ -469,6 +472,9 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	h->ioas = o;
 	h->parent = parent;
 	h->device = i->device;
+	h->fault = f;
+	if (f)
+		f->hwpts++;
 	if (parent)
 		parent->children++;
 	o->nhwpts++;

@@ -169,6 +169,7 @@ struct tenant_fault {
 
 struct tenant_pasid {
 	LIST_ENTRY(tenant_pasid) link;
+	uint32_t handle;            /* its restart record's */
 	struct tenant_device *device;
 	uint32_t pasid;
 	struct tenant_hwpt *hwpt;   /* what is attached there ... */
@@ -221,6 +222,7 @@ struct tenant {
 	LIST_HEAD(, tenant_fault) faults;   /* usage.fault_queues of them */
 	uint32_t next_fault_handle;
 	LIST_HEAD(, tenant_pasid) pasids;   /* usage.pasids of them */
+	uint32_t next_pasid_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
@@ -286,6 +288,8 @@ struct tenant_fault *fault_get(struct tenant *t, uint32_t handle, struct err *e)
 void pasids_release(struct tenant *t, const struct tenant_device *d,
 		    bool detach);
 void faults_release(struct tenant *t);
+int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops,
+		       void *userdata, bool pasids);
 int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
 		      void *userdata);
 struct tenant_device *device_get(struct tenant *t, uint32_t handle,
@@ -323,6 +327,8 @@ void journal_mapping(struct tenant *t, const struct ioas_obj *o,
 		     const struct mapping *m, bool gone);
 void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
 void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone);
+void journal_fault(struct tenant *t, const struct tenant_fault *f, bool gone);
+void journal_pasid(struct tenant *t, const struct tenant_pasid *p, bool gone);
 void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret);
 /* The info structs events and dumps carry. */
 void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);

@@ -228,6 +228,7 @@ struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *po
 	LIST_INIT(&t->faults);
 	t->next_fault_handle = 1;
 	LIST_INIT(&t->pasids);
+	t->next_pasid_handle = 1;
 	/* A tenant that may attach devices gets a context of its own (opened
 	 * with its first IOAS): a VFIO device fd can attach to any IOAS of the
 	 * context it is bound to, and the client keeps its own copy of it. */

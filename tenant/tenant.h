@@ -449,6 +449,7 @@ void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
 /* The next handle of each kind. */
 struct tenant_handles {
 	uint32_t ioas, memory, share, import, device, hwpt;
+	uint32_t fault, pasid;   /* issue 16 (0: keep the tenant's) */
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
@@ -473,6 +474,14 @@ struct tenant_hwpt_info {
 	uint32_t handle, id, ioas, parent, device, flags, data_type;
 	const void *data;        /* nested: its driver data */
 	uint32_t data_len;
+	uint32_t fault;          /* its fault queue (handle), 0: none */
+};
+/* A fault queue and a PASID attachment (tenant/faults.c). */
+struct tenant_fault_info {
+	uint32_t handle, id;
+};
+struct tenant_pasid_info {
+	uint32_t handle, device, pasid, hwpt, ioas;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -496,6 +505,8 @@ struct tenant_dump_ops {
 	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
 	int (*device)(void *userdata, const struct tenant_device_info *i);
 	int (*hwpt)(void *userdata, const struct tenant_hwpt_info *i); /* may be NULL */
+	int (*fault)(void *userdata, const struct tenant_fault_info *i); /* may be NULL */
+	int (*pasid)(void *userdata, const struct tenant_pasid_info *i); /* may be NULL */
 };
 /* A device tenant's own context: true, and *ret_store_id when it is in the
  * fd store (kernel backend). */
@@ -526,6 +537,14 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
  * were on it are attached to it again. */
 int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 			bool replay, struct err *e);
+/* Issue 16, before the HWPTs (faults) and after them (PASIDs). replay (a
+ * fresh context): a queue is allocated again and its new fd closed (the
+ * client's fd was of the old one: it allocates a new queue), a PASID is
+ * attached again. */
+int tenant_restore_fault(struct tenant *t, const struct tenant_fault_info *i,
+			 bool replay, struct err *e);
+int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
+			 bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
 			  uint64_t offset, uint64_t length, uint64_t store_id,
@@ -574,6 +593,8 @@ enum tenant_journal_kind {
 	TENANT_JOURNAL_MAPPING,
 	TENANT_JOURNAL_DEVICE,
 	TENANT_JOURNAL_HWPT,
+	TENANT_JOURNAL_FAULT,
+	TENANT_JOURNAL_PASID,
 };
 struct tenant_journal_event {
 	enum tenant_journal_kind kind;
@@ -587,6 +608,8 @@ struct tenant_journal_event {
 		struct tenant_mapping_info mapping;
 		struct tenant_device_info device;
 		struct tenant_hwpt_info hwpt;
+		struct tenant_fault_info fault;
+		struct tenant_pasid_info pasid;
 	} u;
 };
 typedef void (*tenant_journal_fn)(void *userdata,

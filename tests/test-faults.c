@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -32,6 +34,9 @@
 
 static struct harness_daemon d;
 static char dir[PATH_MAX];
+static char pdir[PATH_MAX + 16], sdir[PATH_MAX + 16];
+static const char *kernel_arg;
+static bool with_state;
 
 #define REQUIRE(cond) HARNESS_REQUIRE(cond)
 
@@ -40,11 +45,30 @@ static uid_t dev_uid(void)
 	return geteuid() == 0 ? DEV_UID : getuid();
 }
 
+static const char *const *daemon_args(void)
+{
+	static const char *args[12];
+	int i = 0;
+
+	args[i++] = "--policy-dir";
+	args[i++] = pdir;
+	args[i++] = "-v";
+	args[i++] = "--sim-kernel";
+	args[i++] = kernel_arg;
+	if (with_state) {
+		args[i++] = "--state-dir";
+		args[i++] = sdir;
+		args[i++] = "--restart-grace";
+		args[i++] = "30";
+	}
+	args[i] = NULL;
+	return args;
+}
+
 static void start(const char *kernel, bool allow)
 {
-	char tmpl[] = "/tmp/ioasd-faults.XXXXXX", pdir[PATH_MAX + 16];
+	char tmpl[] = "/tmp/ioasd-faults.XXXXXX";
 	char path[PATH_MAX + 32];
-	const char *args[] = { "--policy-dir", pdir, "-v", "--sim-kernel", kernel, NULL };
 	FILE *f;
 
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
@@ -52,6 +76,9 @@ static void start(const char *kernel, bool allow)
 	snprintf(dir, sizeof(dir), "%s", tmpl);
 	snprintf(pdir, sizeof(pdir), "%s/policy.d", dir);
 	ck_assert_int_eq(mkdir(pdir, 0755), 0);
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	ck_assert_int_eq(mkdir(sdir, 0700), 0);
+	kernel_arg = kernel;
 	snprintf(path, sizeof(path), "%s/50-faults.conf", pdir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -59,8 +86,10 @@ static void start(const char *kernel, bool allow)
 		"AllowNesting=yes\nAllowDirtyTracking=yes\nAllowedHwptData=selftest\n%s",
 		(unsigned)dev_uid(),
 		allow ? "AllowedPASID=1-255\nMaxFaultQueues=1\n" : "");
+	if (with_state)
+		fprintf(f, "Lease=60\n");
 	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(harness_daemon_start(&d, args), 0);
+	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
 }
 
 static void setup_612(void)
@@ -78,11 +107,18 @@ static void setup_plain(void)
 	start("6.12", false);
 }
 
+static void setup_restart(void)
+{
+	with_state = true;
+	start("7.2", true);
+}
+
 static void teardown(void)
 {
 	char cmd[PATH_MAX + 16];
 
 	ck_assert_int_eq(harness_daemon_stop(&d), 0);
+	with_state = false;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup of %s failed\n", dir);
@@ -309,6 +345,97 @@ START_TEST(pasids_72)
 }
 END_TEST
 
+/* --- restart: queues, HWPTs holding them and PASIDs come back ---------- */
+
+struct life {
+	char token[64];
+	uint32_t dev, q, hf, s2;
+};
+static struct life *life; /* shared with the client children */
+
+static int restart_first(void *arg)
+{
+	int devfd = *(int *)arg, qfd;
+	struct ioas_client *c;
+	uint32_t ioas, bits;
+	uint64_t iova;
+	struct ioas_hwpt_args a = { 0 };
+
+	REQUIRE(client_with_device(devfd, &c, &ioas, &life->dev, &iova, &bits) == 0);
+	snprintf(life->token, sizeof(life->token), "%s", ioas_client_reclaim_token(c));
+	REQUIRE(ioas_fault_alloc(c, &life->q, &qfd) == 0);
+	close(qfd);
+	a = (struct ioas_hwpt_args){ .device = life->dev, .ioas = ioas,
+		.flags = IOAS_HWPT_FAULT_ID_VALID, .fault = life->q };
+	REQUIRE(ioas_hwpt_alloc_args(c, &a, &life->hf) == 0);
+	REQUIRE(ioas_hwpt_alloc(c, life->dev, ioas, IOAS_HWPT_PASID, &life->s2) == 0);
+	REQUIRE(ioas_device_replace(c, life->dev, 0, life->s2) == 0);
+	REQUIRE(ioas_pasid_attach(c, life->dev, 100, 0, life->s2) == 0);
+	ioas_client_free(c); /* the tenant stays: Lease=60 */
+	return 0;
+}
+
+static int restart_second(void *arg)
+{
+	struct ioas_hwpt_info *hl = NULL;
+	struct ioas_pasid_info *pl = NULL;
+	struct ioas_client *c = NULL;
+	uint32_t n, q2;
+	char err[256];
+	int qfd;
+
+	(void)arg;
+	REQUIRE(ioas_client_connect_reclaim(d.socket, "test-faults", life->token,
+					    &c, err, sizeof(err)) == 0);
+	REQUIRE(ioas_hwpt_list(c, &hl, &n) == 0);
+	REQUIRE(n == 2);
+	for (uint32_t i = 0; i < n; i++)
+		REQUIRE(hl[i].fault == (hl[i].hwpt == life->hf ? life->q : 0));
+	free(hl);
+	REQUIRE(ioas_pasid_list(c, &pl, &n) == 0);
+	REQUIRE(n == 1 && pl[0].device == life->dev && pl[0].pasid == 100 &&
+		pl[0].hwpt == life->s2);
+	free(pl);
+	/* The lifetimes came back with them. */
+	REQUIRE(ioas_fault_destroy(c, life->q) == -EBUSY);
+	REQUIRE(ioas_hwpt_destroy(c, life->s2) == -EBUSY);
+	/* The quota too: MaxFaultQueues=1 is taken. */
+	REQUIRE(ioas_fault_alloc(c, &q2, &qfd) == -ENOSPC);
+	REQUIRE(ioas_hwpt_destroy(c, life->hf) == 0);
+	REQUIRE(ioas_fault_destroy(c, life->q) == 0);
+	REQUIRE(ioas_pasid_detach(c, life->dev, 100) == 0);
+	REQUIRE(ioas_fault_alloc(c, &q2, &qfd) == 0);
+	REQUIRE(q2 == life->q + 1); /* handles go on */
+	close(qfd);
+	ioas_client_free(c);
+	return 0;
+}
+
+START_TEST(restart_keeps_them)
+{
+	int devfd, status;
+
+	if (!harness_backend_is_sim())
+		return;
+	life = mmap(NULL, sizeof(*life), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(life, MAP_FAILED);
+	devfd = mock_device_open();
+	ck_assert_int_eq(harness_run_client_as(dev_uid(), dev_uid(), restart_first,
+					       &devfd), 0);
+	close(devfd);
+	/* Killed: only the records and the fd holder's copies remain. */
+	ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);
+	d.pid = 0;
+	ck_assert_int_eq(harness_daemon_stop(&d), 0);
+	ck_assert_int_eq(harness_daemon_start(&d, daemon_args()), 0);
+	ck_assert_int_eq(harness_run_client_as(dev_uid(), dev_uid(), restart_second,
+					       NULL), 0);
+	munmap(life, sizeof(*life));
+}
+END_TEST
+
 /* --- defaults refuse ---------------------------------------------------- */
 
 static int rules_plain(void *arg)
@@ -349,6 +476,10 @@ static Suite *faults_suite(void)
 	tc = tcase_create("7.2");
 	tcase_add_checked_fixture(tc, setup_72, teardown);
 	tcase_add_test(tc, pasids_72);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("restart");
+	tcase_add_checked_fixture(tc, setup_restart, teardown);
+	tcase_add_test(tc, restart_keeps_them);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("plain");
 	tcase_add_checked_fixture(tc, setup_plain, teardown);
