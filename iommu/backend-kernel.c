@@ -533,7 +533,8 @@ int backend_kernel_fd(struct backend *b)
 }
 
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
-				    uint32_t *ret_stdev, uint32_t *ret_hwpt)
+				    uint32_t *ret_stdev, uint32_t *ret_hwpt,
+				    uint32_t *ret_idev)
 {
 	struct iofd_test_cmd cmd = {
 		.size = sizeof(cmd),
@@ -549,7 +550,28 @@ int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
 	*ret_stdev = cmd.mock_domain.out_stdev_id;
 	if (ret_hwpt)
 		*ret_hwpt = cmd.mock_domain.out_hwpt_id;
+	if (ret_idev)
+		*ret_idev = cmd.mock_domain.out_idev_id;
 	return 0;
+}
+
+int backend_kernel_test_mock_replace(struct backend *b, uint32_t stdev,
+				     uint32_t pt, uint32_t *ret_hwpt)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = pt },
+	};
+	int fd = backend_kernel_fd(b), r;
+
+	if (fd < 0)
+		return fd;
+	r = xioctl(fd, IOFD_TEST_CMD, &cmd);
+	if (r == 0 && ret_hwpt)
+		*ret_hwpt = cmd.mock_domain_replace.pt_id;
+	return r;
 }
 
 int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,

@@ -21,7 +21,12 @@ int backend_kernel_fd(struct backend *b);
  * *ret_stdev is the mock device's id: IOMMU_DESTROY of it detaches.
  */
 int backend_kernel_test_mock_domain(struct backend *b, uint32_t ioas,
-				    uint32_t *ret_stdev, uint32_t *ret_hwpt);
+				    uint32_t *ret_stdev, uint32_t *ret_hwpt,
+				    uint32_t *ret_idev);
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: the mock device stdev onto pt (an
+ * IOAS or an HWPT); *ret_hwpt (may be NULL) is the HWPT it is on then. */
+int backend_kernel_test_mock_replace(struct backend *b, uint32_t stdev,
+				     uint32_t pt, uint32_t *ret_hwpt);
 
 /*
  * IOMMU_TEST_OP_MD_CHECK_MAP: does the mock domain hwpt translate

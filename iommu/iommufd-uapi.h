@@ -330,6 +330,7 @@ IOFD_ASSERT_OFF(iofd_hwpt_invalidate, entry_num, 24);
  */
 #define IOFD_TEST_OP_MOCK_DOMAIN 2
 #define IOFD_TEST_OP_MD_CHECK_MAP 3
+#define IOFD_TEST_OP_MOCK_DOMAIN_REPLACE 10 /* .id = the mock device */
 #define IOFD_TEST_OP_MD_CHECK_IOTLB 14 /* .id = nested HWPT */
 
 struct iofd_test_cmd {
@@ -349,6 +350,9 @@ struct iofd_test_cmd {
 			iofd_u64 uptr;
 		} check_map;
 		struct {
+			uint32_t pt_id; /* in: IOAS or HWPT; out: the HWPT */
+		} mock_domain_replace;
+		struct {
 			uint32_t id;    /* which of the mock's IOTLBs (0..3) */
 			uint32_t iotlb; /* the value expected there */
 		} check_iotlb;
@@ -367,6 +371,7 @@ IOFD_ASSERT_OFF(iofd_test_cmd, check_map.iova, 16);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.length, 24);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.uptr, 32);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_iotlb.iotlb, 20);
+IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain_replace.pt_id, 16);
 IOFD_ASSERT_OFF(iofd_test_cmd, last, 64);
 
 /* ------------------------------------------------------------ VFIO cdev */

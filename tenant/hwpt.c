@@ -21,6 +21,8 @@
 #define BROKERED_FLAGS (BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING | \
 			BACKEND_HWPT_FAULT_ID_VALID | BACKEND_HWPT_PASID)
 
+static void hwpt_free(struct tenant *t, struct tenant_hwpt *h);
+
 struct tenant_device *device_get(struct tenant *t, uint32_t handle,
 				 struct err *e)
 {
@@ -135,8 +137,8 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 		return err_set(e, EINVAL,
 			       "an HWPT is allocated from an IOAS or from a nesting "
 			       "parent HWPT: name exactly one");
-	d = device_get(t, q->device, e);
-	if (!d)
+	d = hwpt_test_mock(t, q->device) ? NULL : device_get(t, q->device, e);
+	if (!d && !hwpt_test_mock(t, q->device))
 		return -ENOENT;
 	if (q->ioas) {
 		o = ioas_get(t, q->ioas, e);
@@ -148,6 +150,10 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 			return -ENOENT;
 		o = parent->ioas;
 	}
+	if (d)
+		a.dev_id = d->dev_id;
+	else if ((r = hwpt_test_mock_dev_id(t, o, &a.dev_id, e)) < 0)
+		return r;
 	r = check_alloc_policy(t, q, parent != NULL, e);
 	if (r < 0)
 		return r;
@@ -177,7 +183,6 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 		h->data_len = q->data_len;
 	}
 	a.flags = q->flags;
-	a.dev_id = d->dev_id;
 	a.pt_id = parent ? parent->id : o->id;
 	a.data_type = q->data_type;
 	a.data = q->data;
@@ -207,6 +212,12 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	o->nhwpts++;
 	LIST_INSERT_HEAD(&t->hwpts, h, link);
 	t->usage.hwpts++;
+	r = hwpt_test_check_nested(t, h, e);
+	if (r < 0) {
+		(void)backend_destroy(t->backend, h->id);
+		hwpt_free(t, h);
+		return r;
+	}
 	journal_hwpt(t, h, false);
 	journal_tenant(t, false); /* its next HWPT handle */
 	*ret_handle = h->handle;
@@ -255,6 +266,7 @@ void hwpts_release(struct tenant *t)
 	struct tenant_hwpt *h;
 	int r;
 
+	hwpt_test_mock_release(t);
 	while ((h = LIST_FIRST(&t->hwpts))) {
 		r = backend_destroy(t->backend, h->id);
 		if (r < 0)
@@ -302,6 +314,9 @@ int tenant_hwpt_invalidate(struct tenant *t, uint32_t handle,
 	*entry_num = want;
 	r = backend_hwpt_invalidate(t->backend, h->id, data_type, entries,
 				    entry_len, entry_num);
+	if (hwpt_test_check_invalidate(t, h, data_type, entries, entry_len,
+				       *entry_num, e) < 0)
+		return -EIO;
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_HWPT_INVALIDATE of HWPT %" PRIu32
 				 " refused after %" PRIu32 " of %" PRIu32 " entries",
@@ -323,8 +338,8 @@ int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 	if (!ioas == !hwpt)
 		return err_set(e, EINVAL, "a device goes onto an IOAS or an HWPT: "
 			       "name exactly one");
-	d = device_get(t, device, e);
-	if (!d)
+	d = hwpt_test_mock(t, device) ? NULL : device_get(t, device, e);
+	if (!d && !hwpt_test_mock(t, device))
 		return -ENOENT;
 	if (hwpt) {
 		h = hwpt_get(t, hwpt, e);
@@ -336,6 +351,8 @@ int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 		if (!o)
 			return -ENOENT;
 	}
+	if (!d)
+		return hwpt_test_mock_replace(t, o, h, e);
 	r = backend_device_attach(t->backend, d->fd, h ? h->id : o->id, &got);
 	if (r < 0)
 		return err_errno(e, r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT of device %"

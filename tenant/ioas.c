@@ -121,7 +121,7 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 	}
 	if (t->set->test_mock_domains) {
 		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev,
-						    &o->mock_hwpt);
+						    &o->mock_hwpt, &o->mock_idev);
 		if (r < 0) {
 			(void)ioas_put_backend(t, id, 0);
 			free(o);

@@ -91,6 +91,8 @@ struct ioas_obj {
 	uint32_t id; /* backend object id */
 	uint32_t mock_stdev; /* test builds: mock device attached, or 0 */
 	uint32_t mock_hwpt;  /* ... and its domain, for MD_CHECK_MAP */
+	uint32_t mock_idev;  /* ... and its device object (HWPTs: "device 0") */
+	struct tenant_hwpt *mock_on; /* the HWPT the mock device is on, or NULL */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
@@ -151,6 +153,7 @@ struct tenant_hwpt {
 	uint32_t children, devices; /* who holds it */
 	void *data;                 /* nested: its driver data (restart replay) */
 	uint32_t data_len;
+	uint8_t test_cleared;       /* hwpt-test.c: mock IOTLBs invalidated */
 	struct tenant_fault *fault; /* FAULT_ID_VALID: the queue it holds */
 	uint32_t pasids;            /* PASIDs it is attached at (holds it) */
 };
@@ -290,6 +293,18 @@ void pasids_release(struct tenant *t, const struct tenant_device *d,
 void faults_release(struct tenant *t);
 int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops,
 		       void *userdata, bool pasids);
+/* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
+bool hwpt_test_mock(const struct tenant *t, uint32_t device);
+int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,
+			  struct err *e);
+int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
+			   struct tenant_hwpt *h, struct err *e);
+void hwpt_test_mock_release(struct tenant *t);
+int hwpt_test_check_nested(struct tenant *t, const struct tenant_hwpt *h,
+			   struct err *e);
+int hwpt_test_check_invalidate(struct tenant *t, const struct tenant_hwpt *h,
+			       uint32_t data_type, const void *entries,
+			       uint32_t entry_len, uint32_t done, struct err *e);
 int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
 		      void *userdata);
 struct tenant_device *device_get(struct tenant *t, uint32_t handle,

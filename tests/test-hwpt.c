@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "ioas.h"
+#include "iommu/backend.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define DEV_UID 65534
@@ -226,9 +227,36 @@ END_TEST
 
 /* --- the rig's VT-d (edu): hardware info, refusals of the driver -------- */
 
+struct vtd_arg {
+	int devfd;
+	struct backend_hw_info direct; /* what a root program gets itself */
+};
+
+/* IOMMU_GET_HW_INFO as a root program gets it on its own: a context of its
+ * own (the kernel's /dev/iommu, or a sim), a fresh open of the device bound
+ * to it, then everything closed again (the file unbinds with its last
+ * copy, so the daemon can bind the device next). */
+static void direct_hw_info(struct backend_hw_info *ret)
+{
+	struct backend *b = NULL;
+	int fd = harness_device_open();
+	uint32_t dev;
+
+	ck_assert_int_ge(fd, 0);
+	if (harness_backend_is_sim())
+		ck_assert_int_eq(backend_sim_open(&b), 0);
+	else
+		ck_assert_int_eq(backend_kernel_open(NULL, &b), 0);
+	ck_assert_int_eq(backend_device_bind(b, fd, &dev), 0);
+	ck_assert_int_eq(backend_hw_info(b, dev, ret), 0);
+	close(fd);
+	backend_close(b);
+}
+
 static int vtd_rules(void *arg)
 {
-	int devfd = *(int *)arg;
+	struct vtd_arg *va = arg;
+	int devfd = va->devfd;
 	struct ioas_hw_info hw;
 	struct ioas_client *c;
 	uint32_t ioas, dev, h, flags;
@@ -238,6 +266,11 @@ static int vtd_rules(void *arg)
 	REQUIRE(hw.type == 1 && hw.data_len == 24);
 	memcpy(&flags, hw.data, 4);
 	REQUIRE(flags & 1); /* IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 */
+	/* Through the daemon exactly what the root program got itself. */
+	REQUIRE(hw.type == va->direct.type && hw.data_len == va->direct.data_len);
+	REQUIRE(hw.capabilities == va->direct.capabilities);
+	REQUIRE(hw.max_pasid_log2 == va->direct.max_pasid_log2);
+	REQUIRE(memcmp(hw.data, va->direct.data, hw.data_len) == 0);
 	/* QEMU's VT-d has no ECAP.NEST nor SLADS: the driver refuses. */
 	REQUIRE(ioas_hwpt_alloc(c, dev, ioas, IOAS_HWPT_NEST_PARENT, &h) == -EOPNOTSUPP);
 	REQUIRE(strstr(ioas_client_last_error(c), "does not support") != NULL);
@@ -255,12 +288,14 @@ static int vtd_rules(void *arg)
 START_TEST(vtd_hw_info_and_refusals)
 {
 	int base = harness_fd_count_settled(d.pid, 2000);
-	int devfd = harness_device_open();
+	struct vtd_arg va;
 
-	ck_assert_int_ge(devfd, 0);
+	direct_hw_info(&va.direct);
+	va.devfd = harness_device_open();
+	ck_assert_int_ge(va.devfd, 0);
 	ck_assert_int_eq(harness_run_client_as(dev_uid(), dev_uid(), vtd_rules,
-					       &devfd), 0);
-	close(devfd);
+					       &va), 0);
+	close(va.devfd);
 	ck_assert_int_eq(harness_wait_fd_count(d.pid, base, 2000), base);
 }
 END_TEST

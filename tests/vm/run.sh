@@ -123,7 +123,7 @@ make -C "$build" -j"$(nproc)" LDFLAGS=-all-static "${targets[@]}" >"$work/make.l
 # IOASD_TEST_BACKEND=kernel) and the bench tool.
 build_fail=0
 for t in daemon/ioasd client/ioasctl tests/test-integration tests/test-tenants tests/test-shares tests/test-devices tests/test-exhaustion tools/ioasd-share-bench \
-	tests/test-badinput tests/test-restart tools/ioasd-bench tools/ioasd-state-bench tests/vm/vm-edu; do
+	tests/test-badinput tests/test-restart tests/test-hwpt tools/ioasd-bench tools/ioasd-state-bench tests/vm/vm-edu; do
 	case $t in
 	daemon/ioasd) [ -f "$srcdir/daemon/main.c" ] || { note "NOTE: no daemon/main.c yet; no ioasd in the guest"; continue; } ;;
 	client/ioasctl) [ -f "$srcdir/client/ctl/main.c" ] || { note "NOTE: no client/ctl/main.c yet; no ioasctl in the guest"; continue; } ;;

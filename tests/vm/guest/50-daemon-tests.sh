@@ -35,7 +35,7 @@ ok "kernel $kver: IOASD_TEST_MAP_FILE=$IOASD_TEST_MAP_FILE"
 summary=$IOASD_VM_OUT/daemon-tests.summary
 : >$summary
 failed=0
-for t in test-integration test-tenants test-shares test-devices test-exhaustion test-badinput test-restart test-ioasctl.sh; do
+for t in test-integration test-tenants test-shares test-devices test-hwpt test-exhaustion test-badinput test-restart test-ioasctl.sh; do
 	cmd=/bin/$t
 	case $t in
 	*.sh)
