@@ -115,6 +115,20 @@ void backend_kernel_probe_pasid(struct backend *b);
  *   attached at pasid of the device bound as dev_id (0: none).
  */
 void backend_sim_set_kernel72(struct backend *b, bool on);
+
+/*
+ * The kernel's self-test ops (CONFIG_IOMMUFD_TEST; test builds only) on a
+ * kernel backend's context: IOMMU_TEST_OP_TRIGGER_IOPF (one fault of the
+ * mock device dev_id) and IOMMU_TEST_OP_DIRTY (the page_size pages of
+ * [iova, iova + length) whose bit is set in pages marked dirty in the mock
+ * HWPT hwpt; *ret_count: how many it marked).
+ */
+int backend_kernel_test_trigger_iopf(struct backend *b, uint32_t dev_id,
+				     uint32_t pasid, uint32_t grpid,
+				     uint32_t perm, uint64_t addr);
+int backend_kernel_test_dirty(struct backend *b, uint32_t hwpt, uint64_t iova,
+			      uint64_t length, uint64_t page_size,
+			      const uint64_t *pages, uint64_t *ret_count);
 int backend_sim_trigger_iopf(struct backend *b, uint32_t dev_id,
 			     uint32_t pasid, uint32_t grpid, uint32_t perm,
 			     uint64_t addr);

@@ -111,3 +111,59 @@ const struct backend_fault_ops kernel_fault_ops = {
 	.pasid_attach = kernel_pasid_attach,
 	.pasid_detach = kernel_pasid_detach,
 };
+
+/* ------------------------------------------------------------ self-test ops */
+
+/* struct iommu_test_cmd with the members these ops use (iommufd_test.h of
+ * 6.12 and 7.2: the same layout; 72 bytes). */
+struct faults_test_cmd {
+	uint32_t size;
+	uint32_t op;
+	uint32_t id;
+	uint32_t reserved;
+	union {
+		struct {
+			uint32_t dev_id, pasid, grpid, perm;
+			uint64_t addr;
+		} trigger_iopf;
+		struct {
+			uint32_t flags;
+			uint32_t pad;
+			iofd_u64 iova, length, page_size, uptr, out_nr_dirty;
+		} dirty;
+		uint8_t union_room[48];
+	};
+	uint32_t last;
+};
+IOFD_ASSERT_SIZE(faults_test_cmd, 72);
+IOFD_ASSERT_OFF(faults_test_cmd, trigger_iopf.addr, 32);
+IOFD_ASSERT_OFF(faults_test_cmd, dirty.iova, 24);
+IOFD_ASSERT_OFF(faults_test_cmd, dirty.out_nr_dirty, 56);
+
+int backend_kernel_test_trigger_iopf(struct backend *b, uint32_t dev_id,
+				     uint32_t pasid, uint32_t grpid,
+				     uint32_t perm, uint64_t addr)
+{
+	struct faults_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOFD_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { dev_id, pasid, grpid, perm, addr },
+	};
+
+	return ctx_ioctl(b, IOFD_TEST_CMD, &cmd);
+}
+
+int backend_kernel_test_dirty(struct backend *b, uint32_t hwpt, uint64_t iova,
+			      uint64_t length, uint64_t page_size,
+			      const uint64_t *pages, uint64_t *ret_count)
+{
+	struct faults_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOFD_TEST_OP_DIRTY, .id = hwpt,
+		.dirty = { .iova = iova, .length = length, .page_size = page_size,
+			   .uptr = (uintptr_t)pages },
+	};
+	int r = ctx_ioctl(b, IOFD_TEST_CMD, &cmd);
+
+	if (r == 0 && ret_count)
+		*ret_count = cmd.dirty.out_nr_dirty;
+	return r;
+}

@@ -129,6 +129,8 @@ int tenant_hwpt_set_dirty(struct tenant *t, uint32_t hwpt, bool enable,
 				 PRIu32 " refused%s", enable ? "on" : "off", hwpt,
 				 r == -EOPNOTSUPP && !(h->flags & BACKEND_HWPT_DIRTY_TRACKING) ?
 				 ": it was not allocated with DIRTY_TRACKING (0x2)" : "");
+	if (enable)
+		faults_test_dirty_on(t, h); /* test builds: faults-test.c */
 	return 0;
 }
 
@@ -278,12 +280,12 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 	if (!ioas == !hwpt)
 		return err_set(e, EINVAL, "a PASID is attached to an IOAS or an HWPT: "
 			       "name exactly one");
-	d = device_get(t, device, e);
-	if (!d)
-		return -ENOENT;
 	r = check_pasid(t, pasid, e);
 	if (r < 0)
 		return r;
+	d = device_get(t, device, e);
+	if (!d)
+		return -ENOENT;
 	if (hwpt ? !(h = hwpt_get(t, hwpt, e)) : !(o = ioas_get(t, ioas, e)))
 		return -ENOENT;
 	p = pasid_find(t, d, pasid);

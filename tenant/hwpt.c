@@ -351,8 +351,12 @@ int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 		if (!o)
 			return -ENOENT;
 	}
-	if (!d)
-		return hwpt_test_mock_replace(t, o, h, e);
+	if (!d) {
+		r = hwpt_test_mock_replace(t, o, h, e);
+		if (r == 0)
+			faults_test_replaced(t, o, h); /* faults-test.c */
+		return r;
+	}
 	r = backend_device_attach(t->backend, d->fd, h ? h->id : o->id, &got);
 	if (r < 0)
 		return err_errno(e, r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT of device %"

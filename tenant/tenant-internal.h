@@ -293,6 +293,10 @@ void pasids_release(struct tenant *t, const struct tenant_device *d,
 void faults_release(struct tenant *t);
 int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops,
 		       void *userdata, bool pasids);
+/* faults-test.c: test builds' stand-ins for a device's faults and writes. */
+void faults_test_replaced(struct tenant *t, struct ioas_obj *o,
+			  const struct tenant_hwpt *h);
+void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h);
 /* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
 bool hwpt_test_mock(const struct tenant *t, uint32_t device);
 int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,

@@ -160,14 +160,14 @@ int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv)
 
 int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv)
 {
-	struct opt opts[] = { { "data-type", true }, { "data", true } };
+	struct opt opts[] = { { "data-type", true }, { "data", true }, { "fault", true } };
 	static uint8_t data[HEX_MAX];
-	uint32_t dev, parent, type, hwpt;
+	uint32_t dev, parent, type, hwpt, fault = 0;
 	size_t npos, len;
 	char *pos[2];
 	int r;
 
-	r = parse_args(ctl, argc, argv, opts, 2, pos, 2, 2, &npos);
+	r = parse_args(ctl, argc, argv, opts, 3, pos, 2, 2, &npos);
 	if (r)
 		return r;
 	if (parse_u32(ctl, pos[0], &dev) < 0)
@@ -180,10 +180,16 @@ int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv)
 		return bad_value(ctl, argv[0], "data type", opts[0].val);
 	if (parse_hex(opts[1].val, data, &len) < 0)
 		return bad_value(ctl, argv[0], "data (hex bytes)", opts[1].val);
+	if (opts[2].set && (parse_u32(ctl, opts[2].val, &fault) < 0 || !fault))
+		return bad_value(ctl, argv[0], "fault queue", opts[2].val);
 	r = ensure_client(ctl);
 	if (r)
 		return r;
-	r = ioas_hwpt_alloc_nested(ctl->client, dev, parent, type, data, len, &hwpt);
+	/* With a fault queue: FAULT_ID_VALID (issue 16). */
+	r = ioas_hwpt_alloc_args(ctl->client, &(struct ioas_hwpt_args){
+		.device = dev, .parent = parent,
+		.flags = fault ? IOAS_HWPT_FAULT_ID_VALID : 0, .data_type = type,
+		.data = data, .len = len, .fault = fault }, &hwpt);
 	if (r < 0)
 		return op_error(ctl, argv[0], r);
 	ctl->last_hwpt = hwpt;

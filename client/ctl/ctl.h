@@ -68,6 +68,11 @@ struct ctl {
 	bool have_device;
 	uint32_t last_hwpt;                        /* $hwpt */
 	bool have_hwpt;
+	/* Fault queues allocated in this run and their fds (cmd-faults.c),
+	 * kept for fault-read and fault-respond; closed at exit. */
+	uint32_t fault_ids[8];
+	int fault_fds[8];
+	size_t n_faults;
 
 	bool jfirst;
 };
@@ -201,6 +206,9 @@ int cmd_hwpt_get_dirty(struct ctl *ctl, int argc, char **argv);
 int cmd_pasid_attach(struct ctl *ctl, int argc, char **argv);
 int cmd_pasid_detach(struct ctl *ctl, int argc, char **argv);
 int cmd_pasids(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_read(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_respond(struct ctl *ctl, int argc, char **argv);
+void ctl_faults_close(struct ctl *ctl);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);

@@ -106,7 +106,7 @@ static const struct command commands[] = {
 	  "DEVICE IOAS [--nest-parent] [--dirty-tracking] [--pasid] [--fault FAULT] [--flags BITS]",
 	  "allocate a paging hardware page table from an IOAS" },
 	{ "hwpt-alloc-nested", cmd_hwpt_alloc_nested,
-	  "DEVICE PARENT --data-type TYPE --data HEX",
+	  "DEVICE PARENT --data-type TYPE --data HEX [--fault FAULT]",
 	  "allocate a nested HWPT from a nesting parent (TYPE: vtd-s1, selftest, ...)" },
 	{ "hwpt-destroy", cmd_hwpt_destroy, "HWPT", "destroy a hardware page table" },
 	{ "hwpt-invalidate", cmd_hwpt_invalidate,
@@ -117,11 +117,15 @@ static const struct command commands[] = {
 	{ "hwpts", cmd_hwpts, "", "your hardware page tables" },
 	{ "fault-alloc", cmd_fault_alloc, "", "allocate an I/O page fault queue (for HWPTs)" },
 	{ "fault-destroy", cmd_fault_destroy, "FAULT", "destroy a fault queue" },
+	{ "fault-read", cmd_fault_read, "FAULT [--timeout MS]",
+	  "read one fault group from a queue allocated in this run" },
+	{ "fault-respond", cmd_fault_respond, "FAULT COOKIE [--invalid]",
+	  "answer a fault group (by its last fault's cookie)" },
 	{ "hwpt-set-dirty", cmd_hwpt_set_dirty, "HWPT on|off",
 	  "turn dirty tracking of an HWPT on or off" },
 	{ "hwpt-get-dirty", cmd_hwpt_get_dirty,
-	  "HWPT IOVA LENGTH --memory MEM [--page-size SIZE] [--offset OFF] [--no-clear]",
-	  "read an HWPT's dirty bitmap into registered memory" },
+	  "HWPT IOVA LENGTH [--memory MEM [--offset OFF]] [--page-size SIZE] [--no-clear]",
+	  "read an HWPT's dirty bitmap into registered memory (default: a scratch one, printed)" },
 	{ "pasid-attach", cmd_pasid_attach, "DEVICE PASID --hwpt HWPT | --ioas IOAS",
 	  "attach an HWPT (or IOAS) at a PASID of a device" },
 	{ "pasid-detach", cmd_pasid_detach, "DEVICE PASID", "detach a device's PASID" },
@@ -265,6 +269,7 @@ int main(int argc, char **argv)
 	}
 
 	r = run_command(&ctl, argc - optind, argv + optind);
+	ctl_faults_close(&ctl);
 	ioas_client_free(ctl.client);
 	return r;
 }
