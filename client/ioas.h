@@ -591,7 +591,8 @@ struct ioas_fault_response {
  * write and close. */
 IOAS_EXPORT int ioas_fault_alloc(struct ioas_client *c, uint32_t *ret_fault,
 				 int *ret_fd);
-/* -EBUSY while an HWPT allocated with it lives. */
+/* -EBUSY while an HWPT allocated with it lives, or while its fd is open
+ * (the kernel's file holds the queue: close it first). */
 IOAS_EXPORT int ioas_fault_destroy(struct ioas_client *c, uint32_t fault);
 /* Any HWPT: from an IOAS (ioas) or a nesting parent (parent), exactly one;
  * fault non-zero (with IOAS_HWPT_FAULT_ID_VALID in flags) delivers its

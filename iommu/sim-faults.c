@@ -10,8 +10,9 @@
  * HWPT_ALLOC with FAULT_ID_VALID:       iommufd_hwpt_alloc,
  *   fault_id not a queue -> ENOENT;     iommufd_get_fault.
  *   the HWPT holds the queue.
- * DESTROY(queue) while an HWPT holds    iommufd_object_remove.
- *   it -> EBUSY.
+ * DESTROY(queue) while an HWPT holds    iommufd_object_remove; the
+ *   it, or while its fd is open ->      fault file holds a reference
+ *   EBUSY.                              (iommufd_fault_alloc; measured).
  * TRIGGER_IOPF(dev, pasid, ...): the    iommufd_test_trigger_iopf,
  *   HWPT at that PASID of the device,   find_fault_handler (iommu/io-pgfault.c):
  *   else the RID's if it is nested      PASID handle, else the RID's NESTED
@@ -38,6 +39,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "iommu/backend-faults.h"
@@ -60,9 +62,18 @@ static void fault_free(struct sim *s, struct sim_fault *f)
 	free(f);
 }
 
+/* Is the client's end still open? (The sim's end sees a hang-up once it
+ * is closed everywhere.) */
+static bool fault_fd_open(const struct sim_fault *f)
+{
+	struct pollfd p = { .fd = f->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0 || !(p.revents & (POLLHUP | POLLRDHUP));
+}
+
 int sim_fault_destroy(struct sim *s, struct sim_fault *f)
 {
-	if (f->users)
+	if (f->users || fault_fd_open(f))
 		return -EBUSY;
 	fault_free(s, f);
 	return 0;

@@ -208,9 +208,12 @@ static int rules_612(void *arg)
 	REQUIRE(has(c, "1 HWPT(s)"));
 	REQUIRE(ioas_device_replace(c, dev, ioas, 0) == 0);
 	REQUIRE(ioas_hwpt_destroy(c, nested) == 0);
+	/* The kernel holds the queue while its fd is open. */
+	REQUIRE(ioas_fault_destroy(c, q) == -EBUSY);
+	REQUIRE(has(c, "close the fd first"));
+	close(qfd);
 	REQUIRE(ioas_fault_destroy(c, q) == 0);
 	REQUIRE(ioas_fault_destroy(c, q) == -ENOENT);
-	close(qfd);
 
 	/* Dirty tracking: a tracking HWPT on the IOAS. */
 	REQUIRE(ioas_hwpt_alloc(c, dev, ioas, 0, &h) == 0);

@@ -176,6 +176,31 @@ int cmd_fault_respond(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+int cmd_fault_close(struct ctl *ctl, int argc, char **argv)
+{
+	uint32_t fault;
+	char *pos[1];
+	size_t npos;
+	int r;
+
+	r = parse_args(ctl, argc, argv, NULL, 0, pos, 1, 1, &npos);
+	if (r)
+		return r;
+	if (parse_u32(ctl, pos[0], &fault) < 0)
+		return bad_value(ctl, argv[0], "fault", pos[0]);
+	for (size_t i = 0; i < ctl->n_faults; i++) {
+		if (ctl->fault_ids[i] != fault)
+			continue;
+		close(ctl->fault_fds[i]);
+		ctl->fault_ids[i] = ctl->fault_ids[ctl->n_faults - 1];
+		ctl->fault_fds[i] = ctl->fault_fds[--ctl->n_faults];
+		printf("fault queue %u: fd closed\n", fault);
+		return 0;
+	}
+	return usage_error(ctl, argv[0], "fault queue %u was not allocated in this "
+			   "run: its fd is not here", fault);
+}
+
 int cmd_fault_destroy(struct ctl *ctl, int argc, char **argv)
 {
 	return cmd_one_handle(ctl, argc, argv, "fault", "destroyed",

@@ -208,6 +208,7 @@ int cmd_pasid_detach(struct ctl *ctl, int argc, char **argv);
 int cmd_pasids(struct ctl *ctl, int argc, char **argv);
 int cmd_fault_read(struct ctl *ctl, int argc, char **argv);
 int cmd_fault_respond(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_close(struct ctl *ctl, int argc, char **argv);
 void ctl_faults_close(struct ctl *ctl);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);

@@ -121,6 +121,8 @@ static const struct command commands[] = {
 	  "read one fault group from a queue allocated in this run" },
 	{ "fault-respond", cmd_fault_respond, "FAULT COOKIE [--invalid]",
 	  "answer a fault group (by its last fault's cookie)" },
+	{ "fault-close", cmd_fault_close, "FAULT",
+	  "close this run's fd of a fault queue (the kernel holds a queue while it is open)" },
 	{ "hwpt-set-dirty", cmd_hwpt_set_dirty, "HWPT on|off",
 	  "turn dirty tracking of an HWPT on or off" },
 	{ "hwpt-get-dirty", cmd_hwpt_get_dirty,

@@ -68,13 +68,15 @@ fault-destroy 1
 device-replace 0 --ioas $ioas
 hwpt-destroy $hwpt
 fault-destroy 1
+fault-close 1
+fault-destroy 1
 hwpt-destroy 1
 hwpts
 B
 	rc=0
 	as_user ioasctl -s $sock -k batch $dir/fault.txt >$dir/fault.out 2>$dir/fault.err || rc=$?
 	cat $dir/fault.out $dir/fault.err
-	[ $rc = 1 ] || fail "the fault batch exited $rc, expected 1 (two refusals)"
+	[ $rc = 1 ] || fail "the fault batch exited $rc, expected 1 (three refusals)"
 	grep -q "^allocated fault queue 1$" $dir/fault.out || fail "no fault queue"
 	grep -q "^allocated hwpt 2$" $dir/fault.out || fail "no nested HWPT with the queue"
 	grep -q "TRIGGER_IOPF of the mock device .* on HWPT 2 (fault queue 1): triggered" $log ||
@@ -89,8 +91,11 @@ B
 	ok "answered (cookie 1); a bad cookie (99) refused by the kernel: EINVAL"
 	grep -q "^fault queue 1: no fault$" $dir/fault.out || fail "a second fault showed up"
 	grep -q "line 12: fault-destroy: .*EBUSY" $dir/fault.err || fail "the queue held by the HWPT was not EBUSY"
-	grep -q "^destroyed fault 1$\|fault 1 destroyed" $dir/fault.out || fail "the queue was not destroyed at the end"
-	ok "the queue's lifetime: EBUSY while the HWPT holds it, then destroyed"
+	grep -q "line 15: fault-destroy: .*EBUSY.*close the fd first" $dir/fault.err ||
+		fail "the queue with its fd open was not EBUSY"
+	grep -q "^destroyed fault 1$" $dir/fault.out || fail "the queue was not destroyed at the end"
+	ok "the queue's lifetime: EBUSY while the HWPT holds it and while its fd is open (the kernel's), then destroyed"
+	grep -q "fault queue .* not destroyed" $log && fail "a queue was left: $(grep 'not destroyed' $log | tail -n 1)"
 
 	cat >$dir/dirty.txt <<'B'
 ioas-alloc
@@ -160,7 +165,7 @@ B
 		ok "detach of a PASID with nothing attached: ENOENT"
 	else
 		grep -q "line 3: hwpt-alloc: .*EOPNOTSUPP" $dir/pasid.err || fail "6.12: a PASID HWPT was not EOPNOTSUPP"
-		grep -q "line 5: pasid-attach: .*EOPNOTSUPP.*no PASID attach" $dir/pasid.err ||
+		grep -q "line 7: pasid-attach: .*EOPNOTSUPP.*no PASID attach" $dir/pasid.err ||
 			fail "6.12: pasid-attach was not EOPNOTSUPP"
 		ok "$kver has no PASID attach: EOPNOTSUPP (the HWPT flag as the kernel says, the attach said so by ioasd)"
 	fi
