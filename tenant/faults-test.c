@@ -11,14 +11,14 @@
  *    0xdeadbeaf); the tenant reads it from the queue's fd and answers.
  *  - When dirty tracking of an HWPT made for device 0 is turned on, the
  *    daemon marks two pages of its IOAS's first mapping dirty
- *    (IOMMU_TEST_OP_DIRTY: pages 0 and 2 of 4 KiB); the tenant's bitmap
- *    must show exactly those.
+ *    (IOMMU_TEST_OP_DIRTY of mock pages 0 and 4, the mock's pages being
+ *    PAGE_SIZE / 2: 6.12's op looks pages up at that size only); a bitmap
+ *    read at PAGE_SIZE must show exactly pages 0 and 2.
  * Each is logged ("test hook: ..."). Production builds never get here.
  */
 #include "iommu/backend-faults.h"
 #include "tenant/tenant-internal.h"
 
-#define TEST_PAGE 4096u
 
 void faults_test_replaced(struct tenant *t, struct ioas_obj *o,
 			  const struct tenant_hwpt *h)
@@ -37,21 +37,23 @@ void faults_test_replaced(struct tenant *t, struct ioas_obj *o,
 
 void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE) / 2; /* MOCK_IO_PAGE_SIZE */
+	uint64_t pages = 0x11, count = 0; /* mock pages 0 and 4 */
 	struct mapping *m;
-	uint64_t pages = 0x5, count = 0; /* pages 0 and 2 */
 	int r;
 
 	if (!t->set->test_mock_domains || h->device != 0 || h->parent)
 		return;
 	m = RB_MIN(mapping_tree, &h->ioas->mappings);
-	if (!m || m->length < 4 * TEST_PAGE) {
-		log_info("test hook: tenant %s: HWPT %" PRIu32 ": no mapping of 16 KiB "
-			 "to dirty", t->name, h->handle);
+	if (!m || m->length < 8 * page) {
+		log_info("test hook: tenant %s: HWPT %" PRIu32 ": no mapping of 8 mock "
+			 "pages to dirty", t->name, h->handle);
 		return;
 	}
-	r = backend_kernel_test_dirty(t->backend, h->id, m->iova, 4 * TEST_PAGE,
-				      TEST_PAGE, &pages, &count);
+	r = backend_kernel_test_dirty(t->backend, h->id, m->iova, 8 * page, page,
+				      &pages, &count);
 	log_info("test hook: tenant %s: IOMMU_TEST_OP_DIRTY of HWPT %" PRIu32 " at 0x%"
-		 PRIx64 " pages 0 and 2 of 4 KiB: %s, %" PRIu64 " marked", t->name,
-		 h->handle, m->iova, r < 0 ? strerror(-r) : "done", count);
+		 PRIx64 ": mock pages 0 and 4 of %" PRIu64 " bytes (pages 0 and 2 of "
+		 "%" PRIu64 "): %s, %" PRIu64 " marked", t->name, h->handle, m->iova,
+		 page, 2 * page, r < 0 ? strerror(-r) : "done", count);
 }
