@@ -249,7 +249,7 @@ int cmd_hwpt_get_dirty(struct ctl *ctl, int argc, char **argv)
 	uint32_t hwpt, mem = 0;
 	uint64_t *bits = MAP_FAILED;
 	size_t npos, msize = 0;
-	char *pos[3], hex[2 * 8 * 8 + 4] = "";
+	char *pos[3], hex[2 * 8 * 8 + 4] = "", why[512];
 	int r, mfd = -1;
 
 	r = parse_args(ctl, argc, argv, opts, 4, pos, 3, 3, &npos);
@@ -290,6 +290,9 @@ int cmd_hwpt_get_dirty(struct ctl *ctl, int argc, char **argv)
 	}
 	r = ioas_hwpt_get_dirty(ctl->client, hwpt, iova, length, page, mem, offset,
 				opts[3].set ? IOAS_DIRTY_NO_CLEAR : 0, &dirty);
+	/* The refusal's reason, before the scratch region's unregister
+	 * replaces the client's last error. */
+	snprintf(why, sizeof(why), "%s", r < 0 ? ioas_client_last_error(ctl->client) : "");
 	if (mfd >= 0) {
 		bits = mmap(NULL, msize, PROT_READ, MAP_SHARED, mfd, 0);
 		for (size_t i = 0; r == 0 && bits != MAP_FAILED && i < words && i < 8; i++)
@@ -301,7 +304,7 @@ int cmd_hwpt_get_dirty(struct ctl *ctl, int argc, char **argv)
 		close(mfd);
 	}
 	if (r < 0)
-		return op_error(ctl, argv[0], r);
+		return op_error_reason(ctl, argv[0], r, why);
 	if (ctl->json) {
 		jopen(ctl);
 		jstr(ctl, "cmd", argv[0]);
