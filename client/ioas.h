@@ -621,6 +621,7 @@ struct ioas_hwpt_info {
 	uint32_t flags, data_type;
 	uint32_t devices;         /* devices on it */
 	uint32_t children;        /* nested HWPTs made from it */
+	uint32_t fault;           /* its fault queue, 0: none (issue 16) */
 };
 /* The caller tenant's HWPTs, newest first; *ret is malloc'ed (free()). */
 IOAS_EXPORT int ioas_hwpt_list(struct ioas_client *c,
@@ -659,6 +660,95 @@ IOAS_EXPORT int ioas_hwpt_alloc_viommu(struct ioas_client *c, uint32_t device,
 IOAS_EXPORT int ioas_viommu_invalidate(struct ioas_client *c, uint32_t viommu,
 				       uint32_t data_type, const void *entries,
 				       uint32_t entry_len, uint32_t *entry_num);
+
+/* ------------------------------------------------------------ faults, dirty bits, PASIDs
+ * I/O page fault queues, dirty tracking and PASID attachments of a device
+ * tenant's HWPTs and devices (libioas(3) "FAULTS, DIRTY TRACKING AND
+ * PASIDS"). Policy keys: MaxFaultQueues=, AllowDirtyTracking=,
+ * AllowedPASID= (ioasd.policy(5)).
+ *
+ * A fault queue's fd is the kernel's: read(2) gives whole fault groups of
+ * struct ioas_fault records (the kernel's struct iommu_hwpt_pgfault; the
+ * last of a group has IOAS_FAULT_LAST_PAGE), write(2) takes struct
+ * ioas_fault_response records (struct iommu_hwpt_page_response), one per
+ * group with the cookie of its last fault. The daemon is not on that path.
+ * dev_id is the kernel's id of the device in the tenant's own context.
+ */
+#define IOAS_HWPT_FAULT_ID_VALID (1u << 2) /* with a fault queue */
+#define IOAS_HWPT_PASID (1u << 3)          /* attachable at a PASID (6.15+) */
+#define IOAS_FAULT_PASID_VALID (1u << 0)
+#define IOAS_FAULT_LAST_PAGE (1u << 1)
+#define IOAS_FAULT_RESP_SUCCESS 0u
+#define IOAS_FAULT_RESP_INVALID 1u
+#define IOAS_DIRTY_NO_CLEAR (1u << 0)
+
+struct ioas_fault {
+	uint32_t flags;           /* IOAS_FAULT_PASID_VALID, _LAST_PAGE */
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;            /* read 1, write 2, exec 4, priv 8 */
+	uint32_t reserved;
+	uint64_t addr;
+	uint32_t length;
+	uint32_t cookie;
+};
+struct ioas_fault_response {
+	uint32_t cookie;
+	uint32_t code;            /* IOAS_FAULT_RESP_* */
+};
+
+/* A fault queue: *ret_fd is its fd (CLOEXEC), the caller's to read and
+ * write and close. */
+IOAS_EXPORT int ioas_fault_alloc(struct ioas_client *c, uint32_t *ret_fault,
+				 int *ret_fd);
+/* -EBUSY while an HWPT allocated with it lives, or while its fd is open
+ * (the kernel's file holds the queue: close it first). */
+IOAS_EXPORT int ioas_fault_destroy(struct ioas_client *c, uint32_t fault);
+/* Any HWPT: from an IOAS (ioas) or a nesting parent (parent), exactly one;
+ * fault non-zero (with IOAS_HWPT_FAULT_ID_VALID in flags) delivers its
+ * I/O page faults to that queue. */
+struct ioas_hwpt_args {
+	uint32_t device;
+	uint32_t ioas, parent;
+	uint32_t flags;           /* IOAS_HWPT_* */
+	uint32_t data_type;       /* nested: its driver data */
+	const void *data;
+	size_t len;
+	uint32_t fault;           /* a fault queue: with IOAS_HWPT_FAULT_ID_VALID */
+	uint32_t viommu;          /* nested from a vIOMMU instead of parent */
+};
+IOAS_EXPORT int ioas_hwpt_alloc_args(struct ioas_client *c,
+				     const struct ioas_hwpt_args *a,
+				     uint32_t *ret_hwpt);
+/* Dirty tracking of an HWPT allocated with IOAS_HWPT_DIRTY_TRACKING. */
+IOAS_EXPORT int ioas_hwpt_set_dirty(struct ioas_client *c, uint32_t hwpt,
+				    bool enable);
+/*
+ * The dirty bits of [iova, iova + length), one per page_size page (a power
+ * of two, 512 B to 1 GiB), written by the daemon into registered memory
+ * `memory` at byte `offset` (a multiple of 8): ceil(length / page_size / 64)
+ * 64-bit words, at most 8 MiB. Cleared unless flags has IOAS_DIRTY_NO_CLEAR.
+ * *ret_dirty (may be NULL): how many bits are set.
+ */
+IOAS_EXPORT int ioas_hwpt_get_dirty(struct ioas_client *c, uint32_t hwpt,
+				    uint64_t iova, uint64_t length,
+				    uint64_t page_size, uint32_t memory,
+				    uint64_t offset, unsigned flags,
+				    uint64_t *ret_dirty);
+/* Attach an HWPT (or an IOAS: exactly one non-zero) at a PASID of a device;
+ * again replaces. -EOPNOTSUPP on kernels without it (6.12), -EPERM outside
+ * AllowedPASID=. Detach: -ENOENT when nothing is attached there. */
+IOAS_EXPORT int ioas_pasid_attach(struct ioas_client *c, uint32_t device,
+				  uint32_t pasid, uint32_t ioas, uint32_t hwpt);
+IOAS_EXPORT int ioas_pasid_detach(struct ioas_client *c, uint32_t device,
+				  uint32_t pasid);
+struct ioas_pasid_info {
+	uint32_t device, pasid;
+	uint32_t ioas, hwpt;      /* what is attached there (one is 0) */
+};
+IOAS_EXPORT int ioas_pasid_list(struct ioas_client *c,
+				struct ioas_pasid_info **ret, uint32_t *n);
 
 /* ------------------------------------------------------------ batches
  *

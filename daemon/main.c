@@ -22,6 +22,7 @@
 
 #include "audit/audit.h"
 #include "iommu/backend.h"
+#include "iommu/backend-faults.h"
 #include "common/log.h"
 #include "policy/policy.h"
 #include "tenant/pool.h"
@@ -223,6 +224,7 @@ static int open_backend(const struct options *o, struct backend **ret)
 	}
 	if (o->sim_no_map_file)
 		backend_sim_set_map_file(*ret, false);
+	backend_sim_set_kernel72(*ret, o->sim_kernel72);
 	/* The tenant layer maps only a registered memory's fd, which it
 	 * checked at RegisterMemory (tenant/memory.c: a bad fd is EBADF
 	 * there) and holds until UnregisterMemory: no fget check per Map. */

@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"                             this host's kernel (/sys/kernel/mm/transparent_hugepage)\n"
 		"  --sim-page-size auto|SIZE  sim: the modelled PAGE_SIZE, 4K to 64K (default\n"
 		"                             auto: this host's)\n"
+		"  --sim-kernel 6.12|7.2      sim: whose iommufd rules where they differ (fault\n"
+		"                             queues on paging HWPTs, PASID attach; default 6.12)\n"
 		"Limits (daemon-wide, or per connection with --no-policy):\n"
 		"  --max-connections N        daemon-wide connection limit (default 256)\n"
 		"  --max-connections-per-uid N  (default 64)\n"
@@ -130,7 +132,7 @@ static int parse_u32(const char *s, uint32_t *ret)
 
 enum {
 	OPT_SOCKET = 256, OPT_SOCKET_MODE, OPT_BACKEND, OPT_DEVICE,
-	OPT_SIM_NO_MAP_FILE, OPT_SIM_THP, OPT_SIM_PAGE_SIZE, OPT_MAX_CONN, OPT_MAX_CONN_UID, OPT_MAX_IOAS,
+	OPT_SIM_NO_MAP_FILE, OPT_SIM_THP, OPT_SIM_PAGE_SIZE, OPT_SIM_KERNEL, OPT_MAX_CONN, OPT_MAX_CONN_UID, OPT_MAX_IOAS,
 	OPT_MAX_MEM, OPT_MAX_MAPPINGS, OPT_MAX_REGION, OPT_MAX_PINNED,
 	OPT_POLICY_DIR, OPT_NO_POLICY, OPT_CHECK_POLICY, OPT_AUDIT_LOG,
 	OPT_AUDIT_FAILURE, OPT_NO_JOURNAL, OPT_POOL_SIZE, OPT_RLIMIT_MODE,
@@ -149,6 +151,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "sim-no-map-file", no_argument, NULL, OPT_SIM_NO_MAP_FILE },
 		{ "sim-thp", required_argument, NULL, OPT_SIM_THP },
 		{ "sim-page-size", required_argument, NULL, OPT_SIM_PAGE_SIZE },
+		{ "sim-kernel", required_argument, NULL, OPT_SIM_KERNEL },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "max-connections-per-uid", required_argument, NULL, OPT_MAX_CONN_UID },
 		{ "max-ioas", required_argument, NULL, OPT_MAX_IOAS },
@@ -230,6 +233,14 @@ int options_parse(int argc, char **argv, struct options *o)
 				fprintf(stderr, "ioasd: --sim-thp: '%s' is not auto, yes or no\n", optarg);
 				return -EINVAL;
 			}
+			break;
+		case OPT_SIM_KERNEL:
+			if (strcmp(optarg, "6.12") && strcmp(optarg, "7.2")) {
+				fprintf(stderr, "ioasd: --sim-kernel: '%s' is not 6.12 or 7.2\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->sim_kernel72 = !strcmp(optarg, "7.2");
 			break;
 		case OPT_SIM_PAGE_SIZE: {
 			struct backend_model m;

@@ -22,6 +22,7 @@ struct options {
 	bool sim_no_map_file;
 	int sim_thp;                 /* 1, 0, -1: the host's */
 	uint64_t sim_page_size;      /* 0: the host's */
+	bool sim_kernel72;           /* --sim-kernel 7.2 (issue 16's rules) */
 	const char *policy_dir;
 	bool no_policy;
 	bool check_policy;

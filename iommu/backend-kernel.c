@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "iommu/backend-faults.h"
 #include "iommu/backend-kernel.h"
 #include "iommu/iommufd-uapi.h"
 #include "common/util.h"
@@ -546,6 +547,7 @@ static const struct backend_ops kernel_ops = {
 	.viommu_alloc = kernel_viommu_alloc,
 	.vdevice_alloc = kernel_vdevice_alloc,
 	.veventq_alloc = kernel_veventq_alloc,
+	.faults = &kernel_fault_ops,
 };
 
 /*
@@ -735,6 +737,7 @@ int backend_kernel_adopt(const char *dev_path, int *fd, struct backend **ret)
 			 "kernel %s", desc);
 	}
 	k->fd = TAKE_FD(*fd);
+	backend_kernel_probe_pasid(&k->base);
 	*ret = &k->base;
 	return 0;
 }

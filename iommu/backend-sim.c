@@ -182,7 +182,9 @@ void sim_close(struct backend *b)
 	if (!b)
 		return;
 	s = to_sim(b);
+	sim_pasids_free(s);
 	sim_hwpts_free(s);
+	sim_faults_free(s);
 	RB_FOREACH_SAFE(io, sim_ioas_tree, &s->objects, next) {
 		RB_REMOVE(sim_ioas_tree, &s->objects, io);
 		sim_ioas_free(io);
@@ -220,11 +222,15 @@ int sim_destroy(struct backend *b, uint32_t id)
 {
 	struct sim *s = to_sim(b);
 	struct sim_ioas *io = sim_get_ioas(s, id);
+	struct sim_fault *f;
 	struct sim_hwpt *h;
 
 	if (!io) {
 		h = sim_get_hwpt(s, id);
-		return h ? sim_hwpt_destroy(s, h) : -ENOENT;
+		if (h)
+			return sim_hwpt_destroy(s, h);
+		f = sim_get_fault(s, id);
+		return f ? sim_fault_destroy(s, f) : -ENOENT;
 	}
 	if (io->n_domains)
 		return -EBUSY;

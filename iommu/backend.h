@@ -45,6 +45,7 @@ enum backend_kind {
 
 struct backend;
 struct pci_address;
+struct backend_fault_ops;
 
 /* IOMMU_HWPT_ALLOC flag bits (kernel values). FAULT_ID_VALID and PASID are
  * passed through for the ops of issue 16 (fault queues, PASID attach). */
@@ -160,6 +161,8 @@ struct backend_ops {
 	/* *ret_fd: the queue's fd (CLOEXEC), the caller's. */
 	int (*veventq_alloc)(struct backend *b, uint32_t viommu, uint32_t type,
 			     uint32_t depth, uint32_t *ret_id, int *ret_fd);
+	/* Issue 16 (backend-faults.h says what each does). */
+	const struct backend_fault_ops *faults;
 };
 
 /*
@@ -197,6 +200,7 @@ void backend_model_format(const struct backend_model *m, char *buf,
 struct backend {
 	const struct backend_ops *ops;
 	bool has_map_file; /* IOMMU_IOAS_MAP_FILE works (probed once) */
+	bool has_pasid;    /* VFIO_DEVICE_ATTACH_PASID exists (backend-faults.h) */
 	/* "sim thp=yes hpage_size=2097152 page_size=4096": the backend and
 	 * the kernel it is (kernel) or stands for (sim); HelloReply carries
 	 * it to clients. */

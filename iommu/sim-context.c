@@ -18,6 +18,7 @@ int sim_alloc_id(struct sim *s, uint32_t *ret_id)
 {
 	struct sim_ioas *o = RB_MIN(sim_ioas_tree, &s->objects);
 	struct sim_hwpt *h = RB_MIN(sim_hwpt_tree, &s->hwpts);
+	struct sim_fault *f = RB_MIN(sim_fault_tree, &s->faults);
 	uint32_t want = 1;
 
 	for (;;) {
@@ -25,6 +26,8 @@ int sim_alloc_id(struct sim *s, uint32_t *ret_id)
 			o = RB_NEXT(sim_ioas_tree, &s->objects, o);
 		else if (h && h->id == want)
 			h = RB_NEXT(sim_hwpt_tree, &s->hwpts, h);
+		else if (f && f->id == want)
+			f = RB_NEXT(sim_fault_tree, &s->faults, f);
 		else
 			break;
 		if (want == SIM_ID_MAX)
@@ -119,6 +122,8 @@ int backend_sim_open_model(const struct backend_model *m, struct backend **ret)
 	snprintf(s->b.description, sizeof(s->b.description), "sim %s", model);
 	RB_INIT(&s->objects);
 	RB_INIT(&s->hwpts);
+	RB_INIT(&s->faults);
+	LIST_INIT(&s->pasids);
 	s->account_mode = SIM_ACCOUNT_USER; /* iommufd_fops_open on /dev/iommu */
 	sim_bindings_get();
 	*ret = &s->b;

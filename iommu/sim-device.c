@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The sim: domains, the reserved ranges they bring, and sim devices (the
  * stand-ins for VFIO device files). */
+#include "iommu/backend-faults.h"
 #include "iommu/sim-internal.h"
 
 /* Device files bound to a sim context (struct sim_binding), shared by
@@ -142,8 +143,8 @@ static enum sim_driver sim_device_driver(const char *name)
 }
 
 /* fd's binding (NULL: not bound); *st, if given, is the file's stat. */
-static int sim_device_binding(int fd, struct sim_binding **ret,
-			      struct stat *ret_st, enum sim_driver *ret_driver)
+int sim_device_binding(int fd, struct sim_binding **ret, struct stat *ret_st,
+		       enum sim_driver *ret_driver)
 {
 	struct sim_binding *bd;
 	struct stat st;
@@ -245,6 +246,9 @@ static int sim_device_attach(struct backend *b, int fd, uint32_t pt_id,
 		/* __iommu_attach_group: a domain of another driver. */
 		if (h->driver != bd->driver)
 			return -EINVAL;
+		r = sim_attach_check(bd, h);
+		if (r < 0)
+			return r;
 		ioas = h->ioas;
 		io = sim_get_ioas(bd->ctx, ioas);
 	}
@@ -308,7 +312,9 @@ static int sim_context_open(struct backend *b, struct backend **ret)
 
 	if (r >= 0) {
 		(*ret)->has_map_file = b->has_map_file;
+		(*ret)->has_pasid = b->has_pasid;
 		to_sim(*ret)->fds_held = to_sim(b)->fds_held;
+		to_sim(*ret)->k72 = to_sim(b)->k72;
 	}
 	return r;
 }
@@ -348,4 +354,5 @@ const struct backend_ops sim_ops = {
 	.viommu_alloc = sim_viommu_alloc,
 	.vdevice_alloc = sim_vdevice_alloc,
 	.veventq_alloc = sim_veventq_alloc,
+	.faults = &sim_fault_ops,
 };

@@ -30,8 +30,10 @@
  *   data -> EOPNOTSUPP; parent not
  *   NEST_PARENT or of another driver
  *   -> EINVAL; then the driver's data
- *   rules; FAULT_ID_VALID: the sim has  iommufd_get_fault.
- *   no fault objects -> ENOENT. The
+ *   rules. FAULT_ID_VALID (both       iommufd_get_fault.
+ *   kinds): fault_id no fault queue
+ *   -> ENOENT; the HWPT holds it
+ *   (sim-faults.c). The
  *   nested HWPT holds its parent.
  * DESTROY of an HWPT: a device on it or iommufd_object_remove
  *   a nested child -> EBUSY.            (refcount_dec_if_one).
@@ -85,6 +87,7 @@ static void hwpt_unlink(struct sim *s, struct sim_hwpt *h)
 	struct sim_ioas *io;
 
 	RB_REMOVE(sim_hwpt_tree, &s->hwpts, h);
+	sim_hwpt_release_extras(h);
 	if (h->parent)
 		h->parent->users--;
 	else if ((io = sim_get_ioas(s, h->ioas)))
@@ -186,9 +189,11 @@ static int driver_nested(const struct sim_binding *bd,
 int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
 		   uint32_t *ret_id)
 {
-	const uint32_t paging_flags =
-		BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING;
 	struct sim *s = to_sim(b);
+	/* 7.2 takes FAULT_ID_VALID and PASID on a paging HWPT too. */
+	const uint32_t paging_flags =
+		BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING |
+		(s->k72 ? BACKEND_HWPT_FAULT_ID_VALID | BACKEND_HWPT_PASID : 0);
 	struct sim_hwpt *h, *parent = NULL;
 	struct sim_binding *bd;
 	struct sim_ioas *io;
@@ -217,6 +222,8 @@ int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
 	h->driver = bd->driver;
 	if (io) {
 		r = a->flags & ~paging_flags ? -EOPNOTSUPP :
+			(a->flags & BACKEND_HWPT_NEST_PARENT) &&
+			(a->flags & BACKEND_HWPT_FAULT_ID_VALID) ? -EOPNOTSUPP :
 			driver_paging(bd, a->flags, a->data_len != 0);
 		if (r == 0) {
 			const struct sim_domain_shape *sh =
@@ -227,22 +234,25 @@ int sim_hwpt_alloc(struct backend *b, const struct backend_hwpt_alloc *a,
 		}
 		h->ioas = io->id;
 	} else {
-		if ((a->flags & ~BACKEND_HWPT_FAULT_ID_VALID) || !a->data_len)
+		if ((a->flags & ~(BACKEND_HWPT_FAULT_ID_VALID |
+				  (s->k72 ? BACKEND_HWPT_PASID : 0))) ||
+		    !a->data_len)
 			r = -EOPNOTSUPP;
 		else if (!(parent->flags & BACKEND_HWPT_NEST_PARENT) ||
 			 parent->driver != bd->driver)
 			r = -EINVAL;
 		else
 			r = driver_nested(bd, a, h);
-		if (r == 0 && (a->flags & BACKEND_HWPT_FAULT_ID_VALID))
-			r = -ENOENT; /* no fault object has that id */
 		h->ioas = parent->ioas;
 	}
+	if (r == 0 && (a->flags & BACKEND_HWPT_FAULT_ID_VALID))
+		r = sim_hwpt_hold_fault(s, h, a->fault_id);
 	if (r == 0)
 		r = sim_alloc_id(s, &id);
 	if (r < 0) {
 		if (io)
 			sim_domain_remove(io, h);
+		sim_hwpt_release_extras(h);
 		free(h);
 		return r;
 	}

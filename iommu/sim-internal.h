@@ -138,6 +138,8 @@ struct sim_hwpt {
 	struct sim_hwpt *parent;  /* nested only */
 	unsigned int users;       /* attached devices + nested children */
 	uint32_t iotlb[SIM_MOCK_IOTLBS]; /* mock nested */
+	struct sim_fault *fault;  /* FAULT_ID_VALID: the queue it holds */
+	struct sim_dirty *dirty;  /* DIRTY_TRACKING: what was written */
 };
 
 static inline int sim_hwpt_cmp(const struct sim_hwpt *a, const struct sim_hwpt *b)
@@ -148,6 +150,32 @@ static inline int sim_hwpt_cmp(const struct sim_hwpt *a, const struct sim_hwpt *
 RB_HEAD(sim_hwpt_tree, sim_hwpt);
 RB_GENERATE_STATIC(sim_hwpt_tree, sim_hwpt, node, sim_hwpt_cmp)
 
+/* A fault queue (sim-faults.c). */
+struct sim_fault {
+	RB_ENTRY(sim_fault) node;
+	uint32_t id;
+	int fd;                /* the sim's end; the client has the other */
+	unsigned int users;    /* HWPTs allocated with it */
+	uint32_t *cookies;     /* groups delivered and not answered */
+	size_t n_cookies, cap_cookies;
+};
+
+static inline int sim_fault_cmp(const struct sim_fault *a, const struct sim_fault *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+RB_HEAD(sim_fault_tree, sim_fault);
+RB_GENERATE_STATIC(sim_fault_tree, sim_fault, node, sim_fault_cmp)
+
+/* A PASID of a device attached to an HWPT (sim-pasid.c). */
+struct sim_pasid {
+	LIST_ENTRY(sim_pasid) link;
+	struct sim_binding *bd;
+	uint32_t pasid;
+	struct sim_hwpt *hwpt;
+};
+
 struct sim {
 	struct backend b;
 	struct backend_model model;
@@ -156,6 +184,11 @@ struct sim {
 	struct sim_hwpt_tree hwpts; /* same id space as objects */
 	unsigned int account_mode;
 	bool fds_held;         /* backend_sim_set_fds_held() */
+	bool k72;              /* backend_sim_set_kernel72() */
+	/* Issue 16 (sim-faults.c, sim-pasid.c): fault queues (same id space
+	 * as objects) and PASID attachments of devices bound here. */
+	struct sim_fault_tree faults;
+	LIST_HEAD(, sim_pasid) pasids;
 };
 
 /* One slice of pages to become one area: what iopt_pages_list holds. */
@@ -246,3 +279,20 @@ int sim_vdevice_alloc(struct backend *b, uint32_t viommu, uint32_t dev_id,
 int sim_veventq_alloc(struct backend *b, uint32_t viommu, uint32_t type,
 		      uint32_t depth, uint32_t *ret_id, int *ret_fd);
 void sim_bindings_put(const struct sim *s);
+/* Issue 16: sim-faults.c, sim-dirty.c, sim-pasid.c. */
+int sim_device_binding(int fd, struct sim_binding **ret, struct stat *ret_st,
+		       enum sim_driver *ret_driver);
+struct sim_fault *sim_get_fault(struct sim *s, uint32_t id);
+int sim_fault_destroy(struct sim *s, struct sim_fault *f);
+void sim_faults_free(struct sim *s);
+int sim_hwpt_hold_fault(struct sim *s, struct sim_hwpt *h, uint32_t fault_id);
+void sim_hwpt_release_extras(struct sim_hwpt *h);
+void sim_pasids_free(struct sim *s);
+int sim_attach_check(const struct sim_binding *bd, const struct sim_hwpt *h);
+int sim_get_dirty(struct backend *b, uint32_t hwpt, uint32_t flags,
+		  uint64_t iova, uint64_t length, uint64_t page_size,
+		  void *bitmap);
+int sim_set_dirty(struct backend *b, uint32_t hwpt, bool enable);
+int sim_pasid_attach(struct backend *b, int fd, uint32_t pasid,
+		     uint32_t pt_id, uint32_t *ret_hwpt);
+int sim_pasid_detach(struct backend *b, int fd, uint32_t pasid);

@@ -189,6 +189,16 @@ static int object_rec(void *ud, const void *key, size_t klen, const void *val, s
 		r = UNPACK_INTO(IoasdState__Hwpt, ioasd_state__hwpt__unpack, x->hwpts,
 				x->n_hwpts);
 		break;
+	case RECORD_FAULT:
+		what = "fault queue";
+		r = UNPACK_INTO(IoasdState__Fault, ioasd_state__fault__unpack, x->faults,
+				x->n_faults);
+		break;
+	case RECORD_PASID:
+		what = "PASID";
+		r = UNPACK_INTO(IoasdState__Pasid, ioasd_state__pasid__unpack, x->pasids,
+				x->n_pasids);
+		break;
 	default:
 		return BAD(w->e, "tenant %s: an object record of unknown kind 0x%02x",
 			   x->name, k[4]);

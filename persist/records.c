@@ -73,6 +73,10 @@ void records_tenant_msg(const struct tenant *t, bool by_policy, IoasdState__Tena
 	x->next_device = h.device;
 	x->has_next_hwpt = true;
 	x->next_hwpt = h.hwpt;
+	x->has_next_fault = true;
+	x->next_fault = h.fault;
+	x->has_next_pasid = true;
+	x->next_pasid = h.pasid;
 	x->has_own_context = true;
 	x->own_context = tenant_context_stored(t, &x->context_store_id);
 	x->has_context_store_id = x->own_context && x->context_store_id != 0;
@@ -227,7 +231,36 @@ static int put_hwpt(struct records *r, uint32_t tid, const struct tenant_hwpt_in
 	x.has_data = i->data_len != 0;
 	x.data.len = i->data_len;
 	x.data.data = (uint8_t *)i->data;
+	x.has_fault = i->fault != 0;
+	x.fault = i->fault;
 	record_object_key(tid, RECORD_HWPT, i->handle, key);
+	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+}
+
+static int put_fault(struct records *r, uint32_t tid, const struct tenant_fault_info *i)
+{
+	IoasdState__Fault x = IOASD_STATE__FAULT__INIT;
+	uint8_t key[RECORD_OBJECT_KEY];
+
+	x.handle = i->handle;
+	x.id = i->id;
+	record_object_key(tid, RECORD_FAULT, i->handle, key);
+	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+}
+
+static int put_pasid(struct records *r, uint32_t tid, const struct tenant_pasid_info *i)
+{
+	IoasdState__Pasid x = IOASD_STATE__PASID__INIT;
+	uint8_t key[RECORD_OBJECT_KEY];
+
+	x.handle = i->handle;
+	x.device = i->device;
+	x.pasid = i->pasid;
+	x.has_hwpt = i->hwpt != 0;
+	x.hwpt = i->hwpt;
+	x.has_ioas = i->ioas != 0;
+	x.ioas = i->ioas;
+	record_object_key(tid, RECORD_PASID, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }
 
@@ -389,6 +422,12 @@ static int journal(struct records *r, const struct tenant_journal_event *ev)
 	case TENANT_JOURNAL_HWPT:
 		return ev->gone ? del_object(r, tid, RECORD_HWPT, ev->u.hwpt.handle)
 				: put_hwpt(r, tid, &ev->u.hwpt);
+	case TENANT_JOURNAL_FAULT:
+		return ev->gone ? del_object(r, tid, RECORD_FAULT, ev->u.fault.handle)
+				: put_fault(r, tid, &ev->u.fault);
+	case TENANT_JOURNAL_PASID:
+		return ev->gone ? del_object(r, tid, RECORD_PASID, ev->u.pasid.handle)
+				: put_pasid(r, tid, &ev->u.pasid);
 	case TENANT_JOURNAL_MAPPING:
 		if (!ev->gone)
 			return put_mapping(r, tid, &ev->u.mapping);
@@ -467,9 +506,24 @@ static int dump_hwpt(void *ud, const struct tenant_hwpt_info *i)
 	return put_hwpt(d->r, d->tid, i);
 }
 
+static int dump_fault(void *ud, const struct tenant_fault_info *i)
+{
+	struct dump *d = ud;
+
+	return put_fault(d->r, d->tid, i);
+}
+
+static int dump_pasid(void *ud, const struct tenant_pasid_info *i)
+{
+	struct dump *d = ud;
+
+	return put_pasid(d->r, d->tid, i);
+}
+
 static const struct tenant_dump_ops dump_ops = {
 	.ioas = dump_ioas, .memory = dump_memory, .mapping = dump_mapping,
-	.device = dump_device, .hwpt = dump_hwpt,
+	.device = dump_device, .hwpt = dump_hwpt, .fault = dump_fault,
+	.pasid = dump_pasid,
 };
 
 int records_write_all(struct records *r, struct tenants *ts, const char *backend,

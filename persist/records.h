@@ -38,6 +38,8 @@ enum record_kind {
 	RECORD_IMPORT = 'p',
 	RECORD_DEVICE = 'd',
 	RECORD_HWPT = 'h',
+	RECORD_FAULT = 'q',   /* issue 16: fault queues */
+	RECORD_PASID = 'a',   /* issue 16: PASID attachments */
 };
 
 #define RECORD_TENANT_KEY 4u

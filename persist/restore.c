@@ -148,6 +148,14 @@ static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
 {
 	struct err e = { 0 };
 
+	/* Fault queues first: an HWPT names its queue (issue 16). */
+	for (size_t j = 0; j < x->n_faults; j++) {
+		struct tenant_fault_info fi = { .handle = x->faults[j]->handle,
+						.id = x->faults[j]->id };
+
+		if (tenant_restore_fault(t, &fi, replay, &e) < 0)
+			RLOG(tenant_name(t), "fault queue %" PRIu32 ": %s", fi.handle, e.msg);
+	}
 	if (x->n_hwpts > 1)
 		qsort(x->hwpts, x->n_hwpts, sizeof(*x->hwpts), hwpt_handle_cmp);
 	for (size_t j = 0; j < x->n_hwpts; j++) {
@@ -158,10 +166,23 @@ static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
 			.flags = y->flags, .data_type = y->data_type,
 			.data = y->has_data ? y->data.data : NULL,
 			.data_len = y->has_data ? (uint32_t)y->data.len : 0,
+			.fault = y->has_fault ? y->fault : 0,
 		};
 
 		if (tenant_restore_hwpt(t, &hi, replay, &e) < 0)
 			RLOG(tenant_name(t), "HWPT %" PRIu32 ": %s", y->handle, e.msg);
+	}
+	/* PASIDs last: they name an HWPT (issue 16). */
+	for (size_t j = 0; j < x->n_pasids; j++) {
+		const IoasdState__Pasid *y = x->pasids[j];
+		struct tenant_pasid_info pi = {
+			.handle = y->handle, .device = y->device, .pasid = y->pasid,
+			.hwpt = y->has_hwpt ? y->hwpt : 0, .ioas = y->has_ioas ? y->ioas : 0,
+		};
+
+		if (tenant_restore_pasid(t, &pi, replay, &e) < 0)
+			RLOG(tenant_name(t), "device %" PRIu32 " PASID %" PRIu32 ": %s",
+			     y->device, y->pasid, e.msg);
 	}
 }
 
@@ -291,6 +312,8 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			.share = x->next_share, .import = x->next_import,
 			.device = x->has_next_device ? x->next_device : 0,
 			.hwpt = x->has_next_hwpt ? x->next_hwpt : 0,
+			.fault = x->has_next_fault ? x->next_fault : 0,
+			.pasid = x->has_next_pasid ? x->next_pasid : 0,
 		};
 
 		if (tenant_find(r->tenants, x->name)) {

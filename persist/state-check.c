@@ -306,6 +306,37 @@ static int check_records(const struct check *c, const struct vtenant *v)
 			return BAD(e, "tenant %s, device %" PRIu32 ": no HWPT %" PRIu32
 				   " on its IOAS %" PRIu32, tn, y->handle, y->hwpt, y->ioas);
 	}
+	/* Issue 16: queues and PASIDs only in a context of its own, an
+	 * HWPT's queue and a PASID's device and HWPT restored with it. */
+	if ((x->n_faults || x->n_pasids) && !(x->has_own_context && x->own_context))
+		return BAD(e, "tenant %s: fault queues or PASIDs without a context of "
+			   "its own", tn);
+	for (size_t i = 0; i < x->n_hwpts; i++) {
+		const IoasdState__Hwpt *y = x->hwpts[i];
+		bool found = !y->has_fault || !y->fault;
+
+		for (size_t j = 0; !found && j < x->n_faults; j++)
+			found = x->faults[j]->handle == y->fault;
+		if (!found)
+			return BAD(e, "tenant %s, HWPT %" PRIu32 ": no fault queue %" PRIu32,
+				   tn, y->handle, y->fault);
+	}
+	for (size_t i = 0; i < x->n_faults; i++)
+		if (x->faults[i]->handle == 0 || x->faults[i]->id == 0 ||
+		    (x->has_next_fault && x->faults[i]->handle >= x->next_fault))
+			return BAD(e, "tenant %s: fault queue %" PRIu32 ": handle or id 0, "
+				   "or past the next handle", tn, x->faults[i]->handle);
+	for (size_t i = 0; i < x->n_pasids; i++) {
+		const IoasdState__Pasid *y = x->pasids[i];
+
+		if (!FIND(v->devices, x->n_devices, IoasdState__Device, device_cmp,
+			  y->device) ||
+		    (y->has_hwpt && y->hwpt &&
+		     !FIND(v->hwpts, x->n_hwpts, IoasdState__Hwpt, hwpt_cmp, y->hwpt)) ||
+		    (!(y->has_hwpt && y->hwpt) && !(y->has_ioas && y->ioas)))
+			return BAD(e, "tenant %s: PASID %" PRIu32 " names no device %" PRIu32
+				   " or no HWPT %" PRIu32, tn, y->pasid, y->device, y->hwpt);
+	}
 	if (x->has_context_store_id && !(x->has_own_context && x->own_context))
 		return BAD(e, "tenant %s: a stored context but no context of its own", tn);
 	/* Kernel: a device tenant's IOASes are objects of its stored context. */

@@ -100,5 +100,10 @@ bool hwpt_key_is(enum policy_key k);
 void hwpt_key_default(struct policy_tenant *t, enum policy_key k);
 bool hwpt_key_value(struct policy_loader *l, struct policy_tenant *t,
 		    enum policy_key k, const char *key, const char *value);
+/* policy/faults.c: the fault queue and PASID keys. */
+bool faults_key_is(enum policy_key k);
+void faults_key_default(struct policy_tenant *t, enum policy_key k);
+bool faults_key_value(struct policy_loader *l, struct policy_tenant *t,
+		      enum policy_key k, const char *key, const char *value);
 bool resolve_id(struct policy_loader *l, const char *key, const char *value,
 		bool group, uint32_t *ret);

@@ -80,6 +80,10 @@ static void tenant_defaults(struct policy_tenant *t, enum policy_key k)
 		hwpt_key_default(t, k);
 		return;
 	}
+	if (faults_key_is(k)) {
+		faults_key_default(t, k);
+		return;
+	}
 	switch (k) {
 	case POLICY_KEY_MAX_IOAS:
 		t->max_ioas = POLICY_DEFAULT_MAX_IOAS;
@@ -285,7 +289,8 @@ static bool for_each_token(struct policy_loader *l, struct tenant_build *b,
 static bool is_list_key(enum policy_key k)
 {
 	return k == POLICY_KEY_ALLOWED_IOVA || k == POLICY_KEY_EXPORT_TO ||
-	       k == POLICY_KEY_IMPORT_FROM || k == POLICY_KEY_ALLOW_DEVICE;
+	       k == POLICY_KEY_IMPORT_FROM || k == POLICY_KEY_ALLOW_DEVICE ||
+	       k == POLICY_KEY_ALLOWED_PASID;
 }
 
 static bool valid_unit_pattern(const char *s)
@@ -439,6 +444,8 @@ static bool tenant_value(struct policy_loader *l, struct policy_tenant *t,
 	default:
 		if (hwpt_key_is(k))
 			return hwpt_key_value(l, t, k, key, value);
+		if (faults_key_is(k))
+			return faults_key_value(l, t, k, key, value);
 		return for_each_token(l, b, k, value);
 	}
 }

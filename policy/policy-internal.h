@@ -23,3 +23,7 @@ const char *policy_audit_failure_name(enum policy_audit_failure m);
 int policy_device_compare(const struct policy_device *a, const struct policy_device *b);
 /* The hardware page table keys of a [tenant] section (policy/hwpt.c). */
 void policy_print_hwpt(const struct policy_tenant *t, FILE *f);
+/* The fault queue and PASID keys (policy/faults.c). */
+void policy_print_faults(const struct policy_tenant *t, FILE *f);
+bool policy_faults_equal(const struct policy_tenant *a,
+			 const struct policy_tenant *b);

@@ -36,6 +36,8 @@ static const char *const key_names[_POLICY_KEY_MAX] = {
 	[POLICY_KEY_ALLOWED_HWPT_DATA] = "AllowedHwptData",
 	[POLICY_KEY_MAX_HWPTS] = "MaxHwpts",
 	[POLICY_KEY_ALLOW_VIOMMU] = "AllowViommu",
+	[POLICY_KEY_ALLOWED_PASID] = "AllowedPASID",
+	[POLICY_KEY_MAX_FAULT_QUEUES] = "MaxFaultQueues",
 };
 
 const char *policy_key_name(enum policy_key k)
@@ -392,7 +394,8 @@ static bool tenant_equal(const struct policy_tenant *a,
 	    a->allow_nesting != b->allow_nesting ||
 	    a->allow_dirty_tracking != b->allow_dirty_tracking ||
 	    a->hwpt_data != b->hwpt_data || a->max_hwpts != b->max_hwpts ||
-	    a->allow_viommu != b->allow_viommu)
+	    a->allow_viommu != b->allow_viommu ||
+	    !policy_faults_equal(a, b))
 		return false;
 
 	if (a->n_allowed_iova != b->n_allowed_iova)

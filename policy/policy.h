@@ -33,6 +33,8 @@
 #define POLICY_DEFAULT_MAX_CONNECTIONS     16u
 #define POLICY_DEFAULT_LEASE_SEC           0u
 #define POLICY_DEFAULT_MAX_HWPTS           16u
+#define POLICY_MAX_PASID_RANGES            16u
+#define POLICY_PASID_LAST                  0xfffffu /* 20-bit PCI PASIDs */
 
 /* Upper bounds of the numeric keys (anything above is "out of range"). */
 #define POLICY_MAX_COUNT      UINT32_MAX      /* MaxIOAS, MaxMappings, ... */
@@ -88,6 +90,9 @@ enum policy_key {
 	POLICY_KEY_ALLOWED_HWPT_DATA,
 	POLICY_KEY_MAX_HWPTS,
 	POLICY_KEY_ALLOW_VIOMMU,
+	/* fault queues and PASIDs (policy/faults.c) */
+	POLICY_KEY_ALLOWED_PASID,
+	POLICY_KEY_MAX_FAULT_QUEUES,
 	_POLICY_KEY_MAX,
 };
 
@@ -169,6 +174,11 @@ struct policy_tenant {
 	uint32_t hwpt_data;         /* bit i: hwpt_data_kinds[i] allowed */
 	uint32_t max_hwpts;         /* HWPTs and vIOMMU objects */
 	bool allow_viommu;          /* vIOMMUs, vDEVICEs, vEVENTQs */
+
+	/* Fault queues and PASIDs (policy/faults.c). */
+	struct policy_range pasids[POLICY_MAX_PASID_RANGES]; /* no overlap */
+	size_t n_pasids;
+	uint32_t max_fault_queues;
 
 	/* Line of each key in the section (first line for repeated keys),
 	 * 0 when absent (default in effect). */
@@ -300,6 +310,11 @@ enum policy_key policy_hwpt_refusing_key(const struct policy_tenant *t,
 					 uint32_t flags, bool nested);
 /* Is driver data of kind index i (common/hwptdata.h) allowed? */
 bool policy_hwpt_data_allowed(const struct policy_tenant *t, int i);
+
+/* Fault queues and PASIDs (policy/faults.c): the AllowedPASID= range
+ * that holds pasid (its line says where), or NULL. */
+const struct policy_range *policy_pasid_range(const struct policy_tenant *t,
+					      uint32_t pasid);
 
 const char *policy_key_name(enum policy_key k);
 /* "FILE:LINE" of the key that decides k for t, or of the section header

@@ -104,6 +104,7 @@ static void print_tenant(const struct policy_tenant *t, FILE *f)
 	fprintf(f, "Lease=%" PRIu32 "%s\n", t->lease_sec, dflt(t, POLICY_KEY_LEASE));
 	fprintf(f, "Admin=%s%s\n", yesno(t->admin), dflt(t, POLICY_KEY_ADMIN));
 	policy_print_hwpt(t, f);
+	policy_print_faults(t, f);
 }
 
 static void print_daemon(const struct policy_daemon *d, FILE *f)

@@ -38,6 +38,7 @@ int h_hwpt_alloc(struct rpc_ctx *x)
 		.viommu = m->has_viommu ? m->viommu : 0,
 		.flags = m->has_flags ? m->flags : 0,
 		.data_type = m->has_data_type ? m->data_type : 0,
+		.fault = m->has_fault ? m->fault : 0,
 	};
 	uint32_t h;
 	int ret;
@@ -129,6 +130,8 @@ int h_hwpt_list(struct rpc_ctx *x)
 		o->data_type = hi.data_type;
 		o->devices = hi.devices;
 		o->children = hi.children;
+		o->has_fault = hi.fault != 0;
+		o->fault = hi.fault;
 		x->hwpt_ptrs[i] = o;
 	}
 	ioasd__hwpt_list_reply__init(r);

@@ -81,11 +81,18 @@ struct rpc_ctx {
 		Ioasd__ViommuAllocReply viommu_alloc;
 		Ioasd__VdeviceAllocReply vdevice_alloc;
 		Ioasd__VeventqAllocReply veventq_alloc;
+		Ioasd__FaultAllocReply fault_alloc;
+		Ioasd__HwptGetDirtyReply hwpt_get_dirty;
+		Ioasd__PasidListReply pasid_list;
 	} body;
-	/* An fd the reply carries (OpenContext, OpenDevice, VeventqAlloc),
-	 * owned; valid when has_out_fd (a zeroed context has no fd 0). */
+	/* An fd the reply carries (OpenContext, OpenDevice, VeventqAlloc,
+	 * FaultAlloc), owned; valid when has_out_fd (a zeroed context has no
+	 * fd 0). */
 	int out_fd;
 	bool has_out_fd;
+	/* PasidList's entries (faults.c), freed with the context. */
+	Ioasd__PasidInfo *pasids;
+	Ioasd__PasidInfo **pasid_ptrs;
 	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
 	struct backend_hw_info hw_info;
 	Ioasd__HwptInfo *hwpts;
@@ -229,6 +236,14 @@ int h_viommu_alloc(struct rpc_ctx *x);
 int h_vdevice_alloc(struct rpc_ctx *x);
 int h_veventq_alloc(struct rpc_ctx *x);
 int h_viommu_destroy(struct rpc_ctx *x);
+/* faults.c: fault queues, dirty tracking, PASIDs (issue 16). */
+int h_fault_alloc(struct rpc_ctx *x);
+int h_fault_destroy(struct rpc_ctx *x);
+int h_hwpt_set_dirty(struct rpc_ctx *x);
+int h_hwpt_get_dirty(struct rpc_ctx *x);
+int h_pasid_attach(struct rpc_ctx *x);
+int h_pasid_detach(struct rpc_ctx *x);
+int h_pasid_list(struct rpc_ctx *x);
 /* batch.c: the Batch request, the undoing of each kind of operation that
  * an all-or-nothing batch may hold (named in its row). */
 int h_batch(struct rpc_ctx *x);
@@ -272,3 +287,10 @@ RPC_AUDIT_FILL(fill_viommu_alloc);
 RPC_AUDIT_FILL(fill_vdevice_alloc);
 RPC_AUDIT_FILL(fill_veventq_alloc);
 RPC_AUDIT_FILL(fill_viommu_destroy);
+/* faults.c */
+RPC_AUDIT_FILL(fill_fault_alloc);
+RPC_AUDIT_FILL(fill_fault_destroy);
+RPC_AUDIT_FILL(fill_hwpt_set_dirty);
+RPC_AUDIT_FILL(fill_hwpt_get_dirty);
+RPC_AUDIT_FILL(fill_pasid_attach);
+RPC_AUDIT_FILL(fill_pasid_detach);

@@ -181,6 +181,7 @@ static int rpc_audit_op(struct rpc_session *c, const char *op, rpc_audit_fill fi
 #define WHY_HWPT "HWPT and vIOMMU requests are not in Batch's operations (send them alone, pipelined)"
 #define WHY_DETACH "a detached device cannot be attached back without its fd"
 #define WHY_HANDOVER "it hands the client an fd, which a batch's reply cannot carry"
+#define WHY_FAULT_FD "its reply hands the client the fault queue's fd, which a batch's reply cannot carry"
 
 const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 {
@@ -223,6 +224,14 @@ const struct rpc_op *rpc_lookup(Ioasd__Request__OpCase op)
 		OP(VDEVICE_ALLOC,     "VdeviceAlloc",     h_vdevice_alloc,    0, false, GRANTS,              AUDIT_EVERY,    fill_vdevice_alloc,     NOT_BATCHED(WHY_HWPT)),
 		OP(VEVENTQ_ALLOC,     "VeventqAlloc",     h_veventq_alloc,    0, false, GRANTS,              AUDIT_EVERY,    fill_veventq_alloc,     NOT_BATCHED(WHY_HWPT)),
 		OP(VIOMMU_DESTROY,    "ViommuDestroy",    h_viommu_destroy,   0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_viommu_destroy,    NOT_BATCHED(WHY_HWPT)),
+		/* fault queues, dirty tracking, PASIDs (faults.c) */
+		OP(FAULT_ALLOC,       "FaultAlloc",       h_fault_alloc,      0, false, GRANTS,              AUDIT_EVERY,    fill_fault_alloc,       NOT_BATCHED(WHY_FAULT_FD)),
+		OP(FAULT_DESTROY,     "FaultDestroy",     h_fault_destroy,    0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_fault_destroy,     NOT_BATCHED(WHY_HWPT)),
+		OP(HWPT_SET_DIRTY,    "HwptSetDirty",     h_hwpt_set_dirty,   0, false, GRANTS,              AUDIT_EVERY,    fill_hwpt_set_dirty,    NOT_BATCHED(WHY_HWPT)),
+		OP(HWPT_GET_DIRTY,    "HwptGetDirty",     h_hwpt_get_dirty,   0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_hwpt_get_dirty,    NOT_BATCHED(WHY_HWPT)),
+		OP(PASID_ATTACH,      "PasidAttach",      h_pasid_attach,     0, false, GRANTS,              AUDIT_EVERY,    fill_pasid_attach,      NOT_BATCHED(WHY_HWPT)),
+		OP(PASID_DETACH,      "PasidDetach",      h_pasid_detach,     0, false, GRANTS_NOTHING,      AUDIT_EVERY,    fill_pasid_detach,      NOT_BATCHED(WHY_HWPT)),
+		OP(PASID_LIST,        "PasidList",        h_pasid_list,       0, true,  GRANTS_NOTHING,      AUDIT_NONE,     NULL,                   NOT_BATCHED(WHY_READ)),
 		/* Its operations are audited one by one (a refusal of the
 		 * whole batch by batch.c); it takes their fds. */
 		OP(BATCH,             "Batch",            h_batch,  RPC_NFDS_BATCH, false, GRANTS_NOTHING,  AUDIT_NONE,     NULL,                   NOT_BATCHED("batches do not nest")),
@@ -308,6 +317,8 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	free(x->dev_strs);
 	free(x->hwpts);
 	free(x->hwpt_ptrs);
+	free(x->pasids);
+	free(x->pasid_ptrs);
 	for (size_t i = 0; i < x->n_allow_strs; i++)
 		free(x->allow_strs[i]);
 	free(x->allow_strs);

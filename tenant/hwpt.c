@@ -18,7 +18,10 @@
 #include "common/hwptdata.h"
 #include "tenant/tenant-internal.h"
 
-#define BROKERED_FLAGS (BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING)
+#define BROKERED_FLAGS (BACKEND_HWPT_NEST_PARENT | BACKEND_HWPT_DIRTY_TRACKING | \
+			BACKEND_HWPT_FAULT_ID_VALID | BACKEND_HWPT_PASID)
+
+static void hwpt_free(struct tenant *t, struct tenant_hwpt *h);
 
 static void hwpt_free(struct tenant *t, struct tenant_hwpt *h);
 
@@ -34,8 +37,7 @@ struct tenant_device *device_get(struct tenant *t, uint32_t handle,
 	return NULL;
 }
 
-static struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle,
-				    struct err *e)
+struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle, struct err *e)
 {
 	struct tenant_hwpt *h;
 
@@ -92,8 +94,9 @@ static int check_alloc_policy(struct tenant *t, const struct tenant_hwpt_req *q,
 
 	if (q->flags & ~BROKERED_FLAGS)
 		return err_set(e, EOPNOTSUPP,
-			       "HWPT flags 0x%" PRIx32 ": only NEST_PARENT (0x1) and "
-			       "DIRTY_TRACKING (0x2) are brokered", q->flags);
+			       "HWPT flags 0x%" PRIx32 ": only NEST_PARENT (0x1), "
+			       "DIRTY_TRACKING (0x2), FAULT_ID_VALID (0x4, with a "
+			       "fault queue) and PASID (0x8) are brokered", q->flags);
 	k = policy_hwpt_refusing_key(t->pt, q->flags, nested);
 	if (k != _POLICY_KEY_MAX)
 		return err_set(e, EPERM, "%s refused by %s=%s",
@@ -121,6 +124,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	struct backend_hwpt_alloc a = { 0 };
 	struct tenant_hwpt *h, *parent = NULL;
 	struct tenant_viommu *vi = NULL;
+	struct tenant_fault *f = NULL;
 	struct tenant_device *d;
 	struct ioas_obj *o = NULL;
 	char why[400];
@@ -161,6 +165,12 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	r = check_alloc_policy(t, q, parent || vi, e);
 	if (r < 0)
 		return r;
+	/* FAULT_ID_VALID goes with a fault queue (tenant/faults.c). */
+	if (!(q->flags & BACKEND_HWPT_FAULT_ID_VALID) != !q->fault)
+		return err_set(e, EINVAL, "FAULT_ID_VALID (0x4) and a fault queue "
+			       "go together: name both or neither");
+	if (q->fault && !(f = fault_get(t, q->fault, e)))
+		return -ENOENT;
 	if (t->usage.hwpts >= t->pt->max_hwpts)
 		return err_set(e, ENOSPC, "HWPT limit reached: %" PRIu32 " of MaxHwpts=%"
 			       PRIu32 "%s", t->usage.hwpts, t->pt->max_hwpts,
@@ -185,6 +195,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	a.data_type = q->data_type;
 	a.data = q->data;
 	a.data_len = q->data_len;
+	a.fault_id = f ? f->id : 0;
 	r = backend_hwpt_alloc(t->backend, &a, &h->id);
 	if (r < 0) {
 		free(h->data);
@@ -202,6 +213,9 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 	h->parent = parent;
 	h->viommu = vi;
 	h->device = q->device;
+	h->fault = f;
+	if (f)
+		f->hwpts++;
 	if (parent)
 		parent->children++;
 	if (vi)
@@ -231,6 +245,8 @@ static void hwpt_free(struct tenant *t, struct tenant_hwpt *h)
 		h->parent->children--;
 	if (h->viommu)
 		h->viommu->users--;
+	if (h->fault)
+		h->fault->hwpts--;
 	h->ioas->nhwpts--;
 	LIST_REMOVE(h, link);
 	t->usage.hwpts--;
@@ -244,11 +260,12 @@ int tenant_hwpt_destroy(struct tenant *t, uint32_t handle, struct err *e)
 
 	if (!h)
 		return -ENOENT;
-	if (h->devices || h->children)
+	if (h->devices || h->children || h->pasids)
 		return err_set(e, EBUSY,
 			       "HWPT %" PRIu32 " is in use: %" PRIu32 " device(s) on it, %"
-			       PRIu32 " nested HWPT(s) made from it", handle,
-			       h->devices, h->children);
+			       PRIu32 " nested HWPT(s) made from it, %" PRIu32
+			       " PASID(s) attached to it", handle,
+			       h->devices, h->children, h->pasids);
 	r = backend_destroy(t->backend, h->id);
 	if (r < 0)
 		return err_errno(e, r, "IOMMU_DESTROY of HWPT %" PRIu32 " refused",
@@ -406,8 +423,12 @@ int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 		if (!o)
 			return -ENOENT;
 	}
-	if (!d)
-		return hwpt_test_mock_replace(t, o, h, e);
+	if (!d) {
+		r = hwpt_test_mock_replace(t, o, h, e);
+		if (r == 0)
+			faults_test_replaced(t, o, h); /* faults-test.c */
+		return r;
+	}
 	r = backend_device_attach(t->backend, d->fd, h ? h->id : o->id, &got);
 	if (r < 0)
 		return err_errno(e, r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT of device %"
@@ -441,6 +462,7 @@ const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
 			.device = h->device, .flags = h->flags,
 			.data_type = h->data_type, .children = h->children,
 			.devices = h->devices,
+			.fault = h->fault ? h->fault->handle : 0,
 		};
 	}
 	return h;
@@ -482,6 +504,7 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	struct ioas_obj key = { .handle = i->ioas }, *o;
 	struct tenant_hwpt *h, *parent = NULL;
 	struct tenant_device *d, *dev = NULL;
+	struct tenant_fault *f = NULL;
 	uint32_t got;
 	int r;
 
@@ -496,6 +519,8 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	if (i->parent && !parent)
 		return err_set(e, ENOENT, "its parent HWPT %" PRIu32 " was not restored",
 			       i->parent);
+	if (i->fault && !(f = fault_get(t, i->fault, e)))
+		return -ENOENT;
 	o = parent ? parent->ioas : RB_FIND(ioas_tree, &t->ioases, &key);
 	if (!o)
 		return err_set(e, ENOENT, "its IOAS %" PRIu32 " was not restored", i->ioas);
@@ -518,7 +543,7 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 		struct backend_hwpt_alloc a = {
 			.flags = i->flags, .pt_id = parent ? parent->id : o->id,
 			.data_type = i->data_type, .data = h->data,
-			.data_len = h->data_len,
+			.data_len = h->data_len, .fault_id = f ? f->id : 0,
 		};
 
 		LIST_FOREACH(d, &t->devices, link)
@@ -541,6 +566,9 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	h->ioas = o;
 	h->parent = parent;
 	h->device = i->device;
+	h->fault = f;
+	if (f)
+		f->hwpts++;
 	if (parent)
 		parent->children++;
 	o->nhwpts++;

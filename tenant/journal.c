@@ -56,7 +56,7 @@ void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret)
 		.handle = h->handle, .id = h->id, .ioas = h->ioas->handle,
 		.parent = h->parent ? h->parent->handle : 0, .device = h->device,
 		.flags = h->flags, .data_type = h->data_type, .data = h->data,
-		.data_len = h->data_len,
+		.data_len = h->data_len, .fault = h->fault ? h->fault->handle : 0,
 	};
 }
 
@@ -165,5 +165,29 @@ void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone)
 	if (!wanted(t))
 		return;
 	hwpt_info(h, &ev.u.hwpt);
+	emit(t, &ev);
+}
+
+void journal_fault(struct tenant *t, const struct tenant_fault *f, bool gone)
+{
+	struct tenant_journal_event ev = { .kind = TENANT_JOURNAL_FAULT, .gone = gone };
+
+	if (!wanted(t))
+		return;
+	ev.u.fault = (struct tenant_fault_info){ .handle = f->handle, .id = f->id };
+	emit(t, &ev);
+}
+
+void journal_pasid(struct tenant *t, const struct tenant_pasid *p, bool gone)
+{
+	struct tenant_journal_event ev = { .kind = TENANT_JOURNAL_PASID, .gone = gone };
+
+	if (!wanted(t))
+		return;
+	ev.u.pasid = (struct tenant_pasid_info){
+		.handle = p->handle, .device = p->device->handle, .pasid = p->pasid,
+		.hwpt = p->hwpt ? p->hwpt->handle : 0,
+		.ioas = p->ioas ? p->ioas->handle : 0,
+	};
 	emit(t, &ev);
 }

@@ -26,6 +26,7 @@ static void release_now(struct tenant *t)
 	while (!LIST_EMPTY(&t->devices))
 		device_free(t, LIST_FIRST(&t->devices), true);
 	hwpts_release(t);
+	faults_release(t);
 	LIST_REMOVE(t, link);
 	LIST_INSERT_HEAD(&ts->dying, t, link);
 	ts->totals.tenants--;

@@ -64,6 +64,8 @@ void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
 	ret->import = t->next_import_handle;
 	ret->device = t->next_device_handle;
 	ret->hwpt = t->next_hwpt_handle;
+	ret->fault = t->next_fault_handle;
+	ret->pasid = t->next_pasid_handle;
 }
 
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
@@ -76,6 +78,10 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
 		t->next_device_handle = h->device;
 	if (h->hwpt)
 		t->next_hwpt_handle = h->hwpt;
+	if (h->fault)
+		t->next_fault_handle = h->fault;
+	if (h->pasid)
+		t->next_pasid_handle = h->pasid;
 }
 
 bool tenant_context_stored(const struct tenant *t, uint64_t *ret_store_id)
@@ -185,7 +191,14 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		if (r < 0)
 			return r;
 	}
-	return tenant_dump_hwpts(t, ops, userdata);
+	/* Queues before the HWPTs that name them, PASIDs after. */
+	r = tenant_dump_faults(t, ops, userdata, false);
+	if (r < 0)
+		return r;
+	r = tenant_dump_hwpts(t, ops, userdata);
+	if (r < 0)
+		return r;
+	return tenant_dump_faults(t, ops, userdata, true);
 }
 
 int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,

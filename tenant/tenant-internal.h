@@ -157,6 +157,30 @@ struct tenant_hwpt {
 	uint8_t test_cleared;       /* hwpt-test.c: mock IOTLBs invalidated */
 	struct tenant_viommu *viommu; /* nested from a vIOMMU (not kept across
 				       * a restart), else NULL */
+	struct tenant_fault *fault; /* FAULT_ID_VALID: the queue it holds */
+	uint32_t pasids;            /* PASIDs it is attached at (holds it) */
+};
+
+/*
+ * Issue 16 (tenant/faults.c). A fault queue: the kernel object the daemon
+ * owns (its fd went to the client), held by the HWPTs allocated with it.
+ * A PASID of a device with an HWPT (or, if a kernel allows, an IOAS) there.
+ */
+struct tenant_fault {
+	LIST_ENTRY(tenant_fault) link; /* newest first */
+	uint32_t handle;
+	uint32_t id;                /* backend object id */
+	uint32_t hwpts;             /* HWPTs allocated with it */
+};
+
+struct tenant_pasid {
+	LIST_ENTRY(tenant_pasid) link;
+	uint32_t handle;            /* its restart record's */
+	struct tenant_device *device;
+	uint32_t pasid;
+	struct tenant_hwpt *hwpt;   /* what is attached there ... */
+	struct ioas_obj *ioas;      /* ... or an IOAS (hwpt NULL) */
+	uint32_t pt_id;             /* the kernel's answer: the HWPT it got */
 };
 
 /*
@@ -222,6 +246,10 @@ struct tenant {
 	uint32_t next_hwpt_handle;
 	LIST_HEAD(, tenant_viommu) vobjs;   /* counted in usage.hwpts too */
 	uint32_t next_vobj_handle;
+	LIST_HEAD(, tenant_fault) faults;   /* usage.fault_queues of them */
+	uint32_t next_fault_handle;
+	LIST_HEAD(, tenant_pasid) pasids;   /* usage.pasids of them */
+	uint32_t next_pasid_handle;
 	char reclaim_token[TENANT_RECLAIM_TOKEN_LEN + 1];
 	bool unclaimed; /* restored after a restart, not yet reclaimed */
 	uint32_t journal_id;
@@ -287,6 +315,18 @@ struct tenant_viommu *viommu_get(struct tenant *t, uint32_t handle,
  * after the HWPTs made from a vIOMMU: the vIOMMUs. */
 void vobjs_release(struct tenant *t, bool viommus);
 int check_device_tenant(struct tenant *t, struct err *e);
+struct tenant_hwpt *hwpt_get(struct tenant *t, uint32_t handle, struct err *e);
+/* tenant/faults.c */
+struct tenant_fault *fault_get(struct tenant *t, uint32_t handle, struct err *e);
+void pasids_release(struct tenant *t, const struct tenant_device *d,
+		    bool detach);
+void faults_release(struct tenant *t);
+int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops,
+		       void *userdata, bool pasids);
+/* faults-test.c: test builds' stand-ins for a device's faults and writes. */
+void faults_test_replaced(struct tenant *t, struct ioas_obj *o,
+			  const struct tenant_hwpt *h);
+void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h);
 /* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
 bool hwpt_test_mock(const struct tenant *t, uint32_t device);
 int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,
@@ -336,6 +376,8 @@ void journal_mapping(struct tenant *t, const struct ioas_obj *o,
 		     const struct mapping *m, bool gone);
 void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
 void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone);
+void journal_fault(struct tenant *t, const struct tenant_fault *f, bool gone);
+void journal_pasid(struct tenant *t, const struct tenant_pasid *p, bool gone);
 void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret);
 /* The info structs events and dumps carry. */
 void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);

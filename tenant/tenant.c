@@ -227,6 +227,10 @@ struct tenant *tenant_new(struct tenants *ts, struct backend *b, struct pool *po
 	t->next_hwpt_handle = 1;
 	LIST_INIT(&t->vobjs);
 	t->next_vobj_handle = 1;
+	LIST_INIT(&t->faults);
+	t->next_fault_handle = 1;
+	LIST_INIT(&t->pasids);
+	t->next_pasid_handle = 1;
 	/* A tenant that may attach devices gets a context of its own (opened
 	 * with its first IOAS): a VFIO device fd can attach to any IOAS of the
 	 * context it is bound to, and the client keeps its own copy of it. */
@@ -529,7 +533,10 @@ void device_insert(struct tenant *t, struct tenant_device *d,
  * client detached it itself. */
 void device_free(struct tenant *t, struct tenant_device *d, bool detach)
 {
-	int r = detach ? backend_device_detach(t->backend, d->fd) : 0;
+	int r;
+
+	pasids_release(t, d, detach); /* its PASIDs first (tenant/faults.c) */
+	r = detach ? backend_device_detach(t->backend, d->fd) : 0;
 
 	if (r < 0)
 		log_warn("tenant %s: detaching device %" PRIu32 ": %s", t->name,

@@ -42,6 +42,8 @@ struct tenant_usage {
 	uint64_t pinned_bytes; /* union of mapped ranges of this tenant's memory */
 	uint32_t devices;      /* attached VFIO devices */
 	uint32_t hwpts;        /* hardware page tables (MaxHwpts=) */
+	uint32_t fault_queues; /* I/O page fault queues (MaxFaultQueues=) */
+	uint32_t pasids;       /* PASID attachments */
 	/* Mappings outside the AllowedIOVA now in force: made before a reload
 	 * (or a restart) narrowed it. Kept, reported, never made anew. */
 	uint32_t mappings_outside_policy;
@@ -383,6 +385,7 @@ struct tenant_hwpt_req {
 	uint32_t data_type;   /* IOMMU_HWPT_DATA_*: nested only */
 	const void *data;
 	uint32_t data_len;
+	uint32_t fault;       /* a fault queue (handle): FAULT_ID_VALID; 0 none */
 };
 int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *r,
 		      uint32_t *ret_handle, struct err *e);
@@ -422,10 +425,57 @@ int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
 struct tenant_hwpt_list_info {
 	uint32_t hwpt, ioas, parent, device, flags, data_type;
 	uint32_t children, devices;
+	uint32_t fault;       /* its fault queue (handle), 0: none */
 };
 const struct tenant_hwpt *tenant_hwpt_next(const struct tenant *t,
 					   const struct tenant_hwpt *prev,
 					   struct tenant_hwpt_list_info *ret);
+
+/*
+ * Fault queues, dirty tracking and PASIDs (tenant/faults.c; issue 16; device
+ * tenants). The kernel's errno passes through, with a message naming the
+ * call; what the daemon refuses before the kernel sees it cites the limit
+ * or the policy line.
+ */
+#define TENANT_MAX_PASIDS 64u                 /* PASID attachments per tenant */
+#define TENANT_DIRTY_BITMAP_MAX (8u << 20)    /* bytes of one dirty bitmap */
+#define TENANT_DIRTY_PAGE_MIN 512u            /* bitmap page size range */
+#define TENANT_DIRTY_PAGE_MAX (UINT64_C(1) << 30)
+
+struct tenant_fault;
+struct tenant_pasid;
+
+/* IOMMU_FAULT_QUEUE_ALLOC: *ret_fd (CLOEXEC) is the caller's to hand on. */
+int tenant_fault_alloc(struct tenant *t, uint32_t *ret_handle, int *ret_fd,
+		       struct err *e);
+int tenant_fault_destroy(struct tenant *t, uint32_t handle, struct err *e);
+int tenant_hwpt_set_dirty(struct tenant *t, uint32_t hwpt, bool enable,
+			  struct err *e);
+/* The dirty bitmap of [iova, iova + length) at page_size pages, written
+ * into registered memory `memory` at byte `offset` (mapped by the daemon
+ * for the call, never copied to the socket). */
+struct tenant_dirty_req {
+	uint32_t hwpt;
+	uint64_t iova, length, page_size;
+	uint32_t memory;
+	uint64_t offset;
+	bool no_clear;
+};
+int tenant_hwpt_get_dirty(struct tenant *t, const struct tenant_dirty_req *q,
+			  uint64_t *ret_bytes, uint64_t *ret_dirty,
+			  struct err *e);
+/* Attach an HWPT (or an IOAS: exactly one) at pasid of a device; again at
+ * the same PASID replaces. Detach: ENOENT when nothing is there. */
+int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
+			uint32_t ioas, uint32_t hwpt, struct err *e);
+int tenant_pasid_detach(struct tenant *t, uint32_t device, uint32_t pasid,
+			struct err *e);
+struct tenant_pasid_list_info {
+	uint32_t device, pasid, ioas, hwpt;
+};
+const struct tenant_pasid *tenant_pasid_next(const struct tenant *t,
+					     const struct tenant_pasid *prev,
+					     struct tenant_pasid_list_info *ret);
 
 struct tenant_device_list_info {
 	uint32_t device, ioas;
@@ -479,6 +529,7 @@ void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
 /* The next handle of each kind. */
 struct tenant_handles {
 	uint32_t ioas, memory, share, import, device, hwpt;
+	uint32_t fault, pasid;   /* issue 16 (0: keep the tenant's) */
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
@@ -503,6 +554,14 @@ struct tenant_hwpt_info {
 	uint32_t handle, id, ioas, parent, device, flags, data_type;
 	const void *data;        /* nested: its driver data */
 	uint32_t data_len;
+	uint32_t fault;          /* its fault queue (handle), 0: none */
+};
+/* A fault queue and a PASID attachment (tenant/faults.c). */
+struct tenant_fault_info {
+	uint32_t handle, id;
+};
+struct tenant_pasid_info {
+	uint32_t handle, device, pasid, hwpt, ioas;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -526,6 +585,8 @@ struct tenant_dump_ops {
 	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
 	int (*device)(void *userdata, const struct tenant_device_info *i);
 	int (*hwpt)(void *userdata, const struct tenant_hwpt_info *i); /* may be NULL */
+	int (*fault)(void *userdata, const struct tenant_fault_info *i); /* may be NULL */
+	int (*pasid)(void *userdata, const struct tenant_pasid_info *i); /* may be NULL */
 };
 /* A device tenant's own context: true, and *ret_store_id when it is in the
  * fd store (kernel backend). */
@@ -556,6 +617,14 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
  * were on it are attached to it again. */
 int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 			bool replay, struct err *e);
+/* Issue 16, before the HWPTs (faults) and after them (PASIDs). replay (a
+ * fresh context): a queue is allocated again and its new fd closed (the
+ * client's fd was of the old one: it allocates a new queue), a PASID is
+ * attached again. */
+int tenant_restore_fault(struct tenant *t, const struct tenant_fault_info *i,
+			 bool replay, struct err *e);
+int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
+			 bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
 			  uint64_t offset, uint64_t length, uint64_t store_id,
@@ -604,6 +673,8 @@ enum tenant_journal_kind {
 	TENANT_JOURNAL_MAPPING,
 	TENANT_JOURNAL_DEVICE,
 	TENANT_JOURNAL_HWPT,
+	TENANT_JOURNAL_FAULT,
+	TENANT_JOURNAL_PASID,
 };
 struct tenant_journal_event {
 	enum tenant_journal_kind kind;
@@ -617,6 +688,8 @@ struct tenant_journal_event {
 		struct tenant_mapping_info mapping;
 		struct tenant_device_info device;
 		struct tenant_hwpt_info hwpt;
+		struct tenant_fault_info fault;
+		struct tenant_pasid_info pasid;
 	} u;
 };
 typedef void (*tenant_journal_fn)(void *userdata,

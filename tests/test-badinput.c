@@ -401,6 +401,62 @@ START_TEST(hwpt_sizes_are_refused)
 }
 END_TEST
 
+/* Dirty bitmap requests with hostile sizes (issue 16): refused before any
+ * tenant state is looked at, each with its errno; FaultAlloc with an fd
+ * riding on it: EBADMSG, the fd closed. The peer is kept. */
+START_TEST(dirty_bitmap_sizes_are_refused)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__HwptGetDirty gd = IOASD__HWPT_GET_DIRTY__INIT;
+	Ioasd__FaultAlloc fa = IOASD__FAULT_ALLOC__INIT;
+	static uint8_t buf[IOASD_MAX_DATAGRAM];
+	int s = hello_done(), fd;
+
+	gd.hwpt = 1;
+	gd.memory = 1;
+	gd.iova = 0;
+	gd.length = 1u << 20;
+	gd.page_size = 3000; /* no power of two */
+	req.op_case = IOASD__REQUEST__OP_HWPT_GET_DIRTY;
+	req.hwpt_get_dirty = &gd;
+	req.id = 30;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 30, EINVAL);
+	gd.page_size = 1u << 31; /* over 1 GiB */
+	req.id = 31;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 31, EINVAL);
+	gd.page_size = 512; /* 2^40 / 512 bits: 256 MiB of bitmap */
+	gd.length = UINT64_C(1) << 40;
+	req.id = 32;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 32, E2BIG);
+	gd.length = 4096;
+	gd.iova = UINT64_MAX - 4095 + 512; /* wraps */
+	gd.iova &= ~UINT64_C(511);
+	req.id = 33;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 33, EOVERFLOW);
+	gd.iova = 0;
+	gd.has_offset = true;
+	gd.offset = 4; /* not a whole word */
+	req.id = 34;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), NULL, 0), 0);
+	expect_error(s, 34, EINVAL);
+	fd = memfd_create("stray", MFD_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	req.op_case = IOASD__REQUEST__OP_FAULT_ALLOC;
+	req.fault_alloc = &fa;
+	req.id = 35;
+	ck_assert_int_eq(wire_send(s, buf, pack_request(&req, buf), &fd, 1), 0);
+	close(fd);
+	expect_error(s, 35, EBADMSG);
+	close(s);
+	assert_daemon_serves();
+	assert_fds_back_to_baseline();
+}
+END_TEST
+
 /* Wrong fd types: each refused, the fd closed, the peer kept. */
 START_TEST(wrong_fd_types_are_refused)
 {
@@ -493,6 +549,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, fd_on_operation_without_fds_is_closed);
 	tcase_add_test(tc, wrong_fd_types_are_refused);
 	tcase_add_test(tc, hwpt_sizes_are_refused);
+	tcase_add_test(tc, dirty_bitmap_sizes_are_refused);
 	tcase_add_test(tc, non_reading_client_is_throttled);
 	suite_add_tcase(s, tc);
 	return s;

@@ -189,8 +189,10 @@ static int nested_rules(void *arg)
 	REQUIRE(ioas_hwpt_alloc_nested(c, dev, parent, IOAS_HWPT_DATA_VTD_S1,
 				       &iotlb, sizeof(iotlb), &extra) == -EPERM);
 	REQUIRE(strstr(ioas_client_last_error(c), "AllowedHwptData") != NULL);
-	/* Flags for issue 16 are not brokered yet. */
-	REQUIRE(ioas_hwpt_alloc(c, dev, ioas, 1u << 2, &extra) == -EOPNOTSUPP);
+	/* FAULT_ID_VALID goes with a fault queue (issue 16, test-faults.c). */
+	REQUIRE(ioas_hwpt_alloc(c, dev, ioas, 1u << 2, &extra) == -EINVAL);
+	REQUIRE(strstr(ioas_client_last_error(c), "fault queue") != NULL);
+	REQUIRE(ioas_hwpt_alloc(c, dev, ioas, 1u << 4, &extra) == -EOPNOTSUPP);
 	/* Back, and down in order. */
 	REQUIRE(ioas_device_replace(c, dev, ioas, 0) == 0);
 	REQUIRE(ioas_hwpt_destroy(c, nested) == 0);

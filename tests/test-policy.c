@@ -141,6 +141,8 @@ START_TEST(every_key)
 		"AllowedHwptData=selftest vtd-s1\n"
 		"MaxHwpts=3\n"
 		"AllowViommu=yes\n"
+		"AllowedPASID=1-1023 4096\n"
+		"MaxFaultQueues=2\n"
 		"  # indented comment\n"
 		"[tenant vm-b]\n"
 		"  MatchUser = 1000 ; indented, inline comment\n");
@@ -188,15 +190,22 @@ START_TEST(every_key)
 	ck_assert(!policy_hwpt_data_allowed(t, -1));
 	ck_assert_uint_eq(t->max_hwpts, 3);
 	ck_assert(t->allow_viommu);
+	ck_assert_uint_eq(t->n_pasids, 2);
+	ck_assert_ptr_eq(policy_pasid_range(t, 1), &t->pasids[0]);
+	ck_assert_ptr_eq(policy_pasid_range(t, 1023), &t->pasids[0]);
+	ck_assert_ptr_null(policy_pasid_range(t, 1024));
+	ck_assert_ptr_eq(policy_pasid_range(t, 4096), &t->pasids[1]);
+	ck_assert_ptr_null(policy_pasid_range(t, 0));
+	ck_assert_uint_eq(t->max_fault_queues, 2);
 	for (int k = 0; k < _POLICY_KEY_MAX; k++)
 		ck_assert_uint_eq(t->key_line[k], 3 + k);
 
 	t = policy_find_tenant(p, "vm-b");
 	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_eq(t->line, 29);
+	ck_assert_uint_eq(t->line, 31);
 	ck_assert_str_eq(t->match_user, "1000");
 	ck_assert_uint_eq(t->match_uid, 1000);
-	ck_assert_uint_eq(t->key_line[POLICY_KEY_MATCH_USER], 30);
+	ck_assert_uint_eq(t->key_line[POLICY_KEY_MATCH_USER], 32);
 	ck_assert(!t->admin);
 	ck_assert_ptr_null(policy_find_tenant(p, "nope"));
 	policy_unref(p);
@@ -880,6 +889,7 @@ START_TEST(equal)
 		"MatchUnit=x.service", "MatchCgroup=/x", "AllowNesting=yes",
 		"AllowDirtyTracking=yes", "AllowedHwptData=vtd-s1", "MaxHwpts=1",
 		"AllowViommu=yes",
+		"AllowedPASID=5", "MaxFaultQueues=1",
 	};
 	struct policy *a = parse_ok(rich);
 	struct policy *b, *c;
@@ -1022,7 +1032,9 @@ START_TEST(print_exact)
 		"AllowDirtyTracking=no ; default\n"
 		"AllowedHwptData= ; none\n"
 		"MaxHwpts=16 ; default\n"
-		"AllowViommu=no ; default\n");
+		"AllowViommu=no ; default\n"
+		"AllowedPASID= ; none\n"
+		"MaxFaultQueues=0 ; default\n");
 	free(t);
 	policy_unref(p);
 }

@@ -119,13 +119,13 @@ int cmd_hw_info(struct ctl *ctl, int argc, char **argv)
 int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv)
 {
 	struct opt opts[] = { { "nest-parent", false }, { "dirty-tracking", false },
-			      { "flags", true } };
-	uint32_t dev, ioas, flags = 0, hwpt;
+			      { "flags", true }, { "fault", true }, { "pasid", false } };
+	uint32_t dev, ioas, flags = 0, hwpt, fault = 0;
 	char *pos[2];
 	size_t npos;
 	int r;
 
-	r = parse_args(ctl, argc, argv, opts, 3, pos, 2, 2, &npos);
+	r = parse_args(ctl, argc, argv, opts, 5, pos, 2, 2, &npos);
 	if (r)
 		return r;
 	if (parse_u32(ctl, pos[0], &dev) < 0)
@@ -138,10 +138,17 @@ int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv)
 		flags |= IOAS_HWPT_NEST_PARENT;
 	if (opts[1].set)
 		flags |= IOAS_HWPT_DIRTY_TRACKING;
+	if (opts[3].set && (parse_u32(ctl, opts[3].val, &fault) < 0 || !fault))
+		return bad_value(ctl, argv[0], "fault queue", opts[3].val);
+	if (fault)
+		flags |= IOAS_HWPT_FAULT_ID_VALID;
+	if (opts[4].set)
+		flags |= IOAS_HWPT_PASID;
 	r = ensure_client(ctl);
 	if (r)
 		return r;
-	r = ioas_hwpt_alloc(ctl->client, dev, ioas, flags, &hwpt);
+	r = ioas_hwpt_alloc_args(ctl->client, &(struct ioas_hwpt_args){
+		.device = dev, .ioas = ioas, .flags = flags, .fault = fault }, &hwpt);
 	if (r < 0)
 		return op_error(ctl, argv[0], r);
 	ctl->last_hwpt = hwpt;
@@ -153,14 +160,14 @@ int cmd_hwpt_alloc(struct ctl *ctl, int argc, char **argv)
 int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv)
 {
 	struct opt opts[] = { { "data-type", true }, { "data", true },
-			      { "viommu", false } };
+			      { "viommu", false }, { "fault", true } };
 	static uint8_t data[HEX_MAX];
-	uint32_t dev, parent, type, hwpt;
+	uint32_t dev, parent, type, hwpt, fault = 0;
 	size_t npos, len;
 	char *pos[2];
 	int r;
 
-	r = parse_args(ctl, argc, argv, opts, 3, pos, 2, 2, &npos);
+	r = parse_args(ctl, argc, argv, opts, 4, pos, 2, 2, &npos);
 	if (r)
 		return r;
 	if (parse_u32(ctl, pos[0], &dev) < 0)
@@ -173,12 +180,17 @@ int cmd_hwpt_alloc_nested(struct ctl *ctl, int argc, char **argv)
 		return bad_value(ctl, argv[0], "data type", opts[0].val);
 	if (ctl_parse_hex(opts[1].val, data, sizeof(data), &len) < 0)
 		return bad_value(ctl, argv[0], "data (hex bytes)", opts[1].val);
+	if (opts[3].set && (parse_u32(ctl, opts[3].val, &fault) < 0 || !fault))
+		return bad_value(ctl, argv[0], "fault queue", opts[3].val);
 	r = ensure_client(ctl);
 	if (r)
 		return r;
-	r = opts[2].set ?
-		ioas_hwpt_alloc_viommu(ctl->client, dev, parent, type, data, len, &hwpt) :
-		ioas_hwpt_alloc_nested(ctl->client, dev, parent, type, data, len, &hwpt);
+	/* From a vIOMMU or a parent; with a fault queue: FAULT_ID_VALID. */
+	r = ioas_hwpt_alloc_args(ctl->client, &(struct ioas_hwpt_args){
+		.device = dev, .parent = opts[2].set ? 0 : parent,
+		.viommu = opts[2].set ? parent : 0,
+		.flags = fault ? IOAS_HWPT_FAULT_ID_VALID : 0, .data_type = type,
+		.data = data, .len = len, .fault = fault }, &hwpt);
 	if (r < 0)
 		return op_error(ctl, argv[0], r);
 	ctl->last_hwpt = hwpt;

@@ -16,6 +16,8 @@
  *                 device-replace, hwpts
  *   cmd-viommu.c  viommu-alloc, vdevice-alloc, veventq-alloc/-read,
  *                 viommu/vdevice/veventq-destroy
+ *   cmd-faults.c  fault-alloc, fault-destroy, hwpt-set-dirty, hwpt-get-dirty,
+ *                 pasid-attach, pasid-detach, pasids
  *   cmd-query.c   hello, stats, whoami
  *   cmd-show.c    show: a picture of one IOVA space (show.h, show-model.c:
  *                 what it learns of the IOAS)
@@ -75,6 +77,11 @@ struct ctl {
 	/* vEVENTQs allocated here, with their fds (veventq-read). */
 	struct { uint32_t handle; int fd; } veventqs[8];
 	size_t n_veventqs;
+	/* Fault queues allocated in this run and their fds (cmd-faults.c),
+	 * kept for fault-read and fault-respond; closed at exit. */
+	uint32_t fault_ids[8];
+	int fault_fds[8];
+	size_t n_faults;
 
 	bool jfirst;
 };
@@ -212,6 +219,17 @@ int cmd_veventq_destroy(struct ctl *ctl, int argc, char **argv);
 void ctl_veventqs_close(struct ctl *ctl);
 /* cmd-hwpt.c: "efbead0b" -> bytes, at most room of them; -EINVAL. */
 int ctl_parse_hex(const char *s, uint8_t *buf, size_t room, size_t *ret_len);
+int cmd_fault_alloc(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_destroy(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_set_dirty(struct ctl *ctl, int argc, char **argv);
+int cmd_hwpt_get_dirty(struct ctl *ctl, int argc, char **argv);
+int cmd_pasid_attach(struct ctl *ctl, int argc, char **argv);
+int cmd_pasid_detach(struct ctl *ctl, int argc, char **argv);
+int cmd_pasids(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_read(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_respond(struct ctl *ctl, int argc, char **argv);
+int cmd_fault_close(struct ctl *ctl, int argc, char **argv);
+void ctl_faults_close(struct ctl *ctl);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_shares(struct ctl *ctl, int argc, char **argv);
 int cmd_notifications(struct ctl *ctl, int argc, char **argv);

@@ -108,10 +108,10 @@ static const struct command commands[] = {
 	  "                  and {device:ADDRESS} in ARGS become their fd numbers" },
 	{ "hw-info", cmd_hw_info, "DEVICE", "the IOMMU behind a device (IOMMU_GET_HW_INFO)" },
 	{ "hwpt-alloc", cmd_hwpt_alloc,
-	  "DEVICE IOAS [--nest-parent] [--dirty-tracking] [--flags BITS]",
+	  "DEVICE IOAS [--nest-parent] [--dirty-tracking] [--pasid] [--fault FAULT] [--flags BITS]",
 	  "allocate a paging hardware page table from an IOAS" },
 	{ "hwpt-alloc-nested", cmd_hwpt_alloc_nested,
-	  "DEVICE PARENT --data-type TYPE --data HEX [--viommu]",
+	  "DEVICE PARENT --data-type TYPE --data HEX [--viommu] [--fault FAULT]",
 	  "allocate a nested HWPT from a nesting parent, or a vIOMMU (TYPE: vtd-s1, selftest, ...)" },
 	{ "hwpt-destroy", cmd_hwpt_destroy, "HWPT", "destroy a hardware page table" },
 	{ "hwpt-invalidate", cmd_hwpt_invalidate,
@@ -131,6 +131,23 @@ static const struct command commands[] = {
 	{ "viommu-destroy", cmd_viommu_destroy, "VIOMMU", "destroy a vIOMMU" },
 	{ "vdevice-destroy", cmd_vdevice_destroy, "VDEVICE", "destroy a vDEVICE" },
 	{ "veventq-destroy", cmd_veventq_destroy, "VEVENTQ", "destroy a vEVENTQ" },
+	{ "fault-alloc", cmd_fault_alloc, "", "allocate an I/O page fault queue (for HWPTs)" },
+	{ "fault-destroy", cmd_fault_destroy, "FAULT", "destroy a fault queue" },
+	{ "fault-read", cmd_fault_read, "FAULT [--timeout MS]",
+	  "read one fault group from a queue allocated in this run" },
+	{ "fault-respond", cmd_fault_respond, "FAULT COOKIE [--invalid]",
+	  "answer a fault group (by its last fault's cookie)" },
+	{ "fault-close", cmd_fault_close, "FAULT",
+	  "close this run's fd of a fault queue (the kernel holds a queue while it is open)" },
+	{ "hwpt-set-dirty", cmd_hwpt_set_dirty, "HWPT on|off",
+	  "turn dirty tracking of an HWPT on or off" },
+	{ "hwpt-get-dirty", cmd_hwpt_get_dirty,
+	  "HWPT IOVA LENGTH [--memory MEM [--offset OFF]] [--page-size SIZE] [--no-clear]",
+	  "read an HWPT's dirty bitmap into registered memory (default: a scratch one, printed)" },
+	{ "pasid-attach", cmd_pasid_attach, "DEVICE PASID --hwpt HWPT | --ioas IOAS",
+	  "attach an HWPT (or IOAS) at a PASID of a device" },
+	{ "pasid-detach", cmd_pasid_detach, "DEVICE PASID", "detach a device's PASID" },
+	{ "pasids", cmd_pasids, "", "your devices' attached PASIDs" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",
@@ -272,6 +289,7 @@ int main(int argc, char **argv)
 
 	r = run_command(&ctl, argc - optind, argv + optind);
 	ctl_veventqs_close(&ctl);
+	ctl_faults_close(&ctl);
 	ioas_client_free(ctl.client);
 	return r;
 }

@@ -156,6 +156,7 @@ IOAS_EXPORT int ioas_hwpt_list(struct ioas_client *c,
 			.device = h->device, .flags = h->flags,
 			.data_type = h->data_type, .devices = h->devices,
 			.children = h->children,
+			.fault = h->has_fault ? h->fault : 0,
 		};
 	}
 	*n = (uint32_t)l->n_hwpts;

@@ -54,7 +54,14 @@
 	REPLY(viommu_alloc,         VIOMMU_ALLOC,      ViommuAlloc,      ViommuAllocReply)   \
 	REPLY(vdevice_alloc,        VDEVICE_ALLOC,     VdeviceAlloc,     VdeviceAllocReply)  \
 	REPLY(veventq_alloc,        VEVENTQ_ALLOC,     VeventqAlloc,     VeventqAllocReply)  \
-	NO_REPLY(viommu_destroy,    VIOMMU_DESTROY,    ViommuDestroy)
+	NO_REPLY(viommu_destroy,    VIOMMU_DESTROY,    ViommuDestroy) \
+	REPLY(fault_alloc,          FAULT_ALLOC,       FaultAlloc,       FaultAllocReply)    \
+	NO_REPLY(fault_destroy,     FAULT_DESTROY,     FaultDestroy)                         \
+	NO_REPLY(hwpt_set_dirty,    HWPT_SET_DIRTY,    HwptSetDirty)                         \
+	REPLY(hwpt_get_dirty,       HWPT_GET_DIRTY,    HwptGetDirty,     HwptGetDirtyReply)  \
+	NO_REPLY(pasid_attach,      PASID_ATTACH,      PasidAttach)                          \
+	NO_REPLY(pasid_detach,      PASID_DETACH,      PasidDetach)                          \
+	REPLY(pasid_list,           PASID_LIST,        PasidList,        PasidListReply)
 
 /*
  * The start of a request message made with designated initializers:

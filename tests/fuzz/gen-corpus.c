@@ -270,6 +270,84 @@ static void hwpt_requests(void)
 	}
 }
 
+/* Fault queues, dirty bitmaps, PASIDs (issue 16): each request; an HWPT
+ * with a fault queue; a bitmap read with the largest page size and one
+ * that asks for more than the bitmap limit. */
+static void faults_requests(void)
+{
+	Ioasd__Request req = IOASD__REQUEST__INIT;
+	Ioasd__FaultAlloc fa = IOASD__FAULT_ALLOC__INIT;
+	Ioasd__FaultDestroy fd = IOASD__FAULT_DESTROY__INIT;
+	Ioasd__HwptAlloc alloc = IOASD__HWPT_ALLOC__INIT;
+	Ioasd__HwptSetDirty sd = IOASD__HWPT_SET_DIRTY__INIT;
+	Ioasd__HwptGetDirty gd = IOASD__HWPT_GET_DIRTY__INIT;
+	Ioasd__PasidAttach pa = IOASD__PASID_ATTACH__INIT;
+	Ioasd__PasidDetach pd = IOASD__PASID_DETACH__INIT;
+	Ioasd__PasidList pl = IOASD__PASID_LIST__INIT;
+
+	req.id = 10;
+	req.op_case = IOASD__REQUEST__OP_FAULT_ALLOC;
+	req.fault_alloc = &fa;
+	request("fault-alloc", &req);
+
+	alloc.device = 1;
+	alloc.has_ioas = true;
+	alloc.ioas = 1;
+	alloc.has_flags = true;
+	alloc.flags = 4;
+	alloc.has_fault = true;
+	alloc.fault = 1;
+	req.op_case = IOASD__REQUEST__OP_HWPT_ALLOC;
+	req.hwpt_alloc = &alloc;
+	request("hwpt-alloc-fault", &req);
+
+	sd.hwpt = 1;
+	sd.enable = true;
+	req.op_case = IOASD__REQUEST__OP_HWPT_SET_DIRTY;
+	req.hwpt_set_dirty = &sd;
+	request("hwpt-set-dirty", &req);
+
+	gd.hwpt = 1;
+	gd.iova = 1u << 24;
+	gd.length = UINT64_C(1) << 30;
+	gd.page_size = UINT64_C(1) << 30;
+	gd.memory = 1;
+	gd.has_offset = true;
+	gd.offset = 8;
+	gd.has_no_clear = true;
+	gd.no_clear = true;
+	req.op_case = IOASD__REQUEST__OP_HWPT_GET_DIRTY;
+	req.hwpt_get_dirty = &gd;
+	request("hwpt-get-dirty", &req);
+	gd.iova = 0;
+	gd.length = UINT64_C(1) << 40;
+	gd.page_size = 512;
+	request("hwpt-get-dirty-too-big", &req);
+
+	pa.device = 1;
+	pa.pasid = 100;
+	pa.has_hwpt = true;
+	pa.hwpt = 1;
+	req.op_case = IOASD__REQUEST__OP_PASID_ATTACH;
+	req.pasid_attach = &pa;
+	request("pasid-attach", &req);
+
+	pd.device = 1;
+	pd.pasid = 100;
+	req.op_case = IOASD__REQUEST__OP_PASID_DETACH;
+	req.pasid_detach = &pd;
+	request("pasid-detach", &req);
+
+	req.op_case = IOASD__REQUEST__OP_PASID_LIST;
+	req.pasid_list = &pl;
+	request("pasid-list", &req);
+
+	fd.fault = 1;
+	req.op_case = IOASD__REQUEST__OP_FAULT_DESTROY;
+	req.fault_destroy = &fd;
+	request("fault-destroy", &req);
+}
+
 static void requests(void)
 {
 	Ioasd__Request req = IOASD__REQUEST__INIT;
@@ -406,6 +484,7 @@ static void requests(void)
 
 	write_file("request", "whoami", whoami, sizeof(whoami));
 	hwpt_requests();
+	faults_requests();
 
 	/* Delegation: a context, a device by address, and the bad shapes. */
 	{
