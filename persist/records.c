@@ -73,6 +73,8 @@ void records_tenant_msg(const struct tenant *t, bool by_policy, IoasdState__Tena
 	x->next_device = h.device;
 	x->has_next_hwpt = true;
 	x->next_hwpt = h.hwpt;
+	x->has_next_vobj = true;
+	x->next_vobj = h.vobj;
 	x->has_own_context = true;
 	x->own_context = tenant_context_stored(t, &x->context_store_id);
 	x->has_context_store_id = x->own_context && x->context_store_id != 0;
@@ -118,6 +120,10 @@ static int put_ioas(struct records *r, uint32_t tid, const struct tenant_ioas_in
 	x.mock_stdev = i->mock_stdev;
 	x.has_mock_hwpt = i->mock_hwpt != 0;
 	x.mock_hwpt = i->mock_hwpt;
+	x.has_mock_idev = i->mock_idev != 0;
+	x.mock_idev = i->mock_idev;
+	x.has_mock_on = i->mock_on != 0;
+	x.mock_on = i->mock_on;
 	x.has_gen = true;
 	x.gen = i->gen;
 	if (i->n_own_allowed) {
@@ -227,7 +233,31 @@ static int put_hwpt(struct records *r, uint32_t tid, const struct tenant_hwpt_in
 	x.has_data = i->data_len != 0;
 	x.data.len = i->data_len;
 	x.data.data = (uint8_t *)i->data;
+	x.has_viommu = i->viommu != 0;
+	x.viommu = i->viommu;
 	record_object_key(tid, RECORD_HWPT, i->handle, key);
+	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+}
+
+static int put_vobj(struct records *r, uint32_t tid, const struct tenant_vobj_info *i)
+{
+	IoasdState__Vobj x = IOASD_STATE__VOBJ__INIT;
+	uint8_t key[RECORD_OBJECT_KEY];
+
+	x.handle = i->handle;
+	x.id = i->id;
+	x.kind = i->kind;
+	x.has_type = true;
+	x.type = i->type;
+	x.has_device = i->kind != TENANT_VEVENTQ;
+	x.device = i->device;
+	x.has_parent = i->parent != 0;
+	x.parent = i->parent;
+	x.has_viommu = i->viommu != 0;
+	x.viommu = i->viommu;
+	x.has_virt_id = i->kind == TENANT_VDEVICE;
+	x.virt_id = i->virt_id;
+	record_object_key(tid, RECORD_VOBJ, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }
 
@@ -389,6 +419,9 @@ static int journal(struct records *r, const struct tenant_journal_event *ev)
 	case TENANT_JOURNAL_HWPT:
 		return ev->gone ? del_object(r, tid, RECORD_HWPT, ev->u.hwpt.handle)
 				: put_hwpt(r, tid, &ev->u.hwpt);
+	case TENANT_JOURNAL_VOBJ:
+		return ev->gone ? del_object(r, tid, RECORD_VOBJ, ev->u.vobj.handle)
+				: put_vobj(r, tid, &ev->u.vobj);
 	case TENANT_JOURNAL_MAPPING:
 		if (!ev->gone)
 			return put_mapping(r, tid, &ev->u.mapping);
@@ -467,9 +500,16 @@ static int dump_hwpt(void *ud, const struct tenant_hwpt_info *i)
 	return put_hwpt(d->r, d->tid, i);
 }
 
+static int dump_vobj(void *ud, const struct tenant_vobj_info *i)
+{
+	struct dump *d = ud;
+
+	return put_vobj(d->r, d->tid, i);
+}
+
 static const struct tenant_dump_ops dump_ops = {
 	.ioas = dump_ioas, .memory = dump_memory, .mapping = dump_mapping,
-	.device = dump_device, .hwpt = dump_hwpt,
+	.device = dump_device, .hwpt = dump_hwpt, .vobj = dump_vobj,
 };
 
 int records_write_all(struct records *r, struct tenants *ts, const char *backend,

@@ -38,6 +38,7 @@ enum record_kind {
 	RECORD_IMPORT = 'p',
 	RECORD_DEVICE = 'd',
 	RECORD_HWPT = 'h',
+	RECORD_VOBJ = 'v',      /* vIOMMU, vDEVICE, vEVENTQ */
 };
 
 #define RECORD_TENANT_KEY 4u

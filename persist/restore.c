@@ -144,7 +144,40 @@ static int hwpt_handle_cmp(const void *a, const void *b)
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
+static int vobj_handle_cmp(const void *a, const void *b)
+{
+	const IoasdState__Vobj *x = *(const IoasdState__Vobj *const *)a;
+	const IoasdState__Vobj *y = *(const IoasdState__Vobj *const *)b;
+
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+/* vIOMMUs, vDEVICEs, vEVENTQs: by handle, a vIOMMU before what is in it. */
+static void restore_vobjs(struct tenant *t, IoasdState__Tenant *x, bool replay)
+{
+	struct err e = { 0 };
+
+	if (x->n_vobjs > 1)
+		qsort(x->vobjs, x->n_vobjs, sizeof(*x->vobjs), vobj_handle_cmp);
+	for (size_t j = 0; j < x->n_vobjs; j++) {
+		const IoasdState__Vobj *y = x->vobjs[j];
+		struct tenant_vobj_info vi = {
+			.handle = y->handle, .id = y->id, .kind = y->kind,
+			.type = y->has_type ? y->type : 0,
+			.device = y->has_device ? y->device : 0,
+			.parent = y->has_parent ? y->parent : 0,
+			.viommu = y->has_viommu ? y->viommu : 0,
+			.virt_id = y->has_virt_id ? y->virt_id : 0,
+		};
+
+		if (tenant_restore_vobj(t, &vi, replay, &e) < 0)
+			RLOG(tenant_name(t), "vIOMMU object %" PRIu32 ": %s", y->handle, e.msg);
+	}
+}
+
+/* The HWPTs not made from a vIOMMU (from_viommu false) or those that are. */
+static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay,
+			  bool from_viommu)
 {
 	struct err e = { 0 };
 
@@ -152,12 +185,17 @@ static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
 		qsort(x->hwpts, x->n_hwpts, sizeof(*x->hwpts), hwpt_handle_cmp);
 	for (size_t j = 0; j < x->n_hwpts; j++) {
 		const IoasdState__Hwpt *y = x->hwpts[j];
-		struct tenant_hwpt_info hi = {
+		struct tenant_hwpt_info hi;
+
+		if ((y->has_viommu && y->viommu) != from_viommu)
+			continue;
+		hi = (struct tenant_hwpt_info){
 			.handle = y->handle, .id = y->id, .ioas = y->ioas,
 			.parent = y->has_parent ? y->parent : 0, .device = y->device,
 			.flags = y->flags, .data_type = y->data_type,
 			.data = y->has_data ? y->data.data : NULL,
 			.data_len = y->has_data ? (uint32_t)y->data.len : 0,
+			.viommu = y->has_viommu ? y->viommu : 0,
 		};
 
 		if (tenant_restore_hwpt(t, &hi, replay, &e) < 0)
@@ -291,6 +329,7 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			.share = x->next_share, .import = x->next_import,
 			.device = x->has_next_device ? x->next_device : 0,
 			.hwpt = x->has_next_hwpt ? x->next_hwpt : 0,
+			.vobj = x->has_next_vobj ? x->next_vobj : 0,
 		};
 
 		if (tenant_find(r->tenants, x->name)) {
@@ -329,6 +368,8 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			struct tenant_ioas_info ii = {
 				.handle = y->handle, .id = y->id,
 				.mock_stdev = y->has_mock_stdev ? y->mock_stdev : 0,
+				.mock_idev = y->has_mock_idev ? y->mock_idev : 0,
+				.mock_on = y->has_mock_on ? y->mock_on : 0,
 				.gen = y->has_gen ? y->gen : 0,
 				.own_allowed = own, .n_own_allowed = own ? (uint32_t)y->n_own_allowed : 0,
 			};
@@ -402,8 +443,11 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
 			restore_device(r, ts[i], m->tenants[i]->devices[j], replay);
 	for (size_t i = 0; i < m->n_tenants; i++)
-		if (ts[i])
-			restore_hwpts(ts[i], m->tenants[i], replay);
+		if (ts[i]) {
+			restore_hwpts(ts[i], m->tenants[i], replay, false);
+			restore_vobjs(ts[i], m->tenants[i], replay);
+			restore_hwpts(ts[i], m->tenants[i], replay, true);
+		}
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		if (!ts[i])
 			continue;

@@ -32,8 +32,7 @@ int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,
 	(void)t;
 	if (!o->mock_idev)
 		return err_set(e, ENOENT, "test hook: IOAS %" PRIu32 " has no mock device "
-			       "to allocate for (one restored after a restart has none)",
-			       o->handle);
+			       "to allocate for", o->handle);
 	*ret = o->mock_idev;
 	return 0;
 }
@@ -58,6 +57,7 @@ int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
 	o->mock_on = h;
 	if (h)
 		h->devices++;
+	journal_ioas(t, o, false); /* where the mock is, for a restart */
 	/* MD_CHECK_MAP of later mappings: the paging domain it is on (an
 	 * IOAS's own one is new after a replace back), none under a nested
 	 * one (its stage 1 is not what the IOAS maps). */

@@ -22,7 +22,8 @@ void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret)
 {
 	*ret = (struct tenant_ioas_info){
 		.handle = o->handle, .id = o->id, .mock_stdev = o->mock_stdev,
-		.mock_hwpt = o->mock_hwpt, .gen = o->gen,
+		.mock_hwpt = o->mock_hwpt, .mock_idev = o->mock_idev,
+		.mock_on = o->mock_on ? o->mock_on->handle : 0, .gen = o->gen,
 		.own_allowed = o->own_allowed, .n_own_allowed = o->n_own_allowed,
 	};
 }
@@ -56,7 +57,7 @@ void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret)
 		.handle = h->handle, .id = h->id, .ioas = h->ioas->handle,
 		.parent = h->parent ? h->parent->handle : 0, .device = h->device,
 		.flags = h->flags, .data_type = h->data_type, .data = h->data,
-		.data_len = h->data_len,
+		.data_len = h->data_len, .viommu = h->viommu ? h->viommu->handle : 0,
 	};
 }
 
@@ -165,5 +166,24 @@ void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone)
 	if (!wanted(t))
 		return;
 	hwpt_info(h, &ev.u.hwpt);
+	emit(t, &ev);
+}
+
+void vobj_info(const struct tenant_viommu *v, struct tenant_vobj_info *ret)
+{
+	*ret = (struct tenant_vobj_info){
+		.handle = v->handle, .id = v->id, .kind = v->kind, .type = v->type,
+		.device = v->device, .parent = v->parent ? v->parent->handle : 0,
+		.viommu = v->viommu ? v->viommu->handle : 0, .virt_id = v->virt_id,
+	};
+}
+
+void journal_vobj(struct tenant *t, const struct tenant_viommu *v, bool gone)
+{
+	struct tenant_journal_event ev = { .kind = TENANT_JOURNAL_VOBJ, .gone = gone };
+
+	if (!wanted(t))
+		return;
+	vobj_info(v, &ev.u.vobj);
 	emit(t, &ev);
 }

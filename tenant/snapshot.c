@@ -64,6 +64,7 @@ void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
 	ret->import = t->next_import_handle;
 	ret->device = t->next_device_handle;
 	ret->hwpt = t->next_hwpt_handle;
+	ret->vobj = t->next_vobj_handle;
 }
 
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
@@ -76,6 +77,8 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
 		t->next_device_handle = h->device;
 	if (h->hwpt)
 		t->next_hwpt_handle = h->hwpt;
+	if (h->vobj)
+		t->next_vobj_handle = h->vobj;
 }
 
 bool tenant_context_stored(const struct tenant *t, uint64_t *ret_store_id)
@@ -185,7 +188,8 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		if (r < 0)
 			return r;
 	}
-	return tenant_dump_hwpts(t, ops, userdata);
+	r = tenant_dump_hwpts(t, ops, userdata);
+	return r < 0 ? r : tenant_dump_vobjs(t, ops, userdata);
 }
 
 int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
@@ -231,6 +235,8 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 	} else {
 		o->mock_stdev = i->mock_stdev;
 		o->mock_hwpt = i->mock_hwpt;
+		o->mock_idev = i->mock_idev;
+		o->restore_mock_on = i->mock_on;
 	}
 	o->id = id;
 	o->gen = i->gen;

@@ -94,6 +94,7 @@ struct ioas_obj {
 	uint32_t mock_hwpt;  /* ... and its domain, for MD_CHECK_MAP */
 	uint32_t mock_idev;  /* ... and its device object (HWPTs: "device 0") */
 	struct tenant_hwpt *mock_on; /* the HWPT the mock device is on, or NULL */
+	uint32_t restore_mock_on;    /* restart: the HWPT it goes back onto */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
@@ -155,8 +156,7 @@ struct tenant_hwpt {
 	void *data;                 /* nested: its driver data (restart replay) */
 	uint32_t data_len;
 	uint8_t test_cleared;       /* hwpt-test.c: mock IOTLBs invalidated */
-	struct tenant_viommu *viommu; /* nested from a vIOMMU (not kept across
-				       * a restart), else NULL */
+	struct tenant_viommu *viommu; /* nested from a vIOMMU, else NULL */
 };
 
 /*
@@ -336,6 +336,10 @@ void journal_mapping(struct tenant *t, const struct ioas_obj *o,
 		     const struct mapping *m, bool gone);
 void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
 void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone);
+void journal_vobj(struct tenant *t, const struct tenant_viommu *v, bool gone);
+void vobj_info(const struct tenant_viommu *v, struct tenant_vobj_info *ret);
+int tenant_dump_vobjs(const struct tenant *t, const struct tenant_dump_ops *ops,
+		      void *userdata);
 void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret);
 /* The info structs events and dumps carry. */
 void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);

@@ -478,7 +478,7 @@ void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
 
 /* The next handle of each kind. */
 struct tenant_handles {
-	uint32_t ioas, memory, share, import, device, hwpt;
+	uint32_t ioas, memory, share, import, device, hwpt, vobj;
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
@@ -486,6 +486,7 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
 struct policy_range;
 struct tenant_ioas_info {
 	uint32_t handle, id, mock_stdev, mock_hwpt;
+	uint32_t mock_idev, mock_on; /* test builds: its device object, the HWPT it is on */
 	uint32_t gen;            /* its mappings' generation (tenant_journal) */
 	/* The tenant's own AllowIovas narrowing (NULL, 0: none): applied
 	 * within the policy's AllowedIOVA, and again at every reload. */
@@ -503,6 +504,12 @@ struct tenant_hwpt_info {
 	uint32_t handle, id, ioas, parent, device, flags, data_type;
 	const void *data;        /* nested: its driver data */
 	uint32_t data_len;
+	uint32_t viommu;         /* nested from a vIOMMU: its handle, else 0 */
+};
+/* A vIOMMU, vDEVICE or vEVENTQ (tenant/viommu.c). kind: enum tenant_vobj_kind. */
+struct tenant_vobj_info {
+	uint32_t handle, id, kind, type, device, parent, viommu;
+	uint64_t virt_id;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -526,6 +533,7 @@ struct tenant_dump_ops {
 	int (*mapping)(void *userdata, const struct tenant_mapping_info *i);
 	int (*device)(void *userdata, const struct tenant_device_info *i);
 	int (*hwpt)(void *userdata, const struct tenant_hwpt_info *i); /* may be NULL */
+	int (*vobj)(void *userdata, const struct tenant_vobj_info *i); /* may be NULL */
 };
 /* A device tenant's own context: true, and *ret_store_id when it is in the
  * fd store (kernel backend). */
@@ -555,6 +563,12 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
  * again (with its device, or another of the tenant's) and the devices that
  * were on it are attached to it again. */
 int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
+			bool replay, struct err *e);
+/* After the HWPTs not made from a vIOMMU, before those that are: vIOMMUs
+ * (on their parent HWPT), then their vDEVICEs and vEVENTQs, each adopting
+ * the kernel object the stored context still has. replay (a fresh context,
+ * which has none of them): -EOPNOTSUPP, nothing restored. */
+int tenant_restore_vobj(struct tenant *t, const struct tenant_vobj_info *i,
 			bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
@@ -604,6 +618,7 @@ enum tenant_journal_kind {
 	TENANT_JOURNAL_MAPPING,
 	TENANT_JOURNAL_DEVICE,
 	TENANT_JOURNAL_HWPT,
+	TENANT_JOURNAL_VOBJ,
 };
 struct tenant_journal_event {
 	enum tenant_journal_kind kind;
@@ -617,6 +632,7 @@ struct tenant_journal_event {
 		struct tenant_mapping_info mapping;
 		struct tenant_device_info device;
 		struct tenant_hwpt_info hwpt;
+		struct tenant_vobj_info vobj;
 	} u;
 };
 typedef void (*tenant_journal_fn)(void *userdata,
