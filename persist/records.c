@@ -213,6 +213,8 @@ static int put_device(struct records *r, uint32_t tid, const struct tenant_devic
 	x.name = (char *)i->info.name;
 	x.has_hwpt = i->hwpt != 0;
 	x.hwpt = i->hwpt;
+	x.has_dev_id = i->dev_id != 0;
+	x.dev_id = i->dev_id;
 	record_object_key(tid, RECORD_DEVICE, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "policy/policy.h"
 #include "tenant/pool.h"
+#include "persist/sweep.h"
 #include "persist/restore.h"
 #include "persist/state-check.h"
 #include "tenant/tenant.h"
@@ -115,6 +116,7 @@ static void restore_device(struct restore *r, struct tenant *t,
 			.slot = (uint8_t)y->slot, .function = (uint8_t)y->function,
 		},
 		.hwpt = y->has_hwpt ? y->hwpt : 0,
+		.dev_id = y->has_dev_id ? y->dev_id : 0,
 	};
 	char name[FDSTORE_NAME_MAX];
 	struct err e = { 0 };
@@ -573,14 +575,18 @@ static void sweep(struct restore *r, struct backend *ctx, const char *where)
  * An IOAS allocated in the instant of the kill (or a pool refill the state
  * never named; the old pool's idle ones too) is in the adopted contexts and
  * in no table: destroy it, in the shared context and in every device
- * tenant's own.
+ * tenant's own; in a device tenant's own context, then, any other object
+ * no table names (an HWPT or vIOMMU object allocated in that instant:
+ * persist/sweep.c).
  */
 void restore_sweep(struct restore *r)
 {
 	sweep(r, r->backend, "the shared context");
 	for (struct tenant *t = tenant_next(r->tenants, NULL); t; t = tenant_next(r->tenants, t))
-		if (tenant_has_own_context(t) && tenant_backend(t) != r->backend)
+		if (tenant_has_own_context(t) && tenant_backend(t) != r->backend) {
 			sweep(r, tenant_backend(t), tenant_name(t));
+			sweep_tenant_objects(t);
+		}
 }
 
 /*

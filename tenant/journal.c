@@ -45,9 +45,7 @@ void device_info(const struct tenant_device *d, struct tenant_device_info *ret)
 	*ret = (struct tenant_device_info){
 		.handle = d->handle, .ioas = d->ioas->handle,
 		.store_id = d->store_id, .info = d->info,
-		/* one made from a vIOMMU is not kept: the device comes
-		 * back on its IOAS */
-		.hwpt = d->hwpt && !d->hwpt->viommu ? d->hwpt->handle : 0,
+		.hwpt = d->hwpt ? d->hwpt->handle : 0, .dev_id = d->dev_id,
 	};
 }
 

@@ -127,6 +127,8 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
 			return err_errno(e, r, "binding and attaching it again");
 		}
 	}
+	else
+		d->dev_id = i->dev_id; /* the stored context still has it bound */
 	d->fd = *fd;
 	*fd = -1;
 	d->handle = i->handle;

@@ -498,6 +498,7 @@ struct tenant_device_info {
 	uint64_t store_id;
 	struct backend_device_info info;
 	uint32_t hwpt;           /* the HWPT it is on, 0: the IOAS's own */
+	uint32_t dev_id;         /* its device object (kernel: adopted as is) */
 };
 /* A hardware page table (tenant/hwpt.c). */
 struct tenant_hwpt_info {
