@@ -131,6 +131,9 @@ static const struct command commands[] = {
 	{ "viommu-destroy", cmd_viommu_destroy, "VIOMMU", "destroy a vIOMMU" },
 	{ "vdevice-destroy", cmd_vdevice_destroy, "VDEVICE", "destroy a vDEVICE" },
 	{ "veventq-destroy", cmd_veventq_destroy, "VEVENTQ", "destroy a vEVENTQ" },
+	{ "reclaim", cmd_reclaim, "[--timeout MS]",
+	  "in a batch: wait for the daemon to go, then reclaim the tenant from the\n"
+	  "                  new one; $variables and vEVENTQ fds are kept" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",
