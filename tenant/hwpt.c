@@ -373,8 +373,12 @@ int tenant_viommu_invalidate(struct tenant *t, uint32_t handle,
 		*entry_num = 0;
 		return -ENOENT;
 	}
-	return invalidate(t, v->id, "vIOMMU", handle, data_type, entries,
-			  entry_len, entry_num, e);
+	r = invalidate(t, v->id, "vIOMMU", handle, data_type, entries,
+		       entry_len, entry_num, e);
+	if (hwpt_test_check_viommu_invalidate(t, v, data_type, entries, entry_len,
+					      *entry_num, e) < 0)
+		return -EIO;
+	return r;
 }
 
 int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,

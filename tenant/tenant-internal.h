@@ -95,6 +95,7 @@ struct ioas_obj {
 	uint32_t mock_idev;  /* ... and its device object (HWPTs: "device 0") */
 	struct tenant_hwpt *mock_on; /* the HWPT the mock device is on, or NULL */
 	uint32_t restore_mock_on;    /* restart: the HWPT it goes back onto */
+	uint8_t mock_cache_cleared;  /* hwpt-test.c: its device caches invalidated */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
@@ -296,6 +297,9 @@ int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
 void hwpt_test_mock_release(struct tenant *t);
 int hwpt_test_check_nested(struct tenant *t, const struct tenant_hwpt *h,
 			   struct err *e);
+int hwpt_test_check_viommu_invalidate(struct tenant *t, const struct tenant_viommu *v,
+				      uint32_t data_type, const void *entries,
+				      uint32_t entry_len, uint32_t done, struct err *e);
 int hwpt_test_check_invalidate(struct tenant *t, const struct tenant_hwpt *h,
 			       uint32_t data_type, const void *entries,
 			       uint32_t entry_len, uint32_t done, struct err *e);
