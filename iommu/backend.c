@@ -85,8 +85,9 @@ uint32_t backend_sweep_objects(struct backend *b, const uint32_t *known,
 {
 	uint32_t top = 0, swept = 0, pass_swept = 1;
 
+	/* An id past the bound (a sim's device ids) is kept, not probed up to. */
 	for (size_t i = 0; i < n; i++)
-		if (known[i] > top)
+		if (known[i] > top && known[i] <= BACKEND_SWEEP_MAX_ID)
 			top = known[i];
 	for (int pass = 0; pass < SWEEP_PASSES && pass_swept; pass++) {
 		pass_swept = 0;

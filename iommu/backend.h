@@ -415,8 +415,11 @@ uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
  * (iommufd_object_remove(): EBUSY unless its users count is one), so it
  * never takes a bound device (its driver holds it until unbind), a domain
  * a device is attached to, a vEVENTQ whose fd is open, or an IOAS an HWPT
- * is on. Returns how many were destroyed.
+ * is on. Known ids above BACKEND_SWEEP_MAX_ID are kept but do not raise the
+ * bound (the kernel allocates ids lowest-free; the sim numbers its devices
+ * high). Returns how many were destroyed.
  */
+#define BACKEND_SWEEP_MAX_ID 65536u
 uint32_t backend_sweep_objects(struct backend *b, const uint32_t *known,
 			       size_t n, uint32_t margin);
 
