@@ -13,7 +13,10 @@ struct tenant;
  * allocated in the instant of a kill, before it was recorded, which would
  * otherwise hold its IOAS or parent (EBUSY) for as long as the context
  * lives. Everything t knows is kept: its IOASes, HWPTs, vIOMMU objects,
- * devices and test builds' mock objects. Returns how many went.
+ * devices and test builds' mock objects, as tenant_dump() reports them. A
+ * new kind of kernel object in a tenant's tables must be reported there
+ * too (a dump op), or a restart destroys it when nothing holds it.
+ * Returns how many went.
  */
 uint32_t sweep_tenant_objects(struct tenant *t);
 
