@@ -692,6 +692,22 @@ int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
 	return xioctl(fd, IOFD_TEST_CMD, &cmd);
 }
 
+int backend_kernel_test_check_dev_cache(struct backend *b, uint32_t idev,
+					uint32_t cache_id, uint32_t expect)
+{
+	struct iofd_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOFD_TEST_OP_DEV_CHECK_CACHE,
+		.id = idev,
+		.check_dev_cache = { .id = cache_id, .cache = expect },
+	};
+	int fd = backend_kernel_fd(b);
+
+	if (fd < 0)
+		return fd;
+	return xioctl(fd, IOFD_TEST_CMD, &cmd);
+}
+
 int backend_kernel_test_trigger_vevent(struct backend *b, uint32_t idev)
 {
 	struct iofd_test_cmd cmd = {

@@ -45,6 +45,11 @@ int backend_kernel_test_check_map(struct backend *b, uint32_t hwpt,
 int backend_kernel_test_check_iotlb(struct backend *b, uint32_t hwpt,
 				    uint32_t iotlb_id, uint32_t expect);
 
+/* IOMMU_TEST_OP_DEV_CHECK_CACHE: does cache cache_id (0..3) of the mock
+ * device idev hold expect? 0, -EINVAL when not, or the ioctl's errno. */
+int backend_kernel_test_check_dev_cache(struct backend *b, uint32_t idev,
+					uint32_t cache_id, uint32_t expect);
+
 /* IOMMU_TEST_OP_TRIGGER_VEVENT (7.2): the mock device idev reports an
  * event to the vEVENTQ of the vIOMMU its vDEVICE is in. */
 int backend_kernel_test_trigger_vevent(struct backend *b, uint32_t idev);

@@ -77,3 +77,29 @@ uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
 	}
 	return swept;
 }
+
+#define SWEEP_PASSES 8 /* deeper than any chain of holders the daemon makes */
+
+uint32_t backend_sweep_objects(struct backend *b, const uint32_t *known,
+			       size_t n, uint32_t margin)
+{
+	uint32_t top = 0, swept = 0, pass_swept = 1;
+
+	/* An id past the bound (a sim's device ids) is kept, not probed up to. */
+	for (size_t i = 0; i < n; i++)
+		if (known[i] > top && known[i] <= BACKEND_SWEEP_MAX_ID)
+			top = known[i];
+	for (int pass = 0; pass < SWEEP_PASSES && pass_swept; pass++) {
+		pass_swept = 0;
+		for (uint32_t id = 1; id <= top + margin && id != 0; id++) {
+			bool listed = false;
+
+			for (size_t i = 0; i < n && !listed; i++)
+				listed = known[i] == id;
+			if (!listed && backend_destroy(b, id) == 0)
+				pass_swept++;
+		}
+		swept += pass_swept;
+	}
+	return swept;
+}

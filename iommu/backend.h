@@ -408,6 +408,25 @@ static inline int backend_veventq_alloc(struct backend *b, uint32_t viommu,
 uint32_t backend_sweep_ioases(struct backend *b, const uint32_t *known,
 			      size_t n, uint32_t margin);
 
+/*
+ * After backend_sweep_ioases() in a device tenant's own context: destroy
+ * every other object with an id in [1, max(known) + margin] that is not in
+ * known[] -- an HWPT, vIOMMU, vDEVICE or vEVENTQ the kernel allocated in
+ * the instant of a kill, before the daemon recorded it. Pass after pass, so
+ * that what holds another goes first (a nested HWPT before its parent, a
+ * vDEVICE, vEVENTQ or HWPT in a vIOMMU before the vIOMMU), until a pass
+ * destroys nothing. IOMMU_DESTROY takes only an object nothing else holds
+ * (iommufd_object_remove(): EBUSY unless its users count is one), so it
+ * never takes a bound device (its driver holds it until unbind), a domain
+ * a device is attached to, a vEVENTQ whose fd is open, or an IOAS an HWPT
+ * is on. Known ids above BACKEND_SWEEP_MAX_ID are kept but do not raise the
+ * bound (the kernel allocates ids lowest-free; the sim numbers its devices
+ * high). Returns how many were destroyed.
+ */
+#define BACKEND_SWEEP_MAX_ID 65536u
+uint32_t backend_sweep_objects(struct backend *b, const uint32_t *known,
+			       size_t n, uint32_t margin);
+
 /* "0000:00:03.0 (1234:11e8)" */
 void backend_device_format(const struct backend_device_info *d, char *buf,
 			   size_t size);

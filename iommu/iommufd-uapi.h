@@ -394,6 +394,7 @@ IOFD_ASSERT_OFF(iofd_veventq_alloc, out_veventq_fd, 24);
 #define IOFD_TEST_OP_MD_CHECK_MAP 3
 #define IOFD_TEST_OP_MOCK_DOMAIN_REPLACE 10 /* .id = the mock device */
 #define IOFD_TEST_OP_MD_CHECK_IOTLB 14 /* .id = nested HWPT */
+#define IOFD_TEST_OP_DEV_CHECK_CACHE 16 /* .id = the mock's device object */
 #define IOFD_TEST_OP_TRIGGER_VEVENT 17 /* 7.2: the mock device's vEVENT */
 
 struct iofd_test_cmd {
@@ -422,6 +423,10 @@ struct iofd_test_cmd {
 			uint32_t id;    /* which of the mock's IOTLBs (0..3) */
 			uint32_t iotlb; /* the value expected there */
 		} check_iotlb;
+		struct {
+			uint32_t id;    /* which of the mock device's caches (0..3) */
+			uint32_t cache; /* the value expected there */
+		} check_dev_cache;
 		/* the largest member of the kernel's union is 48 bytes */
 		uint8_t union_room[48];
 	};
@@ -437,6 +442,7 @@ IOFD_ASSERT_OFF(iofd_test_cmd, check_map.iova, 16);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.length, 24);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_map.uptr, 32);
 IOFD_ASSERT_OFF(iofd_test_cmd, check_iotlb.iotlb, 20);
+IOFD_ASSERT_OFF(iofd_test_cmd, check_dev_cache.cache, 20);
 IOFD_ASSERT_OFF(iofd_test_cmd, mock_domain_replace.pt_id, 16);
 IOFD_ASSERT_OFF(iofd_test_cmd, last, 64);
 

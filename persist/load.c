@@ -199,6 +199,11 @@ static int object_rec(void *ud, const void *key, size_t klen, const void *val, s
 		r = UNPACK_INTO(IoasdState__Pasid, ioasd_state__pasid__unpack, x->pasids,
 				x->n_pasids);
 		break;
+	case RECORD_VOBJ:
+		what = "vIOMMU object";
+		r = UNPACK_INTO(IoasdState__Vobj, ioasd_state__vobj__unpack, x->vobjs,
+				x->n_vobjs);
+		break;
 	default:
 		return BAD(w->e, "tenant %s: an object record of unknown kind 0x%02x",
 			   x->name, k[4]);

@@ -77,6 +77,8 @@ void records_tenant_msg(const struct tenant *t, bool by_policy, IoasdState__Tena
 	x->next_fault = h.fault;
 	x->has_next_pasid = true;
 	x->next_pasid = h.pasid;
+	x->has_next_vobj = true;
+	x->next_vobj = h.vobj;
 	x->has_own_context = true;
 	x->own_context = tenant_context_stored(t, &x->context_store_id);
 	x->has_context_store_id = x->own_context && x->context_store_id != 0;
@@ -122,6 +124,10 @@ static int put_ioas(struct records *r, uint32_t tid, const struct tenant_ioas_in
 	x.mock_stdev = i->mock_stdev;
 	x.has_mock_hwpt = i->mock_hwpt != 0;
 	x.mock_hwpt = i->mock_hwpt;
+	x.has_mock_idev = i->mock_idev != 0;
+	x.mock_idev = i->mock_idev;
+	x.has_mock_on = i->mock_on != 0;
+	x.mock_on = i->mock_on;
 	x.has_gen = true;
 	x.gen = i->gen;
 	if (i->n_own_allowed) {
@@ -211,6 +217,8 @@ static int put_device(struct records *r, uint32_t tid, const struct tenant_devic
 	x.name = (char *)i->info.name;
 	x.has_hwpt = i->hwpt != 0;
 	x.hwpt = i->hwpt;
+	x.has_dev_id = i->dev_id != 0;
+	x.dev_id = i->dev_id;
 	record_object_key(tid, RECORD_DEVICE, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }
@@ -233,6 +241,8 @@ static int put_hwpt(struct records *r, uint32_t tid, const struct tenant_hwpt_in
 	x.data.data = (uint8_t *)i->data;
 	x.has_fault = i->fault != 0;
 	x.fault = i->fault;
+	x.has_viommu = i->viommu != 0;
+	x.viommu = i->viommu;
 	record_object_key(tid, RECORD_HWPT, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }
@@ -261,6 +271,28 @@ static int put_pasid(struct records *r, uint32_t tid, const struct tenant_pasid_
 	x.has_ioas = i->ioas != 0;
 	x.ioas = i->ioas;
 	record_object_key(tid, RECORD_PASID, i->handle, key);
+	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
+}
+
+static int put_vobj(struct records *r, uint32_t tid, const struct tenant_vobj_info *i)
+{
+	IoasdState__Vobj x = IOASD_STATE__VOBJ__INIT;
+	uint8_t key[RECORD_OBJECT_KEY];
+
+	x.handle = i->handle;
+	x.id = i->id;
+	x.kind = i->kind;
+	x.has_type = true;
+	x.type = i->type;
+	x.has_device = i->kind != TENANT_VEVENTQ;
+	x.device = i->device;
+	x.has_parent = i->parent != 0;
+	x.parent = i->parent;
+	x.has_viommu = i->viommu != 0;
+	x.viommu = i->viommu;
+	x.has_virt_id = i->kind == TENANT_VDEVICE;
+	x.virt_id = i->virt_id;
+	record_object_key(tid, RECORD_VOBJ, i->handle, key);
 	return put_msg(r, DB_OBJECTS, key, sizeof(key), &x.base);
 }
 
@@ -428,6 +460,9 @@ static int journal(struct records *r, const struct tenant_journal_event *ev)
 	case TENANT_JOURNAL_PASID:
 		return ev->gone ? del_object(r, tid, RECORD_PASID, ev->u.pasid.handle)
 				: put_pasid(r, tid, &ev->u.pasid);
+	case TENANT_JOURNAL_VOBJ:
+		return ev->gone ? del_object(r, tid, RECORD_VOBJ, ev->u.vobj.handle)
+				: put_vobj(r, tid, &ev->u.vobj);
 	case TENANT_JOURNAL_MAPPING:
 		if (!ev->gone)
 			return put_mapping(r, tid, &ev->u.mapping);
@@ -520,10 +555,17 @@ static int dump_pasid(void *ud, const struct tenant_pasid_info *i)
 	return put_pasid(d->r, d->tid, i);
 }
 
+static int dump_vobj(void *ud, const struct tenant_vobj_info *i)
+{
+	struct dump *d = ud;
+
+	return put_vobj(d->r, d->tid, i);
+}
+
 static const struct tenant_dump_ops dump_ops = {
 	.ioas = dump_ioas, .memory = dump_memory, .mapping = dump_mapping,
 	.device = dump_device, .hwpt = dump_hwpt, .fault = dump_fault,
-	.pasid = dump_pasid,
+	.pasid = dump_pasid, .vobj = dump_vobj,
 };
 
 int records_write_all(struct records *r, struct tenants *ts, const char *backend,

@@ -40,6 +40,7 @@ enum record_kind {
 	RECORD_HWPT = 'h',
 	RECORD_FAULT = 'q',   /* issue 16: fault queues */
 	RECORD_PASID = 'a',   /* issue 16: PASID attachments */
+	RECORD_VOBJ = 'v',      /* vIOMMU, vDEVICE, vEVENTQ */
 };
 
 #define RECORD_TENANT_KEY 4u

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "policy/policy.h"
 #include "tenant/pool.h"
+#include "persist/sweep.h"
 #include "persist/restore.h"
 #include "persist/state-check.h"
 #include "tenant/tenant.h"
@@ -115,6 +116,7 @@ static void restore_device(struct restore *r, struct tenant *t,
 			.slot = (uint8_t)y->slot, .function = (uint8_t)y->function,
 		},
 		.hwpt = y->has_hwpt ? y->hwpt : 0,
+		.dev_id = y->has_dev_id ? y->dev_id : 0,
 	};
 	char name[FDSTORE_NAME_MAX];
 	struct err e = { 0 };
@@ -144,7 +146,40 @@ static int hwpt_handle_cmp(const void *a, const void *b)
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
+static int vobj_handle_cmp(const void *a, const void *b)
+{
+	const IoasdState__Vobj *x = *(const IoasdState__Vobj *const *)a;
+	const IoasdState__Vobj *y = *(const IoasdState__Vobj *const *)b;
+
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+/* vIOMMUs, vDEVICEs, vEVENTQs: by handle, a vIOMMU before what is in it. */
+static void restore_vobjs(struct tenant *t, IoasdState__Tenant *x, bool replay)
+{
+	struct err e = { 0 };
+
+	if (x->n_vobjs > 1)
+		qsort(x->vobjs, x->n_vobjs, sizeof(*x->vobjs), vobj_handle_cmp);
+	for (size_t j = 0; j < x->n_vobjs; j++) {
+		const IoasdState__Vobj *y = x->vobjs[j];
+		struct tenant_vobj_info vi = {
+			.handle = y->handle, .id = y->id, .kind = y->kind,
+			.type = y->has_type ? y->type : 0,
+			.device = y->has_device ? y->device : 0,
+			.parent = y->has_parent ? y->parent : 0,
+			.viommu = y->has_viommu ? y->viommu : 0,
+			.virt_id = y->has_virt_id ? y->virt_id : 0,
+		};
+
+		if (tenant_restore_vobj(t, &vi, replay, &e) < 0)
+			RLOG(tenant_name(t), "vIOMMU object %" PRIu32 ": %s", y->handle, e.msg);
+	}
+}
+
+/* The HWPTs not made from a vIOMMU (from_viommu false) or those that are. */
+static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay,
+			  bool from_viommu)
 {
 	struct err e = { 0 };
 
@@ -160,13 +195,18 @@ static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay)
 		qsort(x->hwpts, x->n_hwpts, sizeof(*x->hwpts), hwpt_handle_cmp);
 	for (size_t j = 0; j < x->n_hwpts; j++) {
 		const IoasdState__Hwpt *y = x->hwpts[j];
-		struct tenant_hwpt_info hi = {
+		struct tenant_hwpt_info hi;
+
+		if ((y->has_viommu && y->viommu) != from_viommu)
+			continue;
+		hi = (struct tenant_hwpt_info){
 			.handle = y->handle, .id = y->id, .ioas = y->ioas,
 			.parent = y->has_parent ? y->parent : 0, .device = y->device,
 			.flags = y->flags, .data_type = y->data_type,
 			.data = y->has_data ? y->data.data : NULL,
 			.data_len = y->has_data ? (uint32_t)y->data.len : 0,
 			.fault = y->has_fault ? y->fault : 0,
+			.viommu = y->has_viommu ? y->viommu : 0,
 		};
 
 		if (tenant_restore_hwpt(t, &hi, replay, &e) < 0)
@@ -314,6 +354,7 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			.hwpt = x->has_next_hwpt ? x->next_hwpt : 0,
 			.fault = x->has_next_fault ? x->next_fault : 0,
 			.pasid = x->has_next_pasid ? x->next_pasid : 0,
+			.vobj = x->has_next_vobj ? x->next_vobj : 0,
 		};
 
 		if (tenant_find(r->tenants, x->name)) {
@@ -352,6 +393,8 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 			struct tenant_ioas_info ii = {
 				.handle = y->handle, .id = y->id,
 				.mock_stdev = y->has_mock_stdev ? y->mock_stdev : 0,
+				.mock_idev = y->has_mock_idev ? y->mock_idev : 0,
+				.mock_on = y->has_mock_on ? y->mock_on : 0,
 				.gen = y->has_gen ? y->gen : 0,
 				.own_allowed = own, .n_own_allowed = own ? (uint32_t)y->n_own_allowed : 0,
 			};
@@ -425,8 +468,11 @@ int restore_tenants_from(struct restore *r, const IoasdState__State *m,
 		for (size_t j = 0; ts[i] && j < m->tenants[i]->n_devices; j++)
 			restore_device(r, ts[i], m->tenants[i]->devices[j], replay);
 	for (size_t i = 0; i < m->n_tenants; i++)
-		if (ts[i])
-			restore_hwpts(ts[i], m->tenants[i], replay);
+		if (ts[i]) {
+			restore_hwpts(ts[i], m->tenants[i], replay, false);
+			restore_vobjs(ts[i], m->tenants[i], replay);
+			restore_hwpts(ts[i], m->tenants[i], replay, true);
+		}
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		if (!ts[i])
 			continue;
@@ -552,14 +598,18 @@ static void sweep(struct restore *r, struct backend *ctx, const char *where)
  * An IOAS allocated in the instant of the kill (or a pool refill the state
  * never named; the old pool's idle ones too) is in the adopted contexts and
  * in no table: destroy it, in the shared context and in every device
- * tenant's own.
+ * tenant's own; in a device tenant's own context, then, any other object
+ * no table names (an HWPT or vIOMMU object allocated in that instant:
+ * persist/sweep.c).
  */
 void restore_sweep(struct restore *r)
 {
 	sweep(r, r->backend, "the shared context");
 	for (struct tenant *t = tenant_next(r->tenants, NULL); t; t = tenant_next(r->tenants, t))
-		if (tenant_has_own_context(t) && tenant_backend(t) != r->backend)
+		if (tenant_has_own_context(t) && tenant_backend(t) != r->backend) {
 			sweep(r, tenant_backend(t), tenant_name(t));
+			sweep_tenant_objects(t);
+		}
 }
 
 /*

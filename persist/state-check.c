@@ -22,6 +22,7 @@ struct vtenant {
 	IoasdState__Mapping **maps;   /* by IOAS, then IOVA */
 	IoasdState__Device **devices; /* by handle */
 	IoasdState__Hwpt **hwpts;     /* by handle */
+	IoasdState__Vobj **vobjs;     /* by handle */
 };
 
 struct check {
@@ -46,6 +47,7 @@ HANDLE_CMP(share_cmp, IoasdState__Share)
 HANDLE_CMP(import_cmp, IoasdState__Import)
 HANDLE_CMP(device_cmp, IoasdState__Device)
 HANDLE_CMP(hwpt_cmp, IoasdState__Hwpt)
+HANDLE_CMP(vobj_cmp, IoasdState__Vobj)
 
 /* The record with that handle in a sorted array, or NULL. */
 #define FIND(arr, n, type, cmp, h)                                           \
@@ -164,6 +166,7 @@ static void vtenant_free(struct vtenant *v)
 	free(v->maps);
 	free(v->devices);
 	free(v->hwpts);
+	free(v->vobjs);
 }
 
 /* Sort v's records; unique non-zero handles, counters past them. */
@@ -180,8 +183,9 @@ static int index_tenant(struct vtenant *v, struct err *e)
 	v->maps = sorted((void *const *)x->mappings, x->n_mappings, map_cmp);
 	v->devices = sorted((void *const *)x->devices, x->n_devices, device_cmp);
 	v->hwpts = sorted((void *const *)x->hwpts, x->n_hwpts, hwpt_cmp);
+	v->vobjs = sorted((void *const *)x->vobjs, x->n_vobjs, vobj_cmp);
 	if (!v->ioases || !v->mems || !v->shares || !v->imports || !v->covered ||
-	    !v->maps || !v->devices || !v->hwpts)
+	    !v->maps || !v->devices || !v->hwpts || !v->vobjs)
 		return err_set(e, ENOMEM, "out of memory checking the state");
 
 #define UNIQUE(arr, n, what, next, has_next)                                        \
@@ -203,7 +207,64 @@ static int index_tenant(struct vtenant *v, struct err *e)
 	UNIQUE(v->imports, x->n_imports, "import", x->next_import, true)
 	UNIQUE(v->devices, x->n_devices, "device", x->next_device, x->has_next_device)
 	UNIQUE(v->hwpts, x->n_hwpts, "HWPT", x->next_hwpt, x->has_next_hwpt)
+	UNIQUE(v->vobjs, x->n_vobjs, "vIOMMU object", x->next_vobj, x->has_next_vobj)
 #undef UNIQUE
+	return 0;
+}
+
+/* vIOMMU objects: a vIOMMU on a paging HWPT of the tenant's (not one made
+ * from a vIOMMU, so no cycle), a vDEVICE or vEVENTQ in an older vIOMMU, an
+ * HWPT made from a vIOMMU on that vIOMMU's IOAS. */
+static int check_vobjs(const struct vtenant *v, struct err *e)
+{
+	const IoasdState__Tenant *x = v->x;
+	const char *tn = x->name;
+	static const char *const kinds[] = { "vIOMMU", "vDEVICE", "vEVENTQ" };
+
+	if (x->n_vobjs && !(x->has_own_context && x->own_context))
+		return BAD(e, "tenant %s: vIOMMU objects without a context of its own", tn);
+	for (size_t i = 0; i < x->n_vobjs; i++) {
+		const IoasdState__Vobj *y = x->vobjs[i];
+		const IoasdState__Hwpt *p;
+		const IoasdState__Vobj *vi;
+
+		if (y->kind > 2)
+			return BAD(e, "tenant %s, vIOMMU object %" PRIu32 ": unknown kind %"
+				   PRIu32, tn, y->handle, y->kind);
+		if (y->id == 0)
+			return BAD(e, "tenant %s, %s %" PRIu32 ": object id 0", tn,
+				   kinds[y->kind], y->handle);
+		if (y->kind == 0) {
+			p = y->has_parent ? FIND(v->hwpts, x->n_hwpts, IoasdState__Hwpt,
+						 hwpt_cmp, y->parent) : NULL;
+			if (!p || p->has_parent || (p->has_viommu && p->viommu) ||
+			    (y->has_viommu && y->viommu))
+				return BAD(e, "tenant %s, vIOMMU %" PRIu32 ": parent HWPT %"
+					   PRIu32 " is not a paging HWPT of the tenant's", tn,
+					   y->handle, y->has_parent ? y->parent : 0);
+			continue;
+		}
+		vi = y->has_viommu ? FIND(v->vobjs, x->n_vobjs, IoasdState__Vobj, vobj_cmp,
+					  y->viommu) : NULL;
+		if (!vi || vi->kind != 0 || vi->handle >= y->handle || y->has_parent)
+			return BAD(e, "tenant %s, %s %" PRIu32 ": vIOMMU %" PRIu32 " is not an "
+				   "older vIOMMU of the tenant's", tn, kinds[y->kind], y->handle,
+				   y->has_viommu ? y->viommu : 0);
+	}
+	for (size_t i = 0; i < x->n_hwpts; i++) {
+		const IoasdState__Hwpt *y = x->hwpts[i];
+		const IoasdState__Vobj *vi;
+		const IoasdState__Hwpt *p;
+
+		if (!y->has_viommu || !y->viommu)
+			continue;
+		vi = FIND(v->vobjs, x->n_vobjs, IoasdState__Vobj, vobj_cmp, y->viommu);
+		p = vi && vi->kind == 0 ? FIND(v->hwpts, x->n_hwpts, IoasdState__Hwpt,
+					       hwpt_cmp, vi->parent) : NULL;
+		if (!p || p->ioas != y->ioas)
+			return BAD(e, "tenant %s, HWPT %" PRIu32 ": no vIOMMU %" PRIu32
+				   " on its IOAS %" PRIu32, tn, y->handle, y->viommu, y->ioas);
+	}
 	return 0;
 }
 
@@ -292,10 +353,25 @@ static int check_records(const struct check *c, const struct vtenant *v)
 			return BAD(e, "tenant %s, HWPT %" PRIu32 ": no IOAS %" PRIu32, tn,
 				   y->handle, y->ioas);
 		if (y->has_parent && (!p || p->handle >= y->handle || p->has_parent ||
-				      p->ioas != y->ioas))
+				      p->ioas != y->ioas || (p->has_viommu && p->viommu)))
 			return BAD(e, "tenant %s, HWPT %" PRIu32 ": parent %" PRIu32 " is not "
 				   "an older paging HWPT on the same IOAS", tn, y->handle,
 				   y->parent);
+		if (y->has_viommu && y->viommu && y->has_parent)
+			return BAD(e, "tenant %s, HWPT %" PRIu32 ": made from both a parent "
+				   "HWPT and vIOMMU %" PRIu32, tn, y->handle, y->viommu);
+	}
+	if (check_vobjs(v, e) < 0)
+		return -EBADMSG;
+	for (size_t i = 0; i < x->n_ioases; i++) {
+		const IoasdState__Ioas *y = x->ioases[i];
+		const IoasdState__Hwpt *h = y->has_mock_on && y->mock_on ?
+			FIND(v->hwpts, x->n_hwpts, IoasdState__Hwpt, hwpt_cmp, y->mock_on) : NULL;
+
+		if (y->has_mock_on && y->mock_on && (!h || h->ioas != y->handle))
+			return BAD(e, "tenant %s, IOAS %" PRIu32 ": its mock device is on HWPT %"
+				   PRIu32 ", which is not one of its HWPTs", tn, y->handle,
+				   y->mock_on);
 	}
 	for (size_t i = 0; i < x->n_devices; i++) {
 		const IoasdState__Device *y = x->devices[i];

@@ -13,7 +13,13 @@
  *    next-handle counter is past all of them (or 0: exhausted);
  *  - every reference resolves: a share to its tenant's IOAS; an import to
  *    its exporter, that tenant's share and its own IOAS; a mapping to its
- *    IOAS, the memory of its owner and its import; a device to its IOAS;
+ *    IOAS, the memory of its owner and its import; a device to its IOAS
+ *    and the HWPT it is on; an HWPT to its IOAS and its parent (an older
+ *    paging HWPT on that IOAS) or vIOMMU (on that IOAS); a vIOMMU to a
+ *    paging HWPT not made from a vIOMMU (so no cycle); a vDEVICE or vEVENTQ
+ *    to an older vIOMMU; a test build's mock device to an HWPT of its IOAS;
+ *    HWPTs and vIOMMU objects only in a tenant with its own context, with
+ *    non-zero kernel ids;
  *  - ranges do not overflow and are not empty; a mapping lies inside its
  *    memory region; mappings of one IOAS do not overlap;
  *  - a share is covered, without gaps, by its tenant's own (not imported)

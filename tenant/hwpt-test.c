@@ -20,6 +20,9 @@
 #define SELFTEST_INVALIDATE_TYPE 0xdeadbeefu /* IOMMU_HWPT_INVALIDATE_DATA_SELFTEST */
 #define SELFTEST_INVALIDATE_ALL 1u           /* IOMMU_TEST_INVALIDATE_FLAG_ALL */
 #define SELFTEST_IOTLBS 4u                   /* MOCK_NESTED_DOMAIN_IOTLB_NUM */
+#define SELFTEST_VIOMMU_INVALIDATE 0xdeadbeefu /* IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST */
+#define SELFTEST_DEV_CACHES 4u               /* MOCK_DEV_CACHE_NUM */
+#define SELFTEST_DEV_CACHE_DEFAULT 0xbaddadu /* IOMMU_TEST_DEV_CACHE_DEFAULT */
 
 bool hwpt_test_mock(const struct tenant *t, uint32_t device)
 {
@@ -32,8 +35,7 @@ int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,
 	(void)t;
 	if (!o->mock_idev)
 		return err_set(e, ENOENT, "test hook: IOAS %" PRIu32 " has no mock device "
-			       "to allocate for (one restored after a restart has none)",
-			       o->handle);
+			       "to allocate for", o->handle);
 	*ret = o->mock_idev;
 	return 0;
 }
@@ -58,6 +60,7 @@ int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
 	o->mock_on = h;
 	if (h)
 		h->devices++;
+	journal_ioas(t, o, false); /* where the mock is, for a restart */
 	/* MD_CHECK_MAP of later mappings: the paging domain it is on (an
 	 * IOAS's own one is new after a replace back), none under a nested
 	 * one (its stage 1 is not what the IOAS maps). */
@@ -136,4 +139,64 @@ int hwpt_test_check_invalidate(struct tenant *t, const struct tenant_hwpt *h_con
 			h->test_cleared |= 1u << id;
 	}
 	return check_iotlbs(t, h, "an invalidation", e);
+}
+
+/*
+ * A vIOMMU's selftest invalidation (struct iommu_viommu_invalidate_selftest
+ * {flags, vdev_id, cache_id}) clears caches of the mock device whose vDEVICE
+ * in it has that virtual id; IOMMU_TEST_OP_DEV_CHECK_CACHE must then find 0
+ * in each cleared cache and the default elsewhere. After a daemon restart
+ * this proves that the restored vIOMMU and vDEVICE are the kernel's own.
+ */
+int hwpt_test_check_viommu_invalidate(struct tenant *t, const struct tenant_viommu *v,
+				      uint32_t data_type, const void *entries,
+				      uint32_t entry_len, uint32_t done, struct err *e)
+{
+	struct ioas_obj *o = v->parent->ioas;
+	const struct tenant_viommu *d;
+	const uint8_t *p = entries;
+	uint32_t flags, vdev_id, cache_id, want;
+	bool mock = false;
+	int r;
+
+	if (!t->set->test_mock_domains || data_type != SELFTEST_VIOMMU_INVALIDATE ||
+	    entry_len < 3 * sizeof(uint32_t) || !o->mock_idev)
+		return 0;
+	for (uint32_t k = 0; k < done; k++, p += entry_len) {
+		memcpy(&flags, p, sizeof(flags));
+		memcpy(&vdev_id, p + 4, sizeof(vdev_id));
+		memcpy(&cache_id, p + 8, sizeof(cache_id));
+		LIST_FOREACH(d, &t->vobjs, link)
+			if (d->kind == TENANT_VDEVICE && d->viommu == v &&
+			    d->virt_id == vdev_id && hwpt_test_mock(t, d->device))
+				break;
+		if (!d)
+			continue;
+		mock = true;
+		if (flags & SELFTEST_INVALIDATE_ALL)
+			o->mock_cache_cleared = (1u << SELFTEST_DEV_CACHES) - 1;
+		else if (cache_id < SELFTEST_DEV_CACHES)
+			o->mock_cache_cleared |= 1u << cache_id;
+	}
+	if (!mock)
+		return 0;
+	for (uint32_t i = 0; i < SELFTEST_DEV_CACHES; i++) {
+		want = o->mock_cache_cleared & (1u << i) ? 0 : SELFTEST_DEV_CACHE_DEFAULT;
+		r = backend_kernel_test_check_dev_cache(t->backend, o->mock_idev, i, want);
+		if (r < 0) {
+			log_err("test hook: tenant %s: IOMMU_TEST_OP_DEV_CHECK_CACHE after a "
+				"vIOMMU invalidation: cache %" PRIu32 " of the mock device "
+				"does not hold 0x%" PRIx32 ": %s", t->name, i, want,
+				strerror(-r));
+			return err_set(e, EIO, "test hook: the kernel's mock device cache %"
+				       PRIu32 " does not hold 0x%" PRIx32 " after an invalidation "
+				       "of vIOMMU %" PRIu32 " (IOMMU_TEST_OP_DEV_CHECK_CACHE; see "
+				       "the daemon's log)", i, want, v->handle);
+		}
+	}
+	log_info("test hook: tenant %s: IOMMU_TEST_OP_DEV_CHECK_CACHE after an invalidation "
+		 "of vIOMMU %" PRIu32 ": the mock device's caches hold 0x%x but the cleared "
+		 "ones (mask 0x%x)", t->name, v->handle, SELFTEST_DEV_CACHE_DEFAULT,
+		 o->mock_cache_cleared);
+	return 0;
 }

@@ -229,8 +229,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 		hwpt_free(t, h);
 		return r;
 	}
-	if (!vi) /* vIOMMU objects are not kept across a restart */
-		journal_hwpt(t, h, false);
+	journal_hwpt(t, h, false);
 	journal_tenant(t, false); /* its next HWPT handle */
 	*ret_handle = h->handle;
 	return 0;
@@ -238,8 +237,7 @@ int tenant_hwpt_alloc(struct tenant *t, const struct tenant_hwpt_req *q,
 
 static void hwpt_free(struct tenant *t, struct tenant_hwpt *h)
 {
-	if (!h->viommu)
-		journal_hwpt(t, h, true);
+	journal_hwpt(t, h, true);
 	free(h->data);
 	if (h->parent)
 		h->parent->children--;
@@ -392,8 +390,12 @@ int tenant_viommu_invalidate(struct tenant *t, uint32_t handle,
 		*entry_num = 0;
 		return -ENOENT;
 	}
-	return invalidate(t, v->id, "vIOMMU", handle, data_type, entries,
-			  entry_len, entry_num, e);
+	r = invalidate(t, v->id, "vIOMMU", handle, data_type, entries,
+		       entry_len, entry_num, e);
+	if (hwpt_test_check_viommu_invalidate(t, v, data_type, entries, entry_len,
+					      *entry_num, e) < 0)
+		return -EIO;
+	return r;
 }
 
 int tenant_device_replace(struct tenant *t, uint32_t device, uint32_t ioas,
@@ -488,8 +490,7 @@ int tenant_dump_hwpts(const struct tenant *t, const struct tenant_dump_ops *ops,
 		return -ENOMEM;
 	n = 0;
 	LIST_FOREACH(h, &t->hwpts, link)
-		if (!h->viommu) /* not kept across a restart */
-			v[n++] = h;
+		v[n++] = h;
 	while (n > 0 && r >= 0) {
 		hwpt_info(v[--n], &hi);
 		r = ops->hwpt(userdata, &hi);
@@ -505,11 +506,21 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	struct tenant_hwpt *h, *parent = NULL;
 	struct tenant_device *d, *dev = NULL;
 	struct tenant_fault *f = NULL;
+	struct tenant_viommu *vi = NULL;
 	uint32_t got;
 	int r;
 
 	if (i->handle == 0)
 		return err_set(e, EINVAL, "HWPT handle 0");
+	if (i->viommu) {
+		if (replay)
+			return err_set(e, EOPNOTSUPP, "made from vIOMMU %" PRIu32 ", which a "
+				       "fresh context does not have", i->viommu);
+		vi = viommu_get(t, i->viommu, TENANT_VIOMMU, e);
+		if (!vi)
+			return err_set(e, ENOENT, "its vIOMMU %" PRIu32 " was not restored",
+				       i->viommu);
+	}
 	LIST_FOREACH(h, &t->hwpts, link) {
 		if (h->handle == i->handle)
 			return err_set(e, EEXIST, "HWPT handle %" PRIu32 " twice", i->handle);
@@ -521,7 +532,8 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 			       i->parent);
 	if (i->fault && !(f = fault_get(t, i->fault, e)))
 		return -ENOENT;
-	o = parent ? parent->ioas : RB_FIND(ioas_tree, &t->ioases, &key);
+	o = parent ? parent->ioas : vi ? vi->parent->ioas :
+		RB_FIND(ioas_tree, &t->ioases, &key);
 	if (!o)
 		return err_set(e, ENOENT, "its IOAS %" PRIu32 " was not restored", i->ioas);
 	h = calloc(1, sizeof(*h));
@@ -565,17 +577,26 @@ int tenant_restore_hwpt(struct tenant *t, const struct tenant_hwpt_info *i,
 	h->data_type = i->data_type;
 	h->ioas = o;
 	h->parent = parent;
+	h->viommu = vi;
 	h->device = i->device;
 	h->fault = f;
 	if (f)
 		f->hwpts++;
 	if (parent)
 		parent->children++;
+	if (vi)
+		vi->users++;
 	o->nhwpts++;
 	LIST_INSERT_HEAD(&t->hwpts, h, link);
 	t->usage.hwpts++;
 	if (t->next_hwpt_handle <= i->handle)
 		t->next_hwpt_handle = i->handle + 1;
+	if (o->restore_mock_on == h->handle && !replay) {
+		/* Test builds: the mock device is still on it in the kernel. */
+		o->restore_mock_on = 0;
+		o->mock_on = h;
+		h->devices++;
+	}
 	/* The devices that were on it. */
 	LIST_FOREACH(d, &t->devices, link) {
 		if (d->restore_hwpt != h->handle)

@@ -22,7 +22,8 @@ void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret)
 {
 	*ret = (struct tenant_ioas_info){
 		.handle = o->handle, .id = o->id, .mock_stdev = o->mock_stdev,
-		.mock_hwpt = o->mock_hwpt, .gen = o->gen,
+		.mock_hwpt = o->mock_hwpt, .mock_idev = o->mock_idev,
+		.mock_on = o->mock_on ? o->mock_on->handle : 0, .gen = o->gen,
 		.own_allowed = o->own_allowed, .n_own_allowed = o->n_own_allowed,
 	};
 }
@@ -44,9 +45,7 @@ void device_info(const struct tenant_device *d, struct tenant_device_info *ret)
 	*ret = (struct tenant_device_info){
 		.handle = d->handle, .ioas = d->ioas->handle,
 		.store_id = d->store_id, .info = d->info,
-		/* one made from a vIOMMU is not kept: the device comes
-		 * back on its IOAS */
-		.hwpt = d->hwpt && !d->hwpt->viommu ? d->hwpt->handle : 0,
+		.hwpt = d->hwpt ? d->hwpt->handle : 0, .dev_id = d->dev_id,
 	};
 }
 
@@ -57,6 +56,7 @@ void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret)
 		.parent = h->parent ? h->parent->handle : 0, .device = h->device,
 		.flags = h->flags, .data_type = h->data_type, .data = h->data,
 		.data_len = h->data_len, .fault = h->fault ? h->fault->handle : 0,
+		.viommu = h->viommu ? h->viommu->handle : 0,
 	};
 }
 
@@ -189,5 +189,24 @@ void journal_pasid(struct tenant *t, const struct tenant_pasid *p, bool gone)
 		.hwpt = p->hwpt ? p->hwpt->handle : 0,
 		.ioas = p->ioas ? p->ioas->handle : 0,
 	};
+	emit(t, &ev);
+}
+
+void vobj_info(const struct tenant_viommu *v, struct tenant_vobj_info *ret)
+{
+	*ret = (struct tenant_vobj_info){
+		.handle = v->handle, .id = v->id, .kind = v->kind, .type = v->type,
+		.device = v->device, .parent = v->parent ? v->parent->handle : 0,
+		.viommu = v->viommu ? v->viommu->handle : 0, .virt_id = v->virt_id,
+	};
+}
+
+void journal_vobj(struct tenant *t, const struct tenant_viommu *v, bool gone)
+{
+	struct tenant_journal_event ev = { .kind = TENANT_JOURNAL_VOBJ, .gone = gone };
+
+	if (!wanted(t))
+		return;
+	vobj_info(v, &ev.u.vobj);
 	emit(t, &ev);
 }

@@ -66,6 +66,7 @@ void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret)
 	ret->hwpt = t->next_hwpt_handle;
 	ret->fault = t->next_fault_handle;
 	ret->pasid = t->next_pasid_handle;
+	ret->vobj = t->next_vobj_handle;
 }
 
 void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
@@ -82,6 +83,8 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h)
 		t->next_fault_handle = h->fault;
 	if (h->pasid)
 		t->next_pasid_handle = h->pasid;
+	if (h->vobj)
+		t->next_vobj_handle = h->vobj;
 }
 
 bool tenant_context_stored(const struct tenant *t, uint64_t *ret_store_id)
@@ -130,6 +133,8 @@ int tenant_restore_device(struct tenant *t, const struct tenant_device_info *i,
 			return err_errno(e, r, "binding and attaching it again");
 		}
 	}
+	else
+		d->dev_id = i->dev_id; /* the stored context still has it bound */
 	d->fd = *fd;
 	*fd = -1;
 	d->handle = i->handle;
@@ -191,14 +196,16 @@ int tenant_dump(const struct tenant *t, const struct tenant_dump_ops *ops,
 		if (r < 0)
 			return r;
 	}
-	/* Queues before the HWPTs that name them, PASIDs after. */
+	/* Queues before the HWPTs that name them, PASIDs after; the vIOMMU
+	 * objects last. */
 	r = tenant_dump_faults(t, ops, userdata, false);
 	if (r < 0)
 		return r;
 	r = tenant_dump_hwpts(t, ops, userdata);
 	if (r < 0)
 		return r;
-	return tenant_dump_faults(t, ops, userdata, true);
+	r = tenant_dump_faults(t, ops, userdata, true);
+	return r < 0 ? r : tenant_dump_vobjs(t, ops, userdata);
 }
 
 int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
@@ -244,6 +251,8 @@ int tenant_restore_ioas(struct tenant *t, const struct tenant_ioas_info *i,
 	} else {
 		o->mock_stdev = i->mock_stdev;
 		o->mock_hwpt = i->mock_hwpt;
+		o->mock_idev = i->mock_idev;
+		o->restore_mock_on = i->mock_on;
 	}
 	o->id = id;
 	o->gen = i->gen;

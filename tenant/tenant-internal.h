@@ -94,6 +94,8 @@ struct ioas_obj {
 	uint32_t mock_hwpt;  /* ... and its domain, for MD_CHECK_MAP */
 	uint32_t mock_idev;  /* ... and its device object (HWPTs: "device 0") */
 	struct tenant_hwpt *mock_on; /* the HWPT the mock device is on, or NULL */
+	uint32_t restore_mock_on;    /* restart: the HWPT it goes back onto */
+	uint8_t mock_cache_cleared;  /* hwpt-test.c: its device caches invalidated */
 	struct mapping_tree mappings;
 	uint32_t nmappings;
 	uint32_t ndevices;   /* brokered devices attached to it */
@@ -155,8 +157,7 @@ struct tenant_hwpt {
 	void *data;                 /* nested: its driver data (restart replay) */
 	uint32_t data_len;
 	uint8_t test_cleared;       /* hwpt-test.c: mock IOTLBs invalidated */
-	struct tenant_viommu *viommu; /* nested from a vIOMMU (not kept across
-				       * a restart), else NULL */
+	struct tenant_viommu *viommu; /* nested from a vIOMMU, else NULL */
 	struct tenant_fault *fault; /* FAULT_ID_VALID: the queue it holds */
 	uint32_t pasids;            /* PASIDs it is attached at (holds it) */
 };
@@ -336,6 +337,9 @@ int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
 void hwpt_test_mock_release(struct tenant *t);
 int hwpt_test_check_nested(struct tenant *t, const struct tenant_hwpt *h,
 			   struct err *e);
+int hwpt_test_check_viommu_invalidate(struct tenant *t, const struct tenant_viommu *v,
+				      uint32_t data_type, const void *entries,
+				      uint32_t entry_len, uint32_t done, struct err *e);
 int hwpt_test_check_invalidate(struct tenant *t, const struct tenant_hwpt *h,
 			       uint32_t data_type, const void *entries,
 			       uint32_t entry_len, uint32_t done, struct err *e);
@@ -378,6 +382,10 @@ void journal_device(struct tenant *t, const struct tenant_device *d, bool gone);
 void journal_hwpt(struct tenant *t, const struct tenant_hwpt *h, bool gone);
 void journal_fault(struct tenant *t, const struct tenant_fault *f, bool gone);
 void journal_pasid(struct tenant *t, const struct tenant_pasid *p, bool gone);
+void journal_vobj(struct tenant *t, const struct tenant_viommu *v, bool gone);
+void vobj_info(const struct tenant_viommu *v, struct tenant_vobj_info *ret);
+int tenant_dump_vobjs(const struct tenant *t, const struct tenant_dump_ops *ops,
+		      void *userdata);
 void hwpt_info(const struct tenant_hwpt *h, struct tenant_hwpt_info *ret);
 /* The info structs events and dumps carry. */
 void ioas_info(const struct ioas_obj *o, struct tenant_ioas_info *ret);

@@ -529,6 +529,7 @@ void tenant_set_fd_store(struct tenants *ts, tenant_fd_store_fn store,
 /* The next handle of each kind. */
 struct tenant_handles {
 	uint32_t ioas, memory, share, import, device, hwpt;
+	uint32_t vobj;
 	uint32_t fault, pasid;   /* issue 16 (0: keep the tenant's) */
 };
 void tenant_get_next_handles(const struct tenant *t, struct tenant_handles *ret);
@@ -537,6 +538,7 @@ void tenant_set_next_handles(struct tenant *t, const struct tenant_handles *h);
 struct policy_range;
 struct tenant_ioas_info {
 	uint32_t handle, id, mock_stdev, mock_hwpt;
+	uint32_t mock_idev, mock_on; /* test builds: its device object, the HWPT it is on */
 	uint32_t gen;            /* its mappings' generation (tenant_journal) */
 	/* The tenant's own AllowIovas narrowing (NULL, 0: none): applied
 	 * within the policy's AllowedIOVA, and again at every reload. */
@@ -548,6 +550,7 @@ struct tenant_device_info {
 	uint64_t store_id;
 	struct backend_device_info info;
 	uint32_t hwpt;           /* the HWPT it is on, 0: the IOAS's own */
+	uint32_t dev_id;         /* its device object (kernel: adopted as is) */
 };
 /* A hardware page table (tenant/hwpt.c). */
 struct tenant_hwpt_info {
@@ -555,6 +558,7 @@ struct tenant_hwpt_info {
 	const void *data;        /* nested: its driver data */
 	uint32_t data_len;
 	uint32_t fault;          /* its fault queue (handle), 0: none */
+	uint32_t viommu;         /* nested from a vIOMMU: its handle, else 0 */
 };
 /* A fault queue and a PASID attachment (tenant/faults.c). */
 struct tenant_fault_info {
@@ -562,6 +566,11 @@ struct tenant_fault_info {
 };
 struct tenant_pasid_info {
 	uint32_t handle, device, pasid, hwpt, ioas;
+};
+/* A vIOMMU, vDEVICE or vEVENTQ (tenant/viommu.c). kind: enum tenant_vobj_kind. */
+struct tenant_vobj_info {
+	uint32_t handle, id, kind, type, device, parent, viommu;
+	uint64_t virt_id;
 };
 struct tenant_memory_info {
 	uint32_t handle;
@@ -587,6 +596,7 @@ struct tenant_dump_ops {
 	int (*hwpt)(void *userdata, const struct tenant_hwpt_info *i); /* may be NULL */
 	int (*fault)(void *userdata, const struct tenant_fault_info *i); /* may be NULL */
 	int (*pasid)(void *userdata, const struct tenant_pasid_info *i); /* may be NULL */
+	int (*vobj)(void *userdata, const struct tenant_vobj_info *i); /* may be NULL */
 };
 /* A device tenant's own context: true, and *ret_store_id when it is in the
  * fd store (kernel backend). */
@@ -625,6 +635,12 @@ int tenant_restore_fault(struct tenant *t, const struct tenant_fault_info *i,
 			 bool replay, struct err *e);
 int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
 			 bool replay, struct err *e);
+/* After the HWPTs not made from a vIOMMU, before those that are: vIOMMUs
+ * (on their parent HWPT), then their vDEVICEs and vEVENTQs, each adopting
+ * the kernel object the stored context still has. replay (a fresh context,
+ * which has none of them): -EOPNOTSUPP, nothing restored. */
+int tenant_restore_vobj(struct tenant *t, const struct tenant_vobj_info *i,
+			bool replay, struct err *e);
 /* Takes *fd on success. */
 int tenant_restore_memory(struct tenant *t, uint32_t handle, int *fd,
 			  uint64_t offset, uint64_t length, uint64_t store_id,
@@ -675,6 +691,7 @@ enum tenant_journal_kind {
 	TENANT_JOURNAL_HWPT,
 	TENANT_JOURNAL_FAULT,
 	TENANT_JOURNAL_PASID,
+	TENANT_JOURNAL_VOBJ,
 };
 struct tenant_journal_event {
 	enum tenant_journal_kind kind;
@@ -690,6 +707,7 @@ struct tenant_journal_event {
 		struct tenant_hwpt_info hwpt;
 		struct tenant_fault_info fault;
 		struct tenant_pasid_info pasid;
+		struct tenant_vobj_info vobj;
 	} u;
 };
 typedef void (*tenant_journal_fn)(void *userdata,

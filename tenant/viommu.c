@@ -10,7 +10,9 @@
  * On a kernel without them (6.12: the ioctls are ENOTTY) the client gets
  * EOPNOTSUPP, saying so: ENOTTY would say that the daemon was sent a bad
  * ioctl, not that the kernel lacks the feature (README "Hardware page
- * tables"). They are not kept across a daemon restart.
+ * tables"). They are kept across a daemon restart (records of kind 'v',
+ * persist/): the stored context still has them, the restore adopts their
+ * ids; a vEVENTQ's fd stays with the client, which reads it as before.
  */
 #include "tenant/tenant-internal.h"
 
@@ -128,6 +130,8 @@ int tenant_viommu_alloc(struct tenant *t, uint32_t device, uint32_t hwpt,
 	v->device = device;
 	v->parent = parent;
 	parent->children++; /* the vIOMMU holds its nesting parent */
+	journal_vobj(t, v, false);
+	journal_tenant(t, false); /* its next handle */
 	*ret_handle = v->handle;
 	return 0;
 }
@@ -159,6 +163,8 @@ int tenant_vdevice_alloc(struct tenant *t, uint32_t viommu, uint32_t device,
 	v->viommu = vi;
 	v->virt_id = virt_id;
 	vi->users++;
+	journal_vobj(t, v, false);
+	journal_tenant(t, false);
 	*ret_handle = v->handle;
 	return 0;
 }
@@ -214,6 +220,8 @@ int tenant_veventq_alloc(struct tenant *t, uint32_t viommu, uint32_t type,
 	v->type = type;
 	v->viommu = vi;
 	vi->users++;
+	journal_vobj(t, v, false);
+	journal_tenant(t, false);
 	test_trigger(t, v);
 	*ret_handle = v->handle;
 	*ret_fd = fd;
@@ -222,6 +230,7 @@ int tenant_veventq_alloc(struct tenant *t, uint32_t viommu, uint32_t type,
 
 static void vobj_free(struct tenant *t, struct tenant_viommu *v)
 {
+	journal_vobj(t, v, true);
 	if (v->viommu)
 		v->viommu->users--;
 	if (v->parent)
@@ -270,4 +279,87 @@ void vobjs_release(struct tenant *t, bool viommus)
 				 v->handle, v->id, strerror(-r));
 		vobj_free(t, v);
 	}
+}
+
+/* ------------------------------------------------------------ restart */
+
+/* Oldest first: a vIOMMU before what is in it. */
+int tenant_dump_vobjs(const struct tenant *t, const struct tenant_dump_ops *ops,
+		      void *userdata)
+{
+	const struct tenant_viommu **a, *v;
+	struct tenant_vobj_info vi;
+	size_t n = 0;
+	int r = 0;
+
+	if (!ops->vobj || LIST_EMPTY(&t->vobjs))
+		return 0;
+	LIST_FOREACH(v, &t->vobjs, link)
+		n++;
+	a = calloc(n, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	n = 0;
+	LIST_FOREACH(v, &t->vobjs, link)
+		a[n++] = v;
+	while (n > 0 && r >= 0) {
+		vobj_info(a[--n], &vi);
+		r = ops->vobj(userdata, &vi);
+	}
+	free(a);
+	return r < 0 ? r : 0;
+}
+
+int tenant_restore_vobj(struct tenant *t, const struct tenant_vobj_info *i,
+			bool replay, struct err *e)
+{
+	struct tenant_hwpt *h, *parent = NULL;
+	struct tenant_viommu *v, *vi = NULL;
+
+	if (i->kind > TENANT_VEVENTQ)
+		return err_set(e, EINVAL, "unknown kind %" PRIu32, i->kind);
+	if (i->handle == 0 || i->id == 0)
+		return err_set(e, EINVAL, "handle or object id 0");
+	if (replay)
+		return err_set(e, EOPNOTSUPP, "a fresh context does not have it (the "
+			       "kernel object was lost with the stored context)");
+	LIST_FOREACH(v, &t->vobjs, link) {
+		if (v->handle == i->handle)
+			return err_set(e, EEXIST, "handle %" PRIu32 " twice", i->handle);
+		if (v->handle == i->viommu && v->kind == TENANT_VIOMMU)
+			vi = v;
+	}
+	if (i->kind == TENANT_VIOMMU) {
+		LIST_FOREACH(h, &t->hwpts, link)
+			if (h->handle == i->parent)
+				parent = h;
+		if (!parent)
+			return err_set(e, ENOENT, "its parent HWPT %" PRIu32 " was not restored",
+				       i->parent);
+	} else if (!vi) {
+		return err_set(e, ENOENT, "its vIOMMU %" PRIu32 " was not restored",
+			       i->viommu);
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return err_set(e, ENOMEM, "out of memory");
+	v->kind = i->kind;
+	v->id = i->id;
+	v->handle = i->handle;
+	v->type = i->type;
+	v->device = i->device;
+	v->virt_id = i->virt_id;
+	v->parent = parent;
+	v->viommu = vi;
+	if (parent)
+		parent->children++;
+	if (vi)
+		vi->users++;
+	LIST_INSERT_HEAD(&t->vobjs, v, link);
+	t->usage.hwpts++;
+	if (t->next_vobj_handle <= i->handle)
+		t->next_vobj_handle = i->handle + 1;
+	if (v->kind == TENANT_VEVENTQ)
+		test_trigger(t, v); /* test builds: an event for the client's kept fd */
+	return 0;
 }

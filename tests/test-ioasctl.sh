@@ -386,6 +386,52 @@ EOF
 	check hwpt5 "hw-info under --no-policy: why" grep_q "EPERM.*AllowDevice" "$dir/hwpt5.err"
 	kill -TERM "$hwpt_pid"
 	wait "$hwpt_pid"
+
+	# reclaim: one batch rides out a SIGKILL and a restart (--state-dir),
+	# its HWPTs and the device on the nested one restored, same handles.
+	rargs="--socket $dir/hwpt.sock --backend sim --socket-mode 0666 --policy-dir $dir/hwpt.d --no-journal --state-dir $dir/rstate --restart-grace 30"
+	start_rdaemon() {
+		# shellcheck disable=SC2086
+		"$IOASD" $rargs 2>"$dir/reclaim.log" &
+		r_pid=$!
+		for _ in $(seq 1 250); do
+			grep -q 'serving on' "$dir/reclaim.log" 2>/dev/null && break
+			sleep 0.02
+		done
+	}
+	start_rdaemon
+	cat >"$dir/reclaim.txt" <<'EOF'
+ioas-alloc
+attach-device $ioas sim:1234:11e8@0000:00:03.0+mock
+hwpt-alloc $device $ioas --nest-parent
+hwpt-alloc-nested $device $hwpt --data-type selftest --data efbead0b
+device-replace $device --hwpt $hwpt
+reclaim --timeout 20000
+hwpts
+device-replace $device --ioas $ioas
+hwpt-destroy $hwpt
+hwpt-destroy 1
+EOF
+	"$IOASCTL" --socket "$dir/hwpt.sock" batch "$dir/reclaim.txt" \
+		>"$dir/reclaim.out" 2>"$dir/reclaim.err" &
+	c_pid=$!
+	for _ in $(seq 1 250); do
+		grep -q '^device 1 now on hwpt 2$' "$dir/reclaim.out" 2>/dev/null && break
+		sleep 0.02
+	done
+	kill -KILL "$r_pid"
+	wait "$r_pid" 2>/dev/null
+	start_rdaemon
+	wait "$c_pid"
+	check reclaim "reclaim: the batch went on through a restart (exit 0)" test $? -eq 0
+	check reclaim "reclaim: the tenant's objects came back" \
+		grep_q '^reclaimed: objects restored after a daemon restart; 0 vEVENTQ fd(s) kept$' "$dir/reclaim.out"
+	check reclaim "reclaim: the nested HWPT, the device on it, after the restart" \
+		grep_q '^hwpt 2: nested in hwpt 1 (ioas 1), .*, 1 device(s) on it$' "$dir/reclaim.out"
+	check reclaim "reclaim: moved off, then both destroyed through the new daemon" \
+		sh -c "grep -q '^destroyed hwpt 2$' '$dir/reclaim.out' && grep -q '^destroyed hwpt 1$' '$dir/reclaim.out'"
+	kill -TERM "$r_pid"
+	wait "$r_pid"
 else
 	echo "# kernel backend: no sim device for the hwpt commands here"
 fi

@@ -275,6 +275,30 @@ START_TEST(lifetimes_parent_child_device_ioas)
 }
 END_TEST
 
+/* Rule (backend_sweep_objects): after a restart, objects of a tenant's own
+ * context no table names go, what holds another first (pass after pass);
+ * the named ones stay, and so does one a device is on (EBUSY). */
+START_TEST(sweep_objects_takes_unnamed_children_first)
+{
+	uint32_t p2 = parent_new(), n2 = nested_new(p2, 6), p = parent_new();
+	uint32_t n = nested_new(p, 7), got;
+	const uint32_t known[] = { ioas, dev_id, p2 };
+
+	ck_assert_int_eq(backend_device_attach(b, dev_fd, n2, &got), 0);
+	/* n before p (p is EBUSY in the first pass); n2 stays: a device is on it */
+	ck_assert_uint_eq(backend_sweep_objects(b, known, 3, 8), 2);
+	ck_assert_int_eq(backend_destroy(b, n), -ENOENT);
+	ck_assert_int_eq(backend_destroy(b, p), -ENOENT);
+	ck_assert_int_eq(backend_destroy(b, n2), -EBUSY);
+	ck_assert_int_eq(backend_destroy(b, p2), -EBUSY);
+	/* Nothing left to take: a second sweep destroys nothing. */
+	ck_assert_uint_eq(backend_sweep_objects(b, known, 3, 8), 0);
+	ck_assert_int_eq(backend_device_attach(b, dev_fd, ioas, &got), 0);
+	ck_assert_int_eq(backend_destroy(b, n2), 0);
+	ck_assert_int_eq(backend_destroy(b, p2), 0);
+}
+END_TEST
+
 START_TEST(detach_releases_the_hwpt)
 {
 	uint32_t parent = parent_new(), got;
@@ -477,6 +501,7 @@ static Suite *hwpt_suite(void)
 	tcase_add_test(tc, nested_rules);
 	tcase_add_test(tc, lifetimes_parent_child_device_ioas);
 	tcase_add_test(tc, detach_releases_the_hwpt);
+	tcase_add_test(tc, sweep_objects_takes_unnamed_children_first);
 	tcase_add_test(tc, attach_across_drivers_is_einval);
 	tcase_add_test(tc, paging_hwpt_domain_joins_the_ioas);
 	tcase_add_test(tc, domains_reserve_outside_their_aperture);

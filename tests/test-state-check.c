@@ -146,6 +146,27 @@ static void hwpt(IoasdState__Tenant *t, uint32_t handle, uint32_t id, uint32_t i
 	t->next_hwpt = handle + 1;
 }
 
+/* kind 0 vIOMMU (on HWPT parent), 1 vDEVICE, 2 vEVENTQ (in vIOMMU viommu). */
+static void vobj(IoasdState__Tenant *t, uint32_t handle, uint32_t id, uint32_t kind,
+		 uint32_t parent, uint32_t viommu)
+{
+	IoasdState__Vobj *x = calloc(1, sizeof(*x));
+
+	ioasd_state__vobj__init(x);
+	x->handle = handle;
+	x->id = id;
+	x->kind = kind;
+	x->has_parent = parent != 0;
+	x->parent = parent;
+	x->has_viommu = viommu != 0;
+	x->viommu = viommu;
+	x->has_device = kind != 2;
+	x->device = 1;
+	PUSH(t->vobjs, t->n_vobjs, x);
+	t->has_next_vobj = true;
+	t->next_vobj = handle + 1;
+}
+
 #define TOKEN1 "0123456789abcdef0123456789abcdef"
 #define TOKEN2 "fedcba9876543210fedcba9876543210"
 
@@ -185,6 +206,15 @@ static IoasdState__State *good(void)
 	hwpt(d, 2, 13, 1, 1);  /* nested in it, the device on it */
 	d->devices[0]->has_hwpt = true;
 	d->devices[0]->hwpt = 2;
+	vobj(d, 1, 20, 0, 1, 0); /* a vIOMMU on the nesting parent */
+	vobj(d, 2, 21, 1, 0, 1); /* a vDEVICE in it */
+	vobj(d, 3, 22, 2, 0, 1); /* a vEVENTQ in it */
+	hwpt(d, 3, 14, 1, 0);    /* made from the vIOMMU, the mock device on it */
+	d->hwpts[2]->flags = 0;
+	d->hwpts[2]->has_viommu = true;
+	d->hwpts[2]->viommu = 1;
+	d->ioases[0]->has_mock_on = true;
+	d->ioases[0]->mock_on = 3;
 	return m;
 }
 
@@ -340,10 +370,44 @@ static const char *break_state(IoasdState__State *m, int k)
 	case 39:
 		T(m, "delta")->next_hwpt = 2;
 		return "tenant delta: next HWPT handle 2 is not past HWPT 2";
+	case 40:
+		T(m, "delta")->vobjs[0]->parent = 7;
+		return "tenant delta, vIOMMU 1: parent HWPT 7 is not a paging HWPT";
+	case 41:
+		T(m, "delta")->vobjs[0]->parent = 3; /* a cycle: the HWPT made from it */
+		return "tenant delta, vIOMMU 1: parent HWPT 3 is not a paging HWPT";
+	case 42:
+		T(m, "delta")->vobjs[1]->viommu = 3;
+		return "tenant delta, vDEVICE 2: vIOMMU 3 is not an older vIOMMU";
+	case 43:
+		T(m, "delta")->vobjs[2]->viommu = 9;
+		return "tenant delta, vEVENTQ 3: vIOMMU 9 is not an older vIOMMU";
+	case 44:
+		T(m, "delta")->hwpts[2]->viommu = 2;
+		return "tenant delta, HWPT 3: no vIOMMU 2 on its IOAS 1";
+	case 45:
+		vobj(T(m, "beta"), 1, 40, 0, 1, 0);
+		return "tenant beta: vIOMMU objects without a context of its own";
+	case 46:
+		T(m, "delta")->vobjs[1]->id = 0;
+		return "tenant delta, vDEVICE 2: object id 0";
+	case 47:
+		T(m, "delta")->next_vobj = 3;
+		return "tenant delta: next vIOMMU object handle 3 is not past";
+	case 48:
+		T(m, "delta")->vobjs[2]->kind = 7;
+		return "tenant delta, vIOMMU object 3: unknown kind 7";
+	case 49:
+		T(m, "delta")->ioases[0]->mock_on = 9;
+		return "tenant delta, IOAS 1: its mock device is on HWPT 9";
+	case 50:
+		T(m, "delta")->hwpts[2]->has_parent = true;
+		T(m, "delta")->hwpts[2]->parent = 1;
+		return "tenant delta, HWPT 3: made from both a parent HWPT and vIOMMU 1";
 	}
 	return NULL;
 }
-#define NCASES 40 /* break_state(m, NCASES) is NULL */
+#define NCASES 51 /* break_state(m, NCASES) is NULL */
 
 START_TEST(good_state_passes)
 {

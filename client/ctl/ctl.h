@@ -213,6 +213,7 @@ int cmd_viommu_alloc(struct ctl *ctl, int argc, char **argv);
 int cmd_vdevice_alloc(struct ctl *ctl, int argc, char **argv);
 int cmd_veventq_alloc(struct ctl *ctl, int argc, char **argv);
 int cmd_veventq_read(struct ctl *ctl, int argc, char **argv);
+int cmd_reclaim(struct ctl *ctl, int argc, char **argv);
 int cmd_viommu_destroy(struct ctl *ctl, int argc, char **argv);
 int cmd_vdevice_destroy(struct ctl *ctl, int argc, char **argv);
 int cmd_veventq_destroy(struct ctl *ctl, int argc, char **argv);

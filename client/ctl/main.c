@@ -148,6 +148,9 @@ static const struct command commands[] = {
 	  "attach an HWPT (or IOAS) at a PASID of a device" },
 	{ "pasid-detach", cmd_pasid_detach, "DEVICE PASID", "detach a device's PASID" },
 	{ "pasids", cmd_pasids, "", "your devices' attached PASIDs" },
+	{ "reclaim", cmd_reclaim, "[--timeout MS]",
+	  "in a batch: wait for the daemon to go, then reclaim the tenant from the\n"
+	  "                  new one; $variables and vEVENTQ fds are kept" },
 	{ "notifications", cmd_notifications, "", "show notifications received (revoked imports)" },
 	{ "demo", cmd_demo, "[--size SIZE]", "walk through every operation on one connection" },
 	{ "batch", cmd_batch, "[--atomic|--stop-on-error|--no-batch] [FILE|-]",

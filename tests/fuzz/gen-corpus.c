@@ -716,6 +716,79 @@ static void state_write(const char *name, const IoasdState__State *m)
 }
 
 /*
+ * delta (a device tenant) with what issue 15 keeps across a restart: a
+ * nesting parent, a vIOMMU on it, a vDEVICE and a vEVENTQ in it, an HWPT
+ * made from the vIOMMU with the device on it; then the same with a cycle
+ * (the vIOMMU on the HWPT made from it), which the check refuses whole.
+ */
+static void viommu_restores(IoasdState__State *m, IoasdState__Tenant *d)
+{
+	IoasdState__Hwpt h1 = IOASD_STATE__HWPT__INIT, h2 = IOASD_STATE__HWPT__INIT;
+	IoasdState__Hwpt *hwpts[] = { &h1, &h2 };
+	IoasdState__Vobj vi = IOASD_STATE__VOBJ__INIT, vd = IOASD_STATE__VOBJ__INIT;
+	IoasdState__Vobj vq = IOASD_STATE__VOBJ__INIT;
+	IoasdState__Vobj *vobjs[] = { &vi, &vd, &vq };
+
+	h1.handle = 1;
+	h1.id = 12;
+	h1.ioas = 1;
+	h1.device = 1;
+	h1.flags = 1; /* nest parent */
+	h2.handle = 2;
+	h2.id = 14;
+	h2.ioas = 1;
+	h2.device = 1;
+	h2.data_type = 0xdead;
+	h2.has_viommu = true;
+	h2.viommu = 1;
+	vi.handle = 1;
+	vi.id = 13;
+	vi.kind = 0;
+	vi.has_type = true;
+	vi.type = 0xdeadbeef;
+	vi.has_device = true;
+	vi.device = 1;
+	vi.has_parent = true;
+	vi.parent = 1;
+	vd.handle = 2;
+	vd.id = 15;
+	vd.kind = 1;
+	vd.has_device = true;
+	vd.device = 1;
+	vd.has_viommu = true;
+	vd.viommu = 1;
+	vd.has_virt_id = true;
+	vd.virt_id = 0x99;
+	vq.handle = 3;
+	vq.id = 16;
+	vq.kind = 2;
+	vq.has_type = true;
+	vq.type = 0xbeefbeef;
+	vq.has_viommu = true;
+	vq.viommu = 1;
+	d->has_next_hwpt = true;
+	d->next_hwpt = 3;
+	d->n_hwpts = 2;
+	d->hwpts = hwpts;
+	d->has_next_vobj = true;
+	d->next_vobj = 4;
+	d->n_vobjs = 3;
+	d->vobjs = vobjs;
+	d->devices[0]->has_hwpt = true;
+	d->devices[0]->hwpt = 2;
+	state_write("viommu-objects", m);
+	vi.parent = 2;
+	state_write("viommu-cycle", m);
+	vi.parent = 1;
+	d->devices[0]->has_hwpt = false;
+	d->devices[0]->hwpt = 0;
+	d->n_hwpts = 0;
+	d->hwpts = NULL;
+	d->n_vobjs = 0;
+	d->vobjs = NULL;
+}
+
+/*
  * alpha maps 4 MiB of its memory as two mappings in IOAS 1 (and a copy in
  * IOAS 2) and exports them as share 1; beta imports the middle 2 MiB of it
  * (two pieces); delta is a device tenant with a device. Store ids 4 and 9
@@ -876,6 +949,8 @@ static void restores(void)
 	/* A piece that is not what the exporter maps there. */
 	bm[1].mem_offset = 3 * MiB;
 	state_write("piece-not-source", &m);
+	bm[1].mem_offset = 2 * MiB;
+	viommu_restores(&m, &d);
 }
 
 int main(int argc, char **argv)
