@@ -45,8 +45,12 @@
  *                                       truncated to the count (or EAGAIN
  *                                       when the queue is empty)
  *   read of an empty queue              kernel 0 bytes; sim EAGAIN
- *   read too small for the next group   kernel 0 bytes (the group stays);
- *                                       sim: truncated, the rest lost
+ *   read too small for the next group   kernel 0 bytes, the group stays
+ *                                       (its source: the rig cannot show
+ *                                       it, a one-fault group, all
+ *                                       TRIGGER_IOPF makes, fits any count
+ *                                       the kernel takes); sim: truncated,
+ *                                       the rest lost
  *   read of room for several groups     kernel: as many as fit; sim: one
  *   cookie given                        kernel: at read; sim: at delivery
  *                                       (the same unless groups are read
