@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include "iommu/backend.h"
 
 /* IOMMU_HWPT_GET_DIRTY_BITMAP flag (kernel value). */
@@ -104,10 +106,13 @@ void backend_kernel_probe_pasid(struct backend *b);
  *   the queue of the HWPT the device's RID (or that PASID) is attached to;
  *   -EINVAL when that HWPT has no queue (iommu_report_device_fault finds no
  *   handler), -ENOENT for no such device.
- * backend_sim_fault_responses  what the kernel does inside write(2) on the
- *   fault fd, run on the responses the client wrote (see sim-faults.c):
- *   0 when every one named a pending group, -EINVAL at the first unknown
- *   cookie (that and the rest are dropped), -EAGAIN when none were written.
+ * backend_sim_fault_responses  what the kernel's write(2) on the fault fd
+ *   returns, for the oldest write(2) the client made and the sim has not
+ *   judged yet (see sim-faults.c): the bytes consumed (whole 8-byte
+ *   responses up to the first whose cookie is no pending group's or whose
+ *   code is neither SUCCESS nor INVALID), -EINVAL when that was the first,
+ *   -ESPIPE for a count that is no multiple of 8, 0 for an empty write,
+ *   -EAGAIN when there is no write left to judge.
  * backend_sim_set_dirty     IOMMU_TEST_OP_DIRTY: mark the mapped mock
  *   pages of [iova, iova + length) dirty in a paging HWPT with tracking on;
  *   *ret_count: how many pages it marked.
@@ -132,7 +137,7 @@ int backend_kernel_test_dirty(struct backend *b, uint32_t hwpt, uint64_t iova,
 int backend_sim_trigger_iopf(struct backend *b, uint32_t dev_id,
 			     uint32_t pasid, uint32_t grpid, uint32_t perm,
 			     uint64_t addr);
-int backend_sim_fault_responses(struct backend *b, uint32_t fault_id);
+ssize_t backend_sim_fault_responses(struct backend *b, uint32_t fault_id);
 int backend_sim_set_dirty(struct backend *b, uint32_t hwpt, uint64_t iova,
 			  uint64_t length, uint64_t *ret_count);
 int backend_sim_pasid_hwpt(struct backend *b, uint32_t dev_id, uint32_t pasid,

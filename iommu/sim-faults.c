@@ -23,23 +23,47 @@
  *   edu) -> ENODEV.
  *
  * The fd. The kernel's is an anon inode whose read(2) and write(2) the
- * kernel implements; a process-internal model cannot be such a file, so the
- * sim hands out one end of an AF_UNIX SOCK_SEQPACKET pair and keeps the
- * other. What stays the kernel's: one datagram per fault group of whole
- * 40-byte struct iommu_hwpt_pgfault records, cookies that are the lowest
- * free id from 1 (XA_FLAGS_ALLOC1), poll/read readiness, and responses of
- * whole 8-byte struct iommu_hwpt_page_response written to the same fd,
- * judged by the kernel's rule (an unknown cookie -> EINVAL, the first bad
- * one ends the write). What differs, said once here and in libioas.3: a
- * read too small for a group truncates instead of failing EINVAL, a count
- * that is no multiple of 40 is not refused ESPIPE, the cookie is given at
- * delivery (the kernel gives it at read), and the verdict on a response is
- * the return of backend_sim_fault_responses() (the test hook that runs the
- * kernel's write), not of the client's write(2).
+ * kernel implements (iommufd_fault_fops_read/_write); a process-internal
+ * model cannot be such a file: the client reads and writes the fd itself,
+ * and no file the sim can make (pipe, packet-mode pipe, socket) refuses a
+ * read by its size. So the sim hands out one end of an AF_UNIX
+ * SOCK_SEQPACKET pair (nonblocking, CLOEXEC) and keeps the other.
+ *
+ * What is the kernel's: one datagram per fault group of whole 40-byte
+ * struct iommu_hwpt_pgfault records; cookies the lowest free from 1
+ * (XA_FLAGS_ALLOC1) among groups not yet answered; poll readiness; a read
+ * that never waits; responses of 8-byte struct iommu_hwpt_page_response
+ * written to the same fd and judged, one write(2) at a time, by the
+ * kernel's rule (backend_sim_fault_responses: bytes consumed up to the
+ * first unknown cookie or bad code, EINVAL when that is the first, ESPIPE
+ * for a count no multiple of 8, 0 for an empty write).
+ *
+ * What differs (said once here and in libioas(3); the kernel's answers are
+ * in the fault-fd section of tests/conformance.golden, measured on 6.12
+ * and 7.2):
+ *   read of a count no multiple of 40   kernel ESPIPE; sim: the datagram,
+ *                                       truncated to the count (or EAGAIN
+ *                                       when the queue is empty)
+ *   read of an empty queue              kernel 0 bytes; sim EAGAIN
+ *   read too small for the next group   kernel 0 bytes, the group stays
+ *                                       (its source: the rig cannot show
+ *                                       it, a one-fault group, all
+ *                                       TRIGGER_IOPF makes, fits any count
+ *                                       the kernel takes); sim: truncated,
+ *                                       the rest lost
+ *   read of room for several groups     kernel: as many as fit; sim: one
+ *   cookie given                        kernel: at read; sim: at delivery
+ *                                       (the same unless groups are read
+ *                                       out of step with their answers)
+ *   the verdict on a response           kernel: write(2)'s return; sim:
+ *                                       write(2) always takes the bytes,
+ *                                       backend_sim_fault_responses()
+ *                                       (the test hook) returns the verdict
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "iommu/backend-faults.h"
@@ -130,10 +154,8 @@ static int sim_fault_alloc(struct backend *b, uint32_t *ret_id, int *ret_fd)
 	f->id = id;
 	f->fd = sv[0];
 	RB_INSERT(sim_fault_tree, &s->faults, f);
-	/* The client's end blocks, as the kernel's fd does by default. */
-	r = fcntl(sv[1], F_GETFL);
-	if (r >= 0)
-		(void)fcntl(sv[1], F_SETFL, r & ~O_NONBLOCK);
+	/* The client's end stays nonblocking: the kernel's read(2) never
+	 * waits (an empty queue reads 0 bytes there, EAGAIN here). */
 	*ret_id = id;
 	*ret_fd = sv[1];
 	return 0;
@@ -209,11 +231,45 @@ int backend_sim_trigger_iopf(struct backend *b, uint32_t dev_id,
 	return 0;
 }
 
-int backend_sim_fault_responses(struct backend *b, uint32_t fault_id)
+/* Answer the pending group with this cookie: false when none has it. */
+static bool fault_answer(struct sim_fault *f, uint32_t cookie)
 {
-	struct iofd_hwpt_page_response resp[64];
+	for (size_t j = 0; j < f->n_cookies; j++)
+		if (f->cookies[j] == cookie) {
+			f->cookies[j] = f->cookies[--f->n_cookies];
+			return true;
+		}
+	return false;
+}
+
+/* The kernel's write(2) on one write's bytes (iommufd_fault_fops_write):
+ * the bytes consumed, or the error of the first response when none was. */
+static ssize_t fault_write_verdict(struct sim_fault *f, const uint8_t *buf,
+				   size_t count)
+{
+	struct iofd_hwpt_page_response resp;
+	size_t done = 0;
+	int rc = 0;
+
+	if (count % sizeof(resp))
+		return -ESPIPE;
+	while (count > done) {
+		memcpy(&resp, buf + done, sizeof(resp));
+		if ((resp.code != IOFD_PAGE_RESP_SUCCESS &&
+		     resp.code != IOFD_PAGE_RESP_INVALID) ||
+		    !fault_answer(f, resp.cookie)) {
+			rc = -EINVAL;
+			break;
+		}
+		done += sizeof(resp);
+	}
+	return done == 0 ? rc : (ssize_t)done;
+}
+
+ssize_t backend_sim_fault_responses(struct backend *b, uint32_t fault_id)
+{
+	uint8_t buf[4096];
 	struct sim_fault *f;
-	bool any = false;
 	ssize_t n;
 
 	if (!b || b->ops != &sim_ops)
@@ -221,25 +277,14 @@ int backend_sim_fault_responses(struct backend *b, uint32_t fault_id)
 	f = sim_get_fault(to_sim(b), fault_id);
 	if (!f)
 		return -ENOENT;
-	while ((n = recv(f->fd, resp, sizeof(resp), MSG_DONTWAIT | MSG_TRUNC)) >= 0) {
-		any = true;
-		/* iommufd_fault_fops_write: whole responses only */
-		if (n % sizeof(resp[0]) || (size_t)n > sizeof(resp))
-			return -ESPIPE;
-		for (size_t i = 0; i < (size_t)n / sizeof(resp[0]); i++) {
-			size_t j;
-
-			for (j = 0; j < f->n_cookies; j++)
-				if (f->cookies[j] == resp[i].cookie)
-					break;
-			if (j == f->n_cookies)
-				return -EINVAL;
-			f->cookies[j] = f->cookies[--f->n_cookies];
-		}
-	}
-	if (errno != EAGAIN)
+	n = recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
 		return -errno;
-	return any ? 0 : -EAGAIN;
+	/* A write larger than the buffer: the kernel would judge each
+	 * response; the sim judges what it kept and refuses the rest. */
+	if ((size_t)n > sizeof(buf))
+		return -E2BIG;
+	return fault_write_verdict(f, buf, (size_t)n);
 }
 
 void backend_sim_set_kernel72(struct backend *b, bool on)

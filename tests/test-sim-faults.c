@@ -142,7 +142,7 @@ START_TEST(fault_delivered_read_and_answered)
 	ck_assert_int_eq(backend_sim_fault_responses(b, fault), -EINVAL);
 	resp.cookie = rec.cookie;
 	ck_assert_int_eq(write(fd, &resp, sizeof(resp)), sizeof(resp));
-	ck_assert_int_eq(backend_sim_fault_responses(b, fault), 0);
+	ck_assert_int_eq(backend_sim_fault_responses(b, fault), sizeof(resp));
 	/* answered: the same cookie again is unknown */
 	ck_assert_int_eq(write(fd, &resp, sizeof(resp)), sizeof(resp));
 	ck_assert_int_eq(backend_sim_fault_responses(b, fault), -EINVAL);
@@ -150,6 +150,62 @@ START_TEST(fault_delivered_read_and_answered)
 	ck_assert_int_eq(write(fd, &resp, 4), 4);
 	ck_assert_int_eq(backend_sim_fault_responses(b, fault), -ESPIPE);
 	ck_assert_int_eq(backend_sim_fault_responses(b, fault + 100), -ENOENT);
+	close(fd);
+}
+END_TEST
+
+/* Rule: a write is judged as the kernel's write(2) judges it: whole
+ * responses consumed up to the first bad one (unknown cookie, or a code
+ * neither SUCCESS nor INVALID), EINVAL only when that is the first, 0 for
+ * an empty write; cookies are the lowest free from 1; the client's read
+ * never waits (on the sim an empty queue is EAGAIN, where the kernel
+ * reads 0 bytes: sim-faults.c). */
+START_TEST(fault_writes_judged_as_the_kernel_does)
+{
+	struct iofd_hwpt_pgfault rec[2];
+	struct iofd_hwpt_page_response resp[2] = { { 0 } };
+	uint32_t fault, parent, nested, hw;
+	int fd;
+
+	ck_assert_int_eq(backend_fault_alloc(b, &fault, &fd), 0);
+	ck_assert_int_eq(alloc(NEST, ioas, 0, &parent), 0);
+	ck_assert_int_eq(alloc(FAULT, parent, fault, &nested), 0);
+	ck_assert_int_eq(backend_device_attach(b, dev_fd, nested, &hw), 0);
+	ck_assert_int_eq(read(fd, rec, sizeof(rec[0])), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(backend_sim_trigger_iopf(b, dev_id, 1, 1, 0, 0x1000), 0);
+	ck_assert_int_eq(backend_sim_trigger_iopf(b, dev_id, 1, 2, 0, 0x2000), 0);
+	ck_assert_int_eq(read(fd, &rec[0], sizeof(rec[0])), sizeof(rec[0]));
+	ck_assert_int_eq(read(fd, &rec[1], sizeof(rec[1])), sizeof(rec[1]));
+	ck_assert_uint_eq(rec[0].cookie, 1);
+	ck_assert_uint_eq(rec[1].cookie, 2);
+	/* the first answered, the second unknown: 8 bytes consumed */
+	resp[0].cookie = rec[0].cookie;
+	resp[1].cookie = 7;
+	ck_assert_int_eq(write(fd, resp, sizeof(resp)), sizeof(resp));
+	ck_assert_int_eq(backend_sim_fault_responses(b, fault), sizeof(resp[0]));
+	/* a code that is neither SUCCESS nor INVALID */
+	resp[0].cookie = rec[1].cookie;
+	resp[0].code = 2;
+	ck_assert_int_eq(write(fd, resp, sizeof(resp[0])), sizeof(resp[0]));
+	ck_assert_int_eq(backend_sim_fault_responses(b, fault), -EINVAL);
+	/* an empty write */
+	ck_assert_int_eq(write(fd, resp, 0), 0);
+	ck_assert_int_eq(backend_sim_fault_responses(b, fault), 0);
+	ck_assert_int_eq(backend_sim_fault_responses(b, fault), -EAGAIN);
+	/* cookie 1 is free again: the next group gets it */
+	ck_assert_int_eq(backend_sim_trigger_iopf(b, dev_id, 1, 3, 0, 0x3000), 0);
+	ck_assert_int_eq(read(fd, &rec[0], sizeof(rec[0])), sizeof(rec[0]));
+	ck_assert_uint_eq(rec[0].cookie, 1);
+	resp[0].code = IOFD_PAGE_RESP_INVALID;
+	resp[0].cookie = 1;
+	resp[1].cookie = 2;
+	resp[1].code = IOFD_PAGE_RESP_SUCCESS;
+	ck_assert_int_eq(write(fd, resp, sizeof(resp)), sizeof(resp));
+	ck_assert_int_eq(backend_sim_fault_responses(b, fault), sizeof(resp));
+	ck_assert_int_eq(backend_device_detach(b, dev_fd), 0);
+	ck_assert_int_eq(backend_destroy(b, nested), 0);
+	ck_assert_int_eq(backend_destroy(b, parent), 0);
 	close(fd);
 }
 END_TEST
@@ -348,6 +404,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup_mock, teardown);
 	tcase_add_test(tc, fault_queue_lifetime);
 	tcase_add_test(tc, fault_delivered_read_and_answered);
+	tcase_add_test(tc, fault_writes_judged_as_the_kernel_does);
 	tcase_add_test(tc, dirty_bits_read_and_cleared);
 	tcase_add_test(tc, dirty_argument_errors);
 	tcase_add_test(tc, pasid_is_einval_on_612);

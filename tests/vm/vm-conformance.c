@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "vm-conformance: %s, has_map_file=%d\n",
 		backend_description(b), b->has_map_file);
-	r = conformance_run(b, stdout, edu_device);
+	r = conformance_run(b, stdout, edu_device, true);
 	b->ops->close(b);
 	if (r < 0) {
 		fprintf(stderr, "vm-conformance: harness setup failed: %s\n",
