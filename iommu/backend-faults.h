@@ -134,6 +134,26 @@ int backend_kernel_test_trigger_iopf(struct backend *b, uint32_t dev_id,
 int backend_kernel_test_dirty(struct backend *b, uint32_t hwpt, uint64_t iova,
 			      uint64_t length, uint64_t page_size,
 			      const uint64_t *pages, uint64_t *ret_count);
+/*
+ * Linux 7.2's self-test PASID ops, on the same context: a mock device
+ * that can take PASIDs attached to the IOAS ioas
+ * (IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS with MOCK_FLAGS_DEVICE_PASID; 6.12:
+ * -EINVAL), out as backend_kernel_test_mock_domain's; the mock device stdev
+ * attached at pasid to pt, an IOAS or an HWPT (IOMMU_TEST_OP_PASID_ATTACH,
+ * or _REPLACE when replace; *ret_hwpt: the HWPT it is on then), detached
+ * (_PASID_DETACH); and IOMMU_TEST_OP_PASID_CHECK_HWPT: is stdev at pasid on
+ * the HWPT hwpt (0: on nothing)? 0, -EINVAL when not, or the ioctl's errno.
+ */
+int backend_kernel_test_mock_domain_pasid(struct backend *b, uint32_t ioas,
+					  uint32_t *ret_stdev, uint32_t *ret_hwpt,
+					  uint32_t *ret_idev);
+int backend_kernel_test_pasid_attach(struct backend *b, uint32_t stdev,
+				     uint32_t pasid, uint32_t pt, bool replace,
+				     uint32_t *ret_hwpt);
+int backend_kernel_test_pasid_detach(struct backend *b, uint32_t stdev,
+				     uint32_t pasid);
+int backend_kernel_test_pasid_check(struct backend *b, uint32_t stdev,
+				    uint32_t pasid, uint32_t hwpt);
 int backend_sim_trigger_iopf(struct backend *b, uint32_t dev_id,
 			     uint32_t pasid, uint32_t grpid, uint32_t perm,
 			     uint64_t addr);

@@ -131,11 +131,20 @@ struct faults_test_cmd {
 			uint32_t pad;
 			iofd_u64 iova, length, page_size, uptr, out_nr_dirty;
 		} dirty;
+		struct {
+			uint32_t out_stdev_id, out_hwpt_id, out_idev_id, dev_flags;
+		} mock_domain_flags;
+		struct {
+			uint32_t pasid;
+			uint32_t pt_id; /* attach, replace: in/out; check: hwpt_id */
+		} pasid; /* pasid_attach, _replace, _detach, pasid_check (7.2) */
 		uint8_t union_room[48];
 	};
 	uint32_t last;
 };
 IOFD_ASSERT_SIZE(faults_test_cmd, 72);
+IOFD_ASSERT_OFF(faults_test_cmd, mock_domain_flags.dev_flags, 28);
+IOFD_ASSERT_OFF(faults_test_cmd, pasid.pt_id, 20);
 IOFD_ASSERT_OFF(faults_test_cmd, trigger_iopf.addr, 32);
 IOFD_ASSERT_OFF(faults_test_cmd, dirty.iova, 24);
 IOFD_ASSERT_OFF(faults_test_cmd, dirty.out_nr_dirty, 56);
@@ -166,4 +175,60 @@ int backend_kernel_test_dirty(struct backend *b, uint32_t hwpt, uint64_t iova,
 	if (r == 0 && ret_count)
 		*ret_count = cmd.dirty.out_nr_dirty;
 	return r;
+}
+
+int backend_kernel_test_mock_domain_pasid(struct backend *b, uint32_t ioas,
+					  uint32_t *ret_stdev, uint32_t *ret_hwpt,
+					  uint32_t *ret_idev)
+{
+	struct faults_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOFD_TEST_OP_MOCK_DOMAIN_FLAGS, .id = ioas,
+		.mock_domain_flags = { .dev_flags = IOFD_MOCK_FLAGS_DEVICE_PASID },
+	};
+	int r = ctx_ioctl(b, IOFD_TEST_CMD, &cmd);
+
+	if (r < 0)
+		return r;
+	*ret_stdev = cmd.mock_domain_flags.out_stdev_id;
+	*ret_hwpt = cmd.mock_domain_flags.out_hwpt_id;
+	*ret_idev = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+int backend_kernel_test_pasid_attach(struct backend *b, uint32_t stdev,
+				     uint32_t pasid, uint32_t pt, bool replace,
+				     uint32_t *ret_hwpt)
+{
+	struct faults_test_cmd cmd = {
+		.size = sizeof(cmd), .id = stdev,
+		.op = replace ? IOFD_TEST_OP_PASID_REPLACE : IOFD_TEST_OP_PASID_ATTACH,
+		.pasid = { .pasid = pasid, .pt_id = pt },
+	};
+	int r = ctx_ioctl(b, IOFD_TEST_CMD, &cmd);
+
+	if (r == 0)
+		*ret_hwpt = cmd.pasid.pt_id;
+	return r;
+}
+
+int backend_kernel_test_pasid_detach(struct backend *b, uint32_t stdev,
+				     uint32_t pasid)
+{
+	struct faults_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOFD_TEST_OP_PASID_DETACH, .id = stdev,
+		.pasid = { .pasid = pasid },
+	};
+
+	return ctx_ioctl(b, IOFD_TEST_CMD, &cmd);
+}
+
+int backend_kernel_test_pasid_check(struct backend *b, uint32_t stdev,
+				    uint32_t pasid, uint32_t hwpt)
+{
+	struct faults_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOFD_TEST_OP_PASID_CHECK_HWPT, .id = stdev,
+		.pasid = { .pasid = pasid, .pt_id = hwpt },
+	};
+
+	return ctx_ioctl(b, IOFD_TEST_CMD, &cmd);
 }

@@ -3,6 +3,7 @@
  * IOASes (from the pool, or in a device tenant's own context, with the
  * tenant's policy applied: AllowedIOVA, HugePages) and registered memory.
  */
+#include "iommu/backend-faults.h"
 #include "tenant/tenant-internal.h"
 
 /* ------------------------------------------------------------ IOAS */
@@ -120,8 +121,13 @@ int tenant_ioas_alloc(struct tenant *t, uint32_t *ret_handle, struct err *e)
 		return r;
 	}
 	if (t->set->test_mock_domains) {
-		r = backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev,
-						    &o->mock_hwpt, &o->mock_idev);
+		/* One that takes PASIDs where the kernel has PASID attach
+		 * (7.2; faults-test.c). */
+		r = t->backend->has_pasid ?
+			backend_kernel_test_mock_domain_pasid(t->backend, id, &o->mock_stdev,
+							      &o->mock_hwpt, &o->mock_idev) :
+			backend_kernel_test_mock_domain(t->backend, id, &o->mock_stdev,
+							&o->mock_hwpt, &o->mock_idev);
 		if (r < 0) {
 			(void)ioas_put_backend(t, id, 0);
 			free(o);
