@@ -14,6 +14,15 @@
  *    (IOMMU_TEST_OP_DIRTY of mock pages 0 and 4, the mock's pages being
  *    PAGE_SIZE / 2: 6.12's op looks pages up at that size only); a bitmap
  *    read at PAGE_SIZE must show exactly pages 0 and 2.
+ *  - Device 0 at a PASID (7.2, whose mock device the daemon makes with
+ *    MOCK_FLAGS_DEVICE_PASID when the kernel has PASID attach: ioas.c):
+ *    PasidAttach and PasidDetach of device 0 go to the mock device of the
+ *    IOAS of their HWPT (or the IOAS named) through IOMMU_TEST_OP_PASID_
+ *    ATTACH, _REPLACE (a second attach of the PASID) and _DETACH, through
+ *    the same policy, quota, audit and records as a VFIO device's. After
+ *    each, IOMMU_TEST_OP_PASID_CHECK_HWPT must find the PASID on the HWPT
+ *    the request put it on (on none after a detach); if the kernel does not
+ *    confirm it, the PASID is detached and the request fails with EIO.
  * Each is logged ("test hook: ..."). Production builds never get here.
  */
 #include "iommu/backend-faults.h"
@@ -56,4 +65,69 @@ void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h)
 		 PRIx64 ": mock pages 0 and 4 of %" PRIu64 " bytes (pages 0 and 2 of "
 		 "%" PRIu64 "): %s, %" PRIu64 " marked", t->name, h->handle, m->iova,
 		 page, 2 * page, r < 0 ? strerror(-r) : "done", count);
+}
+
+/* want: the HWPT the mock device must be on at pasid (0: none). */
+static int pasid_check(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
+		       uint32_t want, const char *after, struct err *e)
+{
+	int r = backend_kernel_test_pasid_check(t->backend, m->mock_stdev, pasid, want);
+
+	if (r < 0) {
+		log_err("test hook: tenant %s: IOMMU_TEST_OP_PASID_CHECK_HWPT after %s: the "
+			"mock device of IOAS %" PRIu32 " at PASID %" PRIu32 " is not on "
+			"kernel HWPT %" PRIu32 ": %s", t->name, after, m->handle, pasid,
+			want, strerror(-r));
+		if (want)
+			(void)backend_kernel_test_pasid_detach(t->backend, m->mock_stdev,
+							       pasid);
+		return err_set(e, EIO, "test hook: the kernel does not confirm %s of the "
+			       "mock device of IOAS %" PRIu32 " at PASID %" PRIu32
+			       " (IOMMU_TEST_OP_PASID_CHECK_HWPT; see the daemon's log)",
+			       after, m->handle, pasid);
+	}
+	if (want)
+		log_info("test hook: tenant %s: IOMMU_TEST_OP_PASID_CHECK_HWPT after %s: the "
+			 "mock device of IOAS %" PRIu32 " at PASID %" PRIu32 " is on kernel "
+			 "HWPT %" PRIu32, t->name, after, m->handle, pasid, want);
+	else
+		log_info("test hook: tenant %s: IOMMU_TEST_OP_PASID_CHECK_HWPT after %s: the "
+			 "mock device of IOAS %" PRIu32 " at PASID %" PRIu32 " is on nothing",
+			 t->name, after, m->handle, pasid);
+	return 0;
+}
+
+int faults_test_pasid_attach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
+			     const struct tenant_hwpt *h, bool replace,
+			     uint32_t *ret_hwpt, struct err *e)
+{
+	int r;
+
+	if (!m->mock_stdev)
+		return err_set(e, ENOENT, "test hook: IOAS %" PRIu32 " has no mock device",
+			       m->handle);
+	r = backend_kernel_test_pasid_attach(t->backend, m->mock_stdev, pasid,
+					     h ? h->id : m->id, replace, ret_hwpt);
+	if (r < 0)
+		return err_errno(e, r, "test hook: IOMMU_TEST_OP_PASID_%s of the mock device "
+				 "of IOAS %" PRIu32 " at PASID %" PRIu32 " onto %s %" PRIu32
+				 " refused%s", replace ? "REPLACE" : "ATTACH", m->handle,
+				 pasid, h ? "HWPT" : "IOAS", h ? h->handle : m->handle,
+				 r == -EINVAL ? " (the kernel wants an HWPT allocated with "
+				 "PASID (0x8), the mock device on one too)" : "");
+	/* An HWPT: that one; an IOAS: the one the kernel made for it. */
+	return pasid_check(t, m, pasid, h ? h->id : *ret_hwpt,
+			   replace ? "a replace" : "an attach", e);
+}
+
+int faults_test_pasid_detach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
+			     struct err *e)
+{
+	int r = backend_kernel_test_pasid_detach(t->backend, m->mock_stdev, pasid);
+
+	if (r < 0)
+		return err_errno(e, r, "test hook: IOMMU_TEST_OP_PASID_DETACH of the mock "
+				 "device of IOAS %" PRIu32 " at PASID %" PRIu32 " refused",
+				 m->handle, pasid);
+	return pasid_check(t, m, pasid, 0, "a detach", e);
 }

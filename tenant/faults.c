@@ -20,7 +20,9 @@
  * has_pasid; 6.12 does not: EOPNOTSUPP here, as its HWPT_ALLOC_PASID says);
  * a PASID must lie in AllowedPASID=. The kernel's own rules (an HWPT
  * allocated with IOMMU_HWPT_ALLOC_PASID, the RID on a PASID-compatible
- * one) are its to judge: its errno comes back.
+ * one) are its to judge: its errno comes back. Test builds: device 0 is
+ * the IOAS's self-test mock device (faults-test.c), reached by the mock's
+ * PASID ops instead of VFIO; its PASID is on one mock device at a time.
  */
 #include "iommu/backend-faults.h"
 #include "tenant/tenant-internal.h"
@@ -229,6 +231,7 @@ int tenant_hwpt_get_dirty(struct tenant *t, const struct tenant_dirty_req *q,
 
 /* ------------------------------------------------------------ PASIDs */
 
+/* d NULL: device 0, the test builds' mock device. */
 static struct tenant_pasid *pasid_find(struct tenant *t,
 				       const struct tenant_device *d,
 				       uint32_t pasid)
@@ -248,6 +251,8 @@ static void pasid_unhold(struct tenant_pasid *p)
 	else if (p->ioas)
 		p->ioas->nhwpts--;
 }
+
+static void pasid_free(struct tenant *t, struct tenant_pasid *p);
 
 static int check_pasid(struct tenant *t, uint32_t pasid, struct err *e)
 {
@@ -278,7 +283,7 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 {
 	struct tenant_device *d;
 	struct tenant_hwpt *h = NULL;
-	struct ioas_obj *o = NULL;
+	struct ioas_obj *o = NULL, *mock;
 	struct tenant_pasid *p;
 	uint32_t got;
 	int r;
@@ -292,19 +297,30 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 	r = check_pasid(t, pasid, e);
 	if (r < 0)
 		return r;
-	d = device_get(t, device, e);
-	if (!d)
+	d = hwpt_test_mock(t, device) ? NULL : device_get(t, device, e);
+	if (!d && !hwpt_test_mock(t, device))
 		return -ENOENT;
 	if (hwpt ? !(h = hwpt_get(t, hwpt, e)) : !(o = ioas_get(t, ioas, e)))
 		return -ENOENT;
+	mock = d ? NULL : h ? h->ioas : o;
 	p = pasid_find(t, d, pasid);
+	if (p && p->mock != mock)
+		return err_set(e, EBUSY, "test hook: device 0 at PASID %" PRIu32 " is the "
+			       "mock device of IOAS %" PRIu32 "; detach it there first",
+			       pasid, p->mock->handle);
 	if (!p && t->usage.pasids >= TENANT_MAX_PASIDS)
 		return err_set(e, ENOSPC, "PASID attachment limit reached: %u per "
 			       "tenant", TENANT_MAX_PASIDS);
 	if (!p && t->next_pasid_handle == 0)
 		return err_set(e, ENOSPC, "PASID record handle space exhausted");
-	r = backend_pasid_attach(t->backend, d->fd, pasid, h ? h->id : o->id, &got);
-	if (r < 0)
+	if (mock) {
+		r = faults_test_pasid_attach(t, mock, pasid, h, p != NULL, &got, e);
+		if (r < 0 && p && r == -EIO)
+			pasid_free(t, p); /* the hook detached it (faults-test.c) */
+		if (r < 0)
+			return r;
+	} else if ((r = backend_pasid_attach(t->backend, d->fd, pasid, h ? h->id : o->id,
+					     &got)) < 0)
 		return err_errno(e, r, "VFIO_DEVICE_ATTACH_IOMMUFD_PT of device %" PRIu32
 				 " at PASID %" PRIu32 " onto %s %" PRIu32 " refused%s",
 				 device, pasid, h ? "HWPT" : "IOAS", h ? hwpt : ioas,
@@ -316,10 +332,15 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 		p = calloc(1, sizeof(*p));
 		if (!p) {
 			/* The kernel attached it: undo, since it cannot be kept. */
-			(void)backend_pasid_detach(t->backend, d->fd, pasid);
+			if (mock)
+				(void)backend_kernel_test_pasid_detach(t->backend,
+								       mock->mock_stdev, pasid);
+			else
+				(void)backend_pasid_detach(t->backend, d->fd, pasid);
 			return err_set(e, ENOMEM, "out of memory");
 		}
 		p->device = d;
+		p->mock = mock;
 		p->pasid = pasid;
 		p->handle = t->next_pasid_handle++;
 		LIST_INSERT_HEAD(&t->pasids, p, link);
@@ -355,22 +376,26 @@ int tenant_pasid_detach(struct tenant *t, uint32_t device, uint32_t pasid,
 
 	if (r < 0)
 		return r;
-	d = device_get(t, device, e);
-	if (!d)
+	d = hwpt_test_mock(t, device) ? NULL : device_get(t, device, e);
+	if (!d && !hwpt_test_mock(t, device))
 		return -ENOENT;
 	p = pasid_find(t, d, pasid);
 	if (!p)
 		return err_set(e, ENOENT, "device %" PRIu32 " has nothing attached at "
 			       "PASID %" PRIu32, device, pasid);
-	r = backend_pasid_detach(t->backend, d->fd, pasid);
-	if (r < 0)
+	if (!d) {
+		r = faults_test_pasid_detach(t, p->mock, pasid, e);
+		if (r < 0)
+			return r;
+	} else if ((r = backend_pasid_detach(t->backend, d->fd, pasid)) < 0)
 		return err_errno(e, r, "VFIO_DEVICE_DETACH_IOMMUFD_PT of device %" PRIu32
 				 " at PASID %" PRIu32 " refused", device, pasid);
 	pasid_free(t, p);
 	return 0;
 }
 
-/* A device going (detached, or with the tenant): its PASIDs first. */
+/* A device going (detached, or with the tenant): its PASIDs first. d NULL:
+ * those of the mock devices (test builds; before the HWPTs go). */
 void pasids_release(struct tenant *t, const struct tenant_device *d,
 		    bool detach)
 {
@@ -381,10 +406,12 @@ void pasids_release(struct tenant *t, const struct tenant_device *d,
 		next = LIST_NEXT(p, link);
 		if (p->device != d)
 			continue;
-		r = detach ? backend_pasid_detach(t->backend, d->fd, p->pasid) : 0;
+		r = !detach ? 0 : d ? backend_pasid_detach(t->backend, d->fd, p->pasid) :
+			backend_kernel_test_pasid_detach(t->backend, p->mock->mock_stdev,
+							 p->pasid);
 		if (r < 0)
 			log_warn("tenant %s: device %" PRIu32 " PASID %" PRIu32
-				 " not detached: %s", t->name, d->handle, p->pasid,
+				 " not detached: %s", t->name, d ? d->handle : 0, p->pasid,
 				 strerror(-r));
 		pasid_free(t, p);
 	}
@@ -399,7 +426,7 @@ const struct tenant_pasid *tenant_pasid_next(const struct tenant *t,
 
 	if (p)
 		*ret = (struct tenant_pasid_list_info){
-			.device = p->device->handle, .pasid = p->pasid,
+			.device = p->device ? p->device->handle : 0, .pasid = p->pasid,
 			.ioas = p->ioas ? p->ioas->handle : 0,
 			.hwpt = p->hwpt ? p->hwpt->handle : 0,
 		};
@@ -439,7 +466,8 @@ int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops
 	if (pasids && ops->pasid) {
 		LIST_FOREACH(p, &t->pasids, link) {
 			struct tenant_pasid_info i = {
-				.handle = p->handle, .device = p->device->handle,
+				.handle = p->handle,
+				.device = p->device ? p->device->handle : 0,
 				.pasid = p->pasid, .hwpt = p->hwpt ? p->hwpt->handle : 0,
 				.ioas = p->ioas ? p->ioas->handle : 0,
 			};
@@ -491,34 +519,38 @@ int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
 {
 	struct tenant_device *d;
 	struct tenant_hwpt *h = NULL;
-	struct ioas_obj *o = NULL;
+	struct ioas_obj *o = NULL, *mock;
 	struct tenant_pasid *p;
 	uint32_t got = 0;
 	int r;
 
 	if (i->handle == 0)
 		return err_set(e, EINVAL, "PASID record handle 0");
-	d = device_get(t, i->device, e);
-	if (!d)
+	d = hwpt_test_mock(t, i->device) ? NULL : device_get(t, i->device, e);
+	if (!d && !hwpt_test_mock(t, i->device))
 		return -ENOENT;
 	if (!i->hwpt == !i->ioas)
 		return err_set(e, EINVAL, "neither or both of an HWPT and an IOAS");
 	if (i->hwpt ? !(h = hwpt_get(t, i->hwpt, e)) : !(o = ioas_get(t, i->ioas, e)))
 		return -ENOENT;
+	mock = d ? NULL : h ? h->ioas : o;
 	if (pasid_find(t, d, i->pasid))
 		return err_set(e, EEXIST, "PASID %" PRIu32 " of device %" PRIu32
 			       " twice", i->pasid, i->device);
 	if (replay) {
-		r = backend_pasid_attach(t->backend, d->fd, i->pasid,
-					 h ? h->id : o->id, &got);
+		if (mock)
+			r = faults_test_pasid_attach(t, mock, i->pasid, h, false, &got, e);
+		else if ((r = backend_pasid_attach(t->backend, d->fd, i->pasid,
+						   h ? h->id : o->id, &got)) < 0)
+			err_errno(e, r, "attaching it again");
 		if (r < 0)
-			return err_errno(e, r, "attaching it again");
+			return r;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return err_set(e, ENOMEM, "out of memory");
 	*p = (struct tenant_pasid){
-		.handle = i->handle, .device = d, .pasid = i->pasid, .hwpt = h,
+		.handle = i->handle, .device = d, .mock = mock, .pasid = i->pasid, .hwpt = h,
 		.ioas = h ? NULL : o, .pt_id = got,
 	};
 	if (h)

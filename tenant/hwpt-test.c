@@ -70,13 +70,14 @@ int hwpt_test_mock_replace(struct tenant *t, struct ioas_obj *o,
 	return 0;
 }
 
-/* Before the HWPTs go with the tenant: every mock device back onto its
- * IOAS, or the kernel would keep its HWPT (EBUSY). */
+/* Before the HWPTs go with the tenant: every mock device off its PASIDs
+ * and back onto its IOAS, or the kernel would keep its HWPT (EBUSY). */
 void hwpt_test_mock_release(struct tenant *t)
 {
 	struct ioas_obj *o;
 	struct err e = { 0 };
 
+	pasids_release(t, NULL, true); /* device 0's PASIDs first */
 	RB_FOREACH(o, ioas_tree, &t->ioases)
 		if (o->mock_on && hwpt_test_mock_replace(t, o, NULL, &e) < 0)
 			log_warn("tenant %s: %s", t->name, e.msg);

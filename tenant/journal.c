@@ -185,7 +185,8 @@ void journal_pasid(struct tenant *t, const struct tenant_pasid *p, bool gone)
 	if (!wanted(t))
 		return;
 	ev.u.pasid = (struct tenant_pasid_info){
-		.handle = p->handle, .device = p->device->handle, .pasid = p->pasid,
+		.handle = p->handle, .device = p->device ? p->device->handle : 0,
+		.pasid = p->pasid,
 		.hwpt = p->hwpt ? p->hwpt->handle : 0,
 		.ioas = p->ioas ? p->ioas->handle : 0,
 	};

@@ -177,7 +177,8 @@ struct tenant_fault {
 struct tenant_pasid {
 	LIST_ENTRY(tenant_pasid) link;
 	uint32_t handle;            /* its restart record's */
-	struct tenant_device *device;
+	struct tenant_device *device; /* NULL: device 0 (test builds) ... */
+	struct ioas_obj *mock;      /* ... the mock device of this IOAS */
 	uint32_t pasid;
 	struct tenant_hwpt *hwpt;   /* what is attached there ... */
 	struct ioas_obj *ioas;      /* ... or an IOAS (hwpt NULL) */
@@ -328,6 +329,11 @@ int tenant_dump_faults(const struct tenant *t, const struct tenant_dump_ops *ops
 void faults_test_replaced(struct tenant *t, struct ioas_obj *o,
 			  const struct tenant_hwpt *h);
 void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h);
+int faults_test_pasid_attach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
+			     const struct tenant_hwpt *h, bool replace,
+			     uint32_t *ret_hwpt, struct err *e);
+int faults_test_pasid_detach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
+			     struct err *e);
 /* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
 bool hwpt_test_mock(const struct tenant *t, uint32_t device);
 int hwpt_test_mock_dev_id(struct tenant *t, struct ioas_obj *o, uint32_t *ret,

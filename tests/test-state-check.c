@@ -175,6 +175,7 @@ static IoasdState__State *good(void)
 {
 	IoasdState__State *m = calloc(1, sizeof(*m));
 	IoasdState__Tenant *a, *b, *d;
+	IoasdState__Pasid *pasid0;
 
 	ioasd_state__state__init(m);
 	m->version = STATE_VERSION;
@@ -215,6 +216,19 @@ static IoasdState__State *good(void)
 	d->hwpts[2]->viommu = 1;
 	d->ioases[0]->has_mock_on = true;
 	d->ioases[0]->mock_on = 3;
+	/* Test builds: the mock device (device 0) at PASID 100 on HWPT 3. */
+	d->ioases[0]->has_mock_stdev = true;
+	d->ioases[0]->mock_stdev = 15;
+	pasid0 = calloc(1, sizeof(*pasid0));
+	ioasd_state__pasid__init(pasid0);
+	pasid0->handle = 1;
+	pasid0->device = 0;
+	pasid0->pasid = 100;
+	pasid0->has_hwpt = true;
+	pasid0->hwpt = 3;
+	PUSH(d->pasids, d->n_pasids, pasid0);
+	d->has_next_pasid = true;
+	d->next_pasid = 2;
 	return m;
 }
 
@@ -404,10 +418,13 @@ static const char *break_state(IoasdState__State *m, int k)
 		T(m, "delta")->hwpts[2]->has_parent = true;
 		T(m, "delta")->hwpts[2]->parent = 1;
 		return "tenant delta, HWPT 3: made from both a parent HWPT and vIOMMU 1";
+	case 51: /* device 0 is only the mock device of an IOAS that has one */
+		T(m, "delta")->ioases[0]->has_mock_stdev = false;
+		return "tenant delta: PASID 100 names no device 0";
 	}
 	return NULL;
 }
-#define NCASES 51 /* break_state(m, NCASES) is NULL */
+#define NCASES 52 /* break_state(m, NCASES) is NULL */
 
 START_TEST(good_state_passes)
 {
