@@ -11,6 +11,10 @@
 #         HWPT: an empty bitmap before tracking is on; turning it on has
 #         the hook dirty pages 0 and 2 (IOMMU_TEST_OP_DIRTY); the client's
 #         bitmap shows exactly those, then nothing after a read-and-clear.
+#         7.2 (the mock device made PASID-capable): device 0 onto a PASID
+#         HWPT, attached at PASID 100, replaced onto a second one, detached,
+#         each confirmed by IOMMU_TEST_OP_PASID_CHECK_HWPT in the daemon;
+#         PASID 300 refused by AllowedPASID=; 6.12: EOPNOTSUPP.
 #   main  edu behind QEMU's VT-d: PASID attach and detach policy (7.2:
 #         allowed, refused by AllowedPASID=, the kernel's EINVAL for an IOAS,
 #         detach of what is not attached; 6.12: EOPNOTSUPP).
@@ -127,6 +131,61 @@ B
 	ok "cleared after a read-and-clear, kept by a read with --no-clear"
 	grep -q "line 10: hwpt-get-dirty: .*power of two" $dir/dirty.err || fail "page size 3000 reached the kernel"
 	ok "a page size that is no power of two is refused before the kernel"
+
+	cat >$dir/mpasid.txt <<'B'
+ioas-alloc
+hwpt-alloc 0 $ioas --pasid
+hwpt-alloc 0 $ioas --pasid
+pasid-attach 0 100 --hwpt 1
+device-replace 0 --hwpt 1
+pasid-attach 0 100 --hwpt 1
+pasids
+pasid-attach 0 100 --hwpt 2
+pasids
+pasid-attach 0 300 --hwpt 1
+hwpt-destroy 2
+pasid-detach 0 100
+pasid-detach 0 100
+device-replace 0 --ioas $ioas
+hwpt-destroy 2
+hwpt-destroy 1
+B
+	rc=0
+	as_user ioasctl -s $sock -k batch $dir/mpasid.txt >$dir/mpasid.out 2>$dir/mpasid.err || rc=$?
+	cat $dir/mpasid.out $dir/mpasid.err
+	if [ "$major" -ge 7 ]; then
+		[ $rc = 1 ] || fail "the mock PASID batch exited $rc, expected 1 (four refusals)"
+		grep -q "line 4: pasid-attach: .*EINVAL" $dir/mpasid.err ||
+			fail "a PASID with the mock device's RID on its IOAS was not the kernel's EINVAL"
+		ok "$kver: the mock device at a PASID while its RID is on no PASID HWPT: the kernel's EINVAL"
+		grep -q "^device 0 pasid 100 now on hwpt 1$" $dir/mpasid.out || fail "the mock's PASID 100 was not attached"
+		grep -q "PASID_CHECK_HWPT after an attach: the mock device of IOAS 1 at PASID 100 is on kernel HWPT [1-9]" $log ||
+			fail "the kernel did not confirm the attach: $(grep -i pasid $log | tail -n 2)"
+		grep -q "^device 0 pasid 100: hwpt 1$" $dir/mpasid.out || fail "pasids did not list the mock's PASID 100 on hwpt 1"
+		ok "$kver: the mock device's PASID 100 attached through ioasd, confirmed by IOMMU_TEST_OP_PASID_CHECK_HWPT"
+		grep -q "^device 0 pasid 100 now on hwpt 2$" $dir/mpasid.out || fail "the mock's PASID 100 was not replaced"
+		grep -q "PASID_CHECK_HWPT after a replace: the mock device of IOAS 1 at PASID 100 is on kernel HWPT [1-9]" $log ||
+			fail "the kernel did not confirm the replace: $(grep -i pasid $log | tail -n 2)"
+		grep -q "^device 0 pasid 100: hwpt 2$" $dir/mpasid.out || fail "pasids did not list the mock's PASID 100 on hwpt 2"
+		ok "replaced onto a second PASID HWPT (IOMMU_TEST_OP_PASID_REPLACE), confirmed by the kernel"
+		grep -q "line 10: pasid-attach: .*EPERM.*AllowedPASID=1-255.*50-vmm.conf:" $dir/mpasid.err ||
+			fail "the mock's PASID 300 was not refused citing AllowedPASID="
+		ok "PASID 300 of the mock device refused by AllowedPASID=1-255, citing the policy line"
+		grep -q "line 11: hwpt-destroy: .*EBUSY" $dir/mpasid.err || fail "the HWPT at a PASID was not EBUSY"
+		grep -q "^device 0 pasid 100 detached$" $dir/mpasid.out || fail "the mock's PASID 100 was not detached"
+		grep -q "PASID_CHECK_HWPT after a detach: the mock device of IOAS 1 at PASID 100 is on nothing$" $log ||
+			fail "the kernel did not confirm the detach: $(grep -i pasid $log | tail -n 2)"
+		grep -q "line 13: pasid-detach: .*ENOENT.*nothing attached" $dir/mpasid.err ||
+			fail "a second detach was not ENOENT"
+		ok "detached (IOMMU_TEST_OP_PASID_DETACH), confirmed by the kernel; the HWPT held until then (EBUSY)"
+		grep -q "^destroyed hwpt 1$" $dir/mpasid.out || fail "the PASID HWPTs were not destroyed at the end"
+	else
+		grep -q "line 2: hwpt-alloc: .*EOPNOTSUPP" $dir/mpasid.err || fail "6.12: a PASID HWPT was not EOPNOTSUPP"
+		grep -q "line 6: pasid-attach: .*EOPNOTSUPP.*no PASID attach" $dir/mpasid.err ||
+			fail "6.12: the mock's pasid-attach was not EOPNOTSUPP"
+		ok "$kver has no PASID mock (MOCK_FLAGS_DEVICE_PASID) nor PASID attach: EOPNOTSUPP, as its HWPT_ALLOC_PASID says"
+	fi
+	grep -q "PASID .* not detached" $log && fail "a PASID was left: $(grep 'not detached' $log | tail -n 1)"
 else
 	dev=/dev/vfio/devices/vfio0
 	[ -c $dev ] || fail "$dev is missing"
