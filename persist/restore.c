@@ -177,14 +177,16 @@ static void restore_vobjs(struct tenant *t, IoasdState__Tenant *x, bool replay)
 	}
 }
 
-/* The HWPTs not made from a vIOMMU (from_viommu false) or those that are. */
+/* The HWPTs not made from a vIOMMU (from_viommu false: the fault queues
+ * before them) or those that are (then the PASIDs). Each record is
+ * restored in one of the two passes only. */
 static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay,
 			  bool from_viommu)
 {
 	struct err e = { 0 };
 
 	/* Fault queues first: an HWPT names its queue (issue 16). */
-	for (size_t j = 0; j < x->n_faults; j++) {
+	for (size_t j = 0; !from_viommu && j < x->n_faults; j++) {
 		struct tenant_fault_info fi = { .handle = x->faults[j]->handle,
 						.id = x->faults[j]->id };
 
@@ -212,8 +214,8 @@ static void restore_hwpts(struct tenant *t, IoasdState__Tenant *x, bool replay,
 		if (tenant_restore_hwpt(t, &hi, replay, &e) < 0)
 			RLOG(tenant_name(t), "HWPT %" PRIu32 ": %s", y->handle, e.msg);
 	}
-	/* PASIDs last: they name an HWPT (issue 16). */
-	for (size_t j = 0; j < x->n_pasids; j++) {
+	/* PASIDs last: they name an HWPT, maybe one in a vIOMMU (issue 16). */
+	for (size_t j = 0; from_viommu && j < x->n_pasids; j++) {
 		const IoasdState__Pasid *y = x->pasids[j];
 		struct tenant_pasid_info pi = {
 			.handle = y->handle, .device = y->device, .pasid = y->pasid,
