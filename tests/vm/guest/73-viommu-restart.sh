@@ -13,6 +13,10 @@
 #     the event the test hook triggers again (IOMMU_TEST_OP_TRIGGER_VEVENT)
 #   - an invalidation through the restored vIOMMU reaches the mock device's
 #     caches (IOMMU_TEST_OP_DEV_CHECK_CACHE, the kernel's own check)
+#   - a second IOAS's mock device, on a PASID HWPT with PASID 100 attached
+#     there before the kill, is listed at it again; a replace and the
+#     detach through the new daemon are confirmed by the kernel
+#     (IOMMU_TEST_OP_PASID_CHECK_HWPT): the restored record is the kernel's
 # Linux 7.2 (6.12 has no vIOMMU: nothing to keep, the test says so).
 . /tests/lib.sh
 
@@ -33,6 +37,7 @@ AllowDevice=1234:11e8
 AllowNesting=yes
 AllowedHwptData=selftest
 AllowViommu=yes
+AllowedPASID=1-255
 CONF
 sock=$dir/ioasd.sock
 state=$dir/state
@@ -64,17 +69,26 @@ hwpt-alloc-nested 0 $viommu --viommu --data-type selftest --data efbead0b
 device-replace 0 --hwpt $hwpt
 veventq-alloc $viommu --type selftest --depth 4
 veventq-read 3
+ioas-alloc
+hwpt-alloc 0 $ioas --pasid
+device-replace 0 --hwpt $hwpt
+pasid-attach 0 100 --hwpt $hwpt
 reclaim --timeout 90000
 hwpts
 veventq-read 3
-hwpt-invalidate $viommu --viommu --data-type selftest --entry-len 12 --entries 010000009900000000000000
-viommu-destroy $viommu
-device-replace 0 --ioas $ioas
-hwpt-destroy $hwpt
+hwpt-invalidate 1 --viommu --data-type selftest --entry-len 12 --entries 010000009900000000000000
+viommu-destroy 1
+device-replace 0 --ioas 1
+hwpt-destroy 2
 veventq-destroy 3
 vdevice-destroy 2
-viommu-destroy $viommu
+viommu-destroy 1
 hwpt-destroy 1
+pasids
+pasid-attach 0 100 --hwpt 3
+pasid-detach 0 100
+device-replace 0 --ioas 2
+hwpt-destroy 3
 hwpts
 B
 
@@ -92,6 +106,16 @@ cat $out
 grep -q "^veventq 3: 12 bytes, flags 0x0, sequence 0, data 99000000$" $out ||
 	fail "the first event (virt_id 0x99) was not read from the vEVENTQ fd"
 ok "before the kill: vIOMMU 1, vDEVICE 2 (0x99), HWPT 2 in the vIOMMU with the mock device on it, vEVENTQ 3 read"
+i=0
+until grep -q '^device 0 pasid 100 now on hwpt 3$' $out 2>/dev/null; do
+	kill -0 $cpid 2>/dev/null || { cat $out $err; fail "the client ended before the restart"; }
+	i=$((i + 1))
+	[ $i -lt 300 ] || { cat $out $err; fail "the mock device's PASID 100 was not attached in 30 s"; }
+	sleep 0.1
+done
+grep -q "PASID_CHECK_HWPT after an attach: the mock device of IOAS 2 at PASID 100 is on kernel HWPT [1-9]" $log1 ||
+	fail "the kernel did not confirm the PASID attach: $(grep -i pasid $log1 | tail -n 2)"
+ok "before the kill: IOAS 2's mock device on PASID HWPT 3, PASID 100 attached there (confirmed by the kernel)"
 kill -KILL $dpid
 rc=0
 wait $dpid || rc=$?
@@ -106,6 +130,7 @@ cat $out $err
 sed 's/^/  ioasd 2: /' $log2 | grep -i 'restor\|vIOMMU\|test hook\|sweep\|object' | head -n 30
 [ $rc = 1 ] || fail "the batch exited $rc, expected 1 (one EBUSY)"
 grep -q 'not restored' $log2 && fail "the restore left something out: $(grep 'not restored' $log2 | head -n 3)"
+grep -q 'restore of tenant' $log2 && fail "the restore refused a record: $(grep 'restore of tenant' $log2 | head -n 3)"
 grep -q "^reclaimed: objects restored after a daemon restart; 1 vEVENTQ fd(s) kept$" $out ||
 	fail "the client did not reclaim its tenant"
 grep -q "^hwpt 2: .*1 device(s) on it" $out || fail "HWPT 2 (in the vIOMMU) is not back with the mock device on it"
@@ -120,11 +145,20 @@ grep -q "DEV_CHECK_CACHE after an invalidation of vIOMMU 1: .* (mask 0xf)" $log2
 	fail "no kernel check of the mock device's caches: $(grep -i 'cache' $log2 | tail -n 3)"
 grep -q "does not hold" $log2 && fail "the kernel did not confirm: $(grep 'does not hold' $log2 | tail -n 2)"
 ok "an invalidation through the restored vIOMMU reached the mock device (IOMMU_TEST_OP_DEV_CHECK_CACHE)"
-grep -q "line 13: viommu-destroy: .*EBUSY" $err || fail "the restored vIOMMU in use was not EBUSY"
+grep -q "line 17: viommu-destroy: .*EBUSY" $err || fail "the restored vIOMMU in use was not EBUSY"
 for l in "device 0 now on ioas 1" "destroyed hwpt 2" "destroyed veventq 3" "destroyed vdevice 2" "destroyed viommu 1" "destroyed hwpt 1" "no hwpts"; do
 	grep -q "^$l$" $out || fail "after the restart: no \"$l\""
 done
 ok "restored vIOMMU objects: EBUSY while held, then destroyed in order through the new daemon"
+grep -q "^device 0 pasid 100: hwpt 3$" $out || fail "after the restart: the mock device's PASID 100 is not listed on hwpt 3"
+grep -q "PASID_CHECK_HWPT after a replace: the mock device of IOAS 2 at PASID 100 is on kernel HWPT [1-9]" $log2 ||
+	fail "the kernel did not confirm a replace of the restored PASID: $(grep -i pasid $log2 | tail -n 2)"
+grep -q "PASID_CHECK_HWPT after a detach: the mock device of IOAS 2 at PASID 100 is on nothing$" $log2 ||
+	fail "the kernel did not confirm the detach of the restored PASID: $(grep -i pasid $log2 | tail -n 2)"
+for l in "device 0 pasid 100 detached" "device 0 now on ioas 2" "destroyed hwpt 3"; do
+	grep -q "^$l$" $out || fail "after the restart: no \"$l\""
+done
+ok "the restored PASID record is the kernel's: replaced and detached through the new daemon, each confirmed (IOMMU_TEST_OP_PASID_CHECK_HWPT)"
 
 kill $dpid
 wait $dpid
