@@ -67,9 +67,11 @@ void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h)
 		 page, 2 * page, r < 0 ? strerror(-r) : "done", count);
 }
 
-/* want: the HWPT the mock device must be on at pasid (0: none). */
+/* want: the HWPT the mock device must be on at pasid (0: none); one the
+ * kernel does not confirm is detached (*ret_detached). */
 static int pasid_check(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
-		       uint32_t want, const char *after, struct err *e)
+		       uint32_t want, const char *after, bool *ret_detached,
+		       struct err *e)
 {
 	int r = backend_kernel_test_pasid_check(t->backend, m->mock_stdev, pasid, want);
 
@@ -79,8 +81,8 @@ static int pasid_check(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
 			"kernel HWPT %" PRIu32 ": %s", t->name, after, m->handle, pasid,
 			want, strerror(-r));
 		if (want)
-			(void)backend_kernel_test_pasid_detach(t->backend, m->mock_stdev,
-							       pasid);
+			*ret_detached = backend_kernel_test_pasid_detach(
+				t->backend, m->mock_stdev, pasid) == 0;
 		return err_set(e, EIO, "test hook: the kernel does not confirm %s of the "
 			       "mock device of IOAS %" PRIu32 " at PASID %" PRIu32
 			       " (IOMMU_TEST_OP_PASID_CHECK_HWPT; see the daemon's log)",
@@ -99,10 +101,11 @@ static int pasid_check(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
 
 int faults_test_pasid_attach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
 			     const struct tenant_hwpt *h, bool replace,
-			     uint32_t *ret_hwpt, struct err *e)
+			     uint32_t *ret_hwpt, bool *ret_detached, struct err *e)
 {
 	int r;
 
+	*ret_detached = false;
 	if (!m->mock_stdev)
 		return err_set(e, ENOENT, "test hook: IOAS %" PRIu32 " has no mock device",
 			       m->handle);
@@ -117,17 +120,18 @@ int faults_test_pasid_attach(struct tenant *t, struct ioas_obj *m, uint32_t pasi
 				 "PASID (0x8), the mock device on one too)" : "");
 	/* An HWPT: that one; an IOAS: the one the kernel made for it. */
 	return pasid_check(t, m, pasid, h ? h->id : *ret_hwpt,
-			   replace ? "a replace" : "an attach", e);
+			   replace ? "a replace" : "an attach", ret_detached, e);
 }
 
 int faults_test_pasid_detach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
 			     struct err *e)
 {
 	int r = backend_kernel_test_pasid_detach(t->backend, m->mock_stdev, pasid);
+	bool unused = false; /* a detach is never undone */
 
 	if (r < 0)
 		return err_errno(e, r, "test hook: IOMMU_TEST_OP_PASID_DETACH of the mock "
 				 "device of IOAS %" PRIu32 " at PASID %" PRIu32 " refused",
 				 m->handle, pasid);
-	return pasid_check(t, m, pasid, 0, "a detach", e);
+	return pasid_check(t, m, pasid, 0, "a detach", &unused, e);
 }

@@ -285,6 +285,7 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 	struct tenant_hwpt *h = NULL;
 	struct ioas_obj *o = NULL, *mock;
 	struct tenant_pasid *p;
+	bool detached;
 	uint32_t got;
 	int r;
 
@@ -314,9 +315,10 @@ int tenant_pasid_attach(struct tenant *t, uint32_t device, uint32_t pasid,
 	if (!p && t->next_pasid_handle == 0)
 		return err_set(e, ENOSPC, "PASID record handle space exhausted");
 	if (mock) {
-		r = faults_test_pasid_attach(t, mock, pasid, h, p != NULL, &got, e);
-		if (r < 0 && p && r == -EIO)
-			pasid_free(t, p); /* the hook detached it (faults-test.c) */
+		r = faults_test_pasid_attach(t, mock, pasid, h, p != NULL, &got,
+					     &detached, e);
+		if (r < 0 && p && detached)
+			pasid_free(t, p); /* the kernel did not confirm a replace */
 		if (r < 0)
 			return r;
 	} else if ((r = backend_pasid_attach(t->backend, d->fd, pasid, h ? h->id : o->id,
@@ -521,6 +523,7 @@ int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
 	struct tenant_hwpt *h = NULL;
 	struct ioas_obj *o = NULL, *mock;
 	struct tenant_pasid *p;
+	bool detached;
 	uint32_t got = 0;
 	int r;
 
@@ -539,7 +542,8 @@ int tenant_restore_pasid(struct tenant *t, const struct tenant_pasid_info *i,
 			       " twice", i->pasid, i->device);
 	if (replay) {
 		if (mock)
-			r = faults_test_pasid_attach(t, mock, i->pasid, h, false, &got, e);
+			r = faults_test_pasid_attach(t, mock, i->pasid, h, false, &got,
+						     &detached, e);
 		else if ((r = backend_pasid_attach(t->backend, d->fd, i->pasid,
 						   h ? h->id : o->id, &got)) < 0)
 			err_errno(e, r, "attaching it again");

@@ -331,7 +331,7 @@ void faults_test_replaced(struct tenant *t, struct ioas_obj *o,
 void faults_test_dirty_on(struct tenant *t, const struct tenant_hwpt *h);
 int faults_test_pasid_attach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
 			     const struct tenant_hwpt *h, bool replace,
-			     uint32_t *ret_hwpt, struct err *e);
+			     uint32_t *ret_hwpt, bool *ret_detached, struct err *e);
 int faults_test_pasid_detach(struct tenant *t, struct ioas_obj *m, uint32_t pasid,
 			     struct err *e);
 /* hwpt-test.c: the test builds' mock device as a tenant's "device 0". */
