@@ -55,7 +55,9 @@ deb_package() (
 	local out built
 	out=$(mktemp -d "${TMPDIR:-/tmp}/ioasd-deb.XXXXXX")
 	trap 'rm -rf "$out"' EXIT
-	mapfile -t built < <("$IOASD_TOP/tools/deb.sh" --upgrade "$out" | tee /dev/stderr | sed -n 's/^built //p')
+	# tee -a: a plain tee opens /dev/stderr with O_TRUNC, which empties the
+	# run's log when stderr is a file (everything before this step lost).
+	mapfile -t built < <("$IOASD_TOP/tools/deb.sh" --upgrade "$out" | tee -a /dev/stderr | sed -n 's/^built //p')
 	[ ${#built[@]} -eq 2 ] || { echo "deb: the package did not build twice" >&2; return 1; }
 	local rc=0
 	IOASD_BUILD=$IOASD_BUILD bash "$IOASD_TOP/tests/test-deb-upgrade.sh" "${built[@]}" || rc=$?
