@@ -13,14 +13,6 @@ static const char *mode_name(uint64_t mode)
 	return mode ? "process" : "user";
 }
 
-/* Whether the reply can carry an fd at all (a transport without fds). */
-static int check_transport(struct rpc_ctx *x, const char *what)
-{
-	if (!x->c->tp->send_fd)
-		return err_set(&x->err, EOPNOTSUPP, "this connection cannot carry %s", what);
-	return 0;
-}
-
 int h_open_context(struct rpc_ctx *x)
 {
 	Ioasd__OpenContextReply *r = &x->body.open_context;
@@ -31,7 +23,7 @@ int h_open_context(struct rpc_ctx *x)
 	ret = tenant_context_delegate_mode(T(x), &mode, &x->err);
 	if (ret < 0)
 		return ret;
-	ret = check_transport(x, "an iommufd context");
+	ret = rpc_check_fd_reply(x, "an iommufd context");
 	if (ret < 0)
 		return ret;
 	if (backend_sim_model(env->backend))
@@ -67,7 +59,7 @@ int h_open_device(struct rpc_ctx *x)
 	Ioasd__DeviceInfo *r = &x->body.open_device;
 	int fd = -1, ret;
 
-	ret = check_transport(x, "a device file");
+	ret = rpc_check_fd_reply(x, "a device file");
 	if (ret < 0)
 		return ret;
 	ret = tenant_device_delegate(T(x), x->req->open_device->pci_address, &fd,

@@ -14,9 +14,9 @@ int h_fault_alloc(struct rpc_ctx *x)
 	int fd, ret;
 
 	/* Refused before the queue is made when the reply cannot carry it. */
-	if (!x->c->tp->send_fd)
-		return err_set(&x->err, EOPNOTSUPP,
-			       "this connection cannot carry the fault queue's fd");
+	ret = rpc_check_fd_reply(x, "the fault queue's fd");
+	if (ret < 0)
+		return ret;
 	ret = tenant_fault_alloc(T(x), &h, &fd, &x->err);
 	if (ret < 0)
 		return ret;

@@ -197,6 +197,9 @@ void rpc_ctx_release(struct rpc_ctx *x);
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp);
 /* The same with fd riding on the reply; takes fd. */
 int pack_and_queue_fd(struct rpc_session *c, Ioasd__Response *resp, int fd);
+/* Before a handler makes what its reply hands over: EOPNOTSUPP (in x->err,
+ * "this connection cannot carry WHAT") when the transport carries no fds. */
+int rpc_check_fd_reply(struct rpc_ctx *x, const char *what);
 void device_info_fill(Ioasd__DeviceInfo *o, uint32_t device, uint32_t ioas,
 		      const struct backend_device_info *d, char pci[16], char name[32]);
 struct tenant *T(struct rpc_ctx *x);

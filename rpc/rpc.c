@@ -29,6 +29,13 @@ static int queue(struct rpc_session *c, const void *buf, size_t len, int fd)
 	return c->tp->send_fd(c, buf, len, fd);
 }
 
+int rpc_check_fd_reply(struct rpc_ctx *x, const char *what)
+{
+	if (!x->c->tp->send_fd)
+		return err_set(&x->err, EOPNOTSUPP, "this connection cannot carry %s", what);
+	return 0;
+}
+
 int pack_and_queue(struct rpc_session *c, Ioasd__Response *resp)
 {
 	return pack_and_queue_fd(c, resp, -1);

@@ -53,9 +53,9 @@ int h_veventq_alloc(struct rpc_ctx *x)
 	int fd = -1, ret;
 
 	/* Refused before the queue is made when the reply cannot carry it. */
-	if (!x->c->tp->send_fd)
-		return err_set(&x->err, EOPNOTSUPP,
-			       "this connection cannot carry the queue's fd");
+	ret = rpc_check_fd_reply(x, "the queue's fd");
+	if (ret < 0)
+		return ret;
 	ret = tenant_veventq_alloc(T(x), m->viommu, m->type, m->depth, &h, &fd,
 				   &x->err);
 	if (ret < 0)
