@@ -188,6 +188,67 @@ static void *arena_alloc(struct arena *a, size_t n)
 	return ret;
 }
 
+/* Past one value of wire type wt (the tag read): only the two types the
+ * codec decodes; anything else declines. */
+static int skip_value(struct in *in, unsigned wt)
+{
+	uint64_t v;
+	unsigned len;
+
+	if (get_varint(in, &v, &len) < 0)
+		return DECLINE;
+	if (wt == WIRE_VARINT)
+		return 0;
+	if (wt != WIRE_LENGTH || v > (uint64_t)(in->end - in->p))
+		return DECLINE;
+	in->p += v;
+	return 0;
+}
+
+/* How many times the field of this tag comes in the rest of the message
+ * (from just past one occurrence's tag). */
+static int count_repeats(struct in in, uint64_t tag, size_t *ret)
+{
+	size_t n = 1;
+	uint64_t t;
+	unsigned len;
+
+	if (skip_value(&in, (unsigned)(tag & 7)) < 0)
+		return DECLINE;
+	while (in.p < in.end) {
+		if (get_varint(&in, &t, &len) < 0 || skip_value(&in, (unsigned)(t & 7)) < 0)
+			return DECLINE;
+		n += t == tag;
+	}
+	*ret = n;
+	return 0;
+}
+
+static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
+		  struct in *in, void *msg, struct arena *a, unsigned depth);
+
+/* A message field's v bytes at in->p, into storage from the arena. */
+static int unpack_sub(struct fastpb_memo *memo, const ProtobufCFieldDescriptor *f,
+		      struct in *in, uint64_t v, struct arena *a, unsigned depth,
+		      void **ret)
+{
+	const ProtobufCMessageDescriptor *sd = f->descriptor;
+	struct in sin = { .p = in->p, .end = in->p + v };
+	void *sub;
+	int r;
+
+	if (depth >= FASTPB_MAX_DEPTH)
+		return DECLINE;
+	sub = arena_alloc(a, sd->sizeof_message);
+	if (!sub)
+		return FASTPB_NOSPACE;
+	r = unpack(memo, sd, &sin, sub, a, depth + 1);
+	if (r < 0)
+		return r;
+	*ret = sub;
+	return 0;
+}
+
 static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 		  struct in *in, void *msg, struct arena *a, unsigned depth)
 {
@@ -195,6 +256,7 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 	const struct fastpb_type *t = type_of(memo, d, &tmp);
 	/* Kept here: decoding a message inside may reuse t's memo entry. */
 	uint64_t required = t->required, seen = 0;
+	int r;
 
 	if (t->n_oneofs > FASTPB_MAX_ONEOFS)
 		return DECLINE;
@@ -210,12 +272,43 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 		f = field_by_id(d, (uint32_t)(tag >> 3), &idx);
 		/* Unknown fields are kept by protobuf-c; a field twice is
 		 * merged or replaced: both are left to it. */
-		if (!f || (seen & (1ull << idx)) || f->label == PROTOBUF_C_LABEL_REPEATED ||
-		    f->label == PROTOBUF_C_LABEL_NONE)
+		if (!f || f->label == PROTOBUF_C_LABEL_NONE)
 			return DECLINE;
-		seen |= 1ull << idx;
 		member = (uint8_t *)msg + f->offset;
 		quant = (uint8_t *)msg + f->quantifier_offset;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			/* Only messages, one by one (as protobuf-c writes
+			 * them): an array of pointers counted on the first. */
+			size_t *n = (size_t *)quant;
+			void ***arr = (void ***)member;
+
+			if (f->type != PROTOBUF_C_TYPE_MESSAGE || (tag & 7) != WIRE_LENGTH)
+				return DECLINE;
+			if (!(seen & (1ull << idx))) {
+				size_t count;
+
+				if (count_repeats(*in, tag, &count) < 0)
+					return DECLINE;
+				if (count > SIZE_MAX / sizeof(void *))
+					return DECLINE;
+				*arr = arena_alloc(a, count * sizeof(void *));
+				if (!*arr)
+					return FASTPB_NOSPACE;
+				*n = 0;
+				seen |= 1ull << idx;
+			}
+			if (get_varint(in, &v, &len) < 0 || v > (uint64_t)(in->end - in->p))
+				return DECLINE;
+			r = unpack_sub(memo, f, in, v, a, depth, &(*arr)[*n]);
+			if (r < 0)
+				return r;
+			(*n)++;
+			in->p += v;
+			continue;
+		}
+		if (seen & (1ull << idx))
+			return DECLINE;
+		seen |= 1ull << idx;
 		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 			if (*(uint32_t *)quant != 0)
 				return DECLINE; /* a second member of the oneof */
@@ -242,19 +335,15 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 			char *str = arena_alloc(a, v + 1);
 
 			if (!str)
-				return DECLINE;
+				return FASTPB_NOSPACE;
 			memcpy(str, in->p, v);
 			str[v] = '\0';
 			*(char **)member = str;
-		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth == 0) {
-			const ProtobufCMessageDescriptor *sd = f->descriptor;
-			struct in sin = { .p = in->p, .end = in->p + v };
-			void *sub = arena_alloc(a, sd->sizeof_message);
-
-			/* Only a oneof member gets here, one level deep. */
-			if (!sub || unpack(memo, sd, &sin, sub, a, depth + 1) < 0)
-				return DECLINE;
-			*(void **)member = sub;
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			/* A oneof member or a required message. */
+			r = unpack_sub(memo, f, in, v, a, depth, (void **)member);
+			if (r < 0)
+				return r;
 		} else {
 			return DECLINE;
 		}
@@ -417,8 +506,20 @@ static int pack(struct fastpb_memo *memo, const ProtobufCMessage *m, struct out 
 		bool ptr_type = f->type == PROTOBUF_C_TYPE_MESSAGE ||
 				f->type == PROTOBUF_C_TYPE_STRING;
 
-		if (f->label == PROTOBUF_C_LABEL_REPEATED || f->label == PROTOBUF_C_LABEL_NONE)
+		if (f->label == PROTOBUF_C_LABEL_NONE)
 			return DECLINE;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			/* repeated_field_pack of messages: one field each. */
+			size_t n = *(const size_t *)quant;
+			void *const *arr = *(void *const *const *)member;
+
+			if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+				return DECLINE;
+			for (size_t i = 0; i < n; i++)
+				if (pack_field(memo, f, (const uint8_t *)&arr[i], o) < 0)
+					return DECLINE;
+			continue;
+		}
 		if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
 			/* oneof_field_pack, optional_field_pack */
 			if (ptr_type) {

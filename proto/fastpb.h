@@ -13,9 +13,11 @@
  * protobuf-c as before:
  *
  *   - fields of numbers (uint32, uint64, int32, bool, enum) and strings,
- *     required, optional or in a oneof; a message field only as a oneof
- *     member whose message is itself of that kind;
- *   - no repeated field, no unknown field, no field twice, only the
+ *     required, optional or in a oneof; a message field as a oneof
+ *     member, a required field or a repeated one (a Batch's operations, a
+ *     BatchReply's results), its message itself of that kind, at most
+ *     FASTPB_MAX_DEPTH messages deep;
+ *   - no other repeated field, no unknown field, no field twice, only the
  *     shortest encodings protobuf-c itself writes for numbers.
  *
  * What they accept they decode or encode exactly as protobuf-c does
@@ -40,6 +42,11 @@
  */
 #define FASTPB_MEMO_ENTRIES 64
 #define FASTPB_MAX_ONEOFS 4
+/* Messages inside messages: Request, Batch, BatchOp, Map. */
+#define FASTPB_MAX_DEPTH 4
+/* fastpb_unpack's answer when the input is of the simple kind but its
+ * decoding does not fit in the scratch given (a larger one may do). */
+#define FASTPB_NOSPACE (-2)
 struct fastpb_type {
 	const ProtobufCMessageDescriptor *desc;
 	uint64_t required;     /* bit i: fields[i] is required */
@@ -54,9 +61,10 @@ struct fastpb_memo {
 /*
  * Decode buf into msg (storage of desc->sizeof_message bytes) without
  * allocating: its oneof's message and its strings (copied, NUL-terminated)
- * go into scratch (scratch_size bytes), which must outlive msg. Returns 0,
- * or -1 when the input is not of the simple kind, or not valid, or does
- * not fit in scratch: msg is then garbage and the caller unpacks with
+ * go into scratch (scratch_size bytes), which must outlive msg. Returns 0;
+ * FASTPB_NOSPACE when the decoding needs more scratch than that (try a
+ * larger one, or protobuf-c); or -1 when the input is not of the simple
+ * kind, or not valid: msg is then garbage and the caller unpacks with
  * protobuf-c, which decides. Nothing decoded here needs freeing.
  */
 int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,

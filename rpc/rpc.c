@@ -337,12 +337,21 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	x->mapping_mem = rpc_mapping_mem_free(x->mapping_mem);
 }
 
-/* Storage for a request fastpb decodes, on the stack: the request, and its
- * operation's message and strings. */
+/* Storage for a request fastpb decodes: the request, and its operation's
+ * message and strings on the stack; a batch's operations in one block on
+ * the heap (heap, freed with the request). */
 struct rpc_request_storage {
 	Ioasd__Request req;
 	uint64_t scratch[128];
+	void *heap;
 };
+
+/* The first heap block tried, per byte of request: a Map in a batch is
+ * about 20 bytes on the wire and 130 decoded. Each retry takes 4 times
+ * more, up to the last size (then protobuf-c decodes). */
+#define HEAP_SCRATCH_PER_BYTE 8
+#define HEAP_SCRATCH_MIN (16u << 10)
+#define HEAP_SCRATCH_MAX (8u << 20)
 
 /* A request decoded in place (fastpb: no allocation, nothing to free) when
  * it is of the simple kind, else by protobuf-c (*ret_allocated). NULL when
@@ -350,10 +359,25 @@ struct rpc_request_storage {
 static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t len,
 			      struct rpc_request_storage *st, bool *ret_allocated)
 {
+	size_t size = len * HEAP_SCRATCH_PER_BYTE;
+	int r;
+
 	*ret_allocated = false;
-	if (fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len, &st->req,
-			  st->scratch, sizeof(st->scratch)) == 0)
+	r = fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len, &st->req,
+			  st->scratch, sizeof(st->scratch));
+	for (size = size < HEAP_SCRATCH_MIN ? HEAP_SCRATCH_MIN : size;
+	     r == FASTPB_NOSPACE && size <= HEAP_SCRATCH_MAX; size *= 4) {
+		free(st->heap);
+		st->heap = malloc(size);
+		if (!st->heap)
+			break;
+		r = fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len,
+				  &st->req, st->heap, size);
+	}
+	if (r == 0)
 		return &st->req;
+	free(st->heap);
+	st->heap = NULL;
 	*ret_allocated = true;
 	return ioasd__request__unpack(NULL, len, buf);
 }
@@ -368,6 +392,7 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 	Ioasd__Request *req;
 	bool allocated;
 
+	storage.heap = NULL;
 	req = decode(c, buf, len, &storage, &allocated);
 	if (!req) {
 		close_fds(fds, nfds);
@@ -407,6 +432,7 @@ out:
 	rpc_ctx_release(&x);
 	if (allocated)
 		ioasd__request__free_unpacked(req, NULL);
+	free(storage.heap);
 }
 
 bool rpc_session_busy(const struct rpc_session *s)

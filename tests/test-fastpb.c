@@ -53,7 +53,7 @@ static size_t pb_pack(const ProtobufCMessage *m, uint8_t *out)
 static bool check_unpack_as(const ProtobufCMessageDescriptor *desc,
 			    const uint8_t *buf, size_t len)
 {
-	static uint64_t scratch[128], msg[64];
+	static uint64_t scratch[8192], msg[64];
 	static uint8_t a[IOASD_MAX_DATAGRAM], b[IOASD_MAX_DATAGRAM];
 	static struct fastpb_memo memo;
 	ProtobufCMessage *slow;
@@ -63,8 +63,15 @@ static bool check_unpack_as(const ProtobufCMessageDescriptor *desc,
 	slow = protobuf_c_message_unpack(desc, NULL, len, buf);
 	/* Every other call without the memo, and now and then with too
 	 * little scratch: both ways decide the same or decline. */
-	if (fastpb_unpack(rnd() & 1 ? &memo : NULL, desc, buf, len, msg, scratch,
-			  rnd() % 8 ? sizeof(scratch) : rnd() % 64) < 0) {
+	struct fastpb_memo *m = rnd() & 1 ? &memo : NULL;
+	int r = fastpb_unpack(m, desc, buf, len, msg, scratch,
+			      rnd() % 8 ? sizeof(scratch) : rnd() % 2048);
+
+	/* Too little scratch says so, and more then does. */
+	if (r == FASTPB_NOSPACE)
+		r = fastpb_unpack(m, desc, buf, len, msg, scratch, sizeof(scratch));
+	ck_assert_int_ne(r, FASTPB_NOSPACE);
+	if (r < 0) {
 		if (slow)
 			protobuf_c_message_free_unpacked(slow, NULL);
 		return false;
@@ -113,6 +120,114 @@ static bool check_pack(const ProtobufCMessage *m)
 	return true;
 }
 
+#define MAX_TEST_OPS 300
+
+/* A random BatchReply of up to MAX_TEST_OPS results (static storage). */
+static Ioasd__BatchReply *random_batch_reply(void)
+{
+	static Ioasd__BatchReply reply;
+	static Ioasd__BatchResult res[MAX_TEST_OPS], *resp[MAX_TEST_OPS];
+	static Ioasd__MapReply map[MAX_TEST_OPS];
+	static Ioasd__UnmapReply unmap[MAX_TEST_OPS];
+	static Ioasd__ShareExportReply share[MAX_TEST_OPS];
+	static char msg[MAX_TEST_OPS][24];
+	unsigned n = rnd() % 4 ? rnd() % 70 : rnd() % MAX_TEST_OPS;
+
+	ioasd__batch_reply__init(&reply);
+	for (unsigned i = 0; i < n; i++) {
+		ioasd__batch_result__init(&res[i]);
+		resp[i] = &res[i];
+		res[i].error = rnd() % 4 ? 0 : (int32_t)(rnd() % 200);
+		if (res[i].error && rnd() & 1)
+			res[i].message = rnd_str(msg[i], sizeof(msg[i]));
+		res[i].has_rolled_back = rnd() % 8 == 0;
+		res[i].rolled_back = rnd() & 1;
+		switch (rnd() % 4) {
+		case 0:
+			ioasd__map_reply__init(&map[i]);
+			map[i].iova = rnd_u64();
+			res[i].result_case = IOASD__BATCH_RESULT__RESULT_MAP;
+			res[i].map = &map[i];
+			break;
+		case 1:
+			ioasd__unmap_reply__init(&unmap[i]);
+			unmap[i].unmapped = rnd_u64();
+			res[i].result_case = IOASD__BATCH_RESULT__RESULT_UNMAP;
+			res[i].unmap = &unmap[i];
+			break;
+		case 2:
+			ioasd__share_export_reply__init(&share[i]);
+			share[i].share = (uint32_t)rnd_u64();
+			res[i].result_case = IOASD__BATCH_RESULT__RESULT_SHARE_EXPORT;
+			res[i].share_export = &share[i];
+			break;
+		default:
+			break;
+		}
+	}
+	reply.n_results = n;
+	reply.results = resp;
+	return &reply;
+}
+
+/* A random Batch of up to MAX_TEST_OPS operations of the kinds a batch
+ * carries (static storage). */
+static Ioasd__Batch *random_batch(void)
+{
+	static Ioasd__Batch batch;
+	static Ioasd__BatchOp op[MAX_TEST_OPS], *opp[MAX_TEST_OPS];
+	static Ioasd__Map map[MAX_TEST_OPS];
+	static Ioasd__Unmap unmap[MAX_TEST_OPS];
+	static Ioasd__Copy copy[MAX_TEST_OPS];
+	static Ioasd__IoasAlloc alloc[MAX_TEST_OPS];
+	unsigned n = rnd() % 4 ? rnd() % 70 : rnd() % MAX_TEST_OPS;
+
+	ioasd__batch__init(&batch);
+	batch.mode = (Ioasd__BatchMode)(rnd() % 2);
+	for (unsigned i = 0; i < n; i++) {
+		ioasd__batch_op__init(&op[i]);
+		opp[i] = &op[i];
+		switch (rnd() % 5) {
+		case 0:
+			ioasd__map__init(&map[i]);
+			map[i].ioas = (uint32_t)rnd_u64();
+			map[i].memory = (uint32_t)rnd_u64();
+			map[i].offset = rnd_u64();
+			map[i].length = rnd_u64();
+			map[i].has_iova = rnd() & 1;
+			map[i].iova = rnd_u64();
+			op[i].op_case = IOASD__BATCH_OP__OP_MAP;
+			op[i].map = &map[i];
+			break;
+		case 1:
+			ioasd__unmap__init(&unmap[i]);
+			unmap[i].ioas = (uint32_t)rnd_u64();
+			unmap[i].iova = rnd_u64();
+			unmap[i].length = rnd_u64();
+			op[i].op_case = IOASD__BATCH_OP__OP_UNMAP;
+			op[i].unmap = &unmap[i];
+			break;
+		case 2:
+			ioasd__copy__init(&copy[i]);
+			copy[i].src_ioas = (uint32_t)rnd_u64();
+			copy[i].length = rnd_u64();
+			op[i].op_case = IOASD__BATCH_OP__OP_COPY;
+			op[i].copy = &copy[i];
+			break;
+		case 3:
+			ioasd__ioas_alloc__init(&alloc[i]);
+			op[i].op_case = IOASD__BATCH_OP__OP_IOAS_ALLOC;
+			op[i].ioas_alloc = &alloc[i];
+			break;
+		default:
+			break; /* an operation of no kind: the daemon refuses it */
+		}
+	}
+	batch.n_ops = n;
+	batch.ops = opp;
+	return &batch;
+}
+
 /* A random request of one of the kinds the hot path sends, and some it
  * does not; packed by protobuf-c into buf. */
 static size_t random_request(uint8_t *buf)
@@ -128,7 +243,7 @@ static size_t random_request(uint8_t *buf)
 	static char name[200], token[40];
 
 	r.id = rnd_u64();
-	switch (rnd() % 8) {
+	switch (rnd() % 9) {
 	case 0:
 		map.ioas = (uint32_t)rnd_u64();
 		map.memory = (uint32_t)rnd_u64();
@@ -181,6 +296,10 @@ static size_t random_request(uint8_t *buf)
 		r.op_case = IOASD__REQUEST__OP_IOAS_DESTROY;
 		r.ioas_destroy = &destroy;
 		break;
+	case 7:
+		r.op_case = IOASD__REQUEST__OP_BATCH;
+		r.batch = random_batch();
+		break;
 	default:
 		break; /* no operation at all */
 	}
@@ -197,8 +316,9 @@ START_TEST(requests_decode_as_protobuf_c)
 
 		taken += check_unpack(buf, n);
 	}
-	/* Map, Unmap, Stats, Copy, Option, IoasDestroy and none: 7 in 8. */
-	ck_assert_uint_gt(taken, 20000 * 6 / 8);
+	/* Map, Unmap, Stats, Copy, Option, IoasDestroy, Batch and none: 8
+	 * in 9. */
+	ck_assert_uint_gt(taken, 20000 * 7 / 9);
 }
 END_TEST
 
@@ -267,7 +387,7 @@ START_TEST(replies_encode_as_protobuf_c)
 		r.error = (int32_t)(rnd() % 3 == 0 ? (int64_t)rnd_u64() : 0);
 		if (rnd() % 3 == 0)
 			r.message = rnd() & 1 ? (char *)"outside AllowedIOVA" : longmsg;
-		switch (rnd() % 6) {
+		switch (rnd() % 7) {
 		case 0:
 			map.iova = rnd_u64();
 			r.result_case = IOASD__RESPONSE__RESULT_MAP;
@@ -297,12 +417,19 @@ START_TEST(replies_encode_as_protobuf_c)
 			r.ioas_alloc = &alloc;
 			break;
 		case 4:
-			/* Repeated fields: left to protobuf-c. */
-			ranges.n_ranges = 1;
+			/* A repeated message: taken (none, one). */
+			ranges.n_ranges = rnd() % 2;
 			ranges.ranges = &rp;
+			range.start = rnd_u64();
+			range.last = rnd_u64();
 			r.result_case = IOASD__RESPONSE__RESULT_IOVA_RANGES;
 			r.iova_ranges = &ranges;
-			simple = false;
+			break;
+		case 5:
+			/* A batch's results: repeated messages holding a
+			 * oneof of messages, three deep. */
+			r.result_case = IOASD__RESPONSE__RESULT_BATCH;
+			r.batch = random_batch_reply();
 			break;
 		default:
 			break;

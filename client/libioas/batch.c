@@ -36,6 +36,7 @@ struct ioas_batch {
 	int fds[IOASD_MAX_FDS];     /* the caller's, sent with the batch */
 	size_t nfds;
 	Ioasd__Response *reply;     /* the last run's, whole */
+	struct libioas_big *block;  /* holding reply, or NULL: protobuf-c's */
 	bool in_flight;             /* submitted, not completed */
 };
 
@@ -55,9 +56,12 @@ IOAS_EXPORT int ioas_batch_new(uint32_t mode, struct ioas_batch **ret)
 
 static void drop_reply(struct ioas_batch *b)
 {
-	if (b->reply)
+	if (b->block)
+		free(b->block);
+	else if (b->reply)
 		ioasd__response__free_unpacked(b->reply, NULL);
 	b->reply = NULL;
+	b->block = NULL;
 }
 
 IOAS_EXPORT int ioas_batch_clear(struct ioas_batch *b)
@@ -287,10 +291,14 @@ int libioas_batch_reply(struct ioas_client *c, struct ioas_batch *b,
 		libioas_response_free(c, resp);
 		return libioas_broken(c, -EPROTO, "batch reply without one result per operation");
 	}
-	if (resp->result_case == IOASD__RESPONSE__RESULT_BATCH)
+	if (resp->result_case == IOASD__RESPONSE__RESULT_BATCH) {
+		/* Kept past the next receive: decoded in c->big (taken
+		 * over) or by protobuf-c, never in rx (see decode). */
+		b->block = libioas_take_big(c, resp);
 		b->reply = resp;
-	else
+	} else {
 		libioas_response_free(c, resp);
+	}
 	return 0;
 }
 

@@ -158,6 +158,7 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	free(c->in);
 	free(c->out);
 	free(c->rx);
+	free(c->big);
 	free(c->codec);
 	free(c);
 	return NULL;

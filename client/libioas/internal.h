@@ -47,6 +47,9 @@ struct ioas_client {
 	Ioasd__Response *reply;
 	int reply_fd;               /* the one fd c->reply carried, or -1 */
 	struct libioas_rx *rx;      /* allocated with the buffers below */
+	/* Where fastpb decodes a reply too large for rx, and every batch's
+	 * (which its batch then takes over): allocated when one comes. */
+	struct libioas_big *big;
 	struct fastpb_memo *codec;  /* what fastpb worked out (likewise) */
 
 	/* Received notifications, oldest first (a ring of
@@ -76,6 +79,18 @@ struct libioas_rx {
 	Ioasd__Response resp;
 	uint64_t scratch[512];  /* its result and strings */
 };
+
+/* A reply decoded in a block of its own: size bytes of scratch. */
+struct libioas_big {
+	Ioasd__Response resp;
+	size_t size;
+	uint64_t scratch[];
+};
+
+/* Hand the reply c->big holds over to the caller, who frees the block
+ * with free(): the client makes a new one for the next. NULL when resp is
+ * not c->big's. */
+struct libioas_big *libioas_take_big(struct ioas_client *c, const Ioasd__Response *resp);
 
 /* A request of the asynchronous API, sent and not answered yet. */
 struct libioas_pending {

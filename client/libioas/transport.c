@@ -76,19 +76,65 @@ void libioas_close_fds(int *fds, size_t n)
 
 void libioas_response_free(struct ioas_client *c, Ioasd__Response *resp)
 {
-	if (resp && (!c->rx || resp != &c->rx->resp))
+	if (resp && (!c->rx || resp != &c->rx->resp) && (!c->big || resp != &c->big->resp))
 		ioasd__response__free_unpacked(resp, NULL);
 }
 
+struct libioas_big *libioas_take_big(struct ioas_client *c, const Ioasd__Response *resp)
+{
+	struct libioas_big *big = c->big;
+
+	if (!big || resp != &big->resp)
+		return NULL;
+	c->big = NULL;
+	return big;
+}
+
+/* The first block tried for a large reply, per byte of it (a batch's
+ * result is about 14 bytes on the wire and 110 decoded); each retry takes
+ * 4 times more, up to the last (then protobuf-c decodes). */
+#define BIG_PER_BYTE 8
+#define BIG_MIN (16u << 10)
+#define BIG_MAX (16u << 20)
+
+/* The n bytes of c->in as a Response decoded into c->big. */
+static Ioasd__Response *decode_big(struct ioas_client *c, size_t n)
+{
+	size_t size = n * BIG_PER_BYTE < BIG_MIN ? BIG_MIN : n * BIG_PER_BYTE;
+	int r = FASTPB_NOSPACE;
+
+	for (; r == FASTPB_NOSPACE && size <= BIG_MAX; size *= 4) {
+		if (!c->big || c->big->size < size) {
+			free(c->big);
+			c->big = malloc(sizeof(*c->big) + size);
+			if (!c->big)
+				return NULL;
+			c->big->size = size;
+		}
+		r = fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
+				  &c->big->resp, c->big->scratch, c->big->size);
+	}
+	return r == 0 ? &c->big->resp : NULL;
+}
+
 /* The n bytes of c->in as a Response: in place when fastpb takes it (the
- * small replies, most), else allocated by protobuf-c; NULL when it is not
- * one. Replaces what the last call decoded in place: whoever keeps a reply
- * past the next receive keeps only protobuf-c's (repeated fields). */
+ * small replies, most; a batch's, and any too large for rx, in c->big,
+ * which a batch takes over), else allocated by protobuf-c; NULL when it is
+ * not one. Replaces what the last call decoded in place: whoever keeps a
+ * reply past the next receive takes c->big's or keeps protobuf-c's. */
 static Ioasd__Response *decode(struct ioas_client *c, size_t n)
 {
-	if (fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
-			  &c->rx->resp, c->rx->scratch, sizeof(c->rx->scratch)) == 0)
+	Ioasd__Response *resp;
+	int r = fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
+			      &c->rx->resp, c->rx->scratch, sizeof(c->rx->scratch));
+
+	if (r == 0 && c->rx->resp.result_case != IOASD__RESPONSE__RESULT_BATCH)
 		return &c->rx->resp;
+	if (r == 0 || r == FASTPB_NOSPACE) {
+		resp = decode_big(c, n);
+		if (resp)
+			return resp;
+	}
 	return ioasd__response__unpack(NULL, n, c->in);
 }
 
