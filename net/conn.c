@@ -41,31 +41,33 @@ void conn_release(struct conn *c)
 	conn_maybe_finish(c);
 }
 
+/* Add or delete ev as on says, telling libevent only of a change: a
+ * request on the hot path changes nothing (no libevent call). */
+static void arm(struct event *ev, bool *armed, bool on, const struct timeval *tv)
+{
+	if (on == *armed)
+		return;
+	*armed = on;
+	if (on)
+		event_add(ev, tv);
+	else
+		event_del(ev);
+}
+
 static void conn_update_events(struct conn *c)
 {
 	bool want_read = !c->closing && !c->read_paused && !rpc_session_busy(&c->rs) &&
 			 TAILQ_EMPTY(&c->backlog);
+	struct timeval slow = { .tv_sec = c->cfg.slow_client_sec };
 
 	/* A client that does not read its replies is throttled (we stop
 	 * reading it) and, if it stays that way, dropped: its queued replies
-	 * cannot hold the daemon's memory forever. */
-	if (c->read_paused && !evtimer_pending(c->ev_slow, NULL)) {
-		struct timeval tv = { .tv_sec = c->cfg.slow_client_sec };
-
-		evtimer_add(c->ev_slow, &tv);
-	} else if (!c->read_paused) {
-		evtimer_del(c->ev_slow);
-	}
-
-	if (want_read)
-		event_add(c->ev_read, NULL);
-	else
-		event_del(c->ev_read);
+	 * cannot hold the daemon's memory forever (the timer runs from the
+	 * pause; when it fires the connection goes). */
+	arm(c->ev_slow, &c->slow_armed, c->read_paused, &slow);
+	arm(c->ev_read, &c->read_armed, want_read, NULL);
 	/* EV_WRITE only while output is queued and may leave. */
-	if (!TAILQ_EMPTY(&c->outq) && !c->held)
-		event_add(c->ev_write, NULL);
-	else
-		event_del(c->ev_write);
+	arm(c->ev_write, &c->write_armed, !TAILQ_EMPTY(&c->outq) && !c->held, NULL);
 }
 
 /* A queued datagram and the fd it carries (sent or not: the peer has its
@@ -193,7 +195,7 @@ static int transport_send_fd(struct rpc_session *s, const void *buf, size_t len,
 	 * from elsewhere (a notification another tenant caused) is flushed by
 	 * its write event, once what it reports is durable. */
 	if (r == 0 && !c->reading && !conn_hold(c))
-		event_add(c->ev_write, NULL);
+		arm(c->ev_write, &c->write_armed, true, NULL);
 	return r;
 }
 
@@ -619,7 +621,7 @@ void conn_start(struct conn *c, struct tenant *t, const struct conn_owner *owner
 {
 	c->rs.tenant = t;
 	c->owner = *owner;
-	event_add(c->ev_read, NULL);
+	arm(c->ev_read, &c->read_armed, true, NULL);
 	if (c->cfg.hello_timeout_sec) {
 		struct timeval tv = { .tv_sec = c->cfg.hello_timeout_sec };
 

@@ -95,6 +95,7 @@ struct conn {
 	bool overflowed;           /* over the hard limit: closing, sends nothing more */
 	bool reading;              /* inside its read callback, handling a request */
 	bool held;                 /* its output waits for conn_release() */
+	bool read_armed, write_armed, slow_armed; /* added to libevent */
 	TAILQ_ENTRY(conn) hold_link; /* the owner's list of held ones */
 	struct event *ev_slow;     /* drops a peer that stays paused too long */
 	struct event *ev_hello;    /* drops a peer that has not said Hello in time */

@@ -36,11 +36,21 @@ static bool is_varint(ProtobufCType t)
 /* The field numbered id: protobuf-c's field_ranges are runs of consecutive
  * numbers in ascending order (one for Map's 1..6; two for Request's 1 and
  * 10..29), the last entry a sentinel whose orig_index is n_fields. */
-static const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessageDescriptor *d,
-						   uint32_t id, unsigned *ret_index)
+static inline const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessageDescriptor *d,
+							  uint32_t id, unsigned *ret_index)
 {
 	const ProtobufCIntRange *r = d->field_ranges;
 	unsigned lo = 0, hi = d->n_field_ranges;
+
+	/* Most messages number their fields from 1 without a gap. */
+	if (hi == 1) {
+		uint32_t k = id - (uint32_t)r[0].start_value;
+
+		if (id < (uint32_t)r[0].start_value || k >= (uint32_t)r[1].orig_index)
+			return NULL;
+		*ret_index = k;
+		return &d->fields[k];
+	}
 
 	while (lo < hi) {
 		unsigned mid = (lo + hi) / 2;
@@ -382,12 +392,20 @@ static unsigned varint_len(uint64_t v)
 	return n;
 }
 
-static int put_varint(struct out *o, uint64_t v)
+static int put_varint_long(struct out *o, uint64_t v);
+
+/* Most varints here (tags, handles, lengths, zeroes) are one byte. */
+static inline int put_varint(struct out *o, uint64_t v)
 {
 	if (v < 0x80 && o->p < o->end) {
 		*o->p++ = (uint8_t)v;
 		return 0;
 	}
+	return put_varint_long(o, v);
+}
+
+static int put_varint_long(struct out *o, uint64_t v)
+{
 	if ((size_t)(o->end - o->p) < varint_len(v))
 		return DECLINE;
 	while (v >= 0x80) {
@@ -546,4 +564,12 @@ ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
 	if (pack(memo, m, &o) < 0)
 		return DECLINE;
 	return o.p - out;
+}
+
+const ProtobufCFieldDescriptor *fastpb_field(const ProtobufCMessageDescriptor *desc,
+					     uint32_t id)
+{
+	unsigned idx;
+
+	return field_by_id(desc, id, &idx);
 }

@@ -79,3 +79,8 @@ int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *de
  */
 ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
 		    uint8_t *out, size_t cap);
+
+/* The field of desc numbered id, or NULL: protobuf-c's
+ * protobuf_c_message_descriptor_get_field(), for the hot path. */
+const ProtobufCFieldDescriptor *fastpb_field(const ProtobufCMessageDescriptor *desc,
+					     uint32_t id);

@@ -26,6 +26,7 @@
  *      failure's (0 when none failed), its message names the operation.
  *   5. The environment's commit runs once, after the batch (rpc.c).
  */
+#include "proto/fastpb.h"
 #include "rpc/rpc-internal.h"
 
 /* One operation of the batch: its own request, reply and context. */
@@ -194,9 +195,9 @@ static int op_request(const Ioasd__BatchOp *bop, size_t i, Ioasd__Request *req,
 				       i, base->unknown_fields[0].tag, IOASD_PROTOCOL_VERSION);
 		return err_set(e, EINVAL, "batch op %zu names no operation", i);
 	}
-	bf = protobuf_c_message_descriptor_get_field(&ioasd__batch_op__descriptor,
+	bf = fastpb_field(&ioasd__batch_op__descriptor,
 						     (unsigned)bop->op_case);
-	rf = protobuf_c_message_descriptor_get_field(&ioasd__request__descriptor,
+	rf = fastpb_field(&ioasd__request__descriptor,
 						     (unsigned)bop->op_case);
 	if (!bf || !rf || bf->descriptor != rf->descriptor)
 		return err_set(e, EOPNOTSUPP, "batch op %zu: unknown operation (field %d)",
@@ -293,9 +294,9 @@ static void fill_result(Ioasd__BatchResult *o, struct batch_slot *s)
 	}
 	if (s->resp.result_case == IOASD__RESPONSE__RESULT__NOT_SET)
 		return;
-	rf = protobuf_c_message_descriptor_get_field(&ioasd__response__descriptor,
+	rf = fastpb_field(&ioasd__response__descriptor,
 						     (unsigned)s->resp.result_case);
-	of = protobuf_c_message_descriptor_get_field(&ioasd__batch_result__descriptor,
+	of = fastpb_field(&ioasd__batch_result__descriptor,
 						     (unsigned)s->resp.result_case);
 	if (!rf || !of || rf->descriptor != of->descriptor)
 		return;
@@ -320,7 +321,11 @@ static int reply(struct rpc_ctx *bx, struct rpc_batch *b, size_t failed,
 	r->results = b->result_ptrs;
 	bx->resp->result_case = IOASD__RESPONSE__RESULT_BATCH;
 	bx->resp->batch = r;
-	if (ioasd__response__get_packed_size(bx->resp) > IOASD_MAX_DATAGRAM)
+	/* Sized only when there are such messages (a batch that failed
+	 * early, or was undone): results alone that do not fit a datagram
+	 * are refused (E2BIG) when the reply is packed. */
+	if ((failed + 1 < b->n || undone > 0) &&
+	    ioasd__response__get_packed_size(bx->resp) > IOASD_MAX_DATAGRAM)
 		for (size_t i = 0; i < b->n; i++)
 			if (b->slots[i].state == SLOT_NOT_RUN ||
 			    b->slots[i].state == SLOT_UNDONE)

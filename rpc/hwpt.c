@@ -9,9 +9,12 @@
 int h_hw_info(struct rpc_ctx *x)
 {
 	Ioasd__HwInfoReply *r = &x->body.hw_info;
-	struct backend_hw_info *i = &x->hw_info;
+	struct backend_hw_info *i;
 	int ret;
 
+	i = x->hw_info = calloc(1, sizeof(*x->hw_info));
+	if (!i)
+		return err_set(&x->err, ENOMEM, "out of memory");
 	ret = tenant_hw_info(T(x), x->req->hw_info->device, i, &x->err);
 	if (ret < 0)
 		return ret;

@@ -94,7 +94,7 @@ struct rpc_ctx {
 	Ioasd__PasidInfo *pasids;
 	Ioasd__PasidInfo **pasid_ptrs;
 	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
-	struct backend_hw_info hw_info;
+	struct backend_hw_info *hw_info; /* 280 bytes: only HwInfo's */
 	Ioasd__HwptInfo *hwpts;
 	Ioasd__HwptInfo **hwpt_ptrs;
 	/* Device storage: names, and the list reply's entries. */

@@ -322,6 +322,7 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	free(x->devs);
 	free(x->dev_ptrs);
 	free(x->dev_strs);
+	free(x->hw_info);
 	free(x->hwpts);
 	free(x->hwpt_ptrs);
 	free(x->pasids);

@@ -19,8 +19,7 @@ IOAS_EXPORT int ioas_stats(struct ioas_client *c, struct ioas_stats *ret)
 	r = REQUEST(c, stats, -1, &s);
 	if (r == 0) {
 		memset(ret, 0, sizeof(*ret));
-		snprintf(ret->backend, sizeof(ret->backend), "%s",
-			 s->backend ? s->backend : "");
+		libioas_copy_str(ret->backend, sizeof(ret->backend), s->backend);
 		ret->connections = s->connections;
 		ret->ioas = s->ioas;
 		ret->memory_regions = s->memory_regions;

@@ -21,7 +21,13 @@
 
 void libioas_copy_str(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	size_t n;
+
+	if (!size)
+		return;
+	n = src ? strnlen(src, size - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
 }
 
 __attribute__((format(printf, 3, 4))) int libioas_fail(struct ioas_client *c,
