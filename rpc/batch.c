@@ -55,10 +55,16 @@ static struct rpc_batch *batch_new(size_t n)
 
 	slots = (slots + _Alignof(Ioasd__BatchResult) - 1) &
 		~(_Alignof(Ioasd__BatchResult) - 1);
-	b = calloc(1, slots + n * (sizeof(Ioasd__BatchResult) +
-				   sizeof(Ioasd__BatchResult *)));
+	/* Not zeroed: each slot is made ready below, each result is filled
+	 * in whole by reply(). */
+	b = malloc(slots + n * (sizeof(Ioasd__BatchResult) + sizeof(Ioasd__BatchResult *)));
 	if (!b)
 		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		rpc_ctx_init(&b->slots[i].x);
+		b->slots[i].state = SLOT_NOT_RUN;
+		b->slots[i].kept_why = NULL;
+	}
 	b->n = n;
 	b->results = (Ioasd__BatchResult *)((char *)b + slots);
 	b->result_ptrs = (Ioasd__BatchResult **)(b->results + n);
@@ -149,9 +155,14 @@ static int undo_slot(struct batch_slot *s)
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
 	struct rpc_batch_pos pos = s->pos;
 	struct rpc_inverse inv;
-	struct rpc_ctx x = { .c = s->x.c, .resp = &resp, .batch = &pos };
+	struct rpc_ctx x;
 	const struct rpc_op *op;
 	int r;
+
+	rpc_ctx_init(&x);
+	x.c = s->x.c;
+	x.resp = &resp;
+	x.batch = &pos;
 
 	s->op->batch.undo(&s->req, &s->resp, &inv);
 	op = rpc_lookup(inv.req.op_case);
@@ -387,9 +398,12 @@ int h_batch(struct rpc_ctx *bx)
 		s->resp = (Ioasd__Response)IOASD__RESPONSE__INIT;
 		s->pos = (struct rpc_batch_pos){ .id = bx->req->id,
 						 .index = (uint32_t)failed };
-		s->x = (struct rpc_ctx){ .c = bx->c, .req = &s->req, .resp = &s->resp,
-					 .fds = s->op->nfds ? bx->fds + fd : NULL,
-					 .nfds = s->op->nfds, .batch = &s->pos };
+		s->x.c = bx->c;
+		s->x.req = &s->req;
+		s->x.resp = &s->resp;
+		s->x.fds = s->op->nfds ? bx->fds + fd : NULL;
+		s->x.nfds = s->op->nfds;
+		s->x.batch = &s->pos;
 		fd += s->op->nfds;
 		if (rpc_run_op(&s->x, s->op) < 0) {
 			s->state = SLOT_FAILED;

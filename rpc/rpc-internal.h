@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +48,48 @@ struct rpc_ctx {
 	Ioasd__Response *resp;
 	int *fds;
 	size_t nfds;
-	struct err err;
 	/* Set for an operation of a batch: its audit record says where. */
 	const struct rpc_batch_pos *batch;
 	/* A refusal that keeps its result body (a Batch whose operations
 	 * ran: their results). */
 	bool keep_body;
+	/* An fd the reply carries (OpenContext, OpenDevice, VeventqAlloc,
+	 * FaultAlloc), owned; valid when has_out_fd (a zeroed context has no
+	 * fd 0). */
+	int out_fd;
+	bool has_out_fd;
+	/* PasidList's entries (faults.c), freed with the context. */
+	Ioasd__PasidInfo *pasids;
+	Ioasd__PasidInfo **pasid_ptrs;
+	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
+	struct backend_hw_info *hw_info; /* 280 bytes: only HwInfo's */
+	Ioasd__HwptInfo *hwpts;
+	Ioasd__HwptInfo **hwpt_ptrs;
+	/* Whether dev_info and dev_desc below are filled in; the list
+	 * reply's entries. */
+	bool has_dev;
+	Ioasd__DeviceInfo *devs;
+	Ioasd__DeviceInfo **dev_ptrs;
+	char (*dev_strs)[2][32];
+	char **allow_strs;
+	size_t n_allow_strs;
+	/* ShareList storage, freed with the context. */
+	struct list_mem *list_mem;
+	Ioasd__IovaRange *ranges;
+	Ioasd__IovaRange **range_ptrs;
+	/* A Batch's operations and results (batch.c), freed with the context. */
+	struct rpc_batch *batch_mem;
+	/* A MappingList page (mappings.c), freed with the context. */
+	struct rpc_mapping_mem *mapping_mem;
+	/*
+	 * Storage, not zeroed (rpc_ctx_init: three quarters of the context,
+	 * zeroed for every request and every batch operation, was a cost
+	 * worth measuring). Each part is written before it is read: the
+	 * message when errnum is set, a body by the handler that returns
+	 * it, the device names when has_dev is set or the reply is filled,
+	 * the token by the export that returns it. err must come first.
+	 */
+	struct err err;
 	/* Storage for the reply bodies, alive until the reply is packed. */
 	union {
 		Ioasd__HelloReply hello;
@@ -85,37 +122,19 @@ struct rpc_ctx {
 		Ioasd__HwptGetDirtyReply hwpt_get_dirty;
 		Ioasd__PasidListReply pasid_list;
 	} body;
-	/* An fd the reply carries (OpenContext, OpenDevice, VeventqAlloc,
-	 * FaultAlloc), owned; valid when has_out_fd (a zeroed context has no
-	 * fd 0). */
-	int out_fd;
-	bool has_out_fd;
-	/* PasidList's entries (faults.c), freed with the context. */
-	Ioasd__PasidInfo *pasids;
-	Ioasd__PasidInfo **pasid_ptrs;
-	/* HwInfo's data and HwptList's entries (hwpt.c), freed with the context. */
-	struct backend_hw_info *hw_info; /* 280 bytes: only HwInfo's */
-	Ioasd__HwptInfo *hwpts;
-	Ioasd__HwptInfo **hwpt_ptrs;
-	/* Device storage: names, and the list reply's entries. */
 	char dev_pci[16], dev_name[32], dev_desc[64];
 	struct backend_device_info dev_info;
-	bool has_dev;
-	Ioasd__DeviceInfo *devs;
-	Ioasd__DeviceInfo **dev_ptrs;
-	char (*dev_strs)[2][32];
-	char **allow_strs;
-	size_t n_allow_strs;
 	char token[TENANT_SHARE_TOKEN_LEN + 1];
-	/* ShareList storage, freed with the context. */
-	struct list_mem *list_mem;
-	Ioasd__IovaRange *ranges;
-	Ioasd__IovaRange **range_ptrs;
-	/* A Batch's operations and results (batch.c), freed with the context. */
-	struct rpc_batch *batch_mem;
-	/* A MappingList page (mappings.c), freed with the context. */
-	struct rpc_mapping_mem *mapping_mem;
 };
+
+/* x ready for one operation: all but its storage zeroed, no fd. */
+static inline void rpc_ctx_init(struct rpc_ctx *x)
+{
+	memset(x, 0, offsetof(struct rpc_ctx, err));
+	x->err.errnum = 0;
+	x->err.msg[0] = '\0';
+	x->out_fd = -1;
+}
 
 struct list_mem;
 typedef int (*rpc_handler)(struct rpc_ctx *x);

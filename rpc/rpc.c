@@ -387,12 +387,17 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 			 int *fds, size_t nfds)
 {
 	Ioasd__Response resp = IOASD__RESPONSE__INIT;
-	struct rpc_ctx x = { .c = c, .resp = &resp, .fds = fds, .nfds = nfds, .out_fd = -1 };
+	struct rpc_ctx x;
 	struct rpc_request_storage storage;
 	const struct rpc_op *op;
 	Ioasd__Request *req;
 	bool allocated;
 
+	rpc_ctx_init(&x);
+	x.c = c;
+	x.resp = &resp;
+	x.fds = fds;
+	x.nfds = nfds;
 	storage.heap = NULL;
 	req = decode(c, buf, len, &storage, &allocated);
 	if (!req) {
