@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ioas.h"
+#include "tools/bench-batch.h"
 #include "tools/bench.h"
 
 #define MAP_SIZE 4096u
@@ -51,7 +52,35 @@ static int read_total(const char *path, uint64_t *ret)
 }
 
 /* What a session repeats n times after its warm-up. */
-enum what { PAIRS, STATS, CONNECTIONS };
+enum what { PAIRS, STATS, CONNECTIONS, BATCHED };
+
+/* BENCH_BATCH_OPS maps of the region in one batch, then their unmaps in
+ * another: as many pairs. */
+static int batch_round(struct ioas_client *c, uint32_t ioas, uint32_t mem)
+{
+	const uint32_t rw = IOAS_MAP_READABLE | IOAS_MAP_WRITEABLE;
+	struct ioas_batch *maps = NULL, *unmaps = NULL;
+	struct ioas_batch_result res;
+	int r;
+
+	r = ioas_batch_new(IOAS_BATCH_STOP, &maps);
+	if (r == 0)
+		r = ioas_batch_new(IOAS_BATCH_STOP, &unmaps);
+	for (unsigned i = 0; r >= 0 && i < BENCH_BATCH_OPS; i++)
+		r = ioas_batch_map(maps, ioas, mem, 0, MAP_SIZE, rw, 0);
+	if (r >= 0)
+		r = ioas_batch_run(c, maps);
+	for (unsigned i = 0; r >= 0 && i < BENCH_BATCH_OPS; i++) {
+		r = ioas_batch_result(maps, i, &res);
+		if (r == 0)
+			r = ioas_batch_unmap(unmaps, ioas, res.iova, MAP_SIZE);
+	}
+	if (r >= 0)
+		r = ioas_batch_run(c, unmaps);
+	ioas_batch_free(maps);
+	ioas_batch_free(unmaps);
+	return r < 0 ? r : 0;
+}
 
 /* A new client: connect, Hello, and gone. */
 static int connection(struct bench *b)
@@ -100,6 +129,8 @@ static int session(struct bench *b, enum what what, size_t n, char backend[32])
 	}
 	for (size_t i = 0; r == 0 && what == CONNECTIONS && i < n; i++)
 		r = connection(b);
+	for (size_t i = 0; r == 0 && what == BATCHED && i < n; i += BENCH_BATCH_OPS)
+		r = batch_round(c, ioas, mem);
 	if (r < 0)
 		fprintf(stderr, "ioasd-bench: callgrind session: %s\n",
 			ioas_client_last_error(c));
@@ -153,8 +184,10 @@ int bench_callgrind(struct bench *b, size_t pairs, const char *keep)
 	char dir[] = "/tmp/ioasd-bench-callgrind.XXXXXX";
 	char out[sizeof(dir) + 16], pairs_out[PATH_MAX], target[64];
 	size_t n_other = pairs / 4 ? pairs / 4 : 1;
-	uint64_t base = 0, with = 0, stats = 0, conns = 0;
-	double per_pair, per_stats, per_conn;
+	/* Whole batches: at least one. */
+	size_t n_batched = (n_other + BENCH_BATCH_OPS - 1) / BENCH_BATCH_OPS * BENCH_BATCH_OPS;
+	uint64_t base = 0, with = 0, stats = 0, conns = 0, batched = 0;
+	double per_pair, per_stats, per_conn, per_batched;
 	char backend[32] = "";
 	int r;
 
@@ -177,6 +210,8 @@ int bench_callgrind(struct bench *b, size_t pairs, const char *keep)
 		r = count(b, out, STATS, n_other, &stats, backend);
 	if (r == 0)
 		r = count(b, out, CONNECTIONS, n_other, &conns, backend);
+	if (r == 0)
+		r = count(b, out, BATCHED, n_batched, &batched, backend);
 	(void)unlink(out);
 	if (!keep)
 		(void)unlink(pairs_out);
@@ -188,11 +223,13 @@ int bench_callgrind(struct bench *b, size_t pairs, const char *keep)
 	per_pair = with > base ? (double)(with - base) / (double)pairs : 0;
 	per_stats = stats > base ? (double)(stats - base) / (double)n_other : 0;
 	per_conn = conns > base ? (double)(conns - base) / (double)n_other : 0;
+	per_batched = batched > base ? (double)(batched - base) / (double)n_batched : 0;
 	if (b->json) {
 		printf("{\"callgrind\":{");
 		report(b, "per_pair", NULL, per_pair, NULL);
 		report(b, "per_stats", NULL, per_stats, NULL);
 		report(b, "per_connection", NULL, per_conn, NULL);
+		report(b, "per_batched_pair", NULL, per_batched, NULL);
 		printf(",\"pair_target\":%d,\"pair_verdict\":\"%s\","
 		       "\"connection_in_stats\":%.2f,\"connection_verdict\":\"%s\"}}\n",
 		       TARGET_INSTRUCTIONS,
@@ -211,6 +248,9 @@ int bench_callgrind(struct bench *b, size_t pairs, const char *keep)
 		 per_stats > 0 ? per_conn / per_stats : 0, TARGET_CONNECTION,
 		 per_stats > 0 && per_conn <= TARGET_CONNECTION * per_stats ? "PASS" : "MISS");
 	report(b, "per_connection", "per connection (connect, Hello, close)", per_conn,
+	       target);
+	snprintf(target, sizeof(target), "(%d per batch; no target)", BENCH_BATCH_OPS);
+	report(b, "per_batched_pair", "per 4 KiB map+unmap pair, batched", per_batched,
 	       target);
 	if (keep)
 		printf("  profile of the session with pairs: %s (callgrind_annotate %s)\n",
