@@ -131,9 +131,13 @@ static Ioasd__Response *decode_big(struct ioas_client *c, size_t n)
 static Ioasd__Response *decode(struct ioas_client *c, size_t n)
 {
 	Ioasd__Response *resp;
-	int r = fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
-			      &c->rx->resp, c->rx->scratch, sizeof(c->rx->scratch));
+	int r = FASTPB_NOSPACE;
 
+	/* A reply too long to fit rx's scratch goes straight to c->big
+	 * (a batch of 64 results would fill rx two thirds of the way). */
+	if (n * BIG_PER_BYTE <= sizeof(c->rx->scratch))
+		r = fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
+				  &c->rx->resp, c->rx->scratch, sizeof(c->rx->scratch));
 	if (r == 0 && c->rx->resp.result_case != IOASD__RESPONSE__RESULT_BATCH)
 		return &c->rx->resp;
 	if (r == 0 || r == FASTPB_NOSPACE) {
