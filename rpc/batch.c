@@ -42,14 +42,16 @@ struct batch_slot {
 
 /* One allocation: the slots, then the results and pointers to them. */
 struct rpc_batch {
+	struct rpc_block *block;   /* where it came from (rpc_block_put) */
 	size_t n;
 	Ioasd__BatchResult *results;
 	Ioasd__BatchResult **result_ptrs;
 	struct batch_slot slots[];
 };
 
-static struct rpc_batch *batch_new(size_t n)
+static struct rpc_batch *batch_new(struct rpc_session *c, size_t n)
 {
+	struct rpc_block *block = c->env->cache ? &c->env->cache->batch : NULL;
 	size_t slots = sizeof(struct rpc_batch) + n * sizeof(struct batch_slot);
 	struct rpc_batch *b;
 
@@ -57,9 +59,11 @@ static struct rpc_batch *batch_new(size_t n)
 		~(_Alignof(Ioasd__BatchResult) - 1);
 	/* Not zeroed: each slot is made ready below, each result is filled
 	 * in whole by reply(). */
-	b = malloc(slots + n * (sizeof(Ioasd__BatchResult) + sizeof(Ioasd__BatchResult *)));
+	b = rpc_block_get(block, slots + n * (sizeof(Ioasd__BatchResult) +
+					     sizeof(Ioasd__BatchResult *)));
 	if (!b)
 		return NULL;
+	b->block = block;
 	for (size_t i = 0; i < n; i++) {
 		rpc_ctx_init(&b->slots[i].x);
 		b->slots[i].state = SLOT_NOT_RUN;
@@ -79,7 +83,7 @@ struct rpc_batch *rpc_batch_free(struct rpc_batch *b)
 		rpc_ctx_release(&b->slots[i].x);
 		free(b->slots[i].kept_why);
 	}
-	free(b);
+	rpc_block_put(b->block, b);
 	return NULL;
 }
 
@@ -383,7 +387,7 @@ int h_batch(struct rpc_ctx *bx)
 					  "%zu operations in one batch: at most %u "
 					  "(HelloReply.max_batch); split it",
 					  m->n_ops, IOASD_MAX_BATCH));
-	b = batch_new(m->n_ops);
+	b = batch_new(bx->c, m->n_ops);
 	if (!b)
 		return refuse(bx, err_set(&bx->err, ENOMEM, "out of memory"));
 	bx->batch_mem = b;

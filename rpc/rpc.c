@@ -338,13 +338,56 @@ void rpc_ctx_release(struct rpc_ctx *x)
 	x->mapping_mem = rpc_mapping_mem_free(x->mapping_mem);
 }
 
+/* The largest block the cache keeps between requests: a larger one (a
+ * batch of the largest operations) is freed after its request. */
+#define RPC_BLOCK_KEEP_MAX (1u << 20)
+
+void *rpc_block_get(struct rpc_block *b, size_t size)
+{
+	if (!b || b->busy)
+		return malloc(size);
+	if (b->size < size) {
+		free(b->p);
+		b->p = malloc(size);
+		b->size = b->p ? size : 0;
+		if (!b->p)
+			return NULL;
+	}
+	b->busy = true;
+	return b->p;
+}
+
+void rpc_block_put(struct rpc_block *b, void *p)
+{
+	if (!p)
+		return;
+	if (!b || p != b->p) {
+		free(p);
+		return;
+	}
+	b->busy = false;
+	if (b->size > RPC_BLOCK_KEEP_MAX) {
+		free(b->p);
+		b->p = NULL;
+		b->size = 0;
+	}
+}
+
+void rpc_cache_release(struct rpc_cache *cache)
+{
+	free(cache->decode.p);
+	free(cache->batch.p);
+	*cache = (struct rpc_cache){ 0 };
+}
+
 /* Storage for a request fastpb decodes: the request, and its operation's
  * message and strings on the stack; a batch's operations in one block on
- * the heap (heap, freed with the request). */
+ * the heap (heap, from block, given back with the request). */
 struct rpc_request_storage {
 	Ioasd__Request req;
 	uint64_t scratch[128];
 	void *heap;
+	struct rpc_block *block;
 };
 
 /* The first heap block tried, per byte of request: a Map in a batch is
@@ -366,10 +409,11 @@ static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t 
 	*ret_allocated = false;
 	r = fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len, &st->req,
 			  st->scratch, sizeof(st->scratch));
+	st->block = c->env->cache ? &c->env->cache->decode : NULL;
 	for (size = size < HEAP_SCRATCH_MIN ? HEAP_SCRATCH_MIN : size;
 	     r == FASTPB_NOSPACE && size <= HEAP_SCRATCH_MAX; size *= 4) {
-		free(st->heap);
-		st->heap = malloc(size);
+		rpc_block_put(st->block, st->heap);
+		st->heap = rpc_block_get(st->block, size);
 		if (!st->heap)
 			break;
 		r = fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len,
@@ -377,7 +421,7 @@ static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t 
 	}
 	if (r == 0)
 		return &st->req;
-	free(st->heap);
+	rpc_block_put(st->block, st->heap);
 	st->heap = NULL;
 	*ret_allocated = true;
 	return ioasd__request__unpack(NULL, len, buf);
@@ -399,6 +443,7 @@ void rpc_handle_datagram(struct rpc_session *c, const uint8_t *buf, size_t len,
 	x.fds = fds;
 	x.nfds = nfds;
 	storage.heap = NULL;
+	storage.block = NULL;
 	req = decode(c, buf, len, &storage, &allocated);
 	if (!req) {
 		close_fds(fds, nfds);
@@ -438,7 +483,7 @@ out:
 	rpc_ctx_release(&x);
 	if (allocated)
 		ioasd__request__free_unpacked(req, NULL);
-	free(storage.heap);
+	rpc_block_put(storage.block, storage.heap);
 }
 
 bool rpc_session_busy(const struct rpc_session *s)

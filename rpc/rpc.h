@@ -35,6 +35,31 @@ struct tenant;
 struct tenant_revoke_event;
 struct tenants;
 
+/*
+ * A large block a request needs for a moment (a batch's decoding, its
+ * slots), kept from one request to the next. Allocating and freeing it
+ * each time made glibc consolidate its fast bins at every batch (a free
+ * over 64 KiB does), which slowed every small allocation after it (a
+ * mapping's, a pin's). busy: lent to a request; another request meanwhile
+ * gets a block of its own.
+ */
+struct rpc_block {
+	void *p;
+	size_t size;
+	bool busy;
+};
+struct rpc_cache {
+	struct rpc_block decode; /* a request fastpb decodes on the heap */
+	struct rpc_block batch;  /* a batch's slots and results */
+};
+/* Free what the cache keeps (nothing may be lent). */
+void rpc_cache_release(struct rpc_cache *cache);
+/* size bytes, uninitialised: b's block when it is free (grown if need
+ * be), else malloc's; NULL when out of memory. b may be NULL. */
+void *rpc_block_get(struct rpc_block *b, size_t size);
+/* Give back what rpc_block_get() returned (NULL: nothing). */
+void rpc_block_put(struct rpc_block *b, void *p);
+
 struct rpc_env {
 	struct tenants *tenants;    /* every live tenant (daemon-wide Stats) */
 	struct backend *backend;
@@ -56,6 +81,8 @@ struct rpc_env {
 	/* What the message codec worked out about each message type, for
 	 * every session; may be NULL (worked out each time). */
 	struct fastpb_memo *codec;
+	/* Blocks kept from one request to the next; may be NULL. */
+	struct rpc_cache *cache;
 	void *userdata;
 };
 

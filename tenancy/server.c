@@ -597,7 +597,7 @@ int server_start(struct server *s, struct event_base *base,
 		.tenants = tenants, .backend = b, .pool = pool, .audit = audit,
 		.connections = env_connections, .hello = env_hello,
 		.open_context = env_open_context,
-		.codec = &s->codec, .userdata = s,
+		.codec = &s->codec, .cache = &s->cache, .userdata = s,
 	};
 	tenant_set_revoke_hook(s->tenants, server_share_revoked, s);
 	if (listen_fd >= 0) {
@@ -642,6 +642,7 @@ void server_stop(struct server *s)
 	server_turns_stop(s);
 	s->ev_accept = s->ev_retry = NULL;
 	s->rx = wire_rx_free(s->rx);
+	rpc_cache_release(&s->cache);
 	while (tenants_reap(s->tenants, SIZE_MAX))
 		;
 	if (s->listen_fd >= 0) {

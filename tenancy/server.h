@@ -56,6 +56,7 @@ struct server {
 	struct rpc_env env;                /* what requests are served with */
 	struct wire_rx *rx;                /* lent to every connection */
 	struct fastpb_memo codec;          /* env.codec */
+	struct rpc_cache cache;            /* env.cache */
 	TAILQ_HEAD(conn_list, conn) conns;
 	TAILQ_HEAD(, conn) held;           /* replies waiting for the commit */
 	struct event *ev_commit;           /* the wakeup's one commit */
