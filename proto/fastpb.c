@@ -4,8 +4,14 @@
  * (protobuf-c.c: parse_*, *_pack, optional_field_pack, oneof_field_pack);
  * where matching it exactly would take more than a few lines, the input is
  * declined and protobuf-c handles it.
+ *
+ * A message type's fields are looked at once, into a table (struct
+ * fastpb_type: one slot per field, in the descriptor's order, and the slot
+ * of each field number); decoding and encoding then read the table, not
+ * the descriptor.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/fastpb.h"
@@ -17,40 +23,57 @@ enum {
 	WIRE_LENGTH = 2,
 };
 
-/* A number protobuf-c reads and writes as one varint; false for every
- * other type (and for strings: decoding one would mean allocating). */
-static bool is_varint(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_BOOL:
-	case PROTOBUF_C_TYPE_ENUM:
-		return true;
-	default:
-		return false;
-	}
-}
+/* What a field is, as far as the codec goes. */
+enum kind {
+	K_UINT32,  /* varints, each stored as protobuf-c's parse_* stores it */
+	K_INT32,   /* and enum */
+	K_UINT64,
+	K_BOOL,
+	K_STRING,
+	K_MESSAGE,
+	K_OTHER,   /* declined wherever it is met */
+};
 
-/* The field numbered id: protobuf-c's field_ranges are runs of consecutive
- * numbers in ascending order (one for Map's 1..6; two for Request's 1 and
- * 10..29), the last entry a sentinel whose orig_index is n_fields. */
-static inline const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessageDescriptor *d,
-							  uint32_t id, unsigned *ret_index)
+/* How a field says it is there. */
+enum presence {
+	P_REQUIRED, /* always */
+	P_HAS,      /* optional number: its has_ flag */
+	P_PTR,      /* optional string or message: its pointer */
+	P_ONEOF,    /* member of a oneof: the oneof's case */
+	P_REPEATED, /* repeated: its count (messages only; others declined) */
+};
+
+/* Field numbers with a direct slot; the rest are looked up. */
+#define BY_ID 128
+
+struct fastpb_slot {
+	const ProtobufCFieldDescriptor *f;
+	uint32_t offset, quant;      /* of its member and its quantifier */
+	uint8_t kind, presence, wire;
+	uint8_t tag_len;             /* its tag, encoded */
+	uint8_t tag[5];
+};
+
+struct fastpb_type {
+	const ProtobufCMessageDescriptor *desc;
+	bool simple;                  /* false: every message of it declined */
+	uint64_t required;            /* bit i: slot i is required */
+	uint64_t oneof;               /* bit i: slot i is a member of a oneof */
+	unsigned n_oneofs;
+	uint32_t oneof_case[FASTPB_MAX_ONEOFS]; /* their quantifier offsets */
+	uint8_t by_id[BY_ID];         /* field number -> slot + 1, 0: none */
+	struct fastpb_slot slot[];    /* desc->n_fields */
+};
+
+/* ------------------------------------------------------------ the table */
+
+/* protobuf-c's field_ranges are runs of consecutive numbers in ascending
+ * order, the last entry a sentinel whose orig_index is n_fields. */
+static const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessageDescriptor *d,
+						   uint32_t id, unsigned *ret_index)
 {
 	const ProtobufCIntRange *r = d->field_ranges;
 	unsigned lo = 0, hi = d->n_field_ranges;
-
-	/* Most messages number their fields from 1 without a gap. */
-	if (hi == 1) {
-		uint32_t k = id - (uint32_t)r[0].start_value;
-
-		if (id < (uint32_t)r[0].start_value || k >= (uint32_t)r[1].orig_index)
-			return NULL;
-		*ret_index = k;
-		return &d->fields[k];
-	}
 
 	while (lo < hi) {
 		unsigned mid = (lo + hi) / 2;
@@ -67,6 +90,151 @@ static inline const ProtobufCFieldDescriptor *field_by_id(const ProtobufCMessage
 		}
 	}
 	return NULL;
+}
+
+static enum kind kind_of(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_UINT32:
+		return K_UINT32;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return K_INT32;
+	case PROTOBUF_C_TYPE_UINT64:
+		return K_UINT64;
+	case PROTOBUF_C_TYPE_BOOL:
+		return K_BOOL;
+	case PROTOBUF_C_TYPE_STRING:
+		return K_STRING;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return K_MESSAGE;
+	default:
+		return K_OTHER;
+	}
+}
+
+/* d's table, into t (room for d->n_fields slots). */
+static void type_build(struct fastpb_type *t, const ProtobufCMessageDescriptor *d)
+{
+	memset(t, 0, sizeof(*t));
+	t->desc = d;
+	t->simple = d->n_fields <= 64;
+	for (unsigned i = 0; t->simple && i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		struct fastpb_slot *s = &t->slot[i];
+		enum kind k = kind_of(f->type);
+		uint64_t tag;
+		unsigned k2;
+
+		memset(s, 0, sizeof(*s));
+		s->f = f;
+		s->offset = f->offset;
+		s->quant = f->quantifier_offset;
+		s->kind = (uint8_t)k;
+		s->wire = k == K_STRING || k == K_MESSAGE ? WIRE_LENGTH : WIRE_VARINT;
+		tag = (uint64_t)f->id << 3 | s->wire;
+		while (tag >= 0x80) {
+			s->tag[s->tag_len++] = (uint8_t)(tag | 0x80);
+			tag >>= 7;
+		}
+		s->tag[s->tag_len++] = (uint8_t)tag;
+		if (f->id < BY_ID)
+			t->by_id[f->id] = (uint8_t)(i + 1);
+		switch (f->label) {
+		case PROTOBUF_C_LABEL_REQUIRED:
+			s->presence = P_REQUIRED;
+			t->required |= 1ull << i;
+			break;
+		case PROTOBUF_C_LABEL_REPEATED:
+			s->presence = P_REPEATED;
+			break;
+		case PROTOBUF_C_LABEL_OPTIONAL:
+			if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+				s->presence = P_ONEOF;
+			else if (k == K_STRING || k == K_MESSAGE)
+				s->presence = P_PTR;
+			else
+				s->presence = P_HAS;
+			break;
+		default: /* proto3's LABEL_NONE */
+			t->simple = false;
+			break;
+		}
+		if (s->presence != P_ONEOF)
+			continue;
+		t->oneof |= 1ull << i;
+		for (k2 = 0; k2 < t->n_oneofs; k2++)
+			if (t->oneof_case[k2] == f->quantifier_offset)
+				break;
+		if (k2 == t->n_oneofs) {
+			if (k2 == FASTPB_MAX_ONEOFS)
+				t->simple = false;
+			else
+				t->oneof_case[t->n_oneofs++] = f->quantifier_offset;
+		}
+	}
+}
+
+static struct fastpb_type *type_new(const ProtobufCMessageDescriptor *d)
+{
+	struct fastpb_type *t = malloc(sizeof(*t) + d->n_fields * sizeof(t->slot[0]));
+
+	if (t)
+		type_build(t, d);
+	return t;
+}
+
+/* d's table: the memo's (made the first time), else one made for the
+ * caller, who frees *ret_owned. NULL when out of memory. */
+static const struct fastpb_type *type_of(struct fastpb_memo *memo,
+					 const ProtobufCMessageDescriptor *d,
+					 struct fastpb_type **ret_owned)
+{
+	*ret_owned = NULL;
+	if (memo) {
+		/* Fibonacci hashing of the address, four places from there. */
+		size_t h = (size_t)(((uint64_t)(uintptr_t)d * 0x9e3779b97f4a7c15ull) >> 57);
+
+		if (memo->e[h].desc == d)
+			return memo->e[h].type;
+		for (size_t k = 0; k < 4; k++) {
+			size_t i = (h + k) % FASTPB_MEMO_ENTRIES;
+
+			if (memo->e[i].desc == d)
+				return memo->e[i].type;
+			if (!memo->e[i].desc) {
+				struct fastpb_type *t = type_new(d);
+
+				if (!t)
+					return NULL;
+				memo->e[i].desc = d;
+				memo->e[i].type = t;
+				return t;
+			}
+		}
+	}
+	*ret_owned = type_new(d);
+	return *ret_owned;
+}
+
+void fastpb_memo_release(struct fastpb_memo *memo)
+{
+	for (size_t i = 0; i < FASTPB_MEMO_ENTRIES; i++)
+		free(memo->e[i].type);
+	memset(memo, 0, sizeof(*memo));
+}
+
+/* The slot of field number id, or NULL. */
+static inline const struct fastpb_slot *slot_of(const struct fastpb_type *t, uint32_t id,
+						unsigned *ret_index)
+{
+	if (id < BY_ID) {
+		unsigned k = t->by_id[id];
+
+		*ret_index = k - 1;
+		return k ? &t->slot[k - 1] : NULL;
+	}
+	return field_by_id(t->desc, id, ret_index) ? &t->slot[*ret_index] : NULL;
 }
 
 /* ------------------------------------------------------------ decoding */
@@ -107,81 +275,7 @@ static inline int get_varint(struct in *in, uint64_t *ret, unsigned *ret_len)
 	return get_varint_long(in, ret, ret_len);
 }
 
-/* One varint field's value into its member, as protobuf-c's parse_*. */
-static int store_varint(const ProtobufCFieldDescriptor *f, void *member,
-			uint64_t v, unsigned len)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_UINT32:
-		/* parse_uint32 reads 5 bytes at most: longer, or more than 32
-		 * bits, is declined rather than cut the same way. */
-		if (len > 5 || v > UINT32_MAX)
-			return DECLINE;
-		*(uint32_t *)member = (uint32_t)v;
-		return 0;
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_ENUM:
-		/* parse_int32: the low 32 bits (a negative one is sign-
-		 * extended to 10 bytes on the wire). */
-		*(int32_t *)member = (int32_t)(uint32_t)v;
-		return 0;
-	case PROTOBUF_C_TYPE_UINT64:
-		*(uint64_t *)member = v;
-		return 0;
-	case PROTOBUF_C_TYPE_BOOL:
-		*(protobuf_c_boolean *)member = v != 0;
-		return 0;
-	default:
-		return DECLINE;
-	}
-}
-
-/* What the codec needs to know of d: from the memo when it has d, else
- * worked out (into the memo, or into tmp without one). */
-static const struct fastpb_type *type_of(struct fastpb_memo *memo,
-					 const ProtobufCMessageDescriptor *d,
-					 struct fastpb_type *tmp)
-{
-	struct fastpb_type *t = tmp;
-
-	if (memo) {
-		/* Fibonacci hashing of the address; the entry and its
-		 * neighbour (a full pair: the second is replaced). */
-		size_t h = (size_t)(((uint64_t)(uintptr_t)d * 0x9e3779b97f4a7c15ull) >> 58);
-
-		if (memo->e[h].desc == d)
-			return &memo->e[h];
-		if (memo->e[h ^ 1].desc == d)
-			return &memo->e[h ^ 1];
-		t = &memo->e[memo->e[h].desc ? h ^ 1 : h];
-	}
-	memset(t, 0, sizeof(*t));
-	t->desc = d;
-	if (d->n_fields > 64) {
-		t->n_oneofs = FASTPB_MAX_ONEOFS + 1;
-		return t;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		unsigned k;
-
-		t->required |= (uint64_t)(f->label == PROTOBUF_C_LABEL_REQUIRED) << i;
-		if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-			continue;
-		t->oneof |= 1ull << i;
-		for (k = 0; k < t->n_oneofs && k < FASTPB_MAX_ONEOFS; k++)
-			if (t->oneof_case[k] == f->quantifier_offset)
-				break;
-		if (k == t->n_oneofs) {
-			if (k < FASTPB_MAX_ONEOFS)
-				t->oneof_case[k] = f->quantifier_offset;
-			t->n_oneofs++;
-		}
-	}
-	return t;
-}
-
-/* Where a decoded message's parts go: its oneof's message, its strings. */
+/* Where a decoded message's parts go: its messages, its strings. */
 struct arena {
 	uint8_t *p, *end;
 };
@@ -259,110 +353,167 @@ static int unpack_sub(struct fastpb_memo *memo, const ProtobufCFieldDescriptor *
 	return 0;
 }
 
-static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
-		  struct in *in, void *msg, struct arena *a, unsigned depth)
+/* One occurrence of a repeated message field: the array of pointers is
+ * counted and made on the first. */
+static int unpack_repeated(struct fastpb_memo *memo, const struct fastpb_slot *s,
+			   uint64_t tag, bool first, struct in *in, uint8_t *msg,
+			   struct arena *a, unsigned depth)
 {
-	struct fastpb_type tmp;
-	const struct fastpb_type *t = type_of(memo, d, &tmp);
-	/* Kept here: decoding a message inside may reuse t's memo entry. */
-	uint64_t required = t->required, seen = 0;
+	size_t *n = (size_t *)(msg + s->quant);
+	void ***arr = (void ***)(msg + s->offset);
+	uint64_t v;
+	unsigned len;
 	int r;
 
-	if (t->n_oneofs > FASTPB_MAX_ONEOFS)
+	if (s->kind != K_MESSAGE)
 		return DECLINE;
-	d->message_init(msg);
+	if (first) {
+		size_t count;
+
+		if (count_repeats(*in, tag, &count) < 0 || count > SIZE_MAX / sizeof(void *))
+			return DECLINE;
+		*arr = arena_alloc(a, count * sizeof(void *));
+		if (!*arr)
+			return FASTPB_NOSPACE;
+		*n = 0;
+	}
+	if (get_varint(in, &v, &len) < 0 || v > (uint64_t)(in->end - in->p))
+		return DECLINE;
+	r = unpack_sub(memo, s->f, in, v, a, depth, &(*arr)[*n]);
+	if (r < 0)
+		return r;
+	(*n)++;
+	in->p += v;
+	return 0;
+}
+
+/* One field's value (its tag read and matched to s), as protobuf-c's
+ * parse_* would store it. */
+static int unpack_value(struct fastpb_memo *memo, const struct fastpb_slot *s,
+			struct in *in, uint8_t *msg, struct arena *a, unsigned depth)
+{
+	uint8_t *member = msg + s->offset;
+	uint64_t v;
+	unsigned len;
+
+	if (get_varint(in, &v, &len) < 0)
+		return DECLINE;
+	switch (s->kind) {
+	case K_UINT32:
+		/* parse_uint32 reads 5 bytes at most: longer, or more than 32
+		 * bits, is declined rather than cut the same way. */
+		if (len > 5 || v > UINT32_MAX)
+			return DECLINE;
+		*(uint32_t *)member = (uint32_t)v;
+		return 0;
+	case K_INT32:
+		/* parse_int32: the low 32 bits (a negative one is sign-
+		 * extended to 10 bytes on the wire). */
+		*(int32_t *)member = (int32_t)(uint32_t)v;
+		return 0;
+	case K_UINT64:
+		*(uint64_t *)member = v;
+		return 0;
+	case K_BOOL:
+		*(protobuf_c_boolean *)member = v != 0;
+		return 0;
+	default:
+		break;
+	}
+	/* A length, then its bytes. */
+	if (v > (uint64_t)(in->end - in->p))
+		return DECLINE;
+	if (s->kind == K_STRING) {
+		/* Copied and NUL-terminated, as protobuf-c does. */
+		char *str = arena_alloc(a, v + 1);
+
+		if (!str)
+			return FASTPB_NOSPACE;
+		memcpy(str, in->p, v);
+		str[v] = '\0';
+		*(char **)member = str;
+	} else {
+		/* A oneof member or a required message (an optional one
+		 * was declined before). */
+		int r = unpack_sub(memo, s->f, in, v, a, depth, (void **)member);
+
+		if (r < 0)
+			return r;
+	}
+	in->p += v;
+	return 0;
+}
+
+static int unpack_fields(struct fastpb_memo *memo, const struct fastpb_type *t,
+			 struct in *in, uint8_t *msg, struct arena *a, unsigned depth)
+{
+	uint64_t seen = 0;
+	int r;
+
+	t->desc->message_init((ProtobufCMessage *)msg);
 	while (in->p < in->end) {
-		const ProtobufCFieldDescriptor *f;
+		const struct fastpb_slot *s;
 		unsigned idx, len;
-		uint64_t tag, v;
-		uint8_t *member, *quant;
+		uint64_t tag, bit;
 
 		if (get_varint(in, &tag, &len) < 0 || len > 5 || tag > UINT32_MAX)
 			return DECLINE;
-		f = field_by_id(d, (uint32_t)(tag >> 3), &idx);
 		/* Unknown fields are kept by protobuf-c; a field twice is
 		 * merged or replaced: both are left to it. */
-		if (!f || f->label == PROTOBUF_C_LABEL_NONE)
+		s = slot_of(t, (uint32_t)(tag >> 3), &idx);
+		if (!s || (tag & 7) != s->wire)
 			return DECLINE;
-		member = (uint8_t *)msg + f->offset;
-		quant = (uint8_t *)msg + f->quantifier_offset;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			/* Only messages, one by one (as protobuf-c writes
-			 * them): an array of pointers counted on the first. */
-			size_t *n = (size_t *)quant;
-			void ***arr = (void ***)member;
-
-			if (f->type != PROTOBUF_C_TYPE_MESSAGE || (tag & 7) != WIRE_LENGTH)
-				return DECLINE;
-			if (!(seen & (1ull << idx))) {
-				size_t count;
-
-				if (count_repeats(*in, tag, &count) < 0)
-					return DECLINE;
-				if (count > SIZE_MAX / sizeof(void *))
-					return DECLINE;
-				*arr = arena_alloc(a, count * sizeof(void *));
-				if (!*arr)
-					return FASTPB_NOSPACE;
-				*n = 0;
-				seen |= 1ull << idx;
-			}
-			if (get_varint(in, &v, &len) < 0 || v > (uint64_t)(in->end - in->p))
-				return DECLINE;
-			r = unpack_sub(memo, f, in, v, a, depth, &(*arr)[*n]);
+		bit = 1ull << idx;
+		if (s->presence == P_REPEATED) {
+			r = unpack_repeated(memo, s, tag, !(seen & bit), in, msg, a, depth);
 			if (r < 0)
 				return r;
-			(*n)++;
-			in->p += v;
+			seen |= bit;
 			continue;
 		}
-		if (seen & (1ull << idx))
+		if (seen & bit || s->kind == K_OTHER)
 			return DECLINE;
-		seen |= 1ull << idx;
-		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			if (*(uint32_t *)quant != 0)
+		seen |= bit;
+		switch (s->presence) {
+		case P_ONEOF:
+			if (*(uint32_t *)(msg + s->quant) != 0)
 				return DECLINE; /* a second member of the oneof */
-			*(uint32_t *)quant = f->id;
-		} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+			*(uint32_t *)(msg + s->quant) = s->f->id;
+			break;
+		case P_HAS:
+			*(protobuf_c_boolean *)(msg + s->quant) = 1;
+			break;
+		case P_PTR:
 			/* An optional string is there when its pointer is;
 			 * an optional message is left to protobuf-c. */
-			if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+			if (s->kind == K_MESSAGE)
 				return DECLINE;
-			if (f->type != PROTOBUF_C_TYPE_STRING)
-				*(protobuf_c_boolean *)quant = 1;
+			break;
+		default:
+			break;
 		}
-		if (is_varint(f->type)) {
-			if ((tag & 7) != WIRE_VARINT || get_varint(in, &v, &len) < 0 ||
-			    store_varint(f, member, v, len) < 0)
-				return DECLINE;
-			continue;
-		}
-		if ((tag & 7) != WIRE_LENGTH || get_varint(in, &v, &len) < 0 ||
-		    v > (uint64_t)(in->end - in->p))
-			return DECLINE;
-		if (f->type == PROTOBUF_C_TYPE_STRING) {
-			/* Copied and NUL-terminated, as protobuf-c does. */
-			char *str = arena_alloc(a, v + 1);
-
-			if (!str)
-				return FASTPB_NOSPACE;
-			memcpy(str, in->p, v);
-			str[v] = '\0';
-			*(char **)member = str;
-		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-			/* A oneof member or a required message. */
-			r = unpack_sub(memo, f, in, v, a, depth, (void **)member);
-			if (r < 0)
-				return r;
-		} else {
-			return DECLINE;
-		}
-		in->p += v;
+		r = unpack_value(memo, s, in, msg, a, depth);
+		if (r < 0)
+			return r;
 	}
 	/* A missing required field fails protobuf-c's unpack. */
-	if (required & ~seen)
+	if (t->required & ~seen)
 		return DECLINE;
 	return 0;
+}
+
+static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
+		  struct in *in, void *msg, struct arena *a, unsigned depth)
+{
+	struct fastpb_type *owned;
+	const struct fastpb_type *t = type_of(memo, d, &owned);
+	int r = DECLINE;
+
+	if (t && t->simple)
+		r = unpack_fields(memo, t, in, msg, a, depth);
+	if (owned)
+		free(owned);
+	return r;
 }
 
 int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,
@@ -392,18 +543,6 @@ static unsigned varint_len(uint64_t v)
 	return n;
 }
 
-static int put_varint_long(struct out *o, uint64_t v);
-
-/* Most varints here (tags, handles, lengths, zeroes) are one byte. */
-static inline int put_varint(struct out *o, uint64_t v)
-{
-	if (v < 0x80 && o->p < o->end) {
-		*o->p++ = (uint8_t)v;
-		return 0;
-	}
-	return put_varint_long(o, v);
-}
-
 static int put_varint_long(struct out *o, uint64_t v)
 {
 	if ((size_t)(o->end - o->p) < varint_len(v))
@@ -416,7 +555,17 @@ static int put_varint_long(struct out *o, uint64_t v)
 	return 0;
 }
 
-static int put_bytes(struct out *o, const void *src, size_t n)
+/* Most varints here (tags, handles, lengths, zeroes) are one byte. */
+static inline int put_varint(struct out *o, uint64_t v)
+{
+	if (v < 0x80 && o->p < o->end) {
+		*o->p++ = (uint8_t)v;
+		return 0;
+	}
+	return put_varint_long(o, v);
+}
+
+static inline int put_bytes(struct out *o, const void *src, size_t n)
 {
 	if ((size_t)(o->end - o->p) < n)
 		return DECLINE;
@@ -428,132 +577,167 @@ static int put_bytes(struct out *o, const void *src, size_t n)
 
 static int pack(struct fastpb_memo *memo, const ProtobufCMessage *m, struct out *o);
 
+/* A field's tag, most often one byte. */
+static inline int put_tag(struct out *o, const struct fastpb_slot *s)
+{
+	if (s->tag_len == 1 && o->p < o->end) {
+		*o->p++ = s->tag[0];
+		return 0;
+	}
+	return put_bytes(o, s->tag, s->tag_len);
+}
+
+/* A message field: its tag, its length, its bytes. */
+static int pack_message(struct fastpb_memo *memo, const struct fastpb_slot *s,
+			const ProtobufCMessage *sub, struct out *o)
+{
+	uint8_t *len_at;
+	size_t n;
+	unsigned k;
+
+	if (put_tag(o, s) < 0 || o->p == o->end)
+		return DECLINE;
+	len_at = o->p++;
+	if (sub && pack(memo, sub, o) < 0)
+		return DECLINE;
+	/* The length before the bytes: one byte was kept for it; move the
+	 * bytes along when it takes more. */
+	n = (size_t)(o->p - len_at - 1);
+	k = varint_len(n);
+	if (k > 1) {
+		if ((size_t)(o->end - o->p) < k - 1)
+			return DECLINE;
+		memmove(len_at + k, len_at + 1, n);
+		o->p += k - 1;
+	}
+	{
+		struct out lo = { .p = len_at, .end = len_at + k };
+
+		(void)put_varint(&lo, n);
+	}
+	return 0;
+}
+
 /* A field protobuf-c's required_field_pack would write. */
-static int pack_field(struct fastpb_memo *memo, const ProtobufCFieldDescriptor *f,
+static int pack_field(struct fastpb_memo *memo, const struct fastpb_slot *s,
 		      const uint8_t *member, struct out *o)
 {
 	uint64_t v;
 
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_ENUM:
+	switch (s->kind) {
+	case K_INT32:
 		/* int32_pack: a negative value as its 64-bit two's complement. */
 		v = (uint64_t)(int64_t)*(const int32_t *)member;
 		break;
-	case PROTOBUF_C_TYPE_UINT32:
+	case K_UINT32:
 		v = *(const uint32_t *)member;
 		break;
-	case PROTOBUF_C_TYPE_UINT64:
+	case K_UINT64:
 		v = *(const uint64_t *)member;
 		break;
-	case PROTOBUF_C_TYPE_BOOL:
+	case K_BOOL:
 		v = *(const protobuf_c_boolean *)member ? 1 : 0;
 		break;
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(char *const *)member;
-		size_t n = s ? strlen(s) : 0; /* string_pack: NULL is "" */
+	case K_STRING: {
+		const char *str = *(char *const *)member;
+		size_t n = str ? strlen(str) : 0; /* string_pack: NULL is "" */
 
-		if (put_varint(o, (uint64_t)f->id << 3 | WIRE_LENGTH) < 0 ||
-		    put_varint(o, n) < 0 || put_bytes(o, s, n) < 0)
+		if (put_tag(o, s) < 0 || put_varint(o, n) < 0 ||
+		    put_bytes(o, str, n) < 0)
 			return DECLINE;
 		return 0;
 	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)member;
-		uint8_t *len_at;
-		size_t n;
-		unsigned k;
-
-		if (put_varint(o, (uint64_t)f->id << 3 | WIRE_LENGTH) < 0 ||
-		    o->p == o->end)
-			return DECLINE;
-		len_at = o->p++;
-		if (sub && pack(memo, sub, o) < 0)
-			return DECLINE;
-		/* The length before the bytes: one byte was kept for it;
-		 * move the bytes along when it takes more. */
-		n = (size_t)(o->p - len_at - 1);
-		k = varint_len(n);
-		if (k > 1) {
-			if ((size_t)(o->end - o->p) < k - 1)
-				return DECLINE;
-			memmove(len_at + k, len_at + 1, n);
-			o->p += k - 1;
-		}
-		{
-			struct out lo = { .p = len_at, .end = len_at + k };
-
-			(void)put_varint(&lo, n);
-		}
-		return 0;
-	}
+	case K_MESSAGE:
+		return pack_message(memo, s, *(ProtobufCMessage *const *)member, o);
 	default:
 		return DECLINE;
 	}
-	if (put_varint(o, (uint64_t)f->id << 3 | WIRE_VARINT) < 0 || put_varint(o, v) < 0)
+	if (put_tag(o, s) < 0 || put_varint(o, v) < 0)
 		return DECLINE;
+	return 0;
+}
+
+static int pack_fields(struct fastpb_memo *memo, const struct fastpb_type *t,
+		       const ProtobufCMessage *m, struct out *o)
+{
+	const ProtobufCMessageDescriptor *d = t->desc;
+	const uint8_t *base = (const uint8_t *)m;
+	/* The fields outside oneofs, and of each oneof the member its case
+	 * names: in field order, as protobuf-c writes them. */
+	uint64_t todo = ~t->oneof & (d->n_fields == 64 ? ~0ull : (1ull << d->n_fields) - 1);
+
+	for (unsigned k = 0; k < t->n_oneofs; k++) {
+		uint32_t which = *(const uint32_t *)(base + t->oneof_case[k]);
+		const struct fastpb_slot *s;
+		unsigned idx;
+
+		if (which && (s = slot_of(t, which, &idx)) && s->quant == t->oneof_case[k])
+			todo |= 1ull << idx;
+	}
+	for (; todo; todo &= todo - 1) {
+		const struct fastpb_slot *s = &t->slot[__builtin_ctzll(todo)];
+		const uint8_t *member = base + s->offset;
+		const uint8_t *quant = base + s->quant;
+
+		switch (s->presence) {
+		case P_REQUIRED:
+			break;
+		case P_HAS:
+			if (!*(const protobuf_c_boolean *)quant)
+				continue;
+			break;
+		case P_ONEOF:
+			/* oneof_field_pack writes the member the case names;
+			 * a string or message only when set. */
+			if (*(const uint32_t *)quant != s->f->id)
+				continue;
+			if ((s->kind == K_STRING || s->kind == K_MESSAGE) &&
+			    (!*(const void *const *)member ||
+			     *(const void *const *)member == s->f->default_value))
+				continue;
+			break;
+		case P_PTR: {
+			const void *ptr = *(const void *const *)member;
+
+			if (!ptr || ptr == s->f->default_value)
+				continue;
+			break;
+		}
+		case P_REPEATED: {
+			/* repeated_field_pack of messages: one field each. */
+			size_t n = *(const size_t *)quant;
+			void *const *arr = *(void *const *const *)member;
+
+			if (s->kind != K_MESSAGE)
+				return DECLINE;
+			for (size_t k = 0; k < n; k++)
+				if (pack_message(memo, s, arr[k], o) < 0)
+					return DECLINE;
+			continue;
+		}
+		default:
+			return DECLINE;
+		}
+		if (pack_field(memo, s, member, o) < 0)
+			return DECLINE;
+	}
 	return 0;
 }
 
 static int pack(struct fastpb_memo *memo, const ProtobufCMessage *m, struct out *o)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	struct fastpb_type tmp;
-	const struct fastpb_type *t = type_of(memo, d, &tmp);
-	uint64_t todo;
+	struct fastpb_type *owned;
+	const struct fastpb_type *t;
+	int r = DECLINE;
 
-	if (m->n_unknown_fields || t->n_oneofs > FASTPB_MAX_ONEOFS)
+	if (m->n_unknown_fields)
 		return DECLINE;
-	/* The fields outside oneofs, and of each oneof the member it holds
-	 * (oneof_field_pack writes no other): in field order, as protobuf-c.
-	 * t is not used past this (packing a message inside may reuse its
-	 * memo entry). */
-	todo = ~t->oneof & (d->n_fields == 64 ? ~0ull : (1ull << d->n_fields) - 1);
-	for (unsigned k = 0; k < t->n_oneofs; k++) {
-		uint32_t which = *(const uint32_t *)((const uint8_t *)m + t->oneof_case[k]);
-		unsigned idx;
-
-		if (which && field_by_id(d, which, &idx) &&
-		    d->fields[idx].quantifier_offset == t->oneof_case[k])
-			todo |= 1ull << idx;
-	}
-	for (; todo; todo &= todo - 1) {
-		const ProtobufCFieldDescriptor *f = &d->fields[__builtin_ctzll(todo)];
-		const uint8_t *quant = (const uint8_t *)m + f->quantifier_offset;
-		const uint8_t *member = (const uint8_t *)m + f->offset;
-		bool ptr_type = f->type == PROTOBUF_C_TYPE_MESSAGE ||
-				f->type == PROTOBUF_C_TYPE_STRING;
-
-		if (f->label == PROTOBUF_C_LABEL_NONE)
-			return DECLINE;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			/* repeated_field_pack of messages: one field each. */
-			size_t n = *(const size_t *)quant;
-			void *const *arr = *(void *const *const *)member;
-
-			if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-				return DECLINE;
-			for (size_t i = 0; i < n; i++)
-				if (pack_field(memo, f, (const uint8_t *)&arr[i], o) < 0)
-					return DECLINE;
-			continue;
-		}
-		if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
-			/* oneof_field_pack, optional_field_pack */
-			if (ptr_type) {
-				const void *ptr = *(const void *const *)member;
-
-				if (!ptr || ptr == f->default_value)
-					continue;
-			} else if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-				   !*(const protobuf_c_boolean *)quant) {
-				continue;
-			}
-		}
-		if (pack_field(memo, f, member, o) < 0)
-			return DECLINE;
-	}
-	return 0;
+	t = type_of(memo, m->descriptor, &owned);
+	if (t && t->simple)
+		r = pack_fields(memo, t, m, o);
+	if (owned)
+		free(owned);
+	return r;
 }
 
 ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
@@ -569,7 +753,16 @@ ssize_t fastpb_pack(struct fastpb_memo *memo, const ProtobufCMessage *m,
 const ProtobufCFieldDescriptor *fastpb_field(const ProtobufCMessageDescriptor *desc,
 					     uint32_t id)
 {
+	const ProtobufCIntRange *r = desc->field_ranges;
 	unsigned idx;
 
+	/* Most messages number their fields from 1 without a gap. */
+	if (desc->n_field_ranges == 1) {
+		uint32_t k = id - (uint32_t)r[0].start_value;
+
+		if (id < (uint32_t)r[0].start_value || k >= (uint32_t)r[1].orig_index)
+			return NULL;
+		return &desc->fields[k];
+	}
 	return field_by_id(desc, id, &idx);
 }

@@ -34,29 +34,31 @@
 
 /*
  * What the codec works out about a message type once instead of on every
- * message (which fields are required, which belong to a oneof, where the
- * oneofs keep their case). Kept by the caller for as long as it decodes
- * and encodes (zeroed to start; the daemon has one); NULL works it out
- * each time. Entries are found by descriptor address, two places to look
- * for each: enough for the few dozen message types of a protocol.
+ * message: for each field, where its member and quantifier are, what it is
+ * and its tag already encoded; which fields are required; which field each
+ * number names. Kept by the caller for as long as it decodes and encodes
+ * (zeroed to start; the daemon has one, each libioas client one), with
+ * the tables on the heap until fastpb_memo_release(); NULL works them out
+ * each time. Entries are found by descriptor address, four places to look
+ * for each; a type that finds none taken is worked out each time.
  */
-#define FASTPB_MEMO_ENTRIES 64
+#define FASTPB_MEMO_ENTRIES 128
 #define FASTPB_MAX_ONEOFS 4
 /* Messages inside messages: Request, Batch, BatchOp, Map. */
 #define FASTPB_MAX_DEPTH 4
 /* fastpb_unpack's answer when the input is of the simple kind but its
  * decoding does not fit in the scratch given (a larger one may do). */
 #define FASTPB_NOSPACE (-2)
-struct fastpb_type {
-	const ProtobufCMessageDescriptor *desc;
-	uint64_t required;     /* bit i: fields[i] is required */
-	uint64_t oneof;        /* bit i: fields[i] is a member of a oneof */
-	unsigned n_oneofs;     /* > FASTPB_MAX_ONEOFS: not of the simple kind */
-	unsigned oneof_case[FASTPB_MAX_ONEOFS]; /* quantifier offsets */
-};
+struct fastpb_type;
 struct fastpb_memo {
-	struct fastpb_type e[FASTPB_MEMO_ENTRIES];
+	struct {
+		const ProtobufCMessageDescriptor *desc;
+		struct fastpb_type *type;
+	} e[FASTPB_MEMO_ENTRIES];
 };
+
+/* Free the tables memo holds; it is empty (zeroed) again. */
+void fastpb_memo_release(struct fastpb_memo *memo);
 
 /*
  * Decode buf into msg (storage of desc->sizeof_message bytes) without

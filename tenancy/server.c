@@ -643,6 +643,7 @@ void server_stop(struct server *s)
 	s->ev_accept = s->ev_retry = NULL;
 	s->rx = wire_rx_free(s->rx);
 	rpc_cache_release(&s->cache);
+	fastpb_memo_release(&s->codec);
 	while (tenants_reap(s->tenants, SIZE_MAX))
 		;
 	if (s->listen_fd >= 0) {

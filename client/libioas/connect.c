@@ -159,6 +159,8 @@ IOAS_EXPORT struct ioas_client *ioas_client_free(struct ioas_client *c)
 	free(c->out);
 	free(c->rx);
 	free(c->big);
+	if (c->codec)
+		fastpb_memo_release(c->codec);
 	free(c->codec);
 	free(c);
 	return NULL;
