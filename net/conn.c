@@ -20,6 +20,7 @@
 
 static void conn_maybe_finish(struct conn *c);
 static void conn_update_events(struct conn *c);
+static void conn_on_slow(evutil_socket_t fd, short what, void *arg);
 static int conn_flush(struct conn *c);
 
 /* Whether what is queued must wait for the owner's commit. */
@@ -64,7 +65,13 @@ static void conn_update_events(struct conn *c)
 	 * reading it) and, if it stays that way, dropped: its queued replies
 	 * cannot hold the daemon's memory forever (the timer runs from the
 	 * pause; when it fires the connection goes). */
-	arm(c->ev_slow, &c->slow_armed, c->read_paused, &slow);
+	if (c->read_paused && !c->ev_slow)
+		c->ev_slow = evtimer_new(event_get_base(c->ev_read), conn_on_slow, c);
+	/* Made the first time a peer is paused (few are). Without it (out of
+	 * memory) a paused peer is only throttled: its queue still has the
+	 * hard limit. */
+	if (c->ev_slow)
+		arm(c->ev_slow, &c->slow_armed, c->read_paused, &slow);
 	arm(c->ev_read, &c->read_armed, want_read, NULL);
 	/* EV_WRITE only while output is queued and may leave. */
 	arm(c->ev_write, &c->write_armed, !TAILQ_EMPTY(&c->outq) && !c->held, NULL);
@@ -562,9 +569,8 @@ int conn_new(struct event_base *base, const struct conn_config *cfg,
 	 * (conn_get_peer, conn_peer_desc). */
 	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-	c->ev_slow = evtimer_new(base, conn_on_slow, c);
 	c->ev_hello = evtimer_new(base, conn_on_hello_timeout, c);
-	if (!c->ev_read || !c->ev_write || !c->ev_slow || !c->ev_hello) {
+	if (!c->ev_read || !c->ev_write || !c->ev_hello) {
 		conn_free(c);
 		return -ENOMEM;
 	}

@@ -189,6 +189,40 @@ static int undo_slot(struct batch_slot *s)
 /* ------------------------------------------------------------ checking */
 
 /*
+ * Where a field of number id sits in two message types that share their
+ * numbering (BatchOp and Request, Response and BatchResult): 0 and 0 when
+ * either has no such field or the two disagree on its message. Worked out
+ * once per number (the descriptors do not change), below 128 (every
+ * operation's number).
+ */
+struct same_field {
+	uint16_t a_offset, b_offset;
+	bool known;
+};
+
+static bool same_field(const ProtobufCMessageDescriptor *a,
+		       const ProtobufCMessageDescriptor *b, struct same_field cache[128],
+		       unsigned id, size_t *ret_a, size_t *ret_b)
+{
+	struct same_field tmp = { 0 }, *c = id < 128 ? &cache[id] : &tmp;
+
+	if (!c->known) {
+		const ProtobufCFieldDescriptor *af = fastpb_field(a, id);
+		const ProtobufCFieldDescriptor *bf = fastpb_field(b, id);
+
+		c->known = true;
+		if (af && bf && af->descriptor == bf->descriptor && af->offset <= UINT16_MAX &&
+		    bf->offset <= UINT16_MAX) {
+			c->a_offset = (uint16_t)af->offset;
+			c->b_offset = (uint16_t)bf->offset;
+		}
+	}
+	*ret_a = c->a_offset;
+	*ret_b = c->b_offset;
+	return c->a_offset != 0;
+}
+
+/*
  * The Request that operation bop stands for: the field of the same number
  * (BatchOp's are the Request's), pointing at the same message. -EINVAL or
  * -EOPNOTSUPP with e when there is none.
@@ -196,8 +230,9 @@ static int undo_slot(struct batch_slot *s)
 static int op_request(const Ioasd__BatchOp *bop, size_t i, Ioasd__Request *req,
 		      struct err *e)
 {
-	const ProtobufCFieldDescriptor *bf, *rf;
+	static struct same_field cache[128];
 	const ProtobufCMessage *base = &bop->base;
+	size_t boff, roff;
 
 	for (unsigned k = 0; k < base->n_unknown_fields; k++)
 		if (base->unknown_fields[k].tag == IOASD__REQUEST__OP_BATCH)
@@ -210,16 +245,13 @@ static int op_request(const Ioasd__BatchOp *bop, size_t i, Ioasd__Request *req,
 				       i, base->unknown_fields[0].tag, IOASD_PROTOCOL_VERSION);
 		return err_set(e, EINVAL, "batch op %zu names no operation", i);
 	}
-	bf = fastpb_field(&ioasd__batch_op__descriptor,
-						     (unsigned)bop->op_case);
-	rf = fastpb_field(&ioasd__request__descriptor,
-						     (unsigned)bop->op_case);
-	if (!bf || !rf || bf->descriptor != rf->descriptor)
+	if (!same_field(&ioasd__batch_op__descriptor, &ioasd__request__descriptor, cache,
+			(unsigned)bop->op_case, &boff, &roff))
 		return err_set(e, EOPNOTSUPP, "batch op %zu: unknown operation (field %d)",
 			       i, (int)bop->op_case);
 	ioasd__request__init(req);
 	req->op_case = (Ioasd__Request__OpCase)bop->op_case;
-	memcpy((char *)req + rf->offset, (const char *)bop + bf->offset, sizeof(void *));
+	memcpy((char *)req + roff, (const char *)bop + boff, sizeof(void *));
 	return 0;
 }
 
@@ -282,7 +314,8 @@ static int refuse(struct rpc_ctx *bx, int r)
  * reply's (the same field number in BatchResult), when there is one. */
 static void fill_result(Ioasd__BatchResult *o, struct batch_slot *s)
 {
-	const ProtobufCFieldDescriptor *rf, *of;
+	static struct same_field cache[128];
+	size_t roff, ooff;
 
 	ioasd__batch_result__init(o);
 	switch (s->state) {
@@ -309,15 +342,11 @@ static void fill_result(Ioasd__BatchResult *o, struct batch_slot *s)
 	}
 	if (s->resp.result_case == IOASD__RESPONSE__RESULT__NOT_SET)
 		return;
-	rf = fastpb_field(&ioasd__response__descriptor,
-						     (unsigned)s->resp.result_case);
-	of = fastpb_field(&ioasd__batch_result__descriptor,
-						     (unsigned)s->resp.result_case);
-	if (!rf || !of || rf->descriptor != of->descriptor)
+	if (!same_field(&ioasd__response__descriptor, &ioasd__batch_result__descriptor, cache,
+			(unsigned)s->resp.result_case, &roff, &ooff))
 		return;
 	o->result_case = (Ioasd__BatchResult__ResultCase)s->resp.result_case;
-	memcpy((char *)o + of->offset, (const char *)&s->resp + rf->offset,
-	       sizeof(void *));
+	memcpy((char *)o + ooff, (const char *)&s->resp + roff, sizeof(void *));
 }
 
 /* Rule 4: one result per operation, in a reply that fits a datagram: the
