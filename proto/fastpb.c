@@ -243,6 +243,11 @@ struct in {
 	const uint8_t *p, *end;
 };
 
+/* protobuf-c reads a length in 5 bytes at most (scan_length_prefixed_data:
+ * "unterminated length"); a longer one, even a padded small one, is
+ * refused there, so declined here. */
+#define MAX_LENGTH_BYTES 5
+
 /* At most 10 bytes, the last contributing one bit at most (protobuf-c
  * would drop the rest silently: declined). */
 static int get_varint_long(struct in *in, uint64_t *ret, unsigned *ret_len)
@@ -303,7 +308,7 @@ static int skip_value(struct in *in, unsigned wt)
 		return DECLINE;
 	if (wt == WIRE_VARINT)
 		return 0;
-	if (wt != WIRE_LENGTH || v > (uint64_t)(in->end - in->p))
+	if (wt != WIRE_LENGTH || len > MAX_LENGTH_BYTES || v > (uint64_t)(in->end - in->p))
 		return DECLINE;
 	in->p += v;
 	return 0;
@@ -377,7 +382,8 @@ static int unpack_repeated(struct fastpb_memo *memo, const struct fastpb_slot *s
 			return FASTPB_NOSPACE;
 		*n = 0;
 	}
-	if (get_varint(in, &v, &len) < 0 || v > (uint64_t)(in->end - in->p))
+	if (get_varint(in, &v, &len) < 0 || len > MAX_LENGTH_BYTES ||
+	    v > (uint64_t)(in->end - in->p))
 		return DECLINE;
 	r = unpack_sub(memo, s->f, in, v, a, depth, &(*arr)[*n]);
 	if (r < 0)
@@ -421,7 +427,7 @@ static int unpack_value(struct fastpb_memo *memo, const struct fastpb_slot *s,
 		break;
 	}
 	/* A length, then its bytes. */
-	if (v > (uint64_t)(in->end - in->p))
+	if (len > MAX_LENGTH_BYTES || v > (uint64_t)(in->end - in->p))
 		return DECLINE;
 	if (s->kind == K_STRING) {
 		/* Copied and NUL-terminated, as protobuf-c does. */

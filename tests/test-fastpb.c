@@ -358,12 +358,20 @@ START_TEST(mutated_requests_decline_or_agree)
 		static const uint8_t padded[] = { 0x08, 0x80, 0x00, 0xaa, 0x01, 0x00 };
 		static const uint8_t ten[] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
 			0xff, 0xff, 0xff, 0xff, 0x7f, 0xaa, 0x01, 0x00 };
+		/* A length of 0 in 7 bytes (found by fuzz-fastpb): protobuf-c
+		 * reads a length in 5 at most. */
+		static const uint8_t long_len[] = { 0x08, 0x07, 0xea, 0x01, 0x80, 0x80,
+			0x80, 0x80, 0x80, 0x80, 0x00 };
+		static const uint8_t five_len[] = { 0x08, 0x07, 0xaa, 0x01, 0x80, 0x80,
+			0x80, 0x80, 0x00 };
 
 		ck_assert(!check_unpack(twice, sizeof(twice)));
 		ck_assert(!check_unpack(unknown, sizeof(unknown)));
 		ck_assert(!check_unpack(long_u32, sizeof(long_u32)));
 		ck_assert(check_unpack(padded, sizeof(padded)));
 		ck_assert(!check_unpack(ten, sizeof(ten)));
+		ck_assert(!check_unpack(long_len, sizeof(long_len)));
+		(void)check_unpack(five_len, sizeof(five_len));
 	}
 }
 END_TEST
