@@ -522,6 +522,23 @@ static int unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *d,
 	return r;
 }
 
+/* The first heap scratch tried, at least; each next one 4 times the last,
+ * up to the last (a datagram of empty messages needs ~25 bytes a byte). */
+#define SCRATCH_MIN (16u << 10)
+#define SCRATCH_MAX (8u << 20)
+
+size_t fastpb_scratch_size(size_t len, unsigned attempt)
+{
+	size_t size = len > SCRATCH_MAX / FASTPB_SCRATCH_PER_BYTE ?
+			      SCRATCH_MAX : len * FASTPB_SCRATCH_PER_BYTE;
+
+	if (size < SCRATCH_MIN)
+		size = SCRATCH_MIN;
+	for (; attempt; attempt--)
+		size = size > SCRATCH_MAX / 4 ? SCRATCH_MAX + 1 : size * 4;
+	return size <= SCRATCH_MAX ? size : 0;
+}
+
 int fastpb_unpack(struct fastpb_memo *memo, const ProtobufCMessageDescriptor *desc,
 		  const uint8_t *buf, size_t len, void *msg, void *scratch,
 		  size_t scratch_size)
@@ -693,15 +710,12 @@ static int pack_fields(struct fastpb_memo *memo, const struct fastpb_type *t,
 				continue;
 			break;
 		case P_ONEOF:
-			/* oneof_field_pack writes the member the case names;
-			 * a string or message only when set. */
-			if (*(const uint32_t *)quant != s->f->id)
-				continue;
-			if ((s->kind == K_STRING || s->kind == K_MESSAGE) &&
-			    (!*(const void *const *)member ||
-			     *(const void *const *)member == s->f->default_value))
-				continue;
-			break;
+			/* oneof_field_pack writes the member the case names
+			 * (todo has no other); a string or message only when
+			 * set, as an optional one. */
+			if (s->kind != K_STRING && s->kind != K_MESSAGE)
+				break;
+			/* fall through */
 		case P_PTR: {
 			const void *ptr = *(const void *const *)member;
 

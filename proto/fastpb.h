@@ -57,6 +57,17 @@ struct fastpb_memo {
 	} e[FASTPB_MEMO_ENTRIES];
 };
 
+/*
+ * The scratch sizes worth trying, one after the other, for a message of
+ * len bytes on the wire that did not fit the caller's own scratch
+ * (FASTPB_NOSPACE): attempt 0, 1, ... until it returns 0, when protobuf-c
+ * should decode it instead. A message whose len * FASTPB_SCRATCH_PER_BYTE
+ * exceeds a scratch is not worth trying in it (a batch's Map is about 20
+ * bytes on the wire and 130 decoded).
+ */
+#define FASTPB_SCRATCH_PER_BYTE 8
+size_t fastpb_scratch_size(size_t len, unsigned attempt);
+
 /* Free the tables memo holds; it is empty (zeroed) again. */
 void fastpb_memo_release(struct fastpb_memo *memo);
 

@@ -26,7 +26,6 @@
  *      failure's (0 when none failed), its message names the operation.
  *   5. The environment's commit runs once, after the batch (rpc.c).
  */
-#include "proto/fastpb.h"
 #include "rpc/rpc-internal.h"
 
 /* One operation of the batch: its own request, reply and context. */

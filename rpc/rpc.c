@@ -390,28 +390,20 @@ struct rpc_request_storage {
 	struct rpc_block *block;
 };
 
-/* The first heap block tried, per byte of request: a Map in a batch is
- * about 20 bytes on the wire and 130 decoded. Each retry takes 4 times
- * more, up to the last size (then protobuf-c decodes). */
-#define HEAP_SCRATCH_PER_BYTE 8
-#define HEAP_SCRATCH_MIN (16u << 10)
-#define HEAP_SCRATCH_MAX (8u << 20)
-
 /* A request decoded in place (fastpb: no allocation, nothing to free) when
  * it is of the simple kind, else by protobuf-c (*ret_allocated). NULL when
  * it is not a valid Request. */
 static Ioasd__Request *decode(struct rpc_session *c, const uint8_t *buf, size_t len,
 			      struct rpc_request_storage *st, bool *ret_allocated)
 {
-	size_t size = len * HEAP_SCRATCH_PER_BYTE;
+	size_t size;
 	int r;
 
 	*ret_allocated = false;
 	r = fastpb_unpack(c->env->codec, &ioasd__request__descriptor, buf, len, &st->req,
 			  st->scratch, sizeof(st->scratch));
 	st->block = c->env->cache ? &c->env->cache->decode : NULL;
-	for (size = size < HEAP_SCRATCH_MIN ? HEAP_SCRATCH_MIN : size;
-	     r == FASTPB_NOSPACE && size <= HEAP_SCRATCH_MAX; size *= 4) {
+	for (unsigned k = 0; r == FASTPB_NOSPACE && (size = fastpb_scratch_size(len, k)); k++) {
 		rpc_block_put(st->block, st->heap);
 		st->heap = rpc_block_get(st->block, size);
 		if (!st->heap)

@@ -96,20 +96,13 @@ struct libioas_big *libioas_take_big(struct ioas_client *c, const Ioasd__Respons
 	return big;
 }
 
-/* The first block tried for a large reply, per byte of it (a batch's
- * result is about 14 bytes on the wire and 110 decoded); each retry takes
- * 4 times more, up to the last (then protobuf-c decodes). */
-#define BIG_PER_BYTE 8
-#define BIG_MIN (16u << 10)
-#define BIG_MAX (16u << 20)
-
 /* The n bytes of c->in as a Response decoded into c->big. */
 static Ioasd__Response *decode_big(struct ioas_client *c, size_t n)
 {
-	size_t size = n * BIG_PER_BYTE < BIG_MIN ? BIG_MIN : n * BIG_PER_BYTE;
 	int r = FASTPB_NOSPACE;
+	size_t size;
 
-	for (; r == FASTPB_NOSPACE && size <= BIG_MAX; size *= 4) {
+	for (unsigned k = 0; r == FASTPB_NOSPACE && (size = fastpb_scratch_size(n, k)); k++) {
 		if (!c->big || c->big->size < size) {
 			free(c->big);
 			c->big = malloc(sizeof(*c->big) + size);
@@ -135,7 +128,7 @@ static Ioasd__Response *decode(struct ioas_client *c, size_t n)
 
 	/* A reply too long to fit rx's scratch goes straight to c->big
 	 * (a batch of 64 results would fill rx two thirds of the way). */
-	if (n * BIG_PER_BYTE <= sizeof(c->rx->scratch))
+	if (n * FASTPB_SCRATCH_PER_BYTE <= sizeof(c->rx->scratch))
 		r = fastpb_unpack(c->codec, &ioasd__response__descriptor, c->in, n,
 				  &c->rx->resp, c->rx->scratch, sizeof(c->rx->scratch));
 	if (r == 0 && c->rx->resp.result_case != IOASD__RESPONSE__RESULT_BATCH)
