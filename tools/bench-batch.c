@@ -40,6 +40,38 @@ static double per_s(const struct rate *r)
 	return r->seconds > 0 ? (double)r->pairs / r->seconds : 0;
 }
 
+int bench_batch_maps(uint32_t ioas, uint32_t mem, uint64_t size,
+		     struct ioas_batch **ret_maps, struct ioas_batch **ret_unmaps)
+{
+	int r;
+
+	*ret_maps = *ret_unmaps = NULL;
+	r = ioas_batch_new(IOAS_BATCH_STOP, ret_maps);
+	if (r == 0)
+		r = ioas_batch_new(IOAS_BATCH_STOP, ret_unmaps);
+	for (unsigned i = 0; r >= 0 && i < BENCH_BATCH_OPS; i++)
+		r = ioas_batch_map(*ret_maps, ioas, mem, (uint64_t)i * size, size, RW, 0);
+	return r < 0 ? r : 0;
+}
+
+int bench_batch_round(struct ioas_client *c, uint32_t ioas, uint64_t size,
+		      struct ioas_batch *maps, struct ioas_batch *unmaps)
+{
+	struct ioas_batch_result res;
+	int r;
+
+	r = ioas_batch_run(c, maps);
+	(void)ioas_batch_clear(unmaps);
+	for (unsigned i = 0; r >= 0 && i < BENCH_BATCH_OPS; i++) {
+		r = ioas_batch_result(maps, i, &res);
+		if (r == 0)
+			r = ioas_batch_unmap(unmaps, ioas, res.iova, size);
+	}
+	if (r >= 0)
+		r = ioas_batch_run(c, unmaps);
+	return r < 0 ? r : 0;
+}
+
 /* One map+unmap pair at a time, each waiting for its reply. */
 static int unbatched(struct ioas_client *c, uint32_t ioas, uint32_t mem,
 		     double budget, struct rate *ret)
@@ -65,25 +97,12 @@ static int batched(struct ioas_client *c, uint32_t ioas, uint32_t mem,
 		   double budget, struct rate *ret)
 {
 	struct ioas_batch *maps = NULL, *unmaps = NULL;
-	struct ioas_batch_result res;
 	double start = now_s();
 	int r;
 
-	r = ioas_batch_new(IOAS_BATCH_STOP, &maps);
-	if (r == 0)
-		r = ioas_batch_new(IOAS_BATCH_STOP, &unmaps);
-	for (unsigned i = 0; r >= 0 && i < BENCH_BATCH_OPS; i++)
-		r = ioas_batch_map(maps, ioas, mem, (uint64_t)i * PAGE, PAGE, RW, 0);
+	r = bench_batch_maps(ioas, mem, PAGE, &maps, &unmaps);
 	while (r >= 0 && now_s() - start < budget) {
-		r = ioas_batch_run(c, maps);
-		(void)ioas_batch_clear(unmaps);
-		for (unsigned i = 0; r >= 0 && i < BENCH_BATCH_OPS; i++) {
-			r = ioas_batch_result(maps, i, &res);
-			if (r == 0)
-				r = ioas_batch_unmap(unmaps, ioas, res.iova, PAGE);
-		}
-		if (r >= 0)
-			r = ioas_batch_run(c, unmaps);
+		r = bench_batch_round(c, ioas, PAGE, maps, unmaps);
 		if (r >= 0)
 			ret->pairs += BENCH_BATCH_OPS;
 	}

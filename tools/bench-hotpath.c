@@ -119,7 +119,17 @@ static void floor_echo(int fd, bool epoll)
 	}
 }
 
-static int echo_setup(void **state, bool epoll, int x_server_cpu)
+/* Pin pid to cpu. 0 or -errno. */
+static int pin_to(pid_t pid, int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(pid, sizeof(one), &one) < 0 ? -errno : 0;
+}
+
+static int echo_setup(void **state, bool epoll, int server_cpu)
 {
 	struct floor_state *f = calloc(1, sizeof(*f));
 	int sv[2];
@@ -142,14 +152,8 @@ static int echo_setup(void **state, bool epoll, int x_server_cpu)
 	}
 	if (f->echo == 0) {
 		close(sv[0]);
-		if (x_server_cpu >= 0) {
-			cpu_set_t one;
-
-			CPU_ZERO(&one);
-			CPU_SET(x_server_cpu, &one);
-			if (sched_setaffinity(0, sizeof(one), &one) < 0)
-				_exit(1);
-		}
+		if (server_cpu >= 0 && pin_to(0, server_cpu) < 0)
+			_exit(1);
 		floor_echo(sv[1], epoll);
 	}
 	close(sv[1]);
@@ -512,8 +516,7 @@ static int hot_ctx_open(struct hot_ctx *x)
  * The CPU in *ret_cpu, -1 when not pinned. */
 static int pin(const struct bench *b, const cpu_set_t *all, int *ret_cpu)
 {
-	cpu_set_t one;
-	int cpu = b->cpu;
+	int cpu = b->cpu, r;
 
 	*ret_cpu = -1;
 	if (cpu == BENCH_CPU_NONE)
@@ -523,22 +526,24 @@ static int pin(const struct bench *b, const cpu_set_t *all, int *ret_cpu)
 			cpu = i;
 	if (cpu < 0 || cpu >= CPU_SETSIZE)
 		return -EINVAL;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) < 0)
-		return -errno;
+	r = pin_to(0, cpu);
+	if (r < 0)
+		return r;
 	*ret_cpu = cpu;
 	return 0;
 }
 
-/* Pin pid to cpu. 0 or -errno. */
-static int pin_to(pid_t pid, int cpu)
+/* Every row, then their table; a row's failure in *status. */
+static void run_table(struct hot_ctx *x, struct hot_result *res, int *status)
 {
-	cpu_set_t one;
+	const size_t n = sizeof(rows) / sizeof(rows[0]);
 
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	return sched_setaffinity(pid, sizeof(one), &one) < 0 ? -errno : 0;
+	for (size_t i = 0; i < n; i++) {
+		run_row(x, &rows[i], &res[i]);
+		if (res[i].error && res[i].error != -EOPNOTSUPP)
+			*status = res[i].error;
+	}
+	print_rows(x, res, n);
 }
 
 /* Another CPU of all than cpu, in *ret; -ENOENT when there is none. */
@@ -576,14 +581,8 @@ int bench_hotpath(struct bench *b)
 		return r;
 	}
 	r = hot_ctx_open(&x);
-	x.server_cpu = -1;
-	for (size_t i = 0; r == 0 && i < sizeof(rows) / sizeof(rows[0]); i++) {
-		run_row(&x, &rows[i], &res[i]);
-		if (res[i].error && res[i].error != -EOPNOTSUPP)
-			status = res[i].error;
-	}
 	if (r == 0)
-		print_rows(&x, res, sizeof(rows) / sizeof(rows[0]));
+		run_table(&x, res, &status);
 	else
 		status = r;
 	/* Again with the servers (the echo, the daemon) on a CPU of their
@@ -591,13 +590,8 @@ int bench_hotpath(struct bench *b)
 	 * crosses CPUs, its wake-up an inter-processor interrupt. */
 	if (r == 0 && x.cpu >= 0 && split_cpu(&all, x.cpu, &x.server_cpu) == 0) {
 		r = pin_to(b->pid, x.server_cpu);
-		for (size_t i = 0; r == 0 && i < sizeof(rows) / sizeof(rows[0]); i++) {
-			run_row(&x, &rows[i], &res[i]);
-			if (res[i].error && res[i].error != -EOPNOTSUPP)
-				status = res[i].error;
-		}
 		if (r == 0)
-			print_rows(&x, res, sizeof(rows) / sizeof(rows[0]));
+			run_table(&x, res, &status);
 		else
 			status = r;
 	}
