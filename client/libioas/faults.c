@@ -34,29 +34,6 @@ IOAS_EXPORT int ioas_fault_destroy(struct ioas_client *c, uint32_t fault)
 	return REQUEST_NO_REPLY(c, fault_destroy, -1, .fault = fault);
 }
 
-IOAS_EXPORT int ioas_hwpt_alloc_args(struct ioas_client *c,
-				     const struct ioas_hwpt_args *a,
-				     uint32_t *ret_hwpt)
-{
-	Ioasd__HwptAllocReply *r;
-	int ret;
-
-	if (!a || (a->len && !a->data))
-		return libioas_fail(c, -EINVAL, "no arguments or no driver data");
-	ret = REQUEST(c, hwpt_alloc, -1, &r, .device = a->device,
-		      .has_ioas = a->ioas != 0, .ioas = a->ioas,
-		      .has_parent = a->parent != 0, .parent = a->parent,
-		      .has_flags = a->flags != 0, .flags = a->flags,
-		      .has_data_type = a->data_type != 0, .data_type = a->data_type,
-		      .has_data = a->len != 0,
-		      .data = { .len = a->len, .data = (uint8_t *)a->data },
-		      .has_fault = a->fault != 0, .fault = a->fault,
-		      .has_viommu = a->viommu != 0, .viommu = a->viommu);
-	if (ret == 0 && ret_hwpt)
-		*ret_hwpt = r->hwpt;
-	return ret;
-}
-
 IOAS_EXPORT int ioas_hwpt_set_dirty(struct ioas_client *c, uint32_t hwpt,
 				    bool enable)
 {

@@ -28,17 +28,38 @@ IOAS_EXPORT int ioas_hw_info(struct ioas_client *c, uint32_t device,
 	return 0;
 }
 
-IOAS_EXPORT int ioas_hwpt_alloc(struct ioas_client *c, uint32_t device,
-				uint32_t ioas, uint32_t flags, uint32_t *ret_hwpt)
+IOAS_EXPORT int ioas_hwpt_alloc_args(struct ioas_client *c,
+				     const struct ioas_hwpt_args *a,
+				     uint32_t *ret_hwpt)
 {
 	Ioasd__HwptAllocReply *r;
 	int ret;
 
-	ret = REQUEST(c, hwpt_alloc, -1, &r, .device = device, .has_ioas = true,
-		      .ioas = ioas, .has_flags = flags != 0, .flags = flags);
+	if (!a)
+		return libioas_fail(c, -EINVAL, "no arguments");
+	if (a->len && !a->data)
+		return libioas_fail(c, -EINVAL, "no driver data");
+	ret = REQUEST(c, hwpt_alloc, -1, &r, .device = a->device,
+		      .has_ioas = a->ioas != 0, .ioas = a->ioas,
+		      .has_parent = a->parent != 0, .parent = a->parent,
+		      .has_flags = a->flags != 0, .flags = a->flags,
+		      .has_data_type = a->data_type != 0, .data_type = a->data_type,
+		      .has_data = a->len != 0,
+		      .data = { .len = a->len, .data = (uint8_t *)a->data },
+		      .has_fault = a->fault != 0, .fault = a->fault,
+		      .has_viommu = a->viommu != 0, .viommu = a->viommu);
 	if (ret == 0 && ret_hwpt)
 		*ret_hwpt = r->hwpt;
 	return ret;
+}
+
+/* The three below are ioas_hwpt_alloc_args() with the fields each names
+ * (the daemon reads an absent handle as 0, a present 0 as 0). */
+IOAS_EXPORT int ioas_hwpt_alloc(struct ioas_client *c, uint32_t device,
+				uint32_t ioas, uint32_t flags, uint32_t *ret_hwpt)
+{
+	return ioas_hwpt_alloc_args(c, &(struct ioas_hwpt_args){
+		.device = device, .ioas = ioas, .flags = flags }, ret_hwpt);
 }
 
 IOAS_EXPORT int ioas_hwpt_alloc_nested(struct ioas_client *c, uint32_t device,
@@ -46,18 +67,9 @@ IOAS_EXPORT int ioas_hwpt_alloc_nested(struct ioas_client *c, uint32_t device,
 				       const void *data, size_t len,
 				       uint32_t *ret_hwpt)
 {
-	Ioasd__HwptAllocReply *r;
-	int ret;
-
-	if (len && !data)
-		return libioas_fail(c, -EINVAL, "no driver data");
-	ret = REQUEST(c, hwpt_alloc, -1, &r, .device = device, .has_parent = true,
-		      .parent = parent, .has_data_type = true, .data_type = data_type,
-		      .has_data = len != 0,
-		      .data = { .len = len, .data = (uint8_t *)data });
-	if (ret == 0 && ret_hwpt)
-		*ret_hwpt = r->hwpt;
-	return ret;
+	return ioas_hwpt_alloc_args(c, &(struct ioas_hwpt_args){
+		.device = device, .parent = parent, .data_type = data_type,
+		.data = data, .len = len }, ret_hwpt);
 }
 
 IOAS_EXPORT int ioas_hwpt_alloc_viommu(struct ioas_client *c, uint32_t device,
@@ -65,18 +77,9 @@ IOAS_EXPORT int ioas_hwpt_alloc_viommu(struct ioas_client *c, uint32_t device,
 				       const void *data, size_t len,
 				       uint32_t *ret_hwpt)
 {
-	Ioasd__HwptAllocReply *r;
-	int ret;
-
-	if (len && !data)
-		return libioas_fail(c, -EINVAL, "no driver data");
-	ret = REQUEST(c, hwpt_alloc, -1, &r, .device = device, .has_viommu = true,
-		      .viommu = viommu, .has_data_type = true, .data_type = data_type,
-		      .has_data = len != 0,
-		      .data = { .len = len, .data = (uint8_t *)data });
-	if (ret == 0 && ret_hwpt)
-		*ret_hwpt = r->hwpt;
-	return ret;
+	return ioas_hwpt_alloc_args(c, &(struct ioas_hwpt_args){
+		.device = device, .viommu = viommu, .data_type = data_type,
+		.data = data, .len = len }, ret_hwpt);
 }
 
 IOAS_EXPORT int ioas_hwpt_destroy(struct ioas_client *c, uint32_t hwpt)
